@@ -1,0 +1,74 @@
+# maskaudit: audit face-recognition systems on synthetically masked faces.
+#
+# results/ grammar (one folder per stage, wildcards in the order of the data model):
+#   datasets/<dataset>/manifest.tsv                      one row per image: id, path, identity, gender, race
+#   faces/<dataset>/{landmarks.npz,acquisition.tsv}      detection + 68 landmarks, once per image
+#   masked/<dataset>/<variant>/{images/,manifest.tsv}    one rendered set per mask variant
+#   embeddings/<model>/<dataset>/<variant>.{npz,json}    embedding cache + sidecar (model version, preprocessing)
+#   pairs/<dataset>.tsv                                  the seeded 1:1 protocol
+#   scores/{verification,identification}/<model>/<dataset>/<variant>.tsv
+#   metrics/<model>/<dataset>/<variant>.tsv              per-group rows for one variant
+#   tables/<table>.tsv, figures/<figure>/<...>.png       what the report shows
+# The variant `none` is the unmasked baseline.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/datasets.smk"
+include: "workflow/rules/detection.smk"
+include: "workflow/rules/masking.smk"
+include: "workflow/rules/embedding.smk"
+include: "workflow/rules/scoring.smk"
+include: "workflow/rules/metrics.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        get_final_outputs(),
+
+
+# Named targets: `snakemake <rule>` (or the file path) builds just that table or figure.
+rule table_overall:
+    input:
+        "results/tables/overall.tsv",
+
+
+rule table_by_gender:
+    input:
+        "results/tables/by_gender.tsv",
+
+
+rule table_by_race:
+    input:
+        "results/tables/by_race.tsv",
+
+
+rule table_by_gender_race:
+    input:
+        "results/tables/by_gender_race.tsv",
+
+
+rule figure_accuracy_by_variant:
+    input:
+        figure_paths("accuracy_by_variant"),
+
+
+rule figure_score_distributions:
+    input:
+        figure_paths("score_distributions"),
+
+
+rule figure_mask_gallery:
+    input:
+        expand("results/figures/mask_gallery/{dataset}.png", dataset=DATASETS),

@@ -1,0 +1,90 @@
+"""Validating the workflow configuration, with messages that name the key and the fix."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid. The message names every offending key and how to fix it."""
+
+
+def load_schema(path: str | Path) -> dict:
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def validate_config(config: dict, schema: dict) -> dict:
+    """Return a copy of ``config`` with schema defaults filled in, or raise :class:`ConfigError`.
+
+    All violations are reported at once, each as ``config key 'a.b.c': problem. Fix: ...``.
+    """
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
+    if errors:
+        lines = [_describe(err) for err in errors]
+        raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(lines))
+    filled = copy.deepcopy(config)
+    _fill_defaults(filled, schema)
+    _check_cross_references(filled)
+    return filled
+
+
+def _key(path) -> str:
+    return ".".join(str(p) for p in path) or "<top level>"
+
+
+def _describe(err: jsonschema.ValidationError) -> str:
+    where = _key(err.absolute_path)
+    if err.validator == "additionalProperties":
+        allowed = sorted(err.schema.get("properties", {}))
+        unknown = sorted(set(err.instance) - set(allowed))
+        parts = []
+        for name in unknown:
+            key = f"{where}.{name}" if err.absolute_path else name
+            hint = difflib.get_close_matches(name, allowed, n=1)
+            fix = f"did you mean '{hint[0]}'?" if hint else f"allowed keys here: {', '.join(allowed)}"
+            parts.append(f"config key '{key}' is not recognised. Fix: remove or rename it ({fix})")
+        return "; ".join(parts)
+    if err.validator == "required":
+        return f"config key '{where}' is missing a required entry: {err.message}. Fix: add it (see config/README.md)"
+    if err.validator == "propertyNames":
+        return f"config key '{where}' has an invalid name: {err.message}. Fix: use lowercase letters, digits, '_' and '-'"
+    desc = err.schema.get("description", "")
+    fix = f" Fix: {desc}" if desc else ""
+    return f"config key '{where}': {err.message}.{fix}"
+
+
+def _fill_defaults(instance: Any, schema: dict) -> None:
+    if not isinstance(instance, dict):
+        return
+    for name, sub in schema.get("properties", {}).items():
+        if name not in instance and "default" in sub:
+            instance[name] = copy.deepcopy(sub["default"])
+        if name in instance:
+            _fill_defaults(instance[name], sub)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        for name, value in instance.items():
+            if name not in schema.get("properties", {}):
+                _fill_defaults(value, extra)
+
+
+def _check_cross_references(config: dict) -> None:
+    """Checks JSON Schema cannot express: references between sections."""
+    problems = []
+    colours = config["masks"]["colours"]
+    for vid, spec in config["masks"]["variants"].items():
+        if spec["colour"] not in colours:
+            problems.append(
+                f"config key 'masks.variants.{vid}.colour' names '{spec['colour']}', which is not in "
+                f"'masks.colours' ({', '.join(sorted(colours))}). Fix: add it to masks.colours or pick one of those"
+            )
+    if problems:
+        raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))

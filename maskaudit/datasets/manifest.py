@@ -1,0 +1,94 @@
+"""The dataset manifest contract shared by every dataset (demo or real).
+
+One row per image. Required columns: ``image_id`` (unique, path-safe), ``path`` (relative to the
+manifest's folder, or absolute), ``identity``, ``gender``, ``race``. Optional: ``age`` (integer years,
+empty when unknown), ``source`` and ``licence`` (provenance notes). Missing demographic labels are
+written as ``unknown`` so they form a visible group instead of vanishing from per-group tables.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+REQUIRED_COLUMNS = ("image_id", "path", "identity", "gender", "race")
+OPTIONAL_COLUMNS = ("age", "source", "licence")
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+# Demographic attributes that per-group tables break results down by, and their combination.
+GROUP_ATTRIBUTES = ("gender", "race")
+UNKNOWN = "unknown"
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class ManifestError(ValueError):
+    """A manifest breaks the contract; the message lists every problem with its row."""
+
+
+def validate_manifest(df: pd.DataFrame, *, where: str = "manifest") -> pd.DataFrame:
+    """Return ``df`` in canonical form (all columns, string dtype, ``unknown`` labels) or raise."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+    if missing:
+        raise ManifestError(f"{where}: missing required column(s) {missing}; expected {list(REQUIRED_COLUMNS)}")
+    unexpected = [c for c in df.columns if c not in COLUMNS]
+    if unexpected:
+        raise ManifestError(f"{where}: unknown column(s) {unexpected}; allowed {list(COLUMNS)}")
+    df = df.copy()
+    for col in OPTIONAL_COLUMNS:
+        if col not in df.columns:
+            df[col] = ""
+    df = df.loc[:, list(COLUMNS)].fillna("").astype(str)
+    for col in ("gender", "race"):
+        df[col] = df[col].str.strip().replace("", UNKNOWN)
+    problems = []
+    for i, row in df.iterrows():
+        line = f"row {i + 2}"  # +1 header, +1 one-based
+        if not _ID.match(row.image_id):
+            problems.append(f"{line}: image_id '{row.image_id}' must match {_ID.pattern}")
+        if not row.path.strip():
+            problems.append(f"{line}: empty path")
+        if not row.identity.strip():
+            problems.append(f"{line}: empty identity")
+        if row.age.strip() and not row.age.strip().isdigit():
+            problems.append(f"{line}: age '{row.age}' must be whole years or empty")
+    dups = df.image_id[df.image_id.duplicated()].unique().tolist()
+    if dups:
+        problems.append(f"duplicate image_id(s): {dups}")
+    if problems:
+        raise ManifestError(f"{where}:\n  " + "\n  ".join(problems))
+    return df.reset_index(drop=True)
+
+
+def read_manifest(path: str | Path) -> pd.DataFrame:
+    """Read and validate a manifest; ``path`` values are resolved against the manifest's folder."""
+    path = Path(path)
+    df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    df = validate_manifest(df, where=str(path))
+    df["path"] = [str(p if Path(p).is_absolute() else path.parent / p) for p in df.path]
+    return df
+
+
+def write_manifest(df: pd.DataFrame, path: str | Path) -> None:
+    """Write a validated manifest with ``path`` values relative to the manifest's folder."""
+    path = Path(path)
+    df = validate_manifest(df, where=str(path))
+    base = path.parent.resolve()
+    df["path"] = [_relative(p, base) for p in df.path]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(path, sep="\t", index=False, lineterminator="\n")
+
+
+def _relative(p: str, base: Path) -> str:
+    target = Path(p).resolve()
+    try:
+        return str(target.relative_to(base))
+    except ValueError:
+        return str(target)
+
+
+def with_group_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Add the ``gender_race`` intersection column used by per-group tables."""
+    df = df.copy()
+    df["gender_race"] = df.gender + "/" + df.race
+    return df

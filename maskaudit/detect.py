@@ -1,0 +1,133 @@
+"""Face detection and 68-point landmarks, once per original image.
+
+dlib's HOG detector finds the face on a copy downscaled to ``max_side`` (speed); the 68-point shape
+predictor then runs at full resolution. Every image yields exactly one row: ``ok`` with landmarks, or
+a failure to acquire (``no_face``, ``multiple_faces``, ``unreadable``, ``missing_file``, ``too_large``)
+with its detail. Masked variants reuse these landmarks, so detection never runs twice per image.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import dlib
+import numpy as np
+import pandas as pd
+
+from maskaudit.imageio import ImageReadError, read_rgb
+from maskaudit.progress import progress
+from maskaudit.weights import find_weights
+
+log = logging.getLogger(__name__)
+
+LANDMARKS_FILE = "shape_predictor_68_face_landmarks.dat"
+N_LANDMARKS = 68
+
+
+@dataclass
+class Detection:
+    status: str                    # "ok" or a failure-to-acquire reason
+    detail: str = ""
+    n_faces: int = 0
+    width: int = 0
+    height: int = 0
+    box: tuple = (np.nan,) * 4     # x1, y1, x2, y2 at full resolution
+    score: float = np.nan
+    landmarks: np.ndarray = field(default_factory=lambda: np.full((N_LANDMARKS, 2), np.nan, np.float32))
+
+
+class FaceDetector:
+    """dlib HOG detector + 68-point shape predictor, with one-face-per-image semantics."""
+
+    def __init__(self, *, upsample: int = 1, max_side: int = 800, min_score: float = 0.3,
+                 weights_dir: str | None = None):
+        self.upsample, self.max_side, self.min_score = upsample, max_side, min_score
+        self.predictor_path = find_weights(LANDMARKS_FILE, weights_dir)
+        self._detector = dlib.get_frontal_face_detector()
+        self._predictor = dlib.shape_predictor(str(self.predictor_path))
+
+    def describe(self) -> dict:
+        return {"detector": "dlib HOG (get_frontal_face_detector)", "dlib": dlib.__version__,
+                "upsample": self.upsample, "max_side": self.max_side, "min_score": self.min_score,
+                "landmarks": LANDMARKS_FILE}
+
+    def detect(self, rgb: np.ndarray) -> Detection:
+        h, w = rgb.shape[:2]
+        scale = min(1.0, self.max_side / max(h, w))
+        small = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else rgb
+        rects, scores, _ = self._detector.run(small, self.upsample, self.min_score)
+        found = [(r, s) for r, s in zip(rects, scores) if s >= self.min_score]
+        if not found:
+            return Detection("no_face", "HOG found no face", 0, w, h)
+        if len(found) > 1:
+            detail = "HOG found %d faces (scores %s)" % (len(found), ", ".join(f"{s:.2f}" for _, s in found))
+            return Detection("multiple_faces", detail, len(found), w, h)
+        rect, score = found[0]
+        box = tuple(int(round(v / scale)) for v in (rect.left(), rect.top(), rect.right(), rect.bottom()))
+        shape = self._predictor(rgb, dlib.rectangle(*box))
+        pts = np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float32)
+        return Detection("ok", "", 1, w, h, box, float(score), pts)
+
+
+def detect_images(paths: list[str], image_ids: list[str], detector: FaceDetector) -> list[Detection]:
+    """Detect every image; unreadable files become failure rows, never exceptions."""
+    out = []
+    for image_id, path in progress(list(zip(image_ids, paths)), desc="detect+landmarks", unit="img"):
+        try:
+            rgb = read_rgb(path)
+        except ImageReadError as exc:
+            log.warning("%s: %s", image_id, exc)
+            out.append(Detection(exc.reason, exc.detail))
+            continue
+        det = detector.detect(rgb)
+        if det.status != "ok":
+            log.warning("%s: %s (%s)", image_id, det.status, det.detail)
+        out.append(det)
+    return out
+
+
+def acquisition_table(image_ids: list[str], detections: list[Detection]) -> pd.DataFrame:
+    """One human-readable row per image: status, reason, face count, size, box and HOG score."""
+    return pd.DataFrame({
+        "image_id": image_ids,
+        "status": [d.status for d in detections],
+        "detail": [d.detail for d in detections],
+        "n_faces": [d.n_faces for d in detections],
+        "width": [d.width for d in detections],
+        "height": [d.height for d in detections],
+        "box_x1": [d.box[0] for d in detections], "box_y1": [d.box[1] for d in detections],
+        "box_x2": [d.box[2] for d in detections], "box_y2": [d.box[3] for d in detections],
+        "hog_score": [round(d.score, 4) for d in detections],
+    })
+
+
+def save_landmarks(path: str | Path, image_ids: list[str], detections: list[Detection]) -> None:
+    np.savez_compressed(
+        path,
+        image_id=np.array(image_ids, dtype=str),
+        status=np.array([d.status for d in detections], dtype=str),
+        landmarks=np.stack([d.landmarks for d in detections]).astype(np.float32)
+        if detections else np.zeros((0, N_LANDMARKS, 2), np.float32),
+    )
+
+
+def load_landmarks(path: str | Path) -> dict[str, np.ndarray | None]:
+    """Map image id -> (68, 2) landmarks, or ``None`` where acquisition failed."""
+    with np.load(path) as z:
+        return {i: (lm if s == "ok" else None) for i, s, lm in zip(z["image_id"], z["status"], z["landmarks"])}
+
+
+def load_statuses(path: str | Path) -> dict[str, str]:
+    with np.load(path) as z:
+        return dict(zip(z["image_id"].tolist(), z["status"].tolist()))
+
+
+def face_chip(rgb: np.ndarray, landmarks: np.ndarray, size: int = 150, padding: float = 0.25) -> np.ndarray:
+    """dlib's aligned face chip (rotated upright, scaled) from stored 68-point landmarks."""
+    xs, ys = landmarks[:, 0], landmarks[:, 1]
+    rect = dlib.rectangle(int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max()))
+    parts = dlib.points([dlib.point(int(round(x)), int(round(y))) for x, y in landmarks])
+    return dlib.get_face_chip(rgb, dlib.full_object_detection(rect, parts), size=size, padding=padding)

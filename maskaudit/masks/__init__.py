@@ -1,0 +1,19 @@
+"""Synthetic face masks: landmark-anchored, procedural surgical / N95 / cloth masks.
+
+``mask_polygon`` gives the outline (pure geometry), ``render_mask`` draws a :class:`MaskSpec` onto an
+image deterministically from a ``numpy.random.Generator``, and ``check_placement`` reports which
+landmarks a mask's alpha covers.
+"""
+
+from .geometry import COVERAGE_LEVELS, MASK_KINDS, check_placement, mask_polygon
+from .render import MaskRender, MaskSpec, render_mask
+
+__all__ = [
+    "COVERAGE_LEVELS",
+    "MASK_KINDS",
+    "MaskRender",
+    "MaskSpec",
+    "check_placement",
+    "mask_polygon",
+    "render_mask",
+]

@@ -1,0 +1,206 @@
+"""Procedural rendering of surgical, N95 and cloth masks onto a face image.
+
+The outline comes from :mod:`maskaudit.masks.geometry`. Inside its bounding box (the ROI) the mask is
+rasterised with supersampling (antialiased alpha), coloured as ``colour * S * L**shading`` and
+composited as ``image * (1 - alpha) + mask * alpha``. ``S`` is a kind-specific relief map with mean 1
+over the mask (pleats, cup, seams, fabric noise, darker rim); ``L`` is the original image's blurred
+luminance relative to its mean under the mask, so the mask keeps the scene lighting but its colour.
+All randomness comes from the caller's ``numpy.random.Generator``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .geometry import COVERAGE_LEVELS, MASK_KINDS, MaskGeometry, check_placement, mask_geometry
+
+
+@dataclass(frozen=True)
+class MaskSpec:
+    """What to draw: mask kind, sRGB colour, nose coverage and lighting strength (0 = flat)."""
+
+    kind: str
+    colour: tuple[int, int, int]
+    coverage: str = "high"
+    shading: float = 0.6
+
+    def __post_init__(self):
+        if not isinstance(self.kind, str) or self.kind not in MASK_KINDS:
+            raise ValueError(f"MaskSpec.kind must be one of {MASK_KINDS}, got {self.kind!r}")
+        try:
+            rgb = tuple(self.colour)
+        except TypeError:
+            rgb = ()
+        if len(rgb) != 3 or not all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) and 0 <= c <= 255 for c in rgb):
+            raise ValueError(f"MaskSpec.colour must be three integers in 0..255 (sRGB), got {self.colour!r}")
+        object.__setattr__(self, "colour", tuple(int(c) for c in rgb))
+        if not isinstance(self.coverage, str) or self.coverage not in COVERAGE_LEVELS:
+            raise ValueError(f"MaskSpec.coverage must be one of {COVERAGE_LEVELS}, got {self.coverage!r}")
+        ok = isinstance(self.shading, (int, float, np.integer, np.floating)) and not isinstance(self.shading, bool)
+        if not ok or not 0.0 <= float(self.shading) <= 1.0:
+            raise ValueError(f"MaskSpec.shading must be a number in [0, 1], got {self.shading!r}")
+        object.__setattr__(self, "shading", float(self.shading))
+
+
+@dataclass(frozen=True)
+class MaskRender:
+    image: np.ndarray  # HxWx3 uint8 RGB, masked
+    alpha: np.ndarray  # HxW float32 in [0, 1]
+    diagnostics: dict  # check_placement() keys plus roll_deg, interocular_px, n_vertices, roi_pixels
+
+
+def render_mask(image: np.ndarray, landmarks: np.ndarray, spec: MaskSpec, rng: np.random.Generator) -> MaskRender:
+    """Draw ``spec`` on ``image`` (HxWx3 uint8 RGB) anchored to 68 dlib ``landmarks`` (x, y pixels)."""
+    img = np.asarray(image)
+    if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8 or img.shape[0] == 0 or img.shape[1] == 0:
+        raise ValueError(f"image must be a non-empty HxWx3 uint8 RGB array, got {img.dtype} {img.shape}")
+    if not isinstance(spec, MaskSpec):
+        raise TypeError(f"spec must be a MaskSpec, got {type(spec).__name__}")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    geom = mask_geometry(landmarks, spec.kind, spec.coverage)
+    s, (h, w) = geom.frame.scale, img.shape[:2]
+    poly, loops = geom.polygon(), [geom.frame.to_image(c) for c in geom.loops]
+    loop_w = max(1.0, 0.02 * s)
+    pts = np.concatenate([poly, *loops])
+    x0, y0 = (int(np.clip(math.floor(c - loop_w - 2), 0, n)) for c, n in zip(pts.min(0), (w, h)))
+    x1, y1 = (int(np.clip(math.ceil(c + loop_w + 3), 0, n)) for c, n in zip(pts.max(0), (w, h)))
+    out, alpha = img.copy(), np.zeros((h, w), np.float32)
+    if x1 > x0 and y1 > y0:
+        off = np.array([x0, y0], float)
+        body, full = _rasterise(poly - off, [c - off for c in loops], loop_w, (y1 - y0, x1 - x0))
+        if full.any():
+            roi = img[y0:y1, x0:x1]
+            relief = _relief(geom, spec.kind, rng, body, x0, y0)
+            weight = body if body.max() >= 0.999 else full
+            relief /= max(float(relief[weight >= min(0.999, weight.max())].mean()), 1e-6)
+            light = _lighting(roi, weight, s, spec.shading)
+            # mask colour, then out = roi + (mask - roi) * alpha, in place on one float buffer
+            rgb = (relief * light)[..., None] * np.array(spec.colour, np.float32)
+            rgb += (24.0 * (relief - 1.0))[..., None]  # lets pleats and seams show on near-black masks
+            np.clip(rgb, 0, 255, out=rgb)
+            base = roi.astype(np.float32)
+            rgb -= base
+            rgb *= full[..., None]
+            rgb += base
+            out[y0:y1, x0:x1] = np.rint(rgb, out=rgb).astype(np.uint8)
+            alpha[y0:y1, x0:x1] = full
+    diagnostics = check_placement(alpha, landmarks, spec.coverage)
+    diagnostics.update(
+        roll_deg=geom.frame.roll_deg,
+        interocular_px=float(s),
+        n_vertices=int(len(poly)),
+        roi_pixels=int(max(x1 - x0, 0) * max(y1 - y0, 0)),
+    )
+    return MaskRender(out, alpha, diagnostics)
+
+
+def _rasterise(poly, loops, loop_w, shape):
+    """Alpha of the polygon alone and with the ear loops: binary fill at 2-4x, then box-filtered down."""
+    h, w = shape
+    ss = 4 if h * w <= 250_000 else 2
+    lim = 8 * max(h, w) + 64  # keeps fixed-point coordinates far from int32 overflow
+
+    def fixed(p):  # pixel centres at integers; 4 fractional bits
+        return np.rint(((np.clip(p, -lim, lim) + 0.5) * ss - 0.5) * 16).astype(np.int32)
+
+    canvas = np.zeros((h * ss, w * ss), np.uint8)
+    cv2.fillPoly(canvas, [fixed(poly)], 255, cv2.LINE_8, shift=4)
+    body = cv2.resize(canvas, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    if not loops:
+        return body, body
+    cv2.polylines(canvas, [fixed(c) for c in loops], False, 255, max(1, round(loop_w * ss)), cv2.LINE_8, shift=4)
+    full = cv2.resize(canvas, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    return body, full
+
+
+def _relief(geom: MaskGeometry, kind: str, rng, body, x0: int, y0: int):
+    """Kind relief times rim darkening and side fall-off, evaluated on a grid of at most ~100 px per
+    interocular distance (bounds the cost for large faces) and resized to the ROI."""
+    h, w = body.shape
+    s = geom.frame.scale
+    f = min(1.0, 100.0 / s)
+    ws, hs = max(1, round(w * f)), max(1, round(h * f))
+    xs = (np.arange(ws, dtype=np.float32) + 0.5) * (w / ws) - 0.5 + x0 - geom.frame.origin[0]
+    ys = (np.arange(hs, dtype=np.float32) + 0.5) * (h / hs) - 0.5 + y0 - geom.frame.origin[1]
+    (ex0, ex1), (ey0, ey1) = geom.frame.ex, geom.frame.ey
+    u = ((xs[None, :] * ex0 + ys[:, None] * ex1) / s).astype(np.float32)
+    v = ((xs[None, :] * ey0 + ys[:, None] * ey1) / s).astype(np.float32)
+    small = body if (ws, hs) == (w, h) else cv2.resize(body, (ws, hs), interpolation=cv2.INTER_AREA)
+    px = (w / ws) / s  # one grid pixel in frame units
+    dist = cv2.distanceTransform((small > 0.5).astype(np.uint8), cv2.DIST_L2, 3) * px
+    relief = _RELIEF[kind](u, v, geom, rng, px, dist)
+    relief *= 1.0 - 0.22 * np.exp(-dist / 0.05) - 0.10 * np.clip(np.abs(u - geom.nose_u) / 1.2, 0, 1) ** 2
+    if (ws, hs) != (w, h):
+        relief = cv2.resize(relief, (w, h), interpolation=cv2.INTER_LINEAR)
+    return relief.astype(np.float32, copy=False)
+
+
+def _lighting(roi, weight, s, shading):
+    """(Blurred luminance / its mean under the mask) ** shading; blur sigma ~0.35 interocular."""
+    if shading <= 0.0:
+        return np.ones(weight.shape, np.float32)
+    lum = roi.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    h, w = lum.shape
+    f = min(1.0, 10.0 / s)  # ~10 px per interocular distance is plenty for lighting
+    small = cv2.resize(lum, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), 0.35 * f * s, borderType=cv2.BORDER_REFLECT)
+    blurred = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    ref = float((blurred * weight).sum() / max(weight.sum(), 1e-6))
+    return np.clip(blurred / max(ref, 1.0), 0.35, 1.8) ** shading
+
+
+def _line(d, width, px):
+    """Gaussian line profile, never thinner than ~0.7 px."""
+    return np.exp(-((d / max(width, 0.7 * px)) ** 2))
+
+
+def _seam_offset(u, v, g: MaskGeometry):
+    return u - np.interp(v, g.seam[:, 1], g.seam[:, 0]).astype(np.float32)
+
+
+def _surgical(u, v, g, rng, px, dist):
+    """Three horizontal pleats (crease, highlight above, shadow below), bowing down at the sides."""
+    du, height = u - g.nose_u, g.bottom - g.top
+    relief = np.ones_like(u)
+    for frac in np.array([0.36, 0.52, 0.68]) + rng.uniform(-0.025, 0.025, 3):
+        d = v - (g.top + frac * height + 0.06 * du**2)
+        relief += 0.09 * _line(d + 0.05, 0.035, px) - 0.15 * _line(d, 0.012, px) - 0.05 * _line(d - 0.03, 0.02, px)
+    relief += 0.07 * np.exp(-((du / 0.12) ** 2) - ((v - g.top) / 0.3) ** 2)  # tented over the nose
+    relief -= 0.06 * _line(dist - 0.045, 0.008, px)  # stitched hem
+    return relief
+
+
+def _n95(u, v, g, rng, px, dist):
+    """Domed cup (bright centre), centre ridge, moulded rim and a nose-clip bar along the top edge."""
+    hu, hv = rng.normal(0.0, 0.04, 2)
+    du = u - g.nose_u
+    cy = 0.5 * (g.top + g.bottom) + 0.1
+    half_w = np.where(du < 0, g.nose_u - g.outline[:, 0].min(), g.outline[:, 0].max() - g.nose_u)
+    half_h = np.where(v < cy, cy - g.top, g.bottom - cy)
+    r2 = ((du - hu) / half_w) ** 2 + ((v - cy - hv) / half_h) ** 2
+    relief = 1.0 + 0.16 * (1.0 - np.clip(r2, 0, 1.5))
+    ds = _seam_offset(u, v, g)
+    relief += 0.07 * _line(ds - 0.03, 0.025, px) - 0.12 * _line(ds, 0.01, px)
+    relief += 0.06 * _line(dist - 0.04, 0.015, px)  # moulded rim
+    relief += 0.16 * _line(dist - 0.075, 0.02, px) * np.exp(-((du / 0.22) ** 6))  # nose clip
+    return relief
+
+
+def _cloth(u, v, g, rng, px, dist):
+    """Low-frequency wrinkles and fine weave noise (seeded), plus a vertical centre seam."""
+    step, u0, v0 = 0.2, -2.0, g.top - 0.4
+    grid = rng.standard_normal((int((g.bottom + 0.4 - v0) / step) + 4, int(4.0 / step) + 4)).astype(np.float32)
+    wrinkles = cv2.remap(grid, (u - u0) / step, (v - v0) / step, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+    weave = rng.standard_normal(u.shape, dtype=np.float32)
+    ds = _seam_offset(u, v, g)
+    relief = 1.0 + 0.05 * wrinkles + 0.02 * weave
+    relief += 0.05 * _line(np.abs(ds) - 0.03, 0.02, px) - 0.16 * _line(ds, 0.012, px)
+    return relief
+
+
+_RELIEF = {"surgical": _surgical, "n95": _n95, "cloth": _cloth}

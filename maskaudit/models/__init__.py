@@ -1,0 +1,62 @@
+"""The model registry: every face-recognition system the audit can run, behind one interface.
+
+A :class:`ModelCard` holds what the workflow needs without loading anything (distance metric,
+operating threshold, resources); :func:`load_model` builds the runnable :class:`FaceModel`. New
+systems (deepface models, commercial APIs) plug in by adding a card and a factory.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    id: str              # registry id, used in paths and config
+    name: str            # the name its authors use
+    dim: int             # embedding length
+    metric: str          # distance between embeddings: "euclidean" or "cosine" (1 - cos)
+    threshold: float     # the system's own operating threshold: same person iff distance <= threshold
+    threshold_source: str
+    factory: str         # "module:callable" returning a FaceModel
+    batch_size: int = 32
+    gpu: bool = False    # asks the scheduler for a GPU when True
+
+
+class FaceModel(Protocol):
+    card: ModelCard
+
+    def describe(self) -> dict:
+        """Version, weights and preprocessing, recorded in every embedding cache's sidecar."""
+
+    def embed(self, images: Sequence[np.ndarray], landmarks: Sequence[np.ndarray]) -> np.ndarray:
+        """Embeddings ``(len(images), card.dim)`` float32 for RGB images and their 68-point landmarks."""
+
+
+REGISTRY: dict[str, ModelCard] = {
+    card.id: card
+    for card in [
+        ModelCard(
+            id="dlib", name="Dlib (dlib ResNet-29, 128-d)", dim=128, metric="euclidean", threshold=0.6,
+            threshold_source="dlib's documented threshold for dlib_face_recognition_resnet_model_v1",
+            factory="maskaudit.models.dlib_resnet:DlibResNet",
+        ),
+    ]
+}
+
+
+def get_card(model_id: str) -> ModelCard:
+    try:
+        return REGISTRY[model_id]
+    except KeyError:
+        raise ValueError(f"unknown model '{model_id}'; registered models: {', '.join(sorted(REGISTRY))}") from None
+
+
+def load_model(model_id: str, weights_dir: str | None = None) -> FaceModel:
+    card = get_card(model_id)
+    module, name = card.factory.split(":")
+    return getattr(importlib.import_module(module), name)(card, weights_dir=weights_dir)

@@ -1,0 +1,48 @@
+# Raw downloads -> one manifest per dataset (the contract every later stage reads).
+
+
+rule download_sources:
+    input:
+        sources=get_sources_spec,
+    output:
+        listing="resources/downloads/{dataset}/downloads.tsv",
+    log:
+        "logs/download_sources/{dataset}.log",
+    conda:
+        "../envs/datasets.yaml"
+    wildcard_constraints:
+        dataset=_one_of(datasets_built_by("demo")),
+    script:
+        "../scripts/download_sources.py"
+
+
+rule build_demo_dataset:
+    input:
+        sources=get_sources_spec,
+        listing="resources/downloads/{dataset}/downloads.tsv",
+    output:
+        manifest="results/datasets/{dataset}/manifest.tsv",
+        images=directory("results/datasets/{dataset}/images"),
+    log:
+        "logs/build_demo_dataset/{dataset}.log",
+    conda:
+        "../envs/datasets.yaml"
+    wildcard_constraints:
+        dataset=_one_of(datasets_built_by("demo")),
+    script:
+        "../scripts/build_demo_dataset.py"
+
+
+rule import_manifest:
+    input:
+        manifest=get_user_manifest,
+    output:
+        manifest="results/datasets/{dataset}/manifest.tsv",
+    log:
+        "logs/import_manifest/{dataset}.log",
+    conda:
+        "../envs/datasets.yaml"
+    wildcard_constraints:
+        dataset=_one_of(datasets_built_by("manifest")),
+    script:
+        "../scripts/import_manifest.py"

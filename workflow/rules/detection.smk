@@ -1,0 +1,24 @@
+# Face detection and 68-point landmarks, once per original image.
+
+
+rule detect_faces:
+    input:
+        manifest="results/datasets/{dataset}/manifest.tsv",
+    output:
+        landmarks="results/faces/{dataset}/landmarks.npz",
+        acquisition=report(
+            "results/faces/{dataset}/acquisition.tsv",
+            caption="../report/acquisition.rst",
+            category="Data",
+            subcategory="{dataset}",
+            labels={"dataset": "{dataset}", "table": "acquisition"},
+        ),
+    log:
+        "logs/detect_faces/{dataset}.log",
+    params:
+        detection=config["detection"],
+        weights_dir=config["weights_dir"],
+    conda:
+        "../envs/detect.yaml"
+    script:
+        "../scripts/detect_faces.py"

@@ -1,0 +1,19 @@
+# Masked variants: the project's own landmark-anchored renderer, one image set per (dataset, variant).
+
+
+rule mask_images:
+    input:
+        manifest="results/datasets/{dataset}/manifest.tsv",
+        landmarks="results/faces/{dataset}/landmarks.npz",
+    output:
+        images=directory("results/masked/{dataset}/{masked_variant}/images"),
+        manifest="results/masked/{dataset}/{masked_variant}/manifest.tsv",
+    log:
+        "logs/mask_images/{dataset}/{masked_variant}.log",
+    params:
+        variant=get_variant,
+        seed=config["seed"],
+    conda:
+        "../envs/masking.yaml"
+    script:
+        "../scripts/mask_images.py"

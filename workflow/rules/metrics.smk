@@ -1,0 +1,44 @@
+# Metrics per (model, dataset, variant) and the tables that collect them.
+
+
+rule compute_metrics:
+    input:
+        verification="results/scores/verification/{model}/{dataset}/{variant}.tsv",
+        identification="results/scores/identification/{model}/{dataset}/{variant}.tsv",
+        manifest="results/datasets/{dataset}/manifest.tsv",
+    output:
+        metrics="results/metrics/{model}/{dataset}/{variant}.tsv",
+    log:
+        "logs/compute_metrics/{model}/{dataset}/{variant}.log",
+    params:
+        variant=get_variant,
+        model=get_model_card,
+        fmr_target=config["protocol"]["fmr_target"],
+        rank_k=config["protocol"]["rank_k"],
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../scripts/compute_metrics.py"
+
+
+rule collect_table:
+    input:
+        metrics=expand(
+            "results/metrics/{model}/{dataset}/{variant}.tsv",
+            model=MODELS,
+            dataset=DATASETS,
+            variant=VARIANTS,
+        ),
+    output:
+        table=report(
+            "results/tables/{table}.tsv",
+            caption="../report/tables.rst",
+            category="Tables",
+            labels={"table": "{table}"},
+        ),
+    log:
+        "logs/collect_table/{table}.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../scripts/collect_table.py"

