@@ -54,8 +54,8 @@ def _describe(err: jsonschema.ValidationError) -> str:
         return "; ".join(parts)
     if err.validator == "required":
         return f"config key '{where}' is missing a required entry: {err.message}. Fix: add it (see config/README.md)"
-    if err.validator == "propertyNames":
-        return f"config key '{where}' has an invalid name: {err.message}. Fix: use lowercase letters, digits, '_' and '-'"
+    if err.validator == "not":  # only used to reserve names
+        return f"config key '{where}' has a reserved name '{err.instance}'. Fix: {err.schema.get('description', '')}"
     desc = err.schema.get("description", "")
     fix = f" Fix: {desc}" if desc else ""
     return f"config key '{where}': {err.message}.{fix}"

@@ -193,12 +193,12 @@ def _n95(u, v, g, rng, px, dist):
 
 def _cloth(u, v, g, rng, px, dist):
     """Low-frequency wrinkles and fine weave noise (seeded), plus a vertical centre seam."""
-    step, u0, v0 = 0.2, -2.0, g.top - 0.4
+    step, u0, v0 = 0.25, -2.0, g.top - 0.4
     grid = rng.standard_normal((int((g.bottom + 0.4 - v0) / step) + 4, int(4.0 / step) + 4)).astype(np.float32)
     wrinkles = cv2.remap(grid, (u - u0) / step, (v - v0) / step, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
     weave = rng.standard_normal(u.shape, dtype=np.float32)
     ds = _seam_offset(u, v, g)
-    relief = 1.0 + 0.05 * wrinkles + 0.02 * weave
+    relief = 1.0 + 0.035 * wrinkles + 0.02 * weave
     relief += 0.05 * _line(np.abs(ds) - 0.03, 0.02, px) - 0.16 * _line(ds, 0.012, px)
     return relief
 

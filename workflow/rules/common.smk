@@ -5,9 +5,11 @@ import re
 import sys
 from pathlib import Path
 
-# The maskaudit package sits next to the Snakefile; scripts find it through PYTHONPATH.
+# The maskaudit package sits next to the Snakefile. This process imports it from there, and every
+# script (also inside conda envs or cluster jobs, which re-read this file) finds it on PYTHONPATH.
+# The workflow sets the variable; it never requires the user to.
 sys.path.insert(0, workflow.basedir)
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")]))
+os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")])))
 
 from maskaudit.config import load_schema, validate_config
 from maskaudit.models import get_card

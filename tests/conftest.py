@@ -1,0 +1,37 @@
+"""Shared fixtures. Real faces come from packages installed with the workflow (never committed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def hopper_path() -> Path:
+    """Grace Hopper's portrait, shipped with matplotlib (a workflow dependency)."""
+    return Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
+
+
+@pytest.fixture(scope="session")
+def hopper_rgb(hopper_path) -> np.ndarray:
+    return np.asarray(Image.open(hopper_path).convert("RGB"))
+
+
+@pytest.fixture(scope="session")
+def detector():
+    from maskaudit.detect import FaceDetector
+
+    return FaceDetector()
+
+
+@pytest.fixture(scope="session")
+def dlib_model():
+    from maskaudit.models import load_model
+
+    return load_model("dlib")

@@ -1,0 +1,54 @@
+"""Config validation: every problem names its key and the fix."""
+
+import copy
+
+import pytest
+import yaml
+
+from conftest import REPO
+from maskaudit.config import ConfigError, load_schema, validate_config
+
+SCHEMA = load_schema(REPO / "workflow/schemas/config.schema.yaml")
+SHIPPED = yaml.safe_load((REPO / "config/config.yaml").read_text())
+
+
+def test_shipped_config_is_valid_and_defaults_are_filled():
+    cfg = copy.deepcopy(SHIPPED)
+    del cfg["protocol"]
+    out = validate_config(cfg, SCHEMA)
+    assert out["protocol"] == {"impostors_per_probe": 5, "rank_k": 5, "fmr_target": 0.01}
+    assert out["masks"]["variants"]["n95-blue"]["coverage"] == "high"
+
+
+def test_misspelt_key_is_named_with_a_suggestion():
+    cfg = copy.deepcopy(SHIPPED)
+    cfg["protocol"]["impostors_per_prob"] = cfg["protocol"].pop("impostors_per_probe")
+    with pytest.raises(ConfigError) as err:
+        validate_config(cfg, SCHEMA)
+    assert "config key 'protocol.impostors_per_prob' is not recognised" in str(err.value)
+    assert "did you mean 'impostors_per_probe'?" in str(err.value)
+
+
+def test_wrong_values_and_references():
+    cfg = copy.deepcopy(SHIPPED)
+    cfg["masks"]["variants"]["n95-blue"]["kind"] = "kn95"
+    cfg["masks"]["colours"]["blue"] = "blue"
+    with pytest.raises(ConfigError) as err:
+        validate_config(cfg, SCHEMA)
+    msg = str(err.value)
+    assert "config key 'masks.variants.n95-blue.kind': 'kn95' is not one of" in msg
+    assert "config key 'masks.colours.blue'" in msg
+    cfg = copy.deepcopy(SHIPPED)
+    cfg["masks"]["variants"]["n95-blue"]["colour"] = "teal"
+    with pytest.raises(ConfigError, match="'masks.variants.n95-blue.colour' names 'teal'"):
+        validate_config(cfg, SCHEMA)
+
+
+def test_reserved_variant_name_and_unknown_model():
+    cfg = copy.deepcopy(SHIPPED)
+    cfg["masks"]["variants"]["none"] = {"kind": "n95", "colour": "blue"}
+    cfg["models"] = ["dlib", "vgg-face"]
+    with pytest.raises(ConfigError) as err:
+        validate_config(cfg, SCHEMA)
+    assert "config key 'masks.variants' has a reserved name 'none'" in str(err.value)
+    assert "config key 'models.1'" in str(err.value)
