@@ -16,7 +16,12 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# `--configfile my.yaml` replaces this file (it is not merged into it), so a study's config is
+# complete on its own and mask variants or datasets never leak in from the demo.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
+
 
 
 report: "workflow/report/workflow.rst"

@@ -292,3 +292,17 @@ def test_invalid_inputs_raise_clear_errors():
         mask_polygon(lm, "bandana")
     with pytest.raises(ValueError, match="coverage"):
         check_placement(np.zeros((10, 10)), lm, "none")
+
+
+def test_random_and_degenerate_landmarks_never_crash():
+    rng = np.random.default_rng(123)
+    for i in range(30):
+        lm = synthetic_landmarks(100, 80, 40, rng.uniform(-180, 180)) + rng.normal(0, 4 + i, (68, 2))
+        if i % 5 == 0:
+            lm[:36] = lm[48]  # collapse jaw, brows and nose onto one point
+        spec = MaskSpec(MASK_KINDS[i % 3], BLUE, COVERAGE_LEVELS[i % 3 - 1])
+        r = render_mask(grey(200, 220), lm, spec, rng)
+        assert r.alpha.shape == (200, 220) and np.isfinite(r.alpha).all()
+        assert 0.0 <= r.alpha.min() and r.alpha.max() <= 1.0
+    with pytest.raises(ValueError, match="degenerate"):
+        mask_polygon(np.zeros((68, 2)), "n95")

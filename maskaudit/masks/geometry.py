@@ -123,8 +123,13 @@ def _jaw_offset(q: np.ndarray, side: float, chin: float, box: float = 0.0, n: in
 
 
 def _cut(curve: np.ndarray, level: float) -> tuple[np.ndarray, int]:
-    """First point where ``curve`` reaches v >= level (interpolated) and the index after it."""
-    idx = int(np.argmax(curve[:, 1] >= level))
+    """First point where ``curve`` reaches v >= level (interpolated) and the index after it; the
+    curve's lowest point if it never gets there (degenerate landmarks)."""
+    reached = curve[:, 1] >= level
+    if not reached.any():
+        idx = int(np.argmax(curve[:, 1]))
+        return curve[idx].copy(), idx + 1
+    idx = int(np.argmax(reached))
     if idx == 0:
         return curve[0].copy(), 1
     a, b = curve[idx - 1], curve[idx]
@@ -139,7 +144,7 @@ def _tent(anchor: np.ndarray, corner: np.ndarray, k: float, n: int = 24) -> np.n
 
 
 def _cup(q, jaw, top, nose_u, bottom, n=120):
-    """N95 cup: super-ellipse pointed at the nose, 0.9x the jaw width at mouth height, bottom half
+    """N95 cup: super-ellipse pointed at the nose, 0.95x the jaw width between nose and mouth, bottom half
     kept inside the offset jaw contour so it hugs the chin."""
     cy = max(0.5 * (q[33, 1] + q[48:68, 1].mean()), top + 0.3)
     left, right = _cut(jaw, cy)[0][0], _cut(jaw[::-1], cy)[0][0]

@@ -180,8 +180,8 @@ def _n95(u, v, g, rng, px, dist):
     hu, hv = rng.normal(0.0, 0.04, 2)
     du = u - g.nose_u
     cy = 0.5 * (g.top + g.bottom) + 0.1
-    half_w = np.where(du < 0, g.nose_u - g.outline[:, 0].min(), g.outline[:, 0].max() - g.nose_u)
-    half_h = np.where(v < cy, cy - g.top, g.bottom - cy)
+    half_w = np.maximum(np.where(du < 0, g.nose_u - g.outline[:, 0].min(), g.outline[:, 0].max() - g.nose_u), 0.05)
+    half_h = np.maximum(np.where(v < cy, cy - g.top, g.bottom - cy), 0.05)
     r2 = ((du - hu) / half_w) ** 2 + ((v - cy - hv) / half_h) ** 2
     relief = 1.0 + 0.16 * (1.0 - np.clip(r2, 0, 1.5))
     ds = _seam_offset(u, v, g)
