@@ -113,7 +113,7 @@ def test_editing_one_variant_reruns_only_its_dependents(audit):
 
 
 def test_single_table_target(audit):
-    out = snakemake(audit, "--dry-run", "--forcerun", "collect_table", "results/tables/by_race.tsv").stdout
+    out = snakemake(audit, "--dry-run", "--force", "results/tables/by_race.tsv").stdout
     assert re.search(r"^collect_table\s+1$", out, re.M) and re.search(r"^total\s+1$", out, re.M)
     assert "Nothing to be done" in snakemake(audit, "--dry-run", "table_by_race").stdout
 
