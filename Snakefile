@@ -37,6 +37,15 @@ include: "workflow/rules/metrics.smk"
 include: "workflow/rules/figures.smk"
 
 
+# Cheap bookkeeping stays on the submit host when running on a cluster.
+localrules:
+    all,
+    collect_table,
+    plot_accuracy_by_variant,
+    plot_score_distributions,
+    plot_mask_gallery,
+
+
 rule all:
     default_target: True
     input:

@@ -22,9 +22,7 @@ from maskaudit.seeding import derive_seed, rng_for
 log = logging.getLogger(__name__)
 
 RENDERER_VERSION = "maskaudit-procedural-1"
-REQUIRED = {"high": ("covers_nose_tip", "covers_mouth", "covers_chin", "eyes_clear"),
-            "medium": ("covers_nose_tip", "covers_mouth", "covers_chin", "eyes_clear"),
-            "low": ("covers_mouth", "covers_chin", "eyes_clear")}
+CHECKS = ("covers_nose_tip", "covers_mouth", "covers_chin", "eyes_clear")
 
 
 def hex_to_rgb(value: str) -> tuple[int, int, int]:
@@ -64,10 +62,10 @@ def mask_dataset(manifest: pd.DataFrame, landmarks: dict, statuses: dict, spec: 
         render = render_mask(rgb, lm, spec, rng_for(seed, dataset, row.image_id, variant))
         target = out_dir / f"{row.image_id}.png"
         write_png(target, render.image)
-        diag = {k: render.diagnostics[k] for k in ("coverage_fraction", *REQUIRED["high"])}
-        failed = [k for k in REQUIRED[spec.coverage] if not diag[k]]
-        if failed:
-            rec.update(status="mask_render_failed", detail="placement check failed: " + ", ".join(failed))
+        diag = {k: render.diagnostics[k] for k in ("coverage_fraction", "placement_ok", *CHECKS)}
+        if not diag["placement_ok"]:
+            failed = ", ".join(k for k in CHECKS if not diag[k]) or "nose tip covered despite low coverage"
+            rec.update(status="mask_render_failed", detail=f"placement check failed: {failed}")
             log.warning("%s: %s", row.image_id, rec["detail"])
         rec.update(path=str(target), **diag)
         rows.append(rec)

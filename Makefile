@@ -1,0 +1,36 @@
+# Two-command start on a fresh Linux machine with Python 3.11 (no GPU, no conda):
+#   make demo   build the venv, run the demo audit, write results/report.html
+#   make test   build the venv, run the unit and integration tests
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+CORES  ?= all
+
+.PHONY: setup demo report test lint bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=23"
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+demo: setup
+	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --report results/report.html
+	@echo "Tables: results/tables/   Figures: results/figures/   Report: results/report.html"
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/snakemake --lint
+
+bench: setup
+	$(BIN)/snakemake --cores $(CORES) results/datasets/demo/manifest.tsv
+	$(BIN)/python benchmarks/bench_pipeline.py
+
+clean:
+	rm -rf results logs .snakemake
