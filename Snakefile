@@ -44,6 +44,7 @@ localrules:
     plot_accuracy_by_variant,
     plot_score_distributions,
     plot_mask_gallery,
+    plot_face_chips,
 
 
 rule all:
@@ -86,3 +87,8 @@ rule figure_score_distributions:
 rule figure_mask_gallery:
     input:
         expand("results/figures/mask_gallery/{dataset}.png", dataset=DATASETS),
+
+
+rule figure_face_chips:
+    input:
+        expand("results/figures/face_chips/{dataset}.png", dataset=DATASETS),

@@ -107,3 +107,20 @@ def face_tile(rgb: np.ndarray, landmarks: np.ndarray, size: int = 128, margin: f
     padded = np.pad(rgb, ((pad, pad), (pad, pad), (0, 0)), constant_values=255) if pad else rgb
     crop = padded[y1 + pad:y2 + pad, x1 + pad:x2 + pad]
     return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def face_chips(chips: list[np.ndarray | None], labels: list[str], notes: list[str], per_row: int = 8) -> plt.Figure:
+    """Aligned face chips in a grid; an image without a chip shows its failure reason instead."""
+    n_rows = max(1, -(-len(chips) // per_row))
+    fig, axes = plt.subplots(n_rows, per_row, figsize=(1.5 * per_row, 1.75 * n_rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    for ax, chip, label, note in zip(axes.ravel(), chips, labels, notes):
+        if chip is None:
+            ax.text(0.5, 0.5, note.replace("_", " "), ha="center", va="center", fontsize=8, color="red",
+                    transform=ax.transAxes)
+        else:
+            ax.imshow(chip)
+        ax.set_title(label, fontsize=7)
+    fig.tight_layout(pad=0.3)
+    return fig

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from maskaudit.metrics import mate_ranks
+from maskaudit.tsv import read_tsv
 
 LABELS = ("identity", "gender", "race", "age")
 
@@ -114,11 +115,5 @@ def identification_scores(probes: tuple, gallery: tuple, manifest: pd.DataFrame,
     return out
 
 
-def write_scores(df: pd.DataFrame, path) -> None:
-    """TSV with fixed float formatting, so the same inputs give byte-identical files."""
-    df.to_csv(path, sep="\t", index=False, float_format="%.6f", na_rep="NaN", lineterminator="\n")
-
-
 def read_scores(path) -> pd.DataFrame:
-    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["NaN"],
-                       dtype={"probe_age": str, "ref_age": str, "fta_reason": str})
+    return read_tsv(path, dtype={"probe_age": str, "ref_age": str, "fta_reason": str})

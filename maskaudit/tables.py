@@ -54,13 +54,13 @@ def verification_row(genuine: pd.DataFrame, impostor: pd.DataFrame, threshold: f
         "fmr": fmr, "fmr_ci_low": fmr_lo, "fmr_ci_high": fmr_hi,
         "fnmr": fnmr, "fnmr_ci_low": fnmr_lo, "fnmr_ci_high": fnmr_hi,
         "far": far, "frr": frr, "eer": M.eer(neg, pos),
-        "fnmr_at_fmr": M.fnmr_at_fmr(neg, pos, fmr_target), "roc_auc": M.roc_auc(neg, pos),
+        "fmr_target": fmr_target, "fnmr_at_fmr": M.fnmr_at_fmr(neg, pos, fmr_target), "roc_auc": M.roc_auc(neg, pos),
     }
 
 
 def group_metrics(verification: pd.DataFrame, identification: pd.DataFrame, manifest: pd.DataFrame,
-                  *, threshold: float, fmr_target: float, rank_k: int) -> pd.DataFrame:
-    """All per-group rows for one (model, dataset, variant)."""
+                  *, threshold: float, fmr_target: float, rank_k: int, labels: dict | None = None) -> pd.DataFrame:
+    """All per-group rows for one (model, dataset, variant); ``labels`` become the leading columns."""
     genuine_all = verification[verification.comparison.isin(GENUINE)]
     impostor_all = verification[verification.comparison == "non_mated"]
     probes = identification.drop_duplicates("probe_id")
@@ -74,7 +74,7 @@ def group_metrics(verification: pd.DataFrame, identification: pd.DataFrame, mani
         for group in sorted(set(m_key)):
             ranks = probes.mate_rank[p_key == group].to_numpy(dtype=float)
             rows.append({
-                "attribute": attribute, "group": group, "n_images": int((m_key == group).sum()),
+                **(labels or {}), "attribute": attribute, "group": group, "n_images": int((m_key == group).sum()),
                 **verification_row(genuine_all[g_key == group], impostor_all[(i_probe == group) & (i_ref == group)],
                                    threshold, fmr_target),
                 "n_probes": len(ranks), "rank1": M.recognition_rate(ranks, 1) if len(ranks) else np.nan,
@@ -83,9 +83,8 @@ def group_metrics(verification: pd.DataFrame, identification: pd.DataFrame, mani
     return pd.DataFrame(rows)
 
 
-def write_table(df: pd.DataFrame, path) -> None:
-    df.to_csv(path, sep="\t", index=False, float_format="%.6f", na_rep="NaN", lineterminator="\n")
+def collect(frames: list[pd.DataFrame], attribute: str) -> pd.DataFrame:
+    """One table: the ``attribute`` rows of every metrics file, in input order."""
+    rows = pd.concat(frames, ignore_index=True)
+    return rows[rows.attribute == attribute]
 
-
-def read_table(path) -> pd.DataFrame:
-    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["NaN"])

@@ -18,6 +18,7 @@ from maskaudit.imageio import ImageReadError, read_rgb, write_png
 from maskaudit.masks import MaskSpec, render_mask
 from maskaudit.progress import progress
 from maskaudit.seeding import derive_seed, rng_for
+from maskaudit.tsv import read_tsv, write_tsv
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +81,11 @@ def write_variant_manifest(df: pd.DataFrame, path: str | Path) -> None:
     base = path.parent.resolve()
     df = df.copy()
     df["path"] = [str(Path(p).resolve().relative_to(base)) if p else "" for p in df.path]
-    df.to_csv(path, sep="\t", index=False, float_format="%.6f", lineterminator="\n")
+    write_tsv(df, path)
 
 
 def read_variant_manifest(path: str | Path) -> pd.DataFrame:
     path = Path(path)
-    df = pd.read_csv(path, sep="\t", keep_default_na=False, dtype={"path": str, "detail": str})
+    df = read_tsv(path, dtype={"path": str, "detail": str})
     df["path"] = [str(path.parent / p) if p else "" for p in df.path]
     return df

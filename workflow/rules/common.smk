@@ -85,4 +85,5 @@ def get_final_outputs():
         + figure_paths("accuracy_by_variant")
         + figure_paths("score_distributions")
         + expand("results/figures/mask_gallery/{dataset}.png", dataset=DATASETS)
+        + expand("results/figures/face_chips/{dataset}.png", dataset=DATASETS)
     )

@@ -65,3 +65,23 @@ rule plot_mask_gallery:
         "../envs/analysis.yaml"
     script:
         "../scripts/plot_mask_gallery.py"
+
+
+rule plot_face_chips:
+    input:
+        manifest="results/datasets/{dataset}/manifest.tsv",
+        landmarks="results/faces/{dataset}/landmarks.npz",
+    output:
+        figure=report(
+            "results/figures/face_chips/{dataset}.png",
+            caption="../report/face_chips.rst",
+            category="Data",
+            subcategory="{dataset}",
+            labels={"dataset": "{dataset}", "table": "aligned face chips"},
+        ),
+    log:
+        "logs/plot_face_chips/{dataset}.log",
+    conda:
+        "../envs/detect.yaml"
+    script:
+        "../scripts/plot_face_chips.py"

@@ -2,16 +2,15 @@
 
 from pathlib import Path
 
-import pandas as pd
-
 from maskaudit.datasets.demo import build_demo, load_spec
 from maskaudit.progress import setup_logging
+from maskaudit.tsv import read_tsv
 
 setup_logging(snakemake.log[0])
 listing = Path(snakemake.input.listing)
 build_demo(
     load_spec(snakemake.input.sources),
-    pd.read_csv(listing, sep="\t", keep_default_na=False),
+    read_tsv(listing, dtype=str),
     download_dir=listing.parent,
     out_dir=snakemake.output.images,
     manifest_path=snakemake.output.manifest,

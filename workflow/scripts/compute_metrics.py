@@ -3,7 +3,8 @@
 from maskaudit.datasets.manifest import read_manifest
 from maskaudit.progress import setup_logging
 from maskaudit.scoring import read_scores
-from maskaudit.tables import group_metrics, write_table
+from maskaudit.tables import group_metrics
+from maskaudit.tsv import write_tsv
 
 setup_logging(snakemake.log[0])
 wc, variant, model = snakemake.wildcards, snakemake.params.variant, snakemake.params.model
@@ -14,12 +15,7 @@ rows = group_metrics(
     threshold=-model["threshold"],  # similarity scale: score = -distance
     fmr_target=snakemake.params.fmr_target,
     rank_k=snakemake.params.rank_k,
+    labels={"model": wc.model, "dataset": wc.dataset, "variant": wc.variant, "mask_kind": variant["kind"],
+            "mask_colour": variant["colour"], "threshold_distance": model["threshold"]},
 )
-rows.insert(0, "model", wc.model)
-rows.insert(1, "dataset", wc.dataset)
-rows.insert(2, "variant", wc.variant)
-rows.insert(3, "mask_kind", variant["kind"])
-rows.insert(4, "mask_colour", variant["colour"])
-rows.insert(rows.columns.get_loc("n_genuine"), "threshold_distance", model["threshold"])
-rows.insert(rows.columns.get_loc("fnmr_at_fmr"), "fmr_target", snakemake.params.fmr_target)
-write_table(rows, snakemake.output.metrics)
+write_tsv(rows, snakemake.output.metrics)

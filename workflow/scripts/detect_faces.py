@@ -5,6 +5,7 @@ import logging
 from maskaudit.datasets.manifest import read_manifest
 from maskaudit.detect import FaceDetector, acquisition_table, detect_images, save_landmarks
 from maskaudit.progress import setup_logging
+from maskaudit.tsv import write_tsv
 
 setup_logging(snakemake.log[0])
 manifest = read_manifest(snakemake.input.manifest)
@@ -14,6 +15,6 @@ ids = list(manifest.image_id)
 detections = detect_images(list(manifest.path), ids, detector)
 save_landmarks(snakemake.output.landmarks, ids, detections)
 table = acquisition_table(ids, detections)
-table.to_csv(snakemake.output.acquisition, sep="\t", index=False, lineterminator="\n")
+write_tsv(table, snakemake.output.acquisition)
 logging.info("acquired %d of %d images; failures: %s", (table.status == "ok").sum(), len(table),
              table.status[table.status != "ok"].value_counts().to_dict())

@@ -4,8 +4,9 @@ from pathlib import Path
 
 from maskaudit.datasets.demo import download_sources, load_spec
 from maskaudit.progress import setup_logging
+from maskaudit.tsv import write_tsv
 
 setup_logging(snakemake.log[0])
 listing = Path(snakemake.output.listing)
 spec = load_spec(snakemake.input.sources)
-download_sources(spec, listing.parent).to_csv(listing, sep="\t", index=False, lineterminator="\n")
+write_tsv(download_sources(spec, listing.parent), listing)

@@ -5,6 +5,7 @@ import logging
 from maskaudit.datasets.manifest import read_manifest
 from maskaudit.pairs import verification_pairs
 from maskaudit.progress import setup_logging
+from maskaudit.tsv import write_tsv
 
 setup_logging(snakemake.log[0])
 pairs = verification_pairs(
@@ -13,5 +14,5 @@ pairs = verification_pairs(
     seed=snakemake.params.seed,
     dataset=snakemake.wildcards.dataset,
 )
-pairs.to_csv(snakemake.output.pairs, sep="\t", index=False, lineterminator="\n")
+write_tsv(pairs, snakemake.output.pairs)
 logging.info("pairs: %s", pairs.comparison.value_counts().to_dict())

@@ -6,7 +6,8 @@ from maskaudit.datasets.manifest import read_manifest
 from maskaudit.embed import load_cache
 from maskaudit.models import get_card
 from maskaudit.progress import setup_logging
-from maskaudit.scoring import identification_scores, write_scores
+from maskaudit.scoring import identification_scores
+from maskaudit.tsv import write_tsv
 
 setup_logging(snakemake.log[0])
 scores = identification_scores(
@@ -17,5 +18,5 @@ scores = identification_scores(
     get_card(snakemake.wildcards.model),
     rank_k=snakemake.params.rank_k,
 )
-write_scores(scores, snakemake.output.scores)
+write_tsv(scores, snakemake.output.scores)
 logging.info("%d probes, gallery of %d", scores.probe_id.nunique(), int(scores.gallery_size.iloc[0]))

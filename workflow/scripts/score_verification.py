@@ -2,22 +2,21 @@
 
 import logging
 
-import pandas as pd
-
 from maskaudit.datasets.manifest import read_manifest
 from maskaudit.embed import load_cache
 from maskaudit.models import get_card
 from maskaudit.progress import setup_logging
-from maskaudit.scoring import verification_scores, write_scores
+from maskaudit.scoring import verification_scores
+from maskaudit.tsv import read_tsv, write_tsv
 
 setup_logging(snakemake.log[0])
 scores = verification_scores(
-    pd.read_csv(snakemake.input.pairs, sep="\t", keep_default_na=False),
+    read_tsv(snakemake.input.pairs),
     load_cache(snakemake.input.probes),
     load_cache(snakemake.input.references),
     read_manifest(snakemake.input.manifest),
     snakemake.params.variant,
     get_card(snakemake.wildcards.model),
 )
-write_scores(scores, snakemake.output.scores)
+write_tsv(scores, snakemake.output.scores)
 logging.info("decisions: %s", scores.decision.value_counts().to_dict())
