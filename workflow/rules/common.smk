@@ -9,7 +9,11 @@ from pathlib import Path
 # script (also inside conda envs or cluster jobs, which re-read this file) finds it on PYTHONPATH.
 # The workflow sets the variable; it never requires the user to.
 sys.path.insert(0, workflow.basedir)
-os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")])))
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")])
+    )
+)
 
 from maskaudit.config import load_schema, validate_config
 from maskaudit.models import get_card
@@ -76,7 +80,11 @@ def get_model_card(wildcards):
 
 
 def figure_paths(figure):
-    return expand(f"results/figures/{figure}/{{model}}.{{dataset}}.png", model=MODELS, dataset=DATASETS)
+    return expand(
+        f"results/figures/{figure}/{{model}}.{{dataset}}.png",
+        model=MODELS,
+        dataset=DATASETS,
+    )
 
 
 def get_final_outputs():

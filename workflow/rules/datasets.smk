@@ -8,10 +8,10 @@ rule download_sources:
         listing="resources/downloads/{dataset}/downloads.tsv",
     log:
         "logs/download_sources/{dataset}.log",
-    conda:
-        "../envs/datasets.yaml"
     wildcard_constraints:
         dataset=_one_of(datasets_built_by("demo")),
+    conda:
+        "../envs/datasets.yaml"
     script:
         "../scripts/download_sources.py"
 
@@ -25,10 +25,10 @@ rule build_demo_dataset:
         images=directory("results/datasets/{dataset}/images"),
     log:
         "logs/build_demo_dataset/{dataset}.log",
-    conda:
-        "../envs/datasets.yaml"
     wildcard_constraints:
         dataset=_one_of(datasets_built_by("demo")),
+    conda:
+        "../envs/datasets.yaml"
     script:
         "../scripts/build_demo_dataset.py"
 
@@ -40,9 +40,9 @@ rule import_manifest:
         manifest="results/datasets/{dataset}/manifest.tsv",
     log:
         "logs/import_manifest/{dataset}.log",
-    conda:
-        "../envs/datasets.yaml"
     wildcard_constraints:
         dataset=_one_of(datasets_built_by("manifest")),
+    conda:
+        "../envs/datasets.yaml"
     script:
         "../scripts/import_manifest.py"

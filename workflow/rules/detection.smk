@@ -15,10 +15,10 @@ rule detect_faces:
         ),
     log:
         "logs/detect_faces/{dataset}.log",
+    conda:
+        "../envs/detect.yaml"
     params:
         detection=config["detection"],
         weights_dir=config["weights_dir"],
-    conda:
-        "../envs/detect.yaml"
     script:
         "../scripts/detect_faces.py"

@@ -10,11 +10,11 @@ rule embed_images:
         sidecar="results/embeddings/{model}/{dataset}/{variant}.json",
     log:
         "logs/embed_images/{model}/{dataset}/{variant}.log",
-    params:
-        weights_dir=config["weights_dir"],
     conda:
         "../envs/embed-dlib.yaml"
     resources:
         gpu=get_model_gpu,
+    params:
+        weights_dir=config["weights_dir"],
     script:
         "../scripts/embed_images.py"

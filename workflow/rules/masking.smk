@@ -10,10 +10,10 @@ rule mask_images:
         manifest="results/masked/{dataset}/{masked_variant}/manifest.tsv",
     log:
         "logs/mask_images/{dataset}/{masked_variant}.log",
+    conda:
+        "../envs/masking.yaml"
     params:
         variant=get_variant,
         seed=config["seed"],
-    conda:
-        "../envs/masking.yaml"
     script:
         "../scripts/mask_images.py"

@@ -10,13 +10,13 @@ rule compute_metrics:
         metrics="results/metrics/{model}/{dataset}/{variant}.tsv",
     log:
         "logs/compute_metrics/{model}/{dataset}/{variant}.log",
+    conda:
+        "../envs/analysis.yaml"
     params:
         variant=get_variant,
         model=get_model_card,
         fmr_target=config["protocol"]["fmr_target"],
         rank_k=config["protocol"]["rank_k"],
-    conda:
-        "../envs/analysis.yaml"
     script:
         "../scripts/compute_metrics.py"
 

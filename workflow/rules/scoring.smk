@@ -8,11 +8,11 @@ rule sample_pairs:
         pairs="results/pairs/{dataset}.tsv",
     log:
         "logs/sample_pairs/{dataset}.log",
+    conda:
+        "../envs/analysis.yaml"
     params:
         seed=config["seed"],
         impostors_per_probe=config["protocol"]["impostors_per_probe"],
-    conda:
-        "../envs/analysis.yaml"
     script:
         "../scripts/sample_pairs.py"
 
@@ -27,10 +27,10 @@ rule score_verification:
         scores="results/scores/verification/{model}/{dataset}/{variant}.tsv",
     log:
         "logs/score_verification/{model}/{dataset}/{variant}.log",
-    params:
-        variant=get_variant,
     conda:
         "../envs/analysis.yaml"
+    params:
+        variant=get_variant,
     script:
         "../scripts/score_verification.py"
 
@@ -44,10 +44,10 @@ rule score_identification:
         scores="results/scores/identification/{model}/{dataset}/{variant}.tsv",
     log:
         "logs/score_identification/{model}/{dataset}/{variant}.log",
+    conda:
+        "../envs/analysis.yaml"
     params:
         variant=get_variant,
         rank_k=config["protocol"]["rank_k"],
-    conda:
-        "../envs/analysis.yaml"
     script:
         "../scripts/score_identification.py"
