@@ -29,8 +29,7 @@ def embed_images(model, table: pd.DataFrame, landmarks: dict, batch_size: int) -
     status = list(table.status)
     todo = [i for i, s in enumerate(status) if s == "ok"]
     batches = [todo[k:k + batch_size] for k in range(0, len(todo), batch_size)]
-    bar = progress(batches, desc=f"embed {model.card.id}", unit="batch")
-    for batch in bar:
+    for batch in progress(batches, desc=f"embed {model.card.id}", unit="img", size=len):
         images, marks, rows = [], [], []
         for i in batch:
             row = table.iloc[i]
