@@ -50,6 +50,10 @@ def _side(manifest: pd.DataFrame, ids, prefix: str) -> pd.DataFrame:
     return m.reset_index(drop=True)
 
 
+def _mask_columns(variant: dict) -> dict:
+    return {"probe_mask": variant["id"], "mask_kind": variant["kind"], "mask_colour": variant["colour"]}
+
+
 def _fta_reason(probe_status, ref_status) -> list[str]:
     return [f"probe_{p}" if p != "ok" else (f"reference_{r}" if r != "ok" else "")
             for p, r in zip(probe_status, ref_status)]
@@ -67,10 +71,7 @@ def verification_scores(pairs: pd.DataFrame, probes: tuple, refs: tuple, manifes
     dist[[bool(r) for r in reasons]] = np.nan
     out = pd.concat([pairs.reset_index(drop=True), _side(manifest, pairs.probe_id, "probe"),
                      _side(manifest, pairs.ref_id, "ref")], axis=1)
-    out["probe_mask"] = variant["id"]
-    out["mask_kind"] = variant["kind"]
-    out["mask_colour"] = variant["colour"]
-    out["ref_mask"] = "none"
+    out = out.assign(**_mask_columns(variant), ref_mask="none")
     out["raw_score"] = dist
     out["score_direction"] = "lower_is_same"
     out["score"] = -dist
@@ -98,7 +99,7 @@ def identification_scores(probes: tuple, gallery: tuple, manifest: pd.DataFrame,
     order = np.argsort(-np.nan_to_num(scores, nan=-np.inf), axis=1, kind="stable")[:, :rank_k]
     rows = []
     for p, probe_id in enumerate(probes[0]):
-        base = {"probe_id": probe_id, "mate_rank": ranks[p], "gallery_size": len(g_ids)}
+        base = {"probe_id": probe_id, **_mask_columns(variant), "mate_rank": ranks[p], "gallery_size": len(g_ids)}
         if probes[2][p] != "ok":
             rows.append({**base, "rank": np.nan, "ref_id": "", "ref_subject": "", "score": np.nan,
                          "is_mate": False, "fta_reason": f"probe_{probes[2][p]}"})
@@ -108,11 +109,7 @@ def identification_scores(probes: tuple, gallery: tuple, manifest: pd.DataFrame,
                          "score": scores[p, g], "is_mate": bool(is_mate[p, g]), "fta_reason": ""})
     out = pd.DataFrame(rows)
     sides = _side(manifest, out.probe_id, "probe")
-    out = pd.concat([out[["probe_id"]], sides, out.drop(columns="probe_id")], axis=1)
-    out.insert(1 + len(sides.columns), "probe_mask", variant["id"])
-    out.insert(2 + len(sides.columns), "mask_kind", variant["kind"])
-    out.insert(3 + len(sides.columns), "mask_colour", variant["colour"])
-    return out
+    return pd.concat([out[["probe_id"]], sides, out.drop(columns="probe_id")], axis=1)
 
 
 def read_scores(path) -> pd.DataFrame:

@@ -77,6 +77,10 @@ def test_pip_download_over_loopback_and_member_extraction(tmp_path, index_url):
     archive = sources.download_distribution("fakefaces==1.0", tmp_path, "wheel", index_url=url, timeout=120)
     assert archive.name == "fakefaces-1.0-py3-none-any.whl"
     assert "/simple/fakefaces/" in requests and any(r.startswith("/files/") for r in requests)
+    fetched = len([r for r in requests if r.startswith("/files/")])
+    again = sources.download_distribution("fakefaces==1.0", tmp_path, "wheel", index_url=url, timeout=120)
+    assert again == archive  # pip finds the archive already there and names it
+    assert len([r for r in requests if r.startswith("/files/")]) == fetched
     data = sources.read_member(archive, "fakefaces/data/face.png")
     assert sources.verified(data, hashlib.sha256(FACE).hexdigest(), "face") == FACE
     with pytest.raises(sources.SourceError, match="does not match the pinned"):

@@ -7,6 +7,7 @@ and its SHA-256, and the labels. :func:`download_sources` is the raw-download st
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
 import logging
 from pathlib import Path
@@ -40,9 +41,10 @@ def download_sources(spec: dict, dest: str | Path, *, index_url: str | None = No
     rows = []
     for name, pkg in sorted(spec["packages"].items()):
         if pkg["dist"] == "installed":
-            root = sources.installed_package_root(spec_top_level(spec, name))
+            sources.installed_package_root(spec_top_level(spec, name))  # fails early if absent
+            version = importlib.metadata.version(pkg["requirement"].split("==")[0])
             rows.append({"package": name, "requirement": pkg["requirement"], "dist": "installed",
-                         "archive": str(root), "sha256": ""})
+                         "archive": f"installed {version}", "sha256": ""})
             continue
         archive = sources.download_distribution(pkg["requirement"], dest, pkg["dist"],
                                                  platform=pkg.get("platform"), index_url=index_url)

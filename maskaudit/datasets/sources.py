@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
+import re
 import subprocess
 import sys
 import tarfile
@@ -61,26 +62,16 @@ def download_distribution(requirement: str, dest: str | Path, dist: str, *, plat
     """
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    before = {p.name for p in dest.iterdir()}
     cmd = pip_download_command(requirement, dest, dist, platform=platform, index_url=index_url)
     log.info("running: %s", " ".join(cmd))
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     log.info("%s", proc.stdout.strip())
     if proc.returncode != 0:
         raise SourceError(f"pip could not download {requirement} ({dist}): {proc.stderr.strip()[-2000:]}")
-    name = requirement.split("==")[0].strip().lower().replace("-", "_")
-    candidates = sorted(p for p in dest.iterdir()
-                        if p.name.lower().replace("-", "_").startswith(name) and _is_archive(p))
-    version = requirement.split("==")[1].strip() if "==" in requirement else ""
-    candidates = [p for p in candidates if version in p.name] or candidates
-    new = [p for p in candidates if p.name not in before]
-    if not candidates:
-        raise SourceError(f"pip reported success for {requirement} but no archive appeared in {dest}")
-    return (new or candidates)[0]
-
-
-def _is_archive(p: Path) -> bool:
-    return p.name.endswith((".whl", ".tar.gz", ".zip"))
+    saved = re.findall(r"^\s*(?:Saved|File was already downloaded) (.+)$", proc.stdout, re.M)
+    if not saved:
+        raise SourceError(f"pip reported success for {requirement} but named no archive:\n{proc.stdout[-2000:]}")
+    return dest / Path(saved[-1].strip()).name
 
 
 def read_member(archive: str | Path, member: str) -> bytes:
