@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import platform
 import time
-from pathlib import Path
+import os
 
 import numpy as np
 
@@ -87,7 +87,7 @@ def main() -> None:
                  1 / cached, "pairs/s"))
 
     print(f"maskaudit benchmark: {args.images} decoded images in memory ({len(base)} demo faces replicated), "
-          f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores, single process\n")
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, single process\n")
     print("| stage | throughput | unit |\n|---|---:|---|")
     for name, value, unit in rows:
         print(f"| {name} | {value:,.1f} | {unit} |")

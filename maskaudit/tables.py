@@ -15,7 +15,6 @@ acquired comparisons only.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from maskaudit import metrics as M
@@ -49,7 +48,7 @@ def verification_row(genuine: pd.DataFrame, impostor: pd.DataFrame, threshold: f
     return {
         "n_genuine": len(genuine), "n_impostor": len(impostor),
         "fta_genuine": fta_g, "fta_impostor": fta_i,
-        "accuracy": M.accuracy(neg, pos, threshold, fta_neg, fta_pos) if len(genuine) + len(impostor) else np.nan,
+        "accuracy": M.accuracy(neg, pos, threshold, fta_neg, fta_pos),
         "p1_accuracy": _rate(int((same.score >= threshold).sum()), len(same)),
         "fmr": fmr, "fmr_ci_low": fmr_lo, "fmr_ci_high": fmr_hi,
         "fnmr": fnmr, "fnmr_ci_low": fnmr_lo, "fnmr_ci_high": fnmr_hi,
@@ -77,8 +76,8 @@ def group_metrics(verification: pd.DataFrame, identification: pd.DataFrame, mani
                 **(labels or {}), "attribute": attribute, "group": group, "n_images": int((m_key == group).sum()),
                 **verification_row(genuine_all[g_key == group], impostor_all[(i_probe == group) & (i_ref == group)],
                                    threshold, fmr_target),
-                "n_probes": len(ranks), "rank1": M.recognition_rate(ranks, 1) if len(ranks) else np.nan,
-                f"rank{rank_k}": M.recognition_rate(ranks, rank_k) if len(ranks) else np.nan,
+                "n_probes": len(ranks), "rank1": M.recognition_rate(ranks, 1),
+                f"rank{rank_k}": M.recognition_rate(ranks, rank_k),
             })
     return pd.DataFrame(rows)
 
