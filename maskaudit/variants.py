@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from maskaudit.datasets.manifest import relative_paths, resolve_paths
 from maskaudit.imageio import ImageReadError, read_rgb, write_png
 from maskaudit.masks import MaskSpec, render_mask
 from maskaudit.progress import progress
@@ -77,15 +78,9 @@ def mask_dataset(manifest: pd.DataFrame, landmarks: dict, statuses: dict, spec: 
 
 def write_variant_manifest(df: pd.DataFrame, path: str | Path) -> None:
     """Write with paths relative to the manifest's folder (like the dataset manifest)."""
-    path = Path(path)
-    base = path.parent.resolve()
-    df = df.copy()
-    df["path"] = [str(Path(p).resolve().relative_to(base)) if p else "" for p in df.path]
-    write_tsv(df, path)
+    write_tsv(df.assign(path=relative_paths(df.path, Path(path).parent)), path)
 
 
 def read_variant_manifest(path: str | Path) -> pd.DataFrame:
-    path = Path(path)
     df = read_tsv(path, dtype={"path": str, "detail": str})
-    df["path"] = [str(path.parent / p) if p else "" for p in df.path]
-    return df
+    return df.assign(path=resolve_paths(df.path, Path(path).parent))

@@ -65,7 +65,7 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
     df = validate_manifest(df, where=str(path))
-    df["path"] = [str(p if Path(p).is_absolute() else path.parent / p) for p in df.path]
+    df["path"] = resolve_paths(df.path, path.parent)
     return df
 
 
@@ -73,22 +73,22 @@ def write_manifest(df: pd.DataFrame, path: str | Path) -> None:
     """Write a validated manifest with ``path`` values relative to the manifest's folder."""
     path = Path(path)
     df = validate_manifest(df, where=str(path))
-    base = path.parent.resolve()
-    df["path"] = [_relative(p, base) for p in df.path]
+    df["path"] = relative_paths(df.path, path.parent)
     path.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(path, sep="\t", index=False, lineterminator="\n")
 
 
-def _relative(p: str, base: Path) -> str:
-    target = Path(p).resolve()
-    try:
-        return str(target.relative_to(base))
-    except ValueError:
-        return str(target)
+def relative_paths(paths, folder: str | Path) -> list[str]:
+    """``paths`` as written into a table in ``folder``: relative to it where possible; empty stays empty."""
+    base = Path(folder).resolve()
+
+    def rel(p: str) -> str:
+        target = Path(p).resolve()
+        return str(target.relative_to(base)) if target.is_relative_to(base) else str(target)
+
+    return [rel(p) if p else "" for p in paths]
 
 
-def with_group_columns(df: pd.DataFrame) -> pd.DataFrame:
-    """Add the ``gender_race`` intersection column used by per-group tables."""
-    df = df.copy()
-    df["gender_race"] = df.gender + "/" + df.race
-    return df
+def resolve_paths(paths, folder: str | Path) -> list[str]:
+    """Inverse of :func:`relative_paths`: relative entries are read from ``folder``; empty stays empty."""
+    return [str(Path(folder) / p) if p else "" for p in paths]

@@ -74,9 +74,8 @@ def get_model_gpu(wildcards):
     return int(get_card(wildcards.model).gpu)
 
 
-def get_model_card(wildcards):
-    card = get_card(wildcards.model)
-    return {"id": card.id, "threshold": card.threshold, "metric": card.metric}
+def get_model_threshold(wildcards):
+    return get_card(wildcards.model).threshold
 
 
 def figure_paths(figure):

@@ -14,7 +14,7 @@ rule compute_metrics:
         "../envs/analysis.yaml"
     params:
         variant=get_variant,
-        model=get_model_card,
+        threshold=get_model_threshold,
         fmr_target=config["protocol"]["fmr_target"],
         rank_k=config["protocol"]["rank_k"],
     script:

@@ -7,15 +7,15 @@ from maskaudit.tables import group_metrics
 from maskaudit.tsv import write_tsv
 
 setup_logging(snakemake.log[0])
-wc, variant, model = snakemake.wildcards, snakemake.params.variant, snakemake.params.model
+wc, variant, threshold = snakemake.wildcards, snakemake.params.variant, snakemake.params.threshold
 rows = group_metrics(
     read_scores(snakemake.input.verification),
     read_scores(snakemake.input.identification),
     read_manifest(snakemake.input.manifest),
-    threshold=-model["threshold"],  # similarity scale: score = -distance
+    threshold=-threshold,  # similarity scale: score = -distance
     fmr_target=snakemake.params.fmr_target,
     rank_k=snakemake.params.rank_k,
     labels={"model": wc.model, "dataset": wc.dataset, "variant": wc.variant, "mask_kind": variant["kind"],
-            "mask_colour": variant["colour"], "threshold_distance": model["threshold"]},
+            "mask_colour": variant["colour"], "threshold_distance": threshold},
 )
 write_tsv(rows, snakemake.output.metrics)
