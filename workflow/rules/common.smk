@@ -71,7 +71,9 @@ def datasets_with_access(access):
     ]
 
 
-ARCHIVE_KEYS = sorted({k for d in datasets_built_by("adapter") for k in dataset_archives(d)})
+ARCHIVE_KEYS = sorted(
+    {k for d in datasets_built_by("adapter") for k in dataset_archives(d)}
+)
 # Datasets whose faces already wear masks (MLFW): only the variant `none` applies to them.
 PREMASKED_DATASETS = [
     d
@@ -98,7 +100,8 @@ def get_archive_records(wildcards):
 
 def get_manual_archive(wildcards):
     """The manually placed archive when it is there (so its date is tracked), else nothing:
-    the rule then stops with instructions naming the file, its licence page and where to put it."""
+    the rule then stops with instructions naming the file, its licence page and where to put it.
+    """
     archive = dataset_archives(wildcards.dataset)[wildcards.archive]
     path = manual_path(config["downloads"]["manual_dir"], wildcards.dataset, archive)
     return [str(path)] if path.is_file() else []

@@ -58,10 +58,6 @@ rule download_archive:
     output:
         archive="resources/downloads/{dataset}/{archive}",
         record="resources/downloads/{dataset}/{archive}.json",
-    params:
-        archive=get_archive,
-        retries=config["downloads"]["retries"],
-        timeout=config["downloads"]["timeout_s"],
     log:
         "logs/download_archive/{dataset}/{archive}.log",
     wildcard_constraints:
@@ -69,6 +65,10 @@ rule download_archive:
         archive=_one_of(ARCHIVE_KEYS),
     conda:
         "../envs/datasets.yaml"
+    params:
+        archive=get_archive,
+        retries=config["downloads"]["retries"],
+        timeout=config["downloads"]["timeout_s"],
     script:
         "../scripts/download_archive.py"
 
@@ -78,10 +78,6 @@ rule locate_manual_archive:
         get_manual_archive,
     output:
         record="resources/downloads/{dataset}/{archive}.json",
-    params:
-        archive=get_archive,
-        adapter=get_adapter_name,
-        manual_dir=config["downloads"]["manual_dir"],
     log:
         "logs/locate_manual_archive/{dataset}/{archive}.log",
     wildcard_constraints:
@@ -89,6 +85,10 @@ rule locate_manual_archive:
         archive=_one_of(ARCHIVE_KEYS),
     conda:
         "../envs/datasets.yaml"
+    params:
+        archive=get_archive,
+        adapter=get_adapter_name,
+        manual_dir=config["downloads"]["manual_dir"],
     script:
         "../scripts/locate_manual_archive.py"
 
@@ -115,14 +115,14 @@ rule build_dataset_manifest:
         manifest="results/datasets/{dataset}/full.tsv",
         issues="results/datasets/{dataset}/issues.tsv",
         report="results/datasets/{dataset}/validation.json",
-    params:
-        adapter=get_adapter_name,
     log:
         "logs/build_dataset_manifest/{dataset}.log",
     wildcard_constraints:
         dataset=_one_of(datasets_built_by("adapter")),
     conda:
         "../envs/datasets.yaml"
+    params:
+        adapter=get_adapter_name,
     script:
         "../scripts/build_dataset_manifest.py"
 
@@ -133,14 +133,14 @@ rule sample_dataset:
     output:
         manifest="results/datasets/{dataset}/manifest.tsv",
         cells="results/datasets/{dataset}/sampling.tsv",
-    params:
-        seed=config["seed"],
-        sample=get_sample_params,
     log:
         "logs/sample_dataset/{dataset}.log",
     wildcard_constraints:
         dataset=_one_of(datasets_built_by("adapter")),
     conda:
         "../envs/datasets.yaml"
+    params:
+        seed=config["seed"],
+        sample=get_sample_params,
     script:
         "../scripts/sample_dataset.py"
