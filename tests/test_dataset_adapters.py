@@ -182,3 +182,9 @@ def test_sample_identity_filters():
     assert "female/White" not in set(s.gender + "/" + s.race)
     assert s.groupby("identity").size().max() == 2
     assert cells.sampled_images.sum() == len(s)
+
+
+def test_config_readme_lists_every_adapter_as_generated():
+    from conftest import REPO
+
+    assert adapter_table() in (REPO / "config/README.md").read_text()
