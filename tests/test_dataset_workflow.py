@@ -128,6 +128,12 @@ def test_missing_gated_archive_fails_with_instructions(run):
     assert str(workdir / "manual" / "bfw_missing" / "BFW-Release.zip") in text
 
 
+def test_rerun_does_nothing_for_built_datasets(run):
+    workdir, _, _ = run
+    proc = _snakemake(workdir, "-n", *[f"results/datasets/{d}/manifest.tsv" for d in BUILDERS])
+    assert proc.returncode == 0 and "Nothing to be done" in proc.stdout + proc.stderr, proc.stdout[-2000:]
+
+
 def test_paper_config_resolves_the_study_dag():
     proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", "config/paper.yaml"],
                           cwd=REPO, capture_output=True, text=True, timeout=600)

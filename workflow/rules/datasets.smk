@@ -63,6 +63,7 @@ rule download_archive:
     wildcard_constraints:
         dataset=_one_of(datasets_with_access("direct")),
         archive=_one_of(ARCHIVE_KEYS),
+    localrule: True
     conda:
         "../envs/datasets.yaml"
     params:
@@ -83,6 +84,7 @@ rule locate_manual_archive:
     wildcard_constraints:
         dataset=_one_of(datasets_with_access("manual")),
         archive=_one_of(ARCHIVE_KEYS),
+    localrule: True
     conda:
         "../envs/datasets.yaml"
     params:

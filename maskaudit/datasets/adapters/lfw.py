@@ -36,7 +36,7 @@ def read_attributes(path: Path) -> pd.DataFrame:
     if need - set(df.columns):
         raise ValueError(f"{path.name}: missing attribute column(s) {sorted(need - set(df.columns))}")
     df["key"] = df.person.str.strip().str.replace(" ", "_") + "_" + df.imagenum.astype(int).map("{:04d}".format)
-    return df.set_index("key")
+    return df.drop_duplicates("key").set_index("key")  # one row per image; the file has none twice
 
 
 def read(root: Path) -> Read:
