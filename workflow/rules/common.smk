@@ -82,6 +82,14 @@ PREMASKED_DATASETS = [
 ]
 
 
+if PREMASKED_DATASETS:
+    logger.warning(
+        f"datasets {PREMASKED_DATASETS} are already masked: build their manifests, but the "
+        "masking/metrics rules do not yet restrict them to the variant `none` "
+        "(dataset_variants); do not audit them with mask variants."
+    )
+
+
 def dataset_variants(dataset):
     """The variants a dataset is audited under: `none` only for an already-masked dataset."""
     return ["none"] if dataset in PREMASKED_DATASETS else VARIANTS
