@@ -58,6 +58,19 @@ def test_original_labels_are_kept_next_to_the_taxonomy(tmp_path):
     assert (row.race, row.race_original, row.age_bin, row.age, row.split) == ("Asian", "East Asian", "20-29", "", "train")
 
 
+def test_fairface_images_are_matched_wherever_the_zip_puts_them(tmp_path):
+    import dataset_fixtures as fx
+
+    (tmp_path / "fairface_label_train.csv").write_text("file,age,gender,race,service_test\ntrain/1.jpg,3-9,Male,Indian,True\n")
+    (tmp_path / "fairface_label_val.csv").write_text("file,age,gender,race,service_test\n")
+    (tmp_path / "imgs.zip").write_bytes(fx._zip({"top/train/1.jpg": face_jpeg(1), "top/val/7.jpg": face_jpeg(2)}))
+    extract_all(sorted(tmp_path.iterdir()), tmp_path / "x")
+    df, issues = build_manifest(get_adapter("fairface"), tmp_path / "x")
+    got = df.set_index("image_id")
+    assert got.at["train_1", "race"] == "Indian" and got.at["val_7", "race"] == "unknown"
+    assert issues.kind.tolist() == ["unlabelled_image"]
+
+
 def test_map_labels_flags_unknown_codes_but_not_missing_values():
     mapped, bad = map_labels(pd.Series(["0", "", "9"]), {"0": "White"}, RACES)
     assert mapped.tolist() == ["White", "unknown", "unknown"] and bad.tolist() == [False, False, True]

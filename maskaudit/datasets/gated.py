@@ -4,9 +4,13 @@ a Google Drive link. The user saves the file in a documented place; the workflow
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from maskaudit.datasets.download import Archive, DownloadError, verify_file
+
+
+log = logging.getLogger(__name__)
 
 
 class ManualDownloadRequired(FileNotFoundError):
@@ -37,4 +41,7 @@ def locate_manual(archive: Archive, dataset: str, manual_dir: str | Path, *, tit
     except DownloadError as exc:
         raise DownloadError(f"{exc} (file at {path}). Obtain the archive again from {archive.url}.") from None
     record["access"] = "manual"
+    if not archive.checksum:
+        log.warning("%s has no pinned checksum; recorded sha256:%s (%s bytes). Pin it under the dataset's "
+                    "archives: entry to verify later copies.", archive.file, record["sha256"], f"{record['size']:,}")
     return record

@@ -30,25 +30,25 @@ def read(root: Path) -> Read:
         if missing:
             raise ValueError(f"{name}: missing column(s) {sorted(missing)}; expected file,age,gender,race,service_test")
         df["split"] = split
-        df["base"] = str(path.parent.relative_to(root))
         labels.append(df)
     labels = pd.concat(labels, ignore_index=True)
-    images = {p.as_posix(): p for p in image_files(root)}
+    # The CSVs name images as "<split>/<n>.jpg"; match on those two parts, wherever the zip put them.
+    images = {"/".join(p.parts[-2:]): p.as_posix() for p in image_files(root)}
     rows, seen = [], set()
     for rec in labels.itertuples(index=False):
-        rel = (Path(rec.base) / rec.file).as_posix() if rec.base != "." else rec.file
         image_id = safe_id(Path(rec.file).with_suffix("").as_posix())
-        if rel not in images:
+        rel = images.get(rec.file.strip().lstrip("./"))
+        if rel is None:
             issues.append(issue("missing_file", image_id, "file", rec.file, f"listed in {LABEL_FILES[rec.split]}"))
             continue
         seen.add(rel)
         rows.append({"image_id": image_id, "path": rel, "identity": image_id, "gender_original": rec.gender,
                      "race_original": rec.race, "age": "", "split": rec.split, "age_bin": rec.age,
                      "service_test": getattr(rec, "service_test", "")})
-    for rel in sorted(set(images) - seen):
-        image_id = safe_id(Path(rel).with_suffix("").as_posix())
+    for rel in sorted(set(images.values()) - seen):
+        image_id = safe_id(*Path(rel).with_suffix("").parts[-2:])
         issues.append(issue("unlabelled_image", image_id, "file", rel, "no row in the label CSVs"))
-        rows.append({"image_id": image_id, "path": rel, "identity": image_id, "split": Path(rel).parts[0]})
+        rows.append({"image_id": image_id, "path": rel, "identity": image_id, "split": Path(rel).parts[-2]})
     return Read(frame(rows), issues)
 
 
