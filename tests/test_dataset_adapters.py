@@ -127,6 +127,15 @@ def test_unpinned_archive_records_its_checksum(tmp_path):
     assert record["size"] == len(BLOB)
 
 
+def test_a_local_copy_is_taken_through_a_file_url_and_still_verified(tmp_path):
+    (tmp_path / "copy.bin").write_bytes(BLOB)
+    good = Archive("blob.bin", (tmp_path / "copy.bin").as_uri(), checksum="sha256:" + hashlib.sha256(BLOB).hexdigest())
+    assert download(good, tmp_path / "dl" / "blob.bin", backoff=0)["pinned"]
+    bad = Archive("blob.bin", (tmp_path / "copy.bin").as_uri(), checksum="md5:" + "0" * 32)
+    with pytest.raises(DownloadError, match="md5"):
+        download(bad, tmp_path / "dl2" / "blob.bin", backoff=0)
+
+
 def test_http_404_stops_at_once(tmp_path):
     with FileServer({}) as srv:
         with pytest.raises(DownloadError, match="HTTP 404"):
