@@ -54,8 +54,8 @@ def read(root: Path) -> Read:
         image_id = safe_id(rel.stem)
         if not m:
             issues.append(issue("unparsable_name", image_id, "path", rel.as_posix(),
-                                "expected CFD-<race><gender>-<nnn>-<nnn>-<expression>.jpg"))
-            rows.append({"image_id": image_id, "path": rel.as_posix(), "identity": f"unparsed_{image_id}"})
+                                "expected CFD-<race><gender>-<nnn>-<nnn>-<expression>.jpg; the name is the "
+                                "identity, so the image is left out"))
             continue
         _, race_code, gender_code, number, _, expression = m.groups()
         model = f"{race_code.upper()}{gender_code.upper()}-{number}"
