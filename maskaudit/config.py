@@ -86,5 +86,33 @@ def _check_cross_references(config: dict) -> None:
                 f"config key 'masks.variants.{vid}.colour' names '{spec['colour']}', which is not in "
                 f"'masks.colours' ({', '.join(sorted(colours))}). Fix: add it to masks.colours or pick one of those"
             )
+    problems += _dataset_problems(config["datasets"])
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
+
+
+def _dataset_problems(datasets: dict) -> list[str]:
+    """Adapter names and archive overrides must name things the adapter table has."""
+    from maskaudit.datasets.adapters import ADAPTERS
+
+    problems = []
+    for name, entry in datasets.items():
+        if entry["builder"] != "adapter":
+            for key in ("adapter", "sample", "archives"):
+                if entry.get(key):
+                    problems.append(f"config key 'datasets.{name}.{key}' only applies to builder 'adapter'. "
+                                    "Fix: remove it or set builder: adapter")
+            continue
+        adapter = ADAPTERS.get(entry["adapter"])
+        if adapter is None:
+            hint = difflib.get_close_matches(entry["adapter"], list(ADAPTERS), n=1)
+            problems.append(f"config key 'datasets.{name}.adapter' names '{entry['adapter']}', which is not an "
+                            f"adapter. Fix: use one of {', '.join(sorted(ADAPTERS))}"
+                            + (f" (did you mean '{hint[0]}'?)" if hint else ""))
+            continue
+        files = {a.file for a in adapter.archives} | {a.key for a in adapter.archives}
+        for file in entry.get("archives", {}):
+            if file not in files:
+                problems.append(f"config key 'datasets.{name}.archives.{file}' is not an archive of adapter "
+                                f"'{adapter.name}'. Fix: use one of {', '.join(sorted(a.file for a in adapter.archives))}")
+    return problems

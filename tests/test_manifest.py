@@ -16,7 +16,7 @@ def _frame(**over):
 
 def test_canonical_form_fills_optional_columns_and_unknown_labels():
     df = validate_manifest(_frame())
-    assert list(df.columns) == ["image_id", "path", "identity", "gender", "race", "age", "source", "licence"]
+    assert list(df.columns) == ["image_id", "path", "identity", "gender", "race", "age", "source", "licence", "split"]
     assert df.gender.tolist() == ["female", "unknown"]
     assert df.age.tolist() == ["", ""]
 
@@ -35,8 +35,22 @@ def test_each_problem_is_named(change, message):
 def test_missing_and_unknown_columns():
     with pytest.raises(ManifestError, match=r"missing required column\(s\) \['race'\]"):
         validate_manifest(_frame().drop(columns="race"))
-    with pytest.raises(ManifestError, match=r"unknown column\(s\) \['ethnicity'\]"):
-        validate_manifest(_frame(ethnicity=["x", "y"]))
+    with pytest.raises(ManifestError, match=r"column name\(s\) \['Ethnicity'\] must be lowercase snake_case"):
+        validate_manifest(_frame(Ethnicity=["x", "y"]))
+
+
+def test_dataset_specific_columns_are_kept_after_the_contract():
+    df = validate_manifest(_frame(race_original=["B", "W"], age_bin=["20-29", ""]))
+    assert list(df.columns)[-2:] == ["race_original", "age_bin"] and df.age_bin.tolist() == ["20-29", ""]
+
+
+def test_files_beside_the_manifest_folder_are_written_relative(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "resources/x").mkdir(parents=True)
+    write_manifest(_frame(path=[str(tmp_path / "resources/x/a.jpg"), "/elsewhere/b.jpg"]),
+                   tmp_path / "results/datasets/d/manifest.tsv")
+    raw = pd.read_csv(tmp_path / "results/datasets/d/manifest.tsv", sep="\t", dtype=str)
+    assert raw.path.tolist() == ["../../../resources/x/a.jpg", "/elsewhere/b.jpg"]
 
 
 def test_paths_are_written_relative_and_read_resolved(tmp_path):

@@ -19,6 +19,7 @@ from PIL import Image
 
 from maskaudit.datasets import sources
 from maskaudit.datasets.manifest import write_manifest
+from maskaudit.datasets.taxonomy import GENDERS, RACES, UNKNOWN
 from maskaudit.imageio import write_png
 
 log = logging.getLogger(__name__)
@@ -30,9 +31,17 @@ def load_spec(path: str | Path) -> dict:
     for key in ("packages", "images", "licences"):
         if key not in spec:
             raise ValueError(f"{path}: missing top-level key '{key}'")
+    sources = spec.get("label_sources", {})
     for img in spec["images"]:
         if img["package"] not in spec["packages"]:
             raise ValueError(f"{path}: image {img['image_id']} names unknown package {img['package']!r}")
+        gender, race = img.get("gender", UNKNOWN), img.get("race", UNKNOWN)
+        if gender not in GENDERS + (UNKNOWN,) or race not in RACES + (UNKNOWN,):
+            raise ValueError(f"{path}: image {img['image_id']}: gender/race {gender!r}/{race!r} are not in the "
+                             "project taxonomy (maskaudit/datasets/taxonomy.py)")
+        if (gender != UNKNOWN or race != UNKNOWN) and not sources.get(img["identity"]):
+            raise ValueError(f"{path}: image {img['image_id']} carries a label but label_sources has no entry for "
+                             f"identity {img['identity']!r}; give the source or make the label unknown")
     return spec
 
 
@@ -89,6 +98,7 @@ def build_demo(spec: dict, downloads: pd.DataFrame, download_dir: str | Path, ou
             "source": f"{pkg['requirement']} ({pkg['dist']}): {img['member']}"
                       + (f" crop {img['crop']}" if "crop" in img else ""),
             "licence": " ".join(spec["licences"][img["package"]].split()),
+            "label_source": " ".join(spec.get("label_sources", {}).get(img["identity"], "").split()),
         })
     df = pd.DataFrame(rows)
     write_manifest(df, manifest_path)

@@ -2,24 +2,31 @@
 
 One row per image. Required columns: ``image_id`` (unique, path-safe), ``path`` (relative to the
 manifest's folder, or absolute), ``identity``, ``gender``, ``race``. Optional: ``age`` (integer years,
-empty when unknown), ``source`` and ``licence`` (provenance notes). Missing demographic labels are
-written as ``unknown`` so they form a visible group instead of vanishing from per-group tables.
+empty when unknown), ``source`` and ``licence`` (provenance notes), ``split`` (the dataset's own
+partition, e.g. train/val). Missing demographic labels are written as ``unknown`` so they form a
+visible group instead of vanishing from per-group tables.
+
+Any further column is a dataset-specific label kept under its own lowercase ``snake_case`` name
+(e.g. ``gender_original``, ``race_original``, ``age_bin``, ``luminance_median``); extra columns
+follow the contract columns in the order given.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import pandas as pd
 
 REQUIRED_COLUMNS = ("image_id", "path", "identity", "gender", "race")
-OPTIONAL_COLUMNS = ("age", "source", "licence")
+OPTIONAL_COLUMNS = ("age", "source", "licence", "split")
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 # Demographic attributes that per-group tables break results down by, and their combination.
 GROUP_ATTRIBUTES = ("gender", "race")
 UNKNOWN = "unknown"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_EXTRA = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class ManifestError(ValueError):
@@ -31,14 +38,16 @@ def validate_manifest(df: pd.DataFrame, *, where: str = "manifest") -> pd.DataFr
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
         raise ManifestError(f"{where}: missing required column(s) {missing}; expected {list(REQUIRED_COLUMNS)}")
-    unexpected = [c for c in df.columns if c not in COLUMNS]
-    if unexpected:
-        raise ManifestError(f"{where}: unknown column(s) {unexpected}; allowed {list(COLUMNS)}")
+    extra = [c for c in df.columns if c not in COLUMNS]
+    badly_named = [c for c in extra if not _EXTRA.match(str(c))]
+    if badly_named:
+        raise ManifestError(f"{where}: column name(s) {badly_named} must be lowercase snake_case "
+                            f"(dataset-specific columns keep their own {_EXTRA.pattern} names)")
     df = df.copy()
     for col in OPTIONAL_COLUMNS:
         if col not in df.columns:
             df[col] = ""
-    df = df.loc[:, list(COLUMNS)].fillna("").astype(str)
+    df = df.loc[:, list(COLUMNS) + extra].fillna("").astype(str)
     for col in ("gender", "race"):
         df[col] = df[col].str.strip().replace("", UNKNOWN)
     problems = []
@@ -79,12 +88,22 @@ def write_manifest(df: pd.DataFrame, path: str | Path) -> None:
 
 
 def relative_paths(paths, folder: str | Path) -> list[str]:
-    """``paths`` as written into a table in ``folder``: relative to it where possible; empty stays empty."""
+    """``paths`` as written into a table in ``folder``: relative to it where possible; empty stays empty.
+
+    Files inside the working directory (``results/``, ``resources/``) are written relative to
+    ``folder`` even when they lie beside it (``../../../resources/...``), so tables are the same on
+    every machine; files elsewhere keep their absolute path.
+    """
     base = Path(folder).resolve()
+    cwd = Path.cwd().resolve()
 
     def rel(p: str) -> str:
         target = Path(p).resolve()
-        return str(target.relative_to(base)) if target.is_relative_to(base) else str(target)
+        if target.is_relative_to(base):
+            return str(target.relative_to(base))
+        if target.is_relative_to(cwd) and base.is_relative_to(cwd):
+            return os.path.relpath(target, base)
+        return str(target)
 
     return [rel(p) if p else "" for p in paths]
 

@@ -15,7 +15,11 @@ os.environ.update(
     )
 )
 
+from dataclasses import asdict
+
 from maskaudit.config import load_schema, validate_config
+from maskaudit.datasets.adapters import get_adapter
+from maskaudit.datasets.gated import manual_path
 from maskaudit.models import get_card
 from maskaudit.tables import ATTRIBUTES
 
@@ -44,6 +48,79 @@ wildcard_constraints:
     variant=_one_of(VARIANTS),
     masked_variant=_one_of(MASK_VARIANTS),
     table=_one_of(TABLES),
+
+
+# --- datasets read by an adapter (builder: adapter) ---
+
+
+def dataset_archives(dataset):
+    """The dataset's archives by key, with the mirror/checksum overrides of its config entry."""
+    entry = config["datasets"][dataset]
+    overrides = entry.get("archives", {})
+    return {
+        a.key: a.with_overrides(overrides.get(a.file) or overrides.get(a.key))
+        for a in get_adapter(entry["adapter"]).archives
+    }
+
+
+def datasets_with_access(access):
+    return [
+        d
+        for d in datasets_built_by("adapter")
+        if get_adapter(config["datasets"][d]["adapter"]).access == access
+    ]
+
+
+ARCHIVE_KEYS = sorted(
+    {k for d in datasets_built_by("adapter") for k in dataset_archives(d)}
+)
+# Datasets whose faces already wear masks (MLFW): only the variant `none` applies to them.
+PREMASKED_DATASETS = [
+    d
+    for d in datasets_built_by("adapter")
+    if get_adapter(config["datasets"][d]["adapter"]).premasked
+]
+
+
+if PREMASKED_DATASETS:
+    logger.warning(
+        f"datasets {PREMASKED_DATASETS} are already masked: build their manifests, but the "
+        "masking/metrics rules do not yet restrict them to the variant `none` "
+        "(dataset_variants); do not audit them with mask variants."
+    )
+
+
+def dataset_variants(dataset):
+    """The variants a dataset is audited under: `none` only for an already-masked dataset."""
+    return ["none"] if dataset in PREMASKED_DATASETS else VARIANTS
+
+
+def get_archive(wildcards):
+    return asdict(dataset_archives(wildcards.dataset)[wildcards.archive])
+
+
+def get_archive_records(wildcards):
+    return [
+        f"resources/downloads/{wildcards.dataset}/{key}.json"
+        for key in dataset_archives(wildcards.dataset)
+    ]
+
+
+def get_manual_archive(wildcards):
+    """The manually placed archive when it is there (so its date is tracked), else nothing:
+    the rule then stops with instructions naming the file, its licence page and where to put it.
+    """
+    archive = dataset_archives(wildcards.dataset)[wildcards.archive]
+    path = manual_path(config["downloads"]["manual_dir"], wildcards.dataset, archive)
+    return [str(path)] if path.is_file() else []
+
+
+def get_adapter_name(wildcards):
+    return config["datasets"][wildcards.dataset]["adapter"]
+
+
+def get_sample_params(wildcards):
+    return dict(config["datasets"][wildcards.dataset].get("sample", {}))
 
 
 def get_sources_spec(wildcards):

@@ -46,3 +46,103 @@ rule import_manifest:
         "../envs/datasets.yaml"
     script:
         "../scripts/import_manifest.py"
+
+
+# Datasets read by an adapter (maskaudit/datasets/adapters): official archives -> extracted folder ->
+# full manifest + issues + validation report -> seeded stratified sample (the manifest.tsv the
+# later stages read). Downloads run on the submit host (localrules): cluster nodes often have no
+# internet, and a manual archive is only looked for in downloads.manual_dir.
+
+
+rule download_archive:
+    output:
+        archive="resources/downloads/{dataset}/{archive}",
+        record="resources/downloads/{dataset}/{archive}.json",
+    log:
+        "logs/download_archive/{dataset}/{archive}.log",
+    wildcard_constraints:
+        dataset=_one_of(datasets_with_access("direct")),
+        archive=_one_of(ARCHIVE_KEYS),
+    localrule: True
+    conda:
+        "../envs/datasets.yaml"
+    params:
+        archive=get_archive,
+        retries=config["downloads"]["retries"],
+        timeout=config["downloads"]["timeout_s"],
+    script:
+        "../scripts/download_archive.py"
+
+
+rule locate_manual_archive:
+    input:
+        get_manual_archive,
+    output:
+        record="resources/downloads/{dataset}/{archive}.json",
+    log:
+        "logs/locate_manual_archive/{dataset}/{archive}.log",
+    wildcard_constraints:
+        dataset=_one_of(datasets_with_access("manual")),
+        archive=_one_of(ARCHIVE_KEYS),
+    localrule: True
+    conda:
+        "../envs/datasets.yaml"
+    params:
+        archive=get_archive,
+        adapter=get_adapter_name,
+        manual_dir=config["downloads"]["manual_dir"],
+    script:
+        "../scripts/locate_manual_archive.py"
+
+
+rule extract_archives:
+    input:
+        records=get_archive_records,
+    output:
+        folder=directory("resources/extracted/{dataset}"),
+    log:
+        "logs/extract_archives/{dataset}.log",
+    wildcard_constraints:
+        dataset=_one_of(datasets_built_by("adapter")),
+    conda:
+        "../envs/datasets.yaml"
+    script:
+        "../scripts/extract_archives.py"
+
+
+rule build_dataset_manifest:
+    input:
+        folder="resources/extracted/{dataset}",
+    output:
+        manifest="results/datasets/{dataset}/full.tsv",
+        issues="results/datasets/{dataset}/issues.tsv",
+        report="results/datasets/{dataset}/validation.json",
+    log:
+        "logs/build_dataset_manifest/{dataset}.log",
+    wildcard_constraints:
+        dataset=_one_of(datasets_built_by("adapter")),
+    conda:
+        "../envs/datasets.yaml"
+    params:
+        adapter=get_adapter_name,
+    script:
+        "../scripts/build_dataset_manifest.py"
+
+
+rule sample_dataset:
+    input:
+        manifest="results/datasets/{dataset}/full.tsv",
+    output:
+        manifest="results/datasets/{dataset}/manifest.tsv",
+        cells="results/datasets/{dataset}/sampling.tsv",
+    log:
+        "logs/sample_dataset/{dataset}.log",
+    wildcard_constraints:
+        dataset=_one_of(datasets_built_by("adapter")),
+    conda:
+        "../envs/datasets.yaml"
+    params:
+        seed=config["seed"],
+        sample=get_sample_params,
+    script:
+        "../scripts/sample_dataset.py"
