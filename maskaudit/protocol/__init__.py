@@ -53,7 +53,7 @@ Score files per (model, dataset, variant), under ``results/scores/{model}/{datas
     identities and scores (``;``-joined), and the open-set columns ``open_search``,
     ``open_mate_rank``, ``open_mate_score``, ``open_best_nonmate_score``.
 ``impostors.npz``: identity-pair sufficient statistics of all non-mated comparisons:
-    ``identity`` (n,), ``trials`` / ``failures`` (n, n) acquired and failed comparisons of probe
+    ``identity`` (n,), ``probe_identity`` (P,) / ``gallery_identity`` (G,) codes into it, ``trials`` / ``failures`` (n, n) acquired and failed comparisons of probe
     identity a x reference identity b, ``score_sum`` / ``score_count`` (n, n) similarity sums over
     all scored comparisons (mated included, self pairs excluded; for the subject x subject matrix),
     the global thresholds ``threshold_name`` / ``threshold_value`` and, per threshold, the sparse

@@ -9,7 +9,7 @@ from maskaudit.protocol.fta import origins, pair_failure
 from maskaudit.tsv import read_tsv
 
 LABELS = ("identity", "gender", "race", "age")
-NPZ_KEYS = ("identity", "trials", "failures", "score_sum", "score_count", "threshold_name", "threshold_value",
+NPZ_KEYS = ("identity", "probe_identity", "gallery_identity", "trials", "failures", "score_sum", "score_count", "threshold_name", "threshold_value",
             "fm_threshold", "fm_probe", "fm_ref", "fm_count", "sample_probe", "sample_ref", "sample_score",
             "sample_fraction")
 

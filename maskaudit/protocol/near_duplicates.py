@@ -1,14 +1,19 @@
-"""Near-duplicate photos of one identity, found by a perceptual hash of the aligned face.
+"""Near-duplicate photos of one identity: the same picture cropped, rescaled or re-encoded.
 
-Two photos of the same person that are really one picture (cropped, rescaled or re-encoded
-differently) would make a "mated" comparison as easy as comparing an image with itself, so they are
+Such a pair would make a "mated" comparison as easy as comparing an image with itself, so it is
 flagged in the protocol's image table and kept out of the mated set and the identification gallery.
 
-Hash (pHash): the aligned 150 x 150 face chip (dlib alignment from the stored landmarks, so crop and
-scale differences vanish) in grey, resized to 32 x 32 (area), 2-D DCT-II (orthonormal), the 8 x 8
-lowest frequencies; bit = coefficient > median of the 63 non-DC coefficients. Two images of the
-same identity are near-duplicates iff the Hamming distance of their 64-bit hashes is
-``<= max_hamming``. Images without landmarks (failed detection) get no hash and are never flagged.
+Signature: the aligned 150 x 150 face chip (dlib alignment from the stored landmarks, so crop, scale
+and position differences vanish) in grey, area-resized to 32 x 32, plus the mask of chip pixels that
+lie inside the original image (a face cut by the image border leaves part of the chip empty).
+Two photos of the same identity are near-duplicates iff, over the pixels valid in both, the overlap
+covers at least ``min_overlap`` of the chip and the Pearson correlation of the grey values is at
+least ``min_correlation``.
+
+Why not a perceptual hash: on the demo, two crops of one photo whose faces are cut by the image
+border differ from the uncut photo by 10 and 22 of 64 pHash bits, while different photos of the same
+person differ by 22-28 bits, so no Hamming limit separates them. The masked correlation gives 0.87
+and 0.97 for the crops and at most 0.40 for different photos.
 """
 
 from __future__ import annotations
@@ -16,43 +21,47 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pandas as pd
-from scipy.fft import dctn
 
-NO_HASH = ""
+SIZE = 32
 
 
-def phash(chip_rgb: np.ndarray) -> str:
-    """64-bit perceptual hash of an aligned face chip, as 16 hex digits."""
+def face_signature(chip_rgb: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(grey 32x32 float, valid 32x32 bool)`` of an aligned chip and its in-image pixel mask."""
     grey = cv2.cvtColor(np.ascontiguousarray(chip_rgb), cv2.COLOR_RGB2GRAY).astype(np.float64)
-    small = cv2.resize(grey, (32, 32), interpolation=cv2.INTER_AREA)
-    low = dctn(small, type=2, norm="ortho")[:8, :8].ravel()
-    bits = low > np.median(low[1:])
-    return f"{int(''.join('1' if b else '0' for b in bits), 2):016x}"
+    small = cv2.resize(grey, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
+    inside = cv2.resize(np.asarray(valid, np.float64), (SIZE, SIZE), interpolation=cv2.INTER_AREA) > 0.99
+    return small, inside
 
 
-def hamming(a: str, b: str) -> int:
-    return int(bin(int(a, 16) ^ int(b, 16)).count("1"))
+def similarity(a: tuple, b: tuple) -> tuple[float, float]:
+    """``(correlation over the common valid pixels, overlap share)``; correlation NaN if flat."""
+    m = a[1] & b[1]
+    overlap = float(m.mean())
+    if m.sum() < 3:
+        return float("nan"), overlap
+    x, y = a[0][m] - a[0][m].mean(), b[0][m] - b[0][m].mean()
+    den = np.sqrt((x * x).sum() * (y * y).sum())
+    return (float((x * y).sum() / den) if den > 0 else float("nan")), overlap
 
 
-def near_duplicate_pairs(image_ids, identities, hashes, max_hamming: int) -> pd.DataFrame:
-    """Unordered same-identity pairs ``(image_a, image_b, hamming)`` within ``max_hamming``.
+def near_duplicate_pairs(image_ids, identities, signatures: dict, *, min_correlation: float,
+                         min_overlap: float) -> pd.DataFrame:
+    """Unordered same-identity pairs ``(image_a, image_b, correlation, overlap)`` that are near-duplicates.
 
-    Only images of one identity are compared with each other (a loop over identities, all pairs
-    inside each; linear in the number of images for bounded photos per identity).
+    Only photos of one identity are compared (a loop over identities, all pairs inside each).
+    Images without a signature (failed detection) are never flagged.
     """
-    df = pd.DataFrame({"image_id": list(image_ids), "identity": list(identities), "phash": list(hashes)})
-    df = df[df.phash != NO_HASH]
+    df = pd.DataFrame({"image_id": list(image_ids), "identity": list(identities)})
+    df = df[df.image_id.isin(list(signatures))]
     rows = []
     for _, grp in df.groupby("identity", sort=True):
-        if len(grp) < 2:
-            continue
-        ids = grp.image_id.to_numpy()
-        bits = np.array([[int(h, 16) >> k & 1 for k in range(64)] for h in grp.phash], dtype=np.uint8)
-        dist = (bits[:, None, :] != bits[None, :, :]).sum(-1)
-        i, j = np.triu_indices(len(ids), k=1)
-        close = dist[i, j] <= max_hamming
-        rows.extend(zip(ids[i[close]], ids[j[close]], dist[i[close], j[close]].tolist()))
-    return pd.DataFrame(rows, columns=["image_a", "image_b", "hamming"])
+        ids = grp.image_id.tolist()
+        for i in range(len(ids)):
+            for j in range(i + 1, len(ids)):
+                corr, overlap = similarity(signatures[ids[i]], signatures[ids[j]])
+                if overlap >= min_overlap and corr >= min_correlation:
+                    rows.append((ids[i], ids[j], corr, overlap))
+    return pd.DataFrame(rows, columns=["image_a", "image_b", "correlation", "overlap"])
 
 
 def near_duplicate_map(pairs: pd.DataFrame) -> dict[str, set[str]]:

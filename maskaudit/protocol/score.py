@@ -198,7 +198,7 @@ def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOpti
     sp = np.concatenate([s[0] for s in samples]) if samples else np.zeros(0, np.int64)
     sg = np.concatenate([s[1] for s in samples]) if samples else np.zeros(0, np.int64)
     ss = np.concatenate([s[2] for s in samples]) if samples else np.zeros(0, np.float32)
-    imp.update(identity=layout.identities, threshold_name=np.array(names, dtype=str),
+    imp.update(identity=layout.identities, probe_identity=layout.probe_ident, gallery_identity=layout.gallery_ident, threshold_name=np.array(names, dtype=str),
                threshold_value=np.array(thr_values, dtype=float), sample_probe=sp, sample_ref=sg,
                sample_score=ss.astype(np.float32), sample_fraction=np.float64(rate))
     held_probe = held_codes[layout.probe_ident]

@@ -68,7 +68,11 @@ def baseline_thresholds(result: dict, source, fmr_targets, fpir_targets, probe_o
     verification += fixed_thresholds(result["tail"], result["n_impostor"], fmr_targets, "fmr")
     nonmated = (result["open_search"] == "non_mated") & probe_ok
     best = np.nan_to_num(result["open"]["best_nonmate_score"][nonmated], nan=-np.inf)
-    identification = fixed_thresholds(np.sort(best)[::-1], int(best.size), fpir_targets, "fpir")
+    default_fpir = float(np.count_nonzero(best >= source.threshold)) / best.size if best.size else math.nan
+    identification = [{"name": "default", "target": math.nan, "n": int(best.size), "n_required": 0,
+                       "similarity": float(source.threshold), "realised": default_fpir, "supported": True,
+                       "reason": "system default: a candidate is returned iff its score >= the 1:1 threshold"}]
+    identification += fixed_thresholds(np.sort(best)[::-1], int(best.size), fpir_targets, "fpir")
     for rows in (verification, identification):
         for r in rows:
             r["similarity_raw"] = float(source.to_raw(np.array([r["similarity"]]))[0]) \
