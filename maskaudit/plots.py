@@ -89,10 +89,10 @@ def det_curves(curves: dict) -> plt.Figure:
     for ax in axes.ravel()[len(variants):]:
         ax.set_axis_off()
     for ax, variant in zip(axes.ravel(), variants):
-        for group, (fmr, fnmr, n_gen, n_imp) in sorted(curves[variant].items()):
-            ok = (fmr > 0) & (fnmr > 0)
-            if ok.any():
-                ax.step(fmr[ok], fnmr[ok], where="post", label=f"{group} ({n_gen} gen, {n_imp} imp)")
+        for group, (fmr, fnmr, n_gen, n_imp) in curves[variant].items():
+            if fmr.size:  # zero rates are drawn on the axis floor (log axes cannot show 0)
+                ax.step(np.maximum(fmr, 1e-4), np.maximum(fnmr, 1e-3), where="post",
+                        color="k" if group == "all" else None, label=f"{group} ({n_gen} gen, {n_imp} imp)")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlim(1e-4, 1)
@@ -131,7 +131,7 @@ def cmc_curves(ranks: dict, max_rank: int) -> plt.Figure:
 def forest(diff: pd.DataFrame) -> plt.Figure:
     """Worst-minus-best group difference with its bootstrap interval, one row per test; filled = significant."""
     d = diff.reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(8, max(2.5, 0.22 * len(d) + 1)))
+    fig, ax = plt.subplots(figsize=(10, max(2.5, 0.22 * len(d) + 1)))
     y = np.arange(len(d))[::-1]
     for yi, row in zip(y, d.itertuples()):
         sig = bool(getattr(row, "significant", False)) is True

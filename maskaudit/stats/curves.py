@@ -22,7 +22,7 @@ def group_det(verification: pd.DataFrame, impostors: dict, groups: pd.Series) ->
     """``group -> (fmr, fnmr, n_genuine, n_impostor)``; ``groups`` maps identity -> group label.
 
     Genuine: acquired mated pairs of the group's probes; impostors: the impostor sample's pairs with
-    both identities in the group (all pairs for ``all``).
+    both identities in the group; the extra group ``all`` holds every pair.
     """
     identity = np.asarray(impostors["identity"]).astype(str)
     p_grp = groups.reindex(identity[impostors["probe_identity"][impostors["sample_probe"]]]).to_numpy()
@@ -30,9 +30,11 @@ def group_det(verification: pd.DataFrame, impostors: dict, groups: pd.Series) ->
     mated = verification[verification.comparison == "mated"]
     m_grp = groups.reindex(mated.probe_subject.astype(str)).to_numpy()
     out = {}
-    for group in sorted(set(groups)):
-        pos = mated.score.to_numpy(dtype=float)[m_grp == group]
-        neg = impostors["sample_score"][(p_grp == group) & (r_grp == group)]
+    groups = groups.copy()
+    for group in ["all", *sorted(set(groups))]:
+        everyone = group == "all"
+        pos = mated.score.to_numpy(dtype=float)[everyone | (m_grp == group)]
+        neg = impostors["sample_score"][everyone | ((p_grp == group) & (r_grp == group))]
         fmr, fnmr = det_points(neg, pos)
         out[group] = (fmr, fnmr, int(np.isfinite(pos).sum()), int(neg.size))
     return out
