@@ -31,32 +31,51 @@ class ScoreOptions:
     tail_k: int = 0                            # keep the tail_k highest impostor scores (thresholds)
 
 
+def probe_order(layout: Layout) -> np.ndarray:
+    """Probes in identity order (stable): a chunk's rows then hold whole runs of one identity, so
+    per-identity sums over rows are one ``reduceat`` instead of a scatter-add."""
+    return np.argsort(layout.probe_ident, kind="stable")
+
+
 def iter_blocks(source, layout: Layout, chunk: int):
-    """Yield ``(rows, block)``: probe indices and their float32 similarities to the gallery in
-    identity order, with failed probes and failed gallery images set to NaN."""
-    n = layout.probe_ident.size
+    """Yield ``(r0, rows, block)``: the chunk's start in probe order, its probe indices and their
+    float32 similarities to the gallery in identity order; failed probes and gallery images are NaN."""
+    order = probe_order(layout)
     bad_cols = ~layout.gallery_ok[layout.order]
-    for r0 in range(0, n, max(1, chunk)):
-        rows = np.arange(r0, min(n, r0 + chunk))
+    for r0 in range(0, order.size, max(1, chunk)):
+        rows = order[r0:r0 + chunk]
         block = np.array(source.block(rows, layout.order), dtype=np.float32, copy=True)
         block[~layout.probe_ok[rows]] = np.nan
         block[:, bad_cols] = np.nan
-        yield rows, block
+        yield r0, rows, block
 
 
-def _keys_in(keys: np.ndarray, rows: np.ndarray, n_g: int) -> np.ndarray:
-    lo, hi = np.searchsorted(keys, [rows[0] * n_g, (rows[-1] + 1) * n_g])
+def _ranked_keys(keys: np.ndarray, rank: np.ndarray, n_g: int) -> np.ndarray:
+    """``probe * G + gallery`` keys re-expressed as ``rank[probe] * G + gallery``, sorted."""
+    return np.sort(rank[keys // n_g] * n_g + keys % n_g) if keys.size else keys
+
+
+def _keys_in(keys: np.ndarray, r0: int, r1: int, n_g: int) -> np.ndarray:
+    lo, hi = np.searchsorted(keys, [r0 * n_g, r1 * n_g])
     return keys[lo:hi]
 
 
-def _blank(block, keys, rows, layout, n_g):
-    """Copy of ``block`` with the (probe, gallery) pairs in ``keys`` set to NaN."""
-    sel = _keys_in(keys, rows, n_g)
+def _blank(block, keys, r0, r1, layout, n_g):
+    """Copy of ``block`` with the ranked (probe, gallery) keys of rows ``r0:r1`` set to NaN."""
+    sel = _keys_in(keys, r0, r1, n_g)
     if sel.size == 0:
         return block
     out = block.copy()
-    out[sel // n_g - rows[0], layout.position[sel % n_g]] = np.nan
+    out[sel // n_g - r0, layout.position[sel % n_g]] = np.nan
     return out
+
+
+def block_sums(values: np.ndarray, starts: np.ndarray, dtype) -> np.ndarray:
+    """Row-wise sums over column blocks beginning at ``starts`` (cumulative-sum differences)."""
+    cs = np.zeros((values.shape[0], values.shape[1] + 1), dtype=dtype)
+    np.cumsum(values, axis=1, dtype=dtype, out=cs[:, 1:])
+    ends = np.r_[starts[1:], values.shape[1]]
+    return cs[:, ends] - cs[:, starts]
 
 
 class _PairCounts:
@@ -65,42 +84,53 @@ class _PairCounts:
     def __init__(self, layout: Layout, names):
         n, b = layout.n_identities, layout.block_starts.size
         self.layout = layout
-        self.trials = np.zeros((n, b), dtype=np.int64)
-        self.failures = np.zeros((n, b), dtype=np.int64)
+        self.trials = np.zeros((n, b), dtype=np.int32)   # int32: < 2^31 comparisons per identity pair
+        self.failures = np.zeros((n, b), dtype=np.int32)
         self.score_sum = np.zeros((n, b), dtype=np.float64)
-        self.score_count = np.zeros((n, b), dtype=np.int64)
+        self.score_count = np.zeros((n, b), dtype=np.int32)
         self.names = list(names)
         self.fm = [[] for _ in self.names]
 
-    def _reduce(self, values, rows, dtype=np.int32):
+    def _reduce(self, values, dtype=np.int32):
+        """``(c, B)`` per-gallery-identity sums of each row."""
         starts = self.layout.block_starts
-        return np.add.reduceat(values.astype(dtype, copy=False), starts, axis=1) if starts.size else \
-            np.zeros((values.shape[0], 0), dtype=dtype)
+        if not starts.size:
+            return np.zeros((values.shape[0], 0), dtype=dtype)
+        return block_sums(values, starts, dtype)
 
-    def add(self, rows, block, nonmated, counted, thresholds):
+    def _accumulate(self, acc, pid, per_row):
+        """``acc[pid[i]] += per_row[i]``; ``pid`` is sorted (rows come in identity order)."""
+        first = np.flatnonzero(np.r_[True, pid[1:] != pid[:-1]])
+        acc[pid[first]] += np.add.reduceat(per_row, first, axis=0).astype(acc.dtype, copy=False)
+
+    def add(self, rows, block, acquired, valid, nonmated, counted, thresholds):
         pid = self.layout.probe_ident[rows]
-        acquired = ~np.isnan(block)
-        valid = acquired & nonmated
-        np.add.at(self.trials, pid, self._reduce(valid, rows))
+        self._accumulate(self.trials, pid, self._reduce(valid))
         row_bad = ~self.layout.probe_ok[rows]
         col_bad = ~self.layout.gallery_ok[self.layout.order]
-        failed = (row_bad[:, None] | col_bad[None, :]) & nonmated
-        if failed.any():
-            np.add.at(self.failures, pid, self._reduce(failed, rows))
+        if row_bad.any() or col_bad.any():
+            failed = (row_bad[:, None] | col_bad[None, :]) & nonmated
+            self._accumulate(self.failures, pid, self._reduce(failed))
         scored = acquired & counted
-        np.add.at(self.score_sum, pid, self._reduce(np.where(scored, block, 0.0), rows, np.float64))
-        np.add.at(self.score_count, pid, self._reduce(scored, rows))
+        self._accumulate(self.score_sum, pid, self._reduce(np.where(scored, block, 0), np.float64))
+        self._accumulate(self.score_count, pid, self._reduce(scored))
         for k, t in enumerate(thresholds):
-            hits = self._reduce(valid & (block >= t), rows)
-            r, b = np.nonzero(hits)
-            if r.size:
-                self.fm[k].append((pid[r], b, hits[r, b]))
+            hit = valid & (block >= t)
+            r, c = np.nonzero(hit)
+            if r.size:  # sparse: only the pairs that matched
+                key = pid[r] * self.layout.block_starts.size + np.searchsorted(self.layout.block_starts, c,
+                                                                                   side="right") - 1
+                uniq, cnt = np.unique(key, return_counts=True)
+                n_b = self.layout.block_starts.size
+                self.fm[k].append((uniq // n_b, uniq % n_b, cnt))
 
     def arrays(self) -> dict:
         """Square ``(n_id, n_id)`` matrices (probe identity x reference identity) and sparse false matches."""
         lay, n = self.layout, self.layout.n_identities
 
         def square(m):
+            if lay.block_ident.size == n:  # every identity has gallery images: already square, no copy
+                return m
             out = np.zeros((n, n), dtype=m.dtype)
             out[:, lay.block_ident] = m
             return out
@@ -133,6 +163,13 @@ def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOpti
     self_dup = np.unique(np.concatenate([self_keys, dup_keys]))
     m_probe, m_gallery = mated_pairs(layout)
     m_keys = pair_keys(m_probe, m_gallery, n_g)
+    order = probe_order(layout)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    ident_excl_r = _ranked_keys(ident_excl, rank, n_g)
+    self_dup_r = _ranked_keys(self_dup, rank, n_g)
+    m_sort = np.argsort(rank[m_probe], kind="stable")
+    m_rank = rank[m_probe][m_sort]
     sorted_ident = layout.gallery_ident[layout.order]
 
     # mates a probe may find: acquired gallery images of its identity minus its exclusions
@@ -157,13 +194,15 @@ def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOpti
     rate = 1.0 if n_candidates <= opts.impostor_sample else opts.impostor_sample / n_candidates
     rng = rng_for(*opts.sample_seed, "impostor-sample")
 
-    for rows, block in iter_blocks(source, layout, opts.chunk):
+    for r0, rows, block in iter_blocks(source, layout, opts.chunk):
+        r1 = r0 + rows.size
         local = has_self[rows]
         reid[rows[local]] = block[np.flatnonzero(local), layout.position[layout.self_col[rows[local]]]]
-        lo, hi = np.searchsorted(m_probe, [rows[0], rows[-1] + 1])
-        mated[lo:hi] = block[m_probe[lo:hi] - rows[0], layout.position[m_gallery[lo:hi]]]
+        lo, hi = np.searchsorted(m_rank, [r0, r1])
+        sel = m_sort[lo:hi]
+        mated[sel] = block[m_rank[lo:hi] - r0, layout.position[m_gallery[sel]]]
 
-        ident_block = _blank(block, ident_excl, rows, layout, n_g)
+        ident_block = _blank(block, ident_excl_r, r0, r1, layout, n_g)
         best = identity_best(ident_block, layout.block_starts)
         mate_block = layout.ident_block[layout.probe_ident[rows]]
         searchable = layout.probe_ok[rows]
@@ -177,22 +216,30 @@ def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOpti
             upper = layout.order[None, :] > layout.self_col[rows][:, None]
             nonmated &= upper
             counted &= upper
-        sd = _keys_in(self_dup, rows, n_g)
+        sd = _keys_in(self_dup_r, r0, r1, n_g)
         if sd.size:
-            counted[sd // n_g - rows[0], layout.position[sd % n_g]] = False
-        counts.add(rows, block, nonmated, counted, thr_values)
-        r, c = np.nonzero(nonmated & ~np.isnan(block))
-        n_impostor += r.size
+            counted[sd // n_g - r0, layout.position[sd % n_g]] = False
+        acquired = ~np.isnan(block)
+        valid = acquired & nonmated
+        counts.add(rows, block, acquired, valid, nonmated, counted, thr_values)
+        n_impostor += int(np.count_nonzero(valid))
         if opts.tail_k:
-            tail = np.concatenate([tail, block[r, c]])
+            tail = np.concatenate([tail, block[valid]])
             if tail.size > opts.tail_k:
                 tail = tail[np.argpartition(-tail, opts.tail_k - 1)[:opts.tail_k]]
         if rate < 1.0:
-            keep = rng.random(r.size) < rate
-            r, c = r[keep], c[keep]
+            valid &= rng.random(block.shape, dtype=np.float32) < rate
+        r, c = np.nonzero(valid)
         samples.append((rows[r], layout.order[c], block[r, c]))
 
-    join = (lambda parts: {k: np.concatenate(v) for k, v in parts.items()})
+    def join(parts):  # chunks came in probe order: put rows back in probe index order
+        out = {}
+        for k, v in parts.items():
+            cat = np.concatenate(v)
+            out[k] = np.empty_like(cat)
+            out[k][order] = cat
+        return out
+
     closed, opened = join(closed), join(opened)
     imp = counts.arrays()
     sp = np.concatenate([s[0] for s in samples]) if samples else np.zeros(0, np.int64)
