@@ -15,8 +15,8 @@ Output tables (one row per value; column meanings in ``README.md`` and the repor
       failed impostor comparison is never counted as a correct rejection), ``fta_impostor``, and
       ``eer_group_own_threshold``: the group's EER at the group's own EER threshold, a per-group
       quantity (no interval; never used for decisions);
-    * identification: ``rank1`` / ``rank{k}`` (closed set, mated searches, failures as misses) and
-      ``*_acquired``; ``fnir`` / ``fnir_acquired`` (open set, mate not at rank 1 with score >= the
+    * identification: ``rank1`` ... ``rank{k}`` (the CMC; closed set, mated searches, failures as
+      misses) and ``*_acquired``; ``fnir`` / ``fnir_acquired`` (open set, mate not at rank 1 with score >= the
       FPIR threshold) and ``fpir`` (non-mated acquired searches with any candidate >= threshold);
     * acquisition: ``fta`` and ``fta_<origin>`` (dataset, mask, model, vendor) over probe images.
 
@@ -126,7 +126,7 @@ def variant_measures(scores: dict, codes: dict, n: int, ver_thresholds: dict, id
     i_failed = (ident.fta_reason.astype(str) != "").to_numpy()
     closed = (ident.search == "mated").to_numpy()
     ranks = ident.mate_rank.to_numpy(dtype=float)
-    for r in sorted({1, rank_k}):
+    for r in range(1, rank_k + 1):  # the CMC, point by point
         with np.errstate(invalid="ignore"):
             miss = ~(ranks <= r)
         out.add("identification", f"rank{r}", NO_THRESHOLD, np.nan, True, from_rows(i_code, n, miss, closed))
@@ -323,7 +323,7 @@ def _mask_effects(variants, rates, reps, groups, labels, level) -> pd.DataFrame:
     masked = [v for v in variants if v["id"] != "none"]
     if not masked or "none" not in {v["id"] for v in variants}:
         return pd.DataFrame(rows)
-    keys = rates[(rates.variant == "none") & rates.boot_low.notna() | (rates.variant == "none")]
+    keys = rates[rates.variant == "none"]
     keys = keys[keys.measure != "eer_group_own_threshold"][["attribute", "group", "comparison", "measure",
                                                            "threshold"]].drop_duplicates()
     for variant in masked:

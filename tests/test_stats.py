@@ -236,3 +236,37 @@ def test_mask_effects_and_clustering_present(audit):
     assert set(clus.attribute) == {"gender", "race", "gender_race"} and clus.clustering_index.between(0, 1).all()
     fair = tables["fairness"]
     assert set(fair.statistic) == {"fdr", "garbe", "inequity_rate"}
+
+
+def test_degenerate_all_failures_and_one_group():
+    manifest, gallery, masked, status = _toy_dataset(3)
+    manifest["race"] = "White"  # one group only
+    status = ["model_no_face"] * len(status)  # the model failed on every masked probe
+    masked[:] = np.nan
+    card = ModelCard(id="toy", name="toy", dim=8, metric="euclidean", threshold=1.2, threshold_source="t",
+                     factory="x:y")
+    src, layout, base, _ = _scores_for(manifest, gallery, masked, status, card, "none", {})
+    thresholds = baseline_thresholds(base, src, [0.05], [0.2], layout.probe_ok)
+    ver = {r["name"]: r["similarity"] for r in thresholds["verification"]}
+    scores, variants = {}, []
+    for vid in ("none", "surgical-blue"):
+        src, layout, r, variant = _scores_for(manifest, gallery, masked, status, card, vid, ver)
+        variants.append(variant)
+        scores[vid] = {"reid": files.reidentification_frame(r, layout, src, manifest, variant),
+                       "verification": files.verification_frame(r, layout, src, manifest, variant),
+                       "identification": files.identification_frame(r, layout, src, manifest, variant),
+                       "impostors": r["impostors"]}
+    tables = audit_tables(variants, scores, manifest, thresholds, labels={}, seed=1, dataset="d", n_boot=20,
+                          n_perm=20, rank_k=2, n_components=2)
+    r = tables["rates"].set_index(["variant", "attribute", "group", "measure", "threshold"])
+    masked_all = ("surgical-blue", "overall", "all")
+    assert r.loc[(*masked_all, "reid_rate", "default")].value == 0.0          # failures are rejections
+    assert math.isnan(r.loc[(*masked_all, "reid_rate_acquired", "default")].value)  # nothing acquired
+    assert r.loc[(*masked_all, "fnmr_with_fta", "default")].value == 1.0
+    assert math.isnan(r.loc[(*masked_all, "fnmr", "default")].value)
+    assert r.loc[(*masked_all, "fta_model", "-")].value == 1.0
+    assert r.loc[(*masked_all, "rank1", "-")].value == 0.0
+    assert math.isnan(r.loc[(*masked_all, "fmr", "default")].value)  # no acquired impostor comparison
+    d = tables["differentials"]
+    race = d[d.attribute == "race"]
+    assert (race.n_groups == 1).all() and race.difference.isna().all()
