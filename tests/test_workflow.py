@@ -128,7 +128,7 @@ def test_second_run_does_nothing(audit):
 
 def test_recomputation_is_byte_identical(audit):
     tables = {p.name: p.read_bytes() for p in (audit / "results/tables").glob("*.tsv")}
-    assert len(tables) == 11
+    assert len(tables) == 10
     masked = (audit / "results/masked/demo/cloth-white/manifest.tsv").read_bytes()
     snakemake(audit, "--forcerun", "mask_images", "build_protocol")
     assert (audit / "results/masked/demo/cloth-white/manifest.tsv").read_bytes() == masked

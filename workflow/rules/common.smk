@@ -95,7 +95,9 @@ def get_score_inputs(wildcards):
 
 
 def get_baseline_score_inputs(wildcards):
-    return score_inputs(get_card(wildcards.model), wildcards.model, wildcards.dataset, "none")
+    return score_inputs(
+        get_card(wildcards.model), wildcards.model, wildcards.dataset, "none"
+    )
 
 
 def score_files(name):
