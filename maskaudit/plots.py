@@ -157,7 +157,8 @@ def heatmap(table: pd.DataFrame, measure: str = "reid_fnmr", threshold: str = "d
     rows = -(-len(variants) // cols)
     models = sorted(sub.model.unique())
     groups = sorted(sub.group.unique())
-    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 0.5 * len(models) * rows + 2.2 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 0.5 * len(models) * rows + 2.2 * rows), squeeze=False,
+                             layout="constrained")
     for ax in axes.ravel()[len(variants):]:
         ax.set_axis_off()
     for ax, variant in zip(axes.ravel(), variants):

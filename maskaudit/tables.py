@@ -20,8 +20,10 @@ Output tables (one row per value; column meanings in ``README.md`` and the repor
       FPIR threshold) and ``fpir`` (non-mated acquired searches with any candidate >= threshold);
     * acquisition: ``fta`` and ``fta_<origin>`` (dataset, mask, model, vendor) over probe images.
 
-    Each row has ``errors``/``trials``, the Clopper-Pearson interval ``cp_low``/``cp_high`` and the
-    identity-bootstrap interval ``boot_low``/``boot_high``.
+    Each row has ``errors``/``trials``, ``under_30_errors`` (Doddington's rule of 30: fewer than 30
+    errors, or fewer than 30 successes for a success rate's complement, so the rate is not yet
+    trustworthy), the Clopper-Pearson interval ``cp_low``/``cp_high`` and the identity-bootstrap
+    interval ``boot_low``/``boot_high``.
 ``differentials``
     per (variant, attribute, threshold, error measure): worst and best group, their difference and
     ratio with bootstrap intervals, and the permutation p-value of the max - min gap (Holm and
@@ -218,12 +220,14 @@ def audit_tables(variants: list[dict], scores: dict, manifest: pd.DataFrame, thr
                     lo, hi = interval(rep, level) if units >= 2 else (np.nan, np.nan)
                     rate_rows.append({**base, "comparison": comparison, "measure": measure, "threshold": thr,
                                       "threshold_similarity": t, "value": rate, "errors": e, "trials": tr,
-                                      "n_units": units, "cp_low": cp[0], "cp_high": cp[1],
+                                      "n_units": units, "under_30_errors": bool(min(e, tr - e) < 30),
+                                      "cp_low": cp[0], "cp_high": cp[1],
                                       "boot_low": lo, "boot_high": hi})
                 eer = _group_eer(sc, np.flatnonzero(member), codes, imp_codes)
                 rate_rows.append({**base, "comparison": "verification", "measure": "eer_group_own_threshold",
                                   "threshold": "group_eer", "threshold_similarity": np.nan, "value": eer,
-                                  "errors": np.nan, "trials": np.nan, "n_units": np.nan, "cp_low": np.nan,
+                                  "errors": np.nan, "trials": np.nan, "n_units": np.nan,
+                                  "under_30_errors": True, "cp_low": np.nan,
                                   "cp_high": np.nan,
                                   "boot_low": np.nan, "boot_high": np.nan})
     rates = pd.DataFrame(rate_rows)

@@ -80,7 +80,7 @@ def test_tables_have_expected_contents(audit):
     # every impostor score: C(15,2) - 10 mated = 95 unordered in the baseline; 15 x 15 - 35 same-identity masked
     assert fmr.loc["none", "trials"] == 95 and (fmr.loc[VARIANTS, "trials"] == 190).all()
     assert (rows(overall, measure="fta").value == 0).all()  # every demo face is acquired
-    for col in ("boot_low", "boot_high", "cp_low", "cp_high", "n_units"):
+    for col in ("boot_low", "boot_high", "cp_low", "cp_high", "n_units", "under_30_errors"):
         assert col in overall.columns
     race = read(audit, "by_race")
     assert race.groupby("group").n_images.first().to_dict() == {"Black": 5, "White": 10}
