@@ -39,11 +39,14 @@ class Counts:
         return int(np.count_nonzero(t))
 
     def replicates(self, weights: np.ndarray, member: np.ndarray) -> np.ndarray:
-        """``(B,)`` bootstrap rates of the group (weights of non-members are zeroed)."""
-        w = weights * member[None, :]
+        """``(B,)`` bootstrap rates of the group: only its members' weights and counts enter, so a
+        2-D group costs ``B x k^2`` for ``k`` members, not ``B x n^2``."""
+        idx = np.flatnonzero(member)
+        w = weights[:, idx]
         if self.pairwise:
-            return _div(quadratic(w, self.errors), quadratic(w, self.trials))
-        return _div(w @ self.errors.astype(float), w @ self.trials.astype(float))
+            sub = np.ix_(idx, idx)
+            return _div(quadratic(w, self.errors[sub]), quadratic(w, self.trials[sub]))
+        return _div(w @ self.errors[idx].astype(float), w @ self.trials[idx].astype(float))
 
     def permuted(self, labels: np.ndarray, n_groups: int) -> np.ndarray:
         """``(n_perm, n_groups)`` group rates under permuted identity labels."""
