@@ -31,6 +31,7 @@ lint: setup
 bench: setup
 	$(BIN)/snakemake --cores $(CORES) results/datasets/demo/manifest.tsv
 	$(BIN)/python benchmarks/bench_pipeline.py
+	$(BIN)/python benchmarks/bench_scoring.py
 
 clean:
 	rm -rf results logs .snakemake

@@ -5,9 +5,10 @@
 #   faces/<dataset>/{landmarks.npz,acquisition.tsv}      detection + 68 landmarks, once per image
 #   masked/<dataset>/<variant>/{images/,manifest.tsv}    one rendered set per mask variant
 #   embeddings/<model>/<dataset>/<variant>.{npz,json}    embedding cache + sidecar (model version, preprocessing)
-#   pairs/<dataset>.tsv                                  the seeded 1:1 protocol
-#   scores/{verification,identification}/<model>/<dataset>/<variant>.tsv
-#   metrics/<model>/<dataset>/<variant>.tsv              per-group rows for one variant
+#   protocol/<dataset>/images.tsv                        near-duplicates (pHash) and the open-set split
+#   thresholds/<model>/<dataset>.json                    global thresholds fixed on the unmasked baseline
+#   scores/<model>/<dataset>/<variant>/{reidentification,verification,identification}.tsv, impostors.npz
+#   metrics/<model>/<dataset>/<table>.tsv                rates, differentials, fairness, mask effects, clustering
 #   tables/<table>.tsv, figures/<figure>/<...>.png       what the report shows
 # The variant `none` is the unmasked baseline.
 
@@ -40,8 +41,6 @@ include: "workflow/rules/figures.smk"
 localrules:
     all,
     collect_table,
-    plot_accuracy_by_variant,
-    plot_score_distributions,
     plot_mask_gallery,
     plot_face_chips,
 
@@ -73,14 +72,74 @@ rule table_by_gender_race:
         "results/tables/by_gender_race.tsv",
 
 
-rule figure_accuracy_by_variant:
+rule table_differentials:
     input:
-        figure_paths("accuracy_by_variant"),
+        "results/tables/differentials.tsv",
+
+
+rule table_fairness:
+    input:
+        "results/tables/fairness.tsv",
+
+
+rule table_mask_effects:
+    input:
+        "results/tables/mask_effects.tsv",
+
+
+rule table_mask_colour_by_race:
+    input:
+        "results/tables/mask_colour_by_race.tsv",
+
+
+rule table_clustering:
+    input:
+        "results/tables/clustering.tsv",
+
+
+rule table_thresholds:
+    input:
+        "results/tables/thresholds.tsv",
+
+
+rule figure_rates_by_variant:
+    input:
+        figure_paths("rates_by_variant"),
 
 
 rule figure_score_distributions:
     input:
         figure_paths("score_distributions"),
+
+
+rule figure_det:
+    input:
+        figure_paths("det"),
+
+
+rule figure_cmc:
+    input:
+        figure_paths("cmc"),
+
+
+rule figure_forest:
+    input:
+        figure_paths("forest"),
+
+
+rule figure_mask_colour:
+    input:
+        figure_paths("mask_colour"),
+
+
+rule figure_clustering:
+    input:
+        figure_paths("clustering"),
+
+
+rule figure_heatmap:
+    input:
+        expand("results/figures/heatmap/{dataset}.png", dataset=DATASETS),
 
 
 rule figure_mask_gallery:

@@ -69,17 +69,23 @@ def _counts_at(neg_sorted, pos_sorted, thresholds):
 def eer_threshold(negatives, positives) -> float:
     """Threshold θ* minimising ``|FMR(θ) − FNMR(θ)|`` (accept iff ``s >= θ``).
 
-    Candidates are the unique observed scores of both sets plus ``+inf``; on ties in
-    ``|FMR − FNMR|`` the smallest candidate wins. The comparison is done exactly on integer counts
-    (``|#fm·|P| − #fnm·|N||``), so float rounding cannot break ties. NaN if either set is empty.
+    Candidates are the unique observed scores of both sets plus ``+inf``. **Tie rule:** when several
+    candidates reach the smallest ``|FMR − FNMR|``, the one with the smallest ``FMR + FNMR`` wins,
+    and among those the smallest threshold. Comparisons are exact on integer counts
+    (``|#fm·|P| − #fnm·|N||`` and ``#fm·|P| + #fnm·|N|``), so float rounding cannot decide a tie.
+    This tie rule is this project's, stated so results are reproducible; bob.measure's
+    ``eer_threshold`` does not document one and may pick another of the tied thresholds (the EER
+    itself can then differ by at most the tied rates' spread). NaN if either set is empty.
     """
     neg, pos = np.sort(_scores(negatives, "negatives")), np.sort(_scores(positives, "positives"))
     if neg.size == 0 or pos.size == 0:
         return NAN
     cand = np.append(np.unique(np.concatenate([neg, pos])), np.inf)
     fm, fnm = _counts_at(neg, pos, cand)
-    gap = np.abs(fm.astype(np.int64) * pos.size - fnm.astype(np.int64) * neg.size)
-    return float(cand[np.argmin(gap)])  # argmin returns the first (= smallest) minimiser
+    a, b = fm.astype(np.int64) * pos.size, fnm.astype(np.int64) * neg.size
+    gap, total = np.abs(a - b), a + b
+    best = np.flatnonzero(gap == gap.min())
+    return float(cand[best[np.argmin(total[best])]])  # argmin: first (= smallest threshold) on equal sums
 
 
 def eer(negatives, positives) -> float:
@@ -159,24 +165,6 @@ def roc_curve(negatives, positives) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     fmr = fm / neg.size if neg.size else np.full(thr.size, np.nan)
     tmr = (pos.size - fnm) / pos.size if pos.size else np.full(thr.size, np.nan)
     return fmr, tmr, thr
-
-
-def accuracy(negatives, positives, threshold: float, n_fta_negatives: int = 0,
-             n_fta_positives: int = 0) -> float:
-    """Fraction of comparisons decided correctly, with FtA counted as a non-match decision.
-
-    ``(#{p >= t} + #{n < t} + n_fta_negatives) / (|P| + |N| + n_fta_negatives + n_fta_positives)``
-    (accept iff ``s >= t``): a failed impostor comparison is a correct rejection, a failed genuine
-    comparison an error. NaN if there are no comparisons at all.
-    """
-    neg, pos = _scores(negatives, "negatives"), _scores(positives, "positives")
-    if np.isnan(threshold):
-        raise ValueError("threshold is NaN")
-    if n_fta_negatives < 0 or n_fta_positives < 0:
-        raise ValueError("FtA counts must be non-negative")
-    correct = np.count_nonzero(pos >= threshold) + np.count_nonzero(neg < threshold)
-    total = pos.size + neg.size + n_fta_negatives + n_fta_positives
-    return _rate(correct + n_fta_negatives, total)
 
 
 def system_rates(fmr: float, fnmr: float, fta_negatives: float,

@@ -23,52 +23,204 @@ def _variant_order(variants) -> list[str]:
     return (["none"] if "none" in set(variants) else []) + rest
 
 
-def accuracy_by_variant(metrics: pd.DataFrame, value: str = "accuracy",
-                        attributes=("gender", "race", "gender_race")) -> plt.Figure:
-    """Grouped bars: one panel per attribute, x = mask variant, one bar per group (n in legend)."""
-    variants = _variant_order(metrics.variant)
-    fig, axes = plt.subplots(len(attributes), 1, figsize=(max(8, 0.7 * len(variants) + 3), 3.2 * len(attributes)),
+def rates_by_variant(rates: pd.DataFrame, measures=("reid_rate", "fnmr", "fmr", "rank1"), attribute: str = "race",
+                     threshold: str = "default") -> plt.Figure:
+    """One panel per measure: x = variant, a point per group with its identity-bootstrap interval."""
+    variants = _variant_order(rates.variant)
+    fig, axes = plt.subplots(len(measures), 1, figsize=(max(8, 0.7 * len(variants) + 3), 2.8 * len(measures)),
                              squeeze=False)
-    overall = metrics[metrics.attribute == "overall"].set_index("variant")[value].reindex(variants)
-    for ax, attribute in zip(axes[:, 0], attributes):
-        sub = metrics[metrics.attribute == attribute]
-        groups = sorted(sub.group.unique())
-        width = 0.8 / max(len(groups), 1)
-        x = np.arange(len(variants))
+    for ax, measure in zip(axes[:, 0], measures):
+        sub = rates[(rates.measure == measure) & rates.attribute.isin([attribute, "overall"])
+                    & rates.threshold.isin([threshold, "-"])]
+        groups = ["all"] + sorted(g for g in sub.group.unique() if g != "all")
         for k, group in enumerate(groups):
             g = sub[sub.group == group].set_index("variant").reindex(variants)
-            n = int(g.n_images.dropna().iloc[0]) if g.n_images.notna().any() else 0
-            ax.bar(x - 0.4 + width * (k + 0.5), g[value].to_numpy(dtype=float), width, label=f"{group} (n={n})")
-        ax.plot(x, overall.to_numpy(dtype=float), "k_", markersize=18, mew=2, label="all")
-        ax.set_xticks(x, variants, rotation=40, ha="right", fontsize=8)
-        ax.set_ylim(0, 1.05)
-        ax.set_ylabel(value.replace("_", " "))
-        ax.set_title(f"{value.replace('_', ' ')} by mask variant and {attribute.replace('_', ' x ')}", fontsize=10)
-        ax.legend(fontsize=7, ncol=min(4, len(groups) + 1), loc="lower left")
+            x = np.arange(len(variants)) + (k - (len(groups) - 1) / 2) * 0.12
+            y = g.value.to_numpy(dtype=float)
+            lo = y - g.boot_low.to_numpy(dtype=float)
+            hi = g.boot_high.to_numpy(dtype=float) - y
+            n = int(g.n_identities.dropna().iloc[0]) if g.n_identities.notna().any() else 0
+            ax.errorbar(x, y, yerr=np.nan_to_num(np.vstack([lo, hi]), nan=0.0), fmt="o" if group != "all" else "s",
+                        ms=4, capsize=2, color="k" if group == "all" else None, label=f"{group} ({n} ids)")
+        ax.set_xticks(range(len(variants)), variants, rotation=40, ha="right", fontsize=8)
+        ax.set_ylim(-0.03, 1.03)
+        ax.set_ylabel(measure.replace("_", " "))
+        ax.set_title(f"{measure} at the {threshold} threshold, by {attribute} (bars: identity bootstrap)", fontsize=9)
         ax.grid(axis="y", alpha=0.3)
+        ax.legend(fontsize=7, ncol=4, loc="best")
     fig.tight_layout()
     return fig
 
 
-def score_distributions(scores: pd.DataFrame, threshold: float) -> plt.Figure:
-    """Genuine vs impostor similarity per variant (strip plot), with the operating threshold."""
-    variants = _variant_order(scores.probe_mask)
+def score_distributions(reid: pd.DataFrame, mated: pd.DataFrame, impostors: dict, thresholds: dict) -> plt.Figure:
+    """Re-identification, mated and impostor similarities per variant (strip plot) with the global thresholds.
+
+    ``impostors`` maps variant -> impostor score sample.
+    """
+    variants = _variant_order(reid.probe_mask)
     fig, ax = plt.subplots(figsize=(max(8, 0.7 * len(variants) + 3), 4.5))
-    styles = {"same_image": ("tab:green", "genuine, same photo"), "mated": ("tab:blue", "genuine, other photo"),
-              "non_mated": ("tab:red", "impostor")}
     jitter = np.random.default_rng(0)  # fixed: placement only, never data
+    styles = [("tab:green", "re-identification (own original)"), ("tab:blue", "verification genuine (other photo)"),
+              ("tab:red", "verification impostor")]
     for k, variant in enumerate(variants):
-        sub = scores[scores.probe_mask == variant]
-        for j, (comparison, (colour, label)) in enumerate(styles.items()):
-            s = sub[sub.comparison == comparison].score.dropna().to_numpy()
-            xs = k + (j - 1) * 0.22 + jitter.uniform(-0.07, 0.07, s.size)
-            ax.scatter(xs, s, s=9, color=colour, alpha=0.7, label=label if k == 0 else None)
-    ax.axhline(threshold, color="k", ls="--", lw=1, label=f"operating threshold ({threshold:g})")
+        sets = [reid[reid.probe_mask == variant].score.dropna().to_numpy(),
+                mated[(mated.probe_mask == variant) & (mated.comparison == "mated")].score.dropna().to_numpy(),
+                np.asarray(impostors.get(variant, []), float)]
+        for j, (vals, (colour, label)) in enumerate(zip(sets, styles)):
+            xs = k + (j - 1) * 0.22 + jitter.uniform(-0.07, 0.07, vals.size)
+            ax.scatter(xs, vals, s=7, color=colour, alpha=0.6, label=label if k == 0 else None)
+    for r, ls in zip([r for r in thresholds["verification"] if np.isfinite(r["similarity"])], ["--", ":", "-.", "-"]):
+        ax.axhline(r["similarity"], color="k", ls=ls, lw=1, label=f"threshold {r['name']} ({r['similarity']:.3f})")
     ax.set_xticks(range(len(variants)), variants, rotation=40, ha="right", fontsize=8)
-    ax.set_ylabel("similarity (= -distance)")
-    ax.set_title("1:1 scores by mask variant (accept iff score >= threshold)", fontsize=10)
+    ax.set_ylabel("similarity (higher = more alike)")
+    ax.set_title("scores by comparison and mask variant (accept iff score >= threshold)", fontsize=10)
     ax.legend(fontsize=7, loc="lower left")
     ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def det_curves(curves: dict) -> plt.Figure:
+    """``curves[variant][group] = (fmr, fnmr)`` arrays; one panel per variant, log-log axes."""
+    variants = _variant_order(curves)
+    cols = min(4, max(1, len(variants)))
+    rows = -(-len(variants) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.3 * rows), squeeze=False)
+    for ax in axes.ravel()[len(variants):]:
+        ax.set_axis_off()
+    for ax, variant in zip(axes.ravel(), variants):
+        for group, (fmr, fnmr, n_gen, n_imp) in curves[variant].items():
+            if fmr.size:  # zero rates are drawn on the axis floor (log axes cannot show 0)
+                ax.step(np.maximum(fmr, 1e-4), np.maximum(fnmr, 1e-3), where="post",
+                        color="k" if group == "all" else None, label=f"{group} ({n_gen} gen, {n_imp} imp)")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(1e-4, 1)
+        ax.set_ylim(1e-3, 1)
+        ax.set_xlabel("FMR", fontsize=8)
+        ax.set_ylabel("FNMR", fontsize=8)
+        ax.set_title(variant, fontsize=9)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=6)
+    fig.suptitle("DET per group (mated vs demographically matched impostors)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def cmc_curves(ranks: dict, max_rank: int) -> plt.Figure:
+    """``ranks[variant]`` = mate ranks of the mated searches (NaN = miss); identification rate vs rank."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    r = np.arange(1, max_rank + 1)
+    for variant in _variant_order(ranks):
+        vals = np.asarray(ranks[variant], float)
+        if vals.size == 0:
+            continue
+        rate = [(np.nan_to_num(vals, nan=np.inf) <= k).mean() for k in r]
+        ax.plot(r, rate, marker="o", ms=3, lw=2 if variant == "none" else 1, label=f"{variant} (n={vals.size})")
+    ax.set_xlabel("rank (identities)")
+    ax.set_ylabel("identification rate")
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_xticks(r)
+    ax.set_title("CMC: mated searches, own original excluded, candidates ranked by identity", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def forest(diff: pd.DataFrame) -> plt.Figure:
+    """Worst-minus-best group difference with its bootstrap interval, one row per test; filled = significant."""
+    d = diff.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(10, max(2.5, 0.22 * len(d) + 1)))
+    y = np.arange(len(d))[::-1]
+    for yi, row in zip(y, d.itertuples()):
+        sig = bool(getattr(row, "significant", False)) is True
+        ax.errorbar(row.difference, yi, xerr=np.nan_to_num([[row.difference - row.difference_low],
+                                                            [row.difference_high - row.difference]], nan=0.0),
+                    fmt="o", ms=4, mfc="k" if sig else "w", color="k", capsize=2)
+    labels = [f"{r.variant} {r.attribute} {r.measure}@{r.threshold} ({r.worst_group} vs {r.best_group})"
+              for r in d.itertuples()]
+    ax.set_yticks(y, labels, fontsize=6)
+    ax.axvline(0, color="grey", lw=1)
+    ax.set_xlabel("worst - best group (rate difference)")
+    ax.set_title("differentials with identity-bootstrap intervals (filled: significant after Holm)", fontsize=9)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def heatmap(table: pd.DataFrame, measure: str = "reid_fnmr", threshold: str = "default") -> plt.Figure:
+    """Panels per variant: rows = models, columns = groups, colour = the measure."""
+    sub = table[(table.measure == measure) & (table.threshold == threshold)]
+    variants = _variant_order(sub.variant)
+    cols = min(4, max(1, len(variants)))
+    rows = -(-len(variants) // cols)
+    models = sorted(sub.model.unique())
+    groups = sorted(sub.group.unique())
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 0.5 * len(models) * rows + 2.2 * rows), squeeze=False,
+                             layout="constrained")
+    for ax in axes.ravel()[len(variants):]:
+        ax.set_axis_off()
+    for ax, variant in zip(axes.ravel(), variants):
+        v = sub[sub.variant == variant].pivot_table(index="model", columns="group", values="value", aggfunc="first")
+        v = v.reindex(index=models, columns=groups)
+        im = ax.imshow(v.to_numpy(dtype=float), vmin=0, vmax=1, cmap="viridis", aspect="auto")
+        for (i, j), val in np.ndenumerate(v.to_numpy(dtype=float)):
+            ax.text(j, i, "NaN" if np.isnan(val) else f"{val:.2f}", ha="center", va="center", fontsize=7,
+                    color="w" if np.isnan(val) or val < 0.5 else "k")
+        ax.set_xticks(range(len(groups)), groups, rotation=40, ha="right", fontsize=7)
+        ax.set_yticks(range(len(models)), models, fontsize=7)
+        ax.set_title(variant, fontsize=9)
+    fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.6, label=f"{measure} ({threshold} threshold)")
+    return fig
+
+
+def mask_colour(rates: pd.DataFrame, measure: str = "reid_rate", threshold: str = "default",
+                attribute: str = "race") -> plt.Figure:
+    """Grouped bars: x = mask colour, one bar per group, one panel per mask kind, baseline as a line."""
+    sub = rates[(rates.measure == measure) & (rates.threshold == threshold) & (rates.attribute == attribute)]
+    masked = sub[sub.variant != "none"]
+    kinds = sorted(masked.mask_kind.unique())
+    groups = sorted(sub.group.unique())
+    fig, axes = plt.subplots(1, max(1, len(kinds)), figsize=(4.2 * max(1, len(kinds)), 3.8), squeeze=False)
+    base = sub[sub.variant == "none"].set_index("group").value
+    for ax, kind in zip(axes[0], kinds):
+        k = masked[masked.mask_kind == kind]
+        colours = sorted(k.mask_colour.unique())
+        width = 0.8 / max(1, len(groups))
+        for j, group in enumerate(groups):
+            g = k[k.group == group].set_index("mask_colour").reindex(colours)
+            x = np.arange(len(colours)) - 0.4 + width * (j + 0.5)
+            err = np.vstack([g.value - g.boot_low, g.boot_high - g.value]).astype(float)
+            bars = ax.bar(x, g.value.to_numpy(dtype=float), width, yerr=np.nan_to_num(err, nan=0.0), capsize=2,
+                          label=group)
+            if group in base.index:
+                ax.hlines(base[group], x[0] - width / 2, x[-1] + width / 2, colors=bars.patches[0].get_facecolor(),
+                          linestyles="--", lw=1)
+        ax.set_xticks(range(len(colours)), colours, fontsize=8)
+        ax.set_ylim(0, 1.05)
+        ax.set_title(f"{kind} masks", fontsize=9)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0, 0].set_ylabel(f"{measure} ({threshold} threshold)")
+    axes[0, -1].legend(fontsize=7, title=f"{attribute} (dashed: unmasked)", title_fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def clustering(table: pd.DataFrame, variant: str = "none") -> plt.Figure:
+    """Clustering index C_k per principal component, one line per attribute, bars = explained variance."""
+    sub = table[table.variant == variant]
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for attribute in sorted(sub.attribute.unique()):
+        a = sub[sub.attribute == attribute].sort_values("component")
+        ax.plot(a.component, a.clustering_index, marker="o", label=f"C_k by {attribute}")
+    first = sub.drop_duplicates("component").sort_values("component")
+    ax.bar(first.component, first.explained_variance, color="lightgrey", label="explained variance", zorder=0)
+    ax.set_xlabel("principal component k of the subject x subject similarity matrix")
+    ax.set_ylim(0, 1.05)
+    ax.set_title(f"demographic clustering index C_k ({variant})", fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 

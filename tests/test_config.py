@@ -14,19 +14,24 @@ SHIPPED = yaml.safe_load((REPO / "config/config.yaml").read_text())
 
 def test_shipped_config_is_valid_and_defaults_are_filled():
     cfg = copy.deepcopy(SHIPPED)
-    del cfg["protocol"]
+    del cfg["protocol"], cfg["stats"]
     out = validate_config(cfg, SCHEMA)
-    assert out["protocol"] == {"impostors_per_probe": 5, "rank_k": 5, "fmr_target": 0.01}
+    assert out["protocol"]["include_self"] is False and out["protocol"]["fmr_targets"] == [0.01, 0.001, 0.0001]
+    assert out["stats"]["bootstrap"] == 1000 and out["stats"]["alpha"] == 0.05
     assert out["masks"]["variants"]["n95-blue"]["coverage"] == "high"
 
 
 def test_misspelt_key_is_named_with_a_suggestion():
     cfg = copy.deepcopy(SHIPPED)
-    cfg["protocol"]["impostors_per_prob"] = cfg["protocol"].pop("impostors_per_probe")
+    cfg["protocol"]["include_selfs"] = cfg["protocol"].pop("include_self")
     with pytest.raises(ConfigError) as err:
         validate_config(cfg, SCHEMA)
-    assert "config key 'protocol.impostors_per_prob' is not recognised" in str(err.value)
-    assert "did you mean 'impostors_per_probe'?" in str(err.value)
+    assert "config key 'protocol.include_selfs' is not recognised" in str(err.value)
+    assert "did you mean 'include_self'?" in str(err.value)
+    cfg = copy.deepcopy(SHIPPED)
+    cfg["protocol"]["fmr_targets"] = [0.01, 2]
+    with pytest.raises(ConfigError, match="config key 'protocol.fmr_targets.1'"):
+        validate_config(cfg, SCHEMA)
 
 
 def test_wrong_values_and_references():

@@ -58,6 +58,14 @@ def test_eer_tie_in_gap_picks_smallest_threshold():
     assert m.eer(neg, pos) == pytest.approx(0.25)
 
 
+def test_eer_tie_in_gap_takes_smallest_fmr_plus_fnmr():
+    neg, pos = [0.2, 0.4, 0.4], [0.3, 0.6, 0.9]
+    # θ=0.4: FMR 2/3, FNMR 1/3 (gap 1/3, sum 1); θ=0.6: FMR 0, FNMR 1/3 (gap 1/3, sum 1/3) <- θ*
+    # (the smallest-threshold rule alone would pick 0.4 and report EER 1/2)
+    assert m.eer_threshold(neg, pos) == 0.6
+    assert m.eer(neg, pos) == pytest.approx(1 / 6)
+
+
 def test_eer_tie_break_is_exact_with_thirds():
     # |N|=3, |P|=3. θ=0.2: FMR 2/3 (0.2,0.6), FNMR 0 ... crossing between 0.4 and 0.6:
     # θ=0.4: FMR 1/3 (0.6), FNMR 1/3 (0.3) gap 0 <- θ*;  θ=0.6: FMR 1/3, FNMR 2/3 (0.3, 0.4)
@@ -150,16 +158,6 @@ def test_roc_curve():
 
 
 # --------------------------------------------------------------------------- accuracy / system
-def test_accuracy_with_fta():
-    neg, pos = [0.1, 0.5, 0.7], [0.4, 0.6, 0.9]
-    # t=0.5: correct genuine {0.6,0.9}=2, correct impostor {0.1}=1 (0.5 is a tie -> accept -> wrong)
-    # + 2 failed impostors (correct rejections) = 5; total 3 + 3 + 2 + 1 = 9
-    assert m.accuracy(neg, pos, 0.5, n_fta_negatives=2, n_fta_positives=1) == pytest.approx(5 / 9)
-    assert m.accuracy(neg, pos, 0.5) == pytest.approx(3 / 6)
-    # all comparisons failed: 1 failed impostor is correct, 1 failed genuine is wrong
-    assert m.accuracy([], [], 0.5, 1, 1) == pytest.approx(0.5)
-
-
 def test_system_rates():
     # FAR = 0.1 * (1 - 0.5) = 0.05 ; FRR = 0.25 + 0.2 * 0.75 = 0.4
     far, frr = m.system_rates(0.1, 0.2, 0.5, 0.25)
@@ -254,7 +252,6 @@ OK = [0.2, 0.4]
         lambda: m.fnmr_at_fmr(OK, WITH_NAN, 0.1),
         lambda: m.roc_auc(WITH_NAN, OK),
         lambda: m.roc_curve(OK, WITH_NAN),
-        lambda: m.accuracy(WITH_NAN, OK, 0.5),
     ],
 )
 def test_nan_scores_raise(call):
@@ -271,6 +268,63 @@ def test_empty_inputs_give_nan():
     assert math.isnan(m.fmr_threshold([], 0.1))
     assert math.isnan(m.fnmr_at_fmr([], OK, 0.1)) and math.isnan(m.fnmr_at_fmr(OK, [], 0.1))
     assert math.isnan(m.roc_auc([], OK)) and math.isnan(m.roc_auc(OK, []))
-    assert math.isnan(m.accuracy([], [], 0.5))
     fmr, tmr, thr = m.roc_curve([], OK)
     assert np.isnan(fmr).all() and thr[0] == np.inf and len(thr) == 3
+
+
+# --------------------------------------------------------------------------- cross-checks
+def _random_scores(seed, n_neg=400, n_pos=150, decimals=1):
+    rng = np.random.default_rng(seed)
+    return np.round(rng.normal(0, 1, n_neg), decimals), np.round(rng.normal(1.2, 1, n_pos), decimals)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_roc_auc_matches_sklearn(seed):
+    from sklearn.metrics import roc_auc_score
+
+    neg, pos = _random_scores(seed)
+    y = np.r_[np.zeros(neg.size), np.ones(pos.size)]
+    assert m.roc_auc(neg, pos) == pytest.approx(roc_auc_score(y, np.r_[neg, pos]), abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_roc_curve_matches_sklearn(seed):
+    from sklearn.metrics import roc_curve
+
+    neg, pos = _random_scores(seed)
+    y = np.r_[np.zeros(neg.size), np.ones(pos.size)]
+    fpr, tpr, thr = roc_curve(y, np.r_[neg, pos], drop_intermediate=False)
+    fmr, tmr, ours = m.roc_curve(neg, pos)
+    # both: accept iff score >= threshold, thresholds = +inf then every distinct score descending
+    np.testing.assert_array_equal(ours[1:], thr[1:])
+    np.testing.assert_allclose(fmr, fpr)
+    np.testing.assert_allclose(tmr, tpr)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_farfrr_and_eer_match_brute_force_with_ties(seed):
+    neg, pos = _random_scores(seed, 120, 60)
+    cands = np.r_[np.unique(np.r_[neg, pos]), np.inf]
+    brute = []
+    for t in cands:
+        fmr = sum(1 for n in neg if n >= t) / neg.size
+        fnmr = sum(1 for p in pos if p < t) / pos.size
+        assert m.farfrr(neg, pos, t) == (pytest.approx(fmr), pytest.approx(fnmr))
+        brute.append((round(abs(fmr - fnmr), 12), round(fmr + fnmr, 12), t, (fmr + fnmr) / 2))
+    best = min(brute)
+    assert m.eer_threshold(neg, pos) == best[2]
+    assert m.eer(neg, pos) == pytest.approx(best[3])
+
+
+def test_degenerate_inputs():
+    assert math.isnan(m.eer([], [0.5])) and math.isnan(m.eer([0.5], []))
+    assert math.isnan(m.roc_auc([], []))
+    assert m.farfrr([], [0.1], 0.5)[1] == 1.0 and math.isnan(m.farfrr([], [0.1], 0.5)[0])
+    assert math.isnan(m.fmr_threshold([], 0.1))
+    # zero errors: perfectly separated sets
+    assert m.eer([0.1, 0.2], [0.8, 0.9]) == 0.0 and m.roc_auc([0.1, 0.2], [0.8, 0.9]) == 1.0
+    # every score tied at the threshold: all accepted
+    assert m.farfrr([0.5, 0.5], [0.5], 0.5) == (1.0, 0.0)
+    assert all(math.isnan(x) for x in m.clopper_pearson(0, 0))
+    with pytest.raises(ValueError, match="NaN"):
+        m.farfrr([NAN], [0.5], 0.5)

@@ -58,29 +58,69 @@ def read(workdir, table):
     return pd.read_csv(workdir / f"results/tables/{table}.tsv", sep="\t", keep_default_na=False, na_values=["NaN"])
 
 
+def rows(table, **where):
+    for k, v in where.items():
+        table = table[table[k] == v]
+    return table.set_index("variant")
+
+
 def test_tables_have_expected_contents(audit):
-    overall = read(audit, "overall").set_index("variant")
-    assert sorted(overall.index) == sorted(["none", *VARIANTS])
-    assert (overall.n_images == 15).all() and (overall.n_genuine == 35).all() and (overall.n_impostor == 75).all()
-    assert (overall.fta_genuine == 0).all()  # every demo face is acquired
-    base = overall.loc["none"]
-    assert base.p1_accuracy == 1 and base.fnmr == 0 and base.rank1 == 1  # unmasked: the image itself is in the gallery
-    for v in VARIANTS:  # masks never make the genuine pairs look more alike than no mask
-        assert overall.loc[v, "fnmr"] >= base.fnmr and overall.loc[v, "eer"] >= base.eer
-    assert overall.loc[VARIANTS, "fnmr"].max() > 0  # masks do hurt
+    overall = read(audit, "overall")
+    assert sorted(overall.variant.unique()) == sorted(["none", *VARIANTS])
+    assert (overall.n_images == 15).all() and (overall.n_identities == 11).all()
+    reid = rows(overall, measure="reid_rate", threshold="default")
+    assert reid.loc["none", "value"] == 1 and (reid.trials == 15).all()
+    fnmr = rows(overall, measure="fnmr", threshold="default")
+    # obama_1 and its two crops are near-duplicates: 10 unordered pairs of his 5 photos - 3 = 7 in the
+    # baseline; masked probes give ordered pairs: 20 - 6 = 14
+    assert fnmr.loc["none", "trials"] == 7 and (fnmr.loc[VARIANTS, "trials"] == 14).all()
+    for v in VARIANTS:  # masks never make genuine pairs look more alike than no mask
+        assert fnmr.loc[v, "value"] >= fnmr.loc["none", "value"]
+    fmr = rows(overall, measure="fmr", threshold="default")
+    # every impostor score: C(15,2) - 10 mated = 95 unordered in the baseline; 15 x 15 - 35 same-identity masked
+    assert fmr.loc["none", "trials"] == 95 and (fmr.loc[VARIANTS, "trials"] == 190).all()
+    assert (rows(overall, measure="fta").value == 0).all()  # every demo face is acquired
+    for col in ("boot_low", "boot_high", "cp_low", "cp_high", "n_units", "under_30_errors"):
+        assert col in overall.columns
     race = read(audit, "by_race")
     assert set(race.group) == {"Black", "unknown"}  # race only where self-identification is documented
     assert race.groupby("group").n_images.first().to_dict() == {"Black": 5, "unknown": 10}
     gender = read(audit, "by_gender")
     assert gender.groupby("group").n_images.first().to_dict() == {"female": 2, "male": 7, "unknown": 6}
     inter = read(audit, "by_gender_race")
-    assert "male/Black" in set(inter.group) and (inter.n_genuine <= 35).all()
+    assert "male/Black" in set(inter.group)
+    thresholds = read(audit, "thresholds").set_index("threshold")
+    assert thresholds.loc["fmr_0.2", "supported"] and not thresholds.loc["fmr_0.01", "supported"]
+    assert "needed to fix this threshold" in thresholds.loc["fmr_0.01", "reason"]
+    diff = read(audit, "differentials")
+    assert {"p_permutation", "p_holm", "significant", "evidence", "difference_low"} <= set(diff.columns)
+    assert not diff[diff.significant & ~(diff.difference_low > 0)].size  # significance agrees with intervals
+    for table in ("fairness", "mask_effects", "mask_colour_by_race", "clustering"):
+        assert len(read(audit, table)) > 0
     acq = pd.read_csv(audit / "results/faces/demo/acquisition.tsv", sep="\t")
     assert (acq.status == "ok").sum() == 15
-    for fig in ["accuracy_by_variant/dlib.demo.png", "score_distributions/dlib.demo.png", "mask_gallery/demo.png"]:
+    for fig in ["rates_by_variant/dlib.demo.png", "score_distributions/dlib.demo.png", "det/dlib.demo.png",
+                "cmc/dlib.demo.png", "forest/dlib.demo.png", "mask_colour/dlib.demo.png",
+                "clustering/dlib.demo.png", "heatmap/demo.png", "mask_gallery/demo.png"]:
         assert (audit / "results/figures" / fig).stat().st_size > 10_000
     sidecar = (audit / "results/embeddings/dlib/demo/surgical-blue.json").read_text()
     assert '"weights_sha256"' in sidecar and '"n_embedded": 15' in sidecar
+
+
+def test_no_probe_is_ranked_against_its_own_original(audit):
+    manifest = pd.read_csv(audit / "results/datasets/demo/manifest.tsv", sep="\t")
+    photos = manifest.identity.value_counts()
+    near = pd.read_csv(audit / "results/protocol/demo/near_duplicates.tsv", sep="\t")
+    assert {("obama_1", "obama_partial_1"), ("obama_1", "obama_partial_2")} <= set(zip(near.image_a, near.image_b))
+    for variant in ["none", *VARIANTS]:
+        ident = pd.read_csv(audit / f"results/scores/dlib/demo/{variant}/identification.tsv", sep="\t",
+                            keep_default_na=False, na_values=["NaN"])
+        assert not ident.self_in_gallery.any()
+        for row in ident.itertuples():
+            # a one-photo identity can only be found through its own original, which is not in the gallery
+            if photos[row.probe_subject] == 1:
+                assert row.probe_subject not in row.top_subjects.split(";")
+                assert row.search == "non_mated" and pd.isna(row.mate_rank)
 
 
 def test_second_run_does_nothing(audit):
@@ -88,12 +128,13 @@ def test_second_run_does_nothing(audit):
 
 
 def test_recomputation_is_byte_identical(audit):
-    tables = {t: (audit / f"results/tables/{t}.tsv").read_bytes() for t in ["overall", "by_gender_race"]}
+    tables = {p.name: p.read_bytes() for p in (audit / "results/tables").glob("*.tsv")}
+    assert len(tables) == 10
     masked = (audit / "results/masked/demo/cloth-white/manifest.tsv").read_bytes()
-    snakemake(audit, "--forcerun", "mask_images", "sample_pairs")
+    snakemake(audit, "--forcerun", "mask_images", "build_protocol")
     assert (audit / "results/masked/demo/cloth-white/manifest.tsv").read_bytes() == masked
     for t, data in tables.items():
-        assert (audit / f"results/tables/{t}.tsv").read_bytes() == data
+        assert (audit / f"results/tables/{t}").read_bytes() == data, t
 
 
 def test_editing_one_variant_reruns_only_its_dependents(audit):
@@ -106,9 +147,10 @@ def test_editing_one_variant_reruns_only_its_dependents(audit):
     finally:
         write_config(audit)
     assert jobs == {
-        "mask_images": 1, "embed_images": 1, "score_verification": 1, "score_identification": 1,
-        "compute_metrics": 1, "collect_table": 4, "plot_accuracy_by_variant": 1,
-        "plot_score_distributions": 1, "plot_mask_gallery": 1, "all": 1,  # not detection, pairs or face chips
+        "mask_images": 1, "embed_images": 1, "score_comparisons": 1, "compute_metrics": 1,
+        "collect_table": 9, "plot_rates_by_variant": 1, "plot_score_distributions": 1, "plot_det": 1,
+        "plot_cmc": 1, "plot_forest": 1, "plot_mask_colour": 1, "plot_clustering": 1, "plot_heatmap": 1,
+        "plot_mask_gallery": 1, "all": 1,  # not detection, protocol, thresholds, other variants or face chips
     }
 
 
@@ -121,7 +163,9 @@ def test_single_table_target(audit):
 def test_report(audit):
     snakemake(audit, "--report", str(audit / "report.html"))
     html = (audit / "report.html").read_text(errors="replace")
-    assert "by_gender_race.tsv" in html and "mask_gallery" in html and "face_chips" in html
+    for name in ("by_gender_race.tsv", "differentials.tsv", "thresholds.tsv", "mask_gallery", "face_chips", "det",
+                 "cmc", "forest", "heatmap", "mask_colour", "clustering", "rates_by_variant"):
+        assert name in html, name
 
 
 def test_bad_config_key_fails_naming_the_key(audit):

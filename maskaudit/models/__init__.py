@@ -25,6 +25,7 @@ class ModelCard:
     factory: str         # "module:callable" returning a FaceModel
     batch_size: int = 32
     gpu: bool = False    # asks the scheduler for a GPU when True
+    kind: str = "embedding"  # "embedding" (cache of vectors) or "comparison" (scores only; threshold is a similarity)
 
 
 class FaceModel(Protocol):

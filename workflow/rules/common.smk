@@ -21,6 +21,7 @@ from maskaudit.config import load_schema, validate_config
 from maskaudit.datasets.adapters import get_adapter
 from maskaudit.datasets.gated import manual_path
 from maskaudit.models import get_card
+from maskaudit.protocol.sources import score_inputs
 from maskaudit.tables import ATTRIBUTES
 
 _schema = load_schema(Path(workflow.current_basedir) / "../schemas/config.schema.yaml")
@@ -30,7 +31,17 @@ DATASETS = sorted(config["datasets"])
 MODELS = list(config["models"])
 MASK_VARIANTS = list(config["masks"]["variants"])
 VARIANTS = ["none"] + MASK_VARIANTS
-TABLES = ["overall" if a == "overall" else f"by_{a}" for a in ATTRIBUTES]
+RATE_TABLES = ["overall" if a == "overall" else f"by_{a}" for a in ATTRIBUTES]
+# table -> the per-(model, dataset) metrics file it collects (see maskaudit/tables.py)
+METRIC_TABLES = {
+    **{t: "rates" for t in RATE_TABLES},
+    "differentials": "differentials",
+    "fairness": "fairness",
+    "mask_effects": "mask_effects",
+    "mask_colour_by_race": "mask_effects",
+    "clustering": "clustering",
+}
+TABLES = list(METRIC_TABLES) + ["thresholds"]
 
 
 def _one_of(values):
@@ -133,7 +144,10 @@ def get_user_manifest(wildcards):
 
 def get_variant(wildcards):
     """The variant's config entry with its id and resolved colour, or the unmasked baseline."""
-    name = wildcards.get("variant", wildcards.get("masked_variant"))
+    return variant_entry(wildcards.get("variant", wildcards.get("masked_variant")))
+
+
+def variant_entry(name):
     if name == "none":
         return {"id": "none", "kind": "none", "colour": "none"}
     spec = dict(config["masks"]["variants"][name])
@@ -151,8 +165,55 @@ def get_model_gpu(wildcards):
     return int(get_card(wildcards.model).gpu)
 
 
-def get_model_threshold(wildcards):
-    return get_card(wildcards.model).threshold
+def get_score_inputs(wildcards):
+    """Embedding caches for embedding models, the comparisons file for comparison-only systems."""
+    card = get_card(wildcards.model)
+    return score_inputs(card, wildcards.model, wildcards.dataset, wildcards.variant)
+
+
+def get_baseline_score_inputs(wildcards):
+    return score_inputs(
+        get_card(wildcards.model), wildcards.model, wildcards.dataset, "none"
+    )
+
+
+def score_files(name):
+    """One score file of every variant of the rule's (model, dataset)."""
+    return expand(
+        f"results/scores/{{{{model}}}}/{{{{dataset}}}}/{{variant}}/{name}",
+        variant=VARIANTS,
+    )
+
+
+def get_table_inputs(wildcards):
+    if wildcards.table == "thresholds":
+        return {
+            "thresholds": expand(
+                "results/thresholds/{model}/{dataset}.json",
+                model=MODELS,
+                dataset=DATASETS,
+            )
+        }
+    kind = METRIC_TABLES[wildcards.table]
+    return {
+        "metrics": expand(
+            f"results/metrics/{{model}}/{{dataset}}/{kind}.tsv",
+            model=MODELS,
+            dataset=DATASETS,
+        )
+    }
+
+
+# per (model, dataset) figures, each its own rule `plot_<name>` and named target `figure_<name>`
+MODEL_FIGURES = [
+    "rates_by_variant",
+    "score_distributions",
+    "det",
+    "cmc",
+    "forest",
+    "mask_colour",
+    "clustering",
+]
 
 
 def figure_paths(figure):
@@ -166,8 +227,8 @@ def figure_paths(figure):
 def get_final_outputs():
     return (
         expand("results/tables/{table}.tsv", table=TABLES)
-        + figure_paths("accuracy_by_variant")
-        + figure_paths("score_distributions")
+        + [p for f in MODEL_FIGURES for p in figure_paths(f)]
+        + expand("results/figures/heatmap/{dataset}.png", dataset=DATASETS)
         + expand("results/figures/mask_gallery/{dataset}.png", dataset=DATASETS)
         + expand("results/figures/face_chips/{dataset}.png", dataset=DATASETS)
     )

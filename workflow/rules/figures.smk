@@ -1,33 +1,31 @@
 # Figures: where people would rather look than read.
 
 
-rule plot_accuracy_by_variant:
+rule plot_rates_by_variant:
     input:
-        metrics=expand(
-            "results/metrics/{{model}}/{{dataset}}/{variant}.tsv", variant=VARIANTS
-        ),
+        rates="results/metrics/{model}/{dataset}/rates.tsv",
     output:
         figure=report(
-            "results/figures/accuracy_by_variant/{model}.{dataset}.png",
-            caption="../report/accuracy_by_variant.rst",
+            "results/figures/rates_by_variant/{model}.{dataset}.png",
+            caption="../report/rates_by_variant.rst",
             category="Figures",
             subcategory="{dataset}",
-            labels={"model": "{model}", "figure": "accuracy by variant and group"},
+            labels={"model": "{model}", "figure": "rates by variant and group"},
         ),
     log:
-        "logs/plot_accuracy_by_variant/{model}.{dataset}.log",
+        "logs/plot_rates_by_variant/{model}.{dataset}.log",
     conda:
         "../envs/analysis.yaml"
     script:
-        "../scripts/plot_accuracy_by_variant.py"
+        "../scripts/plot_rates_by_variant.py"
 
 
 rule plot_score_distributions:
     input:
-        scores=expand(
-            "results/scores/verification/{{model}}/{{dataset}}/{variant}.tsv",
-            variant=VARIANTS,
-        ),
+        reidentification=score_files("reidentification.tsv"),
+        verification=score_files("verification.tsv"),
+        impostors=score_files("impostors.npz"),
+        thresholds="results/thresholds/{model}/{dataset}.json",
     output:
         figure=report(
             "results/figures/score_distributions/{model}.{dataset}.png",
@@ -40,8 +38,130 @@ rule plot_score_distributions:
         "logs/plot_score_distributions/{model}.{dataset}.log",
     conda:
         "../envs/analysis.yaml"
+    params:
+        variants=VARIANTS,
     script:
         "../scripts/plot_score_distributions.py"
+
+
+rule plot_det:
+    input:
+        verification=score_files("verification.tsv"),
+        impostors=score_files("impostors.npz"),
+        manifest="results/datasets/{dataset}/manifest.tsv",
+    output:
+        figure=report(
+            "results/figures/det/{model}.{dataset}.png",
+            caption="../report/det.rst",
+            category="Figures",
+            subcategory="{dataset}",
+            labels={"model": "{model}", "figure": "DET curves per group"},
+        ),
+    log:
+        "logs/plot_det/{model}.{dataset}.log",
+    conda:
+        "../envs/analysis.yaml"
+    params:
+        variants=VARIANTS,
+    script:
+        "../scripts/plot_det.py"
+
+
+rule plot_cmc:
+    input:
+        identification=score_files("identification.tsv"),
+    output:
+        figure=report(
+            "results/figures/cmc/{model}.{dataset}.png",
+            caption="../report/cmc.rst",
+            category="Figures",
+            subcategory="{dataset}",
+            labels={"model": "{model}", "figure": "CMC curves"},
+        ),
+    log:
+        "logs/plot_cmc/{model}.{dataset}.log",
+    conda:
+        "../envs/analysis.yaml"
+    params:
+        variants=VARIANTS,
+    script:
+        "../scripts/plot_cmc.py"
+
+
+rule plot_forest:
+    input:
+        differentials="results/tables/differentials.tsv",
+    output:
+        figure=report(
+            "results/figures/forest/{model}.{dataset}.png",
+            caption="../report/forest.rst",
+            category="Figures",
+            subcategory="{dataset}",
+            labels={"model": "{model}", "figure": "forest plot of differentials"},
+        ),
+    log:
+        "logs/plot_forest/{model}.{dataset}.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../scripts/plot_forest.py"
+
+
+rule plot_mask_colour:
+    input:
+        rates="results/metrics/{model}/{dataset}/rates.tsv",
+    output:
+        figure=report(
+            "results/figures/mask_colour/{model}.{dataset}.png",
+            caption="../report/mask_colour.rst",
+            category="Figures",
+            subcategory="{dataset}",
+            labels={"model": "{model}", "figure": "rates by mask colour and race"},
+        ),
+    log:
+        "logs/plot_mask_colour/{model}.{dataset}.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../scripts/plot_mask_colour.py"
+
+
+rule plot_clustering:
+    input:
+        clustering="results/metrics/{model}/{dataset}/clustering.tsv",
+    output:
+        figure=report(
+            "results/figures/clustering/{model}.{dataset}.png",
+            caption="../report/clustering.rst",
+            category="Figures",
+            subcategory="{dataset}",
+            labels={"model": "{model}", "figure": "clustering index per component"},
+        ),
+    log:
+        "logs/plot_clustering/{model}.{dataset}.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../scripts/plot_clustering.py"
+
+
+rule plot_heatmap:
+    input:
+        table="results/tables/by_race.tsv",
+    output:
+        figure=report(
+            "results/figures/heatmap/{dataset}.png",
+            caption="../report/heatmap.rst",
+            category="Figures",
+            subcategory="{dataset}",
+            labels={"model": "all", "figure": "heatmap models x groups"},
+        ),
+    log:
+        "logs/plot_heatmap/{dataset}.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../scripts/plot_heatmap.py"
 
 
 rule plot_mask_gallery:

@@ -1,34 +1,36 @@
-# Metrics per (model, dataset, variant) and the tables that collect them.
+# Metrics per (model, dataset) over all variants (paired bootstrap), and the tables that collect them.
 
 
 rule compute_metrics:
     input:
-        verification="results/scores/verification/{model}/{dataset}/{variant}.tsv",
-        identification="results/scores/identification/{model}/{dataset}/{variant}.tsv",
+        reidentification=score_files("reidentification.tsv"),
+        verification=score_files("verification.tsv"),
+        identification=score_files("identification.tsv"),
+        impostors=score_files("impostors.npz"),
         manifest="results/datasets/{dataset}/manifest.tsv",
+        thresholds="results/thresholds/{model}/{dataset}.json",
     output:
-        metrics="results/metrics/{model}/{dataset}/{variant}.tsv",
+        rates="results/metrics/{model}/{dataset}/rates.tsv",
+        differentials="results/metrics/{model}/{dataset}/differentials.tsv",
+        fairness="results/metrics/{model}/{dataset}/fairness.tsv",
+        mask_effects="results/metrics/{model}/{dataset}/mask_effects.tsv",
+        clustering="results/metrics/{model}/{dataset}/clustering.tsv",
     log:
-        "logs/compute_metrics/{model}/{dataset}/{variant}.log",
+        "logs/compute_metrics/{model}/{dataset}.log",
     conda:
         "../envs/analysis.yaml"
     params:
-        variant=get_variant,
-        threshold=get_model_threshold,
-        fmr_target=config["protocol"]["fmr_target"],
-        rank_k=config["protocol"]["rank_k"],
+        variants=[variant_entry(v) for v in VARIANTS],
+        protocol=config["protocol"],
+        stats=config["stats"],
+        seed=config["seed"],
     script:
         "../scripts/compute_metrics.py"
 
 
 rule collect_table:
     input:
-        metrics=expand(
-            "results/metrics/{model}/{dataset}/{variant}.tsv",
-            model=MODELS,
-            dataset=DATASETS,
-            variant=VARIANTS,
-        ),
+        unpack(get_table_inputs),
     output:
         table=report(
             "results/tables/{table}.tsv",
@@ -40,5 +42,7 @@ rule collect_table:
         "logs/collect_table/{table}.log",
     conda:
         "../envs/analysis.yaml"
+    params:
+        alpha=config["stats"]["alpha"],
     script:
         "../scripts/collect_table.py"

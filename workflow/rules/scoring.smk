@@ -1,53 +1,63 @@
-# Scores: the seeded 1:1 protocol and 1:N rankings, each masked variant against the unmasked originals.
+# Scores: the protocol's image table, global thresholds from the unmasked baseline, and the score
+# files of each (model, dataset, variant): re-identification, verification, identification, impostors.
 
 
-rule sample_pairs:
+rule build_protocol:
     input:
         manifest="results/datasets/{dataset}/manifest.tsv",
+        landmarks="results/faces/{dataset}/landmarks.npz",
     output:
-        pairs="results/pairs/{dataset}.tsv",
+        images="results/protocol/{dataset}/images.tsv",
+        near_duplicates="results/protocol/{dataset}/near_duplicates.tsv",
     log:
-        "logs/sample_pairs/{dataset}.log",
+        "logs/build_protocol/{dataset}.log",
     conda:
-        "../envs/analysis.yaml"
+        "../envs/detect.yaml"
     params:
         seed=config["seed"],
-        impostors_per_probe=config["protocol"]["impostors_per_probe"],
+        min_correlation=config["protocol"]["near_duplicate_min_correlation"],
+        min_overlap=config["protocol"]["near_duplicate_min_overlap"],
+        holdout=config["protocol"]["open_set_holdout"],
     script:
-        "../scripts/sample_pairs.py"
+        "../scripts/build_protocol.py"
 
 
-rule score_verification:
+rule fix_thresholds:
     input:
-        pairs="results/pairs/{dataset}.tsv",
+        unpack(get_baseline_score_inputs),
         manifest="results/datasets/{dataset}/manifest.tsv",
-        probes="results/embeddings/{model}/{dataset}/{variant}.npz",
-        references="results/embeddings/{model}/{dataset}/none.npz",
+        protocol="results/protocol/{dataset}/images.tsv",
     output:
-        scores="results/scores/verification/{model}/{dataset}/{variant}.tsv",
+        thresholds="results/thresholds/{model}/{dataset}.json",
     log:
-        "logs/score_verification/{model}/{dataset}/{variant}.log",
+        "logs/fix_thresholds/{model}/{dataset}.log",
+    conda:
+        "../envs/analysis.yaml"
+    params:
+        protocol=config["protocol"],
+        seed=config["seed"],
+    script:
+        "../scripts/fix_thresholds.py"
+
+
+rule score_comparisons:
+    input:
+        unpack(get_score_inputs),
+        manifest="results/datasets/{dataset}/manifest.tsv",
+        protocol="results/protocol/{dataset}/images.tsv",
+        thresholds="results/thresholds/{model}/{dataset}.json",
+    output:
+        reidentification="results/scores/{model}/{dataset}/{variant}/reidentification.tsv",
+        verification="results/scores/{model}/{dataset}/{variant}/verification.tsv",
+        identification="results/scores/{model}/{dataset}/{variant}/identification.tsv",
+        impostors="results/scores/{model}/{dataset}/{variant}/impostors.npz",
+    log:
+        "logs/score_comparisons/{model}/{dataset}/{variant}.log",
     conda:
         "../envs/analysis.yaml"
     params:
         variant=get_variant,
+        protocol=config["protocol"],
+        seed=config["seed"],
     script:
-        "../scripts/score_verification.py"
-
-
-rule score_identification:
-    input:
-        manifest="results/datasets/{dataset}/manifest.tsv",
-        probes="results/embeddings/{model}/{dataset}/{variant}.npz",
-        gallery="results/embeddings/{model}/{dataset}/none.npz",
-    output:
-        scores="results/scores/identification/{model}/{dataset}/{variant}.tsv",
-    log:
-        "logs/score_identification/{model}/{dataset}/{variant}.log",
-    conda:
-        "../envs/analysis.yaml"
-    params:
-        variant=get_variant,
-        rank_k=config["protocol"]["rank_k"],
-    script:
-        "../scripts/score_identification.py"
+        "../scripts/score_comparisons.py"

@@ -1,10 +1,22 @@
-"""Collect one attribute's rows of every metrics file into a table."""
+"""Collect one table from every (model, dataset): rates by attribute, differentials (Holm per family), ..."""
+
+import pandas as pd
 
 from maskaudit.progress import setup_logging
-from maskaudit.tables import collect
+from maskaudit.protocol.stage import read_thresholds, thresholds_rows
+from maskaudit.tables import apply_holm, collect
 from maskaudit.tsv import read_tsv, write_tsv
 
 setup_logging(snakemake.log[0])
 table = snakemake.wildcards.table
-attribute = "overall" if table == "overall" else table.removeprefix("by_")
-write_tsv(collect([read_tsv(p) for p in snakemake.input.metrics], attribute), snakemake.output.table)
+if table == "thresholds":
+    out = pd.DataFrame([r for p in snakemake.input.thresholds for r in thresholds_rows(read_thresholds(p))])
+else:
+    frames = [read_tsv(p) for p in snakemake.input.metrics]
+    attribute = {"overall": "overall"}.get(table, table.removeprefix("by_") if table.startswith("by_") else None)
+    out = collect(frames, attribute)
+    if table == "differentials":
+        out = apply_holm(out, family="attribute", alpha=snakemake.params.alpha)
+    if table == "mask_colour_by_race":
+        out = out[(out.attribute == "race") & (out.effect == "masked_minus_unmasked")] if len(out) else out
+write_tsv(out, snakemake.output.table)

@@ -1,21 +1,20 @@
-"""Per-group accuracy, error rates and rank-k for one (model, dataset, variant)."""
+"""Rates, differentials, fairness, mask effects and clustering of one (system, dataset), all variants."""
 
 from maskaudit.datasets.manifest import read_manifest
 from maskaudit.progress import setup_logging
-from maskaudit.scoring import read_scores
-from maskaudit.tables import group_metrics
+from maskaudit.protocol.stage import load_scores, read_thresholds
+from maskaudit.tables import audit_tables
 from maskaudit.tsv import write_tsv
 
 setup_logging(snakemake.log[0])
-wc, variant, threshold = snakemake.wildcards, snakemake.params.variant, snakemake.params.threshold
-rows = group_metrics(
-    read_scores(snakemake.input.verification),
-    read_scores(snakemake.input.identification),
-    read_manifest(snakemake.input.manifest),
-    threshold=-threshold,  # similarity scale: score = -distance
-    fmr_target=snakemake.params.fmr_target,
-    rank_k=snakemake.params.rank_k,
-    labels={"model": wc.model, "dataset": wc.dataset, "variant": wc.variant, "mask_kind": variant["kind"],
-            "mask_colour": variant["colour"], "threshold_distance": threshold},
-)
-write_tsv(rows, snakemake.output.metrics)
+wc, inp, params = snakemake.wildcards, snakemake.input, snakemake.params
+scores = {v["id"]: load_scores(r, s, i, m) for v, r, s, i, m in
+          zip(params.variants, inp.reidentification, inp.verification, inp.identification, inp.impostors)}
+stats = params.stats
+tables = audit_tables(params.variants, scores, read_manifest(inp.manifest), read_thresholds(inp.thresholds),
+                      labels={"model": wc.model, "dataset": wc.dataset}, seed=params.seed, dataset=wc.dataset,
+                      n_boot=stats["bootstrap"], n_perm=stats["permutations"], rank_k=params.protocol["rank_k"],
+                      fairness_alpha=stats["fairness_alpha"], level=stats["confidence"],
+                      n_components=stats["clustering_components"])
+for name, table in tables.items():
+    write_tsv(table, snakemake.output[name])

@@ -1,12 +1,15 @@
-"""Figure: genuine and impostor 1:1 scores per mask variant, with the operating threshold."""
+"""Figure: re-identification, mated and impostor similarities per variant, with the global thresholds."""
 
 import pandas as pd
 
 from maskaudit.plots import save, score_distributions
 from maskaudit.progress import setup_logging
-from maskaudit.scoring import read_scores
+from maskaudit.protocol.files import load_impostors, read_scores
+from maskaudit.protocol.stage import read_thresholds
 
 setup_logging(snakemake.log[0])
-scores = pd.concat([read_scores(p) for p in snakemake.input.scores], ignore_index=True)
-threshold = -float(scores.threshold.iloc[0])  # similarity scale
-save(score_distributions(scores, threshold), snakemake.output.figure)
+inp = snakemake.input
+reid = pd.concat([read_scores(p) for p in inp.reidentification], ignore_index=True)
+mated = pd.concat([read_scores(p) for p in inp.verification], ignore_index=True)
+impostors = {v: load_impostors(p)["sample_score"] for v, p in zip(snakemake.params.variants, inp.impostors)}
+save(score_distributions(reid, mated, impostors, read_thresholds(inp.thresholds)), snakemake.output.figure)

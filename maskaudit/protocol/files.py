@@ -1,0 +1,112 @@
+"""Score files from a :func:`maskaudit.protocol.score.score_variant` result (contract: :mod:`maskaudit.protocol`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from maskaudit.protocol.fta import origins, pair_failure
+from maskaudit.tsv import read_tsv
+
+LABELS = ("identity", "gender", "race", "age")
+NPZ_KEYS = ("identity", "probe_identity", "gallery_identity", "trials", "failures", "score_sum", "score_count", "threshold_name", "threshold_value",
+            "fm_threshold", "fm_probe", "fm_ref", "fm_count", "sample_probe", "sample_ref", "sample_score",
+            "sample_fraction")
+
+
+def _side(manifest: pd.DataFrame, ids, prefix: str) -> pd.DataFrame:
+    m = manifest.set_index("image_id").loc[list(ids), list(LABELS)]
+    m.columns = [f"{prefix}_{'subject' if c == 'identity' else c}" for c in LABELS]
+    return m.reset_index(drop=True)
+
+
+def mask_columns(variant: dict) -> dict:
+    return {"probe_mask": variant["id"], "mask_kind": variant["kind"], "mask_colour": variant["colour"],
+            "ref_mask": "none"}
+
+
+def _pairs_frame(probe, gallery, scores, comparison, source, manifest, variant) -> pd.DataFrame:
+    p_ids, g_ids = source.probe_ids[probe], source.gallery_ids[gallery]
+    reason, side = pair_failure(source.probe_status[probe], source.gallery_status[gallery])
+    scores = np.asarray(scores, dtype=float)
+    scores[reason != ""] = np.nan
+    out = pd.concat([pd.DataFrame({"probe_id": p_ids, "ref_id": g_ids, "comparison": comparison}),
+                     _side(manifest, p_ids, "probe"), _side(manifest, g_ids, "ref")], axis=1)
+    out = out.assign(**mask_columns(variant))
+    thr = float(source.threshold)
+    out["score"] = scores
+    out["raw_score"] = source.to_raw(scores)
+    out["raw_direction"] = source.raw_direction
+    out["threshold"] = thr
+    out["threshold_raw"] = source.threshold_raw
+    decided = ~np.isnan(scores)
+    out["decision"] = np.where(~decided, "fta", np.where(scores >= thr, "match", "non_match"))
+    out.loc[~decided & (reason == ""), "decision"] = "not_compared"
+    out["fta_reason"] = reason
+    out["fta_origin"] = origins(reason)
+    out["fta_side"] = side
+    return out
+
+
+def reidentification_frame(result, layout, source, manifest, variant) -> pd.DataFrame:
+    """One row per probe with its own original in the gallery (``comparison=reidentification``)."""
+    probe = np.flatnonzero(layout.self_col >= 0)
+    return _pairs_frame(probe, layout.self_col[probe], result["reid"][probe], "reidentification", source,
+                        manifest, variant)
+
+
+def verification_frame(result, layout, source, manifest, variant) -> pd.DataFrame:
+    """Mated pairs (``comparison=mated``) and excluded near-duplicate pairs (``near_duplicate``)."""
+    comparison = np.where(result["near_duplicate"], "near_duplicate", "mated")
+    return _pairs_frame(result["mated_probe"], result["mated_gallery"], result["mated"], comparison, source,
+                        manifest, variant)
+
+
+def identification_frame(result, layout, source, manifest, variant) -> pd.DataFrame:
+    """One row per probe: closed-set and open-set search results by identity."""
+    ids = source.probe_ids
+    reason = np.where(layout.probe_ok, "", source.probe_status).astype(object)
+    closed, opened = result["closed"], result["open"]
+    ident = layout.identities[layout.block_ident] if layout.block_ident.size else np.zeros(0, dtype=str)
+
+    def names(blocks):
+        return [";".join(ident[b] for b in row if b >= 0) for row in blocks]
+
+    def scores(vals):
+        return [";".join(f"{v:.6f}" for v in row if np.isfinite(v)) for row in vals]
+
+    nonmate = closed["best_nonmate_block"]
+    out = pd.concat([pd.DataFrame({"probe_id": ids}), _side(manifest, ids, "probe")], axis=1)
+    out = out.assign(**{k: v for k, v in mask_columns(variant).items() if k != "ref_mask"})
+    out["gallery_identities"] = int(layout.block_starts.size)
+    out["self_in_gallery"] = False if result.get("self_excluded", True) else True
+    out["search"] = result["closed_search"]
+    out["mates_available"] = result["mates_available"]
+    out["mate_rank"] = closed["mate_rank"]
+    out["mate_score"] = closed["mate_score"]
+    out["best_nonmate_score"] = closed["best_nonmate_score"]
+    out["best_nonmate_subject"] = [ident[b] if b >= 0 else "" for b in nonmate]
+    out["top_subjects"] = names(closed["top_blocks"])
+    out["top_scores"] = scores(closed["top_scores"])
+    out["open_search"] = result["open_search"]
+    out["open_mate_rank"] = opened["mate_rank"]
+    out["open_mate_score"] = opened["mate_score"]
+    out["open_best_nonmate_score"] = opened["best_nonmate_score"]
+    out["fta_reason"] = reason
+    out["fta_origin"] = origins(reason)
+    return out
+
+
+def save_impostors(path, impostors: dict) -> None:
+    np.savez_compressed(path, **{k: impostors[k] for k in NPZ_KEYS})
+
+
+def load_impostors(path) -> dict:
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+def read_scores(path) -> pd.DataFrame:
+    return read_tsv(path, dtype={"probe_age": str, "ref_age": str, "fta_reason": str, "fta_origin": str,
+                                 "fta_side": str, "top_subjects": str, "top_scores": str,
+                                 "best_nonmate_subject": str, "probe_subject": str, "ref_subject": str})

@@ -1,0 +1,121 @@
+"""The protocol's workflow steps, file in -> file out (the rule scripts only pass paths and params)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+
+import numpy as np
+
+from maskaudit.protocol import files
+from maskaudit.protocol.images import protocol_table, read_protocol_table
+from maskaudit.protocol.layout import build_layout
+from maskaudit.protocol.score import ScoreOptions, score_variant
+from maskaudit.protocol.sources import open_source
+from maskaudit.protocol.thresholds import baseline_thresholds, tail_size, threshold_map
+from maskaudit.tsv import write_tsv
+
+log = logging.getLogger(__name__)
+
+
+def build_protocol(manifest, landmarks: dict, out_images, out_pairs, *, min_correlation: float, min_overlap: float,
+                   holdout: float, seed: int, dataset: str) -> None:
+    """``landmarks``: image id -> 68 points or None (:func:`maskaudit.detect.load_landmarks`)."""
+    from maskaudit.detect import face_chip
+    from maskaudit.imageio import read_rgb
+    from maskaudit.protocol.near_duplicates import face_signature
+
+    signatures = {}
+    for image_id, path in zip(manifest.image_id, manifest.path):
+        if landmarks.get(image_id) is None:
+            continue
+        rgb = read_rgb(path)
+        valid = face_chip(np.full_like(rgb, 255), landmarks[image_id])[..., 0] > 128
+        signatures[image_id] = face_signature(face_chip(rgb, landmarks[image_id]), valid)
+    table, pairs = protocol_table(manifest, signatures, min_correlation=min_correlation, min_overlap=min_overlap,
+                                  holdout=holdout, seed=seed, dataset=dataset)
+    write_tsv(table, out_images)
+    write_tsv(pairs, out_pairs)
+    log.info("%d near-duplicate pair(s); %d identities held out of the open-set gallery", len(pairs),
+             table[table.open_set == "held_out"].identity.nunique())
+
+
+def _setup(inputs: dict, card, manifest, protocol_path, baseline: bool):
+    source = open_source(inputs, card)
+    layout = build_layout(source.probe_ids, source.probe_status, source.gallery_ids, source.gallery_status,
+                          manifest, baseline=baseline)
+    table = read_protocol_table(protocol_path)
+    dup = {}
+    for image, near in zip(table.image_id, table.near_duplicates):
+        if near:
+            dup[image] = set(near.split(";"))
+    held = frozenset(table[table.open_set == "held_out"].identity.astype(str))
+    return source, layout, dup, held
+
+
+def _options(protocol: dict, held, seed_parts, thresholds=None, tail_k=0) -> ScoreOptions:
+    return ScoreOptions(include_self=bool(protocol["include_self"]), rank_k=int(protocol["rank_k"]),
+                        chunk=int(protocol["chunk_size"]), impostor_sample=int(protocol["impostor_sample"]),
+                        sample_seed=tuple(seed_parts), held_out=held, thresholds=thresholds or {}, tail_k=tail_k)
+
+
+def fix_thresholds(inputs: dict, card, manifest, protocol_path, out_path, *, protocol: dict, seed: int,
+                   dataset: str, model: str) -> dict:
+    """Thresholds of one system on one dataset from its unmasked baseline (variant ``none``)."""
+    source, layout, dup, held = _setup(inputs, card, manifest, protocol_path, baseline=True)
+    n_ok = int(layout.probe_ok.sum())
+    k = tail_size(protocol["fmr_targets"], n_ok * n_ok)
+    result = score_variant(source, layout, dup, _options(protocol, held, (seed, dataset, model, "none"), tail_k=k))
+    out = baseline_thresholds(result, source, protocol["fmr_targets"], protocol["fpir_targets"], layout.probe_ok)
+    out.update(model=model, dataset=dataset)
+    Path(out_path).write_text(json.dumps(out, indent=2, sort_keys=True) + "\n")
+    for r in out["verification"] + out["identification"]:
+        log.info("%s: %s%s", r["name"], r["similarity"], f" ({r['reason']})" if r["reason"] else "")
+    return out
+
+
+def read_thresholds(path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def score(inputs: dict, card, manifest, protocol_path, thresholds_path, variant: dict, outputs: dict, *,
+          protocol: dict, seed: int, dataset: str, model: str) -> None:
+    """Write the four score files of one (system, dataset, variant)."""
+    thresholds = read_thresholds(thresholds_path)
+    baseline = variant["id"] == "none"
+    source, layout, dup, held = _setup(inputs, card, manifest, protocol_path, baseline=baseline)
+    ver = threshold_map(thresholds)
+    opts = _options(protocol, held, (seed, dataset, model, variant["id"]), thresholds=ver)
+    result = score_variant(source, layout, dup, opts)
+    write_tsv(files.reidentification_frame(result, layout, source, manifest, variant), outputs["reidentification"])
+    write_tsv(files.verification_frame(result, layout, source, manifest, variant), outputs["verification"])
+    write_tsv(files.identification_frame(result, layout, source, manifest, variant), outputs["identification"])
+    files.save_impostors(outputs["impostors"], result["impostors"])
+    trials = int(result["impostors"]["trials"].sum())
+    log.info("%s: %d probes, %d mated pairs (%d near-duplicate pairs excluded), %d impostor comparisons",
+             variant["id"], layout.probe_ident.size, int((~result["near_duplicate"]).sum()),
+             int(result["near_duplicate"].sum()), trials)
+    unsupported = [k for k, v in ver.items() if not math.isfinite(v)]
+    if unsupported:
+        log.info("unsupported thresholds (see thresholds table): %s", unsupported)
+
+
+def load_scores(reid, verification, identification, impostors) -> dict:
+    return {"reid": files.read_scores(reid), "verification": files.read_scores(verification),
+            "identification": files.read_scores(identification), "impostors": files.load_impostors(impostors)}
+
+
+def thresholds_rows(thresholds: dict) -> list[dict]:
+    """Flat table rows of a thresholds file."""
+    rows = []
+    for section in ("verification", "identification"):
+        for r in thresholds[section]:
+            rows.append({"model": thresholds["model"], "dataset": thresholds["dataset"], "comparison": section,
+                         "threshold": r["name"], "target": r["target"], "similarity": r["similarity"],
+                         "similarity_raw": r["similarity_raw"], "raw_direction": thresholds["raw_direction"],
+                         "n_reference": r["n"], "n_required": r["n_required"], "realised": r["realised"],
+                         "supported": r["supported"], "reason": r["reason"]})
+    return rows
+

@@ -1,0 +1,13 @@
+"""The protocol's image table: near-duplicate photos (aligned-face correlation) and the open-set split."""
+
+from maskaudit.datasets.manifest import read_manifest
+from maskaudit.detect import load_landmarks
+from maskaudit.progress import setup_logging
+from maskaudit.protocol.stage import build_protocol
+
+setup_logging(snakemake.log[0])
+params = snakemake.params
+build_protocol(read_manifest(snakemake.input.manifest), load_landmarks(snakemake.input.landmarks),
+               snakemake.output.images, snakemake.output.near_duplicates, min_correlation=params.min_correlation,
+               min_overlap=params.min_overlap, holdout=params.holdout, seed=params.seed,
+               dataset=snakemake.wildcards.dataset)

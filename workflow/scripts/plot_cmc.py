@@ -1,0 +1,12 @@
+"""Figure: CMC curves of the closed-set mated searches per variant."""
+
+from maskaudit.plots import cmc_curves, save
+from maskaudit.progress import setup_logging
+from maskaudit.protocol.files import read_scores
+
+setup_logging(snakemake.log[0])
+ranks = {}
+for variant, path in zip(snakemake.params.variants, snakemake.input.identification):
+    ident = read_scores(path)
+    ranks[variant] = ident.mate_rank[ident.search == "mated"].to_numpy(dtype=float)
+save(cmc_curves(ranks, max_rank=snakemake.config["protocol"]["rank_k"]), snakemake.output.figure)

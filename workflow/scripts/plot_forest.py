@@ -1,0 +1,12 @@
+"""Figure: forest plot of the group differentials (worst - best) with intervals and Holm significance."""
+
+from maskaudit.plots import forest, save
+from maskaudit.progress import setup_logging
+from maskaudit.tsv import read_tsv
+
+setup_logging(snakemake.log[0])
+wc = snakemake.wildcards
+diff = read_tsv(snakemake.input.differentials)
+diff = diff[(diff.model == wc.model) & (diff.dataset == wc.dataset) & diff.difference.notna()
+            & (diff.threshold.isin(["default", "-"]))]
+save(forest(diff), snakemake.output.figure)

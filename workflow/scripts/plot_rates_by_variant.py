@@ -1,0 +1,8 @@
+"""Figure: re-identification rate, FNMR, FMR and rank-1 by mask variant and race, with intervals."""
+
+from maskaudit.plots import rates_by_variant, save
+from maskaudit.progress import setup_logging
+from maskaudit.tsv import read_tsv
+
+setup_logging(snakemake.log[0])
+save(rates_by_variant(read_tsv(snakemake.input.rates)), snakemake.output.figure)
