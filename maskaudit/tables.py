@@ -45,115 +45,17 @@ import numpy as np
 import pandas as pd
 
 from maskaudit import metrics as M
-from maskaudit.protocol.fta import ORIGINS
 from maskaudit.seeding import rng_for
 from maskaudit.stats import clustering as C
-from maskaudit.stats import differentials as D
 from maskaudit.stats.bootstrap import identity_weights, interval
-from maskaudit.stats.permutation import p_value, permuted_labels
-from maskaudit.stats.rates import Counts, coo_matrix, from_rows
+from maskaudit.stats.gaps import differentials_table, fairness_table
+from maskaudit.stats.groups import ATTRIBUTES, identity_groups, known
+from maskaudit.stats.mask_effects import mask_effects_table
+from maskaudit.stats.measures import ERROR_MEASURES, NO_THRESHOLD, probe_codes, variant_measures
+from maskaudit.stats.permutation import permuted_labels
 
-ATTRIBUTES = ("overall", "gender", "race", "gender_race")
-UNKNOWN = "unknown"
-NO_THRESHOLD = "-"
-# error measures compared across groups (differentials, tests, gap changes)
-ERROR_MEASURES = ("reid_fnmr", "fnmr", "fmr", "fnir")
-
-
-def identity_groups(manifest: pd.DataFrame, identities) -> pd.DataFrame:
-    """One row per identity (in ``identities`` order) with its group in each attribute.
-
-    An identity's labels are those of its first image in the manifest.
-    """
-    first = manifest.drop_duplicates("identity").set_index("identity")
-    out = pd.DataFrame(index=pd.Index(list(identities), name="identity"))
-    out["overall"] = "all"
-    out["gender"] = first.gender.astype(str).reindex(out.index).to_numpy()
-    out["race"] = first.race.astype(str).reindex(out.index).to_numpy()
-    out["gender_race"] = out.gender + "/" + out.race
-    return out
-
-
-def _known(group: str) -> bool:
-    return UNKNOWN not in group.split("/")
-
-
-class _Measures:
-    """Counts of every (comparison, measure, threshold) of one variant."""
-
-    def __init__(self):
-        self.items: list[tuple[str, str, str, float, bool, Counts]] = []
-
-    def add(self, comparison, measure, threshold, value, success, counts):
-        self.items.append((comparison, measure, threshold, value, success, counts))
-
-
-def variant_measures(scores: dict, codes: dict, n: int, ver_thresholds: dict, id_thresholds: dict,
-                     rank_k: int) -> _Measures:
-    """``scores``: ``reid``, ``verification``, ``identification`` frames and ``impostors`` arrays."""
-    out = _Measures()
-    reid, ver, ident, imp = scores["reid"], scores["verification"], scores["identification"], scores["impostors"]
-    supported = {k: v for k, v in ver_thresholds.items() if np.isfinite(v)}
-
-    r_code = codes["reid"]
-    r_failed = (reid.decision == "fta").to_numpy()
-    r_counted = (reid.decision != "not_compared").to_numpy()
-    r_score = reid.score.to_numpy(dtype=float)
-    mated = (ver.comparison == "mated").to_numpy()
-    v_code = codes["verification"][mated]
-    v_failed = (ver.decision == "fta").to_numpy()[mated]
-    v_counted = (ver.decision != "not_compared").to_numpy()[mated]
-    v_score = ver.score.to_numpy(dtype=float)[mated]
-    f_row = imp["fm_threshold"]
-    names = list(imp["threshold_name"])
-    trials = imp["trials"].astype(float)
-    for name, t in supported.items():
-        with np.errstate(invalid="ignore"):
-            r_rej = r_failed | (r_score < t)
-            v_rej = v_failed | (v_score < t)
-        out.add("reidentification", "reid_rate", name, t, True, from_rows(r_code, n, r_rej, r_counted))
-        out.add("reidentification", "reid_rate_acquired", name, t, True,
-                from_rows(r_code, n, r_rej, r_counted & ~r_failed))
-        out.add("reidentification", "reid_fnmr", name, t, False, from_rows(r_code, n, r_rej, r_counted))
-        out.add("verification", "fnmr", name, t, False, from_rows(v_code, n, v_rej, v_counted & ~v_failed))
-        out.add("verification", "fnmr_with_fta", name, t, False, from_rows(v_code, n, v_rej, v_counted))
-        k = names.index(name)
-        sel = f_row == k
-        fm = coo_matrix(n, imp["fm_probe"][sel], imp["fm_ref"][sel], imp["fm_count"][sel])
-        out.add("verification", "fmr", name, t, False, Counts(fm, trials))
-    failures = imp["failures"].astype(float)
-    out.add("verification", "fta_impostor", NO_THRESHOLD, np.nan, False, Counts(failures, trials + failures))
-
-    i_code = codes["identification"]
-    i_failed = (ident.fta_reason.astype(str) != "").to_numpy()
-    closed = (ident.search == "mated").to_numpy()
-    ranks = ident.mate_rank.to_numpy(dtype=float)
-    for r in range(1, rank_k + 1):  # the CMC, point by point
-        with np.errstate(invalid="ignore"):
-            miss = ~(ranks <= r)
-        out.add("identification", f"rank{r}", NO_THRESHOLD, np.nan, True, from_rows(i_code, n, miss, closed))
-        out.add("identification", f"rank{r}_acquired", NO_THRESHOLD, np.nan, True,
-                from_rows(i_code, n, miss, closed & ~i_failed))
-    o_mated = (ident.open_search == "mated").to_numpy()
-    o_rank = ident.open_mate_rank.to_numpy(dtype=float)
-    o_mate = ident.open_mate_score.to_numpy(dtype=float)
-    o_non = ident.open_best_nonmate_score.to_numpy(dtype=float)
-    for name, t in id_thresholds.items():
-        if not np.isfinite(t):
-            continue
-        with np.errstate(invalid="ignore"):
-            miss = ~((o_rank == 1) & (o_mate >= t))
-            false_pos = o_non >= t
-        out.add("identification", "fnir", name, t, False, from_rows(i_code, n, miss, o_mated))
-        out.add("identification", "fnir_acquired", name, t, False, from_rows(i_code, n, miss, o_mated & ~i_failed))
-        out.add("identification", "fpir", name, t, False, from_rows(i_code, n, false_pos, ~o_mated & ~i_failed))
-
-    origin = ident.fta_origin.astype(str).to_numpy()
-    everyone = np.ones(len(ident), bool)
-    out.add("acquisition", "fta", NO_THRESHOLD, np.nan, False, from_rows(i_code, n, i_failed, everyone))
-    for o in ORIGINS:
-        out.add("acquisition", f"fta_{o}", NO_THRESHOLD, np.nan, False, from_rows(i_code, n, origin == o, everyone))
-    return out
+__all__ = ["ATTRIBUTES", "ERROR_MEASURES", "NO_THRESHOLD", "apply_holm", "audit_tables", "collect",
+           "identity_groups"]
 
 
 def _group_eer(scores: dict, members_codes: np.ndarray, codes: dict, imp_codes) -> float:
@@ -164,13 +66,6 @@ def _group_eer(scores: dict, members_codes: np.ndarray, codes: dict, imp_codes) 
     neg = scores["impostors"]["sample_score"][np.isin(p_code, members_codes) & np.isin(r_code, members_codes)]
     pos, neg = pos[np.isfinite(pos)], neg[np.isfinite(neg)].astype(float)
     return M.eer(neg, pos) if pos.size and neg.size else float("nan")
-
-
-def _codes(scores: dict, identities) -> dict:
-    code = {x: k for k, x in enumerate(identities)}
-    return {"reid": scores["reid"].probe_subject.astype(str).map(code).to_numpy(),
-            "verification": scores["verification"].probe_subject.astype(str).map(code).to_numpy(),
-            "identification": scores["identification"].probe_subject.astype(str).map(code).to_numpy()}
 
 
 def audit_tables(variants: list[dict], scores: dict, manifest: pd.DataFrame, thresholds: dict, *,
@@ -186,7 +81,7 @@ def audit_tables(variants: list[dict], scores: dict, manifest: pd.DataFrame, thr
     perm_rng = {a: rng_for(seed, dataset, "permutation", a) for a in ATTRIBUTES}
     perm_labels = {}
     for a in ATTRIBUTES[1:]:
-        names = sorted(g for g in set(groups[a]) if _known(g))
+        names = sorted(g for g in set(groups[a]) if known(g))
         codes = np.array([names.index(g) if g in names else -1 for g in groups[a]])
         perm_labels[a] = (names, codes, permuted_labels(codes, n_perm, perm_rng[a]))
     images = manifest.assign(identity=manifest.identity.astype(str))
@@ -196,7 +91,7 @@ def audit_tables(variants: list[dict], scores: dict, manifest: pd.DataFrame, thr
     for variant in variants:
         vid = variant["id"]
         sc = scores[vid]
-        codes = _codes(sc, identities)
+        codes = probe_codes(sc, identities)
         meas = variant_measures(sc, codes, n, ver_thr, id_thr, rank_k)
         measures_by_variant[vid] = meas
         imp = sc["impostors"]
@@ -231,149 +126,11 @@ def audit_tables(variants: list[dict], scores: dict, manifest: pd.DataFrame, thr
                                   "cp_high": np.nan,
                                   "boot_low": np.nan, "boot_high": np.nan})
     rates = pd.DataFrame(rate_rows)
-    diff = _differentials(variants, measures_by_variant, reps, groups, perm_labels, labels, level)
-    fair = _fairness(variants, ver_thr, reps, groups, labels, fairness_alpha, level)
-    effects = _mask_effects(variants, rates, reps, groups, labels, level)
+    diff = differentials_table(variants, measures_by_variant, reps, groups, perm_labels, labels, level)
+    fair = fairness_table(variants, ver_thr, reps, groups, labels, fairness_alpha, level)
+    effects = mask_effects_table(variants, rates, reps, groups, labels, level)
     clus = _clustering(variants, scores, groups, labels, n_components)
     return {"rates": rates, "differentials": diff, "fairness": fair, "mask_effects": effects, "clustering": clus}
-
-
-def _known_groups(groups, attribute):
-    return sorted(g for g in set(groups[attribute]) if _known(g))
-
-
-def _differentials(variants, measures_by_variant, reps, groups, perm_labels, labels, level) -> pd.DataFrame:
-    rows = []
-    for variant in variants:
-        vid = variant["id"]
-        for attribute in ATTRIBUTES[1:]:
-            names, codes, permuted = perm_labels[attribute]
-            for comparison, measure, thr, t, success, counts in measures_by_variant[vid].items:
-                if measure not in ERROR_MEASURES:
-                    continue
-                obs = np.array([reps[(vid, attribute, g, measure, thr)][0] for g in names])
-                ok = np.isfinite(obs)
-                base = {**labels, "variant": vid, "mask_kind": variant["kind"], "mask_colour": variant["colour"],
-                        "attribute": attribute, "comparison": comparison, "measure": measure, "threshold": thr,
-                        "threshold_similarity": t, "n_groups": int(ok.sum()),
-                        "groups": ";".join(np.array(names)[ok])}
-                if ok.sum() < 2:
-                    rows.append({**base, "worst_group": "", "best_group": "", "worst": np.nan, "best": np.nan,
-                                 "difference": np.nan, "difference_low": np.nan, "difference_high": np.nan,
-                                 "ratio": np.nan, "ratio_low": np.nan, "ratio_high": np.nan, "p_permutation": np.nan})
-                    continue
-                idx = np.flatnonzero(ok)
-                worst, best = idx[np.argmax(obs[idx])], idx[np.argmin(obs[idx])]
-                _, rw, uw = reps[(vid, attribute, names[worst], measure, thr)]
-                _, rb, ub = reps[(vid, attribute, names[best], measure, thr)]
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    ratio_rep = np.where(rw == 0, np.where(rb == 0, 1.0, np.nan), np.where(rb > 0, rw / rb, np.nan))
-                perm_rates = counts.permuted(permuted, len(names))
-                perm_gap = np.nanmax(perm_rates, axis=1) - np.nanmin(perm_rates, axis=1) \
-                    if perm_rates.size else np.zeros(0)
-                gap = float(obs[idx].max() - obs[idx].min())
-                # one identity carries no between-identity variance: no interval for that comparison
-                dl, dh = interval(rw - rb, level) if min(uw, ub) >= 2 else (np.nan, np.nan)
-                rl, rh = interval(ratio_rep, level) if min(uw, ub) >= 2 else (np.nan, np.nan)
-                rows.append({**base, "worst_group": names[worst], "best_group": names[best], "worst": obs[worst],
-                             "best": obs[best], "difference": gap, "difference_low": dl, "difference_high": dh,
-                             "ratio": D.max_min_ratio(obs), "ratio_low": rl, "ratio_high": rh,
-                             "p_permutation": p_value(gap, perm_gap)})
-    return pd.DataFrame(rows)
-
-
-def _fairness(variants, ver_thr, reps, groups, labels, alpha, level) -> pd.DataFrame:
-    rows = []
-    for variant in variants:
-        vid = variant["id"]
-        for attribute in ATTRIBUTES[1:]:
-            names = _known_groups(groups, attribute)
-            for thr, t in ver_thr.items():
-                key = (vid, attribute)
-                if not np.isfinite(t) or (vid, attribute, names[0] if names else "", "fmr", thr) not in reps:
-                    continue
-                fmr = np.array([reps[(*key, g, "fmr", thr)][0] for g in names])
-                fnmr = np.array([reps[(*key, g, "fnmr", thr)][0] for g in names])
-                fmr_r = np.array([reps[(*key, g, "fmr", thr)][1] for g in names])
-                fnmr_r = np.array([reps[(*key, g, "fnmr", thr)][1] for g in names])
-                base = {**labels, "variant": vid, "mask_kind": variant["kind"], "mask_colour": variant["colour"],
-                        "attribute": attribute, "threshold": thr, "threshold_similarity": t, "alpha": alpha,
-                        "n_groups_fmr": int(np.isfinite(fmr).sum()), "n_groups_fnmr": int(np.isfinite(fnmr).sum())}
-                for stat, fn in (("fdr", D.fdr), ("garbe", D.garbe), ("inequity_rate", D.inequity_rate)):
-                    rep = np.array([fn(fmr_r[:, b], fnmr_r[:, b], alpha) for b in range(fmr_r.shape[1])])
-                    lo, hi = interval(rep, level)
-                    rows.append({**base, "statistic": stat, "value": fn(fmr, fnmr, alpha), "ci_low": lo, "ci_high": hi})
-    return pd.DataFrame(rows)
-
-
-def _gap(values) -> float:
-    v = np.asarray(values, float)
-    v = v[np.isfinite(v)]
-    return float(v.max() - v.min()) if v.size >= 2 else np.nan
-
-
-def _gap_reps(reps_matrix) -> np.ndarray:
-    r = np.asarray(reps_matrix, float)  # (groups, B)
-    fin = np.isfinite(r)
-    enough = fin.sum(0) >= 2
-    with np.errstate(invalid="ignore"):
-        hi = np.where(fin, r, -np.inf).max(0)
-        lo = np.where(fin, r, np.inf).min(0)
-    return np.where(enough, hi - lo, np.nan)
-
-
-def _mask_effects(variants, rates, reps, groups, labels, level) -> pd.DataFrame:
-    rows = []
-    masked = [v for v in variants if v["id"] != "none"]
-    if not masked or "none" not in {v["id"] for v in variants}:
-        return pd.DataFrame(rows)
-    keys = rates[rates.variant == "none"]
-    keys = keys[keys.measure != "eer_group_own_threshold"][["attribute", "group", "comparison", "measure",
-                                                           "threshold"]].drop_duplicates()
-    for variant in masked:
-        vid = variant["id"]
-        base = {**labels, "variant": vid, "mask_kind": variant["kind"], "mask_colour": variant["colour"]}
-        for k in keys.itertuples(index=False):
-            a = reps.get((vid, k.attribute, k.group, k.measure, k.threshold))
-            b = reps.get(("none", k.attribute, k.group, k.measure, k.threshold))
-            if a is None or b is None:
-                continue
-            lo, hi = interval(a[1] - b[1], level)
-            rows.append({**base, "effect": "masked_minus_unmasked", "attribute": k.attribute, "group": k.group,
-                         "comparison": k.comparison, "measure": k.measure, "threshold": k.threshold,
-                         "masked": a[0], "unmasked": b[0], "value": a[0] - b[0], "ci_low": lo, "ci_high": hi})
-    gap_keys = keys[keys.measure.isin(ERROR_MEASURES) & (keys.attribute != "overall")][
-        ["attribute", "comparison", "measure", "threshold"]].drop_duplicates()
-    for k in gap_keys.itertuples(index=False):
-        names = _known_groups(groups, k.attribute)
-
-        def gap_of(vid):
-            vals = [reps.get((vid, k.attribute, g, k.measure, k.threshold)) for g in names]
-            if any(v is None for v in vals):
-                return np.nan, None
-            return _gap([v[0] for v in vals]), _gap_reps([v[1] for v in vals])
-
-        g0, r0 = gap_of("none")
-        changes = {v["id"]: gap_of(v["id"]) for v in masked}
-        valid = [(c[0] - g0, c[1] - r0) for c in changes.values() if c[1] is not None and r0 is not None]
-        if not valid:
-            continue
-        mean_change = float(np.mean([v[0] for v in valid]))
-        mean_rep = np.mean(np.array([v[1] for v in valid]), axis=0)  # NaN where any variant's gap is NaN
-        for variant in masked:
-            gv, rv = changes[variant["id"]]
-            if rv is None or r0 is None:
-                continue
-            base = {**labels, "variant": variant["id"], "mask_kind": variant["kind"],
-                    "mask_colour": variant["colour"], "attribute": k.attribute, "group": "max-min gap",
-                    "comparison": k.comparison, "measure": k.measure, "threshold": k.threshold}
-            lo, hi = interval(rv - r0, level)
-            rows.append({**base, "effect": "gap_change", "masked": gv, "unmasked": g0, "value": gv - g0,
-                         "ci_low": lo, "ci_high": hi})
-            lo, hi = interval(rv - r0 - mean_rep, level)
-            rows.append({**base, "effect": "interaction", "masked": gv - g0, "unmasked": mean_change,
-                         "value": gv - g0 - mean_change, "ci_low": lo, "ci_high": hi})
-    return pd.DataFrame(rows)
 
 
 def _clustering(variants, scores, groups, labels, n_components) -> pd.DataFrame:
@@ -385,13 +142,13 @@ def _clustering(variants, scores, groups, labels, n_components) -> pd.DataFrame:
         kept = groups[keep]
         for attribute in ATTRIBUTES[1:]:
             lab = kept[attribute].to_numpy()
-            known = np.array([_known(g) for g in lab], dtype=bool)
+            is_known = np.array([known(g) for g in lab], dtype=bool)
             for k in range(min(n_components, coords.shape[1])):
                 rows.append({**labels, "variant": variant["id"], "mask_kind": variant["kind"],
                              "mask_colour": variant["colour"], "attribute": attribute, "component": k + 1,
-                             "explained_variance": float(ratio[k]), "n_subjects": int(known.sum()),
-                             "n_groups": int(np.unique(lab[known]).size),
-                             "clustering_index": C.clustering_index(coords[known, k], lab[known])})
+                             "explained_variance": float(ratio[k]), "n_subjects": int(is_known.sum()),
+                             "n_groups": int(np.unique(lab[is_known]).size),
+                             "clustering_index": C.clustering_index(coords[is_known, k], lab[is_known])})
     return pd.DataFrame(rows)
 
 

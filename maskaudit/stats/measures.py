@@ -1,0 +1,101 @@
+"""Every measure of one variant as identity-level counts (see :mod:`maskaudit.tables` for the list).
+
+Each measure is a :class:`maskaudit.stats.rates.Counts`: errors and trials per probe identity (1-D)
+or per identity pair (2-D, impostors), at one global threshold (``-`` for threshold-free ones).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from maskaudit.protocol.fta import ORIGINS
+from maskaudit.stats.rates import Counts, coo_matrix, from_rows
+
+NO_THRESHOLD = "-"
+# error measures compared across groups (differentials, tests, gap changes)
+ERROR_MEASURES = ("reid_fnmr", "fnmr", "fmr", "fnir")
+
+
+class Measures:
+    """Counts of every (comparison, measure, threshold) of one variant."""
+
+    def __init__(self):
+        self.items: list[tuple[str, str, str, float, bool, Counts]] = []
+
+    def add(self, comparison, measure, threshold, value, success, counts):
+        self.items.append((comparison, measure, threshold, value, success, counts))
+
+
+def variant_measures(scores: dict, codes: dict, n: int, ver_thresholds: dict, id_thresholds: dict,
+                     rank_k: int) -> Measures:
+    """``scores``: ``reid``, ``verification``, ``identification`` frames and ``impostors`` arrays."""
+    out = Measures()
+    reid, ver, ident, imp = scores["reid"], scores["verification"], scores["identification"], scores["impostors"]
+    supported = {k: v for k, v in ver_thresholds.items() if np.isfinite(v)}
+
+    r_code = codes["reid"]
+    r_failed = (reid.decision == "fta").to_numpy()
+    r_counted = (reid.decision != "not_compared").to_numpy()
+    r_score = reid.score.to_numpy(dtype=float)
+    mated = (ver.comparison == "mated").to_numpy()
+    v_code = codes["verification"][mated]
+    v_failed = (ver.decision == "fta").to_numpy()[mated]
+    v_counted = (ver.decision != "not_compared").to_numpy()[mated]
+    v_score = ver.score.to_numpy(dtype=float)[mated]
+    f_row = imp["fm_threshold"]
+    names = list(imp["threshold_name"])
+    trials = imp["trials"].astype(float)
+    for name, t in supported.items():
+        with np.errstate(invalid="ignore"):
+            r_rej = r_failed | (r_score < t)
+            v_rej = v_failed | (v_score < t)
+        out.add("reidentification", "reid_rate", name, t, True, from_rows(r_code, n, r_rej, r_counted))
+        out.add("reidentification", "reid_rate_acquired", name, t, True,
+                from_rows(r_code, n, r_rej, r_counted & ~r_failed))
+        out.add("reidentification", "reid_fnmr", name, t, False, from_rows(r_code, n, r_rej, r_counted))
+        out.add("verification", "fnmr", name, t, False, from_rows(v_code, n, v_rej, v_counted & ~v_failed))
+        out.add("verification", "fnmr_with_fta", name, t, False, from_rows(v_code, n, v_rej, v_counted))
+        k = names.index(name)
+        sel = f_row == k
+        fm = coo_matrix(n, imp["fm_probe"][sel], imp["fm_ref"][sel], imp["fm_count"][sel])
+        out.add("verification", "fmr", name, t, False, Counts(fm, trials))
+    failures = imp["failures"].astype(float)
+    out.add("verification", "fta_impostor", NO_THRESHOLD, np.nan, False, Counts(failures, trials + failures))
+
+    i_code = codes["identification"]
+    i_failed = (ident.fta_reason.astype(str) != "").to_numpy()
+    closed = (ident.search == "mated").to_numpy()
+    ranks = ident.mate_rank.to_numpy(dtype=float)
+    for r in range(1, rank_k + 1):  # the CMC, point by point
+        with np.errstate(invalid="ignore"):
+            miss = ~(ranks <= r)
+        out.add("identification", f"rank{r}", NO_THRESHOLD, np.nan, True, from_rows(i_code, n, miss, closed))
+        out.add("identification", f"rank{r}_acquired", NO_THRESHOLD, np.nan, True,
+                from_rows(i_code, n, miss, closed & ~i_failed))
+    o_mated = (ident.open_search == "mated").to_numpy()
+    o_rank = ident.open_mate_rank.to_numpy(dtype=float)
+    o_mate = ident.open_mate_score.to_numpy(dtype=float)
+    o_non = ident.open_best_nonmate_score.to_numpy(dtype=float)
+    for name, t in id_thresholds.items():
+        if not np.isfinite(t):
+            continue
+        with np.errstate(invalid="ignore"):
+            miss = ~((o_rank == 1) & (o_mate >= t))
+            false_pos = o_non >= t
+        out.add("identification", "fnir", name, t, False, from_rows(i_code, n, miss, o_mated))
+        out.add("identification", "fnir_acquired", name, t, False, from_rows(i_code, n, miss, o_mated & ~i_failed))
+        out.add("identification", "fpir", name, t, False, from_rows(i_code, n, false_pos, ~o_mated & ~i_failed))
+
+    origin = ident.fta_origin.astype(str).to_numpy()
+    everyone = np.ones(len(ident), bool)
+    out.add("acquisition", "fta", NO_THRESHOLD, np.nan, False, from_rows(i_code, n, i_failed, everyone))
+    for o in ORIGINS:
+        out.add("acquisition", f"fta_{o}", NO_THRESHOLD, np.nan, False, from_rows(i_code, n, origin == o, everyone))
+    return out
+
+
+def probe_codes(scores: dict, identities) -> dict:
+    code = {x: k for k, x in enumerate(identities)}
+    return {"reid": scores["reid"].probe_subject.astype(str).map(code).to_numpy(),
+            "verification": scores["verification"].probe_subject.astype(str).map(code).to_numpy(),
+            "identification": scores["identification"].probe_subject.astype(str).map(code).to_numpy()}
