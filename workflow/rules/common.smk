@@ -70,10 +70,6 @@ def get_images_table(wildcards):
     return f"results/masked/{wildcards.dataset}/{wildcards.variant}/manifest.tsv"
 
 
-def get_model_gpu(wildcards):
-    return int(get_card(wildcards.model).gpu)
-
-
 def get_model_threshold(wildcards):
     return get_card(wildcards.model).threshold
 

@@ -1,20 +1,79 @@
-# Embedding caches per (model, dataset, variant). The only stage that may want a GPU.
+# Weights, then embedding caches per (model, dataset, variant). Each model runs in the conda env of
+# its software family and declares its own resources; only GPU-capable models ask for a GPU.
+
+EMBEDDING = config["embedding"]
+
+
+def model_card(wildcards):
+    return get_card(wildcards.model, EMBEDDING["overrides"].get(wildcards.model))
+
+
+def get_model_env(wildcards):
+    return f"../envs/embed-{model_card(wildcards).family}.yaml"
+
+
+def get_model_threads(wildcards):
+    return model_card(wildcards).threads
+
+
+def get_model_gpu(wildcards):
+    return int(model_card(wildcards).gpu and EMBEDDING["device"] != "cpu")
+
+
+def get_model_mem_mb(wildcards):
+    return model_card(wildcards).mem_mb
+
+
+def get_model_runtime(wildcards):
+    return model_card(wildcards).runtime
+
+
+def get_model_overrides(wildcards):
+    return EMBEDDING["overrides"].get(wildcards.model, {})
+
+
+rule fetch_weights:
+    output:
+        files="resources/weights/{model}.json",
+    log:
+        "logs/fetch_weights/{model}.log",
+    conda:
+        get_model_env
+    localrule: True
+    params:
+        alignment=EMBEDDING["alignment"],
+        overrides=get_model_overrides,
+        weights_dir=config["weights_dir"],
+        fetch_dir="resources/weights",
+        mirror=config["weights_mirror"],
+        download=config["weights_download"],
+    script:
+        "../scripts/fetch_weights.py"
 
 
 rule embed_images:
     input:
         images=get_images_table,
         landmarks="results/faces/{dataset}/landmarks.npz",
+        weights="resources/weights/{model}.json",
     output:
         cache="results/embeddings/{model}/{dataset}/{variant}.npz",
         sidecar="results/embeddings/{model}/{dataset}/{variant}.json",
     log:
         "logs/embed_images/{model}/{dataset}/{variant}.log",
     conda:
-        "../envs/embed-dlib.yaml"
+        get_model_env
+    threads: get_model_threads
     resources:
         gpu=get_model_gpu,
+        mem_mb=get_model_mem_mb,
+        runtime=get_model_runtime,
     params:
+        alignment=EMBEDDING["alignment"],
+        overrides=get_model_overrides,
+        batch_size=EMBEDDING["batch_size"],
+        device=EMBEDDING["device"],
         weights_dir=config["weights_dir"],
+        fetch_dir="resources/weights",
     script:
         "../scripts/embed_images.py"
