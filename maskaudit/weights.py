@@ -54,9 +54,13 @@ class WeightFile:
     extra_urls: tuple[str, ...] = field(default=(), compare=False)
 
 
+USER_HOME_VAR = "MASKAUDIT_USER_DEEPFACE_HOME"  # the user's DEEPFACE_HOME, kept while a private one is staged
+
+
 def deepface_home_weights() -> Path:
     """deepface's folder: ``$DEEPFACE_HOME/.deepface/weights`` (``DEEPFACE_HOME`` defaults to the home folder)."""
-    return Path(os.environ.get("DEEPFACE_HOME", os.path.expanduser("~"))) / ".deepface" / "weights"
+    home = os.environ.get(USER_HOME_VAR) or os.environ.get("DEEPFACE_HOME") or os.path.expanduser("~")
+    return Path(home) / ".deepface" / "weights"
 
 
 def package_dir(folder: str) -> Path | None:
@@ -193,6 +197,7 @@ def stage_deepface_home(files: dict[str, Path]) -> Path:
     deepface only ever looks in ``$DEEPFACE_HOME/.deepface/weights`` and downloads whatever is missing
     there; pointing it at this folder makes it load the files maskaudit resolved and never download.
     """
+    os.environ.setdefault(USER_HOME_VAR, os.environ.get("DEEPFACE_HOME") or os.path.expanduser("~"))
     home = Path(tempfile.mkdtemp(prefix="maskaudit-deepface-"))
     folder = home / ".deepface" / "weights"
     folder.mkdir(parents=True)
