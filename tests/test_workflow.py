@@ -33,6 +33,7 @@ def write_config(workdir, edit=None):
     cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())
     cfg["datasets"]["demo"]["sources"] = str(REPO / "config/datasets/demo.yaml")
     cfg["masks"]["variants"] = {k: v for k, v in cfg["masks"]["variants"].items() if k in VARIANTS}
+    cfg["models"] = ["dlib"]  # one model keeps this test short; tests/test_embedding_workflow.py runs both
     if edit:
         edit(cfg)
     (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
