@@ -1,50 +1,20 @@
 # Weights, then embedding caches per (model, dataset, variant). Each model runs in the conda env of
 # its software family and declares its own resources; only GPU-capable models ask for a GPU.
 
-EMBEDDING = config["embedding"]
-
-
-def model_card(wildcards):
-    return get_card(wildcards.model, EMBEDDING["overrides"].get(wildcards.model))
-
-
-def get_model_env(wildcards):
-    return f"../envs/embed-{model_card(wildcards).family}.yaml"
-
-
-def get_model_threads(wildcards):
-    return model_card(wildcards).threads
-
-
-def get_model_gpu(wildcards):
-    return int(model_card(wildcards).gpu and EMBEDDING["device"] != "cpu")
-
-
-def get_model_mem_mb(wildcards):
-    return model_card(wildcards).mem_mb
-
-
-def get_model_runtime(wildcards):
-    return model_card(wildcards).runtime
-
-
-def get_model_overrides(wildcards):
-    return EMBEDDING["overrides"].get(wildcards.model, {})
-
 
 rule fetch_weights:
     output:
         files="resources/weights/{model}.json",
     log:
         "logs/fetch_weights/{model}.log",
+    localrule: True
     conda:
         get_model_env
-    localrule: True
     params:
         alignment=EMBEDDING["alignment"],
         overrides=get_model_overrides,
         weights_dir=config["weights_dir"],
-        fetch_dir="resources/weights",
+        fetch_dir=lambda w, output: os.path.dirname(output.files),
         mirror=config["weights_mirror"],
         download=config["weights_download"],
     script:
@@ -74,6 +44,6 @@ rule embed_images:
         batch_size=EMBEDDING["batch_size"],
         device=EMBEDDING["device"],
         weights_dir=config["weights_dir"],
-        fetch_dir="resources/weights",
+        fetch_dir=lambda w, input: os.path.dirname(input.weights),
     script:
         "../scripts/embed_images.py"
