@@ -32,6 +32,8 @@ lint: setup
 bench: setup
 	$(BIN)/snakemake --cores $(CORES) results/datasets/demo/manifest.tsv
 	$(BIN)/python benchmarks/bench_pipeline.py
+	$(BIN)/snakemake --cores $(CORES) results/pairs/demo.tsv results/masked/demo/surgical-blue/manifest.tsv
+	$(BIN)/python benchmarks/bench_deepface.py
 
 clean:
 	rm -rf results logs .snakemake
