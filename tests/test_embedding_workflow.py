@@ -87,6 +87,8 @@ def test_end_to_end_charges_missed_faces_to_the_model(audit):
         scores = pd.read_csv(work / f"results/scores/verification/{m}/demo/surgical-blue.tsv", sep="\t",
                              keep_default_na=False)
         assert (scores.fta_reason == "probe_model_no_face").any()
+        assert (scores.model_alignment == "end_to_end").all() and (scores.deepface_version == "0.0.103").all()
+        assert (scores.model_engine == ("opencv-dnn" if m == "facenet_cv" else "pytorch")).all()
     for m in MODELS:
         fta = {v: pd.read_csv(work / f"results/metrics/{m}/demo/{v}.tsv", sep="\t").query("attribute == 'overall'")
                .fta_genuine.item() for v in ["none", "surgical-blue"]}

@@ -3,7 +3,7 @@
 import logging
 
 from maskaudit.datasets.manifest import read_manifest
-from maskaudit.embed import load_cache
+from maskaudit.embed import load_cache, load_sidecar, score_provenance
 from maskaudit.models import get_card
 from maskaudit.progress import setup_logging
 from maskaudit.scoring import verification_scores
@@ -18,5 +18,6 @@ scores = verification_scores(
     snakemake.params.variant,
     get_card(snakemake.wildcards.model),
 )
+scores = scores.assign(**score_provenance(load_sidecar(snakemake.input.probes)))  # model pipeline + deepface version
 write_tsv(scores, snakemake.output.scores)
 logging.info("decisions: %s", scores.decision.value_counts().to_dict())
