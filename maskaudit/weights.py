@@ -17,6 +17,7 @@ then the origin URLs deepface itself uses. A file that cannot be found or fetche
 
 from __future__ import annotations
 
+import atexit
 import bz2
 import functools
 import importlib
@@ -199,6 +200,7 @@ def stage_deepface_home(files: dict[str, Path]) -> Path:
     """
     os.environ.setdefault(USER_HOME_VAR, os.environ.get("DEEPFACE_HOME") or os.path.expanduser("~"))
     home = Path(tempfile.mkdtemp(prefix="maskaudit-deepface-"))
+    atexit.register(shutil.rmtree, home, True)  # only links: removing it never touches a weight file
     folder = home / ".deepface" / "weights"
     folder.mkdir(parents=True)
     for name, path in files.items():

@@ -72,6 +72,7 @@ def run(tmp_path_factory, hopper_rgb):
     (work / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     env = {**os.environ, "DEEPFACE_HOME": str(home)}
     env.pop("DEEPFACE_BACKEND_ENGINE", None)
+    env.pop("MASKAUDIT_USER_DEEPFACE_HOME", None)  # set by in-process model loads of other tests
     snakemake(work, env, *targets())
     return work, env, weights
 
