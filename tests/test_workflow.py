@@ -81,7 +81,7 @@ def test_tables_have_expected_contents(audit):
     for fig in ["accuracy_by_variant/dlib.demo.png", "score_distributions/dlib.demo.png", "mask_gallery/demo.png"]:
         assert (audit / "results/figures" / fig).stat().st_size > 10_000
     sidecar = (audit / "results/embeddings/dlib/demo/surgical-blue.json").read_text()
-    assert '"weights_sha256"' in sidecar and '"n_embedded": 15' in sidecar
+    assert '"dlib_face_recognition_resnet_model_v1.dat": "55533b28' in sidecar and '"n_embedded": 15' in sidecar
 
 
 def test_second_run_does_nothing(audit):
