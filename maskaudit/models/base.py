@@ -72,6 +72,8 @@ class EmbeddingModel:
     def acquire(self, rgb: np.ndarray, landmarks: np.ndarray | None) -> Face:
         """The face this model embeds from one RGB ``uint8`` image (landmarks: the dataset's 68 points)."""
         if self.alignment == "shared_landmarks":
+            if landmarks is None or not np.isfinite(landmarks).all():  # the dataset's detection failed
+                return Face("no_face", detail="no dataset landmarks to align with")
             size = max(self.card.input_size)
             chip = face_chip(rgb, landmarks, size, self.card.chip_padding)
             return Face("ok", chip.astype(np.float64) / 255.0, n_faces=1)
