@@ -10,10 +10,11 @@ CORES  ?= all
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=23"
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
@@ -32,6 +33,8 @@ bench: setup
 	$(BIN)/snakemake --cores $(CORES) results/datasets/demo/manifest.tsv
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_scoring.py
+	$(BIN)/snakemake --cores $(CORES) results/pairs/demo.tsv results/masked/demo/surgical-blue/manifest.tsv
+	$(BIN)/python benchmarks/bench_deepface.py
 
 clean:
 	rm -rf results logs .snakemake

@@ -1,8 +1,9 @@
 """Embedding caches: one ``.npz`` per (model, dataset, variant) plus a JSON sidecar.
 
 The cache holds every image id of the dataset in manifest order. Images that failed acquisition
-(no face, unreadable, mask not rendered) keep a row of NaN and their reason, so later stages count
-them instead of losing them.
+keep a row of NaN and their reason, so later stages count them instead of losing them: the dataset's
+detection or reading (``no_face``, ``unreadable``, ...), the mask (``mask_*``) or the model itself
+(``model_no_face``: in ``end_to_end`` alignment the model's own detector found no face).
 """
 
 from __future__ import annotations
@@ -20,37 +21,74 @@ from maskaudit.progress import progress
 log = logging.getLogger(__name__)
 
 
-def embed_images(model, table: pd.DataFrame, landmarks: dict, batch_size: int) -> tuple[np.ndarray, list[str]]:
+def images_table(variant: str, images: str | Path, landmarks: str | Path, alignment: str) -> pd.DataFrame:
+    """The images one (dataset, variant) embeds: ``image_id``, ``path``, ``status`` in manifest order.
+
+    Masked variants: the variant manifest (images without a rendered mask keep their reason).
+    Unmasked ``none``: every manifest image; with ``shared_landmarks`` the dataset detection's status
+    (no landmarks, no face to align), with ``end_to_end`` ``ok`` (the model's own detector decides).
+    """
+    from maskaudit.datasets.manifest import read_manifest
+    from maskaudit.detect import load_statuses
+    from maskaudit.variants import read_variant_manifest
+
+    if variant != "none":
+        return read_variant_manifest(images)
+    table = read_manifest(images)
+    table["status"] = table.image_id.map(load_statuses(landmarks)) if alignment == "shared_landmarks" else "ok"
+    return table
+
+
+def embed_images(model, table: pd.DataFrame, landmarks: dict, batch_size: int) -> tuple[np.ndarray, list[str], dict]:
     """Embed the rows of ``table`` (image_id, path, status) whose status is ``ok``.
 
-    Returns the ``(N, dim)`` matrix in table order (NaN rows for failures) and the per-row status.
+    Each image is decoded once; the model finds its face (its own detector in ``end_to_end``, the
+    dataset's landmarks in ``shared_landmarks``) and the faces go through the network
+    ``batch_size`` at a time. Returns the ``(N, dim)`` matrix in table order (NaN rows for
+    failures), the per-row status (``model_no_face`` where the model found no face) and per-row face
+    details (``face_box`` x, y, w, h; ``face_confidence``; ``n_faces``; ``detail``).
     """
-    vectors = np.full((len(table), model.card.dim), np.nan, dtype=np.float32)
+    n = len(table)
+    vectors = np.full((n, model.card.dim), np.nan, dtype=np.float32)
     status = list(table.status)
+    faces = {"face_box": np.full((n, 4), np.nan, np.float32), "face_confidence": np.full(n, np.nan, np.float32),
+             "n_faces": np.zeros(n, np.int32), "detail": [""] * n}
     todo = [i for i, s in enumerate(status) if s == "ok"]
     batches = [todo[k:k + batch_size] for k in range(0, len(todo), batch_size)]
     for batch in progress(batches, desc=f"embed {model.card.id}", unit="img", size=len):
-        images, marks, rows = [], [], []
+        crops, rows = [], []
         for i in batch:
             row = table.iloc[i]
             try:
-                images.append(read_rgb(row.path))
+                rgb = read_rgb(row.path)
             except ImageReadError as exc:
                 status[i] = exc.reason
                 log.warning("%s: %s", row.image_id, exc)
                 continue
-            marks.append(landmarks[row.image_id])
+            face = model.acquire(rgb, landmarks.get(row.image_id))
+            faces["face_box"][i], faces["face_confidence"][i] = face.box, face.confidence
+            faces["n_faces"][i], faces["detail"][i] = face.n_faces, face.detail
+            if face.status != "ok":
+                status[i] = face.status
+                log.warning("%s: %s (%s)", row.image_id, face.status, face.detail)
+                continue
+            crops.append(face.crop)
             rows.append(i)
         if rows:
-            vectors[rows] = model.embed(images, marks)
-    return vectors, status
+            vectors[rows] = model.represent(crops)
+    faces["detail"] = np.array(faces["detail"], dtype=str)
+    return vectors, status, faces
 
 
-def save_cache(path: str | Path, image_ids: list[str], vectors: np.ndarray, status: list[str], sidecar: dict) -> None:
+def save_cache(path: str | Path, image_ids: list[str], vectors: np.ndarray, status: list[str], sidecar: dict,
+               extra: dict | None = None) -> None:
+    """Write the cache (``image_id``, ``vectors``, ``status`` plus ``extra`` arrays) and its JSON sidecar."""
     path = Path(path)
     np.savez_compressed(path, image_id=np.array(image_ids, dtype=str), vectors=vectors,
-                        status=np.array(status, dtype=str))
-    sidecar = {**sidecar, "n_images": len(image_ids), "n_embedded": int(sum(s == "ok" for s in status))}
+                        status=np.array(status, dtype=str), **(extra or {}))
+    failures = pd.Series([s for s in status if s != "ok"], dtype=str).value_counts().sort_index()
+    sidecar = {**sidecar, "n_images": len(image_ids), "n_embedded": int(sum(s == "ok" for s in status)),
+               "failures": {k: int(v) for k, v in failures.items()}}
     path.with_suffix(".json").write_text(json.dumps(sidecar, indent=2, sort_keys=True) + "\n")
 
 
@@ -58,3 +96,19 @@ def load_cache(path: str | Path) -> tuple[list[str], np.ndarray, list[str]]:
     """``(image_ids, vectors, status)``; failed rows are NaN vectors with a non-``ok`` status."""
     with np.load(path) as z:
         return z["image_id"].tolist(), z["vectors"], z["status"].tolist()
+
+
+def load_sidecar(path: str | Path) -> dict:
+    """The JSON sidecar of an embedding cache (``.npz`` or ``.json`` path)."""
+    return json.loads(Path(path).with_suffix(".json").read_text())
+
+
+def score_provenance(sidecar: dict) -> dict:
+    """Columns a score file carries about the model that produced the vectors (seam for scoring)."""
+    return {
+        "model_alignment": sidecar.get("alignment", ""),
+        "model_detector": sidecar.get("pipeline", {}).get("detector", "shared_landmarks"),
+        "model_engine": sidecar.get("engine", ""),
+        "deepface_version": sidecar.get("deepface_version", ""),
+        "threshold_source": sidecar.get("threshold_source", ""),
+    }

@@ -1,40 +1,150 @@
-"""The model registry and the real dlib ResNet embedder."""
+"""The model registry, the two real offline models, and parity with deepface itself."""
+
+import dataclasses
+import os
 
 import numpy as np
 import pytest
 
-from maskaudit.models import REGISTRY, get_card, load_model
+from conftest import REPO
+from maskaudit.models import ALIGNMENTS, REGISTRY, ModelCard, get_card, load_model, register
+from maskaudit.models.files import provision
+from package_faces import load_faces
+
+FETCH = str(REPO / "resources/weights")  # the workflow's fetch folder (git-ignored); Haar cascades land here
+
+NINE = {"vgg_face": "VGG-Face", "facenet": "Facenet", "facenet512": "Facenet512", "openface": "OpenFace",
+        "deepface": "DeepFace", "deepid": "DeepID", "arcface": "ArcFace", "dlib": "Dlib", "sface": "SFace"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def haar_cascades():
+    """deepface's 'opencv' detector needs two Haar cascades, extracted from an OpenCV 4 wheel (pip download)."""
+    provision(get_card("dlib"), "end_to_end", fetch_dir=FETCH)
+
+
+def model(model_id, alignment="shared_landmarks", **kw):
+    return load_model(model_id, alignment, fetch_dir=FETCH, **kw)
+
+
+@pytest.fixture(scope="module")
+def faces(tmp_path_factory):
+    return load_faces(tmp_path_factory.mktemp("faces"))
+
+
+@pytest.fixture(scope="module")
+def landmarks(faces, detector):
+    return {n: detector.detect(img).landmarks for n, img in faces.items()}
+
+
+def cosine(a, b):
+    return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
 
 
 def test_unknown_model_lists_registered_ids():
-    with pytest.raises(ValueError, match="registered models: dlib"):
+    with pytest.raises(ValueError, match="registered models: .*dlib.*facenet_cv"):
         get_card("vgg-faec")
+
+
+def test_the_nine_deepface_models_are_registered_with_deepfaces_defaults():
+    from deepface.config.threshold import thresholds
+
+    for model_id, name in NINE.items():
+        card = get_card(model_id)
+        assert card.deepface_name == name and card.kind == "embedding"
+        assert (card.detector, card.align, card.normalization, card.metric) == ("opencv", True, "base", "cosine")
+        assert card.threshold == thresholds[name]["cosine"] and card.thresholds == thresholds[name]
 
 
 def test_cards_are_consistent():
     for card in REGISTRY.values():
         assert card.metric in ("euclidean", "cosine") and card.threshold > 0 and card.dim > 0
+        assert card.kind in ("embedding", "comparison")
+        assert os.path.isfile(f"workflow/envs/embed-{card.family}.yaml")
+        if card.family != "torch":  # dlib, onnxruntime and OpenCV dnn run on the CPU here: never ask for a GPU
+            assert not card.gpu
 
 
-def test_dlib_embeddings_are_real_and_deterministic(dlib_model, detector, hopper_rgb):
-    lm = detector.detect(hopper_rgb).landmarks
-    flipped = np.ascontiguousarray(hopper_rgb[:, ::-1])
-    lm_flipped = detector.detect(flipped).landmarks
-    noise = np.random.default_rng(1).integers(0, 255, hopper_rgb.shape, dtype=np.uint8)
-    vecs = dlib_model.embed([hopper_rgb, hopper_rgb, flipped, noise], [lm, lm, lm_flipped, lm])
-    assert vecs.shape == (4, 128) and vecs.dtype == np.float32
-    assert np.array_equal(vecs[0], vecs[1])
-    same = np.linalg.norm(vecs[0] - vecs[2])  # mirror image of the same face
-    other = np.linalg.norm(vecs[0] - vecs[3])  # noise where the face was
-    assert same < dlib_model.card.threshold < other
-    meta = dlib_model.describe()
-    assert len(meta["weights_sha256"]) == 64 and "150x150" in meta["preprocessing"]
+def test_comparison_cards_are_registered_but_not_loadable():
+    card = ModelCard(id="fake_api", name="Fake API", dim=0, metric="similarity", threshold=80.0,
+                     threshold_source="vendor default", factory="", kind="comparison", similarity_scale="0-100",
+                     raw_direction="higher_is_same")
+    register(card)
+    try:
+        assert get_card("fake_api").kind == "comparison"
+        with pytest.raises(ValueError, match="comparison system"):
+            load_model("fake_api")
+        with pytest.raises(ValueError, match="kind must be"):
+            register(dataclasses.replace(card, id="bad", kind="score"))
+    finally:
+        REGISTRY.pop("fake_api")
 
 
-def test_empty_batch(dlib_model):
-    assert dlib_model.embed([], []).shape == (0, 128)
+@pytest.mark.parametrize("model_id", ["dlib", "facenet_cv"])
+@pytest.mark.parametrize("alignment", ALIGNMENTS)
+def test_real_models_put_one_person_closer_than_two(model_id, alignment, faces, landmarks):
+    m = model(model_id, alignment)
+    names = ["obama", "obama2", "obama3", "biden"]
+    vecs = m.embed([faces[n] for n in names], [landmarks[n] for n in names])
+    assert vecs.shape == (4, m.card.dim) and np.isfinite(vecs).all()
+    same = [cosine(vecs[i], vecs[j]) for i, j in [(0, 1), (0, 2), (1, 2)]]
+    other = [cosine(vecs[i], vecs[3]) for i in range(3)]
+    assert min(same) > max(other)
+    assert np.array_equal(m.embed([faces["obama"]], [landmarks["obama"]])[0], vecs[0])  # deterministic
+    meta = m.describe()
+    assert meta["alignment"] == alignment and meta["device"] == "cpu" and all(len(h) == 64 for h in meta["weights"].values())
 
 
-def test_load_model_with_missing_weights_dir_falls_back_to_package(tmp_path):
-    model = load_model("dlib", weights_dir=str(tmp_path))  # empty folder: packaged weights are used
-    assert model.weights.name == "dlib_face_recognition_resnet_model_v1.dat"
+@pytest.mark.parametrize("model_id", ["dlib", "facenet_cv"])
+def test_end_to_end_charges_a_missed_face_to_the_model(model_id, faces):
+    m = model(model_id, "end_to_end")
+    blank = np.full((240, 240, 3), 128, np.uint8)
+    missed, found = m.acquire(blank, None), m.acquire(faces["obama"], None)
+    assert missed.status == "model_no_face" and missed.crop is None and "opencv" in missed.detail
+    assert found.status == "ok" and found.n_faces == 1 and found.confidence > 0 and found.box[2] > 50
+
+
+def test_dlib_matches_deepface_represent(faces, landmarks):
+    """Same faces, same alignment: our vectors vs DeepFace.represent(model_name="Dlib")."""
+    from deepface import DeepFace
+
+    for alignment in ALIGNMENTS:
+        m = model("dlib", alignment)
+        for name in ["obama2", "biden"]:
+            ours = m.embed([faces[name]], [landmarks[name]])[0]
+            if alignment == "end_to_end":  # deepface's default pipeline on the whole image
+                theirs = DeepFace.represent(faces[name][:, :, ::-1].copy(), model_name="Dlib")
+            else:  # the same aligned chip, detection skipped
+                chip = m.acquire(faces[name], landmarks[name]).crop
+                theirs = DeepFace.represent((chip[:, :, ::-1] * 255).astype(np.uint8), model_name="Dlib",
+                                            detector_backend="skip")
+            assert cosine(ours, np.asarray(theirs[0]["embedding"])) >= 0.99
+
+
+def test_dlib_decisions_match_deepface_verify(faces):
+    from deepface import DeepFace
+
+    m = model("dlib", "end_to_end")
+    names = ["obama", "obama2", "biden"]
+    vecs = dict(zip(names, m.embed([faces[n] for n in names], [None] * len(names))))
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:  # one genuine, two impostor pairs (the benchmark checks every demo pair)
+            ours = 1 - cosine(vecs[a], vecs[b]) <= m.card.threshold
+            theirs = DeepFace.verify(faces[a][:, :, ::-1].copy(), faces[b][:, :, ::-1].copy(), model_name="Dlib")
+            assert ours == theirs["verified"] and theirs["threshold"] == m.card.threshold
+
+
+def test_empty_batch():
+    assert model("dlib").represent([]).shape == (0, 128)
+
+
+def test_missing_weights_name_the_file_the_folder_and_the_source(tmp_path, monkeypatch):
+    monkeypatch.setenv("DEEPFACE_HOME", str(tmp_path))
+    monkeypatch.delenv("MASKAUDIT_USER_DEEPFACE_HOME", raising=False)
+    from maskaudit.weights import WeightsNotFound
+
+    with pytest.raises(WeightsNotFound) as err:
+        load_model("arcface", "shared_landmarks", weights_dir=str(tmp_path / "mine"), fetch_dir=str(tmp_path / "f"))
+    msg = str(err.value)
+    assert "'arcface_weights.pth'" in msg and str(tmp_path / "mine" / "arcface_weights.pth") in msg
+    assert "github.com/serengil/deepface_models" in msg and "weights_dir" in msg

@@ -33,6 +33,7 @@ def write_config(workdir, edit=None):
     cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())
     cfg["datasets"]["demo"]["sources"] = str(REPO / "config/datasets/demo.yaml")
     cfg["masks"]["variants"] = {k: v for k, v in cfg["masks"]["variants"].items() if k in VARIANTS}
+    cfg["models"] = ["dlib"]  # one model keeps this test short; tests/test_embedding_workflow.py runs both
     if edit:
         edit(cfg)
     (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
@@ -104,7 +105,7 @@ def test_tables_have_expected_contents(audit):
                 "clustering/dlib.demo.png", "heatmap/demo.png", "mask_gallery/demo.png"]:
         assert (audit / "results/figures" / fig).stat().st_size > 10_000
     sidecar = (audit / "results/embeddings/dlib/demo/surgical-blue.json").read_text()
-    assert '"weights_sha256"' in sidecar and '"n_embedded": 15' in sidecar
+    assert '"dlib_face_recognition_resnet_model_v1.dat": "55533b28' in sidecar and '"n_embedded": 15' in sidecar
 
 
 def test_no_probe_is_ranked_against_its_own_original(audit):

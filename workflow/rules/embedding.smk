@@ -1,20 +1,49 @@
-# Embedding caches per (model, dataset, variant). The only stage that may want a GPU.
+# Weights, then embedding caches per (model, dataset, variant). Each model runs in the conda env of
+# its software family and declares its own resources; only GPU-capable models ask for a GPU.
+
+
+rule fetch_weights:
+    output:
+        files="resources/weights/{model}.json",
+    log:
+        "logs/fetch_weights/{model}.log",
+    localrule: True
+    conda:
+        get_model_env
+    params:
+        alignment=EMBEDDING["alignment"],
+        overrides=get_model_overrides,
+        weights_dir=config["weights_dir"],
+        fetch_dir=lambda w, output: os.path.dirname(output.files),
+        mirror=config["weights_mirror"],
+        download=config["weights_download"],
+    script:
+        "../scripts/fetch_weights.py"
 
 
 rule embed_images:
     input:
         images=get_images_table,
         landmarks="results/faces/{dataset}/landmarks.npz",
+        weights="resources/weights/{model}.json",
     output:
         cache="results/embeddings/{model}/{dataset}/{variant}.npz",
         sidecar="results/embeddings/{model}/{dataset}/{variant}.json",
     log:
         "logs/embed_images/{model}/{dataset}/{variant}.log",
     conda:
-        "../envs/embed-dlib.yaml"
+        get_model_env
+    threads: get_model_threads
     resources:
         gpu=get_model_gpu,
+        mem_mb=get_model_mem_mb,
+        runtime=get_model_runtime,
     params:
+        alignment=EMBEDDING["alignment"],
+        overrides=get_model_overrides,
+        batch_size=EMBEDDING["batch_size"],
+        device=EMBEDDING["device"],
         weights_dir=config["weights_dir"],
+        fetch_dir=lambda w, input: os.path.dirname(input.weights),
     script:
         "../scripts/embed_images.py"

@@ -1,24 +1,25 @@
-"""Embed one (dataset, variant) with one model into a cache file plus sidecar."""
+"""Embed one (dataset, variant) with one model, through the model's own face pipeline."""
 
 import logging
+import os
 
-from maskaudit.datasets.manifest import read_manifest
-from maskaudit.detect import load_landmarks, load_statuses
-from maskaudit.embed import embed_images, save_cache
-from maskaudit.models import load_model
 from maskaudit.progress import setup_logging
-from maskaudit.variants import read_variant_manifest
 
 setup_logging(snakemake.log[0])
-wc = snakemake.wildcards
-landmarks = load_landmarks(snakemake.input.landmarks)
-if wc.variant == "none":
-    table = read_manifest(snakemake.input.images)
-    table["status"] = table.image_id.map(load_statuses(snakemake.input.landmarks))
-else:
-    table = read_variant_manifest(snakemake.input.images)
-model = load_model(wc.model, weights_dir=snakemake.params.weights_dir)
-vectors, status = embed_images(model, table, landmarks, model.card.batch_size)
-sidecar = {**model.describe(), "dataset": wc.dataset, "variant": wc.variant}
-save_cache(snakemake.output.cache, list(table.image_id), vectors, status, sidecar)
-logging.info("embedded %d of %d images", sum(s == "ok" for s in status), len(status))
+p, wc = snakemake.params, snakemake.wildcards
+if p.device == "cpu":
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""  # before any framework is imported
+os.environ.setdefault("OMP_NUM_THREADS", str(snakemake.threads))
+
+from maskaudit.detect import load_landmarks  # noqa: E402
+from maskaudit.embed import embed_images, images_table, save_cache  # noqa: E402
+from maskaudit.models import load_model  # noqa: E402
+
+table = images_table(wc.variant, snakemake.input.images, snakemake.input.landmarks, p.alignment)
+model = load_model(wc.model, p.alignment, weights_dir=p.weights_dir, fetch_dir=p.fetch_dir, overrides=p.overrides)
+vectors, status, faces = embed_images(model, table, load_landmarks(snakemake.input.landmarks), p.batch_size)
+sidecar = {**model.describe(), "dataset": wc.dataset, "variant": wc.variant, "batch_size": p.batch_size,
+           "device_requested": p.device}
+save_cache(snakemake.output.cache, list(table.image_id), vectors, status, sidecar, extra=faces)
+logging.info("%s on %s: embedded %d of %d images", wc.model, sidecar["device"], sum(s == "ok" for s in status),
+             len(status))

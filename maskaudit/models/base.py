@@ -1,0 +1,158 @@
+"""A model owns its face pipeline: find the face, align it, resize, normalise, embed.
+
+Two alignment modes (config key ``embedding.alignment``):
+
+``end_to_end``
+    The model's own detector (a deepface detector backend, deepface's default ``opencv``) runs on
+    every image, masked or not, exactly as ``DeepFace.represent``/``verify`` do: the face is
+    detected, aligned on the eyes when ``align``, resized to the network's input with black padding
+    (``deepface.modules.preprocessing.resize_image``) and normalised. An image where the model finds
+    no face is a failure to acquire charged to the model (``model_no_face``). If several faces are
+    found, the largest is used and the count is recorded.
+``shared_landmarks``
+    The dataset's 68 landmarks, found once on the unmasked original, align every variant (dlib's
+    face chip); only the embedding's robustness to the mask is measured.
+
+Both feed the same resize/normalise/forward code, so the modes differ only in where the face comes from.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from maskaudit.detect import face_chip
+from maskaudit.weights import FETCH_DIR, WeightsNotFound, locate, missing_message, stage_deepface_home, weights_sha256
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Face:
+    status: str                          # "ok" or a model_* failure-to-acquire reason
+    crop: np.ndarray | None = None       # RGB float in [0, 1], before resizing
+    detail: str = ""
+    box: tuple = (np.nan,) * 4           # x, y, w, h in the image (end_to_end only)
+    confidence: float = np.nan           # the detector's score (end_to_end only)
+    n_faces: int = 0
+
+
+def resolve_files(card, alignment: str, weights_dir=None, fetch_dir=FETCH_DIR) -> dict[str, Path]:
+    """Every file the model loads, found on disk; :class:`WeightsNotFound` names the first missing one."""
+    from maskaudit.models.files import required_files
+
+    files = {}
+    for spec in required_files(card, alignment):
+        path = locate(spec, weights_dir, fetch_dir)
+        if path is None:
+            raise WeightsNotFound(missing_message(spec, card.id, weights_dir, fetch_dir, []))
+        files[spec.name] = path
+    return files
+
+
+class EmbeddingModel:
+    """Base of every embedding model; subclasses implement :meth:`_load`, :meth:`_forward`, :meth:`_versions`."""
+
+    def __init__(self, card, alignment: str = "shared_landmarks", weights_dir=None, fetch_dir=FETCH_DIR,
+                 files: dict[str, Path] | None = None):
+        self.card, self.alignment = card, alignment
+        self.files = files if files is not None else resolve_files(card, alignment, weights_dir, fetch_dir)
+        # deepface loads only from $DEEPFACE_HOME/.deepface/weights and downloads what is missing there;
+        # a private home holding exactly the resolved files means it never downloads.
+        self.home = stage_deepface_home(self.files)
+        os.environ["DEEPFACE_HOME"] = str(self.home)
+        self._load()
+
+    # -- the pipeline -------------------------------------------------------------------------
+    def acquire(self, rgb: np.ndarray, landmarks: np.ndarray | None) -> Face:
+        """The face this model embeds from one RGB ``uint8`` image (landmarks: the dataset's 68 points)."""
+        if self.alignment == "shared_landmarks":
+            if landmarks is None or not np.isfinite(landmarks).all():  # the dataset's detection failed
+                return Face("no_face", detail="no dataset landmarks to align with")
+            size = max(self.card.input_size)
+            chip = face_chip(rgb, landmarks, size, self.card.chip_padding)
+            return Face("ok", chip.astype(np.float64) / 255.0, n_faces=1)
+        return self._detect(rgb)
+
+    def _detect(self, rgb: np.ndarray) -> Face:
+        from deepface.modules import detection
+        from deepface.modules.exceptions import FaceNotDetected
+
+        try:
+            found = detection.extract_faces(
+                img_path=np.ascontiguousarray(rgb[:, :, ::-1]), detector_backend=self.card.detector,
+                enforce_detection=True, align=self.card.align, expand_percentage=self.card.expand_percentage,
+                color_face="rgb", normalize_face=True)
+        except FaceNotDetected:
+            return Face("model_no_face", detail=f"deepface detector '{self.card.detector}' found no face")
+        best = max(found, key=lambda f: f["facial_area"]["w"] * f["facial_area"]["h"])
+        area = best["facial_area"]
+        detail = f"{len(found)} faces found; the largest was embedded" if len(found) > 1 else ""
+        return Face("ok", best["face"], detail, (area["x"], area["y"], area["w"], area["h"]),
+                    float(best["confidence"]), len(found))
+
+    def prepare(self, crops: Sequence[np.ndarray]) -> np.ndarray:
+        """deepface's own preprocessing: RGB -> BGR, resize with padding, normalise; ``(n, h, w, 3)``."""
+        from deepface.modules import preprocessing
+
+        w, h = self.card.input_size
+        batch = [preprocessing.normalize_input(preprocessing.resize_image(c[:, :, ::-1], (h, w)),
+                                               self.card.normalization) for c in crops]
+        return np.concatenate(batch, axis=0)
+
+    def represent(self, crops: Sequence[np.ndarray]) -> np.ndarray:
+        """Embeddings ``(len(crops), dim)`` float32, one forward pass for the batch."""
+        if not len(crops):
+            return np.zeros((0, self.card.dim), np.float32)
+        out = np.asarray(self._forward(self.prepare(crops)), dtype=np.float32).reshape(len(crops), -1)
+        if out.shape[1] != self.card.dim:
+            raise RuntimeError(f"{self.card.id}: network returned {out.shape[1]}-d vectors, card says {self.card.dim}")
+        return out
+
+    def embed(self, images: Sequence[np.ndarray], landmarks: Sequence[np.ndarray | None]) -> np.ndarray:
+        """Convenience for whole images: NaN rows where the model found no face."""
+        faces = [self.acquire(img, lm) for img, lm in zip(images, landmarks)]
+        out = np.full((len(faces), self.card.dim), np.nan, np.float32)
+        ok = [i for i, f in enumerate(faces) if f.status == "ok"]
+        if ok:
+            out[ok] = self.represent([faces[i].crop for i in ok])
+        return out
+
+    # -- provenance -----------------------------------------------------------------------------
+    def describe(self) -> dict:
+        """Everything that determines the vectors, recorded in every embedding cache's sidecar."""
+        c = self.card
+        pipeline = {"alignment": self.alignment, "input_size": list(c.input_size), "normalization": c.normalization}
+        if self.alignment == "end_to_end":
+            pipeline.update(detector=c.detector, align=c.align, expand_percentage=c.expand_percentage,
+                            face_choice="largest detected face", resize="deepface resize_image (black padding)")
+        else:
+            pipeline.update(chip=f"dlib.get_face_chip from the dataset's 68 landmarks, "
+                                 f"{max(c.input_size)}x{max(c.input_size)}, padding {c.chip_padding}")
+        return {
+            "model": c.id, "name": c.name, "kind": c.kind, "family": c.family, "deepface_name": c.deepface_name,
+            "dim": c.dim, "metric": c.metric, "threshold": c.threshold, "threshold_source": c.threshold_source,
+            "thresholds": c.thresholds, "alignment": self.alignment, "pipeline": pipeline,
+            "weights": {name: weights_sha256(str(Path(p).resolve())) for name, p in sorted(self.files.items())},
+            **self._versions(),
+        }
+
+    def _versions(self) -> dict:
+        import deepface
+
+        from maskaudit.models.files import deepface_engine
+
+        return {"deepface_version": deepface.__version__, "engine": deepface_engine(), "device": self.device}
+
+    device = "cpu"
+
+    def _load(self) -> None:
+        raise NotImplementedError
+
+    def _forward(self, batch: np.ndarray) -> np.ndarray:
+        raise NotImplementedError

@@ -1,0 +1,108 @@
+"""The eight deepface models whose weights no package ships, proven through deepface's real code path.
+
+For each model a randomly initialised network of deepface's own architecture (tests/deepface_weights.py)
+is saved under the exact file name deepface loads, in a temporary DEEPFACE_HOME. The workflow's
+``fetch_weights`` and ``embed_images`` rules then run for all eight models on a tiny dataset: deepface
+builds each network, loads the file and runs inference. Each cache must have the model's dimension,
+identical inputs must give identical vectors, a rerun must do nothing, and a forced rerun must give
+byte-identical vectors.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from PIL import Image
+
+from conftest import REPO
+from deepface_weights import write_random_weights
+from maskaudit.embed import load_cache
+from maskaudit.models import REGISTRY
+from maskaudit.models.files import required_files
+from maskaudit.weights import weights_sha256
+
+pytestmark = pytest.mark.integration  # heavy: VGG-Face and DeepFace write ~1 GB of random weights
+MODELS = ["vgg_face", "facenet", "facenet512", "openface", "deepface", "deepid", "arcface", "sface"]
+EXPECTED_FILES = {  # deepface 0.0.103, PyTorch engine (SFace: ONNX on every engine)
+    "vgg_face": "vgg_face_weights.pth", "facenet": "facenet_weights.pth", "facenet512": "facenet512_weights.pth",
+    "openface": "openface_weights.pth", "deepface": "VGGFace2_DeepFace_weights_val-0.9034.pth",
+    "deepid": "deepid_weights.pth", "arcface": "arcface_weights.pth", "sface": "face_recognition_sface_2021dec.onnx",
+}
+
+
+def snakemake(workdir, env, *args):
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(workdir / "config.yaml"), "--cores", "2", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1200, env=env)
+    assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
+    return proc
+
+
+def targets():
+    return [f"results/embeddings/{m}/tiny/none.npz" for m in MODELS]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, hopper_rgb):
+    work = tmp_path_factory.mktemp("deepface8")
+    home = work / "deepface_home"
+    weights = {}
+    for m in MODELS:
+        card = REGISTRY[m]
+        name = required_files(card, "shared_landmarks")[0].name
+        weights[m] = write_random_weights(card.deepface_name, home / ".deepface" / "weights" / name)
+    images = work / "images"
+    images.mkdir()
+    Image.fromarray(hopper_rgb).save(images / "a.png")
+    Image.fromarray(hopper_rgb).save(images / "a_copy.png")
+    Image.fromarray(np.ascontiguousarray(hopper_rgb[:, ::-1])).save(images / "b.png")
+    rows = [("a", "a.png", "p1"), ("a_copy", "a_copy.png", "p1"), ("b", "b.png", "p2")]
+    pd.DataFrame([{"image_id": i, "path": p, "identity": who, "gender": "female", "race": "White"}
+                  for i, p, who in rows]).to_csv(images / "manifest.tsv", sep="\t", index=False)
+    cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    cfg.update(models=MODELS, weights_download=False,
+               datasets={"tiny": {"builder": "manifest", "manifest": str(images / "manifest.tsv")}})
+    cfg["masks"]["variants"] = {"surgical-blue": cfg["masks"]["variants"]["surgical-blue"]}
+    cfg["embedding"]["alignment"] = "shared_landmarks"
+    (work / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    env = {**os.environ, "DEEPFACE_HOME": str(home)}
+    env.pop("DEEPFACE_BACKEND_ENGINE", None)
+    env.pop("MASKAUDIT_USER_DEEPFACE_HOME", None)  # set by in-process model loads of other tests
+    snakemake(work, env, *targets())
+    return work, env, weights
+
+
+def test_expected_file_names_come_from_the_installed_deepface():
+    for m in MODELS:
+        assert [f.name for f in required_files(REGISTRY[m], "shared_landmarks")] == [EXPECTED_FILES[m]]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_model_runs_through_deepface(run, model):
+    work, _, weights = run
+    ids, vectors, status = load_cache(work / f"results/embeddings/{model}/tiny/none.npz")
+    card = REGISTRY[model]
+    assert ids == ["a", "a_copy", "b"] and status == ["ok"] * 3
+    assert vectors.shape == (3, card.dim) and np.isfinite(vectors).all() and np.abs(vectors).sum() > 0
+    assert np.array_equal(vectors[0], vectors[1])  # identical pixels, identical vector
+    assert not np.array_equal(vectors[0], vectors[2])  # the mirrored face is another input
+    side = json.loads((work / f"results/embeddings/{model}/tiny/none.json").read_text())
+    assert side["engine"] == "pytorch" and side["deepface_version"] == "0.0.103" and side["device"] in ("cpu", "cuda:0")
+    assert side["weights"] == {EXPECTED_FILES[model]: weights_sha256(str(weights[model]))}
+    from deepface.config.threshold import thresholds
+
+    assert side["threshold"] == thresholds[card.deepface_name]["cosine"] and side["alignment"] == "shared_landmarks"
+
+
+def test_rerun_does_nothing_and_forced_rerun_is_identical(run):
+    work, env, _ = run
+    assert "Nothing to be done" in snakemake(work, env, "--dry-run", *targets()).stdout
+    cache = work / "results/embeddings/deepid/tiny/none.npz"
+    before = load_cache(cache)[1]
+    snakemake(work, env, "--forcerun", "embed_images", "--", str(cache.relative_to(work)))
+    assert np.array_equal(load_cache(cache)[1], before)

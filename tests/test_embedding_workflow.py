@@ -1,0 +1,138 @@
+"""The demo through each model's own face pipeline: Dlib and FaceNet in both alignment modes.
+
+One end_to_end run (one mask variant) with a third model whose weights are absent: only that model's
+jobs stop, with a message naming the file. Then the 1:1 decisions are checked against DeepFace.verify,
+and switching to shared_landmarks plans only the embeddings and what depends on them (the embeddings
+are recomputed; the scoring of them is covered by tests/test_workflow.py).
+"""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import REPO
+from maskaudit.models import get_card
+from maskaudit.models.files import provision
+
+pytestmark = pytest.mark.integration
+MODELS = ["dlib", "facenet_cv"]
+
+
+def snakemake(workdir, *args, check=True):
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(workdir / "config.yaml"), "--cores", "2", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}")
+    return proc
+
+
+def write_config(workdir, alignment, models):
+    cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    cfg["datasets"]["demo"]["sources"] = str(REPO / "config/datasets/demo.yaml")
+    cfg["masks"]["variants"] = {"surgical-blue": cfg["masks"]["variants"]["surgical-blue"]}
+    cfg.update(models=models, weights_download=False)
+    cfg["embedding"]["alignment"] = alignment
+    (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+
+
+def metrics(models):
+    return [f"results/metrics/{m}/demo/{v}.tsv" for m in models for v in ["none", "surgical-blue"]]
+
+
+def planned(workdir, *targets):
+    out = snakemake(workdir, "--dry-run", *targets).stdout
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", out, re.M) if m.group(1) != "total"}
+
+
+@pytest.fixture(scope="module")
+def audit(tmp_path_factory):
+    work = tmp_path_factory.mktemp("e2e")
+    cached = REPO / "resources/downloads/demo"
+    if cached.is_dir():
+        shutil.copytree(cached, work / "resources/downloads/demo", ignore=shutil.ignore_patterns("downloads.tsv"))
+    # Haar cascades for deepface's 'opencv' detector (from an OpenCV 4 wheel); then downloads are off.
+    provision(get_card("dlib"), "end_to_end", fetch_dir=str(REPO / "resources/weights"))
+    (work / "resources/weights").mkdir(parents=True)
+    for f in (REPO / "resources/weights").glob("haarcascade_*.xml"):
+        shutil.copy(f, work / "resources/weights" / f.name)
+    write_config(work, "end_to_end", MODELS + ["arcface"])
+    first = snakemake(work, "--keep-going", *metrics(MODELS + ["arcface"]), check=False)  # no figures: faster
+    return work, first
+
+
+def test_a_model_without_weights_stops_only_its_own_jobs(audit):
+    work, first = audit
+    assert first.returncode != 0
+    log = (work / "logs/fetch_weights/arcface.log").read_text()
+    assert "'arcface_weights.pth'" in log and "resources/weights/arcface_weights.pth" in log and "github.com" in log
+    assert not (work / "results/embeddings/arcface").exists()
+    for m in MODELS:  # the other models ran to their metrics
+        for v in ["none", "surgical-blue"]:
+            assert (work / f"results/metrics/{m}/demo/{v}.tsv").is_file()
+    write_config(work, "end_to_end", MODELS)
+    assert "Nothing to be done" in snakemake(work, "--dry-run", *metrics(MODELS)).stdout  # finished work is kept
+
+
+def test_end_to_end_charges_missed_faces_to_the_model(audit):
+    work, _ = audit
+    for m in MODELS:
+        side = json.loads((work / f"results/embeddings/{m}/demo/surgical-blue.json").read_text())
+        assert side["alignment"] == "end_to_end" and side["pipeline"]["detector"] == "opencv"
+        assert side["failures"].get("model_no_face", 0) > 0  # Haar misses masked faces
+        scores = pd.read_csv(work / f"results/scores/verification/{m}/demo/surgical-blue.tsv", sep="\t",
+                             keep_default_na=False)
+        assert (scores.fta_reason == "probe_model_no_face").any()
+        assert (scores.model_alignment == "end_to_end").all() and (scores.deepface_version == "0.0.103").all()
+        assert (scores.model_engine == ("opencv-dnn" if m == "facenet_cv" else "pytorch")).all()
+    for m in MODELS:
+        fta = {v: pd.read_csv(work / f"results/metrics/{m}/demo/{v}.tsv", sep="\t").query("attribute == 'overall'")
+               .fta_genuine.item() for v in ["none", "surgical-blue"]}
+        assert fta["surgical-blue"] > fta["none"]
+
+
+def test_decisions_match_deepface_verify(audit):
+    """A seeded sample of the demo's 1:1 pairs, masked and unmasked, through DeepFace.verify itself."""
+    from deepface import DeepFace
+
+    from maskaudit.models import load_model
+
+    work, _ = audit
+    load_model("dlib", "end_to_end", fetch_dir=str(work / "resources/weights"))  # stages DEEPFACE_HOME
+    manifest = pd.read_csv(work / "results/datasets/demo/manifest.tsv", sep="\t").set_index("image_id")
+    for variant in ["none", "surgical-blue"]:
+        scores = pd.read_csv(work / f"results/scores/verification/dlib/demo/{variant}.tsv", sep="\t",
+                             keep_default_na=False)
+        probes = (pd.read_csv(work / f"results/masked/demo/{variant}/manifest.tsv", sep="\t").set_index("image_id")
+                  if variant != "none" else manifest)
+        base = work / (f"results/masked/demo/{variant}" if variant != "none" else "results/datasets/demo")
+        for row in scores.sample(4, random_state=1).itertuples():
+            a, b = base / probes.loc[row.probe_id, "path"], work / "results/datasets/demo" / manifest.loc[row.ref_id, "path"]
+            try:
+                theirs = "match" if DeepFace.verify(str(a), str(b), model_name="Dlib")["verified"] else "non_match"
+            except ValueError:  # deepface raises when a side has no face: our failure to acquire
+                theirs = "fta"
+            assert row.decision == theirs, (variant, row.probe_id, row.ref_id, row.raw_score)
+
+
+def test_switching_alignment_reruns_only_embeddings_and_dependents(audit):
+    work, _ = audit
+    write_config(work, "shared_landmarks", MODELS)
+    jobs = planned(work, *metrics(MODELS))
+    assert jobs["embed_images"] == 4 and jobs["fetch_weights"] == 2 and jobs["score_verification"] == 4
+    assert not {"detect_faces", "mask_images", "sample_pairs", "build_demo_dataset"} & set(jobs)
+    caches = [f"results/embeddings/{m}/demo/{v}.npz" for m in MODELS for v in ["none", "surgical-blue"]]
+    snakemake(work, *caches)  # the embeddings only: scoring them is what the rest of the suite checks
+    for m in MODELS:
+        side = json.loads((work / f"results/embeddings/{m}/demo/surgical-blue.json").read_text())
+        assert side["alignment"] == "shared_landmarks" and "model_no_face" not in side["failures"]
+        vecs = np.load(work / f"results/embeddings/{m}/demo/surgical-blue.npz")["vectors"]
+        assert np.isfinite(vecs).all(axis=1).sum() == side["n_embedded"] == 15
+    assert "Nothing to be done" in snakemake(work, "--dry-run", *caches).stdout
