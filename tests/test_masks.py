@@ -124,6 +124,22 @@ def test_polygon_is_rotation_and_translation_equivariant(kind):
     np.testing.assert_allclose(mask_polygon(synthetic_landmarks(0, 0, 100), kind), 2 * base, atol=1e-6)
 
 
+@pytest.mark.parametrize("coverage", COVERAGE_LEVELS)
+@pytest.mark.parametrize("kind", MASK_KINDS)
+def test_outline_is_a_continuous_function_of_the_landmarks(kind, coverage):
+    """1e-9 px of landmark noise moves no outline vertex by 1e-6 px or more (no argmax or threshold
+    over near-tied floats), and never changes the vertex count."""
+    rng = np.random.default_rng(5)
+    for roll in (0.0, 17.0, -33.0, 90.0):
+        lm = synthetic_landmarks(200, 130, 80, roll)
+        lm[8] = 0.5 * (lm[7] + lm[9]) + [0.0, 1e-12]  # flat chin: the jaw's lowest point is a near-tie
+        base = mask_polygon(lm, kind, coverage)
+        for _ in range(4):
+            moved = mask_polygon(lm + rng.uniform(-1e-9, 1e-9, lm.shape), kind, coverage)
+            assert moved.shape == base.shape
+            assert np.abs(moved - base).max() < 1e-6
+
+
 @pytest.mark.parametrize("kind", MASK_KINDS)
 def test_polygon_contains_mouth_and_chin_but_not_eyes(kind):
     lm = synthetic_landmarks(200, 130, 80, 10)

@@ -65,18 +65,20 @@ def render_mask(image: np.ndarray, landmarks: np.ndarray, spec: MaskSpec, rng: n
     geom = mask_geometry(landmarks, spec.kind, spec.coverage)
     s, (h, w) = geom.frame.scale, img.shape[:2]
     poly, loops = geom.polygon(), [geom.frame.to_image(c) for c in geom.loops]
-    loop_w = max(1.0, 0.02 * s)
-    pts = np.concatenate([poly, *loops])
+    parts = [geom.frame.to_image(c) for c in geom.parts]
+    loop_w = max(1.0, geom.loop_width * s)
+    pts = np.concatenate([poly, *loops, *parts])
     x0, y0 = (int(np.clip(math.floor(c - loop_w - 2), 0, n)) for c, n in zip(pts.min(0), (w, h)))
     x1, y1 = (int(np.clip(math.ceil(c + loop_w + 3), 0, n)) for c, n in zip(pts.max(0), (w, h)))
     out, alpha = img.copy(), np.zeros((h, w), np.float32)
     if x1 > x0 and y1 > y0:
         off = np.array([x0, y0], float)
-        body, full = _rasterise(poly - off, [c - off for c in loops], loop_w, (y1 - y0, x1 - x0))
+        body, full = _rasterise(poly - off, [c - off for c in loops], [c - off for c in parts], loop_w,
+                                 (y1 - y0, x1 - x0))
         if full.any():
             roi = img[y0:y1, x0:x1]
             relief = _relief(geom, spec.kind, rng, body, x0, y0)
-            weight = body if body.max() >= 0.999 else full
+            weight = full
             relief /= max(float(relief[weight >= min(0.999, weight.max())].mean()), 1e-6)
             light = _lighting(roi, weight, s, spec.shading)
             # mask colour, then out = roi + (mask - roi) * alpha, in place on one float buffer
@@ -99,8 +101,9 @@ def render_mask(image: np.ndarray, landmarks: np.ndarray, spec: MaskSpec, rng: n
     return MaskRender(out, alpha, diagnostics)
 
 
-def _rasterise(poly, loops, loop_w, shape):
-    """Alpha of the polygon alone and with the ear loops: binary fill at 2-4x, then box-filtered down."""
+def _rasterise(poly, loops, parts, loop_w, shape):
+    """Alpha of the polygon alone and with loops/straps and extra parts: binary fill at 2-4x, then
+    box-filtered down (antialiased edges)."""
     h, w = shape
     ss = 4 if h * w <= 250_000 else 2
     lim = 8 * max(h, w) + 64  # keeps fixed-point coordinates far from int32 overflow
@@ -111,9 +114,12 @@ def _rasterise(poly, loops, loop_w, shape):
     canvas = np.zeros((h * ss, w * ss), np.uint8)
     cv2.fillPoly(canvas, [fixed(poly)], 255, cv2.LINE_8, shift=4)
     body = cv2.resize(canvas, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-    if not loops:
+    if not loops and not parts:
         return body, body
-    cv2.polylines(canvas, [fixed(c) for c in loops], False, 255, max(1, round(loop_w * ss)), cv2.LINE_8, shift=4)
+    if parts:
+        cv2.fillPoly(canvas, [fixed(c) for c in parts], 255, cv2.LINE_8, shift=4)
+    if loops:
+        cv2.polylines(canvas, [fixed(c) for c in loops], False, 255, max(1, round(loop_w * ss)), cv2.LINE_8, shift=4)
     full = cv2.resize(canvas, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
     return body, full
 
@@ -135,6 +141,7 @@ def _relief(geom: MaskGeometry, kind: str, rng, body, x0: int, y0: int):
     dist = cv2.distanceTransform((small > 0.5).astype(np.uint8), cv2.DIST_L2, 3) * px
     relief = _RELIEF[kind](u, v, geom, rng, px, dist)
     relief *= 1.0 - 0.22 * np.exp(-dist / 0.05) - 0.10 * np.clip(np.abs(u - geom.nose_u) / 1.2, 0, 1) ** 2
+    relief = np.where(small > 0.5, relief, np.float32(0.95))  # loops, straps and parts: plain band
     if (ws, hs) != (w, h):
         relief = cv2.resize(relief, (w, h), interpolation=cv2.INTER_LINEAR)
     return relief.astype(np.float32, copy=False)
@@ -203,4 +210,4 @@ def _cloth(u, v, g, rng, px, dist):
     return relief
 
 
-_RELIEF = {"surgical": _surgical, "n95": _n95, "cloth": _cloth}
+_RELIEF = {"surgical": _surgical, "n95": _n95, "cloth": _cloth, "kn95": _n95, "gas": _n95, "wide": _cloth, "round": _cloth}
