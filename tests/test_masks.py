@@ -228,12 +228,14 @@ def test_global_numpy_random_state_is_not_used():
 @pytest.mark.parametrize("kind", MASK_KINDS)
 def test_flat_colour_fidelity(kind, colour):
     """shading=0: fully covered pixels average to spec.colour. Relief has mean 1 over the mask, so
-    only clipping at 255 (white under highlights) and rounding move the mean: tolerance 3 units."""
+    only the highlight roll-off above 230 (near-white masks) and rounding move the mean: tolerance 3
+    units, 6 for near-white colours."""
     r, _ = render(kind, colour=colour, shading=0.0)
     full = r.alpha >= 0.999
     assert full.sum() > 5000
     mean = r.image[full].astype(float).mean(0)
-    assert np.abs(mean - colour).max() <= 3.0, mean
+    if kind != "gas":  # the respirator's grey cartridges are part of the mask but not its colour
+        assert np.abs(mean - colour).max() <= (6.0 if max(colour) > 200 else 3.0), mean
     assert np.abs(np.median(r.image[full].astype(float), 0) - colour).max() <= 6.0
 
 
@@ -264,7 +266,8 @@ def test_diagnostics_are_plain_python():
 @pytest.mark.parametrize(
     "kwargs, field",
     [
-        ({"kind": "kn95"}, "kind"),
+        ({"kind": "bandana"}, "kind"),
+        ({"texture": "tartan"}, "texture"),
         ({"colour": (256, 0, 0)}, "colour"),
         ({"colour": (1, 2)}, "colour"),
         ({"colour": "#7FB2E0"}, "colour"),
@@ -280,7 +283,7 @@ def test_maskspec_validation_names_the_field(kwargs, field):
     args = {"kind": "surgical", "colour": BLUE, **kwargs}
     with pytest.raises(ValueError, match=rf"MaskSpec\.{field}") as err:
         MaskSpec(**args)
-    allowed = {"kind": "n95", "coverage": "medium", "colour": "0..255", "shading": "[0, 1]"}[field]
+    allowed = {"kind": "kn95", "coverage": "medium", "colour": "0..255", "shading": "[0, 1]", "texture": "floral"}[field]
     assert allowed in str(err.value)
 
 

@@ -6,11 +6,12 @@ landmarks a mask's alpha covers.
 """
 
 from .geometry import COVERAGE_LEVELS, MASK_KINDS, check_placement, mask_polygon
-from .render import MaskRender, MaskSpec, render_mask
+from .render import TEXTURES, MaskRender, MaskSpec, render_mask
 
 __all__ = [
     "COVERAGE_LEVELS",
     "MASK_KINDS",
+    "TEXTURES",
     "MaskRender",
     "MaskSpec",
     "check_placement",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-MASK_KINDS = ("surgical", "n95", "cloth")
+MASK_KINDS = ("surgical", "n95", "kn95", "cloth", "gas", "wide", "round")
 COVERAGE_LEVELS = ("high", "medium", "low")
 
 # Per kind (frame units): ``k`` top-edge exponent (k > 1: tented at the nose, k < 1: domed like a cup),
@@ -250,9 +250,9 @@ def _straps(q, ts, jaw, s_left, s_right, s8) -> tuple:
     and below them)."""
     straps = []
     for sign, ear_idx, s_top, s_end in ((-1.0, 0, s_left, s8), (1.0, 16, s_right, s8)):
-        for frac, drop in ((0.15, 0.25), (0.6, 0.55)):
+        for frac, lift in ((0.12, -0.05), (0.62, 0.75)):  # upper strap over the ear, lower one below it
             start = _at(ts, jaw, s_top + frac * (s_end - s_top))
-            end = q[ear_idx] + np.array([0.25 * sign, drop])
+            end = q[ear_idx] + np.array([0.3 * sign, lift])
             straps.append(start[None, :] + np.linspace(0.0, 1.0, 12)[:, None] * (end - start))
     return tuple(straps)
 

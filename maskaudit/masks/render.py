@@ -18,6 +18,8 @@ import numpy as np
 
 from .geometry import COVERAGE_LEVELS, MASK_KINDS, MaskGeometry, check_placement, mask_geometry
 
+TEXTURES = ("plain", "weave", "check", "dots", "floral")
+
 
 @dataclass(frozen=True)
 class MaskSpec:
@@ -27,6 +29,7 @@ class MaskSpec:
     colour: tuple[int, int, int]
     coverage: str = "high"
     shading: float = 0.6
+    texture: str = "plain"
 
     def __post_init__(self):
         if not isinstance(self.kind, str) or self.kind not in MASK_KINDS:
@@ -44,6 +47,8 @@ class MaskSpec:
         if not ok or not 0.0 <= float(self.shading) <= 1.0:
             raise ValueError(f"MaskSpec.shading must be a number in [0, 1], got {self.shading!r}")
         object.__setattr__(self, "shading", float(self.shading))
+        if not isinstance(self.texture, str) or self.texture not in TEXTURES:
+            raise ValueError(f"MaskSpec.texture must be one of {TEXTURES}, got {self.texture!r}")
 
 
 @dataclass(frozen=True)
@@ -77,13 +82,18 @@ def render_mask(image: np.ndarray, landmarks: np.ndarray, spec: MaskSpec, rng: n
                                  (y1 - y0, x1 - x0))
         if full.any():
             roi = img[y0:y1, x0:x1]
-            relief = _relief(geom, spec.kind, rng, body, x0, y0)
+            relief, pattern = _relief(geom, spec, rng, body, x0, y0)
             weight = full
-            relief /= max(float(relief[weight >= min(0.999, weight.max())].mean()), 1e-6)
             light = _lighting(roi, weight, s, spec.shading)
             # mask colour, then out = roi + (mask - roi) * alpha, in place on one float buffer
             rgb = (relief * light)[..., None] * np.array(spec.colour, np.float32)
+            if pattern is not None:  # printed/woven texture: blend towards a contrasting shade
+                colour = np.array(spec.colour, np.float32)
+                accent = colour * 0.55 if colour.mean() > 110 else colour + 0.5 * (255.0 - colour)
+                rgb += (relief * light * pattern)[..., None] * (accent - colour)
             rgb += (24.0 * (relief - 1.0))[..., None]  # lets pleats and seams show on near-black masks
+            hot = rgb > 230.0  # highlights roll off instead of clipping, so white masks keep their relief
+            rgb[hot] = 230.0 + 25.0 * np.tanh((rgb[hot] - 230.0) / 25.0)
             np.clip(rgb, 0, 255, out=rgb)
             base = roi.astype(np.float32)
             rgb -= base
@@ -124,9 +134,11 @@ def _rasterise(poly, loops, parts, loop_w, shape):
     return body, full
 
 
-def _relief(geom: MaskGeometry, kind: str, rng, body, x0: int, y0: int):
-    """Kind relief times rim darkening and side fall-off, evaluated on a grid of at most ~100 px per
-    interocular distance (bounds the cost for large faces) and resized to the ROI."""
+def _relief(geom: MaskGeometry, spec: MaskSpec, rng, body, x0: int, y0: int):
+    """Kind relief times rim darkening and side fall-off, and the texture's blend weight (``None`` for
+    plain), evaluated on a grid of at most ~100 px per interocular distance (bounds the cost for large
+    faces) and resized to the ROI. Draws from ``rng`` never depend on the colour."""
+    kind = spec.kind
     h, w = body.shape
     s = geom.frame.scale
     f = min(1.0, 100.0 / s)
@@ -141,10 +153,21 @@ def _relief(geom: MaskGeometry, kind: str, rng, body, x0: int, y0: int):
     dist = cv2.distanceTransform((small > 0.5).astype(np.uint8), cv2.DIST_L2, 3) * px
     relief = _RELIEF[kind](u, v, geom, rng, px, dist)
     relief *= 1.0 - 0.22 * np.exp(-dist / 0.05) - 0.10 * np.clip(np.abs(u - geom.nose_u) / 1.2, 0, 1) ** 2
-    relief = np.where(small > 0.5, relief, np.float32(0.95))  # loops, straps and parts: plain band
+    inside = small > 0.5
+    relief /= max(float(relief[inside].mean()) if inside.any() else 1.0, 1e-6)  # mean 1 over the body
+    relief = np.where(inside, relief, np.float32(0.95))  # loops, straps and parts: plain band
+    for part in geom.parts:  # respirator cartridges: darker discs with a bright rim and a centre cap
+        d = np.hypot(*(((u, v) - part.mean(0)[:, None, None]) / (np.ptp(part, 0) / 2)[:, None, None]))
+        disc = np.clip((1.0 - d) / max(px * 3, 1e-3), 0.0, 1.0)
+        relief = relief * (1 - disc) + disc * (0.55 + 0.35 * _line(d - 0.85, 0.08, px) + 0.2 * (d < 0.35))
+    pattern = None if spec.texture == "plain" else _TEXTURE[spec.texture](u, v, rng, px).astype(np.float32)
+    if pattern is not None:
+        pattern = np.where(small > 0.5, pattern, np.float32(0.0))
     if (ws, hs) != (w, h):
         relief = cv2.resize(relief, (w, h), interpolation=cv2.INTER_LINEAR)
-    return relief.astype(np.float32, copy=False)
+        if pattern is not None:
+            pattern = cv2.resize(pattern, (w, h), interpolation=cv2.INTER_LINEAR)
+    return relief.astype(np.float32, copy=False), pattern
 
 
 def _lighting(roi, weight, s, shading):
@@ -198,6 +221,19 @@ def _n95(u, v, g, rng, px, dist):
     return relief
 
 
+def _kn95(u, v, g, rng, px, dist):
+    """Two flat panels meeting at a vertical centre fold (one catches more light), with heat-sealed
+    seams along the rim and a nose-clip bar."""
+    ds = _seam_offset(u, v, g)
+    side = np.tanh(ds / max(px, 0.01))
+    relief = 1.0 + 0.06 * side - 0.16 * _line(ds, 0.008, px) + 0.08 * _line(ds + 0.02, 0.015, px)
+    relief -= 0.12 * _line(dist - 0.05, 0.006, px)  # welded seam line
+    relief += 0.05 * (dist < 0.05)
+    relief += 0.12 * _line(dist - 0.08, 0.02, px) * np.exp(-(((u - g.nose_u) / 0.2) ** 6))  # nose clip
+    relief += 0.012 * rng.standard_normal(u.shape, dtype=np.float32)  # non-woven fabric grain
+    return relief
+
+
 def _cloth(u, v, g, rng, px, dist):
     """Low-frequency wrinkles and fine weave noise (seeded), plus a vertical centre seam."""
     step, u0, v0 = 0.25, -2.0, g.top - 0.4
@@ -205,9 +241,65 @@ def _cloth(u, v, g, rng, px, dist):
     wrinkles = cv2.remap(grid, (u - u0) / step, (v - v0) / step, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
     weave = rng.standard_normal(u.shape, dtype=np.float32)
     ds = _seam_offset(u, v, g)
-    relief = 1.0 + 0.035 * wrinkles + 0.02 * weave
+    period = 0.035  # woven fabric: crossing warp and weft threads, visible on every colour
+    threads = np.sin(2 * np.pi * u / period) * np.sin(2 * np.pi * v / period)
+    relief = 1.0 + 0.045 * wrinkles + 0.02 * weave + (0.05 if px < period / 2 else 0.0) * threads
     relief += 0.05 * _line(np.abs(ds) - 0.03, 0.02, px) - 0.16 * _line(ds, 0.012, px)
     return relief
 
 
-_RELIEF = {"surgical": _surgical, "n95": _n95, "cloth": _cloth, "kn95": _n95, "gas": _n95, "wide": _cloth, "round": _cloth}
+_RELIEF = {"surgical": _surgical, "n95": _n95, "cloth": _cloth, "kn95": _kn95, "gas": _n95, "wide": _cloth, "round": _cloth}
+
+
+def _soft(x, px):
+    """Antialiased step (0 -> 1 over about one grid pixel)."""
+    return np.clip(0.5 + x / max(px, 1e-3), 0.0, 1.0)
+
+
+def _weave(u, v, rng, px):
+    """Basket weave: alternating warp and weft blocks with thread lines, random phase."""
+    p = 0.06
+    a, b = (u + rng.uniform(0, p)) / p, (v + rng.uniform(0, p)) / p
+    block = (np.floor(a) + np.floor(b)) % 2
+    thread = 0.5 + 0.5 * np.cos(2 * np.pi * np.where(block > 0, a, b) * 3)
+    return 0.35 * block + 0.25 * thread
+
+
+def _check(u, v, rng, px):
+    """Gingham check: overlapping horizontal and vertical bands (0.5 where one, 1 where both)."""
+    p = 0.16
+    a, b = (u + rng.uniform(0, p)) / p % 1.0, (v + rng.uniform(0, p)) / p % 1.0
+    band_u = _soft(0.25 - np.abs(a - 0.5), px / p)
+    band_v = _soft(0.25 - np.abs(b - 0.5), px / p)
+    return 0.5 * band_u + 0.5 * band_v
+
+
+def _dots(u, v, rng, px):
+    """Polka dots on a staggered grid, random phase."""
+    p = 0.14
+    a, b = (u + rng.uniform(0, p)) / p, (v + rng.uniform(0, p)) / p
+    a = a + 0.5 * (np.floor(b) % 2)
+    d = np.hypot(a - np.floor(a) - 0.5, b - np.floor(b) - 0.5) * p
+    return _soft(0.035 - d, px)
+
+
+def _floral(u, v, rng, px):
+    """Floral-like print: blossoms (five-lobed rosettes with a centre) scattered on smooth noise."""
+    out = np.zeros_like(u)
+    lo_u, hi_u, lo_v, hi_v = float(u.min()), float(u.max()), float(v.min()), float(v.max())
+    n = int(np.clip((hi_u - lo_u) * (hi_v - lo_v) / 0.05, 1, 400))
+    centres = np.stack([rng.uniform(lo_u, hi_u, n), rng.uniform(lo_v, hi_v, n)], 1)
+    sizes, turns = rng.uniform(0.05, 0.09, n), rng.uniform(0, 2 * np.pi, n)
+    for (cu, cv), r0, t0 in zip(centres, sizes, turns):
+        du, dv = u - cu, v - cv
+        near = (np.abs(du) < 1.3 * r0) & (np.abs(dv) < 1.3 * r0)
+        if not near.any():
+            continue
+        rr, th = np.hypot(du[near], dv[near]), np.arctan2(dv[near], du[near])
+        petal = r0 * (0.55 + 0.45 * np.abs(np.cos(2.5 * (th - t0))))
+        val = np.maximum(_soft(petal - rr, px), 0.6 * _soft(0.25 * r0 - rr, px))
+        out[near] = np.maximum(out[near], np.where(rr < 0.25 * r0, 0.6, val))
+    return out
+
+
+_TEXTURE = {"weave": _weave, "check": _check, "dots": _dots, "floral": _floral}
