@@ -169,16 +169,20 @@ def test_check_placement_known_answers():
     assert d["placement_ok"] and not d["covers_nose_tip"]
 
 
-def test_check_placement_skips_points_outside_the_image():
+def test_check_placement_fails_for_landmarks_outside_the_image():
     lm = synthetic_landmarks(200, 130, 80)
-    d = check_placement(np.zeros((int(lm[29, 1]), 400), np.float32), lm)  # image ends above the nose tip
-    assert d["covers_nose_tip"] and d["covers_mouth"] and d["covers_chin"] and d["eyes_clear"]
-    assert check_placement(np.ones((5, 5), np.float32), lm + 1e4)["coverage_fraction"] == 0.0
+    d = check_placement(np.ones((int(lm[29, 1]), 400), np.float32), lm)  # image ends above the nose tip
+    assert not d["required_in_frame"] and not d["covers_mouth"] and not d["placement_ok"]
+    assert d["covered_groups"] == "brows,nose_bridge,eyes"  # the all-ones alpha over what is in frame
+    far = check_placement(np.ones((5, 5), np.float32), lm + 1e4)
+    assert far["coverage_fraction"] == 0.0 and not far["placement_ok"] and far["covered_groups"] == ""
+    zero = check_placement(np.zeros((420, 400), np.float32), lm)
+    assert zero["alpha_max"] == 0.0 and not zero["placement_ok"] and zero["required_in_frame"]
 
 
 @pytest.mark.parametrize("kind", MASK_KINDS)
 @pytest.mark.parametrize("where", [(20, 20), (390, 240), (-60, 100), (-5000, -5000)])
-def test_partial_faces_do_not_crash(kind, where):
+def test_partial_faces_do_not_crash_and_never_pass(kind, where):
     image = grey(300, 400)
     lm = synthetic_landmarks(*where, 90, 15)
     r = render_mask(image, lm, MaskSpec(kind, BLUE), np.random.default_rng(1))
@@ -186,12 +190,25 @@ def test_partial_faces_do_not_crash(kind, where):
     assert r.image.shape == image.shape and r.image.dtype == np.uint8
     assert r.alpha.shape == image.shape[:2] and r.alpha.dtype == np.float32
     assert 0.0 <= r.alpha.min() and r.alpha.max() <= 1.0
-    assert r.diagnostics["eyes_clear"] and r.diagnostics["covers_mouth"] and r.diagnostics["covers_chin"]
+    d = r.diagnostics
+    assert d["eyes_clear"] and not d["required_in_frame"] and not d["placement_ok"]
+    assert 0.05 < d["outside_fraction"] <= 1.0
     if where == (-5000, -5000):
-        assert r.alpha.max() == 0.0 and np.array_equal(r.image, image)
+        assert r.alpha.max() == 0.0 and np.array_equal(r.image, image) and d["outside_fraction"] == 1.0
     else:
         assert r.alpha.max() == 1.0
     assert np.array_equal(image, grey(300, 400))  # input untouched
+
+
+@pytest.mark.parametrize("kind", MASK_KINDS)
+def test_inside_faces_report_groups_and_no_outside_area(kind):
+    groups = {c: set(render(kind, c)[0].diagnostics["covered_groups"].split(",")) for c in COVERAGE_LEVELS}
+    assert {"nose_bridge", "nose_tip", "mouth"} <= groups["high"]
+    assert "nose_bridge" not in groups["medium"] and {"nose_tip", "mouth"} <= groups["medium"]
+    assert not groups["low"] & {"nose_bridge", "nose_tip"} and "mouth" in groups["low"]
+    assert all(not g & {"eyes", "brows"} for g in groups.values())
+    r, _ = render(kind)
+    assert r.diagnostics["outside_fraction"] == 0.0 and r.diagnostics["required_in_frame"]
 
 
 def test_tiny_face_keeps_eyes_clear():
@@ -259,7 +276,7 @@ def test_diagnostics_are_plain_python():
     r, _ = render("n95")
     needed = {"covers_nose_tip", "covers_mouth", "covers_chin", "eyes_clear", "coverage_fraction", "roll_deg", "n_vertices"}
     assert needed <= set(r.diagnostics)
-    assert all(type(v) in (bool, int, float) for v in r.diagnostics.values())
+    assert all(type(v) in (bool, int, float, str) for v in r.diagnostics.values())
     assert 0.3 < r.diagnostics["coverage_fraction"] < 0.9
 
 

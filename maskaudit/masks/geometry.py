@@ -273,13 +273,28 @@ def mask_polygon(landmarks: np.ndarray, kind: str, coverage: str = "high") -> np
     return mask_geometry(landmarks, kind, coverage).polygon()
 
 
+LANDMARK_GROUPS = {
+    "jaw": range(0, 17),
+    "brows": range(17, 27),
+    "nose_bridge": range(27, 31),
+    "nose_tip": range(31, 36),
+    "eyes": range(36, 48),
+    "mouth": range(48, 68),
+}
+
+
 def check_placement(alpha: np.ndarray, landmarks: np.ndarray, coverage: str = "high") -> dict:
     """Which landmarks a rendered mask covers (alpha >= 0.5 at the rounded pixel).
 
     ``covers_nose_tip``: points 30 and 33 covered. It is a requirement for high/medium coverage; for
     ``low`` it is only reported (and ``placement_ok`` instead requires point 30 to be uncovered).
-    ``eyes_clear``: no eye point (36-47) has alpha > 0.05. Landmarks outside the image are skipped.
-    ``coverage_fraction``: mean alpha inside the convex hull of all 68 landmarks, clipped to the image.
+    ``eyes_clear``: no eye point (36-47) has alpha > 0.05. A landmark outside the image counts as NOT
+    covered, so a face cut off by the frame never passes; ``required_in_frame`` says whether the
+    nose tip (high/medium), mouth and chin points all lie inside the image, ``alpha_max`` whether
+    anything was drawn at all (a zero-alpha mask never passes).
+    ``covered_groups``: comma-separated landmark groups (:data:`LANDMARK_GROUPS`) with at least half of
+    their points covered. ``coverage_fraction``: mean alpha inside the convex hull of all 68 landmarks
+    (the face region), clipped to the image.
     """
     alpha = np.asarray(alpha)
     if alpha.ndim != 2:
@@ -290,23 +305,47 @@ def check_placement(alpha: np.ndarray, landmarks: np.ndarray, coverage: str = "h
     h, w = alpha.shape
     ij = np.rint(pts).astype(np.int64)
     inside = (ij[:, 0] >= 0) & (ij[:, 0] < w) & (ij[:, 1] >= 0) & (ij[:, 1] < h)
-    val = np.full(68, np.nan)
+    val = np.zeros(68)  # outside the image: not covered
     val[inside] = alpha[ij[inside, 1], ij[inside, 0]]
 
-    def all_(idx, test):  # skipped (outside) points never fail
-        v = val[list(idx)]
-        return bool(np.all(test(v[~np.isnan(v)])))
+    def all_(idx, test):
+        return bool(np.all(test(val[list(idx)])))
 
+    required = [8, *range(48, 68)] + ([] if coverage == "low" else [30, 33])
+    alpha_max = float(alpha.max()) if alpha.size else 0.0
     res = {
         "covers_nose_tip": all_((30, 33), lambda v: v >= 0.5),
         "covers_mouth": all_(range(48, 68), lambda v: v >= 0.5),
         "covers_chin": all_((8,), lambda v: v >= 0.5),
-        "eyes_clear": all_(range(36, 48), lambda v: v <= 0.05),
+        "eyes_clear": bool(np.all(val[36:48][inside[36:48]] <= 0.05)),
+        "required_in_frame": bool(inside[required].all()),
+        "alpha_max": alpha_max,
+        "covered_groups": ",".join(g for g, idx in LANDMARK_GROUPS.items() if np.mean(val[list(idx)] >= 0.5) >= 0.5),
         "coverage_fraction": _hull_mean(alpha, pts),
     }
     nose_ok = all_((30,), lambda v: v < 0.5) if coverage == "low" else res["covers_nose_tip"]
-    res["placement_ok"] = bool(nose_ok and res["covers_mouth"] and res["covers_chin"] and res["eyes_clear"])
+    res["placement_ok"] = bool(alpha_max > 0 and res["required_in_frame"] and nose_ok and res["covers_mouth"]
+                               and res["covers_chin"] and res["eyes_clear"])
     return res
+
+
+def outside_fraction(polygon: np.ndarray, width: int, height: int) -> float:
+    """Share of the area of ``polygon`` (pixels) that lies outside the ``width`` x ``height`` image,
+    rasterised at ~0.5% of the polygon's size (0 when it is fully inside)."""
+    poly = np.asarray(polygon, float)
+    lo, hi = poly.min(0), poly.max(0)
+    if lo[0] >= 0 and lo[1] >= 0 and hi[0] <= width - 1 and hi[1] <= height - 1:
+        return 0.0
+    f = 200.0 / max(float((hi - lo).max()), 1.0)
+    size = np.ceil((hi - lo) * f).astype(int) + 2
+    canvas = np.zeros((size[1], size[0]), np.uint8)
+    cv2.fillPoly(canvas, [np.rint((poly - lo) * f).astype(np.int32)], 1)
+    yy, xx = np.nonzero(canvas)
+    if not len(xx):
+        return 0.0
+    x, y = xx / f + lo[0], yy / f + lo[1]
+    out = (x < -0.5) | (x > width - 0.5) | (y < -0.5) | (y > height - 0.5)
+    return float(out.mean())
 
 
 def _hull_mean(alpha: np.ndarray, pts: np.ndarray) -> float:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .geometry import COVERAGE_LEVELS, MASK_KINDS, MaskGeometry, check_placement, mask_geometry
+from .geometry import COVERAGE_LEVELS, MASK_KINDS, MaskGeometry, check_placement, mask_geometry, outside_fraction
 
 TEXTURES = ("plain", "weave", "check", "dots", "floral")
 
@@ -104,6 +104,8 @@ def render_mask(image: np.ndarray, landmarks: np.ndarray, spec: MaskSpec, rng: n
     diagnostics = check_placement(alpha, landmarks, spec.coverage)
     diagnostics.update(
         roll_deg=geom.frame.roll_deg,
+        yaw_deg=geom.yaw_deg,
+        outside_fraction=outside_fraction(poly, w, h),
         interocular_px=float(s),
         n_vertices=int(len(poly)),
         roi_pixels=int(max(x1 - x0, 0) * max(y1 - y0, 0)),
