@@ -18,13 +18,14 @@ os.environ.update(
 from maskaudit.config import load_schema, validate_config
 from maskaudit.models import get_card
 from maskaudit.tables import ATTRIBUTES
+from maskaudit.variants import expand_variants, resolve_variant
 
 _schema = load_schema(Path(workflow.current_basedir) / "../schemas/config.schema.yaml")
 config.update(validate_config(config, _schema))
 
 DATASETS = sorted(config["datasets"])
 MODELS = list(config["models"])
-MASK_VARIANTS = list(config["masks"]["variants"])
+MASK_VARIANTS = list(expand_variants(config["masks"]))
 VARIANTS = ["none"] + MASK_VARIANTS
 TABLES = ["overall" if a == "overall" else f"by_{a}" for a in ATTRIBUTES]
 
@@ -42,7 +43,6 @@ wildcard_constraints:
     dataset=_one_of(DATASETS),
     model=_one_of(MODELS),
     variant=_one_of(VARIANTS),
-    masked_variant=_one_of(MASK_VARIANTS),
     table=_one_of(TABLES),
 
 
@@ -55,18 +55,13 @@ def get_user_manifest(wildcards):
 
 
 def get_variant(wildcards):
-    """The variant's config entry with its id and resolved colour, or the unmasked baseline."""
-    name = wildcards.get("variant", wildcards.get("masked_variant"))
-    if name == "none":
-        return {"id": "none", "kind": "none", "colour": "none"}
-    spec = dict(config["masks"]["variants"][name])
-    return {**spec, "id": name, "hex": config["masks"]["colours"][spec["colour"]]}
+    """The variant's config entry with its id and resolved colour(s), or the unmasked baseline."""
+    return resolve_variant(config["masks"], wildcards.variant)
 
 
 def get_images_table(wildcards):
-    """The table of images a variant's embeddings are computed from."""
-    if wildcards.variant == "none":
-        return f"results/datasets/{wildcards.dataset}/manifest.tsv"
+    """The table of images a variant's embeddings are computed from: the masking stage stores every
+    variant, the unmasked baseline `none` included (same crop and encoder)."""
     return f"results/masked/{wildcards.dataset}/{wildcards.variant}/manifest.tsv"
 
 
