@@ -45,6 +45,8 @@ CHECKS = ("covers_nose_tip", "covers_mouth", "covers_chin", "eyes_clear", "requi
 AXES = ("kind", "colour", "texture", "coverage")
 DEFAULT_STORAGE = {"frame": "crop", "format": "jpeg", "jpeg_quality": 95, "png_level": 1, "crop_margin": 0.6,
                    "max_outside_fraction": 0.05}
+PALETTE = {"blue": "#7FB2E0", "white": "#F0F0F0", "black": "#202020", "grey": "#8C8C8C", "red": "#B83A3A",
+           "green": "#5E9E7A", "skin_light": "#E6BFA0", "skin_dark": "#6B4632"}  # the shipped config's palette
 NONE_VARIANT = {"id": "none", "kind": "none", "colour": "none", "hex": "", "texture": "none", "coverage": "none",
                 "shading": 0.0}
 
