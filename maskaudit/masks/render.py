@@ -19,6 +19,7 @@ import numpy as np
 from .geometry import COVERAGE_LEVELS, MASK_KINDS, MaskGeometry, check_placement, mask_geometry, outside_fraction
 
 TEXTURES = ("plain", "weave", "check", "dots", "floral")
+_RELIEF_PX = 64.0  # relief and texture grid: pixels per interocular distance (bounds the cost of big faces)
 
 
 @dataclass(frozen=True)
@@ -138,12 +139,12 @@ def _rasterise(poly, loops, parts, loop_w, shape):
 
 def _relief(geom: MaskGeometry, spec: MaskSpec, rng, body, x0: int, y0: int):
     """Kind relief times rim darkening and side fall-off, and the texture's blend weight (``None`` for
-    plain), evaluated on a grid of at most ~100 px per interocular distance (bounds the cost for large
+    plain), evaluated on a grid of at most ``_RELIEF_PX`` per interocular distance (bounds the cost for large
     faces) and resized to the ROI. Draws from ``rng`` never depend on the colour."""
     kind = spec.kind
     h, w = body.shape
     s = geom.frame.scale
-    f = min(1.0, 100.0 / s)
+    f = min(1.0, _RELIEF_PX / s)
     ws, hs = max(1, round(w * f)), max(1, round(h * f))
     xs = (np.arange(ws, dtype=np.float32) + 0.5) * (w / ws) - 0.5 + x0 - geom.frame.origin[0]
     ys = (np.arange(hs, dtype=np.float32) + 0.5) * (h / hs) - 0.5 + y0 - geom.frame.origin[1]
