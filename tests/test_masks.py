@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from maskaudit.masks import (
+    estimate_yaw,
     COVERAGE_LEVELS,
     MASK_KINDS,
     MaskRender,
@@ -342,3 +343,40 @@ def test_random_and_degenerate_landmarks_never_crash():
         assert 0.0 <= r.alpha.min() and r.alpha.max() <= 1.0
     with pytest.raises(ValueError, match="degenerate"):
         mask_polygon(np.zeros((68, 2)), "n95")
+
+
+def yawed_landmarks(cx, cy, scale, yaw_deg, roll_deg=0.0):
+    """Synthetic landmarks of a head turned by ``yaw_deg`` (orthographic, depth per point: jaw sides
+    recede, nose tip protrudes), then rolled in-plane."""
+    p = synthetic_landmarks(0, 0, 1.0)
+    z = np.zeros(68)
+    t = np.arange(17) * np.pi / 16
+    z[0:17] = -0.5 * np.abs(np.cos(t)) - 0.1  # jaw: sides further back than the chin
+    z[17:27], z[27:31], z[31:36] = 0.05, [0.1, 0.25, 0.4, 0.55], [0.25, 0.35, 0.4, 0.35, 0.25]
+    z[36:48] = -0.05 - 0.3 * np.abs(p[36:48, 0]) ** 2
+    z[48:68] = 0.15 - 0.45 * (p[48:68, 0] / 0.55) ** 2  # lips curve back towards the corners
+    y = math.radians(yaw_deg)
+    p = np.stack([p[:, 0] * math.cos(y) + z * math.sin(y), p[:, 1]], 1)
+    r = math.radians(roll_deg)
+    rot = np.array([[math.cos(r), -math.sin(r)], [math.sin(r), math.cos(r)]])
+    return p @ rot.T * scale + [cx, cy]
+
+
+@pytest.mark.parametrize("yaw", [-45.0, -25.0, 25.0, 45.0])
+@pytest.mark.parametrize("coverage", COVERAGE_LEVELS)
+@pytest.mark.parametrize("kind", MASK_KINDS)
+def test_turned_heads_keep_regions_covered_and_eyes_clear(kind, coverage, yaw):
+    lm = yawed_landmarks(200, 130, 90, yaw, roll_deg=12.0)
+    r, _ = render(kind, coverage, lm=lm)
+    d = r.diagnostics
+    assert d["placement_ok"] and d["eyes_clear"] and d["covers_mouth"] and d["covers_chin"], d
+    assert d["outside_fraction"] == 0.0
+
+
+def test_yaw_estimate_follows_the_turn():
+    est = [estimate_yaw(yawed_landmarks(200, 130, 90, y, 20.0)) for y in (-45, -25, 0, 25, 45)]
+    assert est == sorted(est) and abs(est[2]) < 1.0
+    assert all(abs(e - y) < 15 for e, y in zip(est, (-45, -25, 0, 25, 45))), est
+    far = [mask_polygon(yawed_landmarks(200, 130, 90, y), "surgical") for y in (0, 40)]
+    width = [np.ptp(p[:, 0]) for p in far]
+    assert width[1] < 0.95 * width[0]  # foreshortened with the face

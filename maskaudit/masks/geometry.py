@@ -183,6 +183,19 @@ def _tent(anchor: np.ndarray, corner: np.ndarray, k: float, n: int = _N_TOP) -> 
     return np.stack([anchor[0] + t * (corner[0] - anchor[0]), anchor[1] + (corner[1] - anchor[1]) * (1 - (1 - t) ** k)], 1)
 
 
+def _clear_the_nose(outline: np.ndarray, side: np.ndarray, q: np.ndarray, top: float, margin: float = 0.12) -> np.ndarray:
+    """On a turned head the nose can stick out past the far cheek's contour; push the outline out so it
+    passes at least ``margin`` beyond the nose line (27 -> 30 -> 33) on each side, fading out below the
+    nose base (and near the top edge's apex). ``side``: +1 for outline points on the right half, -1 on the left (0 at the chin)."""
+    out = outline.copy()
+    v = out[:, 1]
+    nose = np.interp(v, [q[27, 1], q[30, 1], max(q[33, 1], q[30, 1] + 1e-6)], [q[27, 0], q[30, 0], q[33, 0]])
+    fade = np.clip((q[33, 1] + 0.15 - v) / 0.15, 0.0, 1.0) * np.clip((v - top - 0.08) / 0.1, 0.0, 1.0)
+    push = np.maximum(side * (nose - out[:, 0]) + margin, 0.0)  # how far the point sits inside the nose
+    out[:, 0] += side * fade * push
+    return out
+
+
 def _clamp_below_eyes(outline: np.ndarray, q: np.ndarray, margin: float) -> np.ndarray:
     """Lower every outline point to at least each eye's lid floor. The floor applies in full over the
     eye's (widened) span and falls off with slope 3 outside it, so the clamp is continuous in u."""
@@ -219,24 +232,34 @@ def mask_geometry(landmarks: np.ndarray, kind: str, coverage: str = "high") -> M
     lower = _at(ts, jaw, np.linspace(s_left, s_right, _N_LOW))
     anchor = np.array([nose_u, top])
     outline = np.concatenate([_tent(anchor, right, par["k"])[::-1], _tent(anchor, left, par["k"])[1:], lower[1:-1]])
+    side = np.concatenate([np.ones(_N_TOP), -np.ones(_N_TOP - 1), np.sign(np.linspace(s_left, s_right, _N_LOW)[1:-1] - s8)])
+    outline = _clear_the_nose(outline, side, q, top)
     outline = _clamp_below_eyes(outline, q, max(_EYE_MARGIN, 2.0 / frame.scale))
     chin_u = q[8, 0]
     sv = np.linspace(top, bottom, 32)
     seam = np.stack([nose_u + (chin_u - nose_u) * (sv - top) / max(bottom - top, 1e-9), sv], 1)
-    loops, loop_w, parts = (), 0.02, ()
+    loops, loop_w, parts, yaw = (), 0.02, (), estimate_yaw(landmarks)
     if kind in ("surgical", "kn95", "cloth"):
-        loops = _ear_loops(q, ts, jaw, s_left, s_right, s8, bottom)
+        loops = _ear_loops(q, ts, jaw, s_left, s_right, s8, bottom, yaw)
     elif kind in ("n95", "gas"):
-        loops, loop_w = _straps(q, ts, jaw, s_left, s_right, s8), 0.05
+        loops, loop_w = _straps(q, ts, jaw, s_left, s_right, s8, yaw), 0.05
     if kind == "gas":
         parts = _cartridges(q, ts, jaw, s_left, s_right, s8)
-    return MaskGeometry(frame, outline, float(top), nose_u, bottom, seam, loops, loop_w, parts, estimate_yaw(landmarks))
+    return MaskGeometry(frame, outline, float(top), nose_u, bottom, seam, loops, loop_w, parts, yaw)
 
 
-def _ear_loops(q, ts, jaw, s_left, s_right, s8, bottom) -> tuple:
-    """Quadratic curves from the upper and lower side corners out to the ears (beyond points 0 / 16)."""
-    loops, t = [], np.linspace(0.0, 1.0, 16)[:, None]
+def _visible(sign: float, yaw: float) -> float:
+    """How much of a loop or strap on side ``sign`` (+1 right, -1 left) is visible: all of it up to 10
+    degrees of yaw away from that side, none beyond 35 (it runs behind the head); linear between."""
+    return float(np.clip(1.0 - (sign * yaw - 10.0) / 25.0, 0.0, 1.0))
+
+
+def _ear_loops(q, ts, jaw, s_left, s_right, s8, bottom, yaw) -> tuple:
+    """Quadratic curves from the upper and lower side corners out to the ears (beyond points 0 / 16),
+    cut short on the far side of a turned head."""
+    loops = []
     for sign, ear_idx, s_top, s_end in ((-1.0, 0, s_left, s8), (1.0, 16, s_right, s8)):
+        t = np.linspace(0.0, _visible(sign, yaw), 16)[:, None]
         upper = _at(ts, jaw, s_top + 0.06 * (s_end - s_top))
         lower = _at(ts, jaw, s_top + 0.55 * (s_end - s_top))
         ear = q[ear_idx] + np.array([0.10 * sign, 0.18])
@@ -246,15 +269,16 @@ def _ear_loops(q, ts, jaw, s_left, s_right, s8, bottom) -> tuple:
     return tuple(loops)
 
 
-def _straps(q, ts, jaw, s_left, s_right, s8) -> tuple:
+def _straps(q, ts, jaw, s_left, s_right, s8, yaw) -> tuple:
     """Head straps of a respirator: from the cup's sides straight out past the jaw (towards the ears
-    and below them)."""
+    and below them), cut short on the far side of a turned head."""
     straps = []
     for sign, ear_idx, s_top, s_end in ((-1.0, 0, s_left, s8), (1.0, 16, s_right, s8)):
+        seen = _visible(sign, yaw)
         for frac, lift in ((0.12, -0.05), (0.62, 0.75)):  # upper strap over the ear, lower one below it
             start = _at(ts, jaw, s_top + frac * (s_end - s_top))
             end = q[ear_idx] + np.array([0.3 * sign, lift])
-            straps.append(start[None, :] + np.linspace(0.0, 1.0, 12)[:, None] * (end - start))
+            straps.append(start[None, :] + np.linspace(0.0, seen, 12)[:, None] * (end - start))
     return tuple(straps)
 
 
