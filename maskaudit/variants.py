@@ -3,7 +3,8 @@
 A *variant* is a point in kind x colour x texture x coverage (``masks.variants`` in the config, or a
 ``masks.grid`` expanded by :func:`expand_variants`). A variant entry may list several values for an
 axis; each image then gets one value per axis from a generator seeded by (seed, dataset, image,
-variant): a seeded random draw per image. ``none`` is the unmasked baseline and is stored exactly
+variant): a seeded random draw per image (the resolved variant shows such an axis as ``"a|b|c"``;
+the manifest row records the value drawn). ``none`` is the unmasked baseline and is stored exactly
 like the masked variants (same face-centred crop, same encoder), so storage is never a confound.
 
 Masks are drawn from the landmarks found once by :mod:`maskaudit.detect`. The texture generator of an
@@ -89,8 +90,10 @@ def resolve_variant(masks: dict, name: str) -> dict:
     out = {"id": name, "texture": "plain", "coverage": "high", "shading": 0.6, **entry}
     palette = masks.get("colours", {})
     colours = out["colour"] if isinstance(out["colour"], list) else [out["colour"]]
-    out["hex"] = [resolve_colour(c, palette) for c in colours] if isinstance(out["colour"], list) \
-        else resolve_colour(out["colour"], palette)
+    out["hex"] = "|".join(resolve_colour(c, palette) for c in colours)
+    for axis in AXES:  # listed values become one "a|b|c" label, so every consumer sees plain strings
+        if isinstance(out[axis], list):
+            out[axis] = "|".join(out[axis])
     return out
 
 
@@ -98,14 +101,15 @@ def draw_point(variant: dict, seed: int, dataset: str, image_id: str) -> dict:
     """The (kind, colour, hex, texture, coverage, shading) this image gets: fixed values as given, one
     value per listed axis drawn with a generator seeded by (seed, dataset, image, variant id)."""
     point = {k: variant[k] for k in (*AXES, "hex", "shading")}
-    if any(isinstance(variant[a], list) for a in AXES):
+    if any("|" in str(variant[a]) for a in AXES):
         rng = rng_for(seed, dataset, image_id, variant["id"], "draw")
         for axis in AXES:
-            if isinstance(variant[axis], list):
-                i = int(rng.integers(len(variant[axis])))
-                point[axis] = variant[axis][i]
+            values = str(variant[axis]).split("|")
+            if len(values) > 1:
+                i = int(rng.integers(len(values)))
+                point[axis] = values[i]
                 if axis == "colour":
-                    point["hex"] = variant["hex"][i]
+                    point["hex"] = variant["hex"].split("|")[i]
     return point
 
 

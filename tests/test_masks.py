@@ -45,8 +45,10 @@ def synthetic_landmarks(cx, cy, scale, roll_deg=0.0):
     return p @ rot.T * scale + [cx, cy]
 
 
-def grey(h=420, w=400, value=128):
-    return np.full((h, w, 3), value, np.uint8)
+def grey(h=420, w=400, value=128, colour=True):
+    """A flat canvas; ``colour=True`` tints blue by one level so it counts as a colour photo (a truly
+    grey image gets a grey mask)."""
+    return np.full((h, w, 3), (value, value, value + int(colour)), np.uint8)
 
 
 def alpha_at(alpha, pts, idx):
@@ -260,6 +262,7 @@ def test_flat_colour_fidelity(kind, colour):
 def test_shading_zero_ignores_the_scene_but_shading_one_follows_it():
     yy, xx = np.mgrid[0:420, 0:400]
     ramp = np.repeat((40 + 0.5 * xx)[..., None], 3, 2).astype(np.uint8)  # darker left, brighter right
+    ramp[..., 2] += 1  # a colour photo
     flat0, lm = render("surgical", shading=0.0)
     ramp0, _ = render("surgical", shading=0.0, image=ramp)
     full = flat0.alpha >= 0.999
@@ -380,3 +383,11 @@ def test_yaw_estimate_follows_the_turn():
     far = [mask_polygon(yawed_landmarks(200, 130, 90, y), "surgical") for y in (0, 40)]
     width = [np.ptp(p[:, 0]) for p in far]
     assert width[1] < 0.95 * width[0]  # foreshortened with the face
+
+
+def test_black_and_white_photos_get_a_grey_mask():
+    r, _ = render("cloth", colour=(200, 40, 40), image=grey(value=90, colour=False))
+    full = r.alpha >= 0.999
+    px = r.image[full].astype(int)
+    assert (px[:, 0] == px[:, 1]).all() and (px[:, 1] == px[:, 2]).all()
+    assert abs(px.mean() - (0.299 * 200 + 0.587 * 40 + 0.114 * 40)) < 8  # the colour's luminance

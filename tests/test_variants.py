@@ -34,7 +34,8 @@ def test_spec_and_variant_resolution():
     assert hex_to_rgb("#7FB2E0") == (127, 178, 224)
     v = resolve_variant(MASKS, "n95-custom")
     assert v["hex"] == "#1F5FBF" and v["texture"] == "dots" and v["shading"] == 0.6 and v["id"] == "n95-custom"
-    assert resolve_variant(MASKS, "mix")["hex"] == ["#7FB2E0", "#00FF00"]
+    mix = resolve_variant(MASKS, "mix")
+    assert mix["hex"] == "#7FB2E0|#00FF00" and mix["kind"] == "surgical|cloth|kn95"  # plain strings downstream
     assert resolve_variant(MASKS, "none")["kind"] == "none"
     with pytest.raises(ValueError, match="neither a name under masks.colours"):
         resolve_variant({**MASKS, "variants": {"x": {"kind": "n95", "colour": "teal"}}}, "x")

@@ -68,25 +68,29 @@ def yaw_strip(faces: list[tuple[str, np.ndarray, np.ndarray]], seed: int = 0) ->
 
 
 def gallery_figure(sections: list[tuple[str, list, list]], per_row: int = 8) -> plt.Figure:
-    """Sections of (title, tiles, labels); a tile may be a string (shown as a red note instead)."""
-    rows = [(title, tiles[k:k + per_row], labels[k:k + per_row])
-            for title, tiles, labels in sections for k in range(0, max(len(tiles), 1), per_row)]
-    fig, axes = plt.subplots(len(rows), per_row, figsize=(1.6 * per_row, 2.0 * len(rows)), squeeze=False)
-    seen = set()
-    for r, (title, tiles, labels) in enumerate(rows):
+    """Sections of (title, tiles, labels); a tile may be a string (shown as a red note instead). Each
+    section starts with a title row; tiles wrap at ``per_row``."""
+    rows = []  # ("title", text) or ("tiles", tiles, labels)
+    for title, tiles, labels in sections:
+        rows.append(("title", title))
+        rows += [("tiles", tiles[k:k + per_row], labels[k:k + per_row]) for k in range(0, len(tiles), per_row)]
+    heights = [0.28 if r[0] == "title" else 2.0 for r in rows]
+    fig, axes = plt.subplots(len(rows), per_row, figsize=(1.6 * per_row, sum(heights)), squeeze=False,
+                             gridspec_kw={"height_ratios": heights})
+    for r, row in enumerate(rows):
         for c in range(per_row):
+            axes[r, c].set_axis_off()
+        if row[0] == "title":
+            axes[r, 0].text(0.0, 0.2, row[1], transform=axes[r, 0].transAxes, fontsize=10, weight="bold",
+                            ha="left", va="bottom")
+            continue
+        for c, (tile, label) in enumerate(zip(row[1], row[2])):
             ax = axes[r, c]
-            ax.set_axis_off()
-            if c >= len(tiles):
-                continue
-            if isinstance(tiles[c], str):
-                ax.text(0.5, 0.5, tiles[c].replace("_", " "), ha="center", va="center", fontsize=6, color="red",
-                        wrap=True, transform=ax.transAxes)
+            if isinstance(tile, str):
+                ax.text(0.5, 0.5, tile.replace("_", " "), ha="center", va="center", fontsize=6, color="red",
+                        transform=ax.transAxes)
             else:
-                ax.imshow(tiles[c])
-            ax.set_title(labels[c], fontsize=6)
-        if title not in seen:
-            axes[r, 0].text(-0.08, 1.32, title, transform=axes[r, 0].transAxes, fontsize=9, weight="bold", ha="left")
-            seen.add(title)
-    fig.tight_layout(pad=0.4, h_pad=1.2)
+                ax.imshow(tile)
+            ax.set_title(label, fontsize=6, pad=2)
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.995, bottom=0.005, wspace=0.05, hspace=0.35)
     return fig

@@ -77,6 +77,7 @@ def render_mask(image: np.ndarray, landmarks: np.ndarray, spec: MaskSpec, rng: n
     x0, y0 = (int(np.clip(math.floor(c - loop_w - 2), 0, n)) for c, n in zip(pts.min(0), (w, h)))
     x1, y1 = (int(np.clip(math.ceil(c + loop_w + 3), 0, n)) for c, n in zip(pts.max(0), (w, h)))
     out, alpha = img.copy(), np.zeros((h, w), np.float32)
+    grey = bool((img[..., 0] == img[..., 1]).all() and (img[..., 1] == img[..., 2]).all())
     if x1 > x0 and y1 > y0:
         off = np.array([x0, y0], float)
         body, full = _rasterise(poly - off, [c - off for c in loops], [c - off for c in parts], loop_w,
@@ -96,6 +97,8 @@ def render_mask(image: np.ndarray, landmarks: np.ndarray, spec: MaskSpec, rng: n
             hot = rgb > 230.0  # highlights roll off instead of clipping, so white masks keep their relief
             rgb[hot] = 230.0 + 25.0 * np.tanh((rgb[hot] - 230.0) / 25.0)
             np.clip(rgb, 0, 255, out=rgb)
+            if grey:  # a black-and-white photo gets a black-and-white mask (same luminance)
+                rgb[:] = (rgb @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
             base = roi.astype(np.float32)
             rgb -= base
             rgb *= full[..., None]
