@@ -49,3 +49,19 @@ def test_folder_mode_walks_keeps_structure_and_explains_skips(tmp_path, hopper_r
     ok = table[table.status == "ok"]
     assert (ok.colour == "#6B4632").all() and (ok.texture == "dots").all() and (ok.eyes_clear.astype(str) == "True").all()
     assert Image.open(out / "a" / "hopper.jpeg").format == "JPEG" and Image.open(out / "a/b/rgba.png").format == "PNG"
+
+
+def test_face_policy_largest_or_all(tmp_path, hopper_rgb):
+    big = np.asarray(Image.fromarray(hopper_rgb).resize((360, 450)))
+    small = np.asarray(Image.fromarray(hopper_rgb).resize((270, 338)))
+    group = np.full((450, 640, 3), 200, np.uint8)
+    group[:, :360], group[50:388, 370:] = big, small
+    Image.fromarray(group).save(tmp_path / "group.png")
+    for policy, n_rows in (("largest", 1), ("all", 2)):
+        out = tmp_path / f"{policy}.png"
+        assert main(["mask", str(tmp_path / "group.png"), "-o", str(out), "--faces", policy]) == 0
+        rows = read(tmp_path / f"{policy}.manifest.tsv")
+        assert len(rows) == n_rows and (rows.n_faces == 2).all() and (rows.status == "ok").all()
+        changed = (np.asarray(Image.open(out)) != group).any(axis=2)
+        assert changed[:, :360].any() and changed[:, 370:].any() == (policy == "all")
+    assert "1 smaller face(s) left unmasked" in read(tmp_path / "largest.manifest.tsv").detail[0]
