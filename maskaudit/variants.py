@@ -29,15 +29,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from PIL import Image
 
 from maskaudit.datasets.manifest import relative_paths, resolve_paths
-from maskaudit.imageio import ImageReadError, read_rgb
-from maskaudit.masks import MaskSpec, estimate_yaw, render_mask
-from maskaudit.masks.geometry import face_frame, mask_polygon, outside_fraction
 from maskaudit.progress import progress
 from maskaudit.seeding import derive_seed, rng_for
 from maskaudit.tsv import read_tsv, write_tsv
+
+# The renderer (OpenCV) and Pillow are imported where they are used: the workflow's main process
+# imports this module for the config helpers (expand_variants, resolve_variant) and stays light.
 
 log = logging.getLogger(__name__)
 
@@ -113,12 +112,15 @@ def draw_point(variant: dict, seed: int, dataset: str, image_id: str) -> dict:
     return point
 
 
-def spec_from_point(point: dict) -> MaskSpec:
+def spec_from_point(point: dict):
+    """The :class:`maskaudit.masks.MaskSpec` of a drawn point."""
+    from maskaudit.masks import MaskSpec
+
     return MaskSpec(kind=point["kind"], colour=hex_to_rgb(point["hex"]), coverage=point["coverage"],
                     shading=float(point["shading"]), texture=point["texture"])
 
 
-def spec_from_variant(variant: dict) -> MaskSpec:
+def spec_from_variant(variant: dict):
     """``variant``: a variant with single values (e.g. from :func:`resolve_variant`)."""
     return spec_from_point({"texture": "plain", "coverage": "high", "shading": 0.6, **variant})
 
@@ -147,6 +149,8 @@ def image_suffix(storage: dict) -> str:
 def encode_image(path: str | Path, rgb: np.ndarray, storage: dict) -> None:
     """Write ``rgb`` as configured: JPEG (quality ``jpeg_quality``, no chroma subsampling) or PNG
     (``png_level``); no metadata, so the bytes depend on the pixels and settings only."""
+    from PIL import Image
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     img = Image.fromarray(np.ascontiguousarray(rgb))
@@ -161,6 +165,9 @@ def mask_image(rgb: np.ndarray, landmarks: np.ndarray, point: dict, rng: np.rand
     """Mask one face (or, for kind ``none``, only crop it) and return the image to store and its record:
     status/detail, yaw, roll, eye distance, occluded fraction of the face region, covered landmark
     groups, fraction of the mask region outside the image, the placement checks and the crop box."""
+    from maskaudit.masks import estimate_yaw, render_mask
+    from maskaudit.masks.geometry import face_frame, mask_polygon, outside_fraction
+
     storage = {**DEFAULT_STORAGE, **storage}
     h, w = rgb.shape[:2]
     lm = np.asarray(landmarks, np.float64)
@@ -200,6 +207,8 @@ def mask_dataset(manifest: pd.DataFrame, landmarks: dict, statuses: dict, varian
 
     ``landmarks`` and ``statuses`` map image id to detection results (:func:`maskaudit.detect.load_landmarks`).
     """
+    from maskaudit.imageio import ImageReadError, read_rgb
+
     storage = {**DEFAULT_STORAGE, **(storage or {})}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
