@@ -158,7 +158,10 @@ def _relief(geom: MaskGeometry, spec: MaskSpec, rng, body, x0: int, y0: int):
     px = (w / ws) / s  # one grid pixel in frame units
     dist = cv2.distanceTransform((small > 0.5).astype(np.uint8), cv2.DIST_L2, 3) * px
     relief = _RELIEF[kind](u, v, geom, rng, px, dist)
-    relief *= 1.0 - 0.22 * np.exp(-dist / 0.05) - 0.10 * np.clip(np.abs(u - geom.nose_u) / 1.2, 0, 1) ** 2
+    # form shading of a curved mask: darker rim, sides turning away, lower half facing down
+    mid, half = 0.5 * (geom.top + geom.bottom), max(0.5 * (geom.bottom - geom.top), 1e-3)
+    relief *= (1.0 - 0.22 * np.exp(-dist / 0.05) - 0.16 * np.clip(np.abs(u - geom.nose_u) / 1.2, 0, 1) ** 2
+               - 0.10 * np.clip((v - mid) / half, 0, 1) ** 2)
     inside = small > 0.5
     relief /= max(float(relief[inside].mean()) if inside.any() else 1.0, 1e-6)  # mean 1 over the body
     relief = np.where(inside, relief, np.float32(0.95))  # loops, straps and parts: plain band
