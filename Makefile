@@ -30,11 +30,12 @@ lint: setup
 	$(BIN)/snakemake --lint
 
 bench: setup
-	$(BIN)/snakemake --cores $(CORES) results/datasets/demo/manifest.tsv
+	$(BIN)/snakemake --cores $(CORES) results/datasets/demo/manifest.tsv results/faces/demo/landmarks.npz
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_scoring.py
 	$(BIN)/snakemake --cores $(CORES) results/pairs/demo.tsv results/masked/demo/surgical-blue/manifest.tsv
 	$(BIN)/python benchmarks/bench_deepface.py
+	$(BIN)/python benchmarks/bench_masks.py
 
 clean:
 	rm -rf results logs .snakemake

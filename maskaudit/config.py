@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -80,12 +81,16 @@ def _check_cross_references(config: dict) -> None:
     """Checks JSON Schema cannot express: references between sections."""
     problems = []
     colours = config["masks"]["colours"]
-    for vid, spec in config["masks"]["variants"].items():
-        if spec["colour"] not in colours:
-            problems.append(
-                f"config key 'masks.variants.{vid}.colour' names '{spec['colour']}', which is not in "
-                f"'masks.colours' ({', '.join(sorted(colours))}). Fix: add it to masks.colours or pick one of those"
-            )
+    named = [(f"masks.variants.{vid}.colour", spec["colour"]) for vid, spec in config["masks"]["variants"].items()]
+    named += [("masks.grid.colours", c) for c in (config["masks"].get("grid") or {}).get("colours", [])]
+    for key, value in named:
+        for colour in value if isinstance(value, list) else [value]:
+            if colour not in colours and not re.fullmatch(r"#[0-9A-Fa-f]{6}", colour):
+                problems.append(
+                    f"config key '{key}' names '{colour}', which is not in 'masks.colours' "
+                    f"({', '.join(sorted(colours))}). Fix: add it to masks.colours, pick one of those or give a hex "
+                    "value such as '#1F5FBF'"
+                )
     problems += _dataset_problems(config["datasets"])
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))

@@ -21,24 +21,6 @@ from maskaudit.progress import progress
 log = logging.getLogger(__name__)
 
 
-def images_table(variant: str, images: str | Path, landmarks: str | Path, alignment: str) -> pd.DataFrame:
-    """The images one (dataset, variant) embeds: ``image_id``, ``path``, ``status`` in manifest order.
-
-    Masked variants: the variant manifest (images without a rendered mask keep their reason).
-    Unmasked ``none``: every manifest image; with ``shared_landmarks`` the dataset detection's status
-    (no landmarks, no face to align), with ``end_to_end`` ``ok`` (the model's own detector decides).
-    """
-    from maskaudit.datasets.manifest import read_manifest
-    from maskaudit.detect import load_statuses
-    from maskaudit.variants import read_variant_manifest
-
-    if variant != "none":
-        return read_variant_manifest(images)
-    table = read_manifest(images)
-    table["status"] = table.image_id.map(load_statuses(landmarks)) if alignment == "shared_landmarks" else "ok"
-    return table
-
-
 def embed_images(model, table: pd.DataFrame, landmarks: dict, batch_size: int) -> tuple[np.ndarray, list[str], dict]:
     """Embed the rows of ``table`` (image_id, path, status) whose status is ``ok``.
 

@@ -223,44 +223,6 @@ def clustering(table: pd.DataFrame, variant: str = "none") -> plt.Figure:
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
-
-
-def mask_gallery(tiles: list[list[np.ndarray | None]], row_labels: list[str], col_labels: list[str]) -> plt.Figure:
-    """A contact sheet: rows = images, columns = variants; ``None`` tiles show 'not rendered'."""
-    n_rows, n_cols = len(tiles), len(col_labels)
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(1.3 * n_cols, 1.4 * n_rows), squeeze=False)
-    for r in range(n_rows):
-        for c in range(n_cols):
-            ax = axes[r, c]
-            ax.set_xticks([])
-            ax.set_yticks([])
-            tile = tiles[r][c]
-            if tile is None:
-                ax.text(0.5, 0.5, "not\nrendered", ha="center", va="center", fontsize=7, color="red")
-            else:
-                ax.imshow(tile)
-            if r == 0:
-                ax.set_title(col_labels[c], fontsize=6, rotation=30, ha="left", loc="left")
-            if c == 0:
-                ax.set_ylabel(row_labels[r], fontsize=7)
-    fig.tight_layout(pad=0.3)
-    return fig
-
-
-def face_tile(rgb: np.ndarray, landmarks: np.ndarray, size: int = 128, margin: float = 0.35) -> np.ndarray:
-    """A square crop around the 68 landmarks (plus ``margin`` of their extent), resized to ``size``."""
-    import cv2
-
-    lo, hi = landmarks.min(0), landmarks.max(0)
-    centre, half = (lo + hi) / 2, (hi - lo).max() * (0.5 + margin)
-    x1, y1 = np.floor(centre - half).astype(int)
-    x2, y2 = np.ceil(centre + half).astype(int)
-    pad = max(0, -x1, -y1, x2 - rgb.shape[1], y2 - rgb.shape[0])
-    padded = np.pad(rgb, ((pad, pad), (pad, pad), (0, 0)), constant_values=255) if pad else rgb
-    crop = padded[y1 + pad:y2 + pad, x1 + pad:x2 + pad]
-    return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
-
-
 def face_chips(chips: list[np.ndarray | None], labels: list[str], notes: list[str], per_row: int = 8) -> plt.Figure:
     """Aligned face chips in a grid; an image without a chip shows its failure reason instead."""
     n_rows = max(1, -(-len(chips) // per_row))

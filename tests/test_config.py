@@ -18,7 +18,7 @@ def test_shipped_config_is_valid_and_defaults_are_filled():
     out = validate_config(cfg, SCHEMA)
     assert out["protocol"]["include_self"] is False and out["protocol"]["fmr_targets"] == [0.01, 0.001, 0.0001]
     assert out["stats"]["bootstrap"] == 1000 and out["stats"]["alpha"] == 0.05
-    assert out["masks"]["variants"]["n95-blue"]["coverage"] == "high"
+    assert out["masks"]["variants"]["n95-white"]["coverage"] == "high"
 
 
 def test_misspelt_key_is_named_with_a_suggestion():
@@ -36,16 +36,16 @@ def test_misspelt_key_is_named_with_a_suggestion():
 
 def test_wrong_values_and_references():
     cfg = copy.deepcopy(SHIPPED)
-    cfg["masks"]["variants"]["n95-blue"]["kind"] = "kn95"
+    cfg["masks"]["variants"]["n95-white"]["kind"] = "bandana"
     cfg["masks"]["colours"]["blue"] = "blue"
     with pytest.raises(ConfigError) as err:
         validate_config(cfg, SCHEMA)
     msg = str(err.value)
-    assert "config key 'masks.variants.n95-blue.kind': 'kn95' is not one of" in msg
+    assert "config key 'masks.variants.n95-white.kind': 'bandana' is not valid" in msg
     assert "config key 'masks.colours.blue'" in msg
     cfg = copy.deepcopy(SHIPPED)
-    cfg["masks"]["variants"]["n95-blue"]["colour"] = "teal"
-    with pytest.raises(ConfigError, match="'masks.variants.n95-blue.colour' names 'teal'"):
+    cfg["masks"]["variants"]["n95-white"]["colour"] = "teal"
+    with pytest.raises(ConfigError, match="'masks.variants.n95-white.colour' names 'teal'"):
         validate_config(cfg, SCHEMA)
 
 

@@ -5,12 +5,15 @@ image deterministically from a ``numpy.random.Generator``, and ``check_placement
 landmarks a mask's alpha covers.
 """
 
-from .geometry import COVERAGE_LEVELS, MASK_KINDS, check_placement, mask_polygon
-from .render import MaskRender, MaskSpec, render_mask
+from .geometry import COVERAGE_LEVELS, LANDMARK_GROUPS, MASK_KINDS, check_placement, estimate_yaw, mask_polygon
+from .render import TEXTURES, MaskRender, MaskSpec, render_mask
 
 __all__ = [
     "COVERAGE_LEVELS",
+    "LANDMARK_GROUPS",
+    "estimate_yaw",
     "MASK_KINDS",
+    "TEXTURES",
     "MaskRender",
     "MaskSpec",
     "check_placement",

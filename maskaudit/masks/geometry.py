@@ -17,18 +17,26 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-MASK_KINDS = ("surgical", "n95", "cloth")
+MASK_KINDS = ("surgical", "n95", "kn95", "cloth", "gas", "wide", "round")
 COVERAGE_LEVELS = ("high", "medium", "low")
 
-# Per kind: top-edge exponent (higher = sharper tent at the nose), drop of the top edge from the nose
-# anchor to the jaw, and outward offsets of the outline from the jaw at the sides and at the chin.
+# Per kind (frame units): ``k`` top-edge exponent (k > 1: tented at the nose, k < 1: domed like a cup),
+# ``drop`` of the side corners below the nose anchor, outward offsets of the lower contour from the jaw
+# at the sides (``side``), under the chin (``chin``) and at the 45-degree corners (``box``), and ``width``,
+# the lower contour's horizontal scale about the nose line (< 1: narrower than the face).
 _KIND = {
-    "surgical": {"k": 3.0, "drop": 0.22, "side": 0.05, "chin": 0.14, "box": 0.06},
-    "n95": {"k": 2.0, "drop": 0.0, "side": 0.03, "chin": 0.12, "box": 0.0},
-    "cloth": {"k": 1.7, "drop": 0.32, "side": 0.03, "chin": 0.11, "box": 0.0},
+    "surgical": {"k": 3.0, "drop": 0.22, "side": 0.05, "chin": 0.14, "box": 0.06, "width": 1.0},
+    "n95": {"k": 0.55, "drop": 0.30, "side": 0.02, "chin": 0.10, "box": 0.0, "width": 0.93},
+    "kn95": {"k": 1.15, "drop": 0.34, "side": 0.04, "chin": 0.12, "box": 0.03, "width": 0.97},
+    "cloth": {"k": 1.7, "drop": 0.32, "side": 0.03, "chin": 0.11, "box": 0.0, "width": 1.0},
+    "gas": {"k": 0.7, "drop": 0.28, "side": 0.04, "chin": 0.12, "box": 0.0, "width": 0.95},
+    "wide": {"k": 2.2, "drop": 0.16, "side": 0.12, "chin": 0.14, "box": 0.10, "width": 1.04},
+    "round": {"k": 0.65, "drop": 0.40, "side": 0.0, "chin": 0.08, "box": 0.0, "width": 0.86},
 }
 _DROP_SCALE = {"high": 1.0, "medium": 0.7, "low": 0.25}
 _EYE_MARGIN = 0.12  # top edge stays this far (frame units, and at least 2 px) below the lower eyelids
+_N_TOP, _N_LOW, _N_JAW = 24, 72, 120  # fixed vertex counts: the outline never changes its length
+_SOFT = 0.02  # frame units: width of the smooth step used for every "where does the jaw reach v" query
 
 
 @dataclass(frozen=True)
@@ -58,12 +66,15 @@ class MaskGeometry:
     """A mask outline in frame units plus the anchors that the renderer's shading uses."""
 
     frame: FaceFrame
-    outline: np.ndarray  # (K, 2) closed outline, frame units, first point not repeated
+    outline: np.ndarray  # (K, 2) closed outline, frame units, first point not repeated; K fixed per kind
     top: float  # v of the nose anchor (top of the mask)
     nose_u: float  # u of the nose line at the anchor
     bottom: float  # largest v of the outline (below the chin)
     seam: np.ndarray  # (M, 2) centre line from the nose anchor to below the chin, frame units
-    loops: tuple  # ear-loop polylines, frame units (surgical only)
+    loops: tuple  # ear loops / straps: open polylines, frame units
+    loop_width: float  # their stroke width, frame units
+    parts: tuple  # extra closed shapes drawn with the mask (respirator cartridges), frame units
+    yaw_deg: float  # estimated head yaw (positive: the face turns towards image left)
 
     def polygon(self) -> np.ndarray:
         return self.frame.to_image(self.outline)
@@ -93,8 +104,25 @@ def face_frame(landmarks: np.ndarray) -> FaceFrame:
     return FaceFrame(pts[27].copy(), ex, ey, scale)
 
 
+def estimate_yaw(landmarks: np.ndarray) -> float:
+    """Head yaw in degrees from where the nose line sits between the jaw's sides (points 0-4, 12-16):
+    ``asin(clip((d_left - d_right) / (d_left + d_right)))``, about 0 for a frontal face and +-45 when the
+    nose sits halfway to one side. A continuous function of the landmarks (no selection)."""
+    q = face_frame(landmarks).to_frame(landmarks)
+    nose = q[[27, 28, 29, 30, 33], 0].mean()
+    d_left, d_right = nose - q[0:5, 0].mean(), q[12:17, 0].mean() - nose
+    ratio = (d_left - d_right) / max(abs(d_left) + abs(d_right), 1e-6)
+    return float(np.degrees(np.arcsin(np.clip(ratio, -1.0, 1.0))))
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    """Logistic step from 0 (x << 0) to 1 (x >> 0), smooth everywhere."""
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, float)))
+
+
 def _nose_anchor(q: np.ndarray, coverage: str) -> float:
-    """v of the top edge on the nose line for a coverage level (NIST FRVT 6A style)."""
+    """v of the top edge on the nose line for a coverage level (NIST FRVT 6A style). min/max of smooth
+    terms: continuous in the landmarks."""
     y28, y29, y30, y33 = q[28, 1], q[29, 1], q[30, 1], q[33, 1]
     lip = q[50:53, 1].min()
     if coverage == "high":  # on the nose bridge, between points 28 and 29
@@ -104,9 +132,16 @@ def _nose_anchor(q: np.ndarray, coverage: str) -> float:
     return max(y33 + 0.4 * (lip - y33), y30 + 0.08)  # low: under the nose, above the upper lip
 
 
-def _jaw_offset(q: np.ndarray, side: float, chin: float, box: float = 0.0, n: int = 120) -> np.ndarray:
-    """Jaw contour 0..16 resampled by arc length, smoothed, pushed outwards: ``side`` where the jaw runs
-    vertically, ``chin`` under the chin, plus ``box`` at the 45-degree lower corners."""
+def _nose_u(q: np.ndarray, v: float) -> float:
+    """u of the nose line (27 -> 30, extended) at height ``v``."""
+    t = v / max(q[30, 1], 1e-3)  # point 27 is the frame origin
+    return float(t * q[30, 0])
+
+
+def _jaw_offset(q: np.ndarray, side: float, chin: float, box: float = 0.0, n: int = _N_JAW):
+    """Jaw contour 0..16 resampled uniformly in arc length ``ts``, smoothed and pushed outwards: ``side``
+    where the jaw runs vertically, ``chin`` under the chin, plus ``box`` at the 45-degree lower corners.
+    Returns ``(ts, points, s8)`` with ``s8`` the arc parameter of the chin point 8."""
     jaw = q[0:17]
     t = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(jaw, axis=0), axis=1))])
     ts = np.linspace(0.0, t[-1], n)
@@ -119,62 +154,65 @@ def _jaw_offset(q: np.ndarray, side: float, chin: float, box: float = 0.0, n: in
     normal = np.stack([-tang[:, 1], tang[:, 0]], axis=1)  # outward for a jaw running 0 -> 8 -> 16
     down = np.clip(normal[:, 1], 0.0, 1.0)
     off = side + (chin - side) * down**2 + box * 2 * np.abs(normal[:, 0]) * down
-    return pts + off[:, None] * normal
+    return ts, pts + off[:, None] * normal, float(t[8])
 
 
-def _cut(curve: np.ndarray, level: float) -> tuple[np.ndarray, int]:
-    """First point where ``curve`` reaches v >= level (interpolated) and the index after it; the
-    curve's lowest point if it never gets there (degenerate landmarks)."""
-    reached = curve[:, 1] >= level
-    if not reached.any():
-        idx = int(np.argmax(curve[:, 1]))
-        return curve[idx].copy(), idx + 1
-    idx = int(np.argmax(reached))
-    if idx == 0:
-        return curve[0].copy(), 1
-    a, b = curve[idx - 1], curve[idx]
-    w = (level - a[1]) / max(b[1] - a[1], 1e-9)
-    return a + w * (b - a), idx
+def _at(ts: np.ndarray, curve: np.ndarray, s) -> np.ndarray:
+    """Point(s) of ``curve`` at arc parameter(s) ``s`` (linear interpolation, clamped at the ends)."""
+    return np.stack([np.interp(s, ts, curve[:, 0]), np.interp(s, ts, curve[:, 1])], axis=-1)
 
 
-def _tent(anchor: np.ndarray, corner: np.ndarray, k: float, n: int = 24) -> np.ndarray:
-    """Top edge from the nose anchor to a side corner: v eases as 1 - (1 - t)^k (tented at the nose)."""
+def _soft_reach(ts: np.ndarray, curve: np.ndarray, s8: float, level: float) -> tuple[float, float]:
+    """Arc parameters where the left half (0 -> chin) and the right half (16 -> chin) of ``curve`` reach
+    ``v = level``: the smoothed length of each half that lies above the level,
+    ``s_left = integral over s < s8 of step((level - v(s)) / soft) ds``. For a half that descends
+    monotonically this is its crossing point; unlike "the first index with v >= level" it moves
+    continuously with the landmarks even when the jaw is flat or wiggles near the level."""
+    ds = ts[1] - ts[0] if len(ts) > 1 else 0.0
+    above = _smoothstep((level - curve[:, 1]) / _SOFT)
+    on_left = _smoothstep((s8 - ts) / max(ds, 1e-9))
+    s_left = float(np.sum(above * on_left) * ds)
+    s_right = float(ts[-1] - np.sum(above * (1.0 - on_left)) * ds)
+    return s_left, s_right
+
+
+def _tent(anchor: np.ndarray, corner: np.ndarray, k: float, n: int = _N_TOP) -> np.ndarray:
+    """Top edge from the nose anchor to a side corner: v eases as 1 - (1 - t)^k (k > 1 tented at the
+    nose, k < 1 domed)."""
     t = np.linspace(0.0, 1.0, n)
     return np.stack([anchor[0] + t * (corner[0] - anchor[0]), anchor[1] + (corner[1] - anchor[1]) * (1 - (1 - t) ** k)], 1)
 
 
-def _cup(q, jaw, top, nose_u, bottom, n=120):
-    """N95 cup: super-ellipse pointed at the nose, 0.95x the jaw width between nose and mouth, bottom half
-    kept inside the offset jaw contour so it hugs the chin."""
-    cy = max(0.5 * (q[33, 1] + q[48:68, 1].mean()), top + 0.3)
-    left, right = _cut(jaw, cy)[0][0], _cut(jaw[::-1], cy)[0][0]
-    th = np.linspace(0.0, 2 * np.pi, n, endpoint=False)
-    c, s = np.cos(th), np.sin(th)
-    a = 0.95 * np.where(c < 0, nose_u - left, right - nose_u)
-    b = np.where(s < 0, cy - top, bottom - cy)
-    p = np.where(s < 0, 1.8, 2.4)  # super-ellipse exponent: slightly pointed top, fuller bottom
-    cup = np.stack([nose_u + a * np.sign(c) * np.abs(c) ** (2 / p), cy + b * np.sign(s) * np.abs(s) ** (2 / p)], 1)
-    low = np.argmax(jaw[:, 1])
-    for half, side in ((jaw[: low + 1], cup[:, 0] < nose_u), (jaw[low:][::-1], cup[:, 0] >= nose_u)):
-        sel = side & (cup[:, 1] > cy)
-        lim = np.interp(cup[sel, 1], np.maximum.accumulate(half[:, 1]), half[:, 0])
-        cup[sel, 0] = np.maximum(cup[sel, 0], lim) if half[0, 0] < nose_u else np.minimum(cup[sel, 0], lim)
-    kernel = np.ones(7) / 7.0  # circular smoothing removes the kink where the jaw clamp starts
-    return np.stack([np.convolve(np.pad(cup[:, i], 3, mode="wrap"), kernel, "valid") for i in (0, 1)], 1)
+def _clear_the_nose(outline: np.ndarray, side: np.ndarray, q: np.ndarray, top: float, margin: float = 0.12) -> np.ndarray:
+    """On a turned head the nose can stick out past the far cheek's contour; push the outline out so it
+    passes at least ``margin`` beyond the nose line (27 -> 30 -> 33) on each side, fading out below the
+    nose base (and near the top edge's apex). ``side``: +1 for outline points on the right half, -1 on the left (0 at the chin)."""
+    out = outline.copy()
+    v = out[:, 1]
+    nose = np.interp(v, [q[27, 1], q[30, 1], max(q[33, 1], q[30, 1] + 1e-6)], [q[27, 0], q[30, 0], q[33, 0]])
+    fade = np.clip((q[33, 1] + 0.15 - v) / 0.15, 0.0, 1.0) * np.clip((v - top - 0.08) / 0.1, 0.0, 1.0)
+    push = np.maximum(side * (nose - out[:, 0]) + margin, 0.0)  # how far the point sits inside the nose
+    out[:, 0] += side * fade * push
+    return out
 
 
 def _clamp_below_eyes(outline: np.ndarray, q: np.ndarray, margin: float) -> np.ndarray:
-    """Push every outline point that lies over an eye's (widened) span below that eye's lower lid."""
+    """Lower every outline point to at least each eye's lid floor. The floor applies in full over the
+    eye's (widened) span and falls off with slope 3 outside it, so the clamp is continuous in u."""
     out = outline.copy()
     for eye in (q[36:42], q[42:48]):
         lo, hi, floor = eye[:, 0].min() - 0.15, eye[:, 0].max() + 0.15, eye[:, 1].max() + margin
-        hit = (out[:, 0] >= lo) & (out[:, 0] <= hi) & (out[:, 1] < floor)
-        out[hit, 1] = floor
+        dist = np.maximum(lo - out[:, 0], 0.0) + np.maximum(out[:, 0] - hi, 0.0)
+        out[:, 1] = np.maximum(out[:, 1], floor - 3.0 * dist)
     return out
 
 
 def mask_geometry(landmarks: np.ndarray, kind: str, coverage: str = "high") -> MaskGeometry:
-    """Outline and anchors of a mask of ``kind`` at nose ``coverage`` for 68 dlib landmarks."""
+    """Outline and anchors of a mask of ``kind`` at nose ``coverage`` for 68 dlib landmarks.
+
+    Every vertex is a continuous function of the landmarks (no argmax, threshold or index selection over
+    floats), so tiny landmark noise moves the outline by a tiny amount on every CPU.
+    """
     if kind not in MASK_KINDS:
         raise ValueError(f"kind must be one of {MASK_KINDS}, got {kind!r}")
     if coverage not in COVERAGE_LEVELS:
@@ -182,41 +220,77 @@ def mask_geometry(landmarks: np.ndarray, kind: str, coverage: str = "high") -> M
     frame = face_frame(landmarks)
     q = frame.to_frame(landmarks)
     par = _KIND[kind]
-    top = _nose_anchor(q, coverage)
-    nose_v = np.maximum.accumulate(q[[27, 28, 29, 30, 33], 1])
-    nose_u = float(np.interp(top, nose_v, q[[27, 28, 29, 30, 33], 0]))
-    jaw = _jaw_offset(q, par["side"], par["chin"], par["box"])
+    top = min(_nose_anchor(q, coverage), q[48:55, 1].min() - 0.08)  # never below the upper lip (smiles)
+    nose_u = _nose_u(q, top)
+    ts, jaw, s8 = _jaw_offset(q, par["side"], par["chin"], par["box"])
+    jaw[:, 0] = nose_u + par["width"] * (jaw[:, 0] - nose_u)
     bottom = float(max(jaw[:, 1].max(), q[8, 1] + par["chin"]))
-    if kind == "n95":
-        outline = _cup(q, jaw, top, nose_u, bottom)
-    else:
-        corner_v = min(top + par["drop"] * _DROP_SCALE[coverage], bottom - 0.5)
-        left, i0 = _cut(jaw, corner_v)
-        right, i1 = _cut(jaw[::-1], corner_v)
-        i1 = len(jaw) - i1
-        anchor = np.array([nose_u, top])
-        outline = np.concatenate([_tent(anchor, right, par["k"])[::-1], _tent(anchor, left, par["k"])[1:], jaw[i0:i1]])
+    corner_v = min(top + par["drop"] * _DROP_SCALE[coverage], bottom - 0.5)
+    corner_v = max(min(corner_v, q[[48, 54], 1].min() - 0.06), top)  # the top edge passes above the mouth corners
+    s_left, s_right = _soft_reach(ts, jaw, s8, corner_v)
+    left, right = _at(ts, jaw, s_left), _at(ts, jaw, s_right)
+    lower = _at(ts, jaw, np.linspace(s_left, s_right, _N_LOW))
+    anchor = np.array([nose_u, top])
+    outline = np.concatenate([_tent(anchor, right, par["k"])[::-1], _tent(anchor, left, par["k"])[1:], lower[1:-1]])
+    side = np.concatenate([np.ones(_N_TOP), -np.ones(_N_TOP - 1), np.sign(np.linspace(s_left, s_right, _N_LOW)[1:-1] - s8)])
+    outline = _clear_the_nose(outline, side, q, top)
     outline = _clamp_below_eyes(outline, q, max(_EYE_MARGIN, 2.0 / frame.scale))
     chin_u = q[8, 0]
     sv = np.linspace(top, bottom, 32)
     seam = np.stack([nose_u + (chin_u - nose_u) * (sv - top) / max(bottom - top, 1e-9), sv], 1)
-    loops = _ear_loops(q, jaw, corner_v, bottom) if kind == "surgical" else ()
-    return MaskGeometry(frame, outline, float(top), nose_u, bottom, seam, loops)
+    loops, loop_w, parts, yaw = (), 0.02, (), estimate_yaw(landmarks)
+    if kind in ("surgical", "kn95", "cloth"):
+        loops = _ear_loops(q, ts, jaw, s_left, s_right, s8, bottom, yaw)
+    elif kind in ("n95", "gas"):
+        loops, loop_w = _straps(q, ts, jaw, s_left, s_right, s8, yaw), 0.05
+    if kind == "gas":
+        parts = _cartridges(q, ts, jaw, s_left, s_right, s8)
+    return MaskGeometry(frame, outline, float(top), nose_u, bottom, seam, loops, loop_w, parts, yaw)
 
 
-def _ear_loops(q: np.ndarray, jaw: np.ndarray, corner_v: float, bottom: float) -> tuple:
-    """Quadratic curves from the upper and lower side corners out to the ears (beyond points 0 / 16)."""
-    loops, t = [], np.linspace(0.0, 1.0, 16)[:, None]
-    for sign, ear_idx, side in ((-1.0, 0, jaw), (1.0, 16, jaw[::-1])):
-        upper = _cut(side, corner_v + 0.04)[0]
-        lower = _cut(side, 0.5 * (upper[1] + bottom))[0]
-        ear = q[ear_idx] + np.array([0.12 * sign, 0.15])
-        for start, bend in ((upper, -0.05), (lower, 0.3)):
+def _visible(sign: float, yaw: float) -> float:
+    """How much of a loop or strap on side ``sign`` (+1 right, -1 left) is visible: all of it up to 10
+    degrees of yaw away from that side, none beyond 35 (it runs behind the head); linear between."""
+    return float(np.clip(1.0 - (sign * yaw - 10.0) / 25.0, 0.0, 1.0))
+
+
+def _ear_loops(q, ts, jaw, s_left, s_right, s8, bottom, yaw) -> tuple:
+    """Quadratic curves from the upper and lower side corners out to the ears (beyond points 0 / 16),
+    cut short on the far side of a turned head."""
+    loops = []
+    for sign, ear_idx, s_top, s_end in ((-1.0, 0, s_left, s8), (1.0, 16, s_right, s8)):
+        t = np.linspace(0.0, _visible(sign, yaw), 16)[:, None]
+        upper = _at(ts, jaw, s_top + 0.06 * (s_end - s_top))
+        lower = _at(ts, jaw, s_top + 0.55 * (s_end - s_top))
+        ear = q[ear_idx] + np.array([0.10 * sign, 0.18])
+        for start, bend in ((upper, -0.04), (lower, 0.3)):
             ctrl = ear + np.array([0.0, bend])
-            curve = (1 - t) ** 2 * start + 2 * t * (1 - t) * ctrl + t**2 * ear
-            if np.min(np.linalg.norm(curve[:, None] - q[None, 36:48], axis=2)) > 0.3:
-                loops.append(curve)
+            loops.append((1 - t) ** 2 * start + 2 * t * (1 - t) * ctrl + t**2 * ear)
     return tuple(loops)
+
+
+def _straps(q, ts, jaw, s_left, s_right, s8, yaw) -> tuple:
+    """Head straps of a respirator: from the cup's sides straight out past the jaw (towards the ears
+    and below them), cut short on the far side of a turned head."""
+    straps = []
+    for sign, ear_idx, s_top, s_end in ((-1.0, 0, s_left, s8), (1.0, 16, s_right, s8)):
+        seen = _visible(sign, yaw)
+        for frac, lift in ((0.12, -0.05), (0.62, 0.75)):  # upper strap over the ear, lower one below it
+            start = _at(ts, jaw, s_top + frac * (s_end - s_top))
+            end = q[ear_idx] + np.array([0.3 * sign, lift])
+            straps.append(start[None, :] + np.linspace(0.0, seen, 12)[:, None] * (end - start))
+    return tuple(straps)
+
+
+def _cartridges(q, ts, jaw, s_left, s_right, s8) -> tuple:
+    """Two filter cartridges (ellipses) on the respirator's cheeks, at mouth height."""
+    th = np.linspace(0.0, 2 * np.pi, 40, endpoint=False)
+    out = []
+    for s_top, s_end, sign in ((s_left, s8, -1.0), (s_right, s8, 1.0)):
+        rim = _at(ts, jaw, s_top + 0.45 * (s_end - s_top))
+        centre = rim + np.array([-0.06 * sign, 0.0])
+        out.append(centre + np.stack([0.2 * np.cos(th), 0.26 * np.sin(th)], 1))
+    return tuple(out)
 
 
 def mask_polygon(landmarks: np.ndarray, kind: str, coverage: str = "high") -> np.ndarray:
@@ -224,13 +298,28 @@ def mask_polygon(landmarks: np.ndarray, kind: str, coverage: str = "high") -> np
     return mask_geometry(landmarks, kind, coverage).polygon()
 
 
+LANDMARK_GROUPS = {
+    "jaw": range(0, 17),
+    "brows": range(17, 27),
+    "nose_bridge": range(27, 31),
+    "nose_tip": range(31, 36),
+    "eyes": range(36, 48),
+    "mouth": range(48, 68),
+}
+
+
 def check_placement(alpha: np.ndarray, landmarks: np.ndarray, coverage: str = "high") -> dict:
     """Which landmarks a rendered mask covers (alpha >= 0.5 at the rounded pixel).
 
     ``covers_nose_tip``: points 30 and 33 covered. It is a requirement for high/medium coverage; for
     ``low`` it is only reported (and ``placement_ok`` instead requires point 30 to be uncovered).
-    ``eyes_clear``: no eye point (36-47) has alpha > 0.05. Landmarks outside the image are skipped.
-    ``coverage_fraction``: mean alpha inside the convex hull of all 68 landmarks, clipped to the image.
+    ``eyes_clear``: no eye point (36-47) has alpha > 0.05. A landmark outside the image counts as NOT
+    covered, so a face cut off by the frame never passes; ``required_in_frame`` says whether the
+    nose tip (high/medium), mouth and chin points all lie inside the image, ``alpha_max`` whether
+    anything was drawn at all (a zero-alpha mask never passes).
+    ``covered_groups``: comma-separated landmark groups (:data:`LANDMARK_GROUPS`) with at least half of
+    their points covered. ``coverage_fraction``: mean alpha inside the convex hull of all 68 landmarks
+    (the face region), clipped to the image.
     """
     alpha = np.asarray(alpha)
     if alpha.ndim != 2:
@@ -241,23 +330,47 @@ def check_placement(alpha: np.ndarray, landmarks: np.ndarray, coverage: str = "h
     h, w = alpha.shape
     ij = np.rint(pts).astype(np.int64)
     inside = (ij[:, 0] >= 0) & (ij[:, 0] < w) & (ij[:, 1] >= 0) & (ij[:, 1] < h)
-    val = np.full(68, np.nan)
+    val = np.zeros(68)  # outside the image: not covered
     val[inside] = alpha[ij[inside, 1], ij[inside, 0]]
 
-    def all_(idx, test):  # skipped (outside) points never fail
-        v = val[list(idx)]
-        return bool(np.all(test(v[~np.isnan(v)])))
+    def all_(idx, test):
+        return bool(np.all(test(val[list(idx)])))
 
+    required = [8, *range(48, 68)] + ([] if coverage == "low" else [30, 33])
+    alpha_max = float(alpha.max()) if alpha.size else 0.0
     res = {
         "covers_nose_tip": all_((30, 33), lambda v: v >= 0.5),
         "covers_mouth": all_(range(48, 68), lambda v: v >= 0.5),
         "covers_chin": all_((8,), lambda v: v >= 0.5),
-        "eyes_clear": all_(range(36, 48), lambda v: v <= 0.05),
+        "eyes_clear": bool(np.all(val[36:48][inside[36:48]] <= 0.05)),
+        "required_in_frame": bool(inside[required].all()),
+        "alpha_max": alpha_max,
+        "covered_groups": ",".join(g for g, idx in LANDMARK_GROUPS.items() if np.mean(val[list(idx)] >= 0.5) >= 0.5),
         "coverage_fraction": _hull_mean(alpha, pts),
     }
     nose_ok = all_((30,), lambda v: v < 0.5) if coverage == "low" else res["covers_nose_tip"]
-    res["placement_ok"] = bool(nose_ok and res["covers_mouth"] and res["covers_chin"] and res["eyes_clear"])
+    res["placement_ok"] = bool(alpha_max > 0 and res["required_in_frame"] and nose_ok and res["covers_mouth"]
+                               and res["covers_chin"] and res["eyes_clear"])
     return res
+
+
+def outside_fraction(polygon: np.ndarray, width: int, height: int) -> float:
+    """Share of the area of ``polygon`` (pixels) that lies outside the ``width`` x ``height`` image,
+    rasterised at ~0.5% of the polygon's size (0 when it is fully inside)."""
+    poly = np.asarray(polygon, float)
+    lo, hi = poly.min(0), poly.max(0)
+    if lo[0] >= 0 and lo[1] >= 0 and hi[0] <= width - 1 and hi[1] <= height - 1:
+        return 0.0
+    f = 200.0 / max(float((hi - lo).max()), 1.0)
+    size = np.ceil((hi - lo) * f).astype(int) + 2
+    canvas = np.zeros((size[1], size[0]), np.uint8)
+    cv2.fillPoly(canvas, [np.rint((poly - lo) * f).astype(np.int32)], 1)
+    yy, xx = np.nonzero(canvas)
+    if not len(xx):
+        return 0.0
+    x, y = xx / f + lo[0], yy / f + lo[1]
+    out = (x < -0.5) | (x > width - 0.5) | (y < -0.5) | (y > height - 0.5)
+    return float(out.mean())
 
 
 def _hull_mean(alpha: np.ndarray, pts: np.ndarray) -> float:

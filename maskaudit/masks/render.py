@@ -16,7 +16,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .geometry import COVERAGE_LEVELS, MASK_KINDS, MaskGeometry, check_placement, mask_geometry
+from .geometry import COVERAGE_LEVELS, MASK_KINDS, MaskGeometry, check_placement, mask_geometry, outside_fraction
+
+TEXTURES = ("plain", "weave", "check", "dots", "floral")
+_RELIEF_PX = 64.0  # relief and texture grid: pixels per interocular distance (bounds the cost of big faces)
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class MaskSpec:
     colour: tuple[int, int, int]
     coverage: str = "high"
     shading: float = 0.6
+    texture: str = "plain"
 
     def __post_init__(self):
         if not isinstance(self.kind, str) or self.kind not in MASK_KINDS:
@@ -44,6 +48,8 @@ class MaskSpec:
         if not ok or not 0.0 <= float(self.shading) <= 1.0:
             raise ValueError(f"MaskSpec.shading must be a number in [0, 1], got {self.shading!r}")
         object.__setattr__(self, "shading", float(self.shading))
+        if not isinstance(self.texture, str) or self.texture not in TEXTURES:
+            raise ValueError(f"MaskSpec.texture must be one of {TEXTURES}, got {self.texture!r}")
 
 
 @dataclass(frozen=True)
@@ -65,24 +71,34 @@ def render_mask(image: np.ndarray, landmarks: np.ndarray, spec: MaskSpec, rng: n
     geom = mask_geometry(landmarks, spec.kind, spec.coverage)
     s, (h, w) = geom.frame.scale, img.shape[:2]
     poly, loops = geom.polygon(), [geom.frame.to_image(c) for c in geom.loops]
-    loop_w = max(1.0, 0.02 * s)
-    pts = np.concatenate([poly, *loops])
+    parts = [geom.frame.to_image(c) for c in geom.parts]
+    loop_w = max(1.0, geom.loop_width * s)
+    pts = np.concatenate([poly, *loops, *parts])
     x0, y0 = (int(np.clip(math.floor(c - loop_w - 2), 0, n)) for c, n in zip(pts.min(0), (w, h)))
     x1, y1 = (int(np.clip(math.ceil(c + loop_w + 3), 0, n)) for c, n in zip(pts.max(0), (w, h)))
     out, alpha = img.copy(), np.zeros((h, w), np.float32)
+    grey = bool((img[..., 0] == img[..., 1]).all() and (img[..., 1] == img[..., 2]).all())
     if x1 > x0 and y1 > y0:
         off = np.array([x0, y0], float)
-        body, full = _rasterise(poly - off, [c - off for c in loops], loop_w, (y1 - y0, x1 - x0))
+        body, full = _rasterise(poly - off, [c - off for c in loops], [c - off for c in parts], loop_w,
+                                 (y1 - y0, x1 - x0))
         if full.any():
             roi = img[y0:y1, x0:x1]
-            relief = _relief(geom, spec.kind, rng, body, x0, y0)
-            weight = body if body.max() >= 0.999 else full
-            relief /= max(float(relief[weight >= min(0.999, weight.max())].mean()), 1e-6)
+            relief, pattern = _relief(geom, spec, rng, body, x0, y0)
+            weight = full
             light = _lighting(roi, weight, s, spec.shading)
             # mask colour, then out = roi + (mask - roi) * alpha, in place on one float buffer
             rgb = (relief * light)[..., None] * np.array(spec.colour, np.float32)
+            if pattern is not None:  # printed/woven texture: blend towards a contrasting shade
+                colour = np.array(spec.colour, np.float32)
+                accent = colour * 0.55 if colour.mean() > 110 else colour + 0.5 * (255.0 - colour)
+                rgb += (relief * light * pattern)[..., None] * (accent - colour)
             rgb += (24.0 * (relief - 1.0))[..., None]  # lets pleats and seams show on near-black masks
+            hot = rgb > 230.0  # highlights roll off instead of clipping, so white masks keep their relief
+            rgb[hot] = 230.0 + 25.0 * np.tanh((rgb[hot] - 230.0) / 25.0)
             np.clip(rgb, 0, 255, out=rgb)
+            if grey:  # a black-and-white photo gets a black-and-white mask (same luminance)
+                rgb[:] = (rgb @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
             base = roi.astype(np.float32)
             rgb -= base
             rgb *= full[..., None]
@@ -92,6 +108,8 @@ def render_mask(image: np.ndarray, landmarks: np.ndarray, spec: MaskSpec, rng: n
     diagnostics = check_placement(alpha, landmarks, spec.coverage)
     diagnostics.update(
         roll_deg=geom.frame.roll_deg,
+        yaw_deg=geom.yaw_deg,
+        outside_fraction=outside_fraction(poly, w, h),
         interocular_px=float(s),
         n_vertices=int(len(poly)),
         roi_pixels=int(max(x1 - x0, 0) * max(y1 - y0, 0)),
@@ -99,8 +117,9 @@ def render_mask(image: np.ndarray, landmarks: np.ndarray, spec: MaskSpec, rng: n
     return MaskRender(out, alpha, diagnostics)
 
 
-def _rasterise(poly, loops, loop_w, shape):
-    """Alpha of the polygon alone and with the ear loops: binary fill at 2-4x, then box-filtered down."""
+def _rasterise(poly, loops, parts, loop_w, shape):
+    """Alpha of the polygon alone and with loops/straps and extra parts: binary fill at 2-4x, then
+    box-filtered down (antialiased edges)."""
     h, w = shape
     ss = 4 if h * w <= 250_000 else 2
     lim = 8 * max(h, w) + 64  # keeps fixed-point coordinates far from int32 overflow
@@ -111,19 +130,24 @@ def _rasterise(poly, loops, loop_w, shape):
     canvas = np.zeros((h * ss, w * ss), np.uint8)
     cv2.fillPoly(canvas, [fixed(poly)], 255, cv2.LINE_8, shift=4)
     body = cv2.resize(canvas, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-    if not loops:
+    if not loops and not parts:
         return body, body
-    cv2.polylines(canvas, [fixed(c) for c in loops], False, 255, max(1, round(loop_w * ss)), cv2.LINE_8, shift=4)
+    if parts:
+        cv2.fillPoly(canvas, [fixed(c) for c in parts], 255, cv2.LINE_8, shift=4)
+    if loops:
+        cv2.polylines(canvas, [fixed(c) for c in loops], False, 255, max(1, round(loop_w * ss)), cv2.LINE_8, shift=4)
     full = cv2.resize(canvas, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
     return body, full
 
 
-def _relief(geom: MaskGeometry, kind: str, rng, body, x0: int, y0: int):
-    """Kind relief times rim darkening and side fall-off, evaluated on a grid of at most ~100 px per
-    interocular distance (bounds the cost for large faces) and resized to the ROI."""
+def _relief(geom: MaskGeometry, spec: MaskSpec, rng, body, x0: int, y0: int):
+    """Kind relief times rim darkening and side fall-off, and the texture's blend weight (``None`` for
+    plain), evaluated on a grid of at most ``_RELIEF_PX`` per interocular distance (bounds the cost for large
+    faces) and resized to the ROI. Draws from ``rng`` never depend on the colour."""
+    kind = spec.kind
     h, w = body.shape
     s = geom.frame.scale
-    f = min(1.0, 100.0 / s)
+    f = min(1.0, _RELIEF_PX / s)
     ws, hs = max(1, round(w * f)), max(1, round(h * f))
     xs = (np.arange(ws, dtype=np.float32) + 0.5) * (w / ws) - 0.5 + x0 - geom.frame.origin[0]
     ys = (np.arange(hs, dtype=np.float32) + 0.5) * (h / hs) - 0.5 + y0 - geom.frame.origin[1]
@@ -134,10 +158,25 @@ def _relief(geom: MaskGeometry, kind: str, rng, body, x0: int, y0: int):
     px = (w / ws) / s  # one grid pixel in frame units
     dist = cv2.distanceTransform((small > 0.5).astype(np.uint8), cv2.DIST_L2, 3) * px
     relief = _RELIEF[kind](u, v, geom, rng, px, dist)
-    relief *= 1.0 - 0.22 * np.exp(-dist / 0.05) - 0.10 * np.clip(np.abs(u - geom.nose_u) / 1.2, 0, 1) ** 2
+    # form shading of a curved mask: darker rim, sides turning away, lower half facing down
+    mid, half = 0.5 * (geom.top + geom.bottom), max(0.5 * (geom.bottom - geom.top), 1e-3)
+    relief *= (1.0 - 0.22 * np.exp(-dist / 0.05) - 0.16 * np.clip(np.abs(u - geom.nose_u) / 1.2, 0, 1) ** 2
+               - 0.10 * np.clip((v - mid) / half, 0, 1) ** 2)
+    inside = small > 0.5
+    relief /= max(float(relief[inside].mean()) if inside.any() else 1.0, 1e-6)  # mean 1 over the body
+    relief = np.where(inside, relief, np.float32(0.95))  # loops, straps and parts: plain band
+    for part in geom.parts:  # respirator cartridges: darker discs with a bright rim and a centre cap
+        d = np.hypot(*(((u, v) - part.mean(0)[:, None, None]) / (np.ptp(part, 0) / 2)[:, None, None]))
+        disc = np.clip((1.0 - d) / max(px * 3, 1e-3), 0.0, 1.0)
+        relief = relief * (1 - disc) + disc * (0.55 + 0.35 * _line(d - 0.85, 0.08, px) + 0.2 * (d < 0.35))
+    pattern = None if spec.texture == "plain" else _TEXTURE[spec.texture](u, v, rng, px).astype(np.float32)
+    if pattern is not None:
+        pattern = np.where(small > 0.5, pattern, np.float32(0.0))
     if (ws, hs) != (w, h):
         relief = cv2.resize(relief, (w, h), interpolation=cv2.INTER_LINEAR)
-    return relief.astype(np.float32, copy=False)
+        if pattern is not None:
+            pattern = cv2.resize(pattern, (w, h), interpolation=cv2.INTER_LINEAR)
+    return relief.astype(np.float32, copy=False), pattern
 
 
 def _lighting(roi, weight, s, shading):
@@ -191,6 +230,19 @@ def _n95(u, v, g, rng, px, dist):
     return relief
 
 
+def _kn95(u, v, g, rng, px, dist):
+    """Two flat panels meeting at a vertical centre fold (one catches more light), with heat-sealed
+    seams along the rim and a nose-clip bar."""
+    ds = _seam_offset(u, v, g)
+    side = np.tanh(ds / max(px, 0.01))
+    relief = 1.0 + 0.06 * side - 0.16 * _line(ds, 0.008, px) + 0.08 * _line(ds + 0.02, 0.015, px)
+    relief -= 0.12 * _line(dist - 0.05, 0.006, px)  # welded seam line
+    relief += 0.05 * (dist < 0.05)
+    relief += 0.12 * _line(dist - 0.08, 0.02, px) * np.exp(-(((u - g.nose_u) / 0.2) ** 6))  # nose clip
+    relief += 0.012 * rng.standard_normal(u.shape, dtype=np.float32)  # non-woven fabric grain
+    return relief
+
+
 def _cloth(u, v, g, rng, px, dist):
     """Low-frequency wrinkles and fine weave noise (seeded), plus a vertical centre seam."""
     step, u0, v0 = 0.25, -2.0, g.top - 0.4
@@ -198,9 +250,65 @@ def _cloth(u, v, g, rng, px, dist):
     wrinkles = cv2.remap(grid, (u - u0) / step, (v - v0) / step, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
     weave = rng.standard_normal(u.shape, dtype=np.float32)
     ds = _seam_offset(u, v, g)
-    relief = 1.0 + 0.035 * wrinkles + 0.02 * weave
+    period = 0.035  # woven fabric: crossing warp and weft threads, visible on every colour
+    threads = np.sin(2 * np.pi * u / period) * np.sin(2 * np.pi * v / period)
+    relief = 1.0 + 0.045 * wrinkles + 0.02 * weave + (0.05 if px < period / 2 else 0.0) * threads
     relief += 0.05 * _line(np.abs(ds) - 0.03, 0.02, px) - 0.16 * _line(ds, 0.012, px)
     return relief
 
 
-_RELIEF = {"surgical": _surgical, "n95": _n95, "cloth": _cloth}
+_RELIEF = {"surgical": _surgical, "n95": _n95, "cloth": _cloth, "kn95": _kn95, "gas": _n95, "wide": _cloth, "round": _cloth}
+
+
+def _soft(x, px):
+    """Antialiased step (0 -> 1 over about one grid pixel)."""
+    return np.clip(0.5 + x / max(px, 1e-3), 0.0, 1.0)
+
+
+def _weave(u, v, rng, px):
+    """Basket weave: alternating warp and weft blocks with thread lines, random phase."""
+    p = 0.06
+    a, b = (u + rng.uniform(0, p)) / p, (v + rng.uniform(0, p)) / p
+    block = (np.floor(a) + np.floor(b)) % 2
+    thread = 0.5 + 0.5 * np.cos(2 * np.pi * np.where(block > 0, a, b) * 3)
+    return 0.35 * block + 0.25 * thread
+
+
+def _check(u, v, rng, px):
+    """Gingham check: overlapping horizontal and vertical bands (0.5 where one, 1 where both)."""
+    p = 0.16
+    a, b = (u + rng.uniform(0, p)) / p % 1.0, (v + rng.uniform(0, p)) / p % 1.0
+    band_u = _soft(0.25 - np.abs(a - 0.5), px / p)
+    band_v = _soft(0.25 - np.abs(b - 0.5), px / p)
+    return 0.5 * band_u + 0.5 * band_v
+
+
+def _dots(u, v, rng, px):
+    """Polka dots on a staggered grid, random phase."""
+    p = 0.14
+    a, b = (u + rng.uniform(0, p)) / p, (v + rng.uniform(0, p)) / p
+    a = a + 0.5 * (np.floor(b) % 2)
+    d = np.hypot(a - np.floor(a) - 0.5, b - np.floor(b) - 0.5) * p
+    return _soft(0.035 - d, px)
+
+
+def _floral(u, v, rng, px):
+    """Floral-like print: blossoms (five-lobed rosettes with a centre) scattered on smooth noise."""
+    out = np.zeros_like(u)
+    lo_u, hi_u, lo_v, hi_v = float(u.min()), float(u.max()), float(v.min()), float(v.max())
+    n = int(np.clip((hi_u - lo_u) * (hi_v - lo_v) / 0.05, 1, 400))
+    centres = np.stack([rng.uniform(lo_u, hi_u, n), rng.uniform(lo_v, hi_v, n)], 1)
+    sizes, turns = rng.uniform(0.05, 0.09, n), rng.uniform(0, 2 * np.pi, n)
+    for (cu, cv), r0, t0 in zip(centres, sizes, turns):
+        du, dv = u - cu, v - cv
+        near = (np.abs(du) < 1.3 * r0) & (np.abs(dv) < 1.3 * r0)
+        if not near.any():
+            continue
+        rr, th = np.hypot(du[near], dv[near]), np.arctan2(dv[near], du[near])
+        petal = r0 * (0.55 + 0.45 * np.abs(np.cos(2.5 * (th - t0))))
+        val = np.maximum(_soft(petal - rr, px), 0.6 * _soft(0.25 * r0 - rr, px))
+        out[near] = np.maximum(out[near], np.where(rr < 0.25 * r0, 0.6, val))
+    return out
+
+
+_TEXTURE = {"weave": _weave, "check": _check, "dots": _dots, "floral": _floral}

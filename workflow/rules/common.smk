@@ -23,13 +23,14 @@ from maskaudit.datasets.gated import manual_path
 from maskaudit.models import get_card
 from maskaudit.protocol.sources import score_inputs
 from maskaudit.tables import ATTRIBUTES
+from maskaudit.variants import expand_variants, resolve_variant
 
 _schema = load_schema(Path(workflow.current_basedir) / "../schemas/config.schema.yaml")
 config.update(validate_config(config, _schema))
 
 DATASETS = sorted(config["datasets"])
 MODELS = list(config["models"])
-MASK_VARIANTS = list(config["masks"]["variants"])
+MASK_VARIANTS = list(expand_variants(config["masks"]))
 VARIANTS = ["none"] + MASK_VARIANTS
 RATE_TABLES = ["overall" if a == "overall" else f"by_{a}" for a in ATTRIBUTES]
 # table -> the per-(model, dataset) metrics file it collects (see maskaudit/tables.py)
@@ -57,7 +58,6 @@ wildcard_constraints:
     dataset=_one_of(DATASETS),
     model=_one_of(MODELS),
     variant=_one_of(VARIANTS),
-    masked_variant=_one_of(MASK_VARIANTS),
     table=_one_of(TABLES),
 
 
@@ -142,22 +142,18 @@ def get_user_manifest(wildcards):
     return config["datasets"][wildcards.dataset]["manifest"]
 
 
-def get_variant(wildcards):
-    """The variant's config entry with its id and resolved colour, or the unmasked baseline."""
-    return variant_entry(wildcards.get("variant", wildcards.get("masked_variant")))
-
-
 def variant_entry(name):
-    if name == "none":
-        return {"id": "none", "kind": "none", "colour": "none"}
-    spec = dict(config["masks"]["variants"][name])
-    return {**spec, "id": name, "hex": config["masks"]["colours"][spec["colour"]]}
+    """A variant's config entry with its id and resolved colour(s) (``none``: the unmasked baseline)."""
+    return resolve_variant(config["masks"], name)
+
+
+def get_variant(wildcards):
+    return variant_entry(wildcards.variant)
 
 
 def get_images_table(wildcards):
-    """The table of images a variant's embeddings are computed from."""
-    if wildcards.variant == "none":
-        return f"results/datasets/{wildcards.dataset}/manifest.tsv"
+    """The table of images a variant's embeddings are computed from: the masking stage stores every
+    variant, the unmasked baseline `none` included (same crop and encoder)."""
     return f"results/masked/{wildcards.dataset}/{wildcards.variant}/manifest.tsv"
 
 

@@ -169,7 +169,7 @@ rule plot_mask_gallery:
         manifest="results/datasets/{dataset}/manifest.tsv",
         landmarks="results/faces/{dataset}/landmarks.npz",
         variants=expand(
-            "results/masked/{{dataset}}/{variant}/manifest.tsv", variant=MASK_VARIANTS
+            "results/masked/{{dataset}}/{variant}/manifest.tsv", variant=VARIANTS
         ),
     output:
         figure=report(

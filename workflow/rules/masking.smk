@@ -1,4 +1,5 @@
-# Masked variants: the project's own landmark-anchored renderer, one image set per (dataset, variant).
+# Stored variants: the project's own landmark-anchored mask renderer, one image set per (dataset,
+# variant). The unmasked baseline `none` is stored here too, cropped and encoded like the masks.
 
 
 rule mask_images:
@@ -6,14 +7,15 @@ rule mask_images:
         manifest="results/datasets/{dataset}/manifest.tsv",
         landmarks="results/faces/{dataset}/landmarks.npz",
     output:
-        images=directory("results/masked/{dataset}/{masked_variant}/images"),
-        manifest="results/masked/{dataset}/{masked_variant}/manifest.tsv",
+        images=directory("results/masked/{dataset}/{variant}/images"),
+        manifest="results/masked/{dataset}/{variant}/manifest.tsv",
     log:
-        "logs/mask_images/{dataset}/{masked_variant}.log",
+        "logs/mask_images/{dataset}/{variant}.log",
     conda:
         "../envs/masking.yaml"
     params:
         variant=get_variant,
+        storage=config["masks"]["storage"],
         seed=config["seed"],
     script:
         "../scripts/mask_images.py"

@@ -12,12 +12,14 @@ if p.device == "cpu":
 os.environ.setdefault("OMP_NUM_THREADS", str(snakemake.threads))
 
 from maskaudit.detect import load_landmarks  # noqa: E402
-from maskaudit.embed import embed_images, images_table, save_cache  # noqa: E402
+from maskaudit.embed import embed_images, save_cache  # noqa: E402
 from maskaudit.models import load_model  # noqa: E402
+from maskaudit.variants import read_variant_manifest, stored_landmarks  # noqa: E402
 
-table = images_table(wc.variant, snakemake.input.images, snakemake.input.landmarks, p.alignment)
+table = read_variant_manifest(snakemake.input.images)  # every variant, `none` included
+landmarks = stored_landmarks(table, load_landmarks(snakemake.input.landmarks))  # crop coordinates
 model = load_model(wc.model, p.alignment, weights_dir=p.weights_dir, fetch_dir=p.fetch_dir, overrides=p.overrides)
-vectors, status, faces = embed_images(model, table, load_landmarks(snakemake.input.landmarks), p.batch_size)
+vectors, status, faces = embed_images(model, table, landmarks, p.batch_size)
 sidecar = {**model.describe(), "dataset": wc.dataset, "variant": wc.variant, "batch_size": p.batch_size,
            "device_requested": p.device}
 save_cache(snakemake.output.cache, list(table.image_id), vectors, status, sidecar, extra=faces)

@@ -1,25 +1,24 @@
-"""Render one mask variant on every acquired image of a dataset."""
+"""Store one variant (a mask, or the unmasked baseline `none`) of every acquired image of a dataset."""
 
 import logging
 
 from maskaudit.datasets.manifest import read_manifest
 from maskaudit.detect import load_landmarks, load_statuses
 from maskaudit.progress import setup_logging
-from maskaudit.variants import mask_dataset, spec_from_variant, write_variant_manifest
+from maskaudit.variants import mask_dataset, write_variant_manifest
 
 setup_logging(snakemake.log[0])
 variant = snakemake.params.variant
-spec = spec_from_variant(variant)
-logging.info("variant %s: %s", variant["id"], spec)
+logging.info("variant %s: %s; storage %s", variant["id"], variant, snakemake.params.storage)
 table = mask_dataset(
     read_manifest(snakemake.input.manifest),
     load_landmarks(snakemake.input.landmarks),
     load_statuses(snakemake.input.landmarks),
-    spec,
+    variant,
     dataset=snakemake.wildcards.dataset,
-    variant=variant["id"],
     seed=snakemake.params.seed,
     out_dir=snakemake.output.images,
+    storage=snakemake.params.storage,
 )
 write_variant_manifest(table, snakemake.output.manifest)
 logging.info("status counts: %s", table.status.value_counts().to_dict())
