@@ -78,8 +78,9 @@ def test_tables_have_expected_contents(audit):
     for v in VARIANTS:  # masks never make genuine pairs look more alike than no mask
         assert fnmr.loc[v, "value"] >= fnmr.loc["none", "value"]
     fmr = rows(overall, measure="fmr", threshold="default")
-    # every impostor score: C(15,2) - 10 mated = 95 unordered in the baseline; 15 x 15 - 35 same-identity masked
-    assert fmr.loc["none", "trials"] == 95 and (fmr.loc[VARIANTS, "trials"] == 190).all()
+    # every impostor score: C(15,2) - 10 mated = 95 unordered in the baseline; 15 x 15 - 35 same-identity masked,
+    # less the 14 impostor comparisons of hanks_1, whose mask leaves the frame (counted in fta_impostor instead)
+    assert fmr.loc["none", "trials"] == 95 and (fmr.loc[VARIANTS, "trials"] == 190 - 14).all()
     fta = rows(overall, measure="fta")
     assert fta.loc["none", "value"] == 0  # every demo face is acquired unmasked
     for v in VARIANTS:  # hanks_1 (a 112 px crop) ends above the chin: a counted mask failure, not a pass

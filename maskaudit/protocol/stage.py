@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from maskaudit.embed import load_sidecar, score_provenance
 from maskaudit.protocol import files
 from maskaudit.protocol.images import protocol_table, read_protocol_table
 from maskaudit.protocol.layout import build_layout
@@ -80,6 +81,15 @@ def read_thresholds(path) -> dict:
     return json.loads(Path(path).read_text())
 
 
+def system_provenance(inputs: dict) -> dict:
+    """Constant score-file columns naming the system's pipeline and software (from the probe side's sidecar)."""
+    if "comparisons" in inputs:
+        meta = json.loads(Path(inputs["comparisons_sidecar"]).read_text())
+        return {"system_kind": "comparison", "model_version": str(meta.get("model_version", "")),
+                "threshold_source": str(meta.get("threshold_source", ""))}
+    return {"system_kind": "embedding", **score_provenance(load_sidecar(inputs["probes"]))}
+
+
 def score(inputs: dict, card, manifest, protocol_path, thresholds_path, variant: dict, outputs: dict, *,
           protocol: dict, seed: int, dataset: str, model: str) -> None:
     """Write the four score files of one (system, dataset, variant)."""
@@ -89,9 +99,10 @@ def score(inputs: dict, card, manifest, protocol_path, thresholds_path, variant:
     ver = threshold_map(thresholds)
     opts = _options(protocol, held, (seed, dataset, model, variant["id"]), thresholds=ver)
     result = score_variant(source, layout, dup, opts)
-    write_tsv(files.reidentification_frame(result, layout, source, manifest, variant), outputs["reidentification"])
-    write_tsv(files.verification_frame(result, layout, source, manifest, variant), outputs["verification"])
-    write_tsv(files.identification_frame(result, layout, source, manifest, variant), outputs["identification"])
+    prov = system_provenance(inputs)
+    for name, frame in (("reidentification", files.reidentification_frame), ("verification", files.verification_frame),
+                        ("identification", files.identification_frame)):
+        write_tsv(frame(result, layout, source, manifest, variant).assign(**prov), outputs[name])
     files.save_impostors(outputs["impostors"], result["impostors"])
     trials = int(result["impostors"]["trials"].sum())
     log.info("%s: %d probes, %d mated pairs (%d near-duplicate pairs excluded), %d impostor comparisons",
