@@ -5,6 +5,7 @@
 #   faces/<dataset>/{landmarks.npz,acquisition.tsv}      detection + 68 landmarks, once per image
 #   masked/<dataset>/<variant>/{images/,manifest.tsv}    one rendered set per mask variant
 #   embeddings/<model>/<dataset>/<variant>.{npz,json}    embedding cache + sidecar (model version, preprocessing)
+#   comparisons/<vendor>/<dataset>/<variant>.{npz,json}  a commercial API's scores (comparison-only systems)
 #   pairs/<dataset>.tsv                                  the seeded 1:1 protocol
 #   scores/{verification,identification}/<model>/<dataset>/<variant>.tsv
 #   metrics/<model>/<dataset>/<variant>.tsv              per-group rows for one variant
@@ -31,6 +32,7 @@ include: "workflow/rules/datasets.smk"
 include: "workflow/rules/detection.smk"
 include: "workflow/rules/masking.smk"
 include: "workflow/rules/embedding.smk"
+include: "workflow/rules/vendors.smk"
 include: "workflow/rules/scoring.smk"
 include: "workflow/rules/metrics.smk"
 include: "workflow/rules/figures.smk"

@@ -18,14 +18,18 @@ os.environ.update(
 from maskaudit.config import load_schema, validate_config
 from maskaudit.models import get_card
 from maskaudit.tables import ATTRIBUTES
+from maskaudit.vendors.settings import result_settings, usable_models
 
 _schema = load_schema(Path(workflow.current_basedir) / "../schemas/config.schema.yaml")
 config.update(validate_config(config, _schema))
 
 DATASETS = sorted(config["datasets"])
-MODELS = list(config["models"])
+MODELS = usable_models(
+    config
+)  # listed vendors without credentials are skipped, with a message
 MASK_VARIANTS = list(config["masks"]["variants"])
 VARIANTS = ["none"] + MASK_VARIANTS
+VENDOR_MODELS = [m for m in MODELS if get_card(m).kind == "comparison"]
 TABLES = ["overall" if a == "overall" else f"by_{a}" for a in ATTRIBUTES]
 
 
@@ -76,6 +80,16 @@ def get_model_gpu(wildcards):
 
 def get_model_threshold(wildcards):
     return get_card(wildcards.model).threshold
+
+
+def vendor_slot(vendor):
+    """Resource function: 1 for the jobs of commercial API ``vendor``, 0 otherwise."""
+    return lambda wildcards: int(wildcards.model == vendor)
+
+
+def get_vendor_params(wildcards):
+    """The vendor settings that change its answers (caps, rates and retries do not)."""
+    return result_settings(config, wildcards.model)
 
 
 def figure_paths(figure):
