@@ -29,6 +29,7 @@ from maskaudit.vendors.limits import TokenBucket, backoff_delay
 from maskaudit.vendors.prices import price
 
 log = logging.getLogger(__name__)
+CLEANUP_OPERATIONS = frozenset({"delete_gallery", "list_galleries"})
 
 
 @dataclass
@@ -63,6 +64,9 @@ class VendorClient:
 
     def call(self, operation: str, send: Callable[[], dict], *, key: str | None = None,
              cache_if: Callable[[dict], bool] = lambda record: True) -> dict:
+        """Deleting and listing galleries (:data:`CLEANUP_OPERATIONS`) are recorded in the ledger but
+        never refused: cleaning up must not be blocked by the budget it protects."""
+        capped = operation not in CLEANUP_OPERATIONS
         if key is not None:
             hit = self.cached(key)
             if hit is not None:
@@ -70,7 +74,7 @@ class VendorClient:
         attempt = 0
         while True:
             attempt += 1
-            self.ledger.charge(self.vendor, operation, price(self.vendor, operation), self.cap)
+            self.ledger.charge(self.vendor, operation, price(self.vendor, operation), self.cap if capped else Cap())
             self.bucket.acquire()
             self.counters.calls += 1
             self.counters.by_operation[operation] = self.counters.by_operation.get(operation, 0) + 1

@@ -185,7 +185,8 @@ class VariantJob:
         a = self.adapter
         k, digest = min(self.top_k, a.max_candidates), self._digest()
         items = self._gallery_items()
-        probes = [(p, img) for p, img in enumerate(self.probes.images) if img is not None]
+        # probes the vendor already found no face in (1:1) are not searched: same image, same answer
+        probes = [(p, img) for p, img in enumerate(self.probes.images) if self.probes.status[p] == "ok"]
         enroll_key = a.key("enrollment", {}, [], gallery=digest)
         if all(a.search_resolved(img, k, digest) for _, img in probes) and a.client.cache.contains(enroll_key):
             enrolled = a.client.cached(enroll_key)["enrolled"]
@@ -203,7 +204,7 @@ class VariantJob:
             for g, raw in rec.get("candidates", []):
                 self.search_raw[p, g] = raw
         for p, st in enumerate(self.probes.status):
-            if self.probes.images[p] is None:
+            if st != "ok":
                 self.search_probe_status[p] = st
         self.id_info = {"method": "vendor_search", "array": "search_similarity", "top_k": k,
                         "reason": f"{a.vendor}'s own search, top {k} candidates per probe"}
@@ -243,7 +244,7 @@ class VariantJob:
                 f"calls (${need_usd:.4f}) but the budget has {room_calls} calls / ${room_usd:.4f} left")}
             log.warning("%s: 1:N not run: %s", a.vendor, self.id_info["reason"])
             return
-        self._compare_cells(self._sendable(cells), f"{a.vendor} 1:N matrix")
+        self._compare_cells([c for c in self._sendable(cells) if np.isnan(self.raw[c])], f"{a.vendor} 1:N matrix")
         self.id_info = {"method": "compare_matrix", "array": "similarity", "reason": f"{why}; every probe compared "
                         f"with every gallery image through 1:1 calls"}
 
@@ -251,8 +252,8 @@ class VariantJob:
     def arrays(self) -> dict:
         sign = 1.0 if self.adapter.raw_direction == "higher_is_same" else -1.0
         return {"probe_id": self.probes.ids, "gallery_id": self.gallery.ids, "raw_score": self.raw,
-                "similarity": sign * self.raw, "probe_status": self.probes.status,
-                "gallery_status": self.gallery.status, "search_similarity": sign * self.search_raw,
+                "similarity": sign * self.raw + 0.0, "probe_status": self.probes.status,  # + 0.0: no -0.0
+                "gallery_status": self.gallery.status, "search_similarity": sign * self.search_raw + 0.0,
                 "search_probe_status": self.search_probe_status, "search_gallery_status": self.search_gallery_status}
 
     def mark_unavailable(self, reason: str) -> None:
@@ -326,7 +327,7 @@ def _refuse_over_budget(adapter: Adapter, plan: dict) -> None:
     cap = adapter.client.cap
     if cap.max_calls is not None and calls + plan["n_calls"] > cap.max_calls:
         raise BudgetExceeded(
-            f"{adapter.vendor}: this job needs at least {plan['n_calls']} calls but only {cap.max_calls - calls} of "
+            f"{adapter.vendor}: this job needs an estimated {plan['n_calls']} calls but only {cap.max_calls - calls} of "
             f"vendors.{adapter.vendor}.max_calls = {cap.max_calls} are left. Nothing was sent. Fix: check "
             f"`maskaudit vendors plan` and raise the cap if the cost is acceptable")
     if cap.max_usd is not None and usd + plan["usd"] > cap.max_usd + 1e-12:

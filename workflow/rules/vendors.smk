@@ -38,3 +38,16 @@ rule vendor_comparisons:
             dataset=DATASETS,
             variant=VARIANTS,
         ),
+
+
+# Named target: everything a vendor job reads, so `maskaudit vendors plan` can price the run
+# before anything is sent (`snakemake vendor_inputs`).
+rule vendor_inputs:
+    input:
+        expand("results/pairs/{dataset}.tsv", dataset=DATASETS),
+        expand("results/faces/{dataset}/landmarks.npz", dataset=DATASETS),
+        expand(
+            "results/masked/{dataset}/{variant}/manifest.tsv",
+            dataset=DATASETS,
+            variant=MASK_VARIANTS,
+        ),
