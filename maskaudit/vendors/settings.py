@@ -22,14 +22,15 @@ def result_settings(config: dict, vendor: str) -> dict:
     return {k: s[k] for k in RESULT_KEYS if k in s}
 
 
-def usable_models(config: dict, out=sys.stderr) -> list[str]:
+def usable_models(config: dict, out=None) -> list[str]:
     """``config['models']`` minus the vendors whose credentials are missing, each skipped with a message."""
     kept = []
     for model in config["models"]:
         if model in VENDORS:
             problem = credentials_problem(model, vendor_settings(config, model))
             if problem:
-                print(f"maskaudit: skipping vendor '{model}': {problem}. The rest of the audit runs.", file=out)
+                print(f"maskaudit: skipping vendor '{model}': {problem}. The rest of the audit runs.",
+                      file=out or sys.stderr)
                 continue
         kept.append(model)
     return kept
