@@ -50,7 +50,8 @@ class Rekognition(Adapter):
             import boto3
             from botocore.config import Config
 
-            self._boto = boto3.client(
+            # a fresh session per adapter: boto3's default session caches credentials for the process
+            self._boto = boto3.session.Session().client(
                 "rekognition", region_name=self.settings["region"], endpoint_url=self.settings.get("endpoint_url"),
                 config=Config(retries={"total_max_attempts": 1}, connect_timeout=10,
                               read_timeout=self.settings.get("timeout_s", 60)))

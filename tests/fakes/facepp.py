@@ -33,13 +33,15 @@ class FakeFacePP(FakeServer):
         return req.path.removeprefix("/facepp/v3/")
 
     def authenticate(self, op, req):
-        if len(req.body) > 2 * 1024 * 1024:
+        if len(req.body) > 2 * (2 * 1024 * 1024) + 65536:  # the front end refuses oversized bodies as plain text
             return Reply(413, raw=b"<html><body>413 Request Entity Too Large</body></html>", content_type="text/html")
         fields, files = req.form()
         req.fields, req.files = fields, files
         if fields.get("api_key") != self.key or fields.get("api_secret") != self.secret:
             return error(401, "AUTHENTICATION_ERROR")
         for data in files.values():
+            if len(data) > 2 * 1024 * 1024:
+                return error(400, "IMAGE_FILE_TOO_LARGE")
             w, h = Image.open(io.BytesIO(data)).size
             self.sizes.append((w, h, len(data)))
             if not (48 <= min(w, h) and max(w, h) <= 4096):
