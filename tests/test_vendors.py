@@ -157,3 +157,22 @@ def test_comparisons_file_roundtrip(tmp_path):
     assert back["similarity"].dtype == np.float32 and back["probe_status"] == ["ok", "vendor_no_face"]
     assert np.isnan(back["similarity"][0, 1]) and side == {"system": "facex"}
     assert os.path.exists(tmp_path / "v.json")
+
+
+def test_vendor_pairs_are_seeded_shared_and_count_baseline_pairs_once():
+    from maskaudit.vendors.pairs import vendor_pairs
+
+    ids = [f"i{k}" for k in range(8)]
+    ident = ["a", "a", "a", "b", "c", "d", "e", "f"]
+    masked = vendor_pairs(ids, ident, seed=7, dataset="d", impostors_per_probe=2, baseline=False)
+    assert masked.equals(vendor_pairs(ids, ident, seed=7, dataset="d", impostors_per_probe=2, baseline=False))
+    counts = masked.comparison.value_counts().to_dict()
+    assert counts == {"reidentification": 8, "mated": 6, "non_mated": 16}
+    assert not (masked.comparison == "non_mated").any() or all(
+        ident[ids.index(p)] != ident[ids.index(r)] for p, r in masked[masked.comparison == "non_mated"][["probe_id", "ref_id"]].values)
+    base = vendor_pairs(ids, ident, seed=7, dataset="d", impostors_per_probe=2, baseline=True)
+    pos = {i: k for k, i in enumerate(ids)}
+    assert all(pos[p] <= pos[r] for p, r in zip(base.probe_id, base.ref_id))  # each unordered pair once
+    assert (base.comparison == "mated").sum() == 3 and (base.comparison == "reidentification").sum() == 8
+    other = vendor_pairs(ids, ident, seed=8, dataset="d", impostors_per_probe=2, baseline=False)
+    assert not other.equals(masked)  # the seed matters

@@ -87,6 +87,7 @@ def study_config(fakes, **vendor_over) -> dict:
     cfg["datasets"]["demo"]["sources"] = str(REPO / "config/datasets/demo.yaml")
     cfg["masks"]["variants"] = {VARIANT: cfg["masks"]["variants"][VARIANT]}
     cfg["models"] = VENDORS
+    cfg["protocol"]["impostors_per_probe"] = 2  # fewer paid calls in the demo; the protocol is the same
     v = cfg["vendors"]
     v["rekognition"]["endpoint_url"] = fakes["rekognition"].url
     v["azure"]["endpoint"] = fakes["azure"].url
@@ -118,7 +119,7 @@ def demo(tmp_path_factory, fakes, env):
 @pytest.fixture(scope="module")
 def faces(demo):
     """Paths of a genuine pair, an impostor and a masked image none of the fakes finds a face in."""
-    probes, gallery, _ = load_tables(**{k: v for k, v in input_paths(demo / "results", "demo", VARIANT).items()})
+    probes, gallery = load_tables(**input_paths(demo / "results", "demo", VARIANT))
     path = dict(zip(gallery.image_id, gallery.path))
     masked = [p for p, s in zip(probes.path, probes.status) if s == "ok"]
     no_face = next(p for p in masked if ORACLE.embedding(prepare(p, FAKE_LIMITS).data) is None)
@@ -255,9 +256,9 @@ def test_azure_limited_access_becomes_unavailable_not_a_crash(demo, faces, tmp_p
         a = open_adapter("azure", s, tmp_path)
         with pytest.raises(Unavailable, match="Limited Access"):
             a.detect(prep(a, faces["obama_1"]))
-        probes, gallery, pairs = load_tables(**input_paths(demo / "results", "demo", "none"))
-        arrays, side = execute("azure", s, tmp_path, probes, gallery, pairs, dataset="demo", variant="none",
-                               card=get_card("azure"))
+        probes, gallery = load_tables(**input_paths(demo / "results", "demo", "none"))
+        arrays, side = execute("azure", s, tmp_path, probes, gallery, dataset="demo", variant="none",
+                               card=get_card("azure"), seed=1, impostors_per_probe=2)
     assert side["available"] is False and "UnsupportedFeature" in side["unavailable_reason"]
     assert set(arrays["probe_status"]) == {"vendor_unavailable"} and np.isnan(arrays["similarity"]).all()
     assert a.client.cache.count() == 0
@@ -272,11 +273,11 @@ def test_azure_wrong_key_is_an_auth_error(fakes, faces, tmp_path, monkeypatch):
 
 # -- budget ---------------------------------------------------------------------------------------------
 def test_cap_below_the_plan_stops_before_the_first_call(demo, fakes, tmp_path):
-    probes, gallery, pairs = load_tables(**input_paths(demo / "results", "demo", "none"))
+    probes, gallery = load_tables(**input_paths(demo / "results", "demo", "none"))
     before = fakes["facepp"].count()
-    with pytest.raises(BudgetExceeded, match="needs an estimated 145 calls but only 20 .* Nothing was sent"):
-        execute("facepp", settings(fakes, "facepp", max_calls=20), tmp_path, probes, gallery, pairs,
-                dataset="demo", variant="none", card=get_card("facepp"))
+    with pytest.raises(BudgetExceeded, match=r"needs an estimated \d+ calls but only 20 .* Nothing was sent"):
+        execute("facepp", settings(fakes, "facepp", max_calls=20), tmp_path, probes, gallery,
+                dataset="demo", variant="none", card=get_card("facepp"), seed=1, impostors_per_probe=5)
     assert fakes["facepp"].count() == before
 
 
@@ -312,15 +313,17 @@ CRASH_SCRIPT = """
 import sys, yaml
 from maskaudit.models import get_card
 from maskaudit.vendors.inputs import input_paths, load_tables
+from maskaudit.vendors.pairs import vendor_pairs
 from maskaudit.vendors.run import execute
 vendor, workdir, cfg_path = sys.argv[1:4]
 cfg = yaml.safe_load(open(cfg_path))
 from maskaudit.config import load_schema, validate_config
 cfg = validate_config(cfg, load_schema(sys.argv[4]))
-probes, gallery, pairs = load_tables(**input_paths(workdir + "/results", "demo", "none"))
-pairs = pairs.head(3)  # a few 1:1 calls, then the gallery and the search (held by the fake)
-execute(vendor, cfg["vendors"][vendor], workdir + "/" + cfg["vendors"]["cache_dir"], probes, gallery, pairs,
-        dataset="demo", variant="none", card=get_card(vendor))
+probes, gallery = load_tables(**input_paths(workdir + "/results", "demo", "none"))
+pairs = vendor_pairs(gallery.image_id, gallery.identity, seed=1, dataset="demo", impostors_per_probe=0,
+                     baseline=True).head(3)  # a few 1:1 calls, then the gallery and the search (held by the fake)
+execute(vendor, cfg["vendors"][vendor], cfg["vendors"]["cache_dir"], probes, gallery, pairs=pairs,
+        dataset="demo", variant="none", card=get_card(vendor), seed=1, impostors_per_probe=0)
 """
 
 GALLERIES = {"rekognition": ("SearchFacesByImage", "collections"), "azure": ("identify", "groups"),
@@ -360,15 +363,18 @@ def test_cleanup_sweeps_the_gallery_of_a_killed_run(vendor, demo, fakes, env, tm
 
 
 def test_facex_matrix_is_not_run_when_the_budget_cannot_cover_it(demo, fakes, tmp_path):
-    probes, gallery, pairs = load_tables(**input_paths(demo / "results", "demo", "none"))
-    pairs = pairs[pairs.comparison != "non_mated"]  # 35 genuine pairs; the full matrix would need 190 more
+    probes, gallery = load_tables(**input_paths(demo / "results", "demo", "none"))
     before = fakes["facex"].count()
-    arrays, side = execute("facex", settings(fakes, "facex", max_calls=60), tmp_path, probes, gallery, pairs,
-                           dataset="demo", variant="none", card=get_card("facex"))
+    # masked-variant pairs without impostors: 15 + 20 genuine cells; the full matrix needs 190 more
+    pairs = vendor_pairs(gallery.image_id, gallery.identity, seed=1, dataset="demo", impostors_per_probe=0,
+                         baseline=False)
+    arrays, side = execute("facex", settings(fakes, "facex", max_calls=60), tmp_path, probes, gallery, pairs=pairs,
+                           dataset="demo", variant="none", card=get_card("facex"), seed=1, impostors_per_probe=0)
     assert fakes["facex"].count() - before == 35 == side["n_calls"]
     ident = side["identification"]
     assert ident["method"] == "not_run" and ident["array"] is None
     assert "needs 190 more calls" in ident["reason"] and "25 calls" in ident["reason"]
+    assert "not_run" in arrays["search_probe_status"]
     assert np.isfinite(arrays["similarity"]).sum() == 35
 
 
@@ -409,8 +415,8 @@ def test_demo_audit_with_all_four_vendors(demo, fakes, env):
     # a rerun does nothing; recomputing the comparisons sends no request (the cache answers)
     rerun = snakemake(workdir, "vendor_comparisons", env=env)
     assert "Nothing to be done" in rerun.stdout + rerun.stderr
-    shutil.rmtree(workdir / "results/comparisons")
-    snakemake(workdir, "vendor_comparisons", env=env)
+    snakemake(workdir, *[f"results/comparisons/{v}/demo/none.npz" for v in VENDORS], "--forcerun", "compare_vendor",
+              env=env)
     assert _counts(fakes) == after
     for vendor in VENDORS:
         _, side = load_comparisons(workdir / f"results/comparisons/{vendor}/demo/none.npz")
@@ -427,7 +433,7 @@ def test_demo_audit_with_all_four_vendors(demo, fakes, env):
     # a vendor without credentials is skipped with a message; the others still run
     no_facex = {k: v for k, v in env.items() if k != "FACEX_USER_ID"}
     dry = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory",
-                          str(workdir), "--cores", "2", "-n", "--forcerun", "compare_vendor", "vendor_comparisons",
+                          str(workdir), "--cores", "2", "vendor_comparisons", "-n", "--forcerun", "compare_vendor",
                           "--configfile", str(workdir / "config.yaml")], env=no_facex, capture_output=True, text=True,
                          timeout=300)
     assert dry.returncode == 0, dry.stderr

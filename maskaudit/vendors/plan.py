@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from maskaudit.vendors.inputs import input_paths, load_tables
+from maskaudit.vendors.pairs import vendor_pairs
 from maskaudit.vendors.registry import credentials_problem, open_adapter
 from maskaudit.vendors.run import VariantJob
 
@@ -30,8 +31,10 @@ def plan_rows(config: dict, vendors: list[str], datasets: list[str], variants: l
         for dataset in datasets:
             for variant in variants:
                 paths = input_paths(workdir / "results", dataset, variant)
-                probes, gallery, pairs = load_tables(paths["manifest"], paths["landmarks"], paths["pairs"],
-                                                     paths.get("images"))
+                probes, gallery = load_tables(paths["manifest"], paths["landmarks"], paths.get("images"))
+                pairs = vendor_pairs(gallery.image_id, gallery.identity, seed=config["seed"], dataset=dataset,
+                                     impostors_per_probe=config["vendors"]["impostors_per_probe"],
+                                     baseline=variant == "none")
                 job = VariantJob(adapter, probes, gallery, pairs, identification=settings["identification"],
                                  top_k=settings["top_k"])
                 rows.append({"dataset": dataset, "variant": variant, **job.plan()})

@@ -2,9 +2,10 @@
 
 What is sent, under the budget:
 
-* **1:1**: the protocol's pairs (``results/pairs/<dataset>.tsv``: every probe vs its own original,
-  vs the other photos of its identity, and a seeded sample of impostors), the same pairs every model
-  sees. An image the vendor found no face in is not sent again for its remaining pairs.
+* **1:1**: :func:`maskaudit.vendors.pairs.vendor_pairs`: every probe vs its own original
+  (re-identification), vs the other photos of its identity (mated), and a seeded sample of impostors,
+  the same pairs for every vendor and variant. An image the vendor found no face in is not sent again
+  for its remaining pairs.
 * **1:N**: through the vendor's own search where it has one (``identification: search``): a gallery
   of the acquired unmasked images, named by run id and deleted in ``finally``; each probe searched
   once for ``top_k`` candidates. Without a search (FaceX) or with ``identification: matrix``, 1:N
@@ -32,6 +33,7 @@ from maskaudit.progress import progress
 from maskaudit.vendors.base import Adapter
 from maskaudit.vendors.errors import BudgetExceeded, ImageRejected, Unavailable
 from maskaudit.vendors.images import RECIPE, Prepared, prepare
+from maskaudit.vendors.pairs import vendor_pairs
 from maskaudit.vendors.prices import PRICES_VERSION, price
 
 log = logging.getLogger(__name__)
@@ -267,8 +269,9 @@ class VariantJob:
         self.id_info = {"method": "not_run", "array": None, "reason": reason}
 
 
-def execute(vendor: str, settings: dict, cache_dir: str, probes: pd.DataFrame, gallery: pd.DataFrame,
-            pairs: pd.DataFrame, *, dataset: str, variant: str, card, **adapter_extra) -> tuple[dict, dict]:
+def execute(vendor: str, settings: dict, cache_dir: str, probes: pd.DataFrame, gallery: pd.DataFrame, *,
+            dataset: str, variant: str, card, seed: int, impostors_per_probe: int,
+            pairs: pd.DataFrame | None = None, **adapter_extra) -> tuple[dict, dict]:
     """Run one job end to end; returns ``(arrays, sidecar)`` for :func:`~maskaudit.vendors.comparisons.save_comparisons`.
 
     A Limited Access refusal (:class:`Unavailable`) yields the ``vendor_unavailable`` state for every
@@ -276,6 +279,9 @@ def execute(vendor: str, settings: dict, cache_dir: str, probes: pd.DataFrame, g
     """
     from maskaudit.vendors.registry import open_adapter
 
+    if pairs is None:
+        pairs = vendor_pairs(gallery.image_id, gallery.identity, seed=seed, dataset=dataset,
+                             impostors_per_probe=impostors_per_probe, baseline=variant == "none")
     adapter = open_adapter(vendor, settings, cache_dir, **adapter_extra)
     job = VariantJob(adapter, probes, gallery, pairs, identification=settings["identification"],
                      top_k=settings["top_k"])
@@ -301,6 +307,8 @@ def execute(vendor: str, settings: dict, cache_dir: str, probes: pd.DataFrame, g
         "plan_before_run": plan, "image_recipe": RECIPE, "limits": vars(adapter.limits),
         "n_downscaled": len(downscaled), "downscaled": downscaled,
         "n_probes": len(job.probes.ids), "n_gallery": len(job.gallery.ids), "n_pairs": len(job.pairs),
+        "pairs_by_comparison": {str(k): int(v) for k, v in pairs.comparison.value_counts().sort_index().items()},
+        "impostors_per_probe": impostors_per_probe, "seed": seed,
         "n_scored_pairs": int(sum(not np.isnan(job.raw[c]) for c in job.pairs)),
         "probe_failures": _count(job.probes.status), "gallery_failures": _count(job.gallery.status),
     }

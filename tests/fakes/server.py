@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import defaultdict, deque
-from email.parser import BytesParser
-from email.policy import HTTP
+import re
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -41,12 +40,15 @@ class Request:
             from urllib.parse import parse_qsl
 
             return dict(parse_qsl(self.body.decode(), keep_blank_values=True)), {}
-        msg = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {ctype}\r\n\r\n".encode() + self.body)
+        boundary = re.search(r'boundary="?([^";]+)"?', ctype).group(1).encode()
         fields, files = {}, {}
-        for part in msg.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            data = part.get_payload(decode=True)
-            if part.get_filename() is not None:
+        for part in self.body.split(b"--" + boundary)[1:-1]:
+            head, _, data = part[2:].partition(b"\r\n\r\n")
+            disposition = next(line for line in head.decode().split("\r\n")
+                               if line.lower().startswith("content-disposition"))
+            name = re.search(r'name="([^"]*)"', disposition).group(1)
+            data = data[:-2]  # the CRLF before the next boundary
+            if "filename=" in disposition:
                 files[name] = data
             else:
                 fields[name] = data.decode()
@@ -66,6 +68,8 @@ class FakeServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # no 40 ms Nagle/delayed-ACK stall per keep-alive request
+            wbufsize = -1                   # headers and body leave in one write
 
             def log_message(self, *args):
                 pass

@@ -8,7 +8,6 @@ rule compare_vendor:
         images=get_images_table,
         manifest="results/datasets/{dataset}/manifest.tsv",
         landmarks="results/faces/{dataset}/landmarks.npz",
-        pairs="results/pairs/{dataset}.tsv",
     output:
         comparisons="results/comparisons/{model}/{dataset}/{variant}.npz",
         sidecar="results/comparisons/{model}/{dataset}/{variant}.json",
@@ -25,6 +24,8 @@ rule compare_vendor:
         api_facex=vendor_slot("facex"),
     params:
         vendor=get_vendor_params,
+        seed=config["seed"],
+        impostors_per_probe=config["vendors"]["impostors_per_probe"],
     script:
         "../scripts/compare_vendor.py"
 
@@ -44,7 +45,6 @@ rule vendor_comparisons:
 # before anything is sent (`snakemake vendor_inputs`).
 rule vendor_inputs:
     input:
-        expand("results/pairs/{dataset}.tsv", dataset=DATASETS),
         expand("results/faces/{dataset}/landmarks.npz", dataset=DATASETS),
         expand(
             "results/masked/{dataset}/{variant}/manifest.tsv",

@@ -11,10 +11,9 @@ from maskaudit.vendors.settings import vendor_settings
 
 setup_logging(snakemake.log[0])
 wc = snakemake.wildcards
-probes, gallery, pairs = load_tables(
+probes, gallery = load_tables(
     snakemake.input.manifest,
     snakemake.input.landmarks,
-    snakemake.input.pairs,
     snakemake.input.images if wc.variant != "none" else None,
 )
 arrays, sidecar = execute(
@@ -23,10 +22,11 @@ arrays, sidecar = execute(
     snakemake.config["vendors"]["cache_dir"],
     probes,
     gallery,
-    pairs,
     dataset=wc.dataset,
     variant=wc.variant,
     card=get_card(wc.model),
+    seed=snakemake.params.seed,
+    impostors_per_probe=snakemake.params.impostors_per_probe,
 )
 save_comparisons(snakemake.output.comparisons, arrays, sidecar)
 logging.info("wrote %s", snakemake.output.comparisons)
