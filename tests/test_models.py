@@ -7,12 +7,12 @@ from maskaudit.models import REGISTRY, get_card, load_model
 
 
 def test_unknown_model_lists_registered_ids():
-    with pytest.raises(ValueError, match="registered models: dlib"):
+    with pytest.raises(ValueError, match="registered models: .*dlib"):
         get_card("vgg-faec")
 
 
 def test_cards_are_consistent():
-    for card in REGISTRY.values():
+    for card in (c for c in REGISTRY.values() if c.kind == "embedding"):
         assert card.metric in ("euclidean", "cosine") and card.threshold > 0 and card.dim > 0
 
 

@@ -176,3 +176,18 @@ def test_vendor_pairs_are_seeded_shared_and_count_baseline_pairs_once():
     assert (base.comparison == "mated").sum() == 3 and (base.comparison == "reidentification").sum() == 8
     other = vendor_pairs(ids, ident, seed=8, dataset="d", impostors_per_probe=2, baseline=False)
     assert not other.equals(masked)  # the seed matters
+
+
+def test_vendor_cards_are_comparison_systems_with_an_adapter():
+    import importlib
+
+    from maskaudit.models import REGISTRY
+    from maskaudit.vendors import VENDORS
+    from maskaudit.vendors.registry import ADAPTERS
+
+    for vendor in VENDORS:
+        card = REGISTRY[vendor]
+        assert card.kind == "comparison" and card.threshold_source
+        module, name = card.factory.split(":")
+        assert ADAPTERS[vendor] == card.factory and hasattr(importlib.import_module(module), name)
+    assert REGISTRY["facex"].threshold < 0  # a distance delivered as -distance

@@ -32,8 +32,9 @@ from maskaudit.config import load_schema, validate_config
 from maskaudit.models import get_card
 from maskaudit.vendors.comparisons import load_comparisons
 from maskaudit.vendors.errors import AuthError, BudgetExceeded, Unavailable
-from maskaudit.vendors.images import prepare
+from maskaudit.vendors.images import Limits, prepare
 from maskaudit.vendors.inputs import input_paths, load_tables
+from maskaudit.vendors.pairs import vendor_pairs
 from maskaudit.vendors.registry import open_adapter
 from maskaudit.vendors.run import execute
 
@@ -125,8 +126,6 @@ def faces(demo):
     no_face = next(p for p in masked if ORACLE.embedding(prepare(p, FAKE_LIMITS).data) is None)
     return {"obama_1": path["obama_1"], "obama_2": path["obama_2"], "biden": path["biden_1"], "no_face": no_face}
 
-
-from maskaudit.vendors.images import Limits  # noqa: E402
 
 FAKE_LIMITS = Limits(max_side=1024, max_bytes=5 * 1024 * 1024, min_side=36)
 

@@ -92,6 +92,7 @@ class VariantJob:
         self.search_probe_status = ["not_run"] * P
         self.search_gallery_status = ["not_run"] * G
         self.id_info: dict = {}
+        self.vendor_thresholds: dict[str, int] = {}   # distinct per-response thresholds -> how many scores
 
     # -- planning ---------------------------------------------------------------------------------
     @property
@@ -162,6 +163,9 @@ class VariantJob:
             rec = a.compare(self.probes.images[p], self.gallery.images[g])
             if rec["status"] == "ok":
                 self.raw[p, g] = rec["raw"]
+                if rec.get("thresholds"):  # Face++: thresholds at FMR 1e-3/1e-4/1e-5, per response
+                    key = json.dumps(rec["thresholds"], sort_keys=True)
+                    self.vendor_thresholds[key] = self.vendor_thresholds.get(key, 0) + 1
                 continue
             side = rec.get("side")
             if side is None and hasattr(a, "detect"):
@@ -197,7 +201,9 @@ class VariantJob:
             with a.gallery(run_id, items, digest) as gallery:
                 results = [(p, gallery.search(img, k)) for p, img in progress(probes, desc="search", unit="probe")]
                 enrolled = {str(g): st for g, st in gallery.enrolled.items()}
-                a.client.cache.put(enroll_key, a.vendor, "enrollment", {"status": "ok", "enrolled": enrolled})
+                model = getattr(gallery, "face_model_version", "")
+                a.client.cache.put(enroll_key, a.vendor, "enrollment",
+                                   {"status": "ok", "enrolled": enrolled, "gallery_model_version": model})
         for g in range(len(self.gallery.ids)):
             self.search_gallery_status[g] = enrolled.get(str(g), self.gallery.status[g] if self.gallery.status[g] != "ok"
                                                          else "not_run")
@@ -208,7 +214,9 @@ class VariantJob:
         for p, st in enumerate(self.probes.status):
             if st != "ok":
                 self.search_probe_status[p] = st
+        model = (a.client.cache.get(enroll_key) or {}).get("gallery_model_version", "")
         self.id_info = {"method": "vendor_search", "array": "search_similarity", "top_k": k,
+                        "gallery_model_version": model,
                         "reason": f"{a.vendor}'s own search, top {k} candidates per probe"}
 
     def _resolved_search(self, img: Prepared, k: int, digest: str) -> dict:
@@ -303,6 +311,7 @@ def execute(vendor: str, settings: dict, cache_dir: str, probes: pd.DataFrame, g
         "similarity": "raw" if adapter.raw_direction == "higher_is_same" else "-raw",
         "threshold": card.threshold, "threshold_source": card.threshold_source,
         "model_info": adapter.model_info(), "identification": job.id_info,
+        "vendor_thresholds": [{"thresholds": json.loads(k), "n_scores": n} for k, n in job.vendor_thresholds.items()],
         **adapter.client.counters.as_dict(),
         "plan_before_run": plan, "image_recipe": RECIPE, "limits": vars(adapter.limits),
         "n_downscaled": len(downscaled), "downscaled": downscaled,
