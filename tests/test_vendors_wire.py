@@ -384,11 +384,13 @@ def _counts(fakes):
 
 def test_demo_audit_with_all_four_vendors(demo, fakes, env):
     workdir = demo
+    before_plan = _counts(fakes)
     plan = subprocess.run([sys.executable, "-m", "maskaudit", "vendors", "plan", "--configfile",
                            str(workdir / "config.yaml"), "--directory", str(workdir)],
                           env={**env, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=300)
     assert plan.returncode == 0, plan.stderr
     before = _counts(fakes)
+    assert before == before_plan  # the plan sends nothing
     assert all(f"| {v} | demo | none |" in plan.stdout for v in VENDORS)
     snakemake(workdir, "vendor_comparisons", env=env)
     after = _counts(fakes)
@@ -397,7 +399,7 @@ def test_demo_audit_with_all_four_vendors(demo, fakes, env):
         for variant in ["none", VARIANT]:
             arrays, side = load_comparisons(workdir / f"results/comparisons/{vendor}/demo/{variant}.npz")
             assert side["system"] == vendor and side["available"] and side["n_calls"] > 0
-            assert {"similarity_scale", "raw_direction", "threshold", "threshold_source"} <= set(side)
+            assert {"similarity_scale", "raw_direction", "threshold", "threshold_source", "cached_calls"} <= set(side)
             assert arrays["similarity"].shape == (15, 15) and arrays["similarity"].dtype == np.float32
         arrays, side = load_comparisons(workdir / f"results/comparisons/{vendor}/demo/none.npz")
         sim = arrays["similarity"]
