@@ -53,11 +53,11 @@ ENV = {**SECRETS, "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/none
        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
-def snakemake(workdir, *args, env=None):
+def snakemake(workdir, *args, env=None, config="config.yaml", check=True):
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--cores", "2", *args, "--configfile", str(workdir / "config.yaml")]
+           "--cores", "2", *args, "--configfile", str(workdir / config)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
-    if proc.returncode != 0:
+    if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}")
     return proc
 
@@ -389,8 +389,18 @@ def test_demo_audit_with_all_four_vendors(demo, fakes, env):
                            str(workdir / "config.yaml"), "--directory", str(workdir)],
                           env={**env, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=300)
     assert plan.returncode == 0, plan.stderr
+    assert _counts(fakes) == before_plan  # the plan sends nothing
+
+    # a cap below the run's cost stops the job before its first call, naming the key
+    capped = yaml.safe_load((workdir / "config.yaml").read_text())
+    capped["vendors"]["rekognition"]["max_calls"] = 5
+    (workdir / "capped.yaml").write_text(yaml.safe_dump(capped))
+    stopped = snakemake(workdir, "results/comparisons/rekognition/demo/none.npz", env=env, config="capped.yaml",
+                        check=False)
+    assert stopped.returncode != 0 and _counts(fakes) == before_plan
+    log = (workdir / "logs/compare_vendor/rekognition/demo/none.log").read_text()
+    assert "vendors.rekognition.max_calls = 5" in log and "Nothing was sent" in log
     before = _counts(fakes)
-    assert before == before_plan  # the plan sends nothing
     assert all(f"| {v} | demo | none |" in plan.stdout for v in VENDORS)
     snakemake(workdir, "vendor_comparisons", env=env)
     after = _counts(fakes)

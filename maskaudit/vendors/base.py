@@ -72,7 +72,10 @@ class Adapter:
         return self.client.cache.contains(self.search_key(probe, k, digest))
 
     @contextmanager
-    def gallery(self, run_id: str, items: list[tuple[int, Prepared]]) -> Iterator["Gallery"]:
+    def gallery(self, run_id: str, items: list[tuple[int, Prepared]], digest: str) -> Iterator["Gallery"]:
+        """Create ``maskaudit-<run id>``, enrol ``items`` (gallery index, image), yield it, delete it in ``finally``.
+
+        ``digest`` identifies the gallery's content for the search cache keys."""
         raise NotImplementedError
         yield
 
