@@ -62,7 +62,7 @@ def snakemake(workdir, *args, env=None, config="config.yaml", check=True):
     return proc
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", autouse=True)
 def env():
     with pytest.MonkeyPatch.context() as mp:
         for k, v in ENV.items():
@@ -306,6 +306,23 @@ def test_listing_galleries_follows_pagination(fakes, tmp_path):
     assert not a.delete_gallery("maskaudit-a")  # already gone: tolerated
     for name in ["other-c", "other-e"]:
         del fake.collections[name]
+
+
+def test_azure_and_facepp_listing_follow_their_pagination(fakes, tmp_path):
+    az, fp = fakes["azure"], fakes["facepp"]
+    names = ["maskaudit-p1", "maskaudit-p2", "maskaudit-p3"]
+    for n in names:
+        az.groups[n] = {"persons": {}, "trained": False, "model": "recognition_04"}
+        fp.facesets[n] = {"tokens": [], "tags": "maskaudit", "token": n}
+    a = open_adapter("azure", {**settings(fakes, "azure"), "page_size": 2}, tmp_path)
+    before = az.count("list_groups")
+    assert a.list_galleries() == names and az.count("list_groups") - before == 2  # start/top paging
+    f = open_("facepp", fakes, tmp_path)
+    before = fp.count("faceset/getfacesets")
+    assert f.list_galleries() == names and fp.count("faceset/getfacesets") - before == 2  # start/next paging
+    for n in names:
+        assert a.delete_gallery(n) and f.delete_gallery(n)
+    assert not a.delete_gallery(names[0]) and not f.delete_gallery(names[0])  # already gone: tolerated
 
 
 CRASH_SCRIPT = """
