@@ -5,6 +5,7 @@
 #   faces/<dataset>/{landmarks.npz,acquisition.tsv}      detection + 68 landmarks, once per image
 #   masked/<dataset>/<variant>/{images/,manifest.tsv}    one rendered set per mask variant
 #   embeddings/<model>/<dataset>/<variant>.{npz,json}    embedding cache + sidecar (model version, preprocessing)
+#   comparisons/<vendor>/<dataset>/<variant>.{npz,json}  a commercial API's scores (comparison-only systems)
 #   protocol/<dataset>/images.tsv                        near-duplicates (pHash) and the open-set split
 #   thresholds/<model>/<dataset>.json                    global thresholds fixed on the unmasked baseline
 #   scores/<model>/<dataset>/<variant>/{reidentification,verification,identification}.tsv, impostors.npz
@@ -32,6 +33,7 @@ include: "workflow/rules/datasets.smk"
 include: "workflow/rules/detection.smk"
 include: "workflow/rules/masking.smk"
 include: "workflow/rules/embedding.smk"
+include: "workflow/rules/vendors.smk"
 include: "workflow/rules/scoring.smk"
 include: "workflow/rules/metrics.smk"
 include: "workflow/rules/figures.smk"

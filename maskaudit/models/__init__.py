@@ -96,6 +96,28 @@ REGISTRY: dict[str, ModelCard] = {
             normalization="Facenet", detector=DEEPFACE_DEFAULTS["detector"], align=True, gpu=False,
             mem_mb=2000, threads=2,
         ),
+        # Comparison-only systems: commercial APIs (maskaudit/vendors). They return scores, not
+        # embeddings; ``threshold`` is a similarity (higher = more alike), the vendor's default rule.
+        ModelCard(
+            id="rekognition", name="Amazon Rekognition (CompareFaces, Similarity 0-100)", dim=0,
+            metric="similarity", threshold=80.0, kind="comparison", factory="maskaudit.vendors.rekognition:Rekognition",
+            threshold_source="CompareFaces' default SimilarityThreshold (80); AWS advises 99 for high-stakes use",
+        ),
+        ModelCard(
+            id="azure", name="Microsoft Azure AI Face (verify, recognition_04, confidence 0-1)", dim=0,
+            metric="similarity", threshold=0.5, kind="comparison", factory="maskaudit.vendors.azure:Azure",
+            threshold_source="verify's isIdentical rule: confidence >= 0.5",
+        ),
+        ModelCard(
+            id="facepp", name="Face++ (compare, confidence 0-100)", dim=0, metric="similarity", threshold=71.8,
+            kind="comparison", factory="maskaudit.vendors.facepp:FacePlusPlus",
+            threshold_source="Face++ documents per-response thresholds; 71.8 is its documented sample at FMR 1e-4",
+        ),
+        ModelCard(
+            id="facex", name="FaceX (match_faces, Euclidean distance)", dim=0, metric="similarity", threshold=-0.5,
+            kind="comparison", factory="maskaudit.vendors.facex:FaceX",
+            threshold_source="FaceX: match iff distance < 0.5, i.e. similarity -distance > -0.5 (a tie accepts here)",
+        ),
     ]
 }
 

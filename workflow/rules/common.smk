@@ -24,12 +24,13 @@ from maskaudit.models import get_card
 from maskaudit.protocol.sources import score_inputs
 from maskaudit.tables import ATTRIBUTES
 from maskaudit.variants import expand_variants, resolve_variant
+from maskaudit.vendors.settings import result_settings, usable_models
 
 _schema = load_schema(Path(workflow.current_basedir) / "../schemas/config.schema.yaml")
 config.update(validate_config(config, _schema))
 
 DATASETS = sorted(config["datasets"])
-MODELS = list(config["models"])
+MODELS = usable_models(config)  # listed vendors without credentials are skipped, with a message
 MASK_VARIANTS = list(expand_variants(config["masks"]))
 VARIANTS = ["none"] + MASK_VARIANTS
 RATE_TABLES = ["overall" if a == "overall" else f"by_{a}" for a in ATTRIBUTES]
@@ -43,6 +44,7 @@ METRIC_TABLES = {
     "clustering": "clustering",
 }
 TABLES = list(METRIC_TABLES) + ["thresholds"]
+VENDOR_MODELS = [m for m in MODELS if get_card(m).kind == "comparison"]
 
 
 def _one_of(values):
@@ -238,6 +240,16 @@ MODEL_FIGURES = [
     "mask_colour",
     "clustering",
 ]
+
+
+def vendor_slot(vendor):
+    """Resource function: 1 for the jobs of commercial API ``vendor``, 0 otherwise."""
+    return lambda wildcards: int(wildcards.model == vendor)
+
+
+def get_vendor_params(wildcards):
+    """The vendor settings that change its answers (caps, rates and retries do not)."""
+    return result_settings(config, wildcards.model)
 
 
 def figure_paths(figure):

@@ -1,0 +1,13 @@
+"""Commercial face-recognition systems (comparison-only): Rekognition, Azure Face, Face++ and FaceX.
+
+A vendor returns scores, not embeddings. Each one is an *adapter* (``rekognition``, ``azure``,
+``facepp``, ``facex``) that speaks the vendor's wire protocol and maps its answers and errors onto
+one vocabulary (:mod:`maskaudit.vendors.errors`). Everything that must behave identically for all of
+them sits in one wrapper, :class:`maskaudit.vendors.client.VendorClient`: the on-disk response cache
+(:mod:`.cache`), the spend ledger and hard cap (:mod:`.budget`), the token-bucket rate and the
+retry/backoff on each vendor's own throttle signal (:mod:`.limits`). :mod:`.run` turns a dataset
+variant into the comparisons file of SEAMS item 3; :mod:`.plan` and :mod:`.cleanup` back the
+``maskaudit vendors`` command.
+"""
+
+VENDORS = ("rekognition", "azure", "facepp", "facex")

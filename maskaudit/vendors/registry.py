@@ -1,0 +1,43 @@
+"""Vendor id -> adapter, credential checks (local, no calls) and a ready-to-use client."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from pathlib import Path
+
+from maskaudit.vendors.budget import Cap, Ledger
+from maskaudit.vendors.cache import ResponseCache
+from maskaudit.vendors.client import VendorClient
+from maskaudit.vendors.limits import TokenBucket
+
+ADAPTERS = {
+    "rekognition": "maskaudit.vendors.rekognition:Rekognition",
+    "azure": "maskaudit.vendors.azure:Azure",
+    "facepp": "maskaudit.vendors.facepp:FacePlusPlus",
+    "facex": "maskaudit.vendors.facex:FaceX",
+}
+
+
+def _module(vendor: str):
+    return importlib.import_module(ADAPTERS[vendor].split(":")[0])
+
+
+def credentials_problem(vendor: str, settings: dict) -> str | None:
+    """``None`` when credentials are configured in the standard places; else what is missing.
+
+    Only looks (environment, AWS credential chain); never calls the service and never returns a secret.
+    """
+    return _module(vendor).credentials_message(settings)
+
+
+def open_adapter(vendor: str, settings: dict, cache_dir: str | Path, *, sleep=time.sleep, **extra):
+    """The vendor's adapter wired to the shared cache, ledger, cap and rate limit of ``settings``."""
+    client = VendorClient(
+        vendor, cache=ResponseCache(cache_dir), ledger=Ledger(cache_dir),
+        cap=Cap(settings.get("max_calls"), settings.get("max_usd")),
+        bucket=TokenBucket(settings["rate_per_s"], settings.get("burst", 1), sleep=sleep),
+        max_retries=settings["max_retries"], backoff_base_s=settings["backoff_base_s"],
+        backoff_cap_s=settings["backoff_cap_s"], sleep=sleep)
+    module, name = ADAPTERS[vendor].split(":")
+    return getattr(importlib.import_module(module), name)(settings, client, **extra)
