@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from conftest import REPO
@@ -29,3 +30,18 @@ def test_paper_dag_builds_without_running(tmp_path):
     jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", proc.stdout, re.M))
     assert jobs["fetch_weights"] == "9" and jobs["embed_images"] == "90"  # 9 models x (none + 9 masks)
     assert not list(tmp_path.glob("results/*"))
+
+
+def test_embedding_keys_are_validated_with_the_fix_named():
+    from maskaudit.config import ConfigError, load_schema, validate_config
+
+    schema = load_schema(REPO / "workflow/schemas/config.schema.yaml")
+    cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    filled = validate_config(cfg, schema)
+    assert filled["weights_download"] is True and filled["embedding"]["overrides"] == {}
+    cfg["embedding"] = {"alignment": "sideways", "overrides": {"dlib": {"detector": "haar"}}}
+    with pytest.raises(ConfigError) as err:
+        validate_config(cfg, schema)
+    msg = str(err.value)
+    assert "config key 'embedding.alignment'" in msg and "end_to_end" in msg
+    assert "config key 'embedding.overrides.dlib.detector'" in msg and "deepface detector backend" in msg
