@@ -12,8 +12,11 @@ rule embed_images:
         "logs/embed_images/{model}/{dataset}/{variant}.log",
     conda:
         "../envs/embed-dlib.yaml"
+    threads: get_embed_threads
     resources:
         gpu=get_model_gpu,
+        mem_mb=get_embed_mem_mb,
+        runtime=get_embed_runtime,
     params:
         weights_dir=config["weights_dir"],
     script:

@@ -18,6 +18,10 @@ rule plot_accuracy_by_variant:
         "logs/plot_accuracy_by_variant/{model}.{dataset}.log",
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(2000, 5),
+        runtime=scaled(10, 1),
     script:
         "../scripts/plot_accuracy_by_variant.py"
 
@@ -40,6 +44,10 @@ rule plot_score_distributions:
         "logs/plot_score_distributions/{model}.{dataset}.log",
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(2000, 5),
+        runtime=scaled(10, 1),
     script:
         "../scripts/plot_score_distributions.py"
 
@@ -63,6 +71,10 @@ rule plot_mask_gallery:
         "logs/plot_mask_gallery/{dataset}.log",
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(2000, 5),
+        runtime=scaled(10, 1),
     script:
         "../scripts/plot_mask_gallery.py"
 
@@ -83,5 +95,9 @@ rule plot_face_chips:
         "logs/plot_face_chips/{dataset}.log",
     conda:
         "../envs/detect.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(2000, 5),
+        runtime=scaled(10, 1),
     script:
         "../scripts/plot_face_chips.py"

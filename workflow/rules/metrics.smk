@@ -12,6 +12,10 @@ rule compute_metrics:
         "logs/compute_metrics/{model}/{dataset}/{variant}.log",
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(4000, 10),
+        runtime=scaled(15, 2),
     params:
         variant=get_variant,
         threshold=get_model_threshold,
@@ -40,5 +44,9 @@ rule collect_table:
         "logs/collect_table/{table}.log",
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(2000, 10),
+        runtime=scaled(10, 1),
     script:
         "../scripts/collect_table.py"

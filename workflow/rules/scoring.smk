@@ -10,6 +10,10 @@ rule sample_pairs:
         "logs/sample_pairs/{dataset}.log",
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(2000, 50),
+        runtime=scaled(10, 5),
     params:
         seed=config["seed"],
         impostors_per_probe=config["protocol"]["impostors_per_probe"],
@@ -29,6 +33,10 @@ rule score_verification:
         "logs/score_verification/{model}/{dataset}/{variant}.log",
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(4000, 20),
+        runtime=scaled(15, 2),
     params:
         variant=get_variant,
     script:
@@ -46,6 +54,10 @@ rule score_identification:
         "logs/score_identification/{model}/{dataset}/{variant}.log",
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(4000, 100),
+        runtime=scaled(15, 2),
     params:
         variant=get_variant,
         rank_k=config["protocol"]["rank_k"],

@@ -1,0 +1,40 @@
+# What each job needs: threads, memory (mem_mb) and wall time (runtime, minutes).
+#
+# Rules state their intrinsic needs through these functions; everything site-specific (partition,
+# account, GPU type, caps) lives in profiles/. Costs that grow with the data grow with the job's
+# input size (the manifests, landmarks and embedding caches a job reads grow linearly with the
+# number of images), and attempt n of a job asks for n times as much (`--retries N`), so a job
+# SLURM killed for memory or time asks for more next time. Locally, `runtime` is ignored and
+# `mem_mb` only limits concurrency when `--resources mem_mb=...` is given.
+#
+# A GPU is requested only through the model card (`gpu=get_model_gpu` in embedding.smk).
+
+import math
+
+
+def scaled(base, per_input_mb=0.0):
+    """A resource function: ``(base + per_input_mb * input size in MB) * attempt``, rounded up."""
+
+    def resource(wildcards, input, attempt):
+        return int(math.ceil((base + per_input_mb * input.size_mb) * attempt))
+
+    return resource
+
+
+def get_embed_threads(wildcards):
+    """GPU models feed the GPU from a few loader threads; dlib's CPU ResNet runs one chip at a time."""
+    return 4 if get_card(wildcards.model).gpu else 1
+
+
+def get_embed_mem_mb(wildcards, input, attempt):
+    """GPU models hold torch/onnx runtimes and batches in host memory; dlib needs about 1 GB."""
+    base = 16000 if get_card(wildcards.model).gpu else 4000
+    return int(math.ceil((base + 200 * input.size_mb) * attempt))
+
+
+def get_embed_runtime(wildcards, input, attempt):
+    """Minutes. dlib embeds ~13 images/s on one core (benchmarks/); 1 MB of landmarks and image
+    table is ~1,500 images, so 5 min/MB leaves a 2x margin. GPU models are faster per image.
+    """
+    per_mb = 2 if get_card(wildcards.model).gpu else 5
+    return int(math.ceil((30 + per_mb * input.size_mb) * attempt))
