@@ -3,7 +3,8 @@
 ``LocalSlurm(root).start()`` writes every config file under ``root`` and starts, as the current
 (root) user and each in the foreground so that this process owns it:
 
-- ``munged`` with its own key and socket (nothing under /etc or /run is touched),
+- ``munged`` with its own key on the default socket (/run/munge/munge.socket.2), unless a munged
+  already answers there, in which case that one is used,
 - ``mariadbd`` on a private data directory, listening on 127.0.0.1 only,
 - ``slurmdbd`` (the accounting daemon ``sacct``/``sacctmgr`` talk to),
 - ``slurmctld`` and ``slurmd`` for one node, ``$(hostname -s)``, that belongs to two partitions:
@@ -11,8 +12,12 @@
   counted, no device files), so a job that asks for ``--gpus`` is scheduled and accounted like on a
   real GPU node, and a job that does not is visibly GPU-free.
 
-Every daemon listens on a free port of 127.0.0.1, so a second cluster (or a real one) on the same
-machine is not disturbed. ``env()`` returns the environment the client tools (sbatch, sacct, ...)
+The node runs "configless", as most real clusters do: slurmd fetches slurm.conf and gres.conf
+from slurmctld and caches them under /run/slurm/conf, where client commands inside a job find them
+(the executor plugin's job step clears SLURM_CONF before it calls srun). That, and MUNGE's default
+socket, are the only paths outside ``root`` the cluster uses; a machine that already has
+/etc/slurm/slurm.conf would shadow the cache, so ``conflicts()`` reports it. Every daemon listens
+on a free port of 127.0.0.1. ``env()`` returns the environment the client tools (sbatch, sacct, ...)
 need: ``SLURM_CONF`` pointing at the generated slurm.conf. ``stop()`` ends every daemon it started,
 in reverse order, by process id.
 """
@@ -32,6 +37,8 @@ PACKAGES = ("munge", "slurmctld", "slurmd", "slurm-client", "slurmdbd", "mariadb
 #: The programs the cluster runs (found on PATH or in /usr/sbin).
 PROGRAMS = (
     "munged",
+    "munge",
+    "unmunge",
     "mariadbd",
     "mariadb-install-db",
     "slurmdbd",
@@ -44,6 +51,7 @@ PROGRAMS = (
     "sinfo",
 )
 
+MUNGE_SOCKET = Path("/run/munge/munge.socket.2")
 CLUSTER = "maskaudit"
 ACCOUNT = "maskaudit"
 #: What the fake node declares (slurmd reports these instead of probing the machine).
@@ -59,6 +67,16 @@ def which(program: str) -> str | None:
 
 def missing_programs() -> list[str]:
     return [p for p in PROGRAMS if which(p) is None]
+
+
+def conflicts() -> list[str]:
+    """Reasons this machine cannot host the test cluster (beyond missing programs)."""
+    reasons = []
+    if os.geteuid() != 0:
+        reasons.append("the daemons must be started as root")
+    if Path("/etc/slurm/slurm.conf").exists():
+        reasons.append("/etc/slurm/slurm.conf exists (a real cluster's config would shadow ours)")
+    return reasons
 
 
 def free_port() -> int:
@@ -109,12 +127,10 @@ class LocalSlurm:
     def write_configs(self) -> None:
         for sub in ("etc", "log", "run", "state", "spool", "munge", "mysql"):
             self.path(sub).mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.path("munge").chmod(0o755)  # clients need to reach the socket
         key = self.path("munge", "munge.key")
         key.write_bytes(os.urandom(1024))
         key.chmod(0o400)
-        munge_socket = self.path("munge", "munge.socket")
-        auth = f"AuthType=auth/munge\nAuthInfo=socket={munge_socket}\n"
+        auth = "AuthType=auth/munge\n"
 
         dbd = self.path("etc", "slurmdbd.conf")
         dbd.write_text(
@@ -157,12 +173,11 @@ class LocalSlurm:
             "SelectType=select/cons_tres\nSelectTypeParameters=CR_Core_Memory\n"
             # The node reports what it is declared to have, not what the test machine has.
             "SlurmdParameters=config_overrides\nReturnToService=2\n"
+            "SlurmctldParameters=enable_configless\n"
             "AccountingStorageType=accounting_storage/slurmdbd\n"
             f"AccountingStorageHost=localhost\nAccountingStoragePort={self.ports['dbd']}\n"
-            # Connections to slurmdbd take their MUNGE socket from here, not from AuthInfo.
-            f"AccountingStoragePass={munge_socket}\n"
             "AccountingStorageTRES=gres/gpu\nAccountingStorageEnforce=associations\n"
-            "JobCompType=jobcomp/none\n"
+            "AccountingStoreFlags=job_comment\nJobCompType=jobcomp/none\n"
             "GresTypes=gpu\nMinJobAge=300\n"
             "SchedulerParameters=sched_interval=2\n"
             f"NodeName={self.node} NodeAddr=127.0.0.1 CPUs={NODE_CPUS} "
@@ -172,11 +187,11 @@ class LocalSlurm:
         )
 
     # -- daemons -----------------------------------------------------------------------------
-    def _spawn(self, name: str, *args: str) -> subprocess.Popen:
+    def _spawn(self, name: str, *args: str, env: dict | None = None) -> subprocess.Popen:
         log = open(self.path("log", f"{name}.stdout"), "ab")
         proc = subprocess.Popen(
             [which(args[0]), *args[1:]],
-            env=self.env(),
+            env=self.env() if env is None else env,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -215,19 +230,37 @@ class LocalSlurm:
             return True
 
     def start(self) -> "LocalSlurm":
+        """Start every daemon; on any failure stop what was started and raise with the logs."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _munge_works(self) -> bool:
+        encode = subprocess.run(["munge", "-n"], capture_output=True, timeout=10)
+        if encode.returncode != 0:
+            return False
+        decode = subprocess.run(["unmunge"], input=encode.stdout, capture_output=True, timeout=10)
+        return decode.returncode == 0
+
+    def _start(self) -> None:
         self.write_configs()
-        self._spawn(
-            "munged",
-            "munged",
-            "--foreground",
-            "--force",
-            f"--key-file={self.path('munge', 'munge.key')}",
-            f"--socket={self.path('munge', 'munge.socket')}",
-            f"--pid-file={self.path('munge', 'munged.pid')}",
-            f"--seed-file={self.path('munge', 'munged.seed')}",
-            f"--log-file={self.path('log', 'munged.log')}",
-        )
-        self._wait("munged", lambda: self.path("munge", "munge.socket").exists())
+        if not self._munge_works():
+            MUNGE_SOCKET.parent.mkdir(parents=True, exist_ok=True)
+            self._spawn(
+                "munged",
+                "munged",
+                "--foreground",
+                "--force",
+                f"--key-file={self.path('munge', 'munge.key')}",
+                f"--socket={MUNGE_SOCKET}",
+                f"--pid-file={self.path('munge', 'munged.pid')}",
+                f"--seed-file={self.path('munge', 'munged.seed')}",
+                f"--log-file={self.path('log', 'munged.log')}",
+            )
+            self._wait("munged", self._munge_works)
 
         datadir = self.path("mysql", "data")
         subprocess.run(
@@ -272,9 +305,20 @@ class LocalSlurm:
 
         self._spawn("slurmctld", "slurmctld", "-D", "-i")
         self._wait("slurmctld", lambda: self.run("scontrol", "ping").count("UP") >= 1)
-        self._spawn("slurmd", "slurmd", "-D", "-N", self.node)
+        # Configless, as on most real clusters: slurmd fetches slurm.conf and gres.conf from
+        # slurmctld and caches them where clients inside a job find them (/run/slurm/conf), which
+        # matters because the plugin's job step clears SLURM_CONF before calling srun.
+        self._spawn(
+            "slurmd",
+            "slurmd",
+            "-D",
+            "-N",
+            self.node,
+            "--conf-server",
+            f"127.0.0.1:{self.ports['ctld']}",
+            env={k: v for k, v in self.env().items() if k != "SLURM_CONF"},
+        )
         self._wait("the node to be idle", self._node_idle, timeout=90)
-        return self
 
     def _node_idle(self) -> bool:
         state = self.run("sinfo", "-h", "-N", "-o", "%T", "-n", self.node).split()
@@ -282,6 +326,13 @@ class LocalSlurm:
 
     def stop(self) -> None:
         """Stop every daemon this object started, newest first, by process id."""
+        self._stop_daemons()
+        # slurmd's link to its config cache, when it points into this cluster's directory.
+        link = Path("/run/slurm/conf")
+        if link.is_symlink() and str(os.readlink(link)).startswith(str(self.root)):
+            link.unlink()
+
+    def _stop_daemons(self) -> None:
         while self.procs:
             name, proc = self.procs.pop()
             if proc.poll() is None:
