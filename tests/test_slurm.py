@@ -290,3 +290,9 @@ def test_slurm_tables_equal_local_run(slurm_run, local_resumed_run):
     assert slurm_tables and sorted(slurm_tables) == sorted(local_tables)
     for name in local_tables:
         assert (slurm_dir / name).read_bytes() == (local_dir / name).read_bytes(), name
+
+
+def test_ci_installs_the_cluster_packages():
+    ci = (REPO / ".ci/run").read_text()
+    listed = re.search(r'^SLURM_PACKAGES="([^"]+)"', ci, re.M)
+    assert listed and set(listed.group(1).split()) == set(localslurm.PACKAGES)
