@@ -99,8 +99,7 @@ def finished_outputs(workdir: Path) -> dict[str, int]:
     return out
 
 
-@pytest.fixture(scope="session")
-def local_resumed_run(tmp_path_factory):
+def killed_and_resumed_local_run(tmp_path_factory) -> dict:
     """The demo, killed (SIGKILL to Snakemake and its jobs) during the embedding stage, then resumed."""
     workdir = tmp_path_factory.mktemp("local-audit")
     demo_config(workdir)
@@ -160,24 +159,62 @@ def test_resume_recomputes_only_what_was_unfinished(local_resumed_run):
     assert "Nothing to be done" in run_snakemake(workdir, "--cores", "1", "--dry-run").stdout
 
 
-@pytest.fixture(scope="session")
-def cluster(tmp_path_factory):
+def cluster_unavailable() -> str | None:
     missing = localslurm.missing_programs()
     if missing:
-        pytest.skip(
-            "SLURM test cluster unavailable: missing "
-            + ", ".join(missing)
-            + f" (install: apt-get install -y {' '.join(localslurm.PACKAGES)}; .ci/run does)"
-        )
+        return (f"SLURM test cluster unavailable: missing {', '.join(missing)} "
+                f"(install: apt-get install -y {' '.join(localslurm.PACKAGES)}; .ci/run does)")
     reasons = localslurm.conflicts()
     if reasons:
-        pytest.skip("SLURM test cluster cannot start here: " + "; ".join(reasons))
+        return "SLURM test cluster cannot start here: " + "; ".join(reasons)
+    return None
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory):
+    """The running test cluster, or the reason there is none (the SLURM tests then skip)."""
+    reason = cluster_unavailable()
+    if reason:
+        yield reason
+        return
     slurm = localslurm.LocalSlurm(tmp_path_factory.mktemp("slurm"))
     slurm.start()
     try:
         yield slurm
     finally:
         slurm.stop()
+
+
+@pytest.fixture(scope="session")
+def runs(cluster, tmp_path_factory):
+    """The SLURM run (started first: it mostly waits on the scheduler) and, meanwhile, the local
+    killed-and-resumed run it is compared with."""
+    slurm = start_slurm_run(cluster, tmp_path_factory) if isinstance(cluster, localslurm.LocalSlurm) else None
+    try:
+        local = killed_and_resumed_local_run(tmp_path_factory)
+    except BaseException:
+        if slurm:
+            os.killpg(slurm["proc"].pid, signal.SIGTERM)  # Snakemake cancels its SLURM jobs
+            slurm["proc"].wait(timeout=120)
+        raise
+    if slurm:
+        slurm["proc"].wait(timeout=1800)
+        slurm["log"] = (slurm["workdir"] / "slurm-run.log").read_text()
+    return {"local": local, "slurm": slurm, "cluster": cluster}
+
+
+@pytest.fixture(scope="session")
+def local_resumed_run(runs):
+    return runs["local"]
+
+
+@pytest.fixture(scope="session")
+def slurm_run(runs):
+    if runs["slurm"] is None:
+        pytest.skip(runs["cluster"])
+    run = runs["slurm"]
+    assert run["proc"].returncode == 0, "the SLURM run failed:\n" + run["log"][-6000:]
+    return run["workdir"], run["log"]
 
 
 def fill(text: str) -> str:
@@ -200,21 +237,21 @@ def site_profile(dest: Path) -> Path:
     return dest
 
 
-@pytest.fixture(scope="session")
-def slurm_run(cluster, tmp_path_factory):
+def start_slurm_run(cluster, tmp_path_factory) -> dict:
     workdir = tmp_path_factory.mktemp("slurm-audit")
     demo_config(workdir)
     profile = site_profile(workdir / "profile")
-    proc = run_snakemake(
-        workdir,
+    args = [
         "--workflow-profile", str(profile),
         "--jobs", "4",
         # Poll every few seconds instead of the plugin's 40 s start: test speed only.
         "--slurm-init-seconds-before-status-checks", "2",
         "--set-resources", GPU_STANDIN,
-        env=cluster.env(),
-    )
-    return workdir, proc.stdout + proc.stderr
+    ]
+    with open(workdir / "slurm-run.log", "w") as log:
+        proc = subprocess.Popen(snakemake_cmd(workdir, *args), stdout=log, stderr=subprocess.STDOUT,
+                                env=cluster.env(), start_new_session=True)
+    return {"workdir": workdir, "proc": proc}
 
 
 def snakemake_jobs(log: str) -> list[dict]:
