@@ -357,7 +357,7 @@ if __name__ == "__main__":  # manual check: python tests/localslurm.py /tmp/slur
     try:
         cluster.start()
         print(cluster.run("sinfo"))
-        print(cluster.run("sbatch", "--parsable", "--wrap", "hostname"))
+        print(cluster.run("sbatch", "--parsable", "--output=/dev/null", "--wrap", "hostname"))
         time.sleep(5)
         print(cluster.run("sacct", "-X", "-P", "-o", "JobID,Partition,State,ReqTRES"))
         input("cluster up, SLURM_CONF=%s; press enter to stop" % cluster.conf)
