@@ -9,7 +9,7 @@
 - ``slurmdbd`` (the accounting daemon ``sacct``/``sacctmgr`` talk to),
 - ``slurmctld`` and ``slurmd`` for one node, ``$(hostname -s)``, that belongs to two partitions:
   ``cpu`` (the default) and ``gpu``. The node declares two fake GPUs (GRES ``gpu:testgpu:2``,
-  counted, no device files), so a job that asks for ``--gpus`` is scheduled and accounted like on a
+  backed by empty stand-in device files), so a job that asks for ``--gpus`` is scheduled and accounted like on a
   real GPU node, and a job that does not is visibly GPU-free.
 
 The node runs "configless", as most real clusters do: slurmd fetches slurm.conf and gres.conf
@@ -289,12 +289,11 @@ class LocalSlurm:
             "--skip-log-bin",
             "--innodb-buffer-pool-size=32M",
             "--innodb-log-file-size=16M",
-            # slurmdbd needs these (its own startup check warns below them).
-            "--innodb-lock-wait-timeout=900",
+            "--innodb-lock-wait-timeout=900",  # what slurmdbd asks for
         )
         self._wait("mariadbd", self._mysql_ready)
 
-        # slurmdbd.conf, gres.conf and cgroup.conf are read from the directory of SLURM_CONF.
+        # slurmdbd.conf and gres.conf are read from the directory of SLURM_CONF.
         self._spawn("slurmdbd", "slurmdbd", "-D")
         self._wait("slurmdbd", lambda: self.run("sacctmgr", "-n", "list", "cluster") is not None)
         self.run("sacctmgr", "-i", "add", "cluster", CLUSTER)
