@@ -1,32 +1,34 @@
-"""Cluster runs: a killed run resumes, and the demo audit runs through a real SLURM cluster.
+"""Cluster runs: killed runs resume, and the demo audit runs through a real SLURM cluster.
 
-Resuming (local, `--cores 1`): the demo is SIGKILLed together with its jobs while an embedding job
-runs, as a crashed node or an OOM kill would. A partially written cache is left where the killed
-job was writing. Then, after `--unlock` (a hard kill may leave the lock behind): a plain rerun
-refuses, naming the incomplete file; `--rerun-incomplete` finishes the audit; the killed cache is recomputed and valid, and every output
-that was complete before the kill keeps its mtime (nothing finished is recomputed).
+Resuming, locally (`--cores 1`): the demo is SIGKILLed together with its jobs while an embedding
+job runs, as a crashed machine or an OOM kill would. A partially written cache is left where the
+killed job was writing. Then, after `--unlock` (a hard kill may leave the lock behind): a plain
+rerun refuses, naming the incomplete file; `--rerun-incomplete` finishes the audit; the killed
+cache is recomputed and valid; and every output that was complete before the kill keeps its mtime.
 
-SLURM: a real single-node cluster, the project's profile, the real plugin.
+SLURM: `tests/localslurm.py` starts munged, MariaDB, slurmdbd, slurmctld and slurmd from Debian's
+packages (`.ci/run` installs them). The demo runs with `--executor slurm --workflow-profile`
+pointing at a copy of `profiles/slurm/` whose <placeholders> are filled with the test cluster's
+account and partitions (`cpu` and `gpu` on the same node, the latter with two GPUs) and whose
+conda deployment is dropped (no conda here); nothing else of the profile changes. The submitting
+Snakemake is SIGKILLed during the embedding stage (a lost login session), its jobs are cancelled
+with scancel as the README says, and the run is resumed with `--rerun-incomplete`.
 
-`tests/localslurm.py` starts munged, MariaDB, slurmdbd, slurmctld and slurmd from Debian's packages
-(`.ci/run` installs them). The demo then runs with `--executor slurm --workflow-profile` pointing
-at a copy of `profiles/slurm/` whose <placeholders> are filled with the test cluster's account and
-partitions (`cpu` and `gpu` on the same node, the latter with two counted GPUs) and whose conda
-deployment is dropped (no conda here). Nothing else of the profile changes.
+Checked: every non-local job went through sbatch, local rules never did; what SLURM recorded for
+each job (partition, memory, CPUs, time limit, GPUs; read back with `sacct`) is what Snakemake's
+rules declared; a job asking for a GPU lands in the GPU partition with gres/gpu, all others in the
+CPU partition without; the resumed run recomputes nothing that had finished; and every table
+equals the local run's byte for byte.
 
-Checked: every non-local job went through sbatch and completed, local rules never did; what SLURM
-recorded for each job (partition, memory, CPUs, time limit, GPUs; read back with `sacct`) is
-what Snakemake's rules declared; a job asking for a GPU lands in the GPU partition with gres/gpu,
-all others in the CPU partition without; and every table equals a local run's byte for byte.
-
-The demo has no GPU model (dlib runs on CPU), so the run overrides the `gpu` resource of the
+The demo has no GPU model (dlib runs on CPU), so the runs override the `gpu` resource of the
 unmasked baseline's embedding job (`--set-resources`) to stand in for a GPU model card; the
-routing itself is the profile's.
+routing itself is the profile's. The SLURM run works in a thread while the local run goes on.
 """
 
 from __future__ import annotations
 
 import base64
+import getpass
 import os
 import re
 import shutil
@@ -34,6 +36,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -99,25 +102,29 @@ def finished_outputs(workdir: Path) -> dict[str, int]:
     return out
 
 
+def kill_during_embedding(workdir: Path, cmd: list[str], env=None) -> tuple[dict[str, int], list[str]]:
+    """Run ``cmd``; once an embedding job has started, SIGKILL Snakemake and its local jobs.
+    Returns the outputs finished before the kill (with mtimes) and those it left incomplete."""
+    log_path = workdir / "killed-run.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 900
+        while not [p for p in incomplete_outputs(workdir) if p.startswith("results/embeddings/")]:
+            assert proc.poll() is None, "the run ended before an embedding job started:\n" + log_path.read_text()[-3000:]
+            assert time.monotonic() < deadline, "no embedding job started within 15 minutes"
+            time.sleep(0.05)
+        return finished_outputs(workdir), incomplete_outputs(workdir)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def killed_and_resumed_local_run(tmp_path_factory) -> dict:
     """The demo, killed (SIGKILL to Snakemake and its jobs) during the embedding stage, then resumed."""
     workdir = tmp_path_factory.mktemp("local-audit")
     demo_config(workdir)
-    with open(workdir / "killed-run.log", "w") as log:
-        proc = subprocess.Popen(snakemake_cmd(workdir, "--cores", "1"), stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-        try:
-            deadline = time.monotonic() + 900
-            while not [p for p in incomplete_outputs(workdir) if p.startswith("results/embeddings/")]:
-                assert proc.poll() is None, "the run ended before an embedding job started:\n" + (
-                    workdir / "killed-run.log").read_text()[-3000:]
-                assert time.monotonic() < deadline, "no embedding job started within 15 minutes"
-                time.sleep(0.05)
-            before = finished_outputs(workdir)
-            killed = incomplete_outputs(workdir)
-        finally:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    before, killed = kill_during_embedding(workdir, snakemake_cmd(workdir, "--cores", "1"))
     # What a crash leaves behind: the killed job's cache, partly written.
     partial = {p for p in killed if p.endswith(".npz")}
     for path in partial:
@@ -187,20 +194,14 @@ def cluster(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def runs(cluster, tmp_path_factory):
-    """The SLURM run (started first: it mostly waits on the scheduler) and, meanwhile, the local
+    """The SLURM run (in a thread: it mostly waits on the scheduler) and, meanwhile, the local
     killed-and-resumed run it is compared with."""
-    slurm = start_slurm_run(cluster, tmp_path_factory) if isinstance(cluster, localslurm.LocalSlurm) else None
-    try:
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        slurm = None
+        if isinstance(cluster, localslurm.LocalSlurm):
+            slurm = pool.submit(killed_and_resumed_slurm_run, cluster, tmp_path_factory)
         local = killed_and_resumed_local_run(tmp_path_factory)
-    except BaseException:
-        if slurm:
-            os.killpg(slurm["proc"].pid, signal.SIGTERM)  # Snakemake cancels its SLURM jobs
-            slurm["proc"].wait(timeout=120)
-        raise
-    if slurm:
-        slurm["proc"].wait(timeout=1800)
-        slurm["log"] = (slurm["workdir"] / "slurm-run.log").read_text()
-    return {"local": local, "slurm": slurm, "cluster": cluster}
+        return {"local": local, "slurm": slurm.result() if slurm else None, "cluster": cluster}
 
 
 @pytest.fixture(scope="session")
@@ -213,8 +214,8 @@ def slurm_run(runs):
     if runs["slurm"] is None:
         pytest.skip(runs["cluster"])
     run = runs["slurm"]
-    assert run["proc"].returncode == 0, "the SLURM run failed:\n" + run["log"][-6000:]
-    return run["workdir"], run["log"]
+    assert run["resume"].returncode == 0, "the resumed SLURM run failed:\n" + run["logs"][-1][-6000:]
+    return run
 
 
 def fill(text: str) -> str:
@@ -237,7 +238,9 @@ def site_profile(dest: Path) -> Path:
     return dest
 
 
-def start_slurm_run(cluster, tmp_path_factory) -> dict:
+def killed_and_resumed_slurm_run(cluster, tmp_path_factory) -> dict:
+    """The demo through SLURM, its submitting Snakemake SIGKILLed (a lost login session) during
+    the embedding stage; its jobs cancelled with scancel, as the README says; then resumed."""
     workdir = tmp_path_factory.mktemp("slurm-audit")
     demo_config(workdir)
     profile = site_profile(workdir / "profile")
@@ -248,10 +251,16 @@ def start_slurm_run(cluster, tmp_path_factory) -> dict:
         "--slurm-init-seconds-before-status-checks", "2",
         "--set-resources", GPU_STANDIN,
     ]
-    with open(workdir / "slurm-run.log", "w") as log:
-        proc = subprocess.Popen(snakemake_cmd(workdir, *args), stdout=log, stderr=subprocess.STDOUT,
-                                env=cluster.env(), start_new_session=True)
-    return {"workdir": workdir, "proc": proc}
+    before, killed = kill_during_embedding(workdir, snakemake_cmd(workdir, *args), env=cluster.env())
+    cluster.run("scancel", "--user", getpass.getuser())
+    deadline = time.monotonic() + 120
+    while cluster.run("squeue", "--noheader", "--user", getpass.getuser()).strip():
+        assert time.monotonic() < deadline, "cancelled jobs did not leave the queue"
+        time.sleep(1)
+    run_snakemake(workdir, "--unlock", env=cluster.env())
+    resume = run_snakemake(workdir, *args, "--rerun-incomplete", env=cluster.env(), check=False)
+    logs = [(workdir / "killed-run.log").read_text(), resume.stdout + resume.stderr]
+    return {"workdir": workdir, "before": before, "killed": killed, "resume": resume, "logs": logs}
 
 
 def snakemake_jobs(log: str) -> list[dict]:
@@ -288,40 +297,59 @@ def sacct_jobs(cluster) -> dict[str, dict]:
 
 
 def test_jobs_went_through_sbatch_with_declared_resources(slurm_run, cluster):
-    workdir, log = slurm_run
-    submitted = dict(re.findall(r"Job (\d+) has been submitted with SLURM jobid (\d+)", log))
-    jobs = snakemake_jobs(log)
     accounting = sacct_jobs(cluster)
-    remote = [j for j in jobs if not j["local"]]
-    assert {j["rule"] for j in remote} >= {"detect_faces", "mask_images", "embed_images", "score_verification"}
-    assert {j["rule"] for j in jobs if j["local"]} >= {"download_sources", "collect_table"}
-    for job in jobs:
-        if job["local"]:  # downloads and bookkeeping stay on the submit host
-            assert job["jobid"] not in submitted, job
-            continue
-        assert job["jobid"] in submitted, f"{job['rule']} {job['wildcards']} was not submitted with sbatch"
-        row = accounting[submitted[job["jobid"]]]
-        what = f"{job['rule']} ({job['wildcards']}), SLURM job {row['JobID']}: {row}"
-        assert row["State"] == "COMPLETED", what
-        assert row["Comment"].startswith(f"rule_{job['rule']}"), what
-        res = job["resources"]
-        assert row["ReqMem"] == f"{res['mem_mb']}M", what
-        assert int(row["TimelimitRaw"]) == int(res["runtime"]), what
-        assert int(row["ReqCPUS"]) == job["threads"], what
-        gpus = int(res.get("gpu", 0))
-        if gpus:
-            assert row["Partition"] == "gpu" and f"gres/gpu={gpus}" in row["ReqTRES"], what
-        else:
-            assert row["Partition"] == "cpu" and "gres/gpu" not in row["AllocTRES"], what
+    all_submitted, remote, states = set(), [], {}
+    for attempt, log in enumerate(slurm_run["logs"]):  # the killed run, then the resumed one
+        resumed = attempt == len(slurm_run["logs"]) - 1
+        submitted = dict(re.findall(r"Job (\d+) has been submitted with SLURM jobid (\d+)", log))
+        all_submitted |= set(submitted.values())
+        jobs = snakemake_jobs(log)
+        if resumed:
+            assert {j["rule"] for j in jobs if j["local"]} >= {"collect_table"}
+        for job in jobs:
+            if job["local"]:  # downloads and bookkeeping stay on the submit host
+                assert job["jobid"] not in submitted, job
+                continue
+            if job["jobid"] not in submitted:
+                assert not resumed, f"{job['rule']} {job['wildcards']} was not submitted with sbatch"
+                continue  # announced just before the kill
+            remote.append(job)
+            row = accounting[submitted[job["jobid"]]]
+            states[row["State"]] = states.get(row["State"], 0) + 1
+            what = f"{job['rule']} ({job['wildcards']}), SLURM job {row['JobID']}: {row}"
+            assert row["State"] == "COMPLETED" or (not resumed and row["State"].startswith("CANCELLED")), what
+            assert row["Comment"].startswith(f"rule_{job['rule']}"), what
+            res = job["resources"]
+            assert row["ReqMem"] == f"{res['mem_mb']}M", what
+            assert int(row["TimelimitRaw"]) == int(res["runtime"]), what
+            assert int(row["ReqCPUS"]) == job["threads"], what
+            gpus = int(res.get("gpu", 0))
+            if gpus:
+                assert row["Partition"] == "gpu" and f"gres/gpu={gpus}" in row["ReqTRES"], what
+            else:
+                assert row["Partition"] == "cpu" and "gres/gpu" not in row["ReqTRES"], what
+    rules = {j["rule"] for j in remote}
+    assert rules >= {"detect_faces", "mask_images", "embed_images", "score_verification", "compute_metrics"}
     gpu_jobs = [j for j in remote if int(j["resources"].get("gpu", 0))]
     cpu_embeds = [j for j in remote if j["rule"] == "embed_images" and not int(j["resources"].get("gpu", 0))]
     assert gpu_jobs and cpu_embeds, "the run must exercise both GPU and CPU routing"
+    assert any(state.startswith("CANCELLED") for state in states), f"the kill cancelled no job: {states}"
     # Nothing ran through SLURM that Snakemake did not submit.
-    assert set(accounting) == set(submitted.values())
+    assert set(accounting) == all_submitted
+
+
+def test_killed_slurm_run_resumes_without_recomputing(slurm_run):
+    workdir = slurm_run["workdir"]
+    assert [p for p in slurm_run["killed"] if p.startswith("results/embeddings/")]
+    assert slurm_run["before"], "some outputs were finished before the kill"
+    after = finished_outputs(workdir)
+    changed = [p for p, mtime in slurm_run["before"].items() if after.get(p) != mtime]
+    assert not changed, f"finished outputs recomputed or lost on resume: {changed}"
+    assert not incomplete_outputs(workdir)
 
 
 def test_slurm_tables_equal_local_run(slurm_run, local_resumed_run):
-    slurm_dir, _ = slurm_run
+    slurm_dir = slurm_run["workdir"]
     local_dir = local_resumed_run["workdir"]
     slurm_tables, local_tables = table_files(slurm_dir), table_files(local_dir)
     assert slurm_tables and sorted(slurm_tables) == sorted(local_tables)
