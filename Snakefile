@@ -29,6 +29,7 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/resources.smk"
 include: "workflow/rules/datasets.smk"
 include: "workflow/rules/detection.smk"
 include: "workflow/rules/masking.smk"
@@ -39,9 +40,11 @@ include: "workflow/rules/metrics.smk"
 include: "workflow/rules/figures.smk"
 
 
-# Cheap bookkeeping stays on the submit host when running on a cluster.
+# Downloads (compute nodes often have no internet) and cheap bookkeeping stay on the submit host
+# when running on a cluster.
 localrules:
     all,
+    download_sources,
     collect_table,
     plot_mask_gallery,
     plot_face_chips,

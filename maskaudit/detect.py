@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
-import dlib
 import numpy as np
 import pandas as pd
 
@@ -45,12 +44,15 @@ class FaceDetector:
     def __init__(self, *, upsample: int = 1, max_side: int = 800, min_score: float = 0.3,
                  weights_dir: str | None = None):
         self.upsample, self.max_side, self.min_score = upsample, max_side, min_score
+        import dlib  # here, not at module level: rules that only read landmarks run without dlib
+
+        self._dlib = dlib
         self.predictor_path = find_weights(LANDMARKS_FILE, weights_dir)
         self._detector = dlib.get_frontal_face_detector()
         self._predictor = dlib.shape_predictor(str(self.predictor_path))
 
     def describe(self) -> dict:
-        return {"detector": "dlib HOG (get_frontal_face_detector)", "dlib": dlib.__version__,
+        return {"detector": "dlib HOG (get_frontal_face_detector)", "dlib": self._dlib.__version__,
                 "upsample": self.upsample, "max_side": self.max_side, "min_score": self.min_score,
                 "landmarks": LANDMARKS_FILE}
 
@@ -67,7 +69,7 @@ class FaceDetector:
             return Detection("multiple_faces", detail, len(found), w, h)
         rect, score = found[0]
         box = tuple(int(round(v / scale)) for v in (rect.left(), rect.top(), rect.right(), rect.bottom()))
-        shape = self._predictor(rgb, dlib.rectangle(*box))
+        shape = self._predictor(rgb, self._dlib.rectangle(*box))
         pts = np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float32)
         return Detection("ok", "", 1, w, h, box, float(score), pts)
 
@@ -127,6 +129,8 @@ def load_statuses(path: str | Path) -> dict[str, str]:
 
 def face_chip(rgb: np.ndarray, landmarks: np.ndarray, size: int = 150, padding: float = 0.25) -> np.ndarray:
     """dlib's aligned face chip (rotated upright, scaled) from stored 68-point landmarks."""
+    import dlib
+
     xs, ys = landmarks[:, 0], landmarks[:, 1]
     rect = dlib.rectangle(int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max()))
     parts = dlib.points([dlib.point(int(round(x)), int(round(y))) for x, y in landmarks])

@@ -12,6 +12,10 @@ rule download_sources:
         dataset=_one_of(datasets_built_by("demo")),
     conda:
         "../envs/datasets.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
     script:
         "../scripts/download_sources.py"
 
@@ -29,6 +33,10 @@ rule build_demo_dataset:
         dataset=_one_of(datasets_built_by("demo")),
     conda:
         "../envs/datasets.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(2000),
+        runtime=scaled(15),
     script:
         "../scripts/build_demo_dataset.py"
 
@@ -44,6 +52,10 @@ rule import_manifest:
         dataset=_one_of(datasets_built_by("manifest")),
     conda:
         "../envs/datasets.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(1000, 10),
+        runtime=scaled(10, 1),
     script:
         "../scripts/import_manifest.py"
 

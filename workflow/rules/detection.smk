@@ -17,6 +17,10 @@ rule detect_faces:
         "logs/detect_faces/{dataset}.log",
     conda:
         "../envs/detect.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(3000, 10),
+        runtime=scaled(30, 20),
     params:
         detection=config["detection"],
         weights_dir=config["weights_dir"],

@@ -13,6 +13,10 @@ rule mask_images:
         "logs/mask_images/{dataset}/{variant}.log",
     conda:
         "../envs/masking.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(3000, 10),
+        runtime=scaled(20, 10),
     params:
         variant=get_variant,
         storage=config["masks"]["storage"],
