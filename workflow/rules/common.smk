@@ -22,6 +22,7 @@ from maskaudit.datasets.adapters import get_adapter
 from maskaudit.datasets.gated import manual_path
 from maskaudit.models import get_card
 from maskaudit.protocol.sources import score_inputs
+from maskaudit.provenance import code_hash
 from maskaudit.tables import ATTRIBUTES
 from maskaudit.variants import expand_variants, resolve_variant
 from maskaudit.vendors.settings import result_settings, usable_models
@@ -30,7 +31,9 @@ _schema = load_schema(Path(workflow.current_basedir) / "../schemas/config.schema
 config.update(validate_config(config, _schema))
 
 DATASETS = sorted(config["datasets"])
-MODELS = usable_models(config)  # listed vendors without credentials are skipped, with a message
+MODELS = usable_models(
+    config
+)  # listed vendors without credentials are skipped, with a message
 MASK_VARIANTS = list(expand_variants(config["masks"]))
 VARIANTS = ["none"] + MASK_VARIANTS
 RATE_TABLES = ["overall" if a == "overall" else f"by_{a}" for a in ATTRIBUTES]
@@ -93,14 +96,6 @@ PREMASKED_DATASETS = [
     for d in datasets_built_by("adapter")
     if get_adapter(config["datasets"][d]["adapter"]).premasked
 ]
-
-
-if PREMASKED_DATASETS:
-    logger.warning(
-        f"datasets {PREMASKED_DATASETS} are already masked: build their manifests, but the "
-        "masking/metrics rules do not yet restrict them to the variant `none` "
-        "(dataset_variants); do not audit them with mask variants."
-    )
 
 
 def dataset_variants(dataset):
@@ -204,11 +199,15 @@ def get_baseline_score_inputs(wildcards):
 
 
 def score_files(name):
-    """One score file of every variant of the rule's (model, dataset)."""
-    return expand(
-        f"results/scores/{{{{model}}}}/{{{{dataset}}}}/{{variant}}/{name}",
-        variant=VARIANTS,
+    """One score file of every variant the rule's (model, dataset) is audited under."""
+    return lambda wildcards: expand(
+        f"results/scores/{wildcards.model}/{wildcards.dataset}/{{variant}}/{name}",
+        variant=dataset_variants(wildcards.dataset),
     )
+
+
+def get_dataset_variants(wildcards):
+    return dataset_variants(wildcards.dataset)
 
 
 def get_table_inputs(wildcards):
@@ -268,3 +267,9 @@ def get_final_outputs():
         + expand("results/figures/mask_gallery/{dataset}.png", dataset=DATASETS)
         + expand("results/figures/face_chips/{dataset}.png", dataset=DATASETS)
     )
+
+
+def code_version(script):
+    """Hash of the maskaudit modules ``script`` reaches (maskaudit/provenance.py), passed as a param
+    so that editing a module reruns exactly the jobs whose script runs it."""
+    return code_hash(Path(workflow.basedir) / "workflow" / "scripts" / script)

@@ -16,6 +16,8 @@ rule download_sources:
     resources:
         mem_mb=1000,
         runtime=30,
+    params:
+        code=code_version("download_sources.py"),
     script:
         "../scripts/download_sources.py"
 
@@ -37,6 +39,8 @@ rule build_demo_dataset:
     resources:
         mem_mb=scaled(2000),
         runtime=scaled(15),
+    params:
+        code=code_version("build_demo_dataset.py"),
     script:
         "../scripts/build_demo_dataset.py"
 
@@ -56,6 +60,8 @@ rule import_manifest:
     resources:
         mem_mb=scaled(1000, 10),
         runtime=scaled(10, 1),
+    params:
+        code=code_version("import_manifest.py"),
     script:
         "../scripts/import_manifest.py"
 
@@ -78,7 +84,12 @@ rule download_archive:
     localrule: True
     conda:
         "../envs/datasets.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(1000, 0),
+        runtime=scaled(120, 0),
     params:
+        code=code_version("download_archive.py"),
         archive=get_archive,
         retries=config["downloads"]["retries"],
         timeout=config["downloads"]["timeout_s"],
@@ -99,7 +110,12 @@ rule locate_manual_archive:
     localrule: True
     conda:
         "../envs/datasets.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(500, 0),
+        runtime=scaled(5, 0),
     params:
+        code=code_version("locate_manual_archive.py"),
         archive=get_archive,
         adapter=get_adapter_name,
         manual_dir=config["downloads"]["manual_dir"],
@@ -118,6 +134,12 @@ rule extract_archives:
         dataset=_one_of(datasets_built_by("adapter")),
     conda:
         "../envs/datasets.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(1000, 0),
+        runtime=scaled(10, 0.05),
+    params:
+        code=code_version("extract_archives.py"),
     script:
         "../scripts/extract_archives.py"
 
@@ -135,7 +157,12 @@ rule build_dataset_manifest:
         dataset=_one_of(datasets_built_by("adapter")),
     conda:
         "../envs/datasets.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(2000, 2),
+        runtime=scaled(10, 0.05),
     params:
+        code=code_version("build_dataset_manifest.py"),
         adapter=get_adapter_name,
     script:
         "../scripts/build_dataset_manifest.py"
@@ -153,7 +180,12 @@ rule sample_dataset:
         dataset=_one_of(datasets_built_by("adapter")),
     conda:
         "../envs/datasets.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(1000, 2),
+        runtime=scaled(5, 0.01),
     params:
+        code=code_version("sample_dataset.py"),
         seed=config["seed"],
         sample=get_sample_params,
     script:

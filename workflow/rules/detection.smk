@@ -22,6 +22,7 @@ rule detect_faces:
         mem_mb=scaled(3000, 10),
         runtime=scaled(30, 20),
     params:
+        code=code_version("detect_faces.py"),
         detection=config["detection"],
         weights_dir=config["weights_dir"],
     script:

@@ -10,7 +10,12 @@ rule fetch_weights:
     localrule: True
     conda:
         get_model_env
+    threads: 1
+    resources:
+        mem_mb=scaled(1000, 0),
+        runtime=scaled(60, 0),
     params:
+        code=code_version("fetch_weights.py"),
         alignment=EMBEDDING["alignment"],
         overrides=get_model_overrides,
         weights_dir=config["weights_dir"],
@@ -39,6 +44,7 @@ rule embed_images:
         mem_mb=get_model_mem_mb,
         runtime=get_model_runtime,
     params:
+        code=code_version("embed_images.py"),
         alignment=EMBEDDING["alignment"],
         overrides=get_model_overrides,
         batch_size=EMBEDDING["batch_size"],

@@ -16,6 +16,12 @@ rule plot_rates_by_variant:
         "logs/plot_rates_by_variant/{model}.{dataset}.log",
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(2000, 1),
+        runtime=scaled(10, 0.1),
+    params:
+        code=code_version("plot_rates_by_variant.py"),
     script:
         "../scripts/plot_rates_by_variant.py"
 
@@ -38,8 +44,13 @@ rule plot_score_distributions:
         "logs/plot_score_distributions/{model}.{dataset}.log",
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(2000, 1),
+        runtime=scaled(10, 0.1),
     params:
-        variants=VARIANTS,
+        code=code_version("plot_score_distributions.py"),
+        variants=get_dataset_variants,
     script:
         "../scripts/plot_score_distributions.py"
 
@@ -61,8 +72,13 @@ rule plot_det:
         "logs/plot_det/{model}.{dataset}.log",
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(2000, 2),
+        runtime=scaled(10, 0.1),
     params:
-        variants=VARIANTS,
+        code=code_version("plot_det.py"),
+        variants=get_dataset_variants,
     script:
         "../scripts/plot_det.py"
 
@@ -82,8 +98,13 @@ rule plot_cmc:
         "logs/plot_cmc/{model}.{dataset}.log",
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(2000, 1),
+        runtime=scaled(10, 0.1),
     params:
-        variants=VARIANTS,
+        code=code_version("plot_cmc.py"),
+        variants=get_dataset_variants,
     script:
         "../scripts/plot_cmc.py"
 
@@ -103,6 +124,12 @@ rule plot_forest:
         "logs/plot_forest/{model}.{dataset}.log",
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(2000, 1),
+        runtime=scaled(10, 0.1),
+    params:
+        code=code_version("plot_forest.py"),
     script:
         "../scripts/plot_forest.py"
 
@@ -122,6 +149,12 @@ rule plot_mask_colour:
         "logs/plot_mask_colour/{model}.{dataset}.log",
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(2000, 1),
+        runtime=scaled(10, 0.1),
+    params:
+        code=code_version("plot_mask_colour.py"),
     script:
         "../scripts/plot_mask_colour.py"
 
@@ -141,6 +174,12 @@ rule plot_clustering:
         "logs/plot_clustering/{model}.{dataset}.log",
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(2000, 1),
+        runtime=scaled(10, 0.1),
+    params:
+        code=code_version("plot_clustering.py"),
     script:
         "../scripts/plot_clustering.py"
 
@@ -160,6 +199,12 @@ rule plot_heatmap:
         "logs/plot_heatmap/{dataset}.log",
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(2000, 1),
+        runtime=scaled(10, 0.1),
+    params:
+        code=code_version("plot_heatmap.py"),
     script:
         "../scripts/plot_heatmap.py"
 
@@ -168,8 +213,10 @@ rule plot_mask_gallery:
     input:
         manifest="results/datasets/{dataset}/manifest.tsv",
         landmarks="results/faces/{dataset}/landmarks.npz",
-        variants=expand(
-            "results/masked/{{dataset}}/{variant}/manifest.tsv", variant=VARIANTS
+        variants=lambda wildcards: expand(
+            "results/masked/{dataset}/{variant}/manifest.tsv",
+            dataset=wildcards.dataset,
+            variant=dataset_variants(wildcards.dataset),
         ),
     output:
         figure=report(
@@ -183,6 +230,12 @@ rule plot_mask_gallery:
         "logs/plot_mask_gallery/{dataset}.log",
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(2000, 2),
+        runtime=scaled(15, 0.1),
+    params:
+        code=code_version("plot_mask_gallery.py"),
     script:
         "../scripts/plot_mask_gallery.py"
 
@@ -203,5 +256,11 @@ rule plot_face_chips:
         "logs/plot_face_chips/{dataset}.log",
     conda:
         "../envs/detect.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(2000, 2),
+        runtime=scaled(15, 0.1),
+    params:
+        code=code_version("plot_face_chips.py"),
     script:
         "../scripts/plot_face_chips.py"

@@ -18,6 +18,7 @@ rule mask_images:
         mem_mb=scaled(3000, 10),
         runtime=scaled(20, 10),
     params:
+        code=code_version("mask_images.py"),
         variant=get_variant,
         storage=config["masks"]["storage"],
         seed=config["seed"],

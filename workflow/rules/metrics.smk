@@ -19,8 +19,15 @@ rule compute_metrics:
         "logs/compute_metrics/{model}/{dataset}.log",
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(4000, 50),
+        runtime=scaled(30, 2),
     params:
-        variants=[variant_entry(v) for v in VARIANTS],
+        code=code_version("compute_metrics.py"),
+        variants=lambda wildcards: [
+            variant_entry(v) for v in dataset_variants(wildcards.dataset)
+        ],
         protocol=config["protocol"],
         stats=config["stats"],
         seed=config["seed"],
@@ -42,7 +49,12 @@ rule collect_table:
         "logs/collect_table/{table}.log",
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(2000, 2),
+        runtime=scaled(10, 0.1),
     params:
+        code=code_version("collect_table.py"),
         alpha=config["stats"]["alpha"],
     script:
         "../scripts/collect_table.py"

@@ -13,7 +13,12 @@ rule build_protocol:
         "logs/build_protocol/{dataset}.log",
     conda:
         "../envs/detect.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(2000, 20),
+        runtime=scaled(10, 2),
     params:
+        code=code_version("build_protocol.py"),
         seed=config["seed"],
         min_correlation=config["protocol"]["near_duplicate_min_correlation"],
         min_overlap=config["protocol"]["near_duplicate_min_overlap"],
@@ -33,7 +38,12 @@ rule fix_thresholds:
         "logs/fix_thresholds/{model}/{dataset}.log",
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(3000, 20),
+        runtime=scaled(15, 2),
     params:
+        code=code_version("fix_thresholds.py"),
         protocol=config["protocol"],
         seed=config["seed"],
     script:
@@ -55,7 +65,12 @@ rule score_comparisons:
         "logs/score_comparisons/{model}/{dataset}/{variant}.log",
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(3000, 20),
+        runtime=scaled(15, 2),
     params:
+        code=code_version("score_comparisons.py"),
         variant=get_variant,
         protocol=config["protocol"],
         seed=config["seed"],

@@ -17,12 +17,14 @@ rule compare_vendor:
         model=_one_of(VENDOR_MODELS),
     conda:
         "../envs/vendors.yaml"
+    threads: 1
     resources:
         api_rekognition=vendor_slot("rekognition"),
         api_azure=vendor_slot("azure"),
         api_facepp=vendor_slot("facepp"),
         api_facex=vendor_slot("facex"),
     params:
+        code=code_version("compare_vendor.py"),
         vendor=get_vendor_params,
         seed=config["seed"],
         impostors_per_probe=config["vendors"]["impostors_per_probe"],
