@@ -19,6 +19,8 @@ rule compare_vendor:
         "../envs/vendors.yaml"
     threads: 1
     resources:
+        mem_mb=scaled(2000, 5),
+        runtime=scaled(120, 0),
         api_rekognition=vendor_slot("rekognition"),
         api_azure=vendor_slot("azure"),
         api_facepp=vendor_slot("facepp"),
