@@ -3,6 +3,8 @@
 
 
 rule fetch_weights:
+    wildcard_constraints:
+        model=_one_of(EMBEDDING_MODELS),
     output:
         files="resources/weights/{model}.json",
     log:
@@ -22,6 +24,8 @@ rule fetch_weights:
 
 
 rule embed_images:
+    wildcard_constraints:
+        model=_one_of(EMBEDDING_MODELS),
     input:
         images=get_images_table,
         landmarks="results/faces/{dataset}/landmarks.npz",
