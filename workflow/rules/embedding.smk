@@ -3,12 +3,12 @@
 
 
 rule fetch_weights:
-    wildcard_constraints:
-        model=_one_of(EMBEDDING_MODELS),
     output:
         files="resources/weights/{model}.json",
     log:
         "logs/fetch_weights/{model}.log",
+    wildcard_constraints:
+        model=_one_of(EMBEDDING_MODELS),
     localrule: True
     conda:
         get_model_env
@@ -24,8 +24,6 @@ rule fetch_weights:
 
 
 rule embed_images:
-    wildcard_constraints:
-        model=_one_of(EMBEDDING_MODELS),
     input:
         images=get_images_table,
         landmarks="results/faces/{dataset}/landmarks.npz",
@@ -35,6 +33,8 @@ rule embed_images:
         sidecar="results/embeddings/{model}/{dataset}/{variant}.json",
     log:
         "logs/embed_images/{model}/{dataset}/{variant}.log",
+    wildcard_constraints:
+        model=_one_of(EMBEDDING_MODELS),
     conda:
         get_model_env
     threads: get_model_threads
