@@ -155,7 +155,9 @@ def get_images_table(wildcards):
 
 
 # Models (maskaudit/models): each model's card, with the study's pipeline overrides, picks its env and resources.
+# Only embedding models get weights and embedding caches; comparison systems (the vendors) have their own rules.
 EMBEDDING = config["embedding"]
+EMBEDDING_MODELS = [m for m in MODELS if get_card(m).kind == "embedding"]
 
 
 def model_card(wildcards):

@@ -7,6 +7,8 @@ rule fetch_weights:
         files="resources/weights/{model}.json",
     log:
         "logs/fetch_weights/{model}.log",
+    wildcard_constraints:
+        model=_one_of(EMBEDDING_MODELS),
     localrule: True
     conda:
         get_model_env
@@ -36,6 +38,8 @@ rule embed_images:
         sidecar="results/embeddings/{model}/{dataset}/{variant}.json",
     log:
         "logs/embed_images/{model}/{dataset}/{variant}.log",
+    wildcard_constraints:
+        model=_one_of(EMBEDDING_MODELS),
     conda:
         get_model_env
     threads: get_model_threads
