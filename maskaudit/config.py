@@ -102,6 +102,10 @@ def _dataset_problems(datasets: dict) -> list[str]:
 
     problems = []
     for name, entry in datasets.items():
+        source = entry.get("from")
+        if entry["builder"] == "stress" and (source not in datasets or datasets[source]["builder"] == "stress"):
+            problems.append(f"config key 'datasets.{name}.from' names '{source}', which is not a configured real "
+                            f"dataset. Fix: use one of {', '.join(sorted(d for d, e in datasets.items() if e['builder'] != 'stress'))}")
         if entry["builder"] != "adapter":
             for key in ("adapter", "sample", "archives"):
                 if entry.get(key):

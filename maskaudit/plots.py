@@ -223,7 +223,23 @@ def clustering(table: pd.DataFrame, variant: str = "none") -> plt.Figure:
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
-def face_chips(chips: list[np.ndarray | None], labels: list[str], notes: list[str], per_row: int = 8) -> plt.Figure:
+def sheet_sample(statuses: list[str], limit: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of at most ``limit`` images for a contact sheet, in input order.
+
+    Failures (status other than ``ok``) fill up to half the sheet, so they stay visible at scale;
+    the rest is a uniform draw from ``rng`` over the remaining images.
+    """
+    failed = np.flatnonzero(np.asarray(statuses) != "ok")
+    ok = np.flatnonzero(np.asarray(statuses) == "ok")
+    if len(statuses) <= limit:
+        return np.arange(len(statuses))
+    keep_failed = rng.choice(failed, size=min(len(failed), limit // 2), replace=False)
+    keep_ok = rng.choice(ok, size=min(len(ok), limit - len(keep_failed)), replace=False)
+    return np.sort(np.concatenate([keep_failed, keep_ok]).astype(int))
+
+
+def face_chips(chips: list[np.ndarray | None], labels: list[str], notes: list[str], per_row: int = 8,
+               title: str | None = None) -> plt.Figure:
     """Aligned face chips in a grid; an image without a chip shows its failure reason instead."""
     n_rows = max(1, -(-len(chips) // per_row))
     fig, axes = plt.subplots(n_rows, per_row, figsize=(1.5 * per_row, 1.75 * n_rows), squeeze=False)
@@ -236,5 +252,7 @@ def face_chips(chips: list[np.ndarray | None], labels: list[str], notes: list[st
         else:
             ax.imshow(chip)
         ax.set_title(label, fontsize=7)
-    fig.tight_layout(pad=0.3)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout(pad=0.3, rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight() if title else 1))
     return fig

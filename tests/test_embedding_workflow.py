@@ -44,7 +44,12 @@ def write_config(workdir, alignment, models):
 
 
 def scores(models):
-    return [f"results/scores/verification/{m}/demo/{v}.tsv" for m in models for v in ["none", "surgical-blue"]]
+    return [f"results/scores/{m}/demo/{v}/verification.tsv" for m in models for v in ["none", "surgical-blue"]]
+
+
+def read_scores(work, model, variant, comparison):
+    return pd.read_csv(work / f"results/scores/{model}/demo/{variant}/{comparison}.tsv", sep="\t",
+                       keep_default_na=False, na_values=["NaN"])
 
 
 def planned(workdir, *targets):
@@ -76,7 +81,7 @@ def test_a_model_without_weights_stops_only_its_own_jobs(audit):
     assert not (work / "results/embeddings/arcface").exists()
     for m in MODELS:  # the other models ran to their scores
         for v in ["none", "surgical-blue"]:
-            assert (work / f"results/scores/verification/{m}/demo/{v}.tsv").is_file()
+            assert (work / f"results/scores/{m}/demo/{v}/verification.tsv").is_file()
     write_config(work, "end_to_end", MODELS)
     assert "Nothing to be done" in snakemake(work, "--dry-run", *scores(MODELS)).stdout  # finished work is kept
 
@@ -87,14 +92,14 @@ def test_end_to_end_charges_missed_faces_to_the_model(audit):
         side = json.loads((work / f"results/embeddings/{m}/demo/surgical-blue.json").read_text())
         assert side["alignment"] == "end_to_end" and side["pipeline"]["detector"] == "opencv"
         assert side["failures"].get("model_no_face", 0) > 0  # Haar misses masked faces
-        scores = pd.read_csv(work / f"results/scores/verification/{m}/demo/surgical-blue.tsv", sep="\t",
-                             keep_default_na=False)
-        assert (scores.fta_reason == "probe_model_no_face").any()
+        scores = read_scores(work, m, "surgical-blue", "reidentification")
+        missed = scores[scores.fta_reason == "model_no_face"]
+        assert len(missed) and (missed.fta_origin == "model").all() and (missed.decision == "fta").all()
         assert (scores.model_alignment == "end_to_end").all() and (scores.deepface_version == "0.0.103").all()
         assert (scores.model_engine == ("opencv-dnn" if m == "facenet_cv" else "pytorch")).all()
     for m in MODELS:
-        fta = {v: (pd.read_csv(work / f"results/scores/verification/{m}/demo/{v}.tsv", sep="\t",
-                               keep_default_na=False).fta_reason != "").mean() for v in ["none", "surgical-blue"]}
+        fta = {v: (read_scores(work, m, v, "reidentification").fta_reason.fillna("") != "").mean()
+               for v in ["none", "surgical-blue"]}
         assert fta["surgical-blue"] > fta["none"]
 
 
@@ -106,15 +111,13 @@ def test_decisions_match_deepface_verify(audit):
 
     work, _ = audit
     load_model("dlib", "end_to_end", fetch_dir=str(work / "resources/weights"))  # stages DEEPFACE_HOME
-    manifest = pd.read_csv(work / "results/datasets/demo/manifest.tsv", sep="\t").set_index("image_id")
     for variant in ["none", "surgical-blue"]:
-        scores = pd.read_csv(work / f"results/scores/verification/dlib/demo/{variant}.tsv", sep="\t",
-                             keep_default_na=False)
-        probes = (pd.read_csv(work / f"results/masked/demo/{variant}/manifest.tsv", sep="\t").set_index("image_id")
-                  if variant != "none" else manifest)
-        base = work / (f"results/masked/demo/{variant}" if variant != "none" else "results/datasets/demo")
-        for row in scores.sample(4, random_state=1).itertuples():
-            a, b = base / probes.loc[row.probe_id, "path"], work / "results/datasets/demo" / manifest.loc[row.ref_id, "path"]
+        scores = pd.concat([read_scores(work, "dlib", variant, c) for c in ("reidentification", "verification")])
+        probes = pd.read_csv(work / f"results/masked/demo/{variant}/manifest.tsv", sep="\t").set_index("image_id")
+        refs = pd.read_csv(work / "results/masked/demo/none/manifest.tsv", sep="\t").set_index("image_id")
+        for row in scores[scores.comparison != "near_duplicate"].sample(4, random_state=1).itertuples():
+            a = work / f"results/masked/demo/{variant}" / probes.loc[row.probe_id, "path"]
+            b = work / "results/masked/demo/none" / refs.loc[row.ref_id, "path"]
             try:
                 theirs = "match" if DeepFace.verify(str(a), str(b), model_name="Dlib")["verified"] else "non_match"
             except ValueError:  # deepface raises when a side has no face: our failure to acquire
@@ -126,8 +129,8 @@ def test_switching_alignment_reruns_only_embeddings_and_dependents(audit):
     work, _ = audit
     write_config(work, "shared_landmarks", MODELS)
     jobs = planned(work, *scores(MODELS))
-    assert jobs["embed_images"] == 4 and jobs["fetch_weights"] == 2 and jobs["score_verification"] == 4
-    assert not {"detect_faces", "mask_images", "sample_pairs", "build_demo_dataset"} & set(jobs)
+    assert jobs["embed_images"] == 4 and jobs["fetch_weights"] == 2 and jobs["score_comparisons"] == 4
+    assert not {"detect_faces", "mask_images", "build_protocol", "build_demo_dataset"} & set(jobs)
     caches = [f"results/embeddings/{m}/demo/{v}.npz" for m in MODELS for v in ["none", "surgical-blue"]]
     snakemake(work, *caches)  # the embeddings only: scoring them is what the rest of the suite checks
     for m in MODELS:

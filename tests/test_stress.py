@@ -30,3 +30,16 @@ def test_stress_images_are_seeded_synthetic_and_keep_the_person(hopper_path, tmp
     assert len(set(bytes_a)) == 6                                      # every augmentation differs
     assert all(max(Image.open(p).size) <= 200 for p in a.path)
     validate_manifest(a)  # the rows meet the manifest contract
+
+
+def test_contact_sheet_sample_is_seeded_bounded_and_keeps_failures_visible():
+    import numpy as np
+
+    from maskaudit.plots import sheet_sample
+
+    statuses = ["ok"] * 900 + ["no_face"] * 100
+    a = sheet_sample(statuses, 64, np.random.default_rng(1))
+    assert len(a) == 64 and list(a) == sorted(set(a))
+    assert list(a) == list(sheet_sample(statuses, 64, np.random.default_rng(1)))
+    assert sum(statuses[i] != "ok" for i in a) == 32  # failures fill up to half the sheet
+    assert list(sheet_sample(statuses[:10], 64, np.random.default_rng(1))) == list(range(10))

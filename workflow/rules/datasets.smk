@@ -190,3 +190,34 @@ rule sample_dataset:
         sample=get_sample_params,
     script:
         "../scripts/sample_dataset.py"
+
+
+# A synthetic stress dataset (scale tests only): seeded augmentations of another configured dataset,
+# labelled synthetic in every row's `source`, under its own dataset id.
+
+
+rule build_stress_dataset:
+    input:
+        manifest=lambda wildcards: f"results/datasets/{config['datasets'][wildcards.dataset]['from']}/manifest.tsv",
+    output:
+        manifest="results/datasets/{dataset}/manifest.tsv",
+        images=directory("results/datasets/{dataset}/images"),
+    log:
+        "logs/build_stress_dataset/{dataset}.log",
+    wildcard_constraints:
+        dataset=_one_of(datasets_built_by("stress")),
+    conda:
+        "../envs/datasets.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(1000, 0),
+        runtime=scaled(30, 0),
+    params:
+        code=code_version("build_stress_dataset.py"),
+        size=lambda wildcards: config["datasets"][wildcards.dataset]["size"],
+        max_side=lambda wildcards: config["datasets"][wildcards.dataset].get(
+            "max_side", 640
+        ),
+        seed=config["seed"],
+    script:
+        "../scripts/build_stress_dataset.py"

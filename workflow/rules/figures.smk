@@ -262,5 +262,7 @@ rule plot_face_chips:
         runtime=scaled(15, 0.1),
     params:
         code=code_version("plot_face_chips.py"),
+        limit=64,
+        seed=config["seed"],
     script:
         "../scripts/plot_face_chips.py"
