@@ -329,7 +329,7 @@ def test_jobs_went_through_sbatch_with_declared_resources(slurm_run, cluster):
             else:
                 assert row["Partition"] == "cpu" and "gres/gpu" not in row["ReqTRES"], what
     rules = {j["rule"] for j in remote}
-    assert rules >= {"detect_faces", "mask_images", "embed_images", "score_verification", "compute_metrics"}
+    assert rules >= {"detect_faces", "mask_images", "embed_images", "score_comparisons", "compute_metrics"}
     gpu_jobs = [j for j in remote if int(j["resources"].get("gpu", 0))]
     cpu_embeds = [j for j in remote if j["rule"] == "embed_images" and not int(j["resources"].get("gpu", 0))]
     assert gpu_jobs and cpu_embeds, "the run must exercise both GPU and CPU routing"
