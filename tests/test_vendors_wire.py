@@ -18,6 +18,7 @@ import time
 import uuid
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -88,7 +89,8 @@ def study_config(fakes, **vendor_over) -> dict:
     cfg["datasets"]["demo"]["sources"] = str(REPO / "config/datasets/demo.yaml")
     cfg["masks"]["variants"] = {VARIANT: cfg["masks"]["variants"][VARIANT]}
     cfg["models"] = VENDORS
-    cfg["protocol"]["impostors_per_probe"] = 2  # fewer paid calls in the demo; the protocol is the same
+    cfg["vendors"]["impostors_per_probe"] = 2  # fewer paid calls in the demo; the protocol is the same
+    cfg["stats"].update(bootstrap=20, permutations=20)  # the full audit below: intervals, not their precision
     v = cfg["vendors"]
     v["rekognition"]["endpoint_url"] = fakes["rekognition"].url
     v["azure"]["endpoint"] = fakes["azure"].url
@@ -450,6 +452,14 @@ def test_demo_audit_with_all_four_vendors(demo, fakes, env):
         _, side = load_comparisons(workdir / f"results/comparisons/{vendor}/demo/none.npz")
         assert side["n_calls"] == 0 and side["cached_calls"] > 0
 
+    # the whole audit: every table has the vendors' rows and every per-system figure exists; 1:N is
+    # ranked from the array the sidecar names, never from the sampled 1:1 pairs
+    snakemake(workdir, env=env)
+    assert _counts(fakes) == after  # scoring, tables and figures send nothing
+    check_audit_outputs(workdir)
+    assert "Nothing to be done" in snakemake(workdir, "--dry-run", env=env).stdout
+    assert _counts(fakes) == after
+
     # no credential string anywhere the workflow wrote
     for folder in ["results", "logs", ".snakemake", "resources/vendor_cache"]:
         for path in (workdir / folder).rglob("*"):
@@ -467,3 +477,32 @@ def test_demo_audit_with_all_four_vendors(demo, fakes, env):
     assert dry.returncode == 0, dry.stderr
     assert "skipping vendor 'facex': missing FACEX_USER_ID" in dry.stdout + dry.stderr
     assert re.search(r"compare_vendor\s+6$", dry.stdout, re.M), dry.stdout
+
+
+def check_audit_outputs(workdir):
+    """The vendors' rows in every table and their figures, with 1:N from the array each sidecar names."""
+    tables = {p.stem: pd.read_csv(p, sep="\t", keep_default_na=False, na_values=["NaN"])
+              for p in (workdir / "results/tables").glob("*.tsv")}
+    expected = {"overall", "by_gender", "by_race", "by_gender_race", "differentials", "fairness", "mask_effects",
+                "mask_colour_by_race", "clustering", "thresholds"}
+    assert expected <= set(tables), sorted(tables)
+    for name in expected:
+        assert set(VENDORS) <= set(tables[name].model), f"{name}: {sorted(set(tables[name].model))}"
+    overall = tables["overall"]
+    for vendor in VENDORS:
+        for figure in ["rates_by_variant", "score_distributions", "det", "cmc", "forest", "mask_colour", "clustering"]:
+            png = workdir / f"results/figures/{figure}/{vendor}.demo.png"
+            assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
+        for variant in ["none", VARIANT]:
+            _, side = load_comparisons(workdir / f"results/comparisons/{vendor}/demo/{variant}.npz")
+            ident = pd.read_csv(workdir / f"results/scores/{vendor}/demo/{variant}/identification.tsv", sep="\t",
+                                keep_default_na=False, na_values=["NaN"])
+            assert set(ident.identification_source) == {side["identification"]["array"]}
+            assert (ident.system_kind == "comparison").all()
+        rows = overall[(overall.model == vendor) & (overall.variant == "none")].set_index("measure")
+        assert rows.loc["fnmr", "trials"].min() > 0 and np.isfinite(rows.loc["fmr", "value"]).all()
+        # the baseline's mated searches were ranked and a vendor's rank-1 is a real rate
+        assert rows.loc["rank1", "trials"] > 0 and 0 <= rows.loc["rank1", "value"] <= 1
+        assert "note" not in overall or (overall[overall.model == vendor].note == "").all()
+    thresholds = tables["thresholds"]
+    assert set(thresholds[thresholds.comparison == "verification"].model) >= set(VENDORS)
