@@ -199,4 +199,6 @@ def collect(frames: list[pd.DataFrame], attribute: str | None = None) -> pd.Data
     if not frames:
         return pd.DataFrame()
     rows = pd.concat(frames, ignore_index=True)
+    if "note" in rows:  # only some systems have notes (a vendor whose 1:N was not run)
+        rows["note"] = rows["note"].fillna("")
     return rows[rows.attribute == attribute] if attribute else rows

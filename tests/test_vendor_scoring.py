@@ -163,3 +163,13 @@ def test_failed_impostors_count_only_the_cells_the_vendor_was_asked_for(tmp_path
     src_all.probe_status = src.probe_status
     _, r_all = _run(src_all)
     assert r_all["impostors"]["failures"].sum() == 4  # without the plan: every non-mated cell of c1
+
+
+def test_collected_tables_give_other_systems_an_empty_note():
+    from maskaudit.tables import collect
+
+    a = pd.DataFrame({"model": ["dlib"], "attribute": ["overall"], "value": [0.5]})
+    b = pd.DataFrame({"model": ["facex"], "attribute": ["overall"], "value": [np.nan], "note": ["1:N not run: x"]})
+    out = collect([a, b], "overall")
+    assert out.note.tolist() == ["", "1:N not run: x"]
+    assert "note" not in collect([a, a])

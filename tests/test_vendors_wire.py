@@ -506,3 +506,36 @@ def check_audit_outputs(workdir):
         assert "note" not in overall or (overall[overall.model == vendor].note == "").all()
     thresholds = tables["thresholds"]
     assert set(thresholds[thresholds.comparison == "verification"].model) >= set(VENDORS)
+
+
+def test_vendor_without_1n_is_reported_as_not_run_in_every_table(demo, fakes, env, tmp_path):
+    """FaceX with ``identification: none``: its identification rows are NaN with the reason, never misses."""
+    workdir = tmp_path / "notrun"
+    shutil.copytree(demo, workdir, ignore=shutil.ignore_patterns("locks", "incomplete"))
+    had_comparisons = (workdir / "results/comparisons/facex/demo/none.npz").exists()
+    cfg = yaml.safe_load((workdir / "config.yaml").read_text())
+    cfg["models"] = ["facex"]
+    cfg["vendors"]["facex"]["identification"] = "none"
+    (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    before = _counts(fakes)
+    snakemake(workdir, "results/tables/overall.tsv", "results/tables/thresholds.tsv", env=env)
+    if had_comparisons:  # the 1:1 pairs were already answered: the cache serves them
+        assert _counts(fakes) == before
+    reason = "vendors.<vendor>.identification is none"
+    for variant in ["none", VARIANT]:
+        _, side = load_comparisons(workdir / f"results/comparisons/facex/demo/{variant}.npz")
+        assert side["identification"] == {"method": "not_run", "array": None, "reason": reason}
+        ident = pd.read_csv(workdir / f"results/scores/facex/demo/{variant}/identification.tsv", sep="\t",
+                            keep_default_na=False, na_values=["NaN"])
+        assert set(ident.search) == {"not_run"} and ident.mate_rank.isna().all()
+        assert set(ident.identification_reason) == {reason}
+    overall = pd.read_csv(workdir / "results/tables/overall.tsv", sep="\t", keep_default_na=False, na_values=["NaN"])
+    ident_rows = overall[overall.comparison == "identification"]
+    assert len(ident_rows) and ident_rows.value.isna().all() and (ident_rows.trials == 0).all()
+    assert (ident_rows.note == f"1:N not run: {reason}").all()
+    ver = overall[(overall.comparison == "verification") & (overall.measure == "fnmr")]
+    assert (ver.trials > 0).all() and (overall[overall.comparison != "identification"].note == "").all()
+    thresholds = pd.read_csv(workdir / "results/tables/thresholds.tsv", sep="\t", keep_default_na=False,
+                             na_values=["NaN"])
+    open_set = thresholds[thresholds.comparison == "identification"]
+    assert (~open_set.supported).all() and open_set.reason.str.startswith("1:N not run").all()
