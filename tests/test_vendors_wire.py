@@ -518,10 +518,14 @@ def test_vendor_without_1n_is_reported_as_not_run_in_every_table(demo, fakes, en
     cfg["vendors"]["facex"]["identification"] = "none"
     (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     before = _counts(fakes)
-    snakemake(workdir, "results/tables/overall.tsv", "results/tables/thresholds.tsv", env=env)
+    cmc = workdir / "results/figures/cmc/facex.demo.png"
+    cmc.unlink(missing_ok=True)
+    snakemake(workdir, "results/tables/overall.tsv", "results/tables/thresholds.tsv", str(cmc.relative_to(workdir)),
+              env=env)
+    assert cmc.read_bytes()[:4] == b"\x89PNG"  # an empty CMC that says why (1:N not run)
     if had_comparisons:  # the 1:1 pairs were already answered: the cache serves them
         assert _counts(fakes) == before
-    reason = "vendors.<vendor>.identification is none"
+    reason = "vendors.facex.identification is none"
     for variant in ["none", VARIANT]:
         _, side = load_comparisons(workdir / f"results/comparisons/facex/demo/{variant}.npz")
         assert side["identification"] == {"method": "not_run", "array": None, "reason": reason}

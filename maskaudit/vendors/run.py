@@ -238,7 +238,7 @@ class VariantJob:
         elif mode == "matrix":
             self._matrix()
         else:
-            self.id_info = {"method": "not_run", "array": None, "reason": "vendors.<vendor>.identification is none"}
+            self.id_info = {"method": "not_run", "array": None, "reason": f"vendors.{a.vendor}.identification is none"}
 
     def _matrix(self) -> None:
         a = self.adapter
