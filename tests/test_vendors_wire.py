@@ -4,7 +4,9 @@ Each fake speaks its vendor's protocol (SigV4-signed AWS JSON for Rekognition, k
 Azure, multipart forms for Face++ and FaceX) and scores the faces it receives with our dlib
 embeddings, so genuine pairs outscore impostors. Covered: request shape, signing, pagination,
 throttling and retry, error mapping, downscaling, cache hits, the budget cap, cleanup after a killed
-process, and a Snakemake audit with all four vendors (a second run sends nothing; no secret leaks).
+process, and a Snakemake audit with all four vendors through every table and figure (1:N ranked from
+the array each sidecar names; a second run sends nothing; no secret leaks), plus a vendor whose 1:N
+was not run, reported as not run in the score files, tables and CMC.
 """
 
 import json
