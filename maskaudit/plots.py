@@ -107,8 +107,11 @@ def det_curves(curves: dict) -> plt.Figure:
     return fig
 
 
-def cmc_curves(ranks: dict, max_rank: int) -> plt.Figure:
-    """``ranks[variant]`` = mate ranks of the mated searches (NaN = miss); identification rate vs rank."""
+def cmc_curves(ranks: dict, max_rank: int, note: str = "") -> plt.Figure:
+    """``ranks[variant]`` = mate ranks of the mated searches (NaN = miss); identification rate vs rank.
+
+    ``note``: why there is no curve (a comparison-only system whose 1:N was not run), written on the axes.
+    """
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     r = np.arange(1, max_rank + 1)
     for variant in _variant_order(ranks):
@@ -123,7 +126,10 @@ def cmc_curves(ranks: dict, max_rank: int) -> plt.Figure:
     ax.set_xticks(r)
     ax.set_title("CMC: mated searches, own original excluded, candidates ranked by identity", fontsize=9)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    if note:
+        ax.text(0.5, 0.5, note, transform=ax.transAxes, ha="center", va="center", fontsize=8, wrap=True)
+    else:
+        ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 

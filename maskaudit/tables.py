@@ -20,6 +20,10 @@ Output tables (one row per value; column meanings in ``README.md`` and the repor
       FPIR threshold) and ``fpir`` (non-mated acquired searches with any candidate >= threshold);
     * acquisition: ``fta`` and ``fta_<origin>`` (dataset, mask, model, vendor) over probe images.
 
+    A comparison-only system whose 1:N was not run (``identification_source = not_run`` in its
+    identification score file) gets identification rows with NaN values, zero trials and a ``note``
+    column giving the reason (the column exists only when some row has a note).
+
     Each row has ``errors``/``trials``, ``under_30_errors`` (Doddington's rule of 30: fewer than 30
     errors, or fewer than 30 successes for a success rate's complement, so the rate is not yet
     trustworthy), the Clopper-Pearson interval ``cp_low``/``cp_high`` and the identity-bootstrap
@@ -93,6 +97,7 @@ def audit_tables(variants: list[dict], scores: dict, manifest: pd.DataFrame, thr
         sc = scores[vid]
         codes = probe_codes(sc, identities)
         meas = variant_measures(sc, codes, n, ver_thr, id_thr, rank_k)
+        id_note = identification_note(sc["identification"])
         measures_by_variant[vid] = meas
         imp = sc["impostors"]
         imp_codes = (imp["probe_identity"][imp["sample_probe"]], imp["gallery_identity"][imp["sample_ref"]])
@@ -118,6 +123,8 @@ def audit_tables(variants: list[dict], scores: dict, manifest: pd.DataFrame, thr
                                       "n_units": units, "under_30_errors": bool(min(e, tr - e) < 30),
                                       "cp_low": cp[0], "cp_high": cp[1],
                                       "boot_low": lo, "boot_high": hi})
+                    if id_note and comparison == "identification":
+                        rate_rows[-1]["note"] = id_note
                 eer = _group_eer(sc, np.flatnonzero(member), codes, imp_codes)
                 rate_rows.append({**base, "comparison": "verification", "measure": "eer_group_own_threshold",
                                   "threshold": "group_eer", "threshold_similarity": np.nan, "value": eer,
@@ -126,11 +133,21 @@ def audit_tables(variants: list[dict], scores: dict, manifest: pd.DataFrame, thr
                                   "cp_high": np.nan,
                                   "boot_low": np.nan, "boot_high": np.nan})
     rates = pd.DataFrame(rate_rows)
+    if "note" in rates:
+        rates["note"] = rates["note"].fillna("")
     diff = differentials_table(variants, measures_by_variant, reps, groups, perm_labels, labels, level)
     fair = fairness_table(variants, ver_thr, reps, groups, labels, fairness_alpha, level)
     effects = mask_effects_table(variants, rates, reps, groups, labels, level)
     clus = _clustering(variants, scores, groups, labels, n_components)
     return {"rates": rates, "differentials": diff, "fairness": fair, "mask_effects": effects, "clustering": clus}
+
+
+def identification_note(ident: pd.DataFrame) -> str:
+    """``"1:N not run: <reason>"`` when a comparison-only system's identification was not run, else ``""``."""
+    if "identification_source" not in ident or not (ident.identification_source.astype(str) == "not_run").any():
+        return ""
+    reasons = sorted({str(r) for r in ident.get("identification_reason", pd.Series(dtype=str)).dropna() if str(r)})
+    return "1:N not run: " + ("; ".join(reasons) or "no reason recorded")
 
 
 def _clustering(variants, scores, groups, labels, n_components) -> pd.DataFrame:
@@ -182,4 +199,6 @@ def collect(frames: list[pd.DataFrame], attribute: str | None = None) -> pd.Data
     if not frames:
         return pd.DataFrame()
     rows = pd.concat(frames, ignore_index=True)
+    if "note" in rows:  # only some systems have notes (a vendor whose 1:N was not run)
+        rows["note"] = rows["note"].fillna("")
     return rows[rows.attribute == attribute] if attribute else rows

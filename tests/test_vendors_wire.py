@@ -4,7 +4,9 @@ Each fake speaks its vendor's protocol (SigV4-signed AWS JSON for Rekognition, k
 Azure, multipart forms for Face++ and FaceX) and scores the faces it receives with our dlib
 embeddings, so genuine pairs outscore impostors. Covered: request shape, signing, pagination,
 throttling and retry, error mapping, downscaling, cache hits, the budget cap, cleanup after a killed
-process, and a Snakemake audit with all four vendors (a second run sends nothing; no secret leaks).
+process, and a Snakemake audit with all four vendors through every table and figure (1:N ranked from
+the array each sidecar names; a second run sends nothing; no secret leaks), plus a vendor whose 1:N
+was not run, reported as not run in the score files, tables and CMC.
 """
 
 import json
@@ -18,6 +20,7 @@ import time
 import uuid
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -88,7 +91,8 @@ def study_config(fakes, **vendor_over) -> dict:
     cfg["datasets"]["demo"]["sources"] = str(REPO / "config/datasets/demo.yaml")
     cfg["masks"]["variants"] = {VARIANT: cfg["masks"]["variants"][VARIANT]}
     cfg["models"] = VENDORS
-    cfg["protocol"]["impostors_per_probe"] = 2  # fewer paid calls in the demo; the protocol is the same
+    cfg["vendors"]["impostors_per_probe"] = 2  # fewer paid calls in the demo; the protocol is the same
+    cfg["stats"].update(bootstrap=20, permutations=20)  # the full audit below: intervals, not their precision
     v = cfg["vendors"]
     v["rekognition"]["endpoint_url"] = fakes["rekognition"].url
     v["azure"]["endpoint"] = fakes["azure"].url
@@ -450,6 +454,14 @@ def test_demo_audit_with_all_four_vendors(demo, fakes, env):
         _, side = load_comparisons(workdir / f"results/comparisons/{vendor}/demo/none.npz")
         assert side["n_calls"] == 0 and side["cached_calls"] > 0
 
+    # the whole audit: every table has the vendors' rows and every per-system figure exists; 1:N is
+    # ranked from the array the sidecar names, never from the sampled 1:1 pairs
+    snakemake(workdir, env=env)
+    assert _counts(fakes) == after  # scoring, tables and figures send nothing
+    check_audit_outputs(workdir)
+    assert "Nothing to be done" in snakemake(workdir, "--dry-run", env=env).stdout
+    assert _counts(fakes) == after
+
     # no credential string anywhere the workflow wrote
     for folder in ["results", "logs", ".snakemake", "resources/vendor_cache"]:
         for path in (workdir / folder).rglob("*"):
@@ -467,3 +479,69 @@ def test_demo_audit_with_all_four_vendors(demo, fakes, env):
     assert dry.returncode == 0, dry.stderr
     assert "skipping vendor 'facex': missing FACEX_USER_ID" in dry.stdout + dry.stderr
     assert re.search(r"compare_vendor\s+6$", dry.stdout, re.M), dry.stdout
+
+
+def check_audit_outputs(workdir):
+    """The vendors' rows in every table and their figures, with 1:N from the array each sidecar names."""
+    tables = {p.stem: pd.read_csv(p, sep="\t", keep_default_na=False, na_values=["NaN"])
+              for p in (workdir / "results/tables").glob("*.tsv")}
+    expected = {"overall", "by_gender", "by_race", "by_gender_race", "differentials", "fairness", "mask_effects",
+                "mask_colour_by_race", "clustering", "thresholds"}
+    assert expected <= set(tables), sorted(tables)
+    for name in expected:
+        assert set(VENDORS) <= set(tables[name].model), f"{name}: {sorted(set(tables[name].model))}"
+    overall = tables["overall"]
+    for vendor in VENDORS:
+        for figure in ["rates_by_variant", "score_distributions", "det", "cmc", "forest", "mask_colour", "clustering"]:
+            png = workdir / f"results/figures/{figure}/{vendor}.demo.png"
+            assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
+        for variant in ["none", VARIANT]:
+            _, side = load_comparisons(workdir / f"results/comparisons/{vendor}/demo/{variant}.npz")
+            ident = pd.read_csv(workdir / f"results/scores/{vendor}/demo/{variant}/identification.tsv", sep="\t",
+                                keep_default_na=False, na_values=["NaN"])
+            assert set(ident.identification_source) == {side["identification"]["array"]}
+            assert (ident.system_kind == "comparison").all()
+        rows = overall[(overall.model == vendor) & (overall.variant == "none")].set_index("measure")
+        assert rows.loc["fnmr", "trials"].min() > 0 and np.isfinite(rows.loc["fmr", "value"]).all()
+        # the baseline's mated searches were ranked and a vendor's rank-1 is a real rate
+        assert rows.loc["rank1", "trials"] > 0 and 0 <= rows.loc["rank1", "value"] <= 1
+        assert "note" not in overall or (overall[overall.model == vendor].note == "").all()
+    thresholds = tables["thresholds"]
+    assert set(thresholds[thresholds.comparison == "verification"].model) >= set(VENDORS)
+
+
+def test_vendor_without_1n_is_reported_as_not_run_in_every_table(demo, fakes, env, tmp_path):
+    """FaceX with ``identification: none``: its identification rows are NaN with the reason, never misses."""
+    workdir = tmp_path / "notrun"
+    shutil.copytree(demo, workdir, ignore=shutil.ignore_patterns("locks", "incomplete"))
+    had_comparisons = (workdir / "results/comparisons/facex/demo/none.npz").exists()
+    cfg = yaml.safe_load((workdir / "config.yaml").read_text())
+    cfg["models"] = ["facex"]
+    cfg["vendors"]["facex"]["identification"] = "none"
+    (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    before = _counts(fakes)
+    cmc = workdir / "results/figures/cmc/facex.demo.png"
+    cmc.unlink(missing_ok=True)
+    snakemake(workdir, "results/tables/overall.tsv", "results/tables/thresholds.tsv", str(cmc.relative_to(workdir)),
+              env=env)
+    assert cmc.read_bytes()[:4] == b"\x89PNG"  # an empty CMC that says why (1:N not run)
+    if had_comparisons:  # the 1:1 pairs were already answered: the cache serves them
+        assert _counts(fakes) == before
+    reason = "vendors.facex.identification is none"
+    for variant in ["none", VARIANT]:
+        _, side = load_comparisons(workdir / f"results/comparisons/facex/demo/{variant}.npz")
+        assert side["identification"] == {"method": "not_run", "array": None, "reason": reason}
+        ident = pd.read_csv(workdir / f"results/scores/facex/demo/{variant}/identification.tsv", sep="\t",
+                            keep_default_na=False, na_values=["NaN"])
+        assert set(ident.search) == {"not_run"} and ident.mate_rank.isna().all()
+        assert set(ident.identification_reason) == {reason}
+    overall = pd.read_csv(workdir / "results/tables/overall.tsv", sep="\t", keep_default_na=False, na_values=["NaN"])
+    ident_rows = overall[overall.comparison == "identification"]
+    assert len(ident_rows) and ident_rows.value.isna().all() and (ident_rows.trials == 0).all()
+    assert (ident_rows.note == f"1:N not run: {reason}").all()
+    ver = overall[(overall.comparison == "verification") & (overall.measure == "fnmr")]
+    assert (ver.trials > 0).all() and (overall[overall.comparison != "identification"].note == "").all()
+    thresholds = pd.read_csv(workdir / "results/tables/thresholds.tsv", sep="\t", keep_default_na=False,
+                             na_values=["NaN"])
+    open_set = thresholds[thresholds.comparison == "identification"]
+    assert (~open_set.supported).all() and open_set.reason.str.startswith("1:N not run").all()

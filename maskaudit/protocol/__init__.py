@@ -51,7 +51,10 @@ Score files per (model, dataset, variant), under ``results/scores/{model}/{datas
     than the probe's scoring >= its mate's best score; ties count against the probe; NaN when the
     probe failed or no mate was scored), ``mate_score``, ``best_nonmate_score``, the top-k
     identities and scores (``;``-joined), and the open-set columns ``open_search``,
-    ``open_mate_rank``, ``open_mate_score``, ``open_best_nonmate_score``.
+    ``open_mate_rank``, ``open_mate_score``, ``open_best_nonmate_score``. A comparison-only system
+    adds ``identification_source`` (``search_similarity``: the vendor's own search; ``similarity``:
+    the full 1:1 matrix; ``not_run``) and ``identification_reason``; when 1:N was not run, ``search``
+    and ``open_search`` are ``not_run`` and every rank and score is NaN (neither hit nor miss).
 ``impostors.npz``: identity-pair sufficient statistics of all non-mated comparisons:
     ``identity`` (n,), ``probe_identity`` (P,) / ``gallery_identity`` (G,) codes into it, ``trials`` / ``failures`` (n, n) acquired and failed comparisons of probe
     identity a x reference identity b, ``score_sum`` / ``score_count`` (n, n) similarity sums over

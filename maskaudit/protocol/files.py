@@ -65,7 +65,9 @@ def verification_frame(result, layout, source, manifest, variant) -> pd.DataFram
 def identification_frame(result, layout, source, manifest, variant) -> pd.DataFrame:
     """One row per probe: closed-set and open-set search results by identity."""
     ids = source.probe_ids
-    reason = np.where(layout.probe_ok, "", source.probe_status).astype(object)
+    # the search's own statuses when 1:N came from a separate search (a vendor's search answers)
+    reason = np.where(result.get("id_probe_ok", layout.probe_ok), "",
+                      result.get("id_probe_status", source.probe_status)).astype(object)
     closed, opened = result["closed"], result["open"]
     ident = layout.identities[layout.block_ident] if layout.block_ident.size else np.zeros(0, dtype=str)
 
@@ -109,4 +111,5 @@ def load_impostors(path) -> dict:
 def read_scores(path) -> pd.DataFrame:
     return read_tsv(path, dtype={"probe_age": str, "ref_age": str, "fta_reason": str, "fta_origin": str,
                                  "fta_side": str, "top_subjects": str, "top_scores": str,
-                                 "best_nonmate_subject": str, "probe_subject": str, "ref_subject": str})
+                                 "best_nonmate_subject": str, "probe_subject": str, "ref_subject": str,
+                                 "identification_source": str, "identification_reason": str})

@@ -5,6 +5,13 @@ pass takes the re-identification scores, the mated scores, the identity-level 1:
 and open set), and the identity-pair sufficient statistics of every non-mated comparison (trials,
 failures, false matches at each global threshold, similarity sums) plus a seeded impostor sample.
 Peak memory is a few blocks plus ``O(n_identities^2)`` accumulators.
+
+The 1:N search reads the block the source's ``identification`` names: the same similarity block
+(every embedding model; a vendor whose full 1:1 matrix was compared), a separate block of the
+vendor's own search answers with their own statuses (``search_similarity``), or nothing
+(``not_run``: every search is reported as ``not_run`` with NaN ranks, never a hit or a miss).
+Failed impostor comparisons are counted only over the cells the system was asked to compare
+(``source.planned``; every cell when None).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from maskaudit.protocol.fta import OK
 from maskaudit.protocol.identification import identity_best, search
 from maskaudit.protocol.layout import Layout
 from maskaudit.protocol.pairs import excluded_pairs, mated_pairs, pair_keys
@@ -103,13 +111,15 @@ class _PairCounts:
         first = np.flatnonzero(np.r_[True, pid[1:] != pid[:-1]])
         acc[pid[first]] += np.add.reduceat(per_row, first, axis=0).astype(acc.dtype, copy=False)
 
-    def add(self, rows, block, acquired, valid, nonmated, counted, thresholds):
+    def add(self, rows, block, acquired, valid, nonmated, counted, thresholds, planned=None):
         pid = self.layout.probe_ident[rows]
         self._accumulate(self.trials, pid, self._reduce(valid))
         row_bad = ~self.layout.probe_ok[rows]
         col_bad = ~self.layout.gallery_ok[self.layout.order]
         if row_bad.any() or col_bad.any():
             failed = (row_bad[:, None] | col_bad[None, :]) & nonmated
+            if planned is not None:  # a comparison-only system: only the cells it was asked to compare
+                failed &= planned
             self._accumulate(self.failures, pid, self._reduce(failed))
         scored = acquired & counted
         self._accumulate(self.score_sum, pid, self._reduce(np.where(scored, block, 0), np.float64))
@@ -153,9 +163,34 @@ class _PairCounts:
                 "fm_threshold": cat(fm_t), "fm_probe": cat(fm_p), "fm_ref": cat(fm_r), "fm_count": cat(fm_c)}
 
 
+def identification_sides(source, layout: Layout) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+    """``(mode, probe_ok, gallery_ok, probe_status)`` of the 1:N search (see the module docstring)."""
+    mode = getattr(source, "identification", "similarity")
+    if mode == "search_similarity":
+        status = np.asarray(source.search_probe_status, dtype=object)
+        return mode, np.isin(status, OK), np.isin(np.asarray(source.search_gallery_status, dtype=object), OK), status
+    if mode not in ("similarity", "not_run"):
+        raise ValueError(f"{source.system}: identification source {mode!r}; use similarity, search_similarity or not_run")
+    return mode, layout.probe_ok, layout.gallery_ok, np.asarray(source.probe_status, dtype=object)
+
+
+def _search_rows(source, mode, rows, layout, probe_ok, gallery_ok, block):
+    """The 1:N block of probes ``rows`` (gallery in identity order) for the search ``mode``."""
+    if mode == "similarity":
+        return block
+    if mode == "not_run":
+        return np.full(block.shape, np.nan, dtype=np.float32)
+    out = np.array(source.search_block(rows, layout.order), dtype=np.float32, copy=True)
+    out[~probe_ok[rows]] = np.nan
+    out[:, ~gallery_ok[layout.order]] = np.nan
+    return out
+
+
 def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOptions) -> dict:
     """Every score of one variant. Returns plain arrays (see :mod:`maskaudit.protocol` for the files)."""
     n_p, n_g = layout.probe_ident.size, layout.gallery_ident.size
+    id_mode, id_probe_ok, id_gallery_ok, id_status = identification_sides(source, layout)
+    planned = getattr(source, "planned", None)
     dup_keys, ident_excl = excluded_pairs(layout, source.probe_ids, source.gallery_ids, near_duplicates,
                                           opts.include_self)
     has_self = layout.self_col >= 0
@@ -173,8 +208,8 @@ def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOpti
     sorted_ident = layout.gallery_ident[layout.order]
 
     # mates a probe may find: acquired gallery images of its identity minus its exclusions
-    avail = np.bincount(layout.gallery_ident[layout.gallery_ok], minlength=layout.n_identities)
-    excl_ok = layout.gallery_ok[ident_excl % n_g] if ident_excl.size else np.zeros(0, bool)
+    avail = np.bincount(layout.gallery_ident[id_gallery_ok], minlength=layout.n_identities)
+    excl_ok = id_gallery_ok[ident_excl % n_g] if ident_excl.size else np.zeros(0, bool)
     n_excl = np.bincount(ident_excl // n_g, weights=excl_ok, minlength=n_p) if ident_excl.size else np.zeros(n_p)
     mates_available = avail[layout.probe_ident] - n_excl.astype(np.int64)
     held_codes = np.isin(layout.identities, list(opts.held_out))
@@ -190,7 +225,10 @@ def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOpti
     samples = []
     tail = np.zeros(0, dtype=np.float32)
     n_impostor = 0
-    n_candidates = int(layout.probe_ok.sum()) * int(layout.gallery_ok.sum())
+    if planned is None:
+        n_candidates = int(layout.probe_ok.sum()) * int(layout.gallery_ok.sum())
+    else:
+        n_candidates = int(planned[np.ix_(layout.probe_ok, layout.gallery_ok)].sum())
     rate = 1.0 if n_candidates <= opts.impostor_sample else opts.impostor_sample / n_candidates
     rng = rng_for(*opts.sample_seed, "impostor-sample")
 
@@ -202,10 +240,11 @@ def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOpti
         sel = m_sort[lo:hi]
         mated[sel] = block[m_rank[lo:hi] - r0, layout.position[m_gallery[sel]]]
 
-        ident_block = _blank(block, ident_excl_r, r0, r1, layout, n_g)
+        id_block = _search_rows(source, id_mode, rows, layout, id_probe_ok, id_gallery_ok, block)
+        ident_block = _blank(id_block, ident_excl_r, r0, r1, layout, n_g)
         best = identity_best(ident_block, layout.block_starts)
         mate_block = layout.ident_block[layout.probe_ident[rows]]
-        searchable = layout.probe_ok[rows]
+        searchable = id_probe_ok[rows]
         for store, hide in ((closed, None), (opened, hidden)):
             for key, val in search(best, mate_block, searchable, opts.rank_k, hide).items():
                 store.setdefault(key, []).append(val)
@@ -221,7 +260,8 @@ def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOpti
             counted[sd // n_g - r0, layout.position[sd % n_g]] = False
         acquired = ~np.isnan(block)
         valid = acquired & nonmated
-        counts.add(rows, block, acquired, valid, nonmated, counted, thr_values)
+        counts.add(rows, block, acquired, valid, nonmated, counted, thr_values,
+                   None if planned is None else planned[rows][:, layout.order])
         n_impostor += int(np.count_nonzero(valid))
         if opts.tail_k:
             tail = np.concatenate([tail, block[valid]])
@@ -249,11 +289,15 @@ def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOpti
                threshold_value=np.array(thr_values, dtype=float), sample_probe=sp, sample_ref=sg,
                sample_score=ss.astype(np.float32), sample_fraction=np.float64(rate))
     held_probe = held_codes[layout.probe_ident]
+    closed_search = np.where(mates_available > 0, "mated", "non_mated")
+    open_search = np.where((mates_available > 0) & ~held_probe, "mated", "non_mated")
+    if id_mode == "not_run":
+        closed_search = open_search = np.full(n_p, "not_run")
     return {
         "reid": reid, "mated_probe": m_probe, "mated_gallery": m_gallery, "mated": mated,
         "near_duplicate": np.isin(m_keys, dup_keys), "closed": closed, "open": opened,
-        "closed_search": np.where(mates_available > 0, "mated", "non_mated"),
-        "open_search": np.where((mates_available > 0) & ~held_probe, "mated", "non_mated"),
-        "mates_available": mates_available, "impostors": imp,
+        "closed_search": closed_search, "open_search": open_search,
+        "identification": id_mode, "identification_reason": getattr(source, "identification_reason", ""),
+        "id_probe_ok": id_probe_ok, "id_probe_status": id_status, "mates_available": mates_available, "impostors": imp,
         "tail": np.sort(tail)[::-1], "n_impostor": n_impostor, "self_excluded": not opts.include_self,
     }

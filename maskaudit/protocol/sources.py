@@ -10,7 +10,13 @@ Both kinds become a :class:`SimilaritySource` that hands out float32 similarity 
   (``probe_id``, ``gallery_id``, ``similarity`` (P, G) float32, ``probe_status``,
   ``gallery_status``) and its ``.json`` sidecar (``system``, ``similarity_scale``,
   ``raw_direction``, ``threshold`` in similarity units, ``threshold_source``, ``n_calls``,
-  ``cached_calls``). NaN = not compared; a vendor search fills only the returned candidates.
+  ``cached_calls``). NaN = not compared. 1:1 scores only: a vendor's 1:N search answers are a
+  separate array (``search_similarity`` with ``search_probe_status`` / ``search_gallery_status``,
+  only the returned candidates filled). The sidecar's ``identification.array`` says where 1:N comes
+  from: ``search_similarity`` (the vendor's own search), ``similarity`` (the full 1:1 matrix was
+  compared) or null (1:N not run; ``identification.reason`` says why). Verification,
+  re-identification and impostors always read ``similarity``; identification reads the pointed
+  array, and is reported as not run (never as hits or misses) when there is none.
 """
 
 from __future__ import annotations
@@ -62,6 +68,15 @@ class SimilaritySource:
     system: str
     _block: object = field(repr=False, default=None)
     _to_raw: object = field(repr=False, default=None)
+    # where 1:N comes from: "similarity" (the block above; every embedding model), "search_similarity"
+    # (a separate array of search answers, with its own statuses) or "not_run" (with the reason)
+    identification: str = "similarity"
+    identification_reason: str = ""
+    search_probe_status: np.ndarray | None = None
+    search_gallery_status: np.ndarray | None = None
+    _search_block: object = field(repr=False, default=None)
+    # (P, G) bool: the 1:1 cells the system was asked to compare (None = every cell)
+    planned: np.ndarray | None = field(repr=False, default=None)
 
     def block(self, rows: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
         """float32 similarities of probes ``rows`` x gallery ``cols`` (all columns when None)."""
@@ -69,6 +84,10 @@ class SimilaritySource:
 
     def to_raw(self, similarity):
         return self._to_raw(np.asarray(similarity, dtype=float))
+
+    def search_block(self, rows: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
+        """float32 1:N search answers of probes ``rows`` x gallery ``cols`` (``identification == "search_similarity"``)."""
+        return self._search_block(np.asarray(rows), None if cols is None else np.asarray(cols))
 
     @property
     def threshold_raw(self) -> float:
@@ -139,19 +158,65 @@ def from_comparisons(npz_path, sidecar_path=None) -> SimilaritySource:
     if direction not in (HIGHER, LOWER):
         raise ValueError(f"{sidecar_path}: raw_direction {direction!r}; use {HIGHER!r} or {LOWER!r}")
 
-    def block(rows, cols):
-        out = sim[rows]
-        return out if cols is None else out[:, cols]
-
     def to_raw(s):  # the seam's convention: a distance d was delivered as similarity -d
         return s if direction == HIGHER else -s
 
+    mode, reason, search = _identification_source(npz_path, sidecar_path, meta, (p, g))
     return SimilaritySource(
         probe_ids=np.asarray(arrays["probe_id"], dtype=str), probe_status=np.asarray(arrays["probe_status"], dtype=object),
         gallery_ids=np.asarray(arrays["gallery_id"], dtype=str),
         gallery_status=np.asarray(arrays["gallery_status"], dtype=object),
         threshold=float(meta["threshold"]), threshold_source=str(meta["threshold_source"]), raw_direction=direction,
-        system=str(meta["system"]), _block=block, _to_raw=to_raw)
+        system=str(meta["system"]), _block=_blocks(sim), _to_raw=to_raw, identification=mode,
+        identification_reason=reason, search_probe_status=search.get("search_probe_status"),
+        search_gallery_status=search.get("search_gallery_status"),
+        _search_block=_blocks(search["search_similarity"]) if "search_similarity" in search else None,
+        planned=search.get("planned"))
+
+
+def _blocks(matrix: np.ndarray):
+    def block(rows, cols):
+        out = matrix[rows]
+        return out if cols is None else out[:, cols]
+    return block
+
+
+SEARCH_ARRAYS = ("search_similarity", "search_probe_status", "search_gallery_status")
+
+
+def _identification_source(npz_path, sidecar_path, meta: dict, shape: tuple) -> tuple[str, str, dict]:
+    """``(mode, reason, arrays)`` from the sidecar's ``identification`` pointer.
+
+    A file without the pointer (older vendor files, hand-made files) ranks 1:N from ``similarity``
+    as before. ``arrays`` holds the search arrays when the pointer names them, and ``planned``.
+    """
+    info = meta.get("identification")
+    extra = {}
+    with np.load(npz_path, allow_pickle=False) as z:
+        if "planned" in z.files:
+            extra["planned"] = np.asarray(z["planned"], dtype=bool)
+        if not isinstance(info, dict):
+            return "similarity", "", extra
+        array = info.get("array")
+        if array is None:
+            reason = str(info.get("reason") or "1:N not run")
+            return "not_run", reason, extra
+        if array == "similarity":
+            return "similarity", "", extra
+        if array != "search_similarity":
+            raise ValueError(f"{sidecar_path}: identification.array {array!r}; use 'search_similarity', 'similarity' "
+                             f"or null (1:N not run)")
+        missing = [k for k in SEARCH_ARRAYS if k not in z.files]
+        if missing:
+            raise ValueError(f"{npz_path}: the sidecar points 1:N at search_similarity but the file lacks {missing}")
+        extra.update({k: z[k] for k in SEARCH_ARRAYS})
+    extra["search_similarity"] = np.asarray(extra["search_similarity"], dtype=np.float32)
+    if extra["search_similarity"].shape != shape:
+        raise ValueError(f"{npz_path}: search_similarity has shape {extra['search_similarity'].shape}, expected "
+                         f"{shape} = (probes, gallery)")
+    for k in ("search_probe_status", "search_gallery_status"):
+        extra[k] = np.asarray(extra[k], dtype=object)
+    return "search_similarity", "", extra
 
 
 def open_source(inputs: dict, card) -> SimilaritySource:

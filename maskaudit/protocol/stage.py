@@ -90,6 +90,14 @@ def system_provenance(inputs: dict) -> dict:
     return {"system_kind": "embedding", **score_provenance(load_sidecar(inputs["probes"]))}
 
 
+def identification_columns(result: dict) -> dict:
+    """Where a comparison-only system's 1:N came from: ``identification_source`` is ``similarity`` (the
+    full 1:1 matrix), ``search_similarity`` (the vendor's own search) or ``not_run``, and
+    ``identification_reason`` says why it was not run (empty otherwise)."""
+    return {"identification_source": result["identification"],
+            "identification_reason": result["identification_reason"] if result["identification"] == "not_run" else ""}
+
+
 def score(inputs: dict, card, manifest, protocol_path, thresholds_path, variant: dict, outputs: dict, *,
           protocol: dict, seed: int, dataset: str, model: str) -> None:
     """Write the four score files of one (system, dataset, variant)."""
@@ -102,7 +110,11 @@ def score(inputs: dict, card, manifest, protocol_path, thresholds_path, variant:
     prov = system_provenance(inputs)
     for name, frame in (("reidentification", files.reidentification_frame), ("verification", files.verification_frame),
                         ("identification", files.identification_frame)):
-        write_tsv(frame(result, layout, source, manifest, variant).assign(**prov), outputs[name])
+        extra = identification_columns(result) if name == "identification" and "comparisons" in inputs else {}
+        write_tsv(frame(result, layout, source, manifest, variant).assign(**prov, **extra), outputs[name])
+    if result["identification"] == "not_run":
+        log.warning("1:N not run for %s: %s; identification is reported as not run", model,
+                    result["identification_reason"])
     files.save_impostors(outputs["impostors"], result["impostors"])
     trials = int(result["impostors"]["trials"].sum())
     log.info("%s: %d probes, %d mated pairs (%d near-duplicate pairs excluded), %d impostor comparisons",

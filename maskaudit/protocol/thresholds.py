@@ -11,7 +11,7 @@ smallest float above ``d[k]`` (``-inf`` when ``k >= n``), so the realised FMR is
 with ties. It is **unsupported** (NaN plus a reason) when ``n < 10 / target``: too few impostors to
 fix that operating point. Open-set thresholds at FPIR targets follow the same rule on the best
 non-mated score of each acquired non-mated search of the baseline (a search that returns no
-candidate scores ``-inf``).
+candidate scores ``-inf``); they are unsupported, with the reason, when the system's 1:N was not run.
 """
 
 from __future__ import annotations
@@ -73,6 +73,10 @@ def baseline_thresholds(result: dict, source, fmr_targets, fpir_targets, probe_o
                        "similarity": float(source.threshold), "realised": default_fpir, "supported": True,
                        "reason": "system default: a candidate is returned iff its score >= the 1:1 threshold"}]
     identification += fixed_thresholds(np.sort(best)[::-1], int(best.size), fpir_targets, "fpir")
+    if result.get("identification") == "not_run":  # no 1:N answers: no open-set operating point either
+        for r in identification:
+            r.update(similarity=math.nan, realised=math.nan, supported=False,
+                     reason=f"1:N not run: {result['identification_reason']}")
     for rows in (verification, identification):
         for r in rows:
             r["similarity_raw"] = float(source.to_raw(np.array([r["similarity"]]))[0]) \

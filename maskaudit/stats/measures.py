@@ -73,6 +73,7 @@ def variant_measures(scores: dict, codes: dict, n: int, ver_thresholds: dict, id
         out.add("identification", f"rank{r}_acquired", NO_THRESHOLD, np.nan, True,
                 from_rows(i_code, n, miss, closed & ~i_failed))
     o_mated = (ident.open_search == "mated").to_numpy()
+    o_nonmated = (ident.open_search == "non_mated").to_numpy()  # not_run searches are neither
     o_rank = ident.open_mate_rank.to_numpy(dtype=float)
     o_mate = ident.open_mate_score.to_numpy(dtype=float)
     o_non = ident.open_best_nonmate_score.to_numpy(dtype=float)
@@ -84,7 +85,7 @@ def variant_measures(scores: dict, codes: dict, n: int, ver_thresholds: dict, id
             false_pos = o_non >= t
         out.add("identification", "fnir", name, t, False, from_rows(i_code, n, miss, o_mated))
         out.add("identification", "fnir_acquired", name, t, False, from_rows(i_code, n, miss, o_mated & ~i_failed))
-        out.add("identification", "fpir", name, t, False, from_rows(i_code, n, false_pos, ~o_mated & ~i_failed))
+        out.add("identification", "fpir", name, t, False, from_rows(i_code, n, false_pos, o_nonmated & ~i_failed))
 
     origin = ident.fta_origin.astype(str).to_numpy()
     everyone = np.ones(len(ident), bool)

@@ -9,7 +9,9 @@
   (``vendor_no_face`` etc. when the vendor failed; dataset/mask reasons passed through);
 * ``search_similarity`` float32 (P, G): the vendor's own **1:N search** answers, only the returned
   candidates filled (NaN = not returned, i.e. ranked after every returned one); all NaN when the
-  vendor has no search or it was not run; ``search_probe_status`` (P,), ``search_gallery_status`` (G,).
+  vendor has no search or it was not run; ``search_probe_status`` (P,), ``search_gallery_status`` (G,);
+* ``planned`` bool (P, G): the 1:1 cells the job was asked to compare (the sampled pairs, plus the
+  full matrix when 1:N came from 1:1 calls); scoring counts failed impostor comparisons only there.
 
 1:1 and search scores are different operations and are never mixed in one array. The JSON sidecar's
 ``identification`` says which array 1:N ranks come from (``search_similarity``, ``similarity`` when the
@@ -24,14 +26,16 @@ from pathlib import Path
 import numpy as np
 
 ARRAYS = ("probe_id", "gallery_id", "similarity", "raw_score", "probe_status", "gallery_status",
-          "search_similarity", "search_probe_status", "search_gallery_status")
+          "search_similarity", "search_probe_status", "search_gallery_status", "planned")
 
 
 def save_comparisons(path: str | Path, arrays: dict, sidecar: dict) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    out = {k: np.asarray(arrays[k], dtype=np.float32 if "similarity" in k or k == "raw_score" else str)
-           for k in ARRAYS}
+    def dtype(k):
+        return bool if k == "planned" else np.float32 if "similarity" in k or k == "raw_score" else str
+
+    out = {k: np.asarray(arrays[k], dtype=dtype(k)) for k in ARRAYS if k in arrays or k != "planned"}
     with open(path, "wb") as fh:
         np.savez_compressed(fh, **out)
     path.with_suffix(".json").write_text(json.dumps(sidecar, indent=2, sort_keys=True) + "\n")

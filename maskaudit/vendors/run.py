@@ -88,6 +88,7 @@ class VariantJob:
                 self.pairs.append(cell)
         P, G = len(self.probes.ids), len(self.gallery.ids)
         self.raw = np.full((P, G), np.nan)
+        self.planned = np.zeros((P, G), dtype=bool)   # the 1:1 cells this job was asked to compare
         self.search_raw = np.full((P, G), np.nan)
         self.search_probe_status = ["not_run"] * P
         self.search_gallery_status = ["not_run"] * G
@@ -158,6 +159,7 @@ class VariantJob:
     def _compare_cells(self, cells, desc: str) -> None:
         a = self.adapter
         for p, g in progress(cells, desc=desc, unit="pair"):
+            self.planned[p, g] = True
             if self.probes.status[p] != "ok" or self.gallery.status[g] != "ok":
                 continue  # the vendor already failed on one side: do not pay for it again
             rec = a.compare(self.probes.images[p], self.gallery.images[g])
@@ -236,7 +238,7 @@ class VariantJob:
         elif mode == "matrix":
             self._matrix()
         else:
-            self.id_info = {"method": "not_run", "array": None, "reason": "vendors.<vendor>.identification is none"}
+            self.id_info = {"method": "not_run", "array": None, "reason": f"vendors.{a.vendor}.identification is none"}
 
     def _matrix(self) -> None:
         a = self.adapter
@@ -254,6 +256,7 @@ class VariantJob:
                 f"calls (${need_usd:.4f}) but the budget has {room_calls} calls / ${room_usd:.4f} left")}
             log.warning("%s: 1:N not run: %s", a.vendor, self.id_info["reason"])
             return
+        self.planned[:] = True  # the whole matrix was asked for (failed images are not sent again)
         self._compare_cells([c for c in self._sendable(cells) if np.isnan(self.raw[c])], f"{a.vendor} 1:N matrix")
         self.id_info = {"method": "compare_matrix", "array": "similarity", "reason": f"{why}; every probe compared "
                         f"with every gallery image through 1:1 calls"}
@@ -264,7 +267,8 @@ class VariantJob:
         return {"probe_id": self.probes.ids, "gallery_id": self.gallery.ids, "raw_score": self.raw,
                 "similarity": sign * self.raw + 0.0, "probe_status": self.probes.status,  # + 0.0: no -0.0
                 "gallery_status": self.gallery.status, "search_similarity": sign * self.search_raw + 0.0,
-                "search_probe_status": self.search_probe_status, "search_gallery_status": self.search_gallery_status}
+                "search_probe_status": self.search_probe_status, "search_gallery_status": self.search_gallery_status,
+                "planned": self.planned}
 
     def mark_unavailable(self, reason: str) -> None:
         """The vendor refused the account (e.g. Azure Limited Access): every sendable image fails, charged to it."""

@@ -31,9 +31,8 @@ _schema = load_schema(Path(workflow.current_basedir) / "../schemas/config.schema
 config.update(validate_config(config, _schema))
 
 DATASETS = sorted(config["datasets"])
-MODELS = usable_models(
-    config
-)  # listed vendors without credentials are skipped, with a message
+# listed vendors without credentials are skipped, with a message
+MODELS = usable_models(config)
 MASK_VARIANTS = list(expand_variants(config["masks"]))
 VARIANTS = ["none"] + MASK_VARIANTS
 RATE_TABLES = ["overall" if a == "overall" else f"by_{a}" for a in ATTRIBUTES]

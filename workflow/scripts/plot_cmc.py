@@ -3,10 +3,13 @@
 from maskaudit.plots import cmc_curves, save
 from maskaudit.progress import setup_logging
 from maskaudit.protocol.files import read_scores
+from maskaudit.tables import identification_note
 
 setup_logging(snakemake.log[0])
-ranks = {}
+ranks, notes = {}, set()
 for variant, path in zip(snakemake.params.variants, snakemake.input.identification):
     ident = read_scores(path)
     ranks[variant] = ident.mate_rank[ident.search == "mated"].to_numpy(dtype=float)
-save(cmc_curves(ranks, max_rank=snakemake.config["protocol"]["rank_k"]), snakemake.output.figure)
+    notes.add(identification_note(ident))
+note = "; ".join(sorted(n for n in notes if n))
+save(cmc_curves(ranks, max_rank=snakemake.config["protocol"]["rank_k"], note=note), snakemake.output.figure)
