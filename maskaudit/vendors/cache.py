@@ -35,10 +35,22 @@ def cache_key(vendor: str, operation: str, *, endpoint: str, model: str, params:
     return hashlib.sha256(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path, timeout: float = 60.0) -> sqlite3.Connection:
+    """A connection in WAL mode. Switching a new database to WAL needs a moment of exclusive access,
+    which SQLite reports as ``database is locked`` without waiting on its busy timeout when several
+    processes open the database at once, so that one step is retried here until ``timeout``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
-    con.execute("PRAGMA journal_mode=WAL")
+    con = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+    deadline, delay = time.monotonic() + timeout, 0.01
+    while True:
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
     con.execute("PRAGMA synchronous=NORMAL")
     return con
 
