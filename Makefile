@@ -33,7 +33,7 @@ bench: setup
 	$(BIN)/snakemake --cores $(CORES) results/datasets/demo/manifest.tsv results/faces/demo/landmarks.npz
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_scoring.py
-	$(BIN)/snakemake --cores $(CORES) results/pairs/demo.tsv results/masked/demo/surgical-blue/manifest.tsv
+	$(BIN)/snakemake --cores $(CORES) results/masked/demo/surgical-blue/manifest.tsv
 	$(BIN)/python benchmarks/bench_deepface.py
 	$(BIN)/python benchmarks/bench_masks.py
 

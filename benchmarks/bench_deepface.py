@@ -1,8 +1,12 @@
 """1:1 comparison end to end: naive DeepFace.verify per pair vs maskaudit's cached path, same pairs.
 
-Run from a folder where the demo's pairs and one mask variant exist, e.g.
+Run from a folder where the demo manifest and one mask variant exist, e.g.
 
-    snakemake --cores all results/pairs/demo.tsv results/masked/demo/surgical-blue/manifest.tsv
+    snakemake --cores all results/masked/demo/surgical-blue/manifest.tsv
+
+The pairs are the study's seeded 1:1 set (maskaudit.vendors.pairs): each probe against its own
+original, against the other photos of its identity, and against 5 seeded impostors (110 per variant
+on the demo).
     python benchmarks/bench_deepface.py [--variants none surgical-blue] [--model dlib]
 
 Both sides do everything, nothing is derived: the naive side calls
@@ -29,15 +33,19 @@ from maskaudit.datasets.manifest import read_manifest
 from maskaudit.embed import embed_images
 from maskaudit.models import load_model
 from maskaudit.scoring import pair_distances
-from maskaudit.tsv import read_tsv
 from maskaudit.variants import read_variant_manifest
+from maskaudit.vendors.pairs import vendor_pairs
+
+SEED = 20240221  # config/config.yaml's master seed
 
 
 def pair_paths(variant: str, dataset: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     manifest = read_manifest(f"results/datasets/{dataset}/manifest.tsv").set_index("image_id").assign(status="ok")
     probes = manifest if variant == "none" else read_variant_manifest(
         f"results/masked/{dataset}/{variant}/manifest.tsv").set_index("image_id")
-    return read_tsv(f"results/pairs/{dataset}.tsv"), probes, manifest
+    pairs = vendor_pairs(manifest.index, manifest.identity, seed=SEED, dataset=dataset, impostors_per_probe=5,
+                         baseline=False)
+    return pairs, probes, manifest
 
 
 def naive(pairs, probes, refs, model_name):
