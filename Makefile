@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 CORES  ?= all
 
-.PHONY: setup demo report test lint bench clean
+.PHONY: setup demo report test lint bench bench-scale clean
 
 setup: $(VENV)/.installed
 
@@ -36,6 +36,15 @@ bench: setup
 	$(BIN)/snakemake --cores $(CORES) results/masked/demo/surgical-blue/manifest.tsv
 	$(BIN)/python benchmarks/bench_deepface.py
 	$(BIN)/python benchmarks/bench_masks.py
+
+# The study at scale (~45 min on 2 cores): the 3,000-image stress study through Snakemake against the
+# bare detector and forward passes, each model's own cost, and the projection of the full study.
+bench-scale: setup
+	$(BIN)/snakemake --cores $(CORES) results/masked/demo/none/manifest.tsv
+	$(BIN)/maskaudit weights fetch dlib --alignment end_to_end
+	$(BIN)/python benchmarks/bench_models.py
+	$(BIN)/python benchmarks/bench_workflow.py
+	$(BIN)/python benchmarks/project_study.py
 
 clean:
 	rm -rf results logs .snakemake

@@ -3,7 +3,9 @@
 # results/ grammar (one folder per stage, wildcards in the order of the data model):
 #   datasets/<dataset>/manifest.tsv                      one row per image: id, path, identity, gender, race
 #   faces/<dataset>/{landmarks.npz,acquisition.tsv}      detection + 68 landmarks, once per image
+#   faces/<dataset>/shards/<i>-of-<n>.{npz,tsv}          the same, per detection shard (merged above)
 #   masked/<dataset>/<variant>/{images/,manifest.tsv}    one rendered set per mask variant
+#   located/<detector>/<dataset>/<variant>.npz           end_to_end: a deepface detector's regions, shared by models
 #   embeddings/<model>/<dataset>/<variant>.{npz,json}    embedding cache + sidecar (model version, preprocessing)
 #   comparisons/<vendor>/<dataset>/<variant>.{npz,json}  a commercial API's scores (comparison-only systems)
 #   protocol/<dataset>/images.tsv                        near-duplicates (pHash) and the open-set split

@@ -18,6 +18,8 @@ import pandas as pd
 
 from maskaudit.imageio import ImageReadError, read_rgb
 from maskaudit.progress import progress
+from maskaudit.tsv import read_tsv, write_tsv
+from maskaudit.usage import stage
 from maskaudit.weights import find_weights
 
 log = logging.getLogger(__name__)
@@ -79,12 +81,14 @@ def detect_images(paths: list[str], image_ids: list[str], detector: FaceDetector
     out = []
     for image_id, path in progress(list(zip(image_ids, paths)), desc="detect+landmarks", unit="img"):
         try:
-            rgb = read_rgb(path)
+            with stage("decode"):
+                rgb = read_rgb(path)
         except ImageReadError as exc:
             log.warning("%s: %s", image_id, exc)
             out.append(Detection(exc.reason, exc.detail))
             continue
-        det = detector.detect(rgb)
+        with stage("detect"):
+            det = detector.detect(rgb)
         if det.status != "ok":
             log.warning("%s: %s (%s)", image_id, det.status, det.detail)
         out.append(det)
@@ -100,20 +104,48 @@ def acquisition_table(image_ids: list[str], detections: list[Detection]) -> pd.D
         "n_faces": [d.n_faces for d in detections],
         "width": [d.width for d in detections],
         "height": [d.height for d in detections],
-        "box_x1": [d.box[0] for d in detections], "box_y1": [d.box[1] for d in detections],
-        "box_x2": [d.box[2] for d in detections], "box_y2": [d.box[3] for d in detections],
+        **{name: np.array([d.box[k] for d in detections], dtype=float)  # float even when no row failed,
+           for k, name in enumerate(("box_x1", "box_y1", "box_x2", "box_y2"))},  # so shards print alike
         "hog_score": [round(d.score, 4) for d in detections],
     })
 
 
 def save_landmarks(path: str | Path, image_ids: list[str], detections: list[Detection]) -> None:
-    np.savez_compressed(
-        path,
-        image_id=np.array(image_ids, dtype=str),
-        status=np.array([d.status for d in detections], dtype=str),
-        landmarks=np.stack([d.landmarks for d in detections]).astype(np.float32)
-        if detections else np.zeros((0, N_LANDMARKS, 2), np.float32),
-    )
+    with stage("write"):
+        np.savez_compressed(
+            path,
+            image_id=np.array(image_ids, dtype=str),
+            status=np.array([d.status for d in detections], dtype=str),
+            landmarks=np.stack([d.landmarks for d in detections]).astype(np.float32)
+            if detections else np.zeros((0, N_LANDMARKS, 2), np.float32),
+        )
+
+
+def shard_rows(n_images: int, index: int, count: int) -> np.ndarray:
+    """Row numbers of shard ``index`` (1-based) of ``count``: contiguous, in manifest order, sizes
+    differing by at most one, so concatenating shards 1..count gives back the manifest's order."""
+    if not 1 <= index <= count:
+        raise ValueError(f"shard {index} of {count} does not exist (shards are numbered 1..{count})")
+    return np.array_split(np.arange(n_images), count)[index - 1]
+
+
+def merge_shards(landmark_paths: list[str | Path], acquisition_paths: list[str | Path], landmarks_out: str | Path,
+                 acquisition_out: str | Path, expected_ids: list[str]) -> pd.DataFrame:
+    """Concatenate shard files (in shard order) into one landmarks file and one acquisition table,
+    checking that together they hold exactly ``expected_ids`` in that order."""
+    parts = []
+    for path in landmark_paths:
+        with np.load(path) as z:
+            parts.append({k: z[k] for k in ("image_id", "status", "landmarks")})
+    merged = {k: np.concatenate([p[k] for p in parts]) for k in ("image_id", "status", "landmarks")}
+    if merged["image_id"].tolist() != list(expected_ids):
+        raise ValueError(f"detection shards hold {len(merged['image_id'])} images, not the manifest's "
+                         f"{len(expected_ids)} in order: rerun detect_faces for this dataset")
+    with stage("write"):
+        np.savez_compressed(landmarks_out, **merged)
+    table = pd.concat([read_tsv(p, dtype=str) for p in acquisition_paths], ignore_index=True)  # bytes kept
+    write_tsv(table, acquisition_out)
+    return table
 
 
 def load_landmarks(path: str | Path) -> dict[str, np.ndarray | None]:

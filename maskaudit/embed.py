@@ -17,15 +17,18 @@ import pandas as pd
 
 from maskaudit.imageio import ImageReadError, read_rgb
 from maskaudit.progress import progress
+from maskaudit.usage import stage
 
 log = logging.getLogger(__name__)
 
 
-def embed_images(model, table: pd.DataFrame, landmarks: dict, batch_size: int) -> tuple[np.ndarray, list[str], dict]:
+def embed_images(model, table: pd.DataFrame, landmarks: dict, batch_size: int,
+                 located: dict | None = None) -> tuple[np.ndarray, list[str], dict]:
     """Embed the rows of ``table`` (image_id, path, status) whose status is ``ok``.
 
-    Each image is decoded once; the model finds its face (its own detector in ``end_to_end``, the
-    dataset's landmarks in ``shared_landmarks``) and the faces go through the network
+    Each image is decoded once; the model finds its face (its own detector in ``end_to_end``, whose
+    regions ``located`` may hold already, the dataset's landmarks in ``shared_landmarks``) and the
+    faces go through the network
     ``batch_size`` at a time. Returns the ``(N, dim)`` matrix in table order (NaN rows for
     failures), the per-row status (``model_no_face`` where the model found no face) and per-row face
     details (``face_box`` x, y, w, h; ``face_confidence``; ``n_faces``; ``detail``).
@@ -42,12 +45,14 @@ def embed_images(model, table: pd.DataFrame, landmarks: dict, batch_size: int) -
         for i in batch:
             row = table.iloc[i]
             try:
-                rgb = read_rgb(row.path)
+                with stage("decode"):
+                    rgb = read_rgb(row.path)
             except ImageReadError as exc:
                 status[i] = exc.reason
                 log.warning("%s: %s", row.image_id, exc)
                 continue
-            face = model.acquire(rgb, landmarks.get(row.image_id))
+            with stage("align"):
+                face = model.acquire(rgb, landmarks.get(row.image_id), (located or {}).get(row.image_id))
             faces["face_box"][i], faces["face_confidence"][i] = face.box, face.confidence
             faces["n_faces"][i], faces["detail"][i] = face.n_faces, face.detail
             if face.status != "ok":
@@ -57,7 +62,8 @@ def embed_images(model, table: pd.DataFrame, landmarks: dict, batch_size: int) -
             crops.append(face.crop)
             rows.append(i)
         if rows:
-            vectors[rows] = model.represent(crops)
+            with stage("embed"):
+                vectors[rows] = model.represent(crops)
     faces["detail"] = np.array(faces["detail"], dtype=str)
     return vectors, status, faces
 
@@ -66,8 +72,9 @@ def save_cache(path: str | Path, image_ids: list[str], vectors: np.ndarray, stat
                extra: dict | None = None) -> None:
     """Write the cache (``image_id``, ``vectors``, ``status`` plus ``extra`` arrays) and its JSON sidecar."""
     path = Path(path)
-    np.savez_compressed(path, image_id=np.array(image_ids, dtype=str), vectors=vectors,
-                        status=np.array(status, dtype=str), **(extra or {}))
+    with stage("write"):
+        np.savez_compressed(path, image_id=np.array(image_ids, dtype=str), vectors=vectors,
+                            status=np.array(status, dtype=str), **(extra or {}))
     failures = pd.Series([s for s in status if s != "ok"], dtype=str).value_counts().sort_index()
     sidecar = {**sidecar, "n_images": len(image_ids), "n_embedded": int(sum(s == "ok" for s in status)),
                "failures": {k: int(v) for k, v in failures.items()}}

@@ -9,6 +9,8 @@ from typing import Callable, Iterable, Sequence, TypeVar
 
 from tqdm import tqdm
 
+from maskaudit.usage import report_at_exit
+
 T = TypeVar("T")
 log = logging.getLogger("progress")
 
@@ -41,10 +43,13 @@ def progress(items: Sequence[T], *, desc: str, unit: str = "it", size: Callable[
             last = now
 
 
-def setup_logging(log_path: str | None = None) -> None:
-    """Send logging (and anything else written to stderr) to ``log_path`` when given."""
+def setup_logging(log_path: str | None = None, *, mem_mb: float | None = None) -> None:
+    """Send logging (and anything else written to stderr) to ``log_path`` when given; at exit, log
+    the job's CPU, start-up, per-stage time and peak memory against ``mem_mb`` (maskaudit/usage.py)."""
     if log_path:
         sys.stderr = open(log_path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - lives for the process
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.captureWarnings(True)
+    if log_path:
+        report_at_exit(mem_mb)

@@ -34,6 +34,7 @@ from maskaudit.datasets.manifest import relative_paths, resolve_paths
 from maskaudit.progress import progress
 from maskaudit.seeding import derive_seed, rng_for
 from maskaudit.tsv import read_tsv, write_tsv
+from maskaudit.usage import stage
 
 # The renderer (OpenCV) and Pillow are imported where they are used: the workflow's main process
 # imports this module for the config helpers (expand_variants, resolve_variant) and stays light.
@@ -223,14 +224,17 @@ def mask_dataset(manifest: pd.DataFrame, landmarks: dict, statuses: dict, varian
             rows.append(rec)
             continue
         try:
-            rgb = read_rgb(row.path)
+            with stage("decode"):
+                rgb = read_rgb(row.path)
         except ImageReadError as exc:
             rec.update(status=exc.reason, detail=exc.detail)
             rows.append(rec)
             continue
-        image, info = mask_image(rgb, lm, point, np.random.default_rng(rec["seed"]), storage)
+        with stage("mask"):
+            image, info = mask_image(rgb, lm, point, np.random.default_rng(rec["seed"]), storage)
         target = out_dir / f"{row.image_id}{image_suffix(storage)}"
-        encode_image(target, image, storage)
+        with stage("write"):
+            encode_image(target, image, storage)
         rec.update(info, path=str(target))
         if rec["status"] != "ok":
             log.warning("%s: %s (%s)", row.image_id, rec["status"], rec["detail"])

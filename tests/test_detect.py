@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from maskaudit.detect import acquisition_table, detect_images, face_chip, load_landmarks, save_landmarks
+from maskaudit.detect import (acquisition_table, detect_images, face_chip, load_landmarks, merge_shards, save_landmarks,
+                              shard_rows)
+from maskaudit.tsv import write_tsv
 from maskaudit.weights import WeightsNotFound, find_weights
 
 
@@ -76,6 +78,39 @@ def test_landmarks_round_trip(tmp_path, detector, hopper_rgb):
     save_landmarks(path, ["a", "b"], [det, failed])
     loaded = load_landmarks(path)
     assert np.array_equal(loaded["a"], det.landmarks) and loaded["b"] is None
+
+
+@pytest.mark.parametrize("n, count", [(10, 3), (2, 5), (0, 2), (7, 1)])
+def test_shards_partition_the_manifest_in_order(n, count):
+    parts = [shard_rows(n, i, count) for i in range(1, count + 1)]
+    assert np.concatenate(parts).tolist() == list(range(n))
+    assert max(map(len, parts)) - min(map(len, parts)) <= 1
+    with pytest.raises(ValueError, match="numbered 1..3"):
+        shard_rows(10, 0, 3)
+
+
+def test_merged_shards_equal_one_unsharded_run(tmp_path, detector, hopper_rgb):
+    """Sharding changes no byte: landmarks and the acquisition table match a single-job run."""
+    dets = [detector.detect(hopper_rgb), detector.detect(np.zeros((100, 100, 3), np.uint8)),
+            detector.detect(hopper_rgb[:, ::-1].copy())]
+    ids = ["a", "b", "c"]
+
+    def write(stem, rows):
+        save_landmarks(tmp_path / f"{stem}.npz", [ids[i] for i in rows], [dets[i] for i in rows])
+        write_tsv(acquisition_table([ids[i] for i in rows], [dets[i] for i in rows]), tmp_path / f"{stem}.tsv")
+
+    write("whole", [0, 1, 2])
+    shards = [shard_rows(3, i, 2) for i in (1, 2)]  # [0, 1] holds the failure, [2] has none
+    for k, rows in enumerate(shards, 1):
+        write(f"{k}-of-2", rows)
+    names = [f"{k}-of-2" for k in (1, 2)]
+    merge_shards([tmp_path / f"{n}.npz" for n in names], [tmp_path / f"{n}.tsv" for n in names],
+                 tmp_path / "merged.npz", tmp_path / "merged.tsv", ids)
+    assert (tmp_path / "merged.tsv").read_bytes() == (tmp_path / "whole.tsv").read_bytes()
+    with np.load(tmp_path / "merged.npz") as m, np.load(tmp_path / "whole.npz") as w:
+        assert all(np.array_equal(m[k], w[k], equal_nan=m[k].dtype.kind == "f") for k in w.files)
+    with pytest.raises(ValueError, match="rerun detect_faces"):
+        merge_shards([tmp_path / "1-of-2.npz"], [tmp_path / "1-of-2.tsv"], tmp_path / "x.npz", tmp_path / "x.tsv", ids)
 
 
 def test_missing_weights_message_names_file_and_fix(tmp_path, monkeypatch):

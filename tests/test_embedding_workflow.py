@@ -88,6 +88,9 @@ def test_a_model_without_weights_stops_only_its_own_jobs(audit):
 
 def test_end_to_end_charges_missed_faces_to_the_model(audit):
     work, _ = audit
+    # deepface's detector ran once per stored image for both models (locate_faces), not once per model
+    assert sorted(p.name for p in (work / "logs/locate_faces/opencv/demo").iterdir()) == ["none.log",
+                                                                                       "surgical-blue.log"]
     for m in MODELS:
         side = json.loads((work / f"results/embeddings/{m}/demo/surgical-blue.json").read_text())
         assert side["alignment"] == "end_to_end" and side["pipeline"]["detector"] == "opencv"

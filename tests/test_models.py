@@ -148,3 +148,34 @@ def test_missing_weights_name_the_file_the_folder_and_the_source(tmp_path, monke
     msg = str(err.value)
     assert "'arcface_weights.pth'" in msg and str(tmp_path / "mine" / "arcface_weights.pth") in msg
     assert "github.com/serengil/deepface_models" in msg and "weights_dir" in msg
+
+
+def test_located_faces_equal_deepfaces_extract_faces(faces, tmp_path):
+    """The detector's regions, stored once and extracted per model, give deepface's own faces exactly,
+    with and without alignment and expansion, and several faces in one picture."""
+    import cv2
+    from deepface.modules import detection
+
+    from maskaudit.models.located import FaceLocator, extract_located, load_located, save_located
+
+    pair = [cv2.resize(faces[n], (400, 480)) for n in ("obama", "obama2")]  # two faces, eyes found in one
+    images = {**{n: faces[n] for n in ("obama", "biden")}, "pair": np.hstack(pair),
+              "blank": np.full((200, 200, 3), 128, np.uint8)}
+    for align, expand in [(True, 0), (False, 0), (True, 20)]:
+        locator = FaceLocator("opencv", align, fetch_dir=FETCH)
+        located = {n: locator.locate(img) for n, img in images.items()}
+        save_located(tmp_path / "l.npz", [*located, "skipped"], [*located.values(), None], locator.describe())
+        stored = load_located(tmp_path / "l.npz")
+        assert set(stored) == set(images) and len(stored["blank"]) == 0 and len(stored["pair"]) >= 2
+        for name, rgb in images.items():
+            ours = extract_located(rgb, stored[name], detector="opencv", align=align, expand_percentage=expand)
+            try:
+                theirs = detection.extract_faces(np.ascontiguousarray(rgb[:, :, ::-1]), detector_backend="opencv",
+                                                 align=align, expand_percentage=expand, color_face="rgb",
+                                                 normalize_face=True, enforce_detection=True)
+            except ValueError:  # deepface: no face
+                theirs = []
+            assert len(ours) == len(theirs), (name, align, expand)
+            for a, b in zip(ours, theirs):
+                assert np.array_equal(a["face"], b["face"]) and a["confidence"] == b["confidence"]
+                assert a["facial_area"] == {k: b["facial_area"][k] for k in "xywh"}

@@ -14,9 +14,10 @@ conda deployment is dropped (no conda here); nothing else of the profile changes
 Snakemake is SIGKILLed during the embedding stage (a lost login session), its jobs are cancelled
 with scancel as the README says, and the run is resumed with `--rerun-incomplete`.
 
-Checked: every non-local job went through sbatch, local rules never did; what SLURM recorded for
-each job (partition, memory, CPUs, time limit, GPUs; read back with `sacct`) is what Snakemake's
-rules declared; a job asking for a GPU lands in the GPU partition with gres/gpu, all others in the
+Checked: every non-local job went through sbatch, local rules never did; the cheap steps of each
+(model, dataset) went as one group job (the profile's `groups`), sized within its mem_mb pool; what
+SLURM recorded for each other job (partition, memory, CPUs, time limit, GPUs; read back with `sacct`)
+is what Snakemake's rules declared; a job asking for a GPU lands in the GPU partition with gres/gpu, all others in the
 CPU partition without; the resumed run recomputes nothing that had finished; and every table
 equals the local run's byte for byte.
 
@@ -238,6 +239,12 @@ def site_profile(dest: Path) -> Path:
     return dest
 
 
+def profile_set_resources() -> list[str]:
+    profile = yaml.safe_load((REPO / "profiles/slurm/profile.yaml").read_text())
+    return [f"{rule}:{key}={value}" for rule, values in profile.get("set-resources", {}).items()
+            for key, value in values.items()]
+
+
 def killed_and_resumed_slurm_run(cluster, tmp_path_factory) -> dict:
     """The demo through SLURM, its submitting Snakemake SIGKILLed (a lost login session) during
     the embedding stage; its jobs cancelled with scancel, as the README says; then resumed."""
@@ -249,7 +256,8 @@ def killed_and_resumed_slurm_run(cluster, tmp_path_factory) -> dict:
         "--jobs", "4",
         # Poll every few seconds instead of the plugin's 40 s start: test speed only.
         "--slurm-init-seconds-before-status-checks", "2",
-        "--set-resources", GPU_STANDIN,
+        # the CLI replaces the profile's set-resources, so they are passed again beside the stand-in
+        "--set-resources", GPU_STANDIN, *profile_set_resources(),
     ]
     before, killed = kill_during_embedding(workdir, snakemake_cmd(workdir, *args), env=cluster.env())
     cluster.run("scancel", "--user", getpass.getuser())
@@ -259,15 +267,14 @@ def killed_and_resumed_slurm_run(cluster, tmp_path_factory) -> dict:
         time.sleep(1)
     run_snakemake(workdir, "--unlock", env=cluster.env())
     resume = run_snakemake(workdir, *args, "--rerun-incomplete", env=cluster.env(), check=False)
+    (workdir / "resumed-run.log").write_text(resume.stdout + resume.stderr)
     logs = [(workdir / "killed-run.log").read_text(), resume.stdout + resume.stderr]
     return {"workdir": workdir, "before": before, "killed": killed, "resume": resume, "logs": logs}
 
 
-def snakemake_jobs(log: str) -> list[dict]:
-    """Every job block Snakemake printed: rule, local or not, wildcards, threads, resources."""
+def _job_blocks(text: str, group: str | None) -> list[dict]:
     jobs = []
-    blocks = re.split(r"\n(?=\[[^\]]+\]\n(?:local)?rule \w+:)", log)
-    for block in blocks:
+    for block in re.split(r"\n(?=\[[^\]]+\]\n(?:local)?rule \w+:)", text):
         head = re.search(r"^(local)?rule (\w+):", block, re.M)
         jobid = re.search(r"^\s+jobid: (\d+)", block, re.M)
         if not head or not jobid:
@@ -284,9 +291,33 @@ def snakemake_jobs(log: str) -> list[dict]:
                 "wildcards": wildcards.group(1) if wildcards else "",
                 "threads": int(threads.group(1)) if threads else 1,
                 "resources": resources,
+                "group": group,
             }
         )
     return jobs
+
+
+def snakemake_jobs(log: str) -> list[dict]:
+    """Every job block Snakemake printed: rule, local or not, wildcards, threads, resources, and
+    for members of a group job the group's id (its ``Job <id> has been submitted`` line follows)."""
+    lines = log.split("\n")
+    # Group jobs are submitted in the order they are announced; the n-th announcement's id is the
+    # n-th submitted non-numeric job id ("" when the kill came first).
+    group_ids = re.findall(r"Job ([0-9a-f-]{36}) has been submitted with SLURM jobid", log)
+    plain, jobs, k, n = [], [], 0, 0
+    while k < len(lines):
+        if not re.search(r"Group job \w+ \(jobs in lexicogr\. order\):", lines[k]):
+            plain.append(lines[k])
+            k += 1
+            continue
+        members = []
+        k += 1
+        while k < len(lines) and (lines[k].startswith("    ") or not lines[k].strip()):
+            members.append(lines[k][4:])
+            k += 1
+        jobs += _job_blocks("\n".join(members), group_ids[n] if n < len(group_ids) else "")
+        n += 1
+    return _job_blocks("\n".join(plain), None) + jobs
 
 
 def sacct_jobs(cluster) -> dict[str, dict]:
@@ -296,12 +327,24 @@ def sacct_jobs(cluster) -> dict[str, dict]:
     return {row["JobID"]: row for row in rows}
 
 
+def profile_resources() -> dict[str, dict]:
+    return yaml.safe_load((REPO / "profiles/slurm/profile.yaml").read_text())["set-resources"]
+
+
+def profile_groups() -> dict[str, str]:
+    profile = yaml.safe_load((REPO / "profiles/slurm/profile.yaml").read_text())
+    return dict(item.split("=") for item in profile["groups"])
+
+
 def test_jobs_went_through_sbatch_with_declared_resources(slurm_run, cluster):
     accounting = sacct_jobs(cluster)
-    all_submitted, remote, states = set(), [], {}
+    grouped_rules = profile_groups()
+    pool_mb = int(dict(r.split("=") for r in yaml.safe_load(
+        (REPO / "profiles/slurm/profile.yaml").read_text())["resources"])["mem_mb"])
+    all_submitted, remote, states, groups = set(), [], {}, {}
     for attempt, log in enumerate(slurm_run["logs"]):  # the killed run, then the resumed one
         resumed = attempt == len(slurm_run["logs"]) - 1
-        submitted = dict(re.findall(r"Job (\d+) has been submitted with SLURM jobid (\d+)", log))
+        submitted = dict(re.findall(r"Job ([\w-]+) has been submitted with SLURM jobid (\d+)", log))
         all_submitted |= set(submitted.values())
         jobs = snakemake_jobs(log)
         if resumed:
@@ -310,6 +353,14 @@ def test_jobs_went_through_sbatch_with_declared_resources(slurm_run, cluster):
             if job["local"]:  # downloads and bookkeeping stay on the submit host
                 assert job["jobid"] not in submitted, job
                 continue
+            if job["group"] is not None:  # one sbatch for the group, never one per member
+                assert job["rule"] in grouped_rules and job["jobid"] not in submitted, job
+                if job["group"] in submitted:
+                    groups.setdefault(submitted[job["group"]], []).append(job)
+                else:
+                    assert not resumed, f"group of {job['rule']} {job['wildcards']} was not submitted"
+                continue
+            assert job["rule"] not in grouped_rules, f"{job['rule']} ran outside its group"
             if job["jobid"] not in submitted:
                 assert not resumed, f"{job['rule']} {job['wildcards']} was not submitted with sbatch"
                 continue  # announced just before the kill
@@ -329,11 +380,27 @@ def test_jobs_went_through_sbatch_with_declared_resources(slurm_run, cluster):
             else:
                 assert row["Partition"] == "cpu" and "gres/gpu" not in row["ReqTRES"], what
     rules = {j["rule"] for j in remote}
-    assert rules >= {"detect_faces", "mask_images", "embed_images", "score_comparisons", "compute_metrics"}
+    assert rules >= {"detect_faces", "merge_faces", "mask_images", "embed_images", "build_protocol"}
     gpu_jobs = [j for j in remote if int(j["resources"].get("gpu", 0))]
     cpu_embeds = [j for j in remote if j["rule"] == "embed_images" and not int(j["resources"].get("gpu", 0))]
     assert gpu_jobs and cpu_embeds, "the run must exercise both GPU and CPU routing"
     assert any(state.startswith("CANCELLED") for state in states), f"the kill cancelled no job: {states}"
+    # Cheap per-(model, dataset) steps: one sbatch per (model, dataset), sized by Snakemake within the pool.
+    assert groups, "no group job was submitted"
+    for slurm_id, members in groups.items():
+        row = accounting[slurm_id]
+        what = f"group job {slurm_id}: {row}; members {[(j['rule'], j['wildcards']) for j in members]}"
+        assert row["State"] == "COMPLETED" and row["Comment"].startswith("rule_model_dataset"), what
+        assert len({re.sub(r", variant=[\w-]+", "", j["wildcards"]) for j in members}) == 1, what  # one pair
+        assert {"score_comparisons", "compute_metrics"} <= {j["rule"] for j in members}, what
+        pinned = profile_resources()
+        mem = [int(j["resources"]["mem_mb"]) for j in members]  # all known: the profile pins them
+        assert all(m == pinned[j["rule"]]["mem_mb"] for m, j in zip(mem, members)), what
+        assert max(mem) <= int(row["ReqMem"].rstrip("M")) <= pool_mb, what
+        assert int(row["TimelimitRaw"]) >= max(pinned[j["rule"]]["runtime"] for j in members), what
+        assert row["Partition"] == "cpu" and int(row["ReqCPUS"]) >= 1, what
+    paired = {re.sub(r", variant=[\w-]+", "", j["wildcards"]) for ms in groups.values() for j in ms}
+    assert len(groups) == len(paired)  # exactly one group per (model, dataset)
     # Nothing ran through SLURM that Snakemake did not submit.
     assert set(accounting) == all_submitted
 

@@ -1,8 +1,9 @@
 """The whole workflow on the embedded demo, run by Snakemake in a temporary directory.
 
-One run (three mask variants, to keep CI short) feeds every check: table contents, a second run
-that does nothing, byte-identical tables after recomputation, a config edit that reruns only what
-depends on it, a single-table target, the HTML report, and a bad config key.
+One run (three mask variants, to keep CI short) feeds every check: table contents, every job's
+peak memory within its declared mem_mb, a second run that does nothing, byte-identical tables after
+recomputation, a config edit and package-module edits that rerun only what depends on them, a
+single-table target, the HTML report, and a bad config key.
 """
 
 import re
@@ -132,6 +133,24 @@ def test_no_probe_is_ranked_against_its_own_original(audit):
                 assert row.search == "non_mated" and pd.isna(row.mate_rank)
 
 
+def test_every_job_logged_its_usage_within_its_declared_memory(audit):
+    """Each job's log ends with its USAGE record (maskaudit/usage.py): exact peak memory, never above
+    the mem_mb its rule declares, and CPU split into start-up, stages and the rest."""
+    from maskaudit.usage import read_usage
+
+    logs = sorted((audit / "logs").rglob("*.log"))
+    rules = {log.relative_to(audit / "logs").parts[0] for log in logs}
+    assert {"detect_faces", "merge_faces", "mask_images", "embed_images", "score_comparisons", "compute_metrics",
+            "collect_table", "plot_det"} <= rules
+    for log in logs:
+        record = read_usage(log)
+        assert record is not None, f"{log} has no USAGE record"
+        assert 0 < record["peak_rss_mb"] <= record["mem_mb"], (log, record)
+        assert record["cpu_s"] + 0.05 >= record["startup_cpu_s"] + sum(record["stages"].values()), (log, record)
+    embed = read_usage(audit / "logs/embed_images/dlib/demo/none.log")
+    assert {"decode", "align", "embed", "write"} <= set(embed["stages"])
+
+
 def test_second_run_does_nothing(audit):
     assert "Nothing to be done" in snakemake(audit, "--dry-run").stdout
 
@@ -161,6 +180,53 @@ def test_editing_one_variant_reruns_only_its_dependents(audit):
         "plot_cmc": 1, "plot_forest": 1, "plot_mask_colour": 1, "plot_clustering": 1, "plot_heatmap": 1,
         "plot_mask_gallery": 1, "all": 1,  # not detection, protocol, thresholds, other variants or face chips
     }
+
+
+@pytest.fixture
+def code_copy(tmp_path):
+    """The workflow and its package copied, so a test can edit a module without touching the checkout."""
+    for part in ("Snakefile", "workflow", "maskaudit", "config", "profiles"):
+        src = REPO / part
+        if src.is_dir():
+            shutil.copytree(src, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, tmp_path / part)
+    return tmp_path
+
+
+def planned_with(code, workdir, edited=None) -> dict[str, int]:
+    """Jobs a dry run plans with the copied code, after appending a comment to module ``edited``."""
+    if edited:
+        with open(code / "maskaudit" / edited, "a") as fh:
+            fh.write("# edited\n")
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(code / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(workdir / "config.yaml"), "--dry-run"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=True).stdout
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", out, re.M) if m.group(1) != "total"}
+
+
+def test_editing_a_package_module_reruns_exactly_the_stages_that_run_it(audit, code_copy):
+    from maskaudit.provenance import reached_modules
+
+    assert planned_with(code_copy, audit) == {}  # the same code in another place: nothing to do
+    assert planned_with(code_copy, audit, "usage.py") == {}  # measures jobs for their logs only
+    assert planned_with(code_copy, audit, "cli/mask.py") == {}  # no workflow script runs the CLI
+
+    jobs = planned_with(code_copy, audit, "stats/permutation.py")
+    runs_it = {s.stem for s in (REPO / "workflow/scripts").glob("*.py")
+               if REPO / "maskaudit/stats/permutation.py" in reached_modules(s)}
+    assert {"compute_metrics", "collect_table"} <= runs_it <= set(jobs)
+    assert jobs["compute_metrics"] == 1 and jobs["collect_table"] == 10
+    upstream = {"detect_faces", "merge_faces", "mask_images", "embed_images", "build_protocol", "fix_thresholds",
+                "score_comparisons"}
+    assert not upstream & set(jobs)  # metrics changed; nothing they read is recomputed
+    # everything planned runs the module or reads what a job that runs it writes
+    assert set(jobs) - runs_it <= {"all", "plot_forest", "plot_rates_by_variant", "plot_mask_colour",
+                                   "plot_clustering", "plot_heatmap"}
+
+    jobs = planned_with(code_copy, audit, "masks/render.py")  # the renderer: masks and all after them
+    assert jobs["mask_images"] == 4 and jobs["embed_images"] == 4 and "detect_faces" not in jobs
+    assert "build_protocol" not in jobs  # the protocol reads originals and landmarks, not masks
 
 
 def test_single_table_target(audit):

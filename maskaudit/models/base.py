@@ -27,6 +27,7 @@ from typing import Sequence
 import numpy as np
 
 from maskaudit.detect import face_chip
+from maskaudit.models.located import FaceLocator, extract_located
 from maskaudit.weights import FETCH_DIR, WeightsNotFound, locate, missing_message, stage_deepface_home, weights_sha256
 
 log = logging.getLogger(__name__)
@@ -69,26 +70,29 @@ class EmbeddingModel:
         self._load()
 
     # -- the pipeline -------------------------------------------------------------------------
-    def acquire(self, rgb: np.ndarray, landmarks: np.ndarray | None) -> Face:
-        """The face this model embeds from one RGB ``uint8`` image (landmarks: the dataset's 68 points)."""
+    def acquire(self, rgb: np.ndarray, landmarks: np.ndarray | None, located: np.ndarray | None = None) -> Face:
+        """The face this model embeds from one RGB ``uint8`` image (landmarks: the dataset's 68 points;
+        ``located``: in ``end_to_end``, the regions its detector already found in this image, stored by
+        the ``locate_faces`` rule; without them the detector runs here)."""
         if self.alignment == "shared_landmarks":
             if landmarks is None or not np.isfinite(landmarks).all():  # the dataset's detection failed
                 return Face("no_face", detail="no dataset landmarks to align with")
             size = max(self.card.input_size)
             chip = face_chip(rgb, landmarks, size, self.card.chip_padding)
             return Face("ok", chip.astype(np.float64) / 255.0, n_faces=1)
-        return self._detect(rgb)
+        return self._detect(rgb, located)
 
-    def _detect(self, rgb: np.ndarray) -> Face:
-        from deepface.modules import detection
-        from deepface.modules.exceptions import FaceNotDetected
+    @property
+    def locator(self) -> FaceLocator:
+        if getattr(self, "_locator", None) is None:
+            self._locator = FaceLocator(self.card.detector, self.card.align, staged=True)  # __init__ staged its files
+        return self._locator
 
-        try:
-            found = detection.extract_faces(
-                img_path=np.ascontiguousarray(rgb[:, :, ::-1]), detector_backend=self.card.detector,
-                enforce_detection=True, align=self.card.align, expand_percentage=self.card.expand_percentage,
-                color_face="rgb", normalize_face=True)
-        except FaceNotDetected:
+    def _detect(self, rgb: np.ndarray, located: np.ndarray | None = None) -> Face:
+        regions = self.locator.locate(rgb) if located is None else located
+        found = extract_located(rgb, regions, detector=self.card.detector, align=self.card.align,
+                                expand_percentage=self.card.expand_percentage)
+        if not found:
             return Face("model_no_face", detail=f"deepface detector '{self.card.detector}' found no face")
         best = max(found, key=lambda f: f["facial_area"]["w"] * f["facial_area"]["h"])
         area = best["facial_area"]

@@ -100,16 +100,23 @@ def required_files(card, alignment: str) -> list[WeightFile]:
 
 
 def provision(card, alignment: str, *, weights_dir=None, fetch_dir=None, mirror=None, download=True) -> dict:
-    """Find or fetch every file ``card`` needs; return ``{file: {"sha256", "source"}}`` for the record.
+    """Find or fetch every file ``card`` needs; return ``{file: {"sha256", "folder"}}`` for the record.
 
     Raises :class:`maskaudit.weights.WeightsNotFound` naming the first file that can be neither found
     nor fetched, where it must go and where to get it.
     """
+    return provision_files(required_files(card, alignment), card.id, weights_dir=weights_dir, fetch_dir=fetch_dir,
+                           mirror=mirror, download=download)
+
+
+def provision_files(specs: list[WeightFile], owner: str, *, weights_dir=None, fetch_dir=None, mirror=None,
+                    download=True) -> dict:
+    """:func:`provision` for a list of files; ``owner`` (a model id, a detector) names them in errors."""
     from maskaudit.weights import FETCH_DIR, fetch, weights_sha256
 
     fetch_dir = fetch_dir or FETCH_DIR
     out = {}
-    for spec in required_files(card, alignment):
-        path = fetch(spec, card.id, weights_dir=weights_dir, fetch_dir=fetch_dir, mirror=mirror, download=download)
+    for spec in specs:
+        path = fetch(spec, owner, weights_dir=weights_dir, fetch_dir=fetch_dir, mirror=mirror, download=download)
         out[spec.name] = {"sha256": weights_sha256(str(path.resolve())), "folder": str(path.parent)}
     return out

@@ -21,6 +21,7 @@ from maskaudit.config import load_schema, validate_config
 from maskaudit.datasets.adapters import get_adapter
 from maskaudit.datasets.gated import manual_path
 from maskaudit.models import get_card
+from maskaudit.models.located import locator_id
 from maskaudit.protocol.sources import score_inputs
 from maskaudit.provenance import code_hash
 from maskaudit.tables import ATTRIBUTES
@@ -138,6 +139,22 @@ def get_user_manifest(wildcards):
     return config["datasets"][wildcards.dataset]["manifest"]
 
 
+DETECTION_SHARDS = config["detection"]["shards"]
+# FaceDetector's arguments: the detection section without the job split
+DETECTOR = {k: v for k, v in config["detection"].items() if k != "shards"}
+
+
+def detection_shards(ext):
+    """Input function: the dataset's detection shards (1..N of N), in manifest order."""
+    n = DETECTION_SHARDS
+    return expand(
+        "results/faces/{{dataset}}/shards/{shard}-of-{shards}.{ext}",
+        shard=range(1, n + 1),
+        shards=n,
+        ext=ext,
+    )
+
+
 def variant_entry(name):
     """A variant's config entry with its id and resolved colour(s) (``none``: the unmasked baseline)."""
     return resolve_variant(config["masks"], name)
@@ -185,6 +202,38 @@ def get_model_runtime(wildcards):
 
 def get_model_overrides(wildcards):
     return EMBEDDING["overrides"].get(wildcards.model, {})
+
+
+def _locator_of(model):
+    card = get_card(model, EMBEDDING["overrides"].get(model))
+    return None if card.detector == "skip" else locator_id(card.detector, card.align)
+
+
+# end_to_end: each model's detector runs once per stored image and is shared by every model using the
+# same detector and alignment (maskaudit/models/located.py). Locator id -> the first model using it.
+LOCATORS = {}
+if EMBEDDING["alignment"] == "end_to_end":
+    for _m in EMBEDDING_MODELS:
+        if _locator_of(_m):
+            LOCATORS.setdefault(_locator_of(_m), _m)
+
+
+def get_located(wildcards):
+    """Input function: the stored detector regions an end_to_end embedding job reads (none otherwise)."""
+    if EMBEDDING["alignment"] != "end_to_end" or _locator_of(wildcards.model) is None:
+        return {}
+    locator, dataset, variant = (
+        _locator_of(wildcards.model),
+        wildcards.dataset,
+        wildcards.variant,
+    )
+    return {"located": f"results/located/{locator}/{dataset}/{variant}.npz"}
+
+
+def get_locator_card(wildcards):
+    model = LOCATORS[wildcards.locator]
+    card = get_card(model, EMBEDDING["overrides"].get(model))
+    return {"detector": card.detector, "align": card.align}
 
 
 def get_score_inputs(wildcards):

@@ -1,5 +1,6 @@
 # Weights, then embedding caches per (model, dataset, variant). Each model runs in the conda env of
-# its software family and declares its own resources; only GPU-capable models ask for a GPU.
+# its software family and declares its own resources; only GPU-capable models ask for a GPU. In
+# end_to_end, locate_faces runs a detector once per stored image for all models that share it.
 
 
 rule fetch_weights:
@@ -28,8 +29,59 @@ rule fetch_weights:
         "../scripts/fetch_weights.py"
 
 
+rule fetch_detector_weights:
+    output:
+        files="resources/weights/detector-{locator}.json",
+    log:
+        "logs/fetch_detector_weights/{locator}.log",
+    wildcard_constraints:
+        locator=_one_of(LOCATORS),
+    localrule: True
+    conda:
+        "../envs/embed-torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(1000, 0),
+        runtime=scaled(60, 0),
+    params:
+        code=code_version("fetch_detector_weights.py"),
+        locator=get_locator_card,
+        weights_dir=config["weights_dir"],
+        fetch_dir=lambda w, output: os.path.dirname(output.files),
+        mirror=config["weights_mirror"],
+        download=config["weights_download"],
+    script:
+        "../scripts/fetch_detector_weights.py"
+
+
+rule locate_faces:
+    input:
+        images=get_images_table,
+        weights="resources/weights/detector-{locator}.json",
+    output:
+        located="results/located/{locator}/{dataset}/{variant}.npz",
+    log:
+        "logs/locate_faces/{locator}/{dataset}/{variant}.log",
+    wildcard_constraints:
+        locator=_one_of(LOCATORS),
+    conda:
+        "../envs/embed-torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(2000, 10),
+        runtime=scaled(30, 60),
+    params:
+        code=code_version("locate_faces.py"),
+        locator=get_locator_card,
+        weights_dir=config["weights_dir"],
+        fetch_dir=lambda w, input: os.path.dirname(input.weights),
+    script:
+        "../scripts/locate_faces.py"
+
+
 rule embed_images:
     input:
+        unpack(get_located),
         images=get_images_table,
         landmarks="results/faces/{dataset}/landmarks.npz",
         weights="resources/weights/{model}.json",

@@ -12,10 +12,13 @@
 import math
 
 
-def scaled(base, per_input_mb=0.0):
-    """A resource function: ``(base + per_input_mb * input size in MB) * attempt``, rounded up."""
+def scaled(base, per_input_mb=0.0, per=None):
+    """A resource function: ``(base + per_input_mb * input size in MB / share) * attempt``, rounded
+    up, where ``share`` is the integer wildcard named by ``per`` (a job that does one of N shards of
+    its input), else 1."""
 
     def resource(wildcards, input, attempt):
-        return int(math.ceil((base + per_input_mb * input.size_mb) * attempt))
+        share = int(wildcards[per]) if per else 1
+        return int(math.ceil((base + per_input_mb * input.size_mb / share) * attempt))
 
     return resource

@@ -4,7 +4,7 @@ from maskaudit.datasets.adapters import get_adapter
 from maskaudit.datasets.build import write_outputs
 from maskaudit.progress import setup_logging
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 write_outputs(
     get_adapter(snakemake.params.adapter),
     snakemake.input.folder,

@@ -6,7 +6,7 @@ from maskaudit.datasets.demo import build_demo, load_spec
 from maskaudit.progress import setup_logging
 from maskaudit.tsv import read_tsv
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 listing = Path(snakemake.input.listing)
 build_demo(
     load_spec(snakemake.input.sources),

@@ -5,7 +5,7 @@ from maskaudit.detect import load_landmarks
 from maskaudit.progress import setup_logging
 from maskaudit.protocol.stage import build_protocol
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 params = snakemake.params
 build_protocol(read_manifest(snakemake.input.manifest), load_landmarks(snakemake.input.landmarks),
                snakemake.output.images, snakemake.output.near_duplicates, min_correlation=params.min_correlation,

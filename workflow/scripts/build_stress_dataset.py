@@ -6,7 +6,7 @@ from maskaudit.datasets.manifest import read_manifest, write_manifest
 from maskaudit.datasets.stress import build_stress
 from maskaudit.progress import setup_logging
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 p = snakemake.params
 rows = build_stress(read_manifest(snakemake.input.manifest), size=p.size, seed=p.seed,
                     out_dir=snakemake.output.images, max_side=p.max_side)

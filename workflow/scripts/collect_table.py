@@ -7,7 +7,7 @@ from maskaudit.protocol.stage import read_thresholds, thresholds_rows
 from maskaudit.tables import apply_holm, collect
 from maskaudit.tsv import read_tsv, write_tsv
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 table = snakemake.wildcards.table
 if table == "thresholds":
     out = pd.DataFrame([r for p in snakemake.input.thresholds for r in thresholds_rows(read_thresholds(p))])

@@ -9,7 +9,7 @@ from maskaudit.vendors.inputs import load_tables
 from maskaudit.vendors.run import execute
 from maskaudit.vendors.settings import vendor_settings
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 wc = snakemake.wildcards
 probes, gallery = load_tables(
     snakemake.input.manifest,

@@ -6,7 +6,7 @@ from maskaudit.protocol.stage import load_scores, read_thresholds
 from maskaudit.tables import audit_tables
 from maskaudit.tsv import write_tsv
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 wc, inp, params = snakemake.wildcards, snakemake.input, snakemake.params
 scores = {v["id"]: load_scores(r, s, i, m) for v, r, s, i, m in
           zip(params.variants, inp.reidentification, inp.verification, inp.identification, inp.impostors)}

@@ -3,7 +3,7 @@
 from maskaudit.datasets.download import Archive, download, write_record
 from maskaudit.progress import setup_logging
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 record = download(
     Archive(**snakemake.params.archive),
     snakemake.output.archive,

@@ -8,7 +8,7 @@ from maskaudit.models.files import provision
 from maskaudit.progress import setup_logging
 from maskaudit.weights import WeightsNotFound
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 p = snakemake.params
 card = get_card(snakemake.wildcards.model, p.overrides)
 try:

@@ -5,7 +5,7 @@ from maskaudit.datasets.download import Archive, write_record
 from maskaudit.datasets.gated import locate_manual
 from maskaudit.progress import setup_logging
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 adapter = get_adapter(snakemake.params.adapter)
 record = locate_manual(
     Archive(**snakemake.params.archive),

@@ -7,7 +7,7 @@ from maskaudit.detect import load_landmarks, load_statuses
 from maskaudit.progress import setup_logging
 from maskaudit.variants import mask_dataset, write_variant_manifest
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 variant = snakemake.params.variant
 logging.info("variant %s: %s; storage %s", variant["id"], variant, snakemake.params.storage)
 table = mask_dataset(

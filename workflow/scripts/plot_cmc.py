@@ -5,7 +5,7 @@ from maskaudit.progress import setup_logging
 from maskaudit.protocol.files import read_scores
 from maskaudit.tables import identification_note
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 ranks, notes = {}, set()
 for variant, path in zip(snakemake.params.variants, snakemake.input.identification):
     ident = read_scores(path)

@@ -8,7 +8,7 @@ from maskaudit.plots import face_chips, save, sheet_sample
 from maskaudit.progress import setup_logging
 from maskaudit.seeding import rng_for
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 manifest = read_manifest(snakemake.input.manifest)
 landmarks = load_landmarks(snakemake.input.landmarks)
 statuses = [load_statuses(snakemake.input.landmarks)[i] for i in manifest.image_id]

@@ -4,6 +4,6 @@ from maskaudit.plots import heatmap, save
 from maskaudit.progress import setup_logging
 from maskaudit.tsv import read_tsv
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 table = read_tsv(snakemake.input.table)
 save(heatmap(table[table.dataset == snakemake.wildcards.dataset]), snakemake.output.figure)

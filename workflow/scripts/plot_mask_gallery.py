@@ -10,7 +10,7 @@ from maskaudit.progress import setup_logging
 from maskaudit.variants import read_variant_manifest, stored_landmarks
 
 MAX_FACES, MAX_VARIANT_ROWS = 16, 2
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 paths = read_manifest(snakemake.input.manifest).set_index("image_id").path
 landmarks = load_landmarks(snakemake.input.landmarks)
 faces = [(i, read_rgb(paths[i]), landmarks[i]) for i in paths.index if landmarks[i] is not None][:MAX_FACES]

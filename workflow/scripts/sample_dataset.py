@@ -5,7 +5,7 @@ from maskaudit.datasets.sample import stratified_sample
 from maskaudit.progress import setup_logging
 from maskaudit.tsv import write_tsv
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 sample, cells = stratified_sample(
     read_manifest(snakemake.input.manifest),
     seed=snakemake.params.seed,

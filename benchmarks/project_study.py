@@ -1,0 +1,111 @@
+"""Project the wall time of the full study from measured per-item costs.
+
+    python benchmarks/project_study.py [--workflow benchmarks/results/workflow.json]
+                                       [--models benchmarks/results/models.json]
+
+Inputs are two measurements on this machine: the stress benchmark (bench_workflow.py: CPU per image of
+detection and masking, per face of decoding + alignment + writing in embedding jobs, per job of
+scoring, metrics and figures) and the model benchmark (bench_models.py: each model's forward pass per
+face, and deepface's detector per image for end_to_end). The study: 14,722 images in 5 datasets, the
+unmasked baseline + 15 mask variants (16), the 9 open-source models. Every figure is CPU seconds per
+item times the item count; wall time divides each stage's CPU by the cores it can use, stage after
+stage (stages overlap in a real run, so this errs long). Assumptions are printed with the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+IMAGES, DATASETS, VARIANTS = 14_722, 5, 16
+MODELS = ["vgg_face", "facenet", "facenet512", "openface", "deepface", "deepid", "arcface", "dlib", "sface"]
+CPU_ONLY = {"dlib", "sface"}  # their cards ask for no GPU
+SFACE_AS = "arcface"          # SFace's real graph is not available offline: costed as ArcFace (same input size)
+
+
+def unit_costs(w: dict, dataset: str = "stress") -> dict:
+    """CPU seconds per item, from the stress run's jobs on ``dataset``."""
+    jobs = [j for j in w["job_records"] if j["dataset"] == dataset]
+
+    def cpu(rule, minus=()):
+        return sum(j["cpu_s"] - sum(j["stages"].get(s, 0.0) for s in minus) for j in jobs if j["rule"] == rule)
+
+    def count(rule):
+        return sum(j["rule"] == rule for j in jobs)
+
+    images, faces = w["limit"]["images_by_dataset"][dataset], w["limit"]["faces_by_dataset"][dataset]
+    return {
+        "images": images,
+        "detect_per_image": (cpu("detect_faces") + cpu("merge_faces")) / images,
+        "mask_per_image": cpu("mask_images") / (images * count("mask_images")),
+        "embed_rest_per_face": cpu("embed_images", minus=("embed",)) / faces,
+        "score_per_job": cpu("score_comparisons") / count("score_comparisons"),
+        "thresholds_per_job": cpu("fix_thresholds") / count("fix_thresholds"),
+        "metrics_per_job": cpu("compute_metrics") / count("compute_metrics"),
+        "protocol_per_dataset": cpu("build_protocol"),
+        "figures_per_model_dataset": sum(cpu(r) for r in {j["rule"] for j in jobs if j["rule"].startswith("plot_")})
+        / count("compute_metrics"),
+    }
+
+
+def project(w: dict, m: dict, alignment: str) -> list[tuple[str, float, bool]]:
+    """(stage, CPU seconds, runs on a GPU when there is one) for the whole study."""
+    u = unit_costs(w)
+    per_ds = IMAGES / DATASETS
+    scale = (per_ds / u["images"]) ** 2  # scoring and metrics grow with the number of pairs
+    forward = {k: m[SFACE_AS if k == "sface" else k]["forward_cpu_s_per_face"] for k in MODELS}
+    haar = sum(v["detector_cpu_s_per_image"] for v in m.values()) / len(m)
+    extract = sum(v["end_to_end_extract_cpu_s_per_image"] for v in m.values()) / len(m)
+    stages = [("detection + landmarks (dlib HOG), once per image", IMAGES * u["detect_per_image"], False),
+              ("masks, 16 stored variants", IMAGES * VARIANTS * u["mask_per_image"], False)]
+    if alignment == "end_to_end":
+        stages.append(("deepface detector, once per stored image (shared by the 9 models)",
+                       IMAGES * VARIANTS * haar, False))
+        stages.append(("eye alignment + crop from the stored regions (9 models)",
+                       IMAGES * VARIANTS * len(MODELS) * extract, False))
+    stages.append(("embedding jobs: decode, align, write (9 models)",
+                   IMAGES * VARIANTS * len(MODELS) * u["embed_rest_per_face"], False))
+    stages.append(("forward passes, 7 PyTorch models", IMAGES * VARIANTS * sum(
+        v for k, v in forward.items() if k not in CPU_ONLY), True))
+    stages.append(("forward passes, dlib + SFace (CPU)", IMAGES * VARIANTS * sum(
+        v for k, v in forward.items() if k in CPU_ONLY), False))
+    pairs = len(MODELS) * DATASETS
+    stages.append(("protocol, thresholds, scoring, metrics, figures", DATASETS * u["protocol_per_dataset"] * scale
+                   + pairs * scale * (u["thresholds_per_job"] + VARIANTS * u["score_per_job"] + u["metrics_per_job"])
+                   + pairs * u["figures_per_model_dataset"], False))
+    return stages
+
+
+def wall(stages, cores: int, gpu: bool) -> float:
+    return sum(0.0 if (on_gpu and gpu) else cpu / cores for _, cpu, on_gpu in stages)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--workflow", type=Path, default=REPO / "benchmarks/results/workflow.json")
+    ap.add_argument("--models", type=Path, default=REPO / "benchmarks/results/models.json")
+    ap.add_argument("--node-cores", type=int, default=16)
+    ap.add_argument("--nodes", type=int, default=10)
+    args = ap.parse_args()
+    w, m = json.loads(args.workflow.read_text()), json.loads(args.models.read_text())
+    platforms = [("this machine (2 cores, no GPU)", 2, False),
+                 (f"one GPU node ({args.node_cores} cores + 1 GPU)", args.node_cores, True),
+                 (f"SLURM, {args.nodes} CPU nodes x {args.node_cores} cores", args.nodes * args.node_cores, False)]
+    for alignment in ("end_to_end", "shared_landmarks"):
+        stages = project(w, m, alignment)
+        total = sum(cpu for _, cpu, _ in stages)
+        print(f"\n{alignment}: {IMAGES:,} images x {VARIANTS} variants x {len(MODELS)} models; "
+              f"{total / 3600:,.1f} CPU-hours\n")
+        print("| stage | CPU h | share | " + " | ".join(name for name, _, _ in platforms) + " |")
+        print("|---|---:|---:|" + "---:|" * len(platforms))
+        for name, cpu, on_gpu in stages:
+            cells = [("GPU" if on_gpu and gpu else f"{cpu / cores / 3600:,.1f} h") for _, cores, gpu in platforms]
+            print(f"| {name} | {cpu / 3600:,.1f} | {cpu / total:.0%} | " + " | ".join(cells) + " |")
+        print("| **total wall time** | | | " + " | ".join(
+            f"**{wall(stages, cores, gpu) / 3600:,.1f} h**" for _, cores, gpu in platforms) + " |")
+
+
+if __name__ == "__main__":
+    main()
