@@ -10,8 +10,9 @@
    mask, align, embed, write), start-up before the job's code, exact peak memory against the rule's
    declared ``mem_mb``. Snakemake's own share is the tree's CPU minus the jobs'.
 3. Measures the limit on the same images in this process: the bare detector (dlib HOG + 68
-   landmarks) once per original image, and each model's bare forward pass on every variant's
-   aligned faces, both on images decoded and aligned beforehand (that work is not timed).
+   landmarks) once per original image, and each model's bare forward pass (with the threads its
+   jobs use) on every variant's aligned faces, both on images decoded and aligned beforehand (that
+   work is not timed).
 
 The ratio is the workflow's CPU from the manifests on (building the synthetic dataset stands in for
 downloading one and is reported apart) over the limit's CPU. Nothing is asserted.
@@ -91,6 +92,7 @@ def measure_limit(workdir: Path, cfg: dict) -> dict:
     from maskaudit.detect import FaceDetector, load_landmarks
     from maskaudit.imageio import ImageReadError, read_rgb
     from maskaudit.models import load_model
+    from maskaudit.models.base import limit_threads
     from maskaudit.variants import read_variant_manifest, stored_landmarks
 
     chunk = 128  # images decoded (and aligned) ahead of each timed block; bounds memory
@@ -118,6 +120,7 @@ def measure_limit(workdir: Path, cfg: dict) -> dict:
     batch = cfg["embedding"]["batch_size"]
     for model_id in cfg["models"]:
         model = load_model(model_id, cfg["embedding"]["alignment"], fetch_dir=str(workdir / "resources/weights"))
+        limit_threads(model.card.threads)  # the threads its embedding jobs use
         for ds in datasets:
             landmarks = load_landmarks(workdir / f"results/faces/{ds}/landmarks.npz")
             for variant_dir in sorted((workdir / f"results/masked/{ds}").iterdir()):

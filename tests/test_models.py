@@ -161,6 +161,12 @@ def test_located_faces_equal_deepfaces_extract_faces(faces, tmp_path):
     pair = [cv2.resize(faces[n], (400, 480)) for n in ("obama", "obama2")]  # two faces, eyes found in one
     images = {**{n: faces[n] for n in ("obama", "biden")}, "pair": np.hstack(pair),
               "blank": np.full((200, 200, 3), 128, np.uint8)}
+    skip = detection.extract_faces(np.ascontiguousarray(faces["obama"][:, :, ::-1]), detector_backend="skip",
+                                   color_face="rgb", normalize_face=True)
+    ours = extract_located(faces["obama"], None, detector="skip", align=True)
+    assert len(ours) == len(skip) == 1 and np.array_equal(ours[0]["face"], skip[0]["face"])
+    assert ours[0]["facial_area"] == {k: skip[0]["facial_area"][k] for k in "xywh"}
+    assert ours[0]["confidence"] == skip[0]["confidence"]
     for align, expand in [(True, 0), (False, 0), (True, 20)]:
         locator = FaceLocator("opencv", align, fetch_dir=FETCH)
         located = {n: locator.locate(img) for n, img in images.items()}

@@ -43,6 +43,18 @@ class Face:
     n_faces: int = 0
 
 
+def limit_threads(n: int) -> None:
+    """Let OpenCV and PyTorch use at most ``n`` threads, the job's declared ``threads`` (both default to
+    every core of the machine, whatever the scheduler granted)."""
+    import sys
+
+    import cv2
+
+    cv2.setNumThreads(n)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
+
+
 def resolve_files(card, alignment: str, weights_dir=None, fetch_dir=FETCH_DIR) -> dict[str, Path]:
     """Every file the model loads, found on disk; :class:`WeightsNotFound` names the first missing one."""
     from maskaudit.models.files import required_files
@@ -89,7 +101,10 @@ class EmbeddingModel:
         return self._locator
 
     def _detect(self, rgb: np.ndarray, located: np.ndarray | None = None) -> Face:
-        regions = self.locator.locate(rgb) if located is None else located
+        if self.card.detector == "skip":
+            regions = None
+        else:
+            regions = self.locator.locate(rgb) if located is None else located
         found = extract_located(rgb, regions, detector=self.card.detector, align=self.card.align,
                                 expand_percentage=self.card.expand_percentage)
         if not found:

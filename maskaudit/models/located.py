@@ -103,10 +103,14 @@ def _region(row: np.ndarray):
 def extract_located(rgb: np.ndarray, regions: np.ndarray, *, detector: str, align: bool,
                     expand_percentage: int = 0) -> list[dict]:
     """The faces deepface's ``extract_faces`` returns for ``rgb``, from the stored ``regions``:
-    dicts with ``face`` (RGB float in [0, 1]), ``facial_area`` (x, y, w, h) and ``confidence``."""
+    dicts with ``face`` (RGB float in [0, 1]), ``facial_area`` (x, y, w, h) and ``confidence``.
+    ``detector="skip"`` (no detector) gives the whole image, as deepface does; ``regions`` is unused."""
     from deepface.modules import detection
 
     height, width = rgb.shape[:2]
+    if detector == "skip":  # deepface takes the whole image as the face
+        face = rgb if rgb.max() <= 1 else rgb / 255
+        return [{"face": face, "confidence": 0.0, "facial_area": {"x": 0, "y": 0, "w": width - 1, "h": height - 1}}]
     bgr, wb, hb = _bordered(rgb, align)
     out = []
     for row in regions:

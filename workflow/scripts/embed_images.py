@@ -14,12 +14,14 @@ os.environ.setdefault("OMP_NUM_THREADS", str(snakemake.threads))
 from maskaudit.detect import load_landmarks  # noqa: E402
 from maskaudit.embed import embed_images, save_cache  # noqa: E402
 from maskaudit.models import load_model  # noqa: E402
+from maskaudit.models.base import limit_threads  # noqa: E402
 from maskaudit.models.located import load_located  # noqa: E402
 from maskaudit.variants import read_variant_manifest, stored_landmarks  # noqa: E402
 
 table = read_variant_manifest(snakemake.input.images)  # every variant, `none` included
 landmarks = stored_landmarks(table, load_landmarks(snakemake.input.landmarks))  # crop coordinates
 model = load_model(wc.model, p.alignment, weights_dir=p.weights_dir, fetch_dir=p.fetch_dir, overrides=p.overrides)
+limit_threads(snakemake.threads)
 located = load_located(snakemake.input.located) if "located" in snakemake.input.keys() else None
 vectors, status, faces = embed_images(model, table, landmarks, p.batch_size, located)
 sidecar = {**model.describe(), "dataset": wc.dataset, "variant": wc.variant, "batch_size": p.batch_size,
