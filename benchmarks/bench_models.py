@@ -48,14 +48,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks/results/models.json")
     args = ap.parse_args()
 
-    import torch
-
-    torch.set_num_threads(1)
     from deepface_weights import write_random_weights
 
     from maskaudit.detect import load_landmarks
     from maskaudit.imageio import read_rgb
     from maskaudit.models import get_card, load_model
+    from maskaudit.models.base import limit_threads
     from maskaudit.models.files import required_files
     from maskaudit.variants import read_variant_manifest, stored_landmarks
 
@@ -73,6 +71,7 @@ def main() -> None:
             name = required_files(card, "shared_landmarks")[0].name
             write_random_weights(card.deepface_name, home / ".deepface/weights" / name)
         shared = load_model(model_id, "shared_landmarks", weights_dir=args.weights_dir)
+        limit_threads(1)  # CPU per face on one thread; adds up across cores
         crops = [shared.acquire(rgb, lm).crop for rgb, lm in rows]
         forward = min(per_item(lambda c: [shared.represent(c[k:k + 32]) for k in range(0, len(c), 32)], crops)
                       for _ in range(2))

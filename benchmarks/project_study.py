@@ -78,6 +78,10 @@ def project(w: dict, m: dict, alignment: str) -> list[tuple[str, float, bool]]:
     return stages
 
 
+def hours(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds < 3600 else f"{seconds / 3600:,.1f} h"
+
+
 def wall(stages, cores: int, gpu: bool) -> float:
     return sum(0.0 if (on_gpu and gpu) else cpu / cores for _, cpu, on_gpu in stages)
 
@@ -101,10 +105,10 @@ def main() -> None:
         print("| stage | CPU h | share | " + " | ".join(name for name, _, _ in platforms) + " |")
         print("|---|---:|---:|" + "---:|" * len(platforms))
         for name, cpu, on_gpu in stages:
-            cells = [("GPU" if on_gpu and gpu else f"{cpu / cores / 3600:,.1f} h") for _, cores, gpu in platforms]
+            cells = [("GPU" if on_gpu and gpu else hours(cpu / cores)) for _, cores, gpu in platforms]
             print(f"| {name} | {cpu / 3600:,.1f} | {cpu / total:.0%} | " + " | ".join(cells) + " |")
         print("| **total wall time** | | | " + " | ".join(
-            f"**{wall(stages, cores, gpu) / 3600:,.1f} h**" for _, cores, gpu in platforms) + " |")
+            f"**{hours(wall(stages, cores, gpu))}**" for _, cores, gpu in platforms) + " |")
 
 
 if __name__ == "__main__":
