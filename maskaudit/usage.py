@@ -26,6 +26,7 @@ from typing import Iterator
 
 PREFIX = "USAGE "
 _STAGES: dict[str, float] = {}
+_IMPORTED = time.perf_counter()
 log = logging.getLogger("usage")
 
 
@@ -49,9 +50,10 @@ def peak_rss_mb() -> float:
     """High-water mark of this process's resident memory in MB: ``VmHWM`` on Linux, which starts
     afresh at ``exec`` (``getrusage``'s ``ru_maxrss`` would keep the forking parent's peak)."""
     try:
-        for line in open("/proc/self/status"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024 / 1e6
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024 / 1e6
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
@@ -60,14 +62,12 @@ def peak_rss_mb() -> float:
 def process_wall_s() -> float:
     """Seconds since this process started (Linux ``/proc``; time since import elsewhere)."""
     try:
-        ticks = int(open("/proc/self/stat").read().rsplit(")", 1)[1].split()[19])
-        uptime = float(open("/proc/uptime").read().split()[0])
+        with open("/proc/self/stat") as stat, open("/proc/uptime") as up:
+            ticks = int(stat.read().rsplit(")", 1)[1].split()[19])  # field 22: start time in clock ticks
+            uptime = float(up.read().split()[0])
         return uptime - ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return time.perf_counter() - _IMPORTED
-
-
-_IMPORTED = time.perf_counter()
 
 
 def usage(startup_cpu_s: float, mem_mb: float | None) -> dict:
