@@ -82,10 +82,6 @@ def job_records(workdir: Path, datasets: list[str]) -> list[dict]:
     return out
 
 
-def cpu_seconds() -> float:
-    return time.process_time()
-
-
 def measure_limit(workdir: Path, cfg: dict) -> dict:
     """Bare detection per original image and bare forward passes per (model, variant), CPU seconds."""
     from maskaudit.datasets.manifest import read_manifest
@@ -110,10 +106,10 @@ def measure_limit(workdir: Path, cfg: dict) -> dict:
                     images.append(read_rgb(p))
                 except ImageReadError:
                     pass
-            start = cpu_seconds()
+            start = time.process_time()
             for rgb in images:
                 detector.detect(rgb)
-            limit["detect"] += cpu_seconds() - start
+            limit["detect"] += time.process_time() - start
             limit["images"] += len(images)
         limit["images_by_dataset"][ds] = len(paths)
         print(f"  bare detection {ds}: {len(paths)} images", flush=True)
@@ -133,10 +129,10 @@ def measure_limit(workdir: Path, cfg: dict) -> dict:
                         face = model.acquire(read_rgb(row.path), lms.get(row.image_id))
                         if face.status == "ok":
                             crops.append(face.crop)
-                    start = cpu_seconds()
+                    start = time.process_time()
                     for b in range(0, len(crops), batch):
                         model.represent(crops[b:b + batch])
-                    limit["embed"][model_id] += cpu_seconds() - start
+                    limit["embed"][model_id] += time.process_time() - start
                     limit["faces"][model_id] += len(crops)
                     limit["faces_by_dataset"][ds] += len(crops)
         print(f"  bare forward {model_id}: {limit['faces'][model_id]} faces", flush=True)

@@ -104,6 +104,18 @@ def locate(spec: WeightFile, weights_dir=None, fetch_dir=FETCH_DIR) -> Path | No
     return None
 
 
+def locate_all(specs: list[WeightFile], owner: str, weights_dir=None, fetch_dir=FETCH_DIR) -> dict[str, Path]:
+    """``{name: path}`` of every file in ``specs`` found on disk; :class:`WeightsNotFound` names the
+    first missing one and ``owner`` (a model id, a detector) that needs it."""
+    files = {}
+    for spec in specs:
+        path = locate(spec, weights_dir, fetch_dir)
+        if path is None:
+            raise WeightsNotFound(missing_message(spec, owner, weights_dir, fetch_dir, []))
+        files[spec.name] = path
+    return files
+
+
 def find_weights(filename: str, weights_dir: str | Path | None = None, fetch_dir=FETCH_DIR) -> Path:
     """Path of a file by name, searching the folders and every package that ships weights."""
     folders = search_dirs(weights_dir, fetch_dir) + packaged_dirs()

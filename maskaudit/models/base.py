@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -28,7 +29,7 @@ import numpy as np
 
 from maskaudit.detect import face_chip
 from maskaudit.models.located import FaceLocator, extract_located
-from maskaudit.weights import FETCH_DIR, WeightsNotFound, locate, missing_message, stage_deepface_home, weights_sha256
+from maskaudit.weights import FETCH_DIR, locate_all, stage_deepface_home, weights_sha256
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,6 @@ class Face:
 def limit_threads(n: int) -> None:
     """Let OpenCV and PyTorch use at most ``n`` threads, the job's declared ``threads`` (both default to
     every core of the machine, whatever the scheduler granted)."""
-    import sys
-
     import cv2
 
     cv2.setNumThreads(n)
@@ -59,13 +58,7 @@ def resolve_files(card, alignment: str, weights_dir=None, fetch_dir=FETCH_DIR) -
     """Every file the model loads, found on disk; :class:`WeightsNotFound` names the first missing one."""
     from maskaudit.models.files import required_files
 
-    files = {}
-    for spec in required_files(card, alignment):
-        path = locate(spec, weights_dir, fetch_dir)
-        if path is None:
-            raise WeightsNotFound(missing_message(spec, card.id, weights_dir, fetch_dir, []))
-        files[spec.name] = path
-    return files
+    return locate_all(required_files(card, alignment), card.id, weights_dir, fetch_dir)
 
 
 class EmbeddingModel:

@@ -12,7 +12,7 @@ and the detector costs more than most networks' forward pass (benchmarks/bench_m
    ``deepface.modules.detection.extract_faces`` (RGB, [0, 1], clipping to the image).
 
 The result equals ``extract_faces(..., enforce_detection=True, color_face="rgb", normalize_face=True)``
-face for face (tests/test_located.py). A region is 15 numbers: x, y, w, h, confidence and the (x, y)
+face for face (tests/test_models.py). A region is 15 numbers: x, y, w, h, confidence and the (x, y)
 of left eye, right eye, nose, mouth left, mouth right (NaN where the detector gives none), in the
 coordinates of the bordered image.
 """
@@ -56,17 +56,11 @@ class FaceLocator:
         from deepface.modules import modeling
 
         from maskaudit.models.files import detector_files
-        from maskaudit.weights import FETCH_DIR, WeightsNotFound, locate, missing_message, stage_deepface_home
+        from maskaudit.weights import FETCH_DIR, locate_all, stage_deepface_home
 
         self.detector, self.align = detector, align
         if not staged:
-            files = {}
-            for spec in detector_files(detector):
-                path = locate(spec, weights_dir, fetch_dir or FETCH_DIR)
-                if path is None:
-                    raise WeightsNotFound(missing_message(spec, f"detector {detector}", weights_dir,
-                                                          fetch_dir or FETCH_DIR, []))
-                files[spec.name] = path
+            files = locate_all(detector_files(detector), f"detector {detector}", weights_dir, fetch_dir or FETCH_DIR)
             os.environ["DEEPFACE_HOME"] = str(stage_deepface_home(files))
             if hasattr(modeling, "cached_models"):  # never reuse a detector built from another home
                 del modeling.cached_models
@@ -132,8 +126,8 @@ def extract_located(rgb: np.ndarray, regions: np.ndarray, *, detector: str, alig
 
 
 def save_located(path: str | Path, image_ids: list[str], regions: list[np.ndarray | None], describe: dict) -> None:
-    """All regions of all images in one file: ``regions`` stacked, ``offsets`` per image (``None``:
-    the image was not searched, e.g. it failed earlier; stored as offset -1)."""
+    """All regions of all images in one file: ``regions`` stacked, ``offsets`` per image, and
+    ``searched`` false where an image was not searched (``None``: it failed before, or is unreadable)."""
     counts = [0 if r is None else len(r) for r in regions]
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     searched = np.array([r is not None for r in regions])

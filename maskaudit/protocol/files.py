@@ -110,7 +110,8 @@ def load_impostors(path) -> dict:
 
 def read_scores(path, columns: list[str] | None = None) -> pd.DataFrame:
     """A score file; ``columns``: read only these (a figure needs three of a million-row file's thirty)."""
-    return read_tsv(path, usecols=columns, dtype={"probe_age": str, "ref_age": str, "fta_reason": str, "fta_origin": str,
-                                 "fta_side": str, "top_subjects": str, "top_scores": str,
-                                 "best_nonmate_subject": str, "probe_subject": str, "ref_subject": str,
-                                 "identification_source": str, "identification_reason": str})
+    return read_tsv(path, usecols=columns,
+                    dtype={"probe_age": str, "ref_age": str, "fta_reason": str, "fta_origin": str,
+                           "fta_side": str, "top_subjects": str, "top_scores": str,
+                           "best_nonmate_subject": str, "probe_subject": str, "ref_subject": str,
+                           "identification_source": str, "identification_reason": str})

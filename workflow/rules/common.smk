@@ -222,11 +222,8 @@ def get_located(wildcards):
     """Input function: the stored detector regions an end_to_end embedding job reads (none otherwise)."""
     if EMBEDDING["alignment"] != "end_to_end" or _locator_of(wildcards.model) is None:
         return {}
-    locator, dataset, variant = (
-        _locator_of(wildcards.model),
-        wildcards.dataset,
-        wildcards.variant,
-    )
+    locator = _locator_of(wildcards.model)
+    dataset, variant = wildcards.dataset, wildcards.variant
     return {"located": f"results/located/{locator}/{dataset}/{variant}.npz"}
 
 
