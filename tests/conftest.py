@@ -35,3 +35,13 @@ def dlib_model():
     from maskaudit.models import load_model
 
     return load_model("dlib")
+
+
+@pytest.fixture(scope="session")
+def audit(tmp_path_factory):
+    """The demo audit run once by Snakemake (tests/workflow_support.py), shared by every workflow test.
+
+    A test that edits its config or outputs restores them before it returns."""
+    from workflow_support import run_demo_audit
+
+    return run_demo_audit(tmp_path_factory.mktemp("audit"))
