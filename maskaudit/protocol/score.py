@@ -217,7 +217,8 @@ def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOpti
 
     names = [k for k, v in opts.thresholds.items() if np.isfinite(v)]
     counts = _PairCounts(layout, names)
-    thr_values = [opts.thresholds[k] for k in names]
+    # one precision: float32 scores against float32 thresholds (the thresholds file stores float32 numbers)
+    thr_values = [np.float32(opts.thresholds[k]) for k in names]
     reid = np.full(n_p, np.nan, dtype=np.float32)
     mated = np.full(m_probe.size, np.nan, dtype=np.float32)
     closed = {}
@@ -286,7 +287,7 @@ def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOpti
     sg = np.concatenate([s[1] for s in samples]) if samples else np.zeros(0, np.int64)
     ss = np.concatenate([s[2] for s in samples]) if samples else np.zeros(0, np.float32)
     imp.update(identity=layout.identities, probe_identity=layout.probe_ident, gallery_identity=layout.gallery_ident, threshold_name=np.array(names, dtype=str),
-               threshold_value=np.array(thr_values, dtype=float), sample_probe=sp, sample_ref=sg,
+               threshold_value=np.array(thr_values, dtype=np.float32).astype(float), sample_probe=sp, sample_ref=sg,
                sample_score=ss.astype(np.float32), sample_fraction=np.float64(rate))
     held_probe = held_codes[layout.probe_ident]
     closed_search = np.where(mates_available > 0, "mated", "non_mated")

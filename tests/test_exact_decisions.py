@@ -1,0 +1,172 @@
+"""Issue 15 part A: one exact decision rule, lossless scores, ISO/IEC 19795-1 failure accounting,
+duplicate screening across identities and the identity-disjoint calibration split.
+
+Each test names the finding of issue 15 it covers; each failed on the code before the fix.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from maskaudit.protocol import files
+from maskaudit.protocol.layout import build_layout
+from maskaudit.protocol.score import ScoreOptions, score_variant
+from maskaudit.protocol.sources import SimilaritySource, _blocks
+from maskaudit.protocol.thresholds import baseline_thresholds, fixed_thresholds, tail_size, threshold_from_tail
+from maskaudit.stats.measures import probe_codes, variant_measures
+from maskaudit.tsv import read_tsv, write_tsv
+
+VARIANT = {"id": "surgical-blue", "kind": "surgical", "colour": "blue"}
+NONE = {"id": "none", "kind": "none", "colour": "none"}
+
+
+def _source(sim, probe_ids, gallery_ids, probe_status=None, gallery_status=None, threshold=0.5):
+    sim = np.asarray(sim, dtype=np.float32)
+    return SimilaritySource(
+        probe_ids=np.asarray(probe_ids, dtype=str),
+        probe_status=np.asarray(probe_status or ["ok"] * len(probe_ids), dtype=object),
+        gallery_ids=np.asarray(gallery_ids, dtype=str),
+        gallery_status=np.asarray(gallery_status or ["ok"] * len(gallery_ids), dtype=object),
+        threshold=threshold, threshold_source="test", raw_direction="higher_is_same", system="toy",
+        _block=_blocks(sim), _to_raw=lambda s: s)
+
+
+def _manifest(identities):
+    n = len(identities)
+    return pd.DataFrame({"image_id": [f"i{k:03d}" for k in range(n)], "path": "", "identity": list(identities),
+                         "gender": ["female" if int(str(x)[1:]) % 2 else "male" for x in identities],
+                         "race": "r", "age": "", "source": "", "licence": ""})
+
+
+def _tied_baseline(n_id=60, per_id=2, seed=0):
+    """A baseline whose impostor scores are float32 values with many exact ties (rounded to 0.01)."""
+    rng = np.random.default_rng(seed)
+    ident = np.repeat([f"p{k:03d}" for k in range(n_id)], per_id)
+    manifest = _manifest(ident)
+    n = ident.size
+    sim = np.round(rng.normal(0.3, 0.1, size=(n, n)), 2)
+    sim = np.maximum(sim, sim.T)
+    same = ident[:, None] == ident[None, :]
+    sim[same] = 0.9
+    ids = manifest.image_id.tolist()
+    return manifest, _source(sim, ids, ids, threshold=0.5), sim.astype(np.float32)
+
+
+def _baseline_run(manifest, src, targets, **opts):
+    layout = build_layout(src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status, manifest,
+                          baseline=True)
+    n_ok = int(layout.probe_ok.sum())
+    r = score_variant(src, layout, opts.pop("dup", {}), ScoreOptions(tail_k=tail_size(targets, n_ok * n_ok), **opts))
+    return layout, r
+
+
+def _impostor_scores(manifest, sim):
+    ident = manifest.identity.to_numpy()
+    iu = np.triu_indices(len(ident), 1)
+    keep = ident[iu[0]] != ident[iu[1]]
+    return sim[iu][keep]
+
+
+# --------------------------------------------------------------------------- findings 1 and 11
+def test_fmr_threshold_never_exceeds_its_target_in_the_scores_precision():
+    """Finding 1: the float64 ``nextafter`` threshold rounded back onto the k-th impostor score when
+    NumPy compared it with float32 scores, and its ties counted as false matches."""
+    manifest, src, sim = _tied_baseline()
+    targets = [0.2, 0.05, 0.01]
+    layout, r = _baseline_run(manifest, src, targets)
+    neg = _impostor_scores(manifest, sim)
+    assert r["n_impostor"] == neg.size
+    thresholds = baseline_thresholds(r, src, targets, [], layout.probe_ok)
+    for row in thresholds["verification"][1:]:
+        t = row["similarity"]
+        assert float(np.float32(t)) == t  # a float32 number: every precision compares float32 scores alike
+        hits32 = int(np.count_nonzero(neg >= t))                     # NumPy: float32 against a Python float
+        hits64 = int(np.count_nonzero(neg.astype(np.float64) >= t))  # float64 against the stored value
+        assert hits32 == hits64 == round(row["realised"] * neg.size)
+        assert hits32 <= row["target"] * neg.size
+    # the score pass (impostors.npz false matches) counts exactly what the thresholds file reports
+    ver = {x["name"]: x["similarity"] for x in thresholds["verification"]}
+    _, scored = _baseline_run(manifest, src, targets, thresholds=ver)
+    imp = scored["impostors"]
+    for k, name in enumerate(imp["threshold_name"]):
+        row = next(x for x in thresholds["verification"] if x["name"] == name)
+        fm = int(imp["fm_count"][imp["fm_threshold"] == k].sum())
+        assert fm == round(row["realised"] * neg.size), name
+
+
+def test_decisions_do_not_flip_under_a_one_ulp_perturbation():
+    """Finding 11: a threshold equal to an observed score (or one float64 ulp above it) decides ties
+    by rounding; moving any reference score by one float32 ulp must change no decision."""
+    manifest, src, sim = _tied_baseline(seed=1)
+    targets = [0.2, 0.05, 0.01]
+    layout, r = _baseline_run(manifest, src, targets)
+    neg = _impostor_scores(manifest, sim)
+    rows = fixed_thresholds(r["tail"], r["n_impostor"], targets)
+    up, down = np.nextafter(neg, np.float32(np.inf)), np.nextafter(neg, np.float32(-np.inf))
+    for row in rows:
+        t = row["similarity"]
+        base = neg >= t
+        assert not (neg == t).any()  # the threshold is never an observed score
+        np.testing.assert_array_equal(up >= t, base)
+        np.testing.assert_array_equal(down >= t, base)
+    # adjacent float32 scores straddling the cut: no threshold separates them robustly, so the cut
+    # moves to the next gap that leaves one ulp either side (fewer accepted, never more)
+    a = np.float32(0.5)
+    tail = np.array([0.9, 0.8, np.nextafter(a, np.float32(1)), a, 0.3, 0.2], np.float32)
+    t, realised = threshold_from_tail(np.sort(tail)[::-1], 10, 0.3)
+    assert 0.8 > t > np.nextafter(np.nextafter(a, np.float32(1)), np.float32(1)) and realised == 0.2
+    assert threshold_from_tail(np.sort(tail)[::-1], 10, 0.4) == (float(np.float32(0.4)), 0.4)
+
+
+def test_default_threshold_is_stored_in_the_scores_precision():
+    manifest, src, sim = _tied_baseline(seed=2)
+    src.threshold = 0.55  # not a float32 number
+    layout, r = _baseline_run(manifest, src, [0.2])
+    thr = baseline_thresholds(r, src, [0.2], [], layout.probe_ok)
+    default = thr["verification"][0]
+    assert default["similarity"] == float(np.float32(0.55)) != 0.55
+    neg = _impostor_scores(manifest, sim)
+    assert default["realised"] == np.count_nonzero(neg >= default["similarity"]) / neg.size
+
+
+# --------------------------------------------------------------------------- finding 2
+def test_float32_scores_are_written_losslessly(tmp_path):
+    """Finding 2: ``%.6f`` wrote 0.3199997 as 0.320000, accepted at threshold 0.32."""
+    s = np.array([0.3199997, 0.32, -1e-7, 123.456789, np.nan], dtype=np.float32)
+    write_tsv(pd.DataFrame({"score": s, "x": np.arange(5.0)}), tmp_path / "s.tsv")
+    back = read_tsv(tmp_path / "s.tsv", dtype={"score": np.float32})
+    np.testing.assert_array_equal(back.score.to_numpy(), s)
+    assert (tmp_path / "s.tsv").read_text().splitlines()[1].split("\t")[1] == "0.000000"  # float64: unchanged
+
+
+def test_rates_from_stored_scores_agree_with_the_score_files_decisions(tmp_path):
+    """Finding 2: every measure is computed from the stored score and agrees with ``decision``."""
+    ident = ["p0", "p0", "p1", "p1", "p2"]
+    manifest = _manifest(ident)
+    ids = manifest.image_id.tolist()
+    t = np.float32(0.32)
+    below = np.nextafter(t, np.float32(0))  # 0.31999999: rejected; %.6f printed it as 0.320000
+    sim = np.full((5, 5), 0.1, np.float32)
+    sim[0, 1] = sim[1, 0] = below
+    sim[2, 3] = sim[3, 2] = t
+    np.fill_diagonal(sim, below)
+    src = _source(sim, ids, ids, threshold=float(t))
+    layout = build_layout(src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status, manifest, False)
+    r = score_variant(src, layout, {}, ScoreOptions(thresholds={"default": float(t)}, rank_k=2))
+    paths = {}
+    for name, frame in (("reid", files.reidentification_frame), ("verification", files.verification_frame),
+                        ("identification", files.identification_frame)):
+        paths[name] = tmp_path / f"{name}.tsv"
+        write_tsv(frame(r, layout, src, manifest, VARIANT), paths[name])
+    stored = {k: files.read_scores(p) for k, p in paths.items()}
+    stored["impostors"] = r["impostors"]
+    ver = stored["verification"]
+    assert (ver.score.to_numpy() == sim[[0, 1, 2, 3], [1, 0, 3, 2]].astype(float)).all()
+    assert ver.decision.tolist() == ["non_match", "non_match", "match", "match"]
+    assert (ver.threshold == float(t)).all()
+    meas = variant_measures(stored, probe_codes(stored, layout.identities), layout.n_identities,
+                            {"default": float(t)}, {}, 2)
+    got = {m: c for _, m, thr, _, _, c in meas.items if thr == "default"}
+    assert got["fnmr"].errors.sum() == (ver.decision == "non_match").sum() == 2
+    reid = stored["reid"]
+    assert got["reid_fnmr"].errors.sum() == (reid.decision == "non_match").sum() == 5
