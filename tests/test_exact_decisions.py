@@ -170,3 +170,76 @@ def test_rates_from_stored_scores_agree_with_the_score_files_decisions(tmp_path)
     assert got["fnmr"].errors.sum() == (ver.decision == "non_match").sum() == 2
     reid = stored["reid"]
     assert got["reid_fnmr"].errors.sum() == (reid.decision == "non_match").sum() == 5
+
+
+# --------------------------------------------------------------------------- finding 5
+def _iso_toy():
+    """a1 fails in mask rendering (pipeline), a2 in the model (system); b2's gallery image failed the
+    model's enrolment (so b1's only mate is unenrolled, charged to the system) and c2's failed dataset
+    detection (c1's only mate: a pipeline failure, never a trial of the system)."""
+    ident = ["A", "A", "A", "B", "B", "C", "C", "D"]
+    names = ["a1", "a2", "a3", "b1", "b2", "c1", "c2", "d1"]
+    manifest = _manifest([f"p{'ABCD'.index(x)}" for x in ident]).assign(image_id=names)
+    same = np.equal.outer(ident, ident)
+    sim = np.where(same, 0.9, 0.1).astype(np.float32)
+    probe_status = ["mask_partial_out_of_frame", "model_no_face", "ok", "ok", "ok", "ok", "ok", "ok"]
+    gallery_status = ["ok", "ok", "ok", "ok", "model_no_face", "ok", "no_face", "ok"]
+    src = _source(sim, names, names, probe_status, gallery_status, threshold=0.5)
+    layout = build_layout(src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status, manifest, False)
+    r = score_variant(src, layout, {}, ScoreOptions(thresholds={"default": 0.5}, rank_k=2))
+    scores = {"reid": files.reidentification_frame(r, layout, src, manifest, VARIANT),
+              "verification": files.verification_frame(r, layout, src, manifest, VARIANT),
+              "identification": files.identification_frame(r, layout, src, manifest, VARIANT),
+              "impostors": r["impostors"]}
+    meas = variant_measures(scores, probe_codes(scores, layout.identities), layout.n_identities,
+                            {"default": 0.5}, {"default": 0.5}, 2)
+    counts = {(m, thr): (c.errors.sum(), c.trials.sum()) for _, m, thr, _, _, c in meas.items}
+    return scores, counts, probe_status, gallery_status, np.array(ident)
+
+
+def test_system_level_rates_charge_only_the_systems_own_failures():
+    scores, c, probe_status, gallery_status, ident = _iso_toy()
+    # re-identification: a1 (mask) and c2 (its own original failed detection) are not trials of the
+    # system; a2 (model) and b2 (its original failed the model's enrolment) are its errors
+    assert c[("reid_fnmr_system", "default")] == (2, 6)
+    assert c[("reid_rate", "default")] == (2, 6)        # reid_rate = 1 - reid_fnmr_system
+    assert c[("reid_fnmr", "default")] == (0, 4)        # acquired only
+    assert c[("reid_rate_acquired", "default")] == (0, 4)
+    # verification: 10 mated pairs; a1's two and c1-c2 are pipeline failures; a2's two and b1-b2 the system's
+    assert c[("fnmr_system", "default")] == (3, 7) and c[("fnmr", "default")] == (0, 4)
+    assert ("fnmr_with_fta", "default") not in c  # it charged mask and detection failures to the system
+    # impostors: a failed comparison is a trial (never a false match) of fmr_system unless a side
+    # failed in the pipeline
+    pipe = np.array([s.startswith("mask_") or s == "no_face" for s in probe_status])
+    g_pipe = np.array([s == "no_face" for s in gallery_status])
+    sys_p = np.array([s.startswith("model_") for s in probe_status])
+    sys_g = np.array([s.startswith("model_") for s in gallery_status])
+    non = ~np.equal.outer(ident, ident)
+    clean = non & ~pipe[:, None] & ~g_pipe[None, :]
+    sys_fail = clean & (sys_p[:, None] | sys_g[None, :])
+    acquired = clean & ~sys_fail
+    assert c[("fmr", "default")] == (0, acquired.sum())
+    assert c[("fmr_system", "default")] == (0, acquired.sum() + sys_fail.sum())
+    # identification: a1 and c1 (only mate failed detection) are out; a2 (failed probe) and b1 (its
+    # only mate failed enrolment) are misses of the system
+    ident_rows = scores["identification"].set_index("probe_id")
+    assert ident_rows.search.to_dict() == {"a1": "mated", "a2": "mated", "a3": "mated", "b1": "mated_unenrolled",
+                                           "b2": "mated", "c1": "mated_unenrolled", "c2": "mated", "d1": "non_mated"}
+    assert ident_rows.unenrolled_charge.to_dict()["b1"] == "system"
+    assert ident_rows.unenrolled_charge.to_dict()["c1"] == "pipeline"
+    assert c[("rank1_system", "-")] == (2, 5) and c[("rank1", "-")] == (0, 3) == c[("rank1_acquired", "-")]
+    assert c[("fnir_system", "default")] == (2, 5) and c[("fnir", "default")] == (0, 3)
+    assert c[("fpir", "default")] == (0, 1) == c[("fpir_system", "default")]
+    # failures to acquire over probes, by who is charged
+    assert c[("fta_pipeline", "-")] == (1, 8) and c[("fta_system", "-")] == (1, 8)
+    assert c[("fta_mask", "-")] == (1, 8) and c[("fta_model", "-")] == (1, 8)
+
+
+def test_a_pipeline_failure_on_either_side_takes_the_comparison_out_of_the_systems_trials():
+    from maskaudit.protocol.fta import charge, pair_failure
+
+    reason, side = pair_failure(["model_no_face", "ok", "model_no_face"], ["no_face", "model_x", "ok"])
+    assert reason.tolist() == ["no_face", "model_x", "model_no_face"]
+    assert side.tolist() == ["reference", "reference", "probe"]
+    assert [charge(o) for o in ("model", "vendor", "mask", "dataset", "")] == \
+        ["system", "system", "pipeline", "pipeline", ""]

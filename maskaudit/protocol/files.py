@@ -9,7 +9,7 @@ from maskaudit.protocol.fta import origins, pair_failure
 from maskaudit.tsv import FLOAT32_FORMAT, read_tsv
 
 LABELS = ("identity", "gender", "race", "age")
-NPZ_KEYS = ("identity", "probe_identity", "gallery_identity", "trials", "failures", "score_sum", "score_count", "threshold_name", "threshold_value",
+NPZ_KEYS = ("identity", "probe_identity", "gallery_identity", "trials", "failures", "failures_system", "score_sum", "score_count", "threshold_name", "threshold_value",
             "fm_threshold", "fm_probe", "fm_ref", "fm_count", "sample_probe", "sample_ref", "sample_score",
             "sample_fraction")
 
@@ -84,6 +84,7 @@ def identification_frame(result, layout, source, manifest, variant) -> pd.DataFr
     out["self_in_gallery"] = False if result.get("self_excluded", True) else True
     out["search"] = result["closed_search"]
     out["mates_available"] = result["mates_available"]
+    out["unenrolled_charge"] = result["unenrolled_charge"]
     out["mate_rank"] = closed["mate_rank"]
     out["mate_score"] = f32(closed["mate_score"])
     out["best_nonmate_score"] = f32(closed["best_nonmate_score"])
@@ -125,4 +126,5 @@ def read_scores(path, columns: list[str] | None = None) -> pd.DataFrame:
                     dtype={**{c: np.float32 for c in SCORE_COLUMNS},"probe_age": str, "ref_age": str, "fta_reason": str, "fta_origin": str,
                            "fta_side": str, "top_subjects": str, "top_scores": str,
                            "best_nonmate_subject": str, "probe_subject": str, "ref_subject": str,
-                           "identification_source": str, "identification_reason": str})
+                           "identification_source": str, "identification_reason": str,
+                           "unenrolled_charge": str})
