@@ -243,3 +243,130 @@ def test_a_pipeline_failure_on_either_side_takes_the_comparison_out_of_the_syste
     assert side.tolist() == ["reference", "reference", "probe"]
     assert [charge(o) for o in ("model", "vendor", "mask", "dataset", "")] == \
         ["system", "system", "pipeline", "pipeline", ""]
+
+
+# --------------------------------------------------------------------------- finding 6
+def _signatures(n, seed=0):
+    rng = np.random.default_rng(seed)
+    full = np.ones((32, 32), bool)
+    return {f"i{k:03d}": (rng.normal(size=(32, 32)) * 40 + 120, full.copy()) for k in range(n)}
+
+
+def test_cross_identity_duplicates_are_found_by_the_within_identity_rule():
+    """Finding 6: one photo under two identities (FairFace, UTKFace: one identity per image) was never
+    compared; the screen applies the within-identity rule (masked correlation and overlap) across."""
+    from maskaudit.protocol.near_duplicates import duplicate_pairs_across, similarity
+
+    sigs = _signatures(40)
+    left = np.ones((32, 32), bool)
+    left[:, 22:] = False
+    rng = np.random.default_rng(5)
+    sigs["i007"] = (sigs["i003"][0] * 0.9 + 3 + rng.normal(size=(32, 32)), left)  # a re-encoded crop of i003
+    sigs["i020"] = (sigs["i011"][0], np.ones((32, 32), bool))                    # the same picture again
+    ids = sorted(sigs)
+    identities = [f"p{k}" for k in range(40)]
+    identities[21] = identities[20]  # i020 and i021 are one identity: that pair is not "across"
+    sigs["i021"] = (sigs["i020"][0], np.ones((32, 32), bool))
+    pairs = duplicate_pairs_across(ids, identities, sigs, min_correlation=0.8, min_overlap=0.4, block=7)
+    assert set(zip(pairs.image_a, pairs.image_b)) == {("i003", "i007"), ("i011", "i020"), ("i011", "i021")}
+    # the vectorised correlation is the loop's, pair by pair
+    for a, b, corr, overlap in zip(pairs.image_a, pairs.image_b, pairs.correlation, pairs.overlap):
+        ref = similarity(sigs[a], sigs[b])
+        assert corr == pytest.approx(ref[0], abs=1e-9) and overlap == pytest.approx(ref[1])
+    # images without a signature (failed detection) are never flagged
+    del sigs["i020"]
+    pairs = duplicate_pairs_across(ids, identities, sigs, min_correlation=0.8, min_overlap=0.4)
+    assert ("i011", "i020") not in set(zip(pairs.image_a, pairs.image_b))
+
+
+def test_protocol_table_reports_duplicates_and_the_within_identity_share():
+    from maskaudit.protocol.images import protocol_table
+
+    sigs = _signatures(8, seed=1)
+    sigs["i001"] = (sigs["i000"][0] + 0.5, sigs["i000"][1])  # within identity p0
+    sigs["i005"] = (sigs["i002"][0], sigs["i002"][1])        # across: p1 and p3
+    manifest = _manifest(["p0", "p0", "p1", "p2", "p2", "p3", "p4", "p4"])
+    table, pairs, summary = protocol_table(manifest, sigs, min_correlation=0.8, min_overlap=0.4, holdout=0.0,
+                                           seed=1, dataset="d", max_within_share=0.3)
+    t = table.set_index("image_id")
+    assert t.near_duplicates["i000"] == "i001" and t.duplicates_across["i002"] == "i005"
+    assert t.duplicates_across["i005"] == "i002" and t.duplicates_across["i000"] == ""
+    assert pairs.scope.tolist() == ["within", "across"]
+    row = summary.iloc[0]
+    # mated pairs: p0 (1), p2 (1), p4 (1) = 3; one flagged: a third of the mated set, above 0.3
+    assert (row.mated_pairs, row.within_pairs, row.across_pairs) == (3, 1, 1)
+    assert row.within_share == pytest.approx(1 / 3) and row.within_share_warning
+    assert row.across_identities == 2 and row.min_correlation == 0.8
+
+
+def test_duplicates_across_identities_leave_the_impostors_and_the_thresholds():
+    """A flagged pair is no impostor trial, no false match, not in the threshold's tail and never a
+    candidate in 1:N."""
+    ident = ["p0", "p1", "p2", "p3", "p4", "p5"]
+    manifest = _manifest(ident)
+    ids = manifest.image_id.tolist()
+    sim = np.full((6, 6), 0.1, np.float32)
+    sim[np.triu_indices(6, 1)] = np.linspace(0.1, 0.3, 15, dtype=np.float32)
+    sim = np.maximum(sim, sim.T)
+    np.fill_diagonal(sim, 1.0)
+    sim[0, 1] = sim[1, 0] = 0.99  # one photo under two identities
+    src = _source(sim, ids, ids)
+    layout = build_layout(src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status, manifest, True)
+    cross = {"i000": {"i001"}, "i001": {"i000"}}
+    r = score_variant(src, layout, {}, ScoreOptions(tail_k=10, thresholds={"t": 0.5}, cross_duplicates=cross))
+    assert r["n_impostor"] == 15 - 1 and r["impostors"]["trials"].sum() == 14
+    assert r["tail"].max() < 0.99 and r["impostors"]["fm_count"].sum() == 0
+    assert 0.99 not in r["impostors"]["sample_score"]
+    masked = score_variant(src, build_layout(src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status,
+                                             manifest, False), {}, ScoreOptions(cross_duplicates=cross, rank_k=2))
+    top = masked["closed"]["top_blocks"]
+    assert 1 not in top[0] and 0 not in top[1]  # i001's identity is no candidate for i000, and back
+    assert masked["impostors"]["trials"].sum() == 30 - 2
+
+
+# --------------------------------------------------------------------------- finding 10
+def test_calibration_split_is_seeded_and_identity_disjoint():
+    from maskaudit.protocol.calibration import calibration_identities
+
+    ids = [f"p{k:02d}" for k in range(30)]
+    a = calibration_identities(ids, 0.3, 7, "d", exclude={"p00", "p01"})
+    assert len(a) == round(0.3 * 28) and a == calibration_identities(ids, 0.3, 7, "d", exclude={"p00", "p01"})
+    assert not a & {"p00", "p01"} and a != calibration_identities(ids, 0.3, 8, "d")
+    assert calibration_identities(ids, 0.0, 7, "d") == set()
+
+
+def test_default_thresholds_state_that_they_are_evaluated_on_their_own_impostors():
+    manifest, src, sim = _tied_baseline(n_id=20)
+    layout, r = _baseline_run(manifest, src, [0.2])
+    thr = baseline_thresholds(r, src, [0.2], [], layout.probe_ok)
+    assert "evaluates its rates on these same impostors" in thr["reference"]
+
+
+def test_with_a_calibration_split_thresholds_and_rates_rest_on_disjoint_identities():
+    """Finding 10: thresholds were fixed and evaluated on the same impostors, unstated and with no
+    alternative; with the split, the threshold sees only calibration pairs and no rate counts them."""
+    manifest, src, sim = _tied_baseline(n_id=40)
+    ident = manifest.identity.to_numpy()
+    calib = frozenset(f"p{k:03d}" for k in range(0, 40, 3))
+    layout, r = _baseline_run(manifest, src, [0.2], calibration=calib)
+    in_cal = np.isin(ident, list(calib))
+    iu = np.triu_indices(ident.size, 1)
+    ref = (ident[iu[0]] != ident[iu[1]]) & in_cal[iu[0]] & in_cal[iu[1]]
+    neg = sim[iu][ref]
+    assert r["n_impostor"] == neg.size
+    (row,) = fixed_thresholds(r["tail"], r["n_impostor"], [0.2])
+    assert np.count_nonzero(neg >= row["similarity"]) == round(row["realised"] * neg.size)
+    _, scored = _baseline_run(manifest, src, [0.2], calibration=calib, thresholds={"fmr_0.2": row["similarity"]})
+    frames = {"reid": files.reidentification_frame(scored, layout, src, manifest, NONE),
+              "verification": files.verification_frame(scored, layout, src, manifest, NONE),
+              "identification": files.identification_frame(scored, layout, src, manifest, NONE),
+              "impostors": scored["impostors"]}
+    meas = variant_measures(frames, probe_codes(frames, layout.identities), layout.n_identities,
+                            {"fmr_0.2": row["similarity"]}, {}, 1)
+    got = {m: c for _, m, _, _, _, c in meas.items}
+    audit = ~np.isin(layout.identities, list(calib))
+    fmr = got["fmr"]
+    assert fmr.trials[~audit].sum() == 0 and fmr.trials[:, ~audit].sum() == 0
+    both = (ident[iu[0]] != ident[iu[1]]) & ~in_cal[iu[0]] & ~in_cal[iu[1]]
+    assert fmr.trials.sum() == both.sum() and fmr.errors.sum() == np.count_nonzero(sim[iu][both] >= row["similarity"])
+    assert got["fnmr"].trials[~audit].sum() == 0 and got["fnmr"].trials.sum() == audit.sum()  # one pair each

@@ -11,7 +11,7 @@ from maskaudit.tsv import FLOAT32_FORMAT, read_tsv
 LABELS = ("identity", "gender", "race", "age")
 NPZ_KEYS = ("identity", "probe_identity", "gallery_identity", "trials", "failures", "failures_system", "score_sum", "score_count", "threshold_name", "threshold_value",
             "fm_threshold", "fm_probe", "fm_ref", "fm_count", "sample_probe", "sample_ref", "sample_score",
-            "sample_fraction")
+            "sample_fraction", "calibration")
 
 
 def _side(manifest: pd.DataFrame, ids, prefix: str) -> pd.DataFrame:

@@ -37,6 +37,11 @@ class ScoreOptions:
     held_out: frozenset = frozenset()          # identities (strings) out of the open-set gallery
     thresholds: dict = field(default_factory=dict)  # name -> similarity; NaN ones are skipped
     tail_k: int = 0                            # keep the tail_k highest impostor scores (thresholds)
+    # image id -> images of other identities that are the same picture: no impostor, no 1:N candidate
+    cross_duplicates: dict = field(default_factory=dict)
+    # identities (strings) that fix the thresholds when the calibration split is on (empty: everyone);
+    # the tail, n_impostor and the reference searches then use only them (maskaudit.protocol.calibration)
+    calibration: frozenset = frozenset()
 
 
 def probe_order(layout: Layout) -> np.ndarray:
@@ -205,6 +210,7 @@ def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOpti
     has_self = layout.self_col >= 0
     self_keys = pair_keys(np.flatnonzero(has_self), layout.self_col[has_self], n_g)
     self_dup = np.unique(np.concatenate([self_keys, dup_keys]))
+    cross_keys = excluded_pairs(layout, source.probe_ids, source.gallery_ids, opts.cross_duplicates, True)[0]
     m_probe, m_gallery = mated_pairs(layout)
     m_keys = pair_keys(m_probe, m_gallery, n_g)
     order = probe_order(layout)
@@ -212,6 +218,10 @@ def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOpti
     rank[order] = np.arange(order.size)
     ident_excl_r = _ranked_keys(ident_excl, rank, n_g)
     self_dup_r = _ranked_keys(self_dup, rank, n_g)
+    cross_r = _ranked_keys(cross_keys, rank, n_g)
+    calib = np.isin(layout.identities, list(opts.calibration))
+    reference = ~calib if not calib.any() else calib  # identities whose pairs fix the thresholds
+    ref_cols = reference[layout.gallery_ident[layout.order]]
     m_sort = np.argsort(rank[m_probe], kind="stable")
     m_rank = rank[m_probe][m_sort]
     sorted_ident = layout.gallery_ident[layout.order]
@@ -261,7 +271,7 @@ def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOpti
         mated[sel] = block[m_rank[lo:hi] - r0, layout.position[m_gallery[sel]]]
 
         id_block = _search_rows(source, id_mode, rows, layout, id_probe_ok, id_gallery_ok, block)
-        ident_block = _blank(id_block, ident_excl_r, r0, r1, layout, n_g)
+        ident_block = _blank(_blank(id_block, ident_excl_r, r0, r1, layout, n_g), cross_r, r0, r1, layout, n_g)
         best = identity_best(ident_block, layout.block_starts)
         mate_block = layout.ident_block[layout.probe_ident[rows]]
         searchable = id_probe_ok[rows]
@@ -278,13 +288,18 @@ def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOpti
         sd = _keys_in(self_dup_r, r0, r1, n_g)
         if sd.size:
             counted[sd // n_g - r0, layout.position[sd % n_g]] = False
+        cd = _keys_in(cross_r, r0, r1, n_g)
+        if cd.size:  # the same picture under another identity: no impostor comparison at all
+            nonmated[cd // n_g - r0, layout.position[cd % n_g]] = False
+            counted[cd // n_g - r0, layout.position[cd % n_g]] = False
         acquired = ~np.isnan(block)
         valid = acquired & nonmated
         counts.add(rows, block, acquired, valid, nonmated, counted, thr_values,
                    None if planned is None else planned[rows][:, layout.order])
-        n_impostor += int(np.count_nonzero(valid))
+        ref_valid = valid & reference[layout.probe_ident[rows]][:, None] & ref_cols[None, :]
+        n_impostor += int(np.count_nonzero(ref_valid))
         if opts.tail_k:
-            tail = np.concatenate([tail, block[valid]])
+            tail = np.concatenate([tail, block[ref_valid]])
             if tail.size > opts.tail_k:
                 tail = tail[np.argpartition(-tail, opts.tail_k - 1)[:opts.tail_k]]
         if rate < 1.0:
@@ -305,7 +320,7 @@ def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOpti
     sp = np.concatenate([s[0] for s in samples]) if samples else np.zeros(0, np.int64)
     sg = np.concatenate([s[1] for s in samples]) if samples else np.zeros(0, np.int64)
     ss = np.concatenate([s[2] for s in samples]) if samples else np.zeros(0, np.float32)
-    imp.update(identity=layout.identities, probe_identity=layout.probe_ident, gallery_identity=layout.gallery_ident, threshold_name=np.array(names, dtype=str),
+    imp.update(calibration=calib, identity=layout.identities, probe_identity=layout.probe_ident, gallery_identity=layout.gallery_ident, threshold_name=np.array(names, dtype=str),
                threshold_value=np.array(thr_values, dtype=np.float32).astype(float), sample_probe=sp, sample_ref=sg,
                sample_score=ss.astype(np.float32), sample_fraction=np.float64(rate))
     held_probe = held_codes[layout.probe_ident]
@@ -326,4 +341,5 @@ def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOpti
         "id_probe_ok": id_probe_ok, "id_probe_status": id_status, "mates_available": mates_available,
         "unenrolled_charge": unenrolled_charge, "impostors": imp,
         "tail": np.sort(tail)[::-1], "n_impostor": n_impostor, "self_excluded": not opts.include_self,
+        "reference_probe": reference[layout.probe_ident],
     }

@@ -113,7 +113,7 @@ def baseline_thresholds(result: dict, source, fmr_targets, fpir_targets, probe_o
                      "similarity": default, "realised": _realised(result, default),
                      "supported": True, "reason": f"system default: {source.threshold_source}"}]
     verification += fixed_thresholds(result["tail"], result["n_impostor"], fmr_targets, "fmr")
-    nonmated = (result["open_search"] == "non_mated") & probe_ok
+    nonmated = (result["open_search"] == "non_mated") & probe_ok & result.get("reference_probe", True)
     best = np.nan_to_num(result["open"]["best_nonmate_score"][nonmated], nan=-np.inf)
     default_fpir = float(np.count_nonzero(best >= default)) / best.size if best.size else math.nan
     identification = [{"name": "default", "target": math.nan, "n": int(best.size), "n_required": 0,
@@ -129,8 +129,15 @@ def baseline_thresholds(result: dict, source, fmr_targets, fpir_targets, probe_o
             r["similarity_raw"] = float(source.to_raw(np.array([r["similarity"]]))[0]) \
                 if np.isfinite(r["similarity"]) else math.nan
     return {"system": source.system, "raw_direction": source.raw_direction,
-            "reference": "every non-mated pair of the dataset's unmasked images (variant none), each once",
+            "reference": result.get("reference", REFERENCE),
             "verification": verification, "identification": identification}
+
+
+REFERENCE = ("every non-mated pair of the dataset's unmasked images (variant none), each once; the audit "
+             "evaluates its rates on these same impostors (no calibration split)")
+REFERENCE_SPLIT = ("the non-mated pairs of the unmasked images (variant none) with both sides among the {n} "
+                   "calibration identities (protocol.calibration_share), each once; every rate leaves those "
+                   "identities out")
 
 
 def _realised(result, t) -> float:

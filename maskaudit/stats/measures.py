@@ -14,6 +14,8 @@ Failure accounting (ISO/IEC 19795-1; who is charged: :mod:`maskaudit.protocol.ft
   A mated search whose every gallery mate failed enrolment (``search = mated_unenrolled``) is a miss
   of the system when a mate failed with a system origin and no trial otherwise; it is never a
   non-mated search. ``reid_rate = 1 - reid_fnmr_system``.
+* with the identity-disjoint calibration split (``impostors.npz`` ``calibration``), every count
+  leaves out the calibration identities (:mod:`maskaudit.protocol.calibration`).
 * **pipeline failures** beside them: ``fta_pipeline`` (dataset + mask) and ``fta_<origin>`` over probe
   images; ``fta_system`` = model + vendor.
 """
@@ -137,7 +139,18 @@ def variant_measures(scores: dict, codes: dict, n: int, ver_thresholds: dict, id
     out.add("acquisition", "fta_pipeline", NO_THRESHOLD, np.nan, False, from_rows(i_code, n, i_pipeline, everyone))
     for o in ORIGINS:
         out.add("acquisition", f"fta_{o}", NO_THRESHOLD, np.nan, False, from_rows(i_code, n, origin == o, everyone))
+    calib = np.asarray(imp["calibration"], bool) if "calibration" in imp else np.zeros(n, bool)
+    if calib.any():  # identity-disjoint calibration split: those identities fixed the thresholds
+        out.items = [(*item[:5], audit_only(item[5], ~calib)) for item in out.items]
     return out
+
+
+def audit_only(counts: Counts, audit: np.ndarray) -> Counts:
+    """``counts`` without any comparison that involves a non-audit identity (on either side for 2-D)."""
+    w = audit.astype(float)
+    if counts.pairwise:
+        w = np.outer(w, w)
+    return Counts(counts.errors * w, counts.trials * w)
 
 
 def probe_codes(scores: dict, identities) -> dict:
