@@ -370,3 +370,46 @@ def test_with_a_calibration_split_thresholds_and_rates_rest_on_disjoint_identiti
     both = (ident[iu[0]] != ident[iu[1]]) & ~in_cal[iu[0]] & ~in_cal[iu[1]]
     assert fmr.trials.sum() == both.sum() and fmr.errors.sum() == np.count_nonzero(sim[iu][both] >= row["similarity"])
     assert got["fnmr"].trials[~audit].sum() == 0 and got["fnmr"].trials.sum() == audit.sum()  # one pair each
+
+
+# --------------------------------------------------------------------------- the demo audit
+@pytest.mark.integration
+def test_demo_rates_thresholds_and_score_files_agree_exactly(audit):
+    """Finding 1 on the demo: at fmr_0.2 the thresholds table said 0.200 while overall.tsv counted 20
+    of 95 baseline impostors (0.2105). Now the rates, the thresholds file and the decisions agree."""
+    import json
+
+    from workflow_support import read
+
+    overall = read(audit, "overall")
+    thresholds = json.loads((audit / "results/thresholds/dlib/demo.json").read_text())
+    for row in thresholds["verification"]:
+        if not row["supported"]:
+            continue
+        rate = overall[(overall.variant == "none") & (overall.measure == "fmr") & (overall.threshold == row["name"])]
+        (errors, trials), = rate[["errors", "trials"]].to_numpy()
+        assert trials == row["n"] and errors == round(row["realised"] * row["n"]), row["name"]
+        if row["name"] != "default":
+            assert errors <= row["target"] * trials
+    for variant in ["none", "surgical-blue", "n95-skin_dark", "cloth-white"]:
+        ver = files.read_scores(audit / f"results/scores/dlib/demo/{variant}/verification.tsv")
+        mated = ver[ver.comparison == "mated"]
+        fnmr = overall[(overall.variant == variant) & (overall.measure == "fnmr") & (overall.threshold == "default")]
+        assert fnmr.errors.iloc[0] == (mated.decision == "non_match").sum()
+        assert (mated.decision[mated.score.notna()] == np.where(mated.score >= mated.threshold, "match", "non_match")
+                [mated.score.notna().to_numpy()]).all()
+    system = overall[(overall.measure == "reid_fnmr_system") & (overall.variant == "surgical-blue")]
+    pipeline = overall[(overall.measure == "fta_pipeline") & (overall.variant == "surgical-blue")]
+    assert system.trials.iloc[0] == 14 and pipeline.errors.iloc[0] == 1  # hanks_1's mask: the pipeline's
+
+
+@pytest.mark.integration
+def test_demo_duplicate_screen_table(audit):
+    from workflow_support import read
+
+    dup = read(audit, "duplicates").set_index("dataset")
+    row = dup.loc["demo"]
+    # obama_1 and its two crops: 3 of the 10 mated pairs (C(5,2) of his photos), under the 0.5 warning share
+    assert (row.mated_pairs, row.within_pairs) == (10, 3) and row.within_share == pytest.approx(0.3)
+    assert not row.within_share_warning and row.n_screened == 15
+    assert row.across_pairs == 0  # no photo of the demo appears under two identities
