@@ -49,7 +49,7 @@ def heatmap(values: np.ndarray, rows: list[str], cols: list[str], flagged: np.nd
         vmax = max(0.1, float(np.ceil(finite.max() * 10) / 10)) if finite.size else 1.0
         masked = np.ma.masked_invalid(values)
         cmap = plt.get_cmap("cividis").copy()
-        cmap.set_bad("#dddddd")
+        cmap = cmap.with_extremes(bad="#dddddd")
         im = ax.imshow(masked, cmap=cmap, vmin=0, vmax=vmax, aspect="auto")
         for (i, j), v in np.ndenumerate(values):
             if np.isfinite(v):
