@@ -328,7 +328,10 @@ class Page:
                           for lic, srcs in s["licences"].items())
             manifests.append(f'<li><b>{esc(d)}</b>: <a class="file" href="{esc(s["path"].removeprefix("results/"))}">'
                              f"{esc(s['path'])}</a>, SHA-256 <code>{esc(s['sha256'])}</code>, {s['images']} images, "
-                             f"{s['identities']} identities. Licences:<ul>{lic}</ul></li>")
+                             f"{s['identities']} identities. Licences:<ul>{lic}</ul>Figures: "
+                             + ", ".join(f'<a class="file" href="figures/{f}/{esc(d)}.png">{f.replace("_", " ")}</a>'
+                                         for f in ("mask_gallery", "face_chips", "heatmap"))
+                             + " (PNG, beside this page)</li>")
         thr_rows = []
         for _, r in self.thr.frame.iterrows():
             sim = number(self.cites, self.thr, r, "similarity") if not missing(r["similarity"]) else "unsupported"

@@ -333,14 +333,15 @@ from maskaudit.report.provenance import (
 # >>> Optional inputs from other stages, switched on in this ONE place when they exist:
 #   REPORT_TESTS_TABLE      (path, rule) of the predeclared tests' table; None = verdicts from differentials.tsv
 #   REPORT_SYSTEM_MEASURES  True once rates carry <measure>_system and fta_pipeline rows
-REPORT_TESTS_TABLE = None  # at merge: ("results/tables/tests.tsv", "<the rule that writes it>")
-REPORT_SYSTEM_MEASURES = False  # at merge: True
+# at merge: REPORT_TESTS_TABLE = ("results/tables/tests.tsv", "<the rule that writes it>")
+REPORT_TESTS_TABLE = None
+# at merge: REPORT_SYSTEM_MEASURES = True
+REPORT_SYSTEM_MEASURES = False
 # <<<
 
 REPORT = config["report"]
-if (
-    REPORT["fmr"] is not None
-    and float(REPORT["fmr"]) not in map(float, config["protocol"]["fmr_targets"])
+if REPORT["fmr"] is not None and float(REPORT["fmr"]) not in map(
+    float, config["protocol"]["fmr_targets"]
 ):
     raise ConfigError(
         f"invalid configuration:\n  - config key 'report.fmr': {REPORT['fmr']} is not one of "
@@ -374,9 +375,16 @@ def get_report_inputs(wildcards):
         "differentials": "results/tables/differentials.tsv",
         "mask_effects": "results/tables/mask_effects.tsv",
         "thresholds": "results/tables/thresholds.tsv",
-        "manifests": expand("results/datasets/{dataset}/manifest.tsv", dataset=DATASETS),
+        "manifests": expand(
+            "results/datasets/{dataset}/manifest.tsv", dataset=DATASETS
+        ),
         # the page links to every figure: they must exist beside it
-        "figures": [p for f in MODEL_FIGURES for p in figure_paths(f)],
+        "figures": [p for f in MODEL_FIGURES for p in figure_paths(f)]
+        + expand(
+            "results/figures/{figure}/{dataset}.png",
+            figure=["heatmap", "mask_gallery", "face_chips"],
+            dataset=DATASETS,
+        ),
     }
     if REPORT_TESTS_TABLE:
         inputs["tests"] = REPORT_TESTS_TABLE[0]
