@@ -301,3 +301,15 @@ def test_without_tests_table_verdicts_come_from_differentials(toy, monkeypatch):
                                                         "too_few_samples"]
         assert all(li["data-table"] == "differentials" for li in items)
     assert "mask_effects.tsv carries no p-value" in soup.get_text()
+
+
+def test_card_of_an_already_masked_dataset(toy, tmp_path, monkeypatch):
+    """Only the baseline variant and no mask effects (e.g. MLFW): the card says so instead of failing."""
+    rates = read_tsv(toy / "results/metrics/alpha/toy/rates.tsv")
+    write_tsv(rates[rates.variant == "none"], tmp_path / "rates.tsv")
+    write_tsv(pd.DataFrame(), tmp_path / "mask_effects.tsv")
+    (tmp_path / "thr.json").write_text(json.dumps(thresholds("alpha")))
+    monkeypatch.chdir(tmp_path)
+    html, rec = build_card("alpha", "toy", rates="rates.tsv", mask_effects="mask_effects.tsv", thresholds="thr.json",
+                           sidecars=[], fmr=None, measure="reid_fnmr", min_identities=25)
+    assert "for both the baseline and a mask" in html and rec["numbers"] > 10

@@ -59,6 +59,8 @@ def fixed_fmr_threshold(thresholds: dict, fmr: float | None) -> tuple[str | None
 
 
 def variants_of(rates: SourceTable) -> list[str]:
+    if "variant" not in rates.frame:
+        return []
     order = list(dict.fromkeys(rates.frame.variant.astype(str)))
     return (["none"] if "none" in order else []) + [v for v in order if v != "none"]
 

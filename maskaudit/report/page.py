@@ -113,6 +113,8 @@ class Page:
         return None if rows.empty else rows.iloc[0]
 
     def variants(self) -> list[str]:
+        if "variant" not in self.overall.frame:
+            return []
         order = list(dict.fromkeys(self.overall.frame.variant.astype(str)))
         return (["none"] if "none" in order else []) + [v for v in order if v != "none"]
 
@@ -264,6 +266,8 @@ class Page:
 
     def _interactions_from_effects(self) -> str:
         f = self.effects.frame
+        if "effect" not in f:
+            return '<h3>Largest mask x group interactions</h3><p class="note">No mask effects in the table.</p>'
         f = f[(f.effect == "interaction") & f.value.notna()]
         out = ["<h3>Largest mask x group interactions</h3><p class=\"note\">Per error rate, the "
                f"{self.top} largest in absolute value: this variant's change of the max - min group gap minus the mean "

@@ -75,8 +75,11 @@ class SourceTable:
     @classmethod
     def read(cls, path, rule: str, shown_as: str | None = None) -> "SourceTable":
         """Read ``path``; ``shown_as`` is the path printed in the report (relative to ``results/``'s parent)."""
-        frame = read_tsv(path)
         text = Path(path).read_text(encoding="utf-8").split("\n")
+        try:
+            frame = read_tsv(path)
+        except pd.errors.EmptyDataError:  # a table with no rows (e.g. mask effects of an already-masked dataset)
+            frame = pd.DataFrame()
         frame["_line"] = range(2, len(frame) + 2)
         return cls(str(shown_as or path), rule, frame, text)
 
