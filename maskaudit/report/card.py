@@ -222,7 +222,7 @@ class Card:
                 f"<th>interaction</th></tr></thead><tbody>{''.join(body)}</tbody></table>")
 
     def headline(self) -> str:
-        """One sentence from the rates: the baseline and the range of the masked error at the fixed FMR."""
+        """One sentence from the rates: the baseline and each mask (or their range) at the fixed FMR."""
         if self.fixed is None:
             return f"No fixed-FMR result: {self.fixed_note}."
         m, t = self.measure, self.fixed
@@ -231,20 +231,14 @@ class Card:
         masked = [(v, r) for v, r in masked if r is not None and not missing(r["value"])]
         if base is None or not masked:
             return f"No {measure_label(m)} at {self.fixed_note} for both the baseline and a mask."
+        b = number(self.cites, self.rates, base)  # the headline repeats numbers of the tables below (not counted)
+        where = self.fixed_note.split(" (")[0]
+        if len(masked) <= 4:  # few masks: each one
+            each = ", ".join(f"{number(self.cites, self.rates, r)} under {esc(v)}" for v, r in masked)
+            return f"At {esc(where)}, {esc(measure_label(m))} is {b} unmasked, and {each}."
         lo = min(masked, key=lambda x: (x[1]["value"], x[0]))
         hi = max(masked, key=lambda x: (x[1]["value"], x[0]))
-        b = number(self.cites, self.rates, base)
-        a = number(self.cites, self.rates, lo[1])
-        z = number(self.cites, self.rates, hi[1])
-        self.n_numbers += 3
-        where = self.fixed_note.split(" (")[0]
-        if len(masked) == 1:
-            return f"At {esc(where)}, {esc(measure_label(m))} is {a} under {esc(lo[0])} against {b} unmasked."
-        if lo[1]["value"] == hi[1]["value"]:
-            every = ", ".join(number(self.cites, self.rates, r) for _, r in masked)
-            self.n_numbers += len(masked) - 2
-            return (f"At {esc(where)}, {esc(measure_label(m))} is {b} unmasked and the same under all "
-                    f"{len(masked)} masks ({esc(', '.join(v for v, _ in masked))}: {every}).")
+        a, z = number(self.cites, self.rates, lo[1]), number(self.cites, self.rates, hi[1])
         return (f"At {esc(where)}, {esc(measure_label(m))} is {b} unmasked and ranges from {a} ({esc(lo[0])}) "
                 f"to {z} ({esc(hi[0])}) under the {len(masked)} masks.")
 

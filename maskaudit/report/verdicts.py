@@ -109,6 +109,8 @@ def from_differentials(frame: pd.DataFrame) -> list[dict]:
 
 def _pair(v: dict) -> str:
     a, b = v["group_a"], v["group_b"]
+    if a and a == b:
+        return f"the {v['attribute']} groups (tied: the worst and the best group are the same)"
     if a and b and a != "nan" and b != "nan":
         return f"{a} and {b} ({v['attribute']})"
     if a and a != "nan":
