@@ -251,7 +251,7 @@ def test_page_agrees_with_its_tables(toy, monkeypatch):
     nums = soup.select("a.num")
     assert len(nums) > 100
     for a in nums:
-        row = source_row(toy, soup, a["data-src"])
+        row = source_row(toy, soup, a["href"][1:])
         shown = a.get_text()
         value = row[a["data-col"]]
         assert (shown == "n/a") == (value == "NaN") and (shown == "n/a" or abs(float(shown) - float(value)) <= 5e-4)

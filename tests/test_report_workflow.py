@@ -47,7 +47,7 @@ def test_findings_agree_with_the_tables_exactly(audit, page):
 
     checked = 0
     for a in soup.select("a.num"):
-        path, line, row = source_row(audit, soup, a["data-src"])
+        path, line, row = source_row(audit, soup, a["href"][1:])
         shown, value = a.get_text(), row[a["data-col"]]
         assert (shown == "n/a") == (value == "NaN"), (path, line)
         if shown != "n/a":

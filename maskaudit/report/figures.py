@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 
 import matplotlib
 
@@ -24,6 +25,8 @@ STYLE = {"svg.fonttype": "none", "svg.hashsalt": "maskaudit", "font.size": 8, "f
          "axes.titlesize": 9, "axes.labelsize": 8, "xtick.labelsize": 7, "ytick.labelsize": 7,
          "legend.fontsize": 7}
 PAGE_WIDTH_IN = 6.3  # A4 with 20 mm margins, minus a little
+_BETWEEN_TAGS = re.compile(r">\s+<")
+_DECIMALS = re.compile(r"(?<=[ ,:(\"LMCHVlmchv-])(\d+\.\d{2})\d+")
 
 
 def to_svg(fig) -> str:
@@ -31,7 +34,9 @@ def to_svg(fig) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(fig)
-    return buf.getvalue()
+    # coordinates to 0.01 pt (matplotlib writes 6 decimals): the same drawing, fewer bytes,
+    # and without the indentation between tags
+    return _BETWEEN_TAGS.sub("><", _DECIMALS.sub(r"\1", buf.getvalue()))
 
 
 def data_uri(svg: str) -> str:

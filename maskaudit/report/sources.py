@@ -129,8 +129,7 @@ def small_sample(row, min_identities: int) -> list[str]:
     why = []
     if "under_30_errors" in row and str(row["under_30_errors"]) == "True" and not missing(row.get("errors")):
         e, t = float(row["errors"]), float(row["trials"])
-        why.append(f"{e:.0f} errors and {t - e:.0f} successes in {t:.0f} trials: fewer than {DODDINGTON} of one "
-                   "(Doddington's rule of 30)")
+        why.append(f"{e:.0f} of {t:.0f} trials in error: under {DODDINGTON} errors or successes (rule of 30)")
     n = row.get("n_units")
     if not missing(n) and float(n) < min_identities:
         why.append(f"{float(n):.0f} identities (< {min_identities})")
@@ -141,11 +140,12 @@ def number(cites: Citations, table: SourceTable, row, column: str = "value", *, 
            ci: tuple[str, str] | None = None, warn: list[str] | None = None) -> str:
     """HTML for one cited value: the number (a link to its row), its interval, a ⚠ with the reasons.
 
-    ``data-col`` / ``data-ci`` name the columns shown, so a test can check the text against the row."""
+    ``data-col`` / ``data-ci`` name the columns shown, so a test can check the text against the row
+    (``href`` / ``data-src``: the row's id in the appendix)."""
     sid = cites.cite(table, row["_line"])
     f = fmt_signed if signed else fmt_rate
-    out = (f'<a class="num" href="#{sid}" data-src="{sid}" data-col="{column}"'
-           f' title="{esc(table.path)}, line {int(row["_line"])} (rule {esc(table.rule)})">{f(row[column])}</a>')
+    out = f'<a class="num" href="#{sid}" data-col="{column}">{f(row[column])}</a>'
+
     if ci:
         text = fmt_interval(row[ci[0]], row[ci[1]], signed)
         if text:
