@@ -1,13 +1,13 @@
 """The findings page results/audit.html from the system cards and the collected tables."""
 
-import yaml
+import json
 
 from maskaudit.progress import setup_logging
 from maskaudit.report.page import build_page
 
 setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 inp, opts = snakemake.input, snakemake.params.report
-provenance = dict(snakemake.params.provenance, config_text=yaml.safe_dump(dict(snakemake.config), sort_keys=False))
+provenance = dict(snakemake.params.provenance, config_text=json.dumps(snakemake.config, indent=1, sort_keys=True, default=str))
 html = build_page(
     cards=list(zip(inp.cards, inp.records)), overall=inp.overall, differentials=inp.differentials,
     mask_effects=inp.mask_effects, thresholds=inp.thresholds,
