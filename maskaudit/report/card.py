@@ -168,40 +168,34 @@ class Card:
                 f"<thead><tr><th>mask variant</th>{head}</tr></thead><tbody>{body}</tbody></table>")
 
     def groups_section(self) -> str:
+        """The group view at the fixed FMR: a figure (panels per attribute) and, per attribute, a table
+        with one row per mask variant and one column per group (the whole dataset first)."""
         if self.fixed is None:
             return f'<p class="note">No group view: {esc(self.fixed_note)}.</p>'
         m, t = self.measure, self.fixed
-        attributes = [a for a in ("gender", "race") if not self.rates.select(attribute=a).empty]
-        panels, rows = {}, []
-        for a in attributes:
-            groups = sorted(set(self.rates.select(attribute=a, measure=m, threshold=t).group.astype(str)))
-            panels[a] = {}
-            for g in ["all", *groups]:
-                att = "overall" if g == "all" else a
-                show = g != "all" or not rows
-                pts = []
-                cells = []
-                for v in self.variants:
-                    r = self.rate(v, m, t, att, g)
-                    pts.append((float("nan"),) * 3 if r is None else (r["value"], r["boot_low"], r["boot_high"]))
-                    if show:
-                        cells.append(self.cell(r))
-                panels[a][g] = pts
-                if not show:
-                    continue
-                n = self.rate(self.variants[0], m, t, att, g)
-                ids = "" if n is None else f" <small>({fmt_count(n['n_identities'])} identities)</small>"
-                rows.append(f"<tr><th>{esc(a if g != 'all' else 'overall')}: {esc(g)}{ids}</th>{''.join(cells)}</tr>")
         quantity = f"{measure_label(m)} at {self.fixed_note.split(' (')[0]}"
+        attributes = [a for a in ("gender", "race") if not self.rates.select(attribute=a).empty]
+        panels, tables = {}, []
+        overall = {v: self.rate(v, m, t) for v in self.variants}
+        for k, a in enumerate(attributes):
+            groups = sorted(set(self.rates.select(attribute=a, measure=m, threshold=t).group.astype(str)))
+            found = {g: {v: self.rate(v, m, t, a, g) for v in self.variants} for g in groups}
+            panels[a] = {g: [(float("nan"),) * 3 if r is None else (r["value"], r["boot_low"], r["boot_high"])
+                             for r in (overall if g == "all" else found[g]).values()] for g in ["all", *groups]}
+            cols = ([("whole dataset", overall)] if k == 0 else []) + [(g, found[g]) for g in groups]
+            head = "".join(
+                f"<th>{esc(g)}<br><small>{fmt_count(rows[self.variants[0]]['n_identities'])} identities</small></th>"
+                if rows[self.variants[0]] is not None else f"<th>{esc(g)}</th>" for g, rows in cols)
+            body = "".join(f"<tr><th>{esc(v)}</th>" + "".join(self.cell(rows[v]) for _, rows in cols) + "</tr>"
+                           for v in self.variants)
+            tables.append(f'<table class="data"><caption>{esc(quantity)} by {esc(a)}</caption><thead><tr>'
+                          f"<th>mask variant</th>{head}</tr></thead><tbody>{body}</tbody></table>")
         svg = group_panels(panels, self.variants, quantity=measure_label(m))
-        head = "".join(f"<th>{esc(v)}</th>" for v in self.variants)
         figure = (f'<figure><img class="fig" alt="{esc(quantity)} by group and mask variant for {esc(self.model)}'
                   f' on {esc(self.dataset)}" src="{data_uri(svg)}"><figcaption>{esc(quantity)} per group '
                   f"(colours and markers) and for the whole dataset (black diamonds), with 95 % identity-bootstrap "
-                  f"intervals where two or more identities contribute. Values: the table below.</figcaption></figure>")
-        table = (f'<table class="data"><caption>{esc(quantity)} by group</caption><thead><tr><th>group</th>{head}'
-                 f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
-        return figure + table + self.gap_table(attributes)
+                  f"intervals where two or more identities contribute. Values: the tables below.</figcaption></figure>")
+        return figure + "".join(tables) + self.gap_table(attributes)
 
     def gap_table(self, attributes) -> str:
         m, t = self.measure, self.fixed

@@ -45,28 +45,30 @@ def data_uri(svg: str) -> str:
 
 def heatmap(values: np.ndarray, rows: list[str], cols: list[str], flagged: np.ndarray, *, quantity: str,
             title: str) -> str:
-    """Systems (rows) x mask variants (columns), cells coloured by ``values`` (a proportion), the value
-    printed in each cell; ``*`` marks a small-sample cell, ``n/a`` a missing one (hatched grey)."""
+    """Systems (``rows``) x mask variants (``cols``), cells coloured by ``values`` (a proportion), the
+    value printed in each cell while cells are wide enough; ``*`` marks a small-sample cell, grey
+    ``n/a`` a missing one. The longer of the two lists runs down the page, so the figure fits its width."""
+    systems_across = len(cols) > len(rows)
+    if systems_across:
+        values, flagged, rows, cols = values.T, flagged.T, cols, rows
     with plt.rc_context(STYLE):
         n_r, n_c = values.shape
-        fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.9 + 0.32 * n_r + 0.45), layout="constrained")
+        fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 1.3 + 0.26 * n_r), layout="constrained")
         finite = values[np.isfinite(values)]
         vmax = max(0.1, float(np.ceil(finite.max() * 10) / 10)) if finite.size else 1.0
-        masked = np.ma.masked_invalid(values)
-        cmap = plt.get_cmap("cividis").copy()
-        cmap = cmap.with_extremes(bad="#dddddd")
-        im = ax.imshow(masked, cmap=cmap, vmin=0, vmax=vmax, aspect="auto")
-        for (i, j), v in np.ndenumerate(values):
-            if np.isfinite(v):
-                light = im.norm(v) > 0.6
-                ax.text(j, i, f"{v:.3f}" + ("*" if flagged[i, j] else ""), ha="center", va="center", fontsize=7,
-                        color="black" if light else "white")
-            else:
-                ax.text(j, i, "n/a", ha="center", va="center", fontsize=7, color="black")
-        ax.set_xticks(range(n_c), cols, rotation=30, ha="right")
+        cmap = plt.get_cmap("cividis").with_extremes(bad="#dddddd")
+        im = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=0, vmax=vmax, aspect="auto")
+        if n_c <= 10:  # otherwise the numbers are in the table under the figure only
+            for (i, j), v in np.ndenumerate(values):
+                text = "n/a" if not np.isfinite(v) else f"{v:.3f}" + ("*" if flagged[i, j] else "")
+                dark = np.isfinite(v) and im.norm(v) <= 0.6
+                ax.text(j, i, text, ha="center", va="center", fontsize=7 if n_c <= 6 else 6,
+                        color="white" if dark else "black")
+        ax.set_xticks(range(n_c), cols, rotation=30 if n_c > 3 else 0, ha="right" if n_c > 3 else "center")
         ax.set_yticks(range(n_r), rows)
-        ax.set_xlabel("mask variant (none = unmasked baseline)")
-        ax.set_ylabel("system · dataset")
+        variant_axis, system_axis = "mask variant (none = unmasked baseline)", "system · dataset"
+        ax.set_xlabel(system_axis if systems_across else variant_axis)
+        ax.set_ylabel(variant_axis if systems_across else system_axis)
         ax.set_title(title)
         fig.colorbar(im, ax=ax, label=f"{quantity}\n(proportion, 0-1)", shrink=0.9, pad=0.01)
         return to_svg(fig)

@@ -13,6 +13,7 @@ links are either anchors inside it or relative paths to the workflow's own files
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -50,17 +51,22 @@ ul.verdicts li { margin: .2rem 0; } ul.inline li { display: inline; margin-right
 code { font-size: .85em; word-break: break-all; }
 table.src td { white-space: normal; } table.src code { font-size: .75em; }
 nav ol { columns: 2; font-size: .9em; }
+.scroll { overflow-x: auto; }
 @page { size: A4; margin: 18mm 16mm; }
 @media print {
   body { max-width: none; margin: 0; padding: 0; font-size: 9.5pt; }
   nav, details.more { display: none; }
   a { color: inherit; text-decoration: none; }
   .card, figure, table.data { break-inside: avoid; }
+  .scroll { overflow: visible; } table.data { font-size: 7.5pt; }
   .card { border: none; border-top: 2px solid var(--ink); border-radius: 0; padding: 0; }
   h2 { break-after: avoid; } #sources { break-before: page; }
   details > *:not(summary) { display: block; }
 }
 """
+
+
+_TABLE = re.compile(r'<table class="data[^"]*">.*?</table>', re.S)
 
 
 def system_label(model: str, dataset: str) -> str:
@@ -126,31 +132,38 @@ class Page:
         variants = self.variants()
         values = np.full((len(self.systems), len(variants)), np.nan)
         flagged = np.zeros(values.shape, dtype=bool)
-        rows = []
+        cells = {}
         for i, (m, d) in enumerate(self.systems):
-            cells = []
             for j, v in enumerate(variants):
                 r = self.overall_row(m, d, v)
+                at = f'data-system="{esc(system_label(m, d))}" data-variant="{esc(v)}"'
                 if r is None or missing(r["value"]):
-                    cells.append('<td class="na">n/a</td>')
+                    cells[i, j] = f'<td class="na" {at}>n/a</td>'
                     continue
                 values[i, j] = float(r["value"])
                 warn = small_sample(r, self.min_ids)
                 flagged[i, j] = bool(warn)
-                cells.append(f"<td>{number(self.cites, self.overall, r, ci=('boot_low', 'boot_high'), warn=warn)}</td>")
-            rows.append(f'<tr><th><a href="#{card_id(m, d)}">{esc(system_label(m, d))}</a></th>{"".join(cells)}</tr>')
+                cells[i, j] = f"<td {at}>{number(self.cites, self.overall, r, ci=('boot_low', 'boot_high'), warn=warn)}</td>"
         svg = heatmap(values, [system_label(m, d) for m, d in self.systems], variants, flagged,
                       quantity=measure_label(self.measure),
                       title=f"Masked error per system and mask variant: {label}")
-        head = "".join(f"<th>{esc(v)}</th>" for v in variants)
+        systems = [f'<a href="#{card_id(m, d)}">{esc(system_label(m, d))}</a>' for m, d in self.systems]
+        if len(variants) > len(self.systems):  # like the figure: the longer list runs down the page
+            head = "<th>mask variant</th>" + "".join(f"<th>{s}</th>" for s in systems)
+            rows = [f"<tr><th>{esc(v)}</th>" + "".join(cells[i, j] for i in range(len(systems))) + "</tr>"
+                    for j, v in enumerate(variants)]
+        else:
+            head = "<th>system · dataset</th>" + "".join(f"<th>{esc(v)}</th>" for v in variants)
+            rows = [f"<tr><th>{s}</th>" + "".join(cells[i, j] for j in range(len(variants))) + "</tr>"
+                    for i, s in enumerate(systems)]
         return (f'<figure><img class="fig" alt="Heatmap of {esc(label)}, systems by mask variants" '
                 f'src="{data_uri(svg)}"><figcaption>{esc(label)}, one global threshold per system fixed on its '
                 f"unmasked impostors ({esc(self.threshold_note)}). Colour scale cividis (colour-blind safe); "
                 f"* = small sample (fewer than 30 errors or successes, or fewer than {self.min_ids} identities); "
                 f"grey n/a = not measured. Values with 95 % identity-bootstrap intervals and their sources:"
                 f"</figcaption></figure>"
-                f'<table class="data"><caption>{esc(label)} (the heatmap\'s numbers)</caption><thead><tr>'
-                f"<th>system · dataset</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+                f'<table class="data heat"><caption>{esc(label)} (the heatmap\'s numbers)</caption><thead><tr>'
+                f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
     def ranking_section(self) -> str:
         if self.threshold is None:
@@ -389,6 +402,7 @@ class Page:
             ("provenance", "Provenance", self.provenance_section()),
         ]
         body = "".join(f'<section id="{sid}"><h2>{esc(title)}</h2>{content}</section>' for sid, title, content in sections)
+        body = _TABLE.sub(r'<div class="scroll">\g<0></div>', body)  # wide tables scroll, the page does not
         sources = f'<section id="sources"><h2>Sources of every number</h2>{self.sources_section()}</section>'
         nav = "".join(f'<li><a href="#{sid}">{esc(title)}</a></li>' for sid, title, _ in sections)
         nav += '<li><a href="#sources">Sources of every number</a></li>'
