@@ -40,6 +40,7 @@ include: "workflow/rules/vendors.smk"
 include: "workflow/rules/scoring.smk"
 include: "workflow/rules/metrics.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/report.smk"
 
 
 # Downloads (compute nodes often have no internet) and cheap bookkeeping stay on the submit host
@@ -51,12 +52,15 @@ localrules:
     tabulate_duplicates,
     plot_mask_gallery,
     plot_face_chips,
+    render_system_card,
+    render_audit_report,
 
 
 rule all:
     default_target: True
     input:
         get_final_outputs(),
+        "results/audit.html",
 
 
 # Named targets: `snakemake <rule>` (or the file path) builds just that table or figure.
@@ -163,3 +167,14 @@ rule figure_mask_gallery:
 rule figure_face_chips:
     input:
         expand("results/figures/face_chips/{dataset}.png", dataset=DATASETS),
+
+
+# The findings page (results/audit.html) and one card per system (results/report/cards/<model>.<dataset>.html).
+rule audit_report:
+    input:
+        "results/audit.html",
+
+
+rule report_cards:
+    input:
+        card_paths("html"),

@@ -121,11 +121,13 @@ def test_second_run_does_nothing(audit):
 def test_recomputation_is_byte_identical(audit):
     tables = {p.name: p.read_bytes() for p in (audit / "results/tables").glob("*.tsv")}
     assert len(tables) == 11  # 10 + duplicates.tsv (issue 15)
+    page = (audit / "results/audit.html").read_bytes()
     masked = (audit / "results/masked/demo/cloth-white/manifest.tsv").read_bytes()
     snakemake(audit, "--forcerun", "mask_images", "build_protocol")
     assert (audit / "results/masked/demo/cloth-white/manifest.tsv").read_bytes() == masked
     for t, data in tables.items():
         assert (audit / f"results/tables/{t}").read_bytes() == data, t
+    assert (audit / "results/audit.html").read_bytes() == page
 
 
 def test_editing_one_variant_reruns_only_its_dependents(audit):
@@ -141,7 +143,8 @@ def test_editing_one_variant_reruns_only_its_dependents(audit):
         "mask_images": 1, "embed_images": 1, "score_comparisons": 1, "compute_metrics": 1,
         "collect_table": 9, "plot_rates_by_variant": 1, "plot_score_distributions": 1, "plot_det": 1,
         "plot_cmc": 1, "plot_forest": 1, "plot_mask_colour": 1, "plot_clustering": 1, "plot_heatmap": 1,
-        "plot_mask_gallery": 1, "all": 1,  # not detection, protocol, thresholds, other variants or face chips
+        "plot_mask_gallery": 1, "render_system_card": 1, "render_audit_report": 1, "all": 1,
+        # not detection, protocol, thresholds, other variants or face chips
     }
 
 
@@ -185,7 +188,7 @@ def test_editing_a_package_module_reruns_exactly_the_stages_that_run_it(audit, c
     assert not upstream & set(jobs)  # metrics changed; nothing they read is recomputed
     # everything planned runs the module or reads what a job that runs it writes
     assert set(jobs) - runs_it <= {"all", "plot_forest", "plot_rates_by_variant", "plot_mask_colour",
-                                   "plot_clustering", "plot_heatmap"}
+                                   "plot_clustering", "plot_heatmap", "render_system_card", "render_audit_report"}
 
     jobs = planned_with(code_copy, audit, "masks/render.py")  # the renderer: masks and all after them
     assert jobs["mask_images"] == 4 and jobs["embed_images"] == 4 and "detect_faces" not in jobs
@@ -201,9 +204,11 @@ def test_single_table_target(audit):
 def test_report(audit):
     snakemake(audit, "--report", str(audit / "report.html"))
     html = (audit / "report.html").read_text(errors="replace")
-    for name in ("by_gender_race.tsv", "differentials.tsv", "thresholds.tsv", "mask_gallery", "face_chips", "det",
+    for name in ("by_gender_race.tsv", "differentials.tsv", "thresholds.tsv", "audit.html", "det",
                  "cmc", "forest", "heatmap", "mask_colour", "clustering", "rates_by_variant"):
         assert name in html, name
+    # the findings page is its landing text's first pointer; the face contact sheets stay out (linked from it)
+    assert "Findings first" in html and html.count("filename=demo.png") == 1  # the heatmap only
 
 
 def test_bad_config_key_fails_naming_the_key(audit):

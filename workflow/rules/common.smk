@@ -325,3 +325,81 @@ def code_version(script):
 
 # --- duplicate screening (issue 15): the protocol stage's own table, built by rule tabulate_duplicates ---
 DUPLICATE_TABLES = ["results/tables/duplicates.tsv"]
+
+
+# --- report (issue 16): the findings page results/audit.html and its per-system cards ---
+from maskaudit.config import ConfigError
+from maskaudit.report.provenance import (
+    config_hash,
+    package_versions,
+    workflow_code_hash,
+)
+
+# >>> Optional inputs from other stages, switched on in this ONE place when they exist:
+#   REPORT_TESTS_TABLE      (path, rule) of the predeclared tests' table; None = verdicts from differentials.tsv
+#   REPORT_SYSTEM_MEASURES  True once rates carry <measure>_system and fta_pipeline rows
+# at merge: REPORT_TESTS_TABLE = ("results/tables/tests.tsv", "<the rule that writes it>")
+REPORT_TESTS_TABLE = None
+# at merge: REPORT_SYSTEM_MEASURES = True
+REPORT_SYSTEM_MEASURES = True
+# <<<
+
+REPORT = config["report"]
+if REPORT["fmr"] is not None and float(REPORT["fmr"]) not in map(
+    float, config["protocol"]["fmr_targets"]
+):
+    raise ConfigError(
+        f"invalid configuration:\n  - config key 'report.fmr': {REPORT['fmr']} is not one of "
+        f"protocol.fmr_targets {config['protocol']['fmr_targets']}. Fix: use one of them, or null."
+    )
+
+
+def get_card_sidecars(wildcards):
+    """The sidecars of every variant of one system: embedding caches' or a vendor's comparisons'."""
+    card = get_card(wildcards.model)
+    folder = "comparisons" if card.kind == "comparison" else "embeddings"
+    return expand(
+        f"results/{folder}/{wildcards.model}/{wildcards.dataset}/{{variant}}.json",
+        variant=dataset_variants(wildcards.dataset),
+    )
+
+
+def card_paths(ext):
+    return expand(
+        f"results/report/cards/{{model}}.{{dataset}}.{ext}",
+        model=MODELS,
+        dataset=DATASETS,
+    )
+
+
+def get_report_inputs(wildcards):
+    inputs = {
+        "cards": card_paths("html"),
+        "records": card_paths("json"),
+        "overall": "results/tables/overall.tsv",
+        "differentials": "results/tables/differentials.tsv",
+        "mask_effects": "results/tables/mask_effects.tsv",
+        "thresholds": "results/tables/thresholds.tsv",
+        "manifests": expand(
+            "results/datasets/{dataset}/manifest.tsv", dataset=DATASETS
+        ),
+        # the page links to every figure: they must exist beside it
+        "figures": [p for f in MODEL_FIGURES for p in figure_paths(f)]
+        + expand(
+            "results/figures/{figure}/{dataset}.png",
+            figure=["heatmap", "mask_gallery", "face_chips"],
+            dataset=DATASETS,
+        ),
+    }
+    if REPORT_TESTS_TABLE:
+        inputs["tests"] = REPORT_TESTS_TABLE[0]
+    return inputs
+
+
+def report_provenance():
+    """Hashes and versions the page prints (params: a change of any of them rebuilds the page)."""
+    return {
+        "config_hash": config_hash(config),
+        "code_hash": workflow_code_hash(workflow.basedir),
+        "versions": package_versions(),
+    }
