@@ -19,19 +19,23 @@ of audits with any significant verdict among true-null primary tests.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 from scipy.special import expit
 
 from maskaudit.stats.hypotheses import PRIMARY, Settings, predeclared, run_tests
 
-GROUPS = {"A": 12, "B": 25, "C": 40}            # identities per group (unequal on purpose)
+GROUPS = {"A": 20, "B": 35, "C": 60}            # identities per group (unequal on purpose)
+SMALL = {"A": 12, "B": 25, "C": 40}             # below the default stats.min_identities = 20
+# scenario -> (identities per group, group -> (unmasked rate, masked rate))
 SCENARIOS = {
-    # (group) -> (unmasked rate, masked rate)
-    "null": {"A": (0.05, 0.05), "B": (0.05, 0.05), "C": (0.05, 0.05)},
-    "mask_only": {"A": (0.05, 0.30), "B": (0.05, 0.30), "C": (0.05, 0.30)},
-    "group_main": {"A": (0.02, 0.22), "B": (0.05, 0.25), "C": (0.10, 0.30)},
-    "planted": {"A": (0.05, 0.30), "B": (0.05, 0.30), "C": (0.05, 0.45)},
+    "null": (GROUPS, {"A": (0.05, 0.05), "B": (0.05, 0.05), "C": (0.05, 0.05)}),
+    "mask_only": (GROUPS, {"A": (0.05, 0.30), "B": (0.05, 0.30), "C": (0.05, 0.30)}),
+    "group_main": (GROUPS, {"A": (0.02, 0.22), "B": (0.05, 0.25), "C": (0.10, 0.30)}),
+    "planted": (GROUPS, {"A": (0.05, 0.30), "B": (0.05, 0.30), "C": (0.05, 0.45)}),
+    "null_small_groups": (SMALL, {"A": (0.05, 0.05), "B": (0.05, 0.05), "C": (0.05, 0.05)}),
 }
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(60)
 _WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
@@ -66,11 +70,11 @@ def simulate_audit(rng: np.random.Generator, targets: dict, sigma: float = 0.8, 
     return counts, label
 
 
-def truth(spec, targets: dict) -> float:
+def truth(spec, targets: dict, groups: dict = GROUPS) -> float:
     """The true value of a spec's contrast under the scenario's targets."""
     def rate(group, variant):
         return targets[group][0 if variant == "none" else 1] if group != "all" else \
-            sum(GROUPS[g] * targets[g][0 if variant == "none" else 1] for g in GROUPS) / sum(GROUPS.values())
+            sum(groups[g] * targets[g][0 if variant == "none" else 1] for g in groups) / sum(groups.values())
     if spec.hypothesis == "mask_effect":
         # everyone: trials are independent of the group, so the pooled rate is the size-weighted mean
         return rate(spec.group_a, spec.variant) - rate(spec.group_a, spec.base_variant)
@@ -84,15 +88,17 @@ def run_study(n_audits: int, settings: Settings, scenarios=SCENARIOS, seed: int 
     """One row per test of every simulated audit (the raw material of :func:`summarise`)."""
     variants = [{"id": "none", "kind": "none", "colour": "none"}, {"id": "masked", "kind": "surgical", "colour": "blue"}]
     rows = []
-    for name, targets in scenarios.items():
-        specs = [s for s in predeclared(variants, {"race": sorted(GROUPS)}, {("fnmr", "default")}, settings)
+    for name, (groups, targets) in scenarios.items():
+        # null_small_groups lowers the identity guard to its group sizes: it shows why the guard exists
+        cfg = replace(settings, min_identities=min(settings.min_identities, *groups.values()))
+        specs = [s for s in predeclared(variants, {"race": sorted(groups)}, {("fnmr", "default")}, cfg)
                  if s.role == PRIMARY]
         for audit in range(n_audits):
             counts, label = simulate_audit(np.random.default_rng([seed, audit, len(name)] + [ord(c) for c in name]),
-                                           targets, sigma)
+                                           targets, sigma, groups)
             table = run_tests(specs, lambda v, m, t: counts.get(v), {"race": label, "overall": np.full(label.size, "all")},
-                              settings, seed_parts=(seed, name, audit))
-            table["truth"] = [truth(s, targets) for s in specs]
+                              cfg, seed_parts=(seed, name, audit))
+            table["truth"] = [truth(s, targets, groups) for s in specs]
             table["scenario"], table["audit"] = name, audit
             rows.append(table)
     return pd.concat(rows, ignore_index=True)

@@ -17,8 +17,11 @@ Inference resamples identities, never pairs:
 * **Standard error** by linearisation of the ratios (the cluster-robust "sandwich" of a ratio
   estimator): identity ``i`` of group ``g`` has influence ``phi_i = sum_c s_gc (e_ic - R_gc n_ic) / N_gc``
   and ``SE^2 = sum_g k_g / (k_g - 1) sum_{i in g} phi_i^2`` (``k_g`` identities in ``g``).
-* **Interval**: percentile interval of a bootstrap that resamples identities with replacement within
-  each group (group sizes fixed), both conditions of an identity travelling together (paired).
+* **Interval**: bootstrap-t (studentised bootstrap) over a bootstrap that resamples identities with
+  replacement within each group (group sizes fixed), both conditions of an identity travelling
+  together (paired): ``[est - q_(1-a/2) SE, est - q_(a/2) SE]`` with ``q`` the quantiles of
+  ``(est* - est) / SE*``. (Plain percentile intervals covered only 89-92 % at 95 % nominal in the
+  calibration study, :mod:`maskaudit.stats.calibration`, with 12-40 identities per group.)
 * **p-value**: a permutation test of the *studentised* statistic ``T = estimate / SE``, two-sided:
   ``p = (1 + #{|T*| >= |T|}) / (1 + n_perm)``. Group contrasts shuffle the group labels among the
   identities of the two groups (each identity keeps all its comparisons in every condition); the
@@ -27,7 +30,7 @@ Inference resamples identities, never pairs:
   contrast is zero (Janssen 1997; Chung & Romano 2013), e.g. an interaction test when the groups'
   baseline rates differ. The smallest attainable p is ``1 / (n_perm + 1)``.
 * **Small samples**: fewer than ``min_identities`` identities with trials in a group, a cell without
-  trials, or no error in any cell gives no estimate interval or p-value; ``reason`` says why.
+  trials, or no error in any cell gives no interval or p-value; ``reason`` says why.
 
 Ties: ``|T*| >= |T|`` is evaluated with a relative tolerance of 1e-9, so permutations that
 reproduce the observed statistic count against rejecting.
@@ -38,8 +41,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-
-from maskaudit.stats.bootstrap import interval
 
 NAN = float("nan")
 _CHUNK = 512  # permutations / replicates evaluated at once (memory: chunk x identities floats)
@@ -111,6 +112,25 @@ def _studentised(theta, se):
         return np.where(se > 0, theta / np.where(se > 0, se, 1), np.where(theta == 0, 0.0, np.sign(theta) * np.inf))
 
 
+def _bootstrap_t(estimate, se, th_b, se_b, level, bound):
+    """Bootstrap-t interval ``[est - q_hi SE, est - q_lo SE]`` from the replicates' ``(th* - est) / SE*``.
+
+    Quantiles by the inverted empirical CDF (no interpolation, so a replicate with ``SE* = 0`` and a
+    non-zero difference, ``T* = +-inf``, is an honest unbounded tail); endpoints are clipped to the
+    contrast's range ``[-bound, bound]``. NaN when fewer than half the replicates are defined.
+    """
+    t_b = _studentised(th_b - estimate, se_b)
+    t_b = t_b[~np.isnan(t_b)]
+    if t_b.size < 0.5 * th_b.size or not np.isfinite(se):
+        return NAN, NAN
+    a = (1.0 - level) / 2.0
+    q_lo, q_hi = np.quantile(t_b, [a, 1.0 - a], method="inverted_cdf")
+    with np.errstate(invalid="ignore"):
+        lo, hi = estimate - q_hi * se, estimate - q_lo * se
+    lo, hi = (estimate if np.isnan(lo) else lo), (estimate if np.isnan(hi) else hi)  # 0 x inf: SE = 0
+    return float(np.clip(lo, -bound, bound)), float(np.clip(hi, -bound, bound))
+
+
 def _counts(e, n, member):
     return float(np.asarray(e)[member].sum()), float(np.asarray(n)[member].sum())
 
@@ -158,8 +178,11 @@ def _run(cells, members, *, swap, n_boot, n_perm, rng, level, min_identities) ->
             draws = pos[rng.integers(0, pos.size, size=(b, pos.size))]
             np.add.at(wg, (np.repeat(np.arange(b), pos.size), draws.ravel()), 1.0)
             w.append(wg)
-        reps.append(_evaluate(sub, w)[0])
-    out.ci_low, out.ci_high = interval(np.concatenate(reps), level)
+        reps.append(_evaluate(sub, w))
+    th_b = np.concatenate([r[0] for r in reps])
+    se_b = np.concatenate([r[1] for r in reps])
+    out.ci_low, out.ci_high = _bootstrap_t(out.estimate, out.se, th_b, se_b, level,
+                                           bound=sum(abs(c[1]) for c in cells) / 2)
 
     # permutation of the studentised statistic
     exceed = 0

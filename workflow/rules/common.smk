@@ -45,6 +45,8 @@ METRIC_TABLES = {
     "mask_effects": "mask_effects",
     "mask_colour_by_race": "mask_effects",
     "clustering": "clustering",
+    # verdicts-stats: the predeclared tests (maskaudit/stats/hypotheses.py), Holm per (system, dataset)
+    "tests": "tests",
 }
 TABLES = list(METRIC_TABLES) + ["thresholds"]
 VENDOR_MODELS = [m for m in MODELS if get_card(m).kind == "comparison"]
