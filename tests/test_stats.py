@@ -143,7 +143,8 @@ def _scores_for(manifest, gallery, masked, status, card, variant_id, thresholds)
     return src, layout, r, variant
 
 
-def _audit(seed=0):
+def _audit(seed=0, **options):
+    """The toy audit's tables; ``options`` go to audit_tables (e.g. min_identities)."""
     manifest, gallery, masked, status = _toy_dataset(seed)
     card = ModelCard(id="toy", name="toy", dim=8, metric="euclidean", threshold=1.2, threshold_source="t",
                      factory="x:y")
@@ -159,7 +160,7 @@ def _audit(seed=0):
                        "identification": files.identification_frame(r, layout, src, manifest, variant),
                        "impostors": r["impostors"]}
     tables = audit_tables(variants, scores, manifest, thresholds, labels={"model": "toy", "dataset": "d"}, seed=1,
-                          dataset="d", n_boot=50, n_perm=50, rank_k=3, n_components=3)
+                          dataset="d", n_boot=50, n_perm=50, rank_k=3, n_components=3, **options)
     return tables, thresholds, scores
 
 

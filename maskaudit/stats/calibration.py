@@ -111,7 +111,7 @@ def summarise(raw: pd.DataFrame, alpha: float) -> pd.DataFrame:
     raw["reject"] = raw.p_value < alpha
     raw["sig"] = raw.verdict == "significant"
     raw["covers"] = (raw.ci_low <= raw.truth) & (raw.truth <= raw.ci_high)
-    raw["right_sign"] = raw.sig & (np.sign(raw.estimate) == np.sign(raw.truth))
+    raw["right_sign"] = raw.sig & (np.sign(raw.estimate) == np.sign(raw.truth))  # effects only (below)
     out = []
     for (scenario, hyp, null), g in raw.groupby(["scenario", "hypothesis", "null"], sort=False):
         tested = g[g.p_value.notna()]
@@ -124,7 +124,8 @@ def summarise(raw: pd.DataFrame, alpha: float) -> pd.DataFrame:
                     # a single test's bound over the audits: alpha + 2 Monte Carlo standard errors
                     "bound_per_test": alpha + 2 * np.sqrt(alpha * (1 - alpha) / max(g.audit.nunique(), 1)),
                     "significant": tested.sig.mean(), "coverage": tested.covers.mean(),
-                    "right_sign": (tested.right_sign.sum() / tested.sig.sum()) if tested.sig.any() else np.nan})
+                    "right_sign": (tested.right_sign.sum() / tested.sig.sum()) if tested.sig.any() and not null
+                    else np.nan})
     fw = raw[raw.null].groupby(["scenario", "audit"]).sig.any().groupby("scenario").agg(["mean", "size"])
     for scenario, r in fw.iterrows():
         out.append({"scenario": scenario, "hypothesis": "fwer (any true-null primary test significant)",

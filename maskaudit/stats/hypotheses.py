@@ -20,8 +20,9 @@ rates (FMR) are pairs of identities and stay descriptive. Groups labelled ``unkn
 **Families**: one per (system, dataset, role). A family never spans systems or datasets, so adding a
 model or a dataset changes no other verdict. The primary family gets enough permutations for its
 smallest attainable p-value ``1/(n_perm + 1)`` to pass Holm's first step ``alpha / m``:
-``n_perm = max(stats.permutations, ceil(2 m / alpha))``, capped at ``stats.max_permutations``; when
-the cap stops it, each row's ``reason`` says so. Tests that could not run (too few identities) are
+``n_perm = max(stats.permutations, ceil(2 m / alpha))``, capped at ``stats.max_permutations``; the
+exploratory family keeps ``stats.permutations``. When a family's smallest p cannot pass Holm, each of
+its rows' ``reason`` says so. Tests that could not run (too few identities) are
 not part of the family.
 
 **Verdict**: ``significant`` iff Holm-adjusted p < alpha **and** the bootstrap interval excludes 0 (it
@@ -49,7 +50,7 @@ BASELINE = "none"
 COLUMNS = ["family", "role", "hypothesis", "variant", "base_variant", "attribute", "group_a", "group_b",
            "comparison", "measure", "threshold", "estimate", "ci_low", "ci_high", "se", "p_value", "p_holm",
            "n_perm", "min_attainable_p", "verdict", "reason", "n_identities_a", "n_identities_b", "errors_a",
-           "trials_a", "errors_b", "trials_b", "errors_a_base", "trials_a_base", "errors_b_base", "trials_b_base"]
+           "errors_b", "trials_a", "trials_b", "errors_a_base", "errors_b_base", "trials_a_base", "trials_b_base"]
 
 
 @dataclass(frozen=True)
@@ -129,9 +130,10 @@ def predeclared(variants: list[dict], groups: dict, available, settings: Setting
     return specs
 
 
-def permutations_for(m: int, settings: Settings) -> tuple[int, str]:
-    """Permutations a family of ``m`` tests gets, and a reason when the cap leaves Holm unattainable."""
-    need = math.ceil(2 * m / settings.alpha) if m else 0
+def permutations_for(m: int, settings: Settings, grow: bool = True) -> tuple[int, str]:
+    """Permutations a family of ``m`` tests gets (``grow``: as many as Holm needs, up to the cap;
+    else ``stats.permutations``), and a reason when its smallest p cannot pass Holm."""
+    need = math.ceil(2 * m / settings.alpha) if m and grow else 0
     n_perm = min(max(settings.n_perm, need), max(settings.max_perm, settings.n_perm))
     if m and 1.0 / (n_perm + 1) > settings.alpha / m:
         return n_perm, (f"cannot pass Holm: smallest attainable p 1/({n_perm}+1) > alpha/m = "
@@ -152,7 +154,7 @@ def run_tests(specs: list[Spec], counts, labels: dict, settings: Settings, *, se
     families = {}
     for role in (PRIMARY, EXPLORATORY):
         m = sum(1 for s in specs if s.role == role)
-        families[role] = permutations_for(m, settings) if role == PRIMARY else (settings.n_perm, "")
+        families[role] = permutations_for(m, settings, grow=role == PRIMARY)
     for spec in specs:
         n_perm, cap_reason = families[spec.role]
         rng = rng_for(*seed_parts, "tests", *(getattr(spec, f) for f in Spec.__dataclass_fields__))
