@@ -135,7 +135,7 @@ def _counts(e, n, member):
     return float(np.asarray(e)[member].sum()), float(np.asarray(n)[member].sum())
 
 
-def _run(cells, members, *, swap, n_boot, n_perm, rng, level, min_identities) -> Contrast:
+def _run(cells, members, *, swap, n_boot, n_perm, rng, level, min_identities, names=("A", "B")) -> Contrast:
     """Shared machinery: ``members`` is one bool mask (mask effect) or two (A, B)."""
     out = Contrast()
     ks = [int(m.sum()) for m in members]
@@ -148,7 +148,7 @@ def _run(cells, members, *, swap, n_boot, n_perm, rng, level, min_identities) ->
         errs, trials = _counts(e, n, members[gi])
         setattr(out, f"errors_{'ab'[gi]}{suffix}", errs)
         setattr(out, f"trials_{'ab'[gi]}{suffix}", trials)
-    short = [(["A", "B"][g] if len(ks) > 1 else "the group") for g, k in enumerate(ks) if k < min_identities]
+    short = [f"{names[g]} ({k})" for g, k in enumerate(ks) if k < min_identities]
     empty = [c for c in cells if _counts(c[2], c[3], members[c[0]])[1] == 0]
     if short:
         out.reason = f"fewer than {min_identities} identities with trials in {' and '.join(short)}"
@@ -230,23 +230,25 @@ def mask_effect(errors, trials, errors_base, trials_base, member=None, *, n_boot
     m = m & (n1 > 0) & (n0 > 0)
     cells = [(0, 1.0, e1, n1), (0, -1.0, e0, n0)]
     return _run(cells, [m], swap=True, n_boot=n_boot, n_perm=n_perm, rng=rng, level=level,
-                min_identities=min_identities)
+                min_identities=min_identities, names=("the group",))
 
 
 def group_difference(errors, trials, in_a, in_b, *, n_boot: int = 1000, n_perm: int = 1000,
-                     rng: np.random.Generator, level: float = 0.95, min_identities: int = 10) -> Contrast:
-    """``R_A - R_B`` in one condition; ``in_a`` / ``in_b`` disjoint bool masks over identities."""
+                     rng: np.random.Generator, level: float = 0.95, min_identities: int = 10,
+                     names=("A", "B")) -> Contrast:
+    """``R_A - R_B`` in one condition; ``in_a`` / ``in_b`` disjoint bool masks over identities
+    (``names``: the groups' names in a ``reason``)."""
     e, n = _check(errors, trials)
     a, b = _groups(in_a, in_b)
     a, b = a & (n > 0), b & (n > 0)
     cells = [(0, 1.0, e, n), (1, -1.0, e, n)]
     return _run(cells, [a, b], swap=False, n_boot=n_boot, n_perm=n_perm, rng=rng, level=level,
-                min_identities=min_identities)
+                min_identities=min_identities, names=names)
 
 
 def difference_in_differences(errors, trials, errors_base, trials_base, in_a, in_b, *, n_boot: int = 1000,
                               n_perm: int = 1000, rng: np.random.Generator, level: float = 0.95,
-                              min_identities: int = 10) -> Contrast:
+                              min_identities: int = 10, names=("A", "B")) -> Contrast:
     """``(R_A - R_A,base) - (R_B - R_B,base)``: the signed condition x group interaction.
 
     Only identities with trials in both conditions take part (the contrast is paired).
@@ -257,7 +259,7 @@ def difference_in_differences(errors, trials, errors_base, trials_base, in_a, in
     a, b = a & both, b & both
     cells = [(0, 1.0, e1, n1), (0, -1.0, e0, n0), (1, -1.0, e1, n1), (1, 1.0, e0, n0)]
     return _run(cells, [a, b], swap=False, n_boot=n_boot, n_perm=n_perm, rng=rng, level=level,
-                min_identities=min_identities)
+                min_identities=min_identities, names=names)
 
 
 def _groups(in_a, in_b):

@@ -164,14 +164,16 @@ def run_tests(specs: list[Spec], counts, labels: dict, settings: Settings, *, se
                   min_identities=settings.min_identities)
         lab = np.asarray(labels[spec.attribute]).astype(str)
         in_a = lab == spec.group_a
+        pair = (spec.group_a, spec.group_b)
         if cur is None or (spec.base_variant and base is None):
             res = K.Contrast(reason="measure absent in a variant")
         elif spec.hypothesis == "mask_effect":
             res = K.mask_effect(cur[0], cur[1], base[0], base[1], in_a, **kw)
         elif spec.hypothesis == "group_difference":
-            res = K.group_difference(cur[0], cur[1], in_a, lab == spec.group_b, **kw)
+            res = K.group_difference(cur[0], cur[1], in_a, lab == spec.group_b, names=pair, **kw)
         else:
-            res = K.difference_in_differences(cur[0], cur[1], base[0], base[1], in_a, lab == spec.group_b, **kw)
+            res = K.difference_in_differences(cur[0], cur[1], base[0], base[1], in_a, lab == spec.group_b,
+                                              names=pair, **kw)
         row = {"family": f"{family_prefix}{spec.role}", **spec.__dict__, **res.as_dict()}
         if res.tested and cap_reason:
             row["reason"] = cap_reason
@@ -191,6 +193,7 @@ def add_verdicts(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
     reject = out.p_holm < alpha
     out["verdict"] = np.where(~tested, "too_few_samples",
                               np.where(reject & excludes, "significant", "not_significant"))
-    disagree = reject & ~excludes & tested
-    out.loc[disagree, "reason"] = "Holm p < alpha but the interval includes 0"
+    out.loc[reject & ~excludes & tested, "reason"] = "Holm p < alpha but the interval includes 0"
+    quiet = tested & ~reject & excludes & (out.reason == "")
+    out.loc[quiet, "reason"] = "the interval excludes 0 but Holm p >= alpha"
     return out
