@@ -14,7 +14,8 @@ Output tables (one row per value; column meanings in ``README.md`` and the repor
       ``fmr`` (impostors with both sides in the group; overall = every impostor; acquired only: a
       failed impostor comparison is never counted as a correct rejection), ``fta_impostor``, and
       ``eer_group_own_threshold``: the group's EER at the group's own EER threshold, a per-group
-      quantity (no interval; never used for decisions);
+      quantity (no interval; never used for decisions); its ``errors`` are the false matches plus
+      false non-matches at that threshold and ``trials`` the genuine plus impostor scores used;
     * identification: ``rank1`` ... ``rank{k}`` (the CMC; closed set, mated searches, failures as
       misses) and ``*_acquired``; ``fnir`` / ``fnir_acquired`` (open set, mate not at rank 1 with score >= the
       FPIR threshold) and ``fpir`` (non-mated acquired searches with any candidate >= threshold);
@@ -29,18 +30,26 @@ Output tables (one row per value; column meanings in ``README.md`` and the repor
     trustworthy), the Clopper-Pearson interval ``cp_low``/``cp_high`` and the identity-bootstrap
     interval ``boot_low``/``boot_high``.
 ``differentials``
-    per (variant, attribute, threshold, error measure): worst and best group, their difference and
-    ratio with bootstrap intervals, and the permutation p-value of the max - min gap (Holm and
-    significance are added per table family when tables are collected).
+    per (variant, attribute, threshold, error measure): worst and best group with their errors,
+    trials and identities, ``difference`` (max - min) and ``ratio``: a **description** beside
+    ``difference_null_mean`` (max - min's mean under shuffled group labels, what noise alone gives)
+    and ``p_permutation`` (a test that no group differs). No interval: the groups are picked on the data.
 ``fairness``
-    FDR, GARBE and inequity rate of (FMR, FNMR) with bootstrap intervals.
+    FDR, GARBE and inequity rate of (FMR, FNMR) with bootstrap intervals, once with the acquired
+    ``fnmr`` and once with ``fnmr_system`` where the rates have it (``fnmr_measure``); NaN with a
+    ``reason`` when a group has fewer than ``min_group_errors`` errors.
 ``mask_effects``
-    masked minus unmasked per group; the change of the max - min gap; and the interaction (this
-    variant's gap change minus the mean gap change over all masked variants), with intervals.
+    masked minus unmasked per group, with intervals; the change of the max - min gap beside its
+    ``null_expectation`` (a description, no interval).
 ``clustering``
-    C_k per principal component of the subject x subject similarity matrix.
+    C_k per principal component of the non-mated subject x subject matrix, with ``null_expected``
+    ``(G - 1) / (N - 1)``, the permutation ``null_mean`` and ``p_value``.
+``tests``
+    the predeclared tests (:mod:`maskaudit.stats.hypotheses`): signed, paired contrasts with
+    identity-bootstrap intervals, permutation p-values, Holm per (system, dataset, role) and verdicts.
 
-Groups labelled ``unknown`` get rate rows but are left out of differentials and tests.
+Groups labelled ``unknown`` get rate rows but are left out of differentials and tests. No bootstrap
+interval is given for fewer than ``min_identities`` identities contributing.
 """
 
 from __future__ import annotations
