@@ -45,9 +45,10 @@ def main() -> None:
     table.to_csv(args.out, sep="\t", index=False, float_format="%.4f")
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(table.round(4).to_string(index=False))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     print(f"\n{args.audits} audits x {raw.scenario.nunique()} scenarios, {len(raw)} tests, "
-          f"{args.bootstrap} bootstrap / {args.permutations} permutations: {wall:.0f} s wall, peak RSS {peak:.0f} MB")
+          f"{args.bootstrap} bootstrap / {args.permutations} permutations: {wall:.0f} s wall, "
+          f"{usage.ru_utime + usage.ru_stime:.0f} s CPU (one process), peak RSS {usage.ru_maxrss / 1024:.0f} MB")
 
 
 if __name__ == "__main__":
