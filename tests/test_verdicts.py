@@ -58,7 +58,7 @@ def test_permutation_p_values_are_uniform_under_the_null():
     assert abs((p < 0.05).mean() - 0.05) < 0.04 and abs((p < 0.5).mean() - 0.5) < 0.1
 
 
-# --------------------------------------------------------------------------- finding 4: no bias towards "masks widen the gap"
+# ---------------------------------------------------------------------- finding 4: no bias to "masks widen the gap"
 def test_signed_interaction_is_unbiased_where_max_minus_min_is_not():
     """Issue: 7 groups x 40 identities, same FNMR everywhere (0.02 unmasked, 0.30 masked): the gap
     change of max - min is positive from noise alone; the signed interactions are centred on 0."""

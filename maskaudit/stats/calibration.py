@@ -84,9 +84,11 @@ def truth(spec, targets: dict, groups: dict = GROUPS) -> float:
         (rate(spec.group_b, spec.variant) - rate(spec.group_b, spec.base_variant))
 
 
-def run_study(n_audits: int, settings: Settings, scenarios=SCENARIOS, seed: int = 0, sigma: float = 0.8) -> pd.DataFrame:
+def run_study(n_audits: int, settings: Settings, scenarios=SCENARIOS, seed: int = 0,
+              sigma: float = 0.8) -> pd.DataFrame:
     """One row per test of every simulated audit (the raw material of :func:`summarise`)."""
-    variants = [{"id": "none", "kind": "none", "colour": "none"}, {"id": "masked", "kind": "surgical", "colour": "blue"}]
+    variants = [{"id": "none", "kind": "none", "colour": "none"},
+                {"id": "masked", "kind": "surgical", "colour": "blue"}]
     rows = []
     for name, (groups, targets) in scenarios.items():
         # null_small_groups lowers the identity guard to its group sizes: it shows why the guard exists
@@ -96,8 +98,8 @@ def run_study(n_audits: int, settings: Settings, scenarios=SCENARIOS, seed: int 
         for audit in range(n_audits):
             counts, label = simulate_audit(np.random.default_rng([seed, audit, len(name)] + [ord(c) for c in name]),
                                            targets, sigma, groups)
-            table = run_tests(specs, lambda v, m, t: counts.get(v), {"race": label, "overall": np.full(label.size, "all")},
-                              cfg, seed_parts=(seed, name, audit))
+            labels = {"race": label, "overall": np.full(label.size, "all")}
+            table = run_tests(specs, lambda v, m, t: counts.get(v), labels, cfg, seed_parts=(seed, name, audit))
             table["truth"] = [truth(s, targets, groups) for s in specs]
             table["scenario"], table["audit"] = name, audit
             rows.append(table)

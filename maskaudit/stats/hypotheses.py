@@ -84,7 +84,8 @@ class Settings:
     @classmethod
     def from_config(cls, stats: dict) -> "Settings":
         t = stats.get("tests", {})
-        return cls(measures=tuple(t.get("measures", cls.measures)), thresholds=tuple(t.get("thresholds", cls.thresholds)),
+        return cls(measures=tuple(t.get("measures", cls.measures)),
+                   thresholds=tuple(t.get("thresholds", cls.thresholds)),
                    attributes=tuple(t.get("attributes", cls.attributes)),
                    exploratory_attributes=tuple(t.get("exploratory_attributes", cls.exploratory_attributes)),
                    n_boot=stats.get("bootstrap", cls.n_boot), n_perm=stats.get("permutations", cls.n_perm),
