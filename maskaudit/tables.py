@@ -157,11 +157,12 @@ def audit_tables(variants: list[dict], scores: dict, manifest: pd.DataFrame, thr
     rates = pd.DataFrame(rate_rows)
     if "note" in rates:
         rates["note"] = rates["note"].fillna("")
-    diff = differentials_table(variants, measures_by_variant, reps, groups, perm_labels, labels)
+    perm_store = {}  # permuted group rates, shared by the differentials and the gap changes
+    diff = differentials_table(variants, measures_by_variant, reps, groups, perm_labels, labels, perm_store)
     fair = fairness_table(variants, ver_thr, reps, groups, labels, fairness_alpha, level,
                           min_identities=min_identities, min_group_errors=min_group_errors)
     effects = mask_effects_table(variants, rates, reps, groups, labels, level, measures_by_variant, perm_labels,
-                                 min_identities=min_identities)
+                                 min_identities=min_identities, perm_store=perm_store)
     clus = _clustering(variants, scores, groups, labels, n_components,
                        {a: perm_labels[a][2] for a in ATTRIBUTES[1:]})
     tested = tests_table(variants, measures_by_variant, groups, labels, tests, seed=seed, dataset=dataset)

@@ -16,7 +16,16 @@ from maskaudit.stats.measures import ERROR_MEASURES
 from maskaudit.stats.permutation import p_value
 
 
-def differentials_table(variants, measures_by_variant, reps, groups, perm_labels, labels) -> pd.DataFrame:
+def permuted_rates(store: dict, key, counts, permuted, n_groups) -> np.ndarray:
+    """``counts.permuted(...)`` memoised in ``store`` under ``key`` (the differentials and the gap
+    changes read the same permuted group rates; impostor rates cost ``n_perm x n^2`` each)."""
+    if key not in store:
+        store[key] = counts.permuted(permuted, n_groups)
+    return store[key]
+
+
+def differentials_table(variants, measures_by_variant, reps, groups, perm_labels, labels,
+                        perm_store: dict | None = None) -> pd.DataFrame:
     """Descriptive max - min of the group rates, beside its expectation under no group difference.
 
     The worst and best groups are picked on the observed data, so ``difference`` (max - min) grows
@@ -55,7 +64,8 @@ def differentials_table(variants, measures_by_variant, reps, groups, perm_labels
                     member = codes == g
                     e, n = counts.total(member)
                     side.update({f"{key}_errors": e, f"{key}_trials": n, f"{key}_identities": counts.units(member)})
-                perm_rates = counts.permuted(permuted, len(names))
+                perm_rates = permuted_rates({} if perm_store is None else perm_store,
+                                            (vid, attribute, measure, thr), counts, permuted, len(names))
                 with np.errstate(invalid="ignore"):
                     perm_gap = np.nanmax(perm_rates, axis=1) - np.nanmin(perm_rates, axis=1) \
                         if perm_rates.size else np.zeros(0)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from maskaudit.stats.bootstrap import interval
+from maskaudit.stats.gaps import permuted_rates
 from maskaudit.stats.measures import ERROR_MEASURES
 
 
@@ -26,8 +27,7 @@ def _gap(values) -> float:
     return float(v.max() - v.min()) if v.size >= 2 else np.nan
 
 
-def _perm_gaps(counts, permuted, n_groups) -> np.ndarray:
-    rates = counts.permuted(permuted, n_groups)
+def _perm_gaps(rates) -> np.ndarray:
     fin = np.isfinite(rates)
     with np.errstate(invalid="ignore"):
         hi = np.where(fin, rates, -np.inf).max(1)
@@ -36,7 +36,9 @@ def _perm_gaps(counts, permuted, n_groups) -> np.ndarray:
 
 
 def mask_effects_table(variants, rates, reps, groups, labels, level, measures_by_variant=None, perm_labels=None,
-                       *, min_identities: int = 2) -> pd.DataFrame:
+                       *, min_identities: int = 2, perm_store: dict | None = None) -> pd.DataFrame:
+    """``perm_store``: permuted group rates already computed (:func:`maskaudit.stats.gaps.permuted_rates`)."""
+    store = {} if perm_store is None else perm_store
     rows = []
     masked = [v for v in variants if v["id"] != "none"]
     if not masked or "none" not in {v["id"] for v in variants}:
@@ -72,7 +74,8 @@ def mask_effects_table(variants, rates, reps, groups, labels, level, measures_by
             if any(r is None for r in r1 + r0):
                 continue
             g1, g0 = _gap([r[0] for r in r1]), _gap([r[0] for r in r0])
-            null = _perm_gaps(c1, permuted, len(names)) - _perm_gaps(c0, permuted, len(names))
+            null = _perm_gaps(permuted_rates(store, (vid, attribute, measure, thr), c1, permuted, len(names))) \
+                - _perm_gaps(permuted_rates(store, ("none", attribute, measure, thr), c0, permuted, len(names)))
             variant = next(v for v in masked if v["id"] == vid)
             rows.append({**labels, "variant": vid, "mask_kind": variant["kind"], "mask_colour": variant["colour"],
                          "effect": "gap_change", "attribute": attribute, "group": "max-min gap",
