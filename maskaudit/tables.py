@@ -90,14 +90,14 @@ def _group_eer(scores: dict, members_codes: np.ndarray, codes: dict, imp_codes) 
 def audit_tables(variants: list[dict], scores: dict, manifest: pd.DataFrame, thresholds: dict, *,
                  labels: dict, seed: int, dataset: str, n_boot: int, n_perm: int, rank_k: int,
                  fairness_alpha: float = 0.5, level: float = 0.95, n_components: int = 10,
-                 tests: Settings | None = None, min_identities: int = 2, min_group_errors: int = 0) -> dict:
+                 tests: Settings | None = None, min_identities: int = 20, min_group_errors: int = 30) -> dict:
     """All tables of one (system, dataset). ``scores[variant_id]`` as in :func:`variant_measures`.
 
     ``tests``: the predeclared tests' settings (:mod:`maskaudit.stats.hypotheses`; defaults when None);
     ``min_identities``: no bootstrap interval for fewer identities contributing (``stats.min_identities``);
     ``min_group_errors``: fairness summaries are NaN when a group has fewer errors (``stats.min_group_errors``).
     """
-    tests = tests or Settings(n_boot=n_boot, n_perm=n_perm, level=level)
+    tests = tests or Settings(n_boot=n_boot, n_perm=n_perm, level=level, min_identities=min_identities)
     ver_thr = {r["name"]: float(r["similarity"]) for r in thresholds["verification"]}
     id_thr = {r["name"]: float(r["similarity"]) for r in thresholds["identification"]}
     identities = [str(x) for x in scores[variants[0]["id"]]["impostors"]["identity"]]

@@ -79,7 +79,7 @@ class Settings:
     max_perm: int = 50000
     level: float = 0.95
     alpha: float = 0.05
-    min_identities: int = 10
+    min_identities: int = 20
 
     @classmethod
     def from_config(cls, stats: dict) -> "Settings":
