@@ -218,7 +218,8 @@ def _clustering(variants, scores, groups, labels, n_components, permuted) -> pd.
                              "mask_colour": variant["colour"], "attribute": attribute, "component": k + 1,
                              "explained_variance": float(ratio[k]), "n_subjects": int(is_known.sum()),
                              "n_groups": int(np.unique(lab[is_known]).size),
-                             "clustering_index": ck, "null_mean": float(np.nanmean(null)) if null.size else np.nan,
+                             "clustering_index": ck,
+                             "null_mean": float(np.nanmean(null)) if np.isfinite(null).any() else np.nan,
                              "null_expected": C.expected_under_null(int(np.unique(lab[is_known]).size),
                                                                     int(is_known.sum())),
                              "p_value": p_value(ck, null), "n_perm": int(null.size)})
