@@ -263,7 +263,7 @@ def test_demo_workflow_writes_the_tests_table(audit):
     m = (t.family == "dlib/demo/primary").sum()
     tested = t[(t.role == "primary") & t.p_value.notna()]
     # the demo's 11 identities reach the guard (stats.min_identities = 10) only for everyone's re-identification
-    assert set(zip(tested.attribute, tested.measure)) == {("overall", "reid_fnmr")} and len(tested) == 3
+    assert set(zip(tested.attribute, tested.measure)) == {("overall", "reid_fnmr_system")} and len(tested) == 3
     assert (tested.min_attainable_p <= 0.05 / m).all() and (tested.p_holm >= tested.p_value).all()
     sig = t.verdict == "significant"
     assert (t[sig].p_holm < 0.05).all() and ((t[sig].ci_low > 0) | (t[sig].ci_high < 0)).all()
@@ -271,8 +271,8 @@ def test_demo_workflow_writes_the_tests_table(audit):
     assert few.p_value.isna().all() and few.reason.str.startswith("fewer than 10 identities").all()
     overall = read(audit, "overall").set_index(["variant", "measure", "threshold"]).value
     for row in tested.itertuples():  # the same numbers as the rates table: masked - unmasked
-        assert row.estimate == pytest.approx(overall[(row.variant, "reid_fnmr", "default")]
-                                             - overall[("none", "reid_fnmr", "default")], abs=2e-6)
+        assert row.estimate == pytest.approx(overall[(row.variant, row.measure, "default")]
+                                             - overall[("none", row.measure, "default")], abs=2e-6)
     fair = read(audit, "fairness")
     assert set(fair.fnmr_measure) <= {"fnmr", "fnmr_system"} and fair.value.isna().all()  # too few errors
     assert fair.reason.str.contains("fewer than 30 errors").all()
