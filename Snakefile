@@ -11,7 +11,7 @@
 #   protocol/<dataset>/images.tsv                        near-duplicates (within, across identities), open-set, calibration
 #   thresholds/<model>/<dataset>.json                    global thresholds fixed on the unmasked baseline
 #   scores/<model>/<dataset>/<variant>/{reidentification,verification,identification}.tsv, impostors.npz
-#   metrics/<model>/<dataset>/<table>.tsv                rates, differentials, fairness, mask effects, clustering
+#   metrics/<model>/<dataset>/<table>.tsv                rates, differentials, fairness, mask effects, clustering, tests
 #   tables/<table>.tsv, figures/<figure>/<...>.png       what the report shows
 # The variant `none` is the unmasked baseline.
 
@@ -107,6 +107,11 @@ rule table_mask_colour_by_race:
 rule table_clustering:
     input:
         "results/tables/clustering.tsv",
+
+
+rule table_tests:
+    input:
+        "results/tables/tests.tsv",
 
 
 rule table_thresholds:

@@ -27,7 +27,7 @@ HYPOTHESES = ("mask_effect", "mask_group_interaction", "group_difference", "colo
 MEASURE_LABEL = {
     "reid_fnmr": "re-identification FNMR", "reid_rate": "re-identification rate",
     "reid_fnmr_system": "system re-identification FNMR",
-    "fnmr": "verification FNMR", "fnmr_with_fta": "verification FNMR (failures as rejections)",
+    "fnmr": "verification FNMR",
     "fnmr_system": "system verification FNMR", "fmr": "FMR", "fnir": "FNIR", "fnir_system": "system FNIR",
     "fpir": "FPIR", "rank1": "rank-1 identification rate", "rank1_system": "system rank-1 rate",
     "fta": "failure to acquire",

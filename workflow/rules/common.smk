@@ -45,6 +45,8 @@ METRIC_TABLES = {
     "mask_effects": "mask_effects",
     "mask_colour_by_race": "mask_effects",
     "clustering": "clustering",
+    # verdicts-stats: the predeclared tests (maskaudit/stats/hypotheses.py), Holm per (system, dataset)
+    "tests": "tests",
 }
 TABLES = list(METRIC_TABLES) + ["thresholds"]
 VENDOR_MODELS = [m for m in MODELS if get_card(m).kind == "comparison"]
@@ -335,14 +337,10 @@ from maskaudit.report.provenance import (
     workflow_code_hash,
 )
 
-# >>> Optional inputs from other stages, switched on in this ONE place when they exist:
-#   REPORT_TESTS_TABLE      (path, rule) of the predeclared tests' table; None = verdicts from differentials.tsv
-#   REPORT_SYSTEM_MEASURES  True once rates carry <measure>_system and fta_pipeline rows
-# at merge: REPORT_TESTS_TABLE = ("results/tables/tests.tsv", "<the rule that writes it>")
-REPORT_TESTS_TABLE = None
-# at merge: REPORT_SYSTEM_MEASURES = True
+# The predeclared tests' table (path, the rule that writes it) and the ISO system-level measures
+# (<measure>_system, fta_pipeline) the cards show beside the acquired ones.
+REPORT_TESTS_TABLE = ("results/tables/tests.tsv", "collect_table")
 REPORT_SYSTEM_MEASURES = True
-# <<<
 
 REPORT = config["report"]
 if REPORT["fmr"] is not None and float(REPORT["fmr"]) not in map(
