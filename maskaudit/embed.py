@@ -23,15 +23,20 @@ log = logging.getLogger(__name__)
 
 
 def embed_images(model, table: pd.DataFrame, landmarks: dict, batch_size: int,
-                 located: dict | None = None) -> tuple[np.ndarray, list[str], dict]:
+                 located: dict | None = None, workers: int = 0) -> tuple[np.ndarray, list[str], dict]:
     """Embed the rows of ``table`` (image_id, path, status) whose status is ``ok``.
 
     Each image is decoded once; the model finds its face (its own detector in ``end_to_end``, whose
     regions ``located`` may hold already, the dataset's landmarks in ``shared_landmarks``) and the
-    faces go through the network
-    ``batch_size`` at a time. Returns the ``(N, dim)`` matrix in table order (NaN rows for
-    failures), the per-row status (``model_no_face`` where the model found no face) and per-row face
-    details (``face_box`` x, y, w, h; ``face_confidence``; ``n_faces``; ``detail``).
+    faces go through the network ``batch_size`` at a time. Returns the ``(N, dim)`` matrix in table
+    order (NaN rows for failures), the per-row status (``model_no_face`` where the model found no face)
+    and per-row face details (``face_box`` x, y, w, h; ``face_confidence``; ``n_faces``; ``detail``).
+
+    ``workers`` > 0 decodes, aligns and preprocesses in that many worker processes
+    (:func:`iter_loaded`) while this process runs the forward passes, so an accelerator is fed while
+    the CPU works; batches, and so the vectors, are the same as with ``workers=0`` (one process, one
+    image after another). Workers need ``located`` in ``end_to_end`` (the ``locate_faces`` rule's
+    regions); without it the detector runs here, serially.
     """
     n = len(table)
     vectors = np.full((n, model.card.dim), np.nan, dtype=np.float32)
@@ -40,32 +45,103 @@ def embed_images(model, table: pd.DataFrame, landmarks: dict, batch_size: int,
              "n_faces": np.zeros(n, np.int32), "detail": [""] * n}
     todo = [i for i, s in enumerate(status) if s == "ok"]
     batches = [todo[k:k + batch_size] for k in range(0, len(todo), batch_size)]
+    if workers > 0 and (model.alignment == "shared_landmarks" or located is not None
+                        or model.card.detector == "skip"):
+        loaded = iter_loaded(model.pipeline(), table, batches, landmarks, located or {}, workers)
+    else:
+        loaded = (_load_serial(model, table, batch, landmarks, located) for batch in batches)
     for batch in progress(batches, desc=f"embed {model.card.id}", unit="img", size=len):
-        crops, rows = [], []
-        for i in batch:
-            row = table.iloc[i]
-            try:
-                with stage("decode"):
-                    rgb = read_rgb(row.path)
-            except ImageReadError as exc:
-                status[i] = exc.reason
-                log.warning("%s: %s", row.image_id, exc)
+        inputs, rows = [], []
+        for i, face, prepared in next(loaded):
+            if face is None:  # unreadable: ``prepared`` holds the reason and the message
+                status[i] = prepared[0]
+                log.warning("%s: %s", table.image_id.iloc[i], prepared[1])
                 continue
-            with stage("align"):
-                face = model.acquire(rgb, landmarks.get(row.image_id), (located or {}).get(row.image_id))
             faces["face_box"][i], faces["face_confidence"][i] = face.box, face.confidence
             faces["n_faces"][i], faces["detail"][i] = face.n_faces, face.detail
             if face.status != "ok":
                 status[i] = face.status
-                log.warning("%s: %s (%s)", row.image_id, face.status, face.detail)
+                log.warning("%s: %s (%s)", table.image_id.iloc[i], face.status, face.detail)
                 continue
-            crops.append(face.crop)
+            inputs.append(prepared)
             rows.append(i)
         if rows:
             with stage("embed"):
-                vectors[rows] = model.represent(crops)
+                vectors[rows] = model.represent_prepared(np.stack(inputs))
     faces["detail"] = np.array(faces["detail"], dtype=str)
     return vectors, status, faces
+
+
+def _load_serial(model, table, batch, landmarks, located):
+    """One batch decoded, aligned and preprocessed in this process (the model's detector runs here
+    when ``located`` is missing in ``end_to_end``)."""
+    from maskaudit.models.base import prepare_face
+
+    out = []
+    for i in batch:
+        row = table.iloc[i]
+        try:
+            with stage("decode"):
+                rgb = read_rgb(row.path)
+        except ImageReadError as exc:
+            out.append((i, None, (exc.reason, str(exc))))
+            continue
+        with stage("align"):
+            face = model.acquire(rgb, landmarks.get(row.image_id), (located or {}).get(row.image_id))
+        prepared = None
+        if face.status == "ok":
+            with stage("preprocess"):
+                prepared = prepare_face(face.crop, model.card.input_size, model.card.normalization)
+            face.crop = None
+        out.append((i, face, prepared))
+    return out
+
+
+def _load_batch(pipeline, items):
+    """Worker: ``(row, path, landmarks, regions)`` items -> ``(row, Face, input)``; ``(row, None,
+    (reason, message))`` for a file that cannot be read."""
+    out = []
+    for i, path, lm, regions in items:
+        try:
+            face, prepared = pipeline.load(path, lm, regions)
+        except ImageReadError as exc:
+            out.append((i, None, (exc.reason, str(exc))))
+            continue
+        out.append((i, face, prepared))
+    return out
+
+
+def _init_worker() -> None:
+    import cv2
+
+    cv2.setNumThreads(1)  # the job's cores are shared among the workers
+
+
+def iter_loaded(pipeline, table: pd.DataFrame, batches: list[list[int]], landmarks: dict, located: dict,
+                workers: int, ahead: int = 2):
+    """Yield each batch's loaded faces, in order, from ``workers`` spawned processes.
+
+    Each batch is split into ``workers`` contiguous chunks; at most ``ahead`` batches beyond the one
+    being embedded are in flight, which bounds memory (``ahead x batch_size`` network inputs)."""
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    def submit(pool, batch):
+        items = [(i, table.path.iloc[i], landmarks.get(table.image_id.iloc[i]),
+                  located.get(table.image_id.iloc[i])) for i in batch]
+        size = max(1, -(-len(items) // workers))
+        return [pool.submit(_load_batch, pipeline, items[k:k + size]) for k in range(0, len(items), size)]
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_init_worker) as pool:
+        pending = deque(submit(pool, b) for b in batches[:ahead + 1])
+        for k in range(len(batches)):
+            with stage("loader_wait"):
+                chunks = [f.result() for f in pending.popleft()]
+            if k + ahead + 1 < len(batches):
+                pending.append(submit(pool, batches[k + ahead + 1]))
+            yield [item for chunk in chunks for item in chunk]
 
 
 def save_cache(path: str | Path, image_ids: list[str], vectors: np.ndarray, status: list[str], sidecar: dict,

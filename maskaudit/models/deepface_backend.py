@@ -2,7 +2,12 @@
 
 deepface builds the network for the engine in use (PyTorch preferred, ``DEEPFACE_BACKEND_ENGINE``
 wins when set; Dlib and SFace are engine-independent) and loads the resolved weight file from the
-private ``DEEPFACE_HOME`` the base class staged. The batch goes through ``client.forward`` once.
+private ``DEEPFACE_HOME`` the base class staged. The batch goes through the network once: for the
+PyTorch engine, deepface's own module (``client.model``) on deepface's device, fed the tensor
+``client.to_tensor`` would build (channels-first view of the NHWC batch) but copied from pinned
+host memory without blocking, and read back as one array instead of deepface's nested lists
+(``client.forward`` converts every vector with ``tolist``); the arithmetic is deepface's. Other
+engines go through ``client.forward``.
 """
 
 from __future__ import annotations
@@ -24,7 +29,30 @@ class DeepfaceModel(EmbeddingModel):
         self.device = _device_of(self.client)
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
+        if _is_torch(self.client):
+            return _torch_forward(self.client, batch)
         return np.asarray(self.client.forward(batch), dtype=np.float32).reshape(len(batch), -1)
+
+
+def _is_torch(client) -> bool:
+    import sys
+
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(getattr(client, "model", None), torch.nn.Module)
+
+
+def _torch_forward(client, batch: np.ndarray) -> np.ndarray:
+    """``client.predict(batch)``: the same module, input and device, without the list round trip."""
+    import torch
+
+    host = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))
+    device = torch.device(client.device)
+    with torch.no_grad():
+        if device.type == "cuda":
+            x = host.pin_memory().to(device, non_blocking=True).permute(0, 3, 1, 2)
+        else:
+            x = host.permute(0, 3, 1, 2)
+        return client.model(x).cpu().numpy().reshape(len(batch), -1)
 
 
 def _device_of(client) -> str:
