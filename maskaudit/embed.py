@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def embed_images(model, table: pd.DataFrame, landmarks: dict, batch_size: int,
-                 located: dict | None = None, workers: int = 0) -> tuple[np.ndarray, list[str], dict]:
+                 located: dict | None = None, workers=0) -> tuple[np.ndarray, list[str], dict]:
     """Embed the rows of ``table`` (image_id, path, status) whose status is ``ok``.
 
     Each image is decoded once; the model finds its face (its own detector in ``end_to_end``, whose
@@ -33,9 +33,9 @@ def embed_images(model, table: pd.DataFrame, landmarks: dict, batch_size: int,
     and per-row face details (``face_box`` x, y, w, h; ``face_confidence``; ``n_faces``; ``detail``).
 
     ``workers`` > 0 decodes, aligns and preprocesses in that many worker processes
-    (:func:`iter_loaded`) while this process runs the forward passes, so an accelerator is fed while
-    the CPU works; batches, and so the vectors, are the same as with ``workers=0`` (one process, one
-    image after another). Workers need ``located`` in ``end_to_end`` (the ``locate_faces`` rule's
+    (:func:`iter_loaded`; or give a running ``ProcessPoolExecutor``) while this process runs the
+    forward passes, so an accelerator is fed while the CPU works; batches, and so the vectors, are the
+    same as with ``workers=0`` (one process, one image after another). Workers need ``located`` in ``end_to_end`` (the ``locate_faces`` rule's
     regions); without it the detector runs here, serially.
     """
     n = len(table)
@@ -45,7 +45,7 @@ def embed_images(model, table: pd.DataFrame, landmarks: dict, batch_size: int,
              "n_faces": np.zeros(n, np.int32), "detail": [""] * n}
     todo = [i for i, s in enumerate(status) if s == "ok"]
     batches = [todo[k:k + batch_size] for k in range(0, len(todo), batch_size)]
-    if workers > 0 and (model.alignment == "shared_landmarks" or located is not None
+    if workers and (model.alignment == "shared_landmarks" or located is not None
                         or model.card.detector == "skip"):
         loaded = iter_loaded(model.pipeline(), table, batches, landmarks, located or {}, workers)
     else:
@@ -70,6 +70,15 @@ def embed_images(model, table: pd.DataFrame, landmarks: dict, batch_size: int,
                 vectors[rows] = model.represent_prepared(np.stack(inputs))
     faces["detail"] = np.array(faces["detail"], dtype=str)
     return vectors, status, faces
+
+
+def loader_workers(setting, threads: int, device: str) -> int:
+    """Loader processes for a job: ``setting`` (config ``embedding.loader_workers``) as a number, or
+    ``"auto"``: the job's ``threads`` minus the one that runs the forward passes when the model runs on
+    CUDA, and none on a CPU, where the forward pass itself uses the threads."""
+    if setting == "auto":
+        return max(0, threads - 1) if str(device).startswith("cuda") else 0
+    return int(setting)
 
 
 def _load_serial(model, table, batch, landmarks, located):
@@ -117,24 +126,35 @@ def _init_worker() -> None:
     cv2.setNumThreads(1)  # the job's cores are shared among the workers
 
 
-def iter_loaded(pipeline, table: pd.DataFrame, batches: list[list[int]], landmarks: dict, located: dict,
-                workers: int, ahead: int = 2):
-    """Yield each batch's loaded faces, in order, from ``workers`` spawned processes.
-
-    Each batch is split into ``workers`` contiguous chunks; at most ``ahead`` batches beyond the one
-    being embedded are in flight, which bounds memory (``ahead x batch_size`` network inputs)."""
+def loader_pool(workers: int):
+    """``workers`` spawned processes for :func:`iter_loaded` (spawned: the parent may hold CUDA or
+    OpenMP state that a fork would copy half-initialised), each with one OpenCV thread."""
     import multiprocessing
-    from collections import deque
     from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker)
+
+
+def iter_loaded(pipeline, table: pd.DataFrame, batches: list[list[int]], landmarks: dict, located: dict,
+                workers, ahead: int = 2):
+    """Yield each batch's loaded faces, in order, from ``workers`` processes (a count, or a running
+    ``ProcessPoolExecutor`` that is left running).
+
+    Each batch is split into one contiguous chunk per worker; at most ``ahead`` batches beyond the one
+    being embedded are in flight, which bounds memory (``ahead x batch_size`` network inputs)."""
+    from collections import deque
+    from contextlib import nullcontext
+
+    owned = isinstance(workers, int)
+    count = workers if owned else workers._max_workers
 
     def submit(pool, batch):
         items = [(i, table.path.iloc[i], landmarks.get(table.image_id.iloc[i]),
                   located.get(table.image_id.iloc[i])) for i in batch]
-        size = max(1, -(-len(items) // workers))
+        size = max(1, -(-len(items) // count))
         return [pool.submit(_load_batch, pipeline, items[k:k + size]) for k in range(0, len(items), size)]
 
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_init_worker) as pool:
+    with loader_pool(workers) if owned else nullcontext(workers) as pool:
         pending = deque(submit(pool, b) for b in batches[:ahead + 1])
         for k in range(len(batches)):
             with stage("loader_wait"):

@@ -89,16 +89,19 @@ def prepare_face(crop: np.ndarray, input_size: tuple[int, int], normalization: s
     ``(int(cols f), int(rows f))`` with OpenCV's bilinear ``resize`` in the crop's own precision, pad
     with black to ``(h, w)`` centred (the odd pixel at the bottom/right), cast to float32 and divide
     by 255 if any value exceeds 1; then ``normalize_input``. The same operations in the same order and
-    precision, without deepface's per-face padding copies, so the result is bit-identical
+    precision, without deepface's copies (channel flip, padding, batch concatenation), so the result is
+    bit-identical
     (tests/test_gpu_embedding.py).
     """
     import cv2
     from deepface.modules.preprocessing import normalize_input
 
     w, h = input_size
-    img = crop[:, :, ::-1]
-    factor = min(h / img.shape[0], w / img.shape[1])
-    img = cv2.resize(img, (int(img.shape[1] * factor), int(img.shape[0] * factor)))
+    rows, cols = crop.shape[:2]
+    factor = min(h / rows, w / cols)
+    dsize = (int(cols * factor), int(rows * factor))
+    # resize treats channels independently: resize whichever of RGB/BGR is contiguous (no copy), then flip
+    img = cv2.resize(crop, dsize)[:, :, ::-1] if crop.flags.c_contiguous else cv2.resize(crop[:, :, ::-1], dsize)
     out = np.zeros((h, w, 3), np.float32)
     top, left = (h - img.shape[0]) // 2, (w - img.shape[1]) // 2
     out[top:top + img.shape[0], left:left + img.shape[1]] = img

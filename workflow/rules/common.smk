@@ -192,6 +192,11 @@ def get_model_gpu(wildcards):
     return int(model_card(wildcards).gpu and EMBEDDING["device"] != "cpu")
 
 
+def get_model_gpu_mem_mb(wildcards):
+    """GPU memory an embedding job declares (0 without a GPU): profiles cap the sum per GPU."""
+    return model_card(wildcards).gpu_mem_mb * get_model_gpu(wildcards)
+
+
 def get_model_mem_mb(wildcards):
     return model_card(wildcards).mem_mb
 
