@@ -39,6 +39,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -80,6 +81,33 @@ def workers_cpu(pool) -> float | None:
     except (OSError, ValueError, IndexError):
         return None
     return total
+
+
+class Utilisation:
+    """Mean GPU utilisation (NVML, every 20 ms) while the block runs; ``None`` without NVML."""
+
+    def __enter__(self):
+        import threading
+
+        import torch
+
+        self.samples, self.stop = [], threading.Event()
+
+        def sample():
+            while not self.stop.wait(0.02):
+                try:
+                    self.samples.append(torch.cuda.utilization())
+                except Exception:  # no NVML (pynvml missing): no figure
+                    return
+
+        self.thread = threading.Thread(target=sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+        self.mean = sum(self.samples) / len(self.samples) if self.samples else None
 
 
 def load_inputs(workdir: Path, variants: list[str], images: int, alignment: str, fetch_dir: str | None):
@@ -165,6 +193,7 @@ def main() -> None:
     for model_id in args.models:
         card = get_card(model_id)
         write_random_weights(card.deepface_name, home / ".deepface/weights" / required_files(card, "shared_landmarks")[0].name)
+        base = torch.cuda.memory_allocated() if cuda else 0
         model = load_model(model_id, args.alignment, weights_dir=str(home / ".deepface/weights"),
                            fetch_dir=args.fetch_dir)
         limit_threads(args.threads)
@@ -194,11 +223,13 @@ def main() -> None:
                 fwd, fwd_cpu = timed(lambda: model.client.model(x), dev)
             reps = [crops[k % len(crops)] for k in range(bs)]
             rep, rep_cpu = timed(lambda: model.represent(reps), dev)
+            del x
             if cuda:
                 torch.cuda.reset_peak_memory_stats()
             start, cpu, wcpu = time.perf_counter(), time.process_time(), workers_cpu(pool)
-            vectors, status, _ = embed_images(model, table, landmarks, bs, located or None, workers=pool)
-            sync(dev)
+            with Utilisation() if cuda else nullcontext() as busy:
+                vectors, status, _ = embed_images(model, table, landmarks, bs, located or None, workers=pool)
+                sync(dev)
             job, cpu = time.perf_counter() - start, time.process_time() - cpu
             wcpu = None if wcpu is None or workers_cpu(pool) is None else workers_cpu(pool) - wcpu
             ok = sum(s == "ok" for s in status)
@@ -212,15 +243,19 @@ def main() -> None:
             if not cuda and c["job_workers"] is not None:  # a CPU node full of jobs: CPU per face decides
                 row["cpu_ratio"] = {"represent": c["represent"] / c["forward"],
                                     "job": (c["job_main"] + c["job_workers"]) / c["forward"]}
-            if cuda:
-                row["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
+            if cuda:  # this model's weights + activations (the allocator's peak above what was there before)
+                row["peak_gpu_mb"] = (torch.cuda.max_memory_allocated() - base) / 2**20
+                row["gpu_utilisation_pct"] = busy.mean
+                free, total = torch.cuda.mem_get_info()
+                results.setdefault("cuda_context_mb", ((total - free) - torch.cuda.memory_reserved()) / 2**20)
             entry["batches"][bs] = row
             print(f"{model_id:11s} batch {bs:4d} on {dev}: forward {row['forward_faces_per_s']:10,.0f}/s   represent "
                   f"{row['represent_faces_per_s']:9,.0f}/s (x{row['represent_ratio']:.2f})   job "
                   f"{row['job_faces_per_s']:9,.0f}/s (x{row['job_ratio']:.2f})   CPU ms/face: forward "
                   f"{c['forward']:.3f}, represent {c['represent']:.3f}, job {c['job_main']:.3f} here + "
                   f"{c['job_workers'] or float('nan'):.3f} in workers"
-                  + (f"   peak {row['peak_gpu_mb']:,.0f} MiB" if cuda else ""), flush=True)
+                  + (f"   peak {row['peak_gpu_mb']:,.0f} MiB, GPU busy {busy.mean or float('nan'):.0f}%"
+                     if cuda else ""), flush=True)
         first = vectors[:32]
         saved[model_id] = first
         if model_id in reference:
@@ -252,12 +287,15 @@ def main() -> None:
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\n{header}\n")
     wall = "faces/s, wall clock" + ("" if cuda else "; CPU ratios: CPU time per face over the forward pass's")
-    print(f"| model | batch | forward | represent | x | job | x |{'' if cuda else ' CPU x represent | CPU x job |'} ({wall})")
-    print("|---|---:|---:|---:|---:|---:|---:|" + ("" if cuda else "---:|---:|"))
+    extra = " peak MiB | GPU busy % |" if cuda else " CPU x represent | CPU x job |"
+    print(f"| model | batch | forward | represent | x | job | x |{extra} ({wall})")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for model_id, entry in results["models"].items():
         for bs, r in entry["batches"].items():
-            cpu_cols = "" if cuda or "cpu_ratio" not in r else \
-                f" {r['cpu_ratio']['represent']:.2f} | {r['cpu_ratio']['job']:.2f} |"
+            if cuda:
+                cpu_cols = f" {r['peak_gpu_mb']:,.0f} | {r['gpu_utilisation_pct'] or float('nan'):.0f} |"
+            else:
+                cpu_cols = "" if "cpu_ratio" not in r else f" {r['cpu_ratio']['represent']:.2f} | {r['cpu_ratio']['job']:.2f} |"
             print(f"| {model_id} | {bs} | {r['forward_faces_per_s']:,.0f} | {r['represent_faces_per_s']:,.0f} | "
                   f"{r['represent_ratio']:.2f} | {r['job_faces_per_s']:,.0f} | {r['job_ratio']:.2f} |{cpu_cols}")
 
