@@ -24,14 +24,17 @@ there); it prints, per model and batch size:
 
 Wall-clock faces per second. On the CPU the forward pass uses ``--threads`` threads and the loader
 ``--workers`` processes; CPU time per face of the forward pass and of the serial loader (decode +
-align + preprocess, one process) is printed too, since a shared CPU makes wall time noisy. On a GPU,
-``--parity`` checks every model's job vectors against ``DeepFace.represent`` on the same images
-(cosine), and ``--reference`` against vectors another machine wrote with ``--save-vectors``.
+align + preprocess, one process) is printed too, since a shared CPU makes wall time noisy. ``--parity N``
+checks the job's vectors of the first N images against deepface's own ``represent`` steps from the same
+face (``resize_image``, ``normalize_input``, ``client.forward``, one face at a time; the faces equal
+deepface's ``extract_faces``: tests/test_models.py), and ``--reference`` against vectors another
+machine wrote with ``--save-vectors`` (e.g. the CPU's).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -193,6 +196,12 @@ def main() -> None:
     for model_id in args.models:
         card = get_card(model_id)
         write_random_weights(card.deepface_name, home / ".deepface/weights" / required_files(card, "shared_landmarks")[0].name)
+        if cuda:  # nothing of the previous model left: its deepface cache, its tensors
+            from deepface.modules import modeling
+
+            modeling.__dict__.pop("cached_models", None)
+            gc.collect()
+            torch.cuda.empty_cache()
         base = torch.cuda.memory_allocated() if cuda else 0
         model = load_model(model_id, args.alignment, weights_dir=str(home / ".deepface/weights"),
                            fetch_dir=args.fetch_dir)
@@ -263,19 +272,22 @@ def main() -> None:
             cos = np.sum(first * ref, 1) / np.linalg.norm(first, axis=1) / np.linalg.norm(ref, axis=1)
             entry["min_cosine_vs_reference"] = float(np.nanmin(cos))
             print(f"{model_id:11s} vectors vs --reference: min cosine {entry['min_cosine_vs_reference']:.7f}")
-        if args.parity:
-            from deepface import DeepFace
+        if args.parity:  # deepface's represent from the face on: resize_image, normalize_input, client.forward
+            from deepface.modules.preprocessing import normalize_input, resize_image
 
-            cos = []
+            cos, w, h = [], *card.input_size
             for k in range(args.parity):
                 if status[k] != "ok":
                     continue
-                bgr = read_rgb(table.path.iloc[k])[:, :, ::-1].copy()  # the pixels the job embedded
-                theirs = np.asarray(DeepFace.represent(bgr, model_name=card.deepface_name)[0]["embedding"])
+                face = model.acquire(read_rgb(table.path.iloc[k]), landmarks.get(table.image_id.iloc[k]),
+                                     located.get(table.image_id.iloc[k])).crop
+                theirs = np.asarray(model.client.forward(normalize_input(resize_image(face[:, :, ::-1], (h, w)),
+                                                                         card.normalization)))
                 v = vectors[k]
                 cos.append(float(v @ theirs / np.linalg.norm(v) / np.linalg.norm(theirs)))
-            entry["min_cosine_vs_deepface_represent"], entry["parity_faces"] = min(cos), len(cos)
-            print(f"{model_id:11s} vs DeepFace.represent on {len(cos)} faces: min cosine {min(cos):.7f}", flush=True)
+            entry["min_cosine_vs_deepface"], entry["parity_faces"] = min(cos), len(cos)
+            print(f"{model_id:11s} vs deepface's represent (one face at a time, from the same face) on {len(cos)} "
+                  f"faces: min cosine {min(cos):.7f}", flush=True)
         results["models"][model_id] = entry
         del model
         if cuda:

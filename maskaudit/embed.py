@@ -50,6 +50,7 @@ def embed_images(model, table: pd.DataFrame, landmarks: dict, batch_size: int,
         loaded = iter_loaded(model.pipeline(), table, batches, landmarks, located or {}, workers)
     else:
         loaded = (_load_serial(model, table, batch, landmarks, located) for batch in batches)
+    pending = None  # the previous batch's rows and vectors, still on the device while this one loads
     for batch in progress(batches, desc=f"embed {model.card.id}", unit="img", size=len):
         inputs, rows = [], []
         for i, face, prepared in next(loaded):
@@ -65,9 +66,14 @@ def embed_images(model, table: pd.DataFrame, landmarks: dict, batch_size: int,
                 continue
             inputs.append(prepared)
             rows.append(i)
-        if rows:
-            with stage("embed"):
-                vectors[rows] = model.represent_prepared(np.stack(inputs))
+        with stage("embed"):
+            submitted = (rows, model.submit(inputs)) if rows else None
+            if pending:
+                vectors[pending[0]] = pending[1]()
+        pending = submitted
+    if pending:
+        with stage("embed"):
+            vectors[pending[0]] = pending[1]()
     faces["detail"] = np.array(faces["detail"], dtype=str)
     return vectors, status, faces
 
@@ -136,22 +142,26 @@ def loader_pool(workers: int):
 
 
 def iter_loaded(pipeline, table: pd.DataFrame, batches: list[list[int]], landmarks: dict, located: dict,
-                workers, ahead: int = 2):
+                workers, ahead: int | None = None, min_chunk: int = 4):
     """Yield each batch's loaded faces, in order, from ``workers`` processes (a count, or a running
     ``ProcessPoolExecutor`` that is left running).
 
-    Each batch is split into one contiguous chunk per worker; at most ``ahead`` batches beyond the one
-    being embedded are in flight, which bounds memory (``ahead x batch_size`` network inputs)."""
+    Each batch is split into contiguous chunks, one per worker but at least ``min_chunk`` images each
+    (fewer, larger tasks cost less to send); at most ``ahead`` batches beyond the one being embedded are
+    in flight, which bounds memory (``ahead x batch_size`` network inputs). By default ``ahead`` keeps
+    about eight images per worker queued, and at least two batches."""
     from collections import deque
     from contextlib import nullcontext
 
     owned = isinstance(workers, int)
     count = workers if owned else workers._max_workers
+    if ahead is None:
+        ahead = max(2, -(-8 * count // max(1, len(batches[0]) if batches else 1)))
 
     def submit(pool, batch):
         items = [(i, table.path.iloc[i], landmarks.get(table.image_id.iloc[i]),
                   located.get(table.image_id.iloc[i])) for i in batch]
-        size = max(1, -(-len(items) // count))
+        size = max(min_chunk, -(-len(items) // count))
         return [pool.submit(_load_batch, pipeline, items[k:k + size]) for k in range(0, len(items), size)]
 
     with loader_pool(workers) if owned else nullcontext(workers) as pool:

@@ -184,6 +184,13 @@ class EmbeddingModel:
             raise RuntimeError(f"{self.card.id}: network returned {out.shape[1]}-d vectors, card says {self.card.dim}")
         return out
 
+    def submit(self, inputs: Sequence[np.ndarray]):
+        """Start the forward pass of a batch of prepared faces; returns a function that gives the
+        embeddings. Here the pass runs at once; a model on an accelerator returns while its device
+        works, so the caller can load the next batch meanwhile (:func:`maskaudit.embed.embed_images`)."""
+        out = self.represent_prepared(np.stack(inputs))
+        return lambda: out
+
     def pipeline(self) -> "FacePipeline":
         """The model's face pipeline without its network: picklable, for loader worker processes."""
         return FacePipeline(self.card, self.alignment)
