@@ -50,8 +50,8 @@ class ModelCard:
     thresholds: dict = field(default_factory=dict, compare=False)  # every metric's threshold, for the record
     batch_size: int = 32
     gpu: bool = False        # asks the scheduler for a GPU when True (CPU-only software never does)
-    gpu_mem_mb: int = 0      # GPU memory one job takes (resource gpu_mem_mb): CUDA context + weights +
-                             # activations at batch 256, measured by benchmarks/bench_gpu.py (README)
+    gpu_mem_mb: int = 0      # GPU memory one job declares (resource gpu_mem_mb): 1.2 x (the CUDA context,
+                             # 631 MiB, + the allocator's peak at batch <= 256 on an H200; bench_gpu.py)
     mem_mb: int = 2000
     runtime: int = 60        # minutes per (dataset, variant) job on a demo-sized set; scale for yours
     threads: int = 2
@@ -83,13 +83,13 @@ FACENET_CV_THRESHOLD = 0.474
 REGISTRY: dict[str, ModelCard] = {
     card.id: card
     for card in [
-        _deepface_card("vgg_face", "VGG-Face", 4096, (224, 224), "torch", gpu=True, gpu_mem_mb=6000, mem_mb=6000, threads=4),
-        _deepface_card("facenet", "Facenet", 128, (160, 160), "torch", gpu=True, gpu_mem_mb=3000, mem_mb=3000, threads=4),
-        _deepface_card("facenet512", "Facenet512", 512, (160, 160), "torch", gpu=True, gpu_mem_mb=3000, mem_mb=3000, threads=4),
-        _deepface_card("openface", "OpenFace", 128, (96, 96), "torch", gpu=True, gpu_mem_mb=2000, mem_mb=2000, threads=4),
-        _deepface_card("deepface", "DeepFace", 4096, (152, 152), "torch", gpu=True, gpu_mem_mb=6000, mem_mb=6000, threads=4),
-        _deepface_card("deepid", "DeepID", 160, (47, 55), "torch", gpu=True, gpu_mem_mb=1000, mem_mb=2000, threads=4),
-        _deepface_card("arcface", "ArcFace", 512, (112, 112), "torch", gpu=True, gpu_mem_mb=3000, mem_mb=3000, threads=4),
+        _deepface_card("vgg_face", "VGG-Face", 4096, (224, 224), "torch", gpu=True, gpu_mem_mb=9200, mem_mb=6000, threads=4),
+        _deepface_card("facenet", "Facenet", 128, (160, 160), "torch", gpu=True, gpu_mem_mb=2200, mem_mb=3000, threads=4),
+        _deepface_card("facenet512", "Facenet512", 512, (160, 160), "torch", gpu=True, gpu_mem_mb=2100, mem_mb=3000, threads=4),
+        _deepface_card("openface", "OpenFace", 128, (96, 96), "torch", gpu=True, gpu_mem_mb=1400, mem_mb=2000, threads=4),
+        _deepface_card("deepface", "DeepFace", 4096, (152, 152), "torch", gpu=True, gpu_mem_mb=10700, mem_mb=6000, threads=4),
+        _deepface_card("deepid", "DeepID", 160, (47, 55), "torch", gpu=True, gpu_mem_mb=900, mem_mb=2000, threads=4),
+        _deepface_card("arcface", "ArcFace", 512, (112, 112), "torch", gpu=True, gpu_mem_mb=4100, mem_mb=3000, threads=4),
         _deepface_card("dlib", "Dlib", 128, (150, 150), "dlib", gpu=False, mem_mb=2000, threads=1),
         _deepface_card("sface", "SFace", 128, (112, 112), "onnx", gpu=False, mem_mb=2000, threads=2),
         ModelCard(
