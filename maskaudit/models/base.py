@@ -90,8 +90,7 @@ def prepare_face(crop: np.ndarray, input_size: tuple[int, int], normalization: s
     with black to ``(h, w)`` centred (the odd pixel at the bottom/right), cast to float32 and divide
     by 255 if any value exceeds 1; then ``normalize_input``. The same operations in the same order and
     precision, without deepface's copies (channel flip, padding, batch concatenation), so the result is
-    bit-identical
-    (tests/test_gpu_embedding.py).
+    bit-identical (tests/test_gpu_embedding.py).
     """
     import cv2
     from deepface.modules.preprocessing import normalize_input

@@ -192,11 +192,6 @@ def get_model_gpu(wildcards):
     return int(model_card(wildcards).gpu and EMBEDDING["device"] != "cpu")
 
 
-def get_model_gpu_mem_mb(wildcards):
-    """GPU memory an embedding job declares (0 without a GPU): profiles cap the sum per GPU."""
-    return model_card(wildcards).gpu_mem_mb * get_model_gpu(wildcards)
-
-
 def get_model_mem_mb(wildcards):
     return model_card(wildcards).mem_mb
 
@@ -325,3 +320,9 @@ def code_version(script):
     """Hash of the maskaudit modules ``script`` reaches (maskaudit/provenance.py), passed as a param
     so that editing a module reruns exactly the jobs whose script runs it."""
     return code_hash(Path(workflow.basedir) / "workflow" / "scripts" / script)
+
+
+# --- issue 20 (GPU node): the GPU memory an embedding job declares ------------------------------
+def get_model_gpu_mem_mb(wildcards):
+    """GPU memory an embedding job declares (0 without a GPU): profiles cap the sum per GPU."""
+    return model_card(wildcards).gpu_mem_mb * get_model_gpu(wildcards)
