@@ -401,3 +401,9 @@ def report_provenance():
         "code_hash": workflow_code_hash(workflow.basedir),
         "versions": package_versions(),
     }
+
+
+# --- issue 20 (GPU node): the GPU memory an embedding job declares ------------------------------
+def get_model_gpu_mem_mb(wildcards):
+    """GPU memory an embedding job declares (0 without a GPU): profiles cap the sum per GPU."""
+    return model_card(wildcards).gpu_mem_mb * get_model_gpu(wildcards)
