@@ -146,8 +146,7 @@ def find_weights(filename: str, weights_dir: str | Path | None = None, fetch_dir
     folders = search_dirs(weights_dir, fetch_dir) + packaged_dirs()
     for folder in folders:
         if (folder / filename).is_file():
-            spec = WeightFile(filename, sha256=PINNED_SHA256.get(filename), purpose="dlib 68-point landmarks",
-                              package="face_recognition_models/models")
+            spec = WeightFile(filename, sha256=PINNED_SHA256.get(filename), package="face_recognition_models/models")
             verify(spec, folder / filename, "face detection", None)
             return folder / filename
     raise WeightsNotFound(
