@@ -46,3 +46,30 @@ def test_endpoint_credentials_never_reach_the_sidecar():
     clean = without_userinfo(sidecar)
     assert "b@" not in str(clean) and ":p@" not in str(clean) and "only-user" not in str(clean)
     assert clean["unavailable_reason"] == "GET https://h/y failed" and clean["list"][1] == "mailto:x@y.z"
+
+
+def test_a_time_out_does_not_suggest_lowering_the_rate(tmp_path):
+    """Outcome: the give-up message blames the rate only for throttling, the network for time-outs."""
+    import pytest
+
+    from maskaudit.vendors.budget import Cap, Ledger
+    from maskaudit.vendors.cache import ResponseCache
+    from maskaudit.vendors.client import VendorClient
+    from maskaudit.vendors.errors import Throttled, Transient, VendorError
+    from maskaudit.vendors.limits import TokenBucket
+
+    def client():
+        return VendorClient("facex", cache=ResponseCache(tmp_path), ledger=Ledger(tmp_path), cap=Cap(None, None),
+                            bucket=TokenBucket(1000, 10), max_retries=1, sleep=lambda s: None)
+
+    def timeout():
+        raise Transient("connection problem with https://fx.example: ReadTimeout")
+
+    def throttle():
+        raise Throttled("HTTP 429")
+
+    with pytest.raises(VendorError) as err:
+        client().call("compare", timeout)
+    assert "rate_per_s" not in str(err.value) and "check the network" in str(err.value)
+    with pytest.raises(VendorError, match="lower vendors.facex.rate_per_s"):
+        client().call("compare", throttle)
