@@ -34,3 +34,38 @@ def test_a_variant_manifest_keeps_an_identity_named_nan(tmp_path):
     back = read_variant_manifest(tmp_path / "m.tsv")
     assert back.identity.tolist() == ["NaN", "nan"] and back.gender.tolist() == ["female", "NaN"]
     assert back.race.tolist() == ["NaN", "black"]
+
+
+def _custom(tmp_path, rows):
+    from PIL import Image
+
+    root = tmp_path / "data"
+    root.mkdir()
+    for name in ("a.png", "b.png"):
+        Image.new("RGB", (8, 8)).save(root / name)
+    Image.new("RGB", (8, 8)).save(tmp_path / "elsewhere.png")
+    text = "image_id\tpath\tidentity\tgender\trace\n" + "".join("\t".join(r) + "\n" for r in rows)
+    (root / "manifest.tsv").write_text(text)
+    return root / "manifest.tsv"
+
+
+def test_paths_leaving_the_dataset_root_are_kept_with_a_warning(tmp_path, caplog):
+    """Outcome: all rows kept; a warning names the '../' path (the issue's silent case)."""
+    from maskaudit.datasets.custom import import_manifest
+
+    src = _custom(tmp_path, [("a", "a.png", "p1", "female", "asian"), ("x", "../elsewhere.png", "p1", "female", "asian")])
+    with caplog.at_level("WARNING"):
+        df = import_manifest(src, tmp_path / "out" / "manifest.tsv")
+    assert len(df) == 2
+    assert "1 path(s) lie outside the manifest's folder" in caplog.text and "../elsewhere.png" in caplog.text
+
+
+def test_labels_that_disagree_within_an_identity_are_reported(tmp_path, caplog):
+    """Outcome: rows kept, a warning names the identity and both labels, and which one the tables use."""
+    from maskaudit.datasets.custom import import_manifest
+
+    src = _custom(tmp_path, [("a", "a.png", "p1", "female", "asian"), ("b", "b.png", "p1", "male", "asian")])
+    with caplog.at_level("WARNING"):
+        import_manifest(src, tmp_path / "out" / "manifest.tsv")
+    assert "identity 'p1' has gender labels ['female', 'male']; its first image's 'female' is used" in caplog.text
+    assert "outside" not in caplog.text

@@ -73,3 +73,18 @@ def test_a_time_out_does_not_suggest_lowering_the_rate(tmp_path):
     assert "rate_per_s" not in str(err.value) and "check the network" in str(err.value)
     with pytest.raises(VendorError, match="lower vendors.facex.rate_per_s"):
         client().call("compare", throttle)
+
+
+def test_a_run_with_zero_usable_systems_fails_saying_why_each_was_skipped(tmp_path, monkeypatch):
+    """Outcome: Snakemake stops before any job, naming each skipped vendor and its missing credential."""
+    for var in ("FACEX_USER_ID", "FACEX_BASE_URL", "FACE_APIKEY", "FACE_ENDPOINT"):
+        monkeypatch.delenv(var, raising=False)
+
+    def edit(cfg):
+        cfg["models"] = ["facex", "azure"]
+
+    write_config(tmp_path, edit)
+    proc = snakemake(tmp_path, "--dry-run", check=False)
+    assert proc.returncode != 0
+    text = proc.stdout + proc.stderr
+    assert "no system left to audit" in text and "'facex': missing FACEX_USER_ID" in text and "'azure':" in text
