@@ -42,7 +42,7 @@ from maskaudit.usage import stage
 
 log = logging.getLogger(__name__)
 
-RENDERER_VERSION = "maskaudit-procedural-2"
+RENDERER_VERSION = "maskaudit-procedural-3"  # 3: fixed-point, machine-independent renders
 CHECKS = ("covers_nose_tip", "covers_mouth", "covers_chin", "eyes_clear", "required_in_frame")
 AXES = ("kind", "colour", "texture", "coverage")
 DEFAULT_STORAGE = {"frame": "crop", "format": "jpeg", "jpeg_quality": 95, "png_level": 1, "crop_margin": 0.6,
