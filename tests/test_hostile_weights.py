@@ -52,6 +52,11 @@ def test_eye_cascade_under_the_frontal_face_name_is_refused(tmp_path):
     (mine / spec.name).write_text('<?xml version="1.0"?>\n<opencv_storage><cascade>eye</cascade></opencv_storage>\n')
     with pytest.raises(WeightsRejected, match=f"expected SHA-256 {spec.sha256}"):
         locate_all([spec], "detector opencv", mine, tmp_path / "f")
+    # the fetch_detector_weights rule's path: refused before a record with the wrong hash is written
+    from maskaudit.models.files import provision_files
+
+    with pytest.raises(WeightsRejected, match=str(mine / spec.name)):
+        provision_files([spec], "detector opencv", weights_dir=mine, fetch_dir=tmp_path / "f", download=False)
 
 
 def test_a_corrupt_68_point_predictor_is_refused(tmp_path):
