@@ -38,6 +38,11 @@ def test_output_equal_to_the_input_folder_is_refused(photos, capsys):
     before = digest(photos)
     assert main(["mask", str(photos), "-o", str(photos)]) == 2
     assert "is the input folder" in capsys.readouterr().out and digest(photos) == before
+    # asked explicitly: masked in place, every original listed once
+    assert main(["mask", str(photos), "-o", str(photos), "--overwrite-input"]) == 0
+    rows = read(photos / "manifest.tsv")
+    assert sorted(rows.input) == [str(photos / "a.jpg"), str(photos / "sub" / "b.png")] and (rows.status == "ok").all()
+    assert digest(photos)["a.jpg"] != before["a.jpg"]
 
 
 def test_output_inside_the_input_is_refused_unless_asked_and_never_read_back(photos, capsys):

@@ -91,9 +91,11 @@ def plan(input_path: Path, output: Path, broken: list | None = None) -> list[tup
     walks into ``output``. Image-named entries that cannot be read as files (a symlink loop, a
     dangling link) are appended to ``broken`` as (path, reason)."""
     if input_path.is_dir():
+        # an output folder inside the input is never read as input (in place, output == input, is)
+        nested = output.exists() and _inside(output, input_path) and not _inside(input_path, output)
         files = []
         for p in sorted(input_path.rglob("*")):
-            if p.suffix.lower() not in IMAGE_SUFFIXES or (output.exists() and _inside(p.parent, output)):
+            if p.suffix.lower() not in IMAGE_SUFFIXES or (nested and _inside(p.parent, output)):
                 continue
             if is_image(p):
                 files.append(p)
