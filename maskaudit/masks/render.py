@@ -119,11 +119,11 @@ def render_mask(image: np.ndarray, landmarks: np.ndarray, spec: MaskSpec, rng: n
             rgb += (24.0 * (relief - 1.0))[..., None]  # lets pleats and seams show on near-black masks
             hot = rgb > 230.0  # highlights roll off instead of clipping, so white masks keep their relief
             rgb[hot] = 230.0 + 25.0 * np.tanh((rgb[hot] - 230.0) / 25.0)
-            mask = np.rint(np.clip(rgb, 0, 255) * 256).astype(np.int64)  # 1/256 steps
+            mask = np.rint(np.clip(rgb, 0, 255) * 256).astype(np.int32)  # 1/256 steps
             if grey:  # a black-and-white photo gets a black-and-white mask (same luminance, integer weights)
                 mask[:] = ((mask[..., 0] * 299 + mask[..., 1] * 587 + mask[..., 2] * 114 + 500) // 1000)[..., None]
-            a = full.astype(np.int64)[..., None]  # 8-bit coverage
-            num = roi.astype(np.int64) * 256 * (255 - a) + mask * a
+            a = full.astype(np.int32)[..., None]  # 8-bit coverage; every term below fits int32 (< 2**25)
+            num = roi.astype(np.int32) * 256 * (255 - a) + mask * a
             out[y0:y1, x0:x1] = ((num + 255 * 128) // (255 * 256)).astype(np.uint8)
             alpha[y0:y1, x0:x1] = full.astype(np.float32) / np.float32(255.0)
     diagnostics = check_placement(alpha, given, spec.coverage)
@@ -164,7 +164,10 @@ def _rasterise(poly, loops, parts, loop_w, shape):
 def _block_mean(canvas: np.ndarray, k: int) -> np.ndarray:
     """Rounded integer mean of each ``k x k`` block of a uint8 image (exact on every machine)."""
     h, w = canvas.shape[0] // k, canvas.shape[1] // k
-    sums = canvas[: h * k, : w * k].reshape(h, k, w, k).sum(axis=(1, 3), dtype=np.int64)
+    sums = np.zeros((h, w), np.uint16)  # at most 16 x 255
+    for i in range(k):
+        for j in range(k):
+            sums += canvas[i: h * k: k, j: w * k: k]
     return ((sums + k * k // 2) // (k * k)).astype(np.uint8)
 
 
