@@ -17,11 +17,12 @@ then the origin URLs deepface itself uses. A file that cannot be found or fetche
 Every file is verified where it is found, not only after a download (:func:`verify`): a file with a
 pinned SHA-256 must match it; any other file must pass its format check (a PyTorch state dict with
 the architecture's keys and tensor shapes, an ONNX graph with the expected input and output, a dlib
-model that loads, a Haar cascade of the right window; never an empty file or an HTML page), and its
+model that loads, a Haar cascade OpenCV loads; never an empty file or an HTML page), and its
 hash is then recorded in ``<fetch folder>/verified/<file>.json`` and checked on every later use. A file
 that fails raises :class:`WeightsRejected` naming the file, the expected and the found hash or format,
-and the fix; only the jobs of the system that needs it stop. Downloads go to a ``.part`` file (resumed,
-length-checked, decompressed for ``.bz2``), are verified, and only then renamed to the final name.
+and the fix; only the jobs of the system that needs it stop. Downloads go to a ``.part`` file
+(length-checked against ``Content-Length``, decompressed for ``.bz2``), are verified, and only then
+renamed to the final name; a failed download leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -173,8 +174,8 @@ def missing_message(spec: WeightFile, model: str, weights_dir, fetch_dir, errors
 
 
 def _download(url: str, target: Path, timeout: float, spec: WeightFile | None = None) -> None:
-    """``url`` to ``target``, atomically: the bytes go to ``<target>.download.part`` (resumed with
-    ``Range``, length-checked against ``Content-Length``; :func:`maskaudit.datasets.download.download`),
+    """``url`` to ``target``, atomically: the bytes go to ``<target>.download.part`` (length-checked
+    against ``Content-Length``, one retry resuming with ``Range``; :func:`maskaudit.datasets.download.download`),
     a ``.bz2`` body is decompressed to ``<target>.part`` (a truncated stream is an error, never a short
     file), the result is verified (:func:`check_file`), and only then renamed to ``target``."""
     from maskaudit.datasets.download import Archive, DownloadError, download
@@ -186,8 +187,8 @@ def _download(url: str, target: Path, timeout: float, spec: WeightFile | None = 
         try:
             download(Archive(file=raw.name, url=url, key=raw.name), raw, retries=1, timeout=timeout, backoff=0.2,
                      warn_unpinned=False)
-        except DownloadError as exc:
-            raise ValueError(str(exc)) from None
+        except DownloadError as exc:  # the partial bytes are removed below, so nothing is resumed later
+            raise ValueError(str(exc).split("; run the workflow again")[0]) from None
         if compressed:
             try:
                 with bz2.open(raw) as src, open(part, "wb") as out:
