@@ -61,7 +61,7 @@ def write_tsv(df: pd.DataFrame, path) -> None:
 
 
 LABELS = frozenset({"image_id", "identity", "gender", "race", "age", "path", "source", "licence", "split",
-                    "near_duplicates", "subject"})
+                    "near_duplicates", "subject", "group"})  # group: a demographic group in the metric tables
 LABEL_PREFIXES = ("probe_", "ref_")
 LABEL_SUFFIXES = ("_subject", "_subjects", "_original")
 

@@ -22,6 +22,8 @@ def test_an_identity_and_a_race_named_nan_stay_labels(tmp_path):
     assert back.score.isna().tolist() == [False, True, False, False]  # a missing number is still missing
     assert read_tsv(tmp_path / "t.tsv", dtype=str).identity.tolist()[0] == "NaN"
     assert read_tsv(tmp_path / "t.tsv", usecols=["identity", "score"]).identity.tolist()[0] == "NaN"
+    write_tsv(pd.DataFrame({"attribute": ["race"], "group": ["NaN"], "rate": [0.5]}), tmp_path / "m.tsv")
+    assert read_tsv(tmp_path / "m.tsv").group.tolist() == ["NaN"]  # a metric table's group named NaN
 
 
 def test_a_variant_manifest_keeps_an_identity_named_nan(tmp_path):
