@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-import re
 from pathlib import Path
 from typing import Any
 
@@ -79,13 +78,17 @@ def _fill_defaults(instance: Any, schema: dict) -> None:
 
 def _check_cross_references(config: dict) -> None:
     """Checks JSON Schema cannot express: references between sections."""
+    from maskaudit.variants import resolve_colour  # the one colour check, shared with `maskaudit mask`
+
     problems = []
     colours = config["masks"]["colours"]
     named = [(f"masks.variants.{vid}.colour", spec["colour"]) for vid, spec in config["masks"]["variants"].items()]
     named += [("masks.grid.colours", c) for c in (config["masks"].get("grid") or {}).get("colours", [])]
     for key, value in named:
         for colour in value if isinstance(value, list) else [value]:
-            if colour not in colours and not re.fullmatch(r"#[0-9A-Fa-f]{6}", colour):
+            try:
+                resolve_colour(colour, colours)
+            except ValueError:
                 problems.append(
                     f"config key '{key}' names '{colour}', which is not in 'masks.colours' "
                     f"({', '.join(sorted(colours))}). Fix: add it to masks.colours, pick one of those or give a hex "

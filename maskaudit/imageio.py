@@ -46,15 +46,20 @@ def read_rgb(path: str | Path) -> np.ndarray:
                 return _to_rgb(img)
     except ImageReadError:
         raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:  # Pillow's guard, before ours
+        raise ImageReadError("too_large", f"{path}: {exc}") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
         raise ImageReadError("unreadable", f"{path}: {exc}") from exc
 
 
 def _to_rgb(img: Image.Image) -> np.ndarray:
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit samples scale by 255/65535 whatever their range: a dark 16-bit image stays dark (its
+        # brightest value says nothing about its bit depth). Mode "I" (32-bit) beyond 16 bits scales
+        # by its maximum.
         arr = np.asarray(img, dtype=np.float64)
         hi = arr.max() if arr.size else 0.0
-        arr = np.zeros_like(arr) if hi <= 0 else arr * (255.0 / (65535.0 if hi > 255 else 255.0))
+        arr = arr * (255.0 / (hi if hi > 65535 else 65535.0))
         img = Image.fromarray(np.clip(arr + 0.5, 0, 255).astype(np.uint8), mode="L")
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")

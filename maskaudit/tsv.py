@@ -1,7 +1,9 @@
 """The one TSV dialect of every table the workflow writes: tabs, ``\\n``, 6 decimals, ``NaN``.
 
 Fixed formatting makes the same inputs give byte-identical files. Empty cells read back as empty
-strings, ``NaN`` as a missing number.
+strings, ``NaN`` as a missing number -- except in label columns (:func:`is_label_column`: ids,
+identities, demographic labels, paths), which are read as text, never coerced to missing or to a
+number: an identity named ``NaN`` or ``007`` stays exactly that.
 
 **float32 columns are written losslessly** with ``%.9g`` (nine significant digits identify every
 float32 number), so a score read back (as float64) is exactly the float32 value the workflow compared
@@ -70,5 +72,29 @@ def write_tsv(df: pd.DataFrame, path) -> None:
         fh.writelines("\t".join(row) + "\n" for row in zip(*columns))
 
 
+LABELS = frozenset({"image_id", "identity", "gender", "race", "age", "path", "source", "licence", "split",
+                    "near_duplicates", "subject", "group"})  # group: a demographic group in the metric tables
+LABEL_PREFIXES = ("probe_", "ref_")
+LABEL_SUFFIXES = ("_subject", "_subjects", "_original")
+
+
+def is_label_column(name) -> bool:
+    """Whether a column holds labels (read as text): :data:`LABELS`, the same with a ``probe_``/``ref_``
+    prefix, ``probe_id``/``ref_id``, and names ending in ``_subject(s)`` or ``_original``."""
+    name = str(name)
+    bare = name.removeprefix("probe_").removeprefix("ref_")
+    return (name in LABELS or (name.startswith(LABEL_PREFIXES) and (bare in LABELS or bare == "id"))
+            or name.endswith(LABEL_SUFFIXES))
+
+
 def read_tsv(path, dtype=None, usecols=None) -> pd.DataFrame:
-    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["NaN"], dtype=dtype, usecols=usecols)
+    """A table written by :func:`write_tsv`: ``NaN`` is a missing number, except in label columns,
+    which are read as text (``dtype=str``, nothing coerced)."""
+    header = pd.read_csv(path, sep="\t", nrows=0).columns
+    labels = [c for c in header if is_label_column(c) and (usecols is None or c in usecols)]
+    if labels and not isinstance(dtype, (dict, type(None))):
+        dtype = {c: dtype for c in header}
+    if labels:
+        dtype = {**(dtype or {}), **{c: str for c in labels}}
+    na_values = {c: ["NaN"] for c in header if c not in labels}
+    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=na_values, dtype=dtype, usecols=usecols)

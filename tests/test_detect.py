@@ -122,5 +122,5 @@ def test_missing_weights_message_names_file_and_fix(tmp_path, monkeypatch):
 
 
 def test_weights_dir_takes_precedence(tmp_path):
-    (tmp_path / "x.dat").write_bytes(b"w")
-    assert find_weights("x.dat", tmp_path) == tmp_path / "x.dat"
+    (tmp_path / "x.bin").write_bytes(b"w")  # .bin: no format check (a .dat must load in dlib)
+    assert find_weights("x.bin", tmp_path) == tmp_path / "x.bin"

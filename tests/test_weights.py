@@ -9,6 +9,7 @@ import threading
 
 import pytest
 
+from deepface_weights import write_random_weights
 from maskaudit.cli import main as cli
 from maskaudit.weights import WeightFile, WeightsNotFound, fetch, locate
 
@@ -54,10 +55,11 @@ def test_fetch_from_mirror_then_found_without_network(server, tmp_path):
 
 def test_origin_url_after_a_failing_mirror_and_bz2(server, tmp_path):
     base, www, seen = server
-    (www / "model.dat.bz2").write_bytes(bz2.compress(b"dlib-model"))
-    spec = WeightFile("model.dat", urls=(f"{base}/model.dat.bz2",))
+    # .bin: no format check (a .dat must be a dlib model that loads: tests/test_hostile_weights.py)
+    (www / "model.bin.bz2").write_bytes(bz2.compress(b"dlib-model"))
+    spec = WeightFile("model.bin", urls=(f"{base}/model.bin.bz2",))
     path = fetch(spec, "m", fetch_dir=tmp_path / "f", mirror=f"{base}/mirror")
-    assert path.read_bytes() == b"dlib-model" and seen == ["/mirror/model.dat", "/model.dat.bz2"]
+    assert path.read_bytes() == b"dlib-model" and seen == ["/mirror/model.bin", "/model.bin.bz2"]
 
 
 def test_checksum_mismatch_and_missing_file_stop_with_a_full_message(server, tmp_path):
@@ -87,7 +89,7 @@ def test_search_order_weights_dir_then_deepface_home(tmp_path):
 
 def test_cli_fetches_from_the_mirror_and_fails_naming_the_file(server, tmp_path, capsys):
     base, www, _ = server
-    (www / "deepid_weights.pth").write_bytes(b"not really a network")
+    write_random_weights("DeepID", www / "deepid_weights.pth")  # a DeepID state dict (format-checked)
     assert cli(["weights", "fetch", "deepid", "--alignment", "shared_landmarks", "--mirror", base,
                 "--fetch-dir", str(tmp_path / "f")]) == 0
     out = json.loads(capsys.readouterr().out)

@@ -38,6 +38,14 @@ def _vendors(config: dict, only: list[str] | None) -> list[str]:
     return chosen
 
 
+def plan_scope(config: dict) -> tuple[list[str], list[str]]:
+    """The datasets and variants the workflow's ``compare_vendor`` jobs run (workflow/rules/common.smk:
+    ``DATASETS``, ``VARIANTS``): the baseline, ``masks.variants`` and every point of ``masks.grid``."""
+    from maskaudit.variants import expand_variants
+
+    return sorted(config["datasets"]), ["none"] + list(expand_variants(config["masks"]))
+
+
 def cmd_plan(args) -> int:
     from maskaudit.vendors.plan import format_plan, plan_rows
 
@@ -45,9 +53,9 @@ def cmd_plan(args) -> int:
     vendors = _vendors(config, args.vendor)
     if not vendors:
         return 1
-    variants = ["none"] + list(config["masks"]["variants"])
+    datasets, variants = plan_scope(config)
     try:
-        rows = plan_rows(config, vendors, sorted(config["datasets"]), variants, Path(args.directory))
+        rows = plan_rows(config, vendors, datasets, variants, Path(args.directory))
     except FileNotFoundError as exc:
         print(f"maskaudit vendors plan: {exc}", file=sys.stderr)
         return 2

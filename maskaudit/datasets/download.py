@@ -98,13 +98,13 @@ def verify_file(path: str | Path, archive: Archive) -> dict:
 
 
 def download(archive: Archive, dest: str | Path, *, retries: int = 3, timeout: float = 60,
-             backoff: float = 1.0, block: int = 1 << 20) -> dict:
+             backoff: float = 1.0, block: int = 1 << 20, warn_unpinned: bool = True) -> dict:
     """Download ``archive.url`` to ``dest`` (resuming ``dest.part``), verify it and return its record.
 
     Connection drops and short reads are retried up to ``retries`` times, each attempt resuming
     with ``Range: bytes=<have>-``; a server that ignores ``Range`` (200 instead of 206) restarts the
     file. HTTP 4xx errors stop at once. After the last failed attempt the ``.part`` stays, so the
-    next run resumes.
+    next run resumes. ``warn_unpinned=False``: the caller verifies the file itself (weight files).
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -134,7 +134,7 @@ def download(archive: Archive, dest: str | Path, *, retries: int = 3, timeout: f
                             "check it and set the new checksum in the dataset's config entry (archives:).") from None
     os.replace(part, dest)  # atomic: the final name only ever holds a verified file
     record["path"] = str(dest)
-    if not archive.checksum:
+    if not archive.checksum and warn_unpinned:
         log.warning("%s has no pinned checksum; recorded sha256:%s (%s bytes). Pin it in the adapter table "
                     "or the config's archives: entry to verify later downloads.", archive.file,
                     record["sha256"], f"{record['size']:,}")

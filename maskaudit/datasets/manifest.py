@@ -13,6 +13,7 @@ follow the contract columns in the order given.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -27,6 +28,9 @@ GROUP_ATTRIBUTES = ("gender", "race")
 UNKNOWN = "unknown"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _EXTRA = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+log = logging.getLogger(__name__)
 
 
 class ManifestError(ValueError):
@@ -78,10 +82,42 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
     return df
 
 
+def label_conflicts(df: pd.DataFrame) -> list[str]:
+    """One line per identity whose images disagree on ``gender`` or ``race``: per-group tables use the
+    labels of its first image (maskaudit.stats.groups), so the disagreement is reported, never resolved
+    silently."""
+    out = []
+    for col in GROUP_ATTRIBUTES:
+        if col not in df.columns:
+            continue
+        distinct = df.groupby("identity", sort=True)[col].agg(lambda v: list(dict.fromkeys(v)))
+        for identity, values in distinct.items():
+            if len(values) > 1:
+                out.append(f"identity '{identity}' has {col} labels {values}; its first image's '{values[0]}' is used")
+    return out
+
+
+def outside_root(paths, root: str | Path) -> list[str]:
+    """The entries of ``paths`` that resolve outside the folder ``root`` (``../``, absolute paths, links)."""
+    base = Path(root).resolve()
+    return [p for p in paths if p and not Path(os.path.realpath(Path(root) / p)).is_relative_to(base)]
+
+
+def warn_conflicts(df: pd.DataFrame, where: str) -> list[str]:
+    lines = label_conflicts(df)
+    if lines:
+        log.warning("%s: %d identities have labels that disagree between their images (fix the labels, or "
+                    "accept that the first image's are used):\n  %s", where, len(lines),
+                    "\n  ".join(lines[:20]) + (f"\n  ... and {len(lines) - 20} more" if len(lines) > 20 else ""))
+    return lines
+
+
 def write_manifest(df: pd.DataFrame, path: str | Path) -> None:
-    """Write a validated manifest with ``path`` values relative to the manifest's folder."""
+    """Write a validated manifest with ``path`` values relative to the manifest's folder; identities
+    whose labels disagree are logged as a warning (:func:`label_conflicts`)."""
     path = Path(path)
     df = validate_manifest(df, where=str(path))
+    warn_conflicts(df, str(path))
     df["path"] = relative_paths(df.path, path.parent)
     path.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(path, sep="\t", index=False, lineterminator="\n")

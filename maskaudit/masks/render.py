@@ -6,6 +6,16 @@ composited as ``image * (1 - alpha) + mask * alpha``. ``S`` is a kind-specific r
 over the mask (pleats, cup, seams, fabric noise, darker rim); ``L`` is the original image's blurred
 luminance relative to its mean under the mask, so the mask keeps the scene lighting but its colour.
 All randomness comes from the caller's ``numpy.random.Generator``.
+
+Renders are the same bytes on any x86-64 machine. Floating-point results that differ between CPUs
+(numpy's SIMD exp/sin/tanh, BLAS products, OpenCV's dispatched float filters, reduction order) never
+decide a pixel directly: landmarks are snapped to 1/64 px and shading to 1/256 on entry; relief,
+pattern and lighting are computed in float64 and quantised to 12-bit fixed point (:data:`Q`) before
+use; sums (the relief's mean, the lighting reference) are integer; resampling and blurs are integer
+or plain float64 arithmetic written out here (no BLAS, no dispatched OpenCV float kernels); the mask
+colour is quantised to 1/256 and composited in integer arithmetic,
+``out = (roi * (255 - a) + mask * a) / 255`` with ``a`` the 8-bit antialiased coverage.
+tests/test_masks_determinism.py perturbs every float input by one ulp and checks committed hashes.
 """
 
 from __future__ import annotations
@@ -16,10 +26,19 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .geometry import COVERAGE_LEVELS, MASK_KINDS, MaskGeometry, check_placement, mask_geometry, outside_fraction
+from .geometry import (COVERAGE_LEVELS, MASK_KINDS, MaskGeometry, check_placement, estimate_yaw, face_frame,
+                       mask_geometry, outside_fraction, validate_landmarks)
 
 TEXTURES = ("plain", "weave", "check", "dots", "floral")
 _RELIEF_PX = 64.0  # relief and texture grid: pixels per interocular distance (bounds the cost of big faces)
+Q = 4096  # fixed point of relief, pattern and lighting: 12 fractional bits
+LANDMARK_GRID = 64  # landmarks are snapped to 1/64 px
+SHADING_GRID = 256  # shading is snapped to 1/256
+
+
+def _q(x) -> np.ndarray:
+    """``x`` (float64) in fixed point with :data:`Q` steps, as int64."""
+    return np.rint(np.asarray(x, np.float64) * Q).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -68,7 +87,10 @@ def render_mask(image: np.ndarray, landmarks: np.ndarray, spec: MaskSpec, rng: n
         raise TypeError(f"spec must be a MaskSpec, got {type(spec).__name__}")
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    geom = mask_geometry(landmarks, spec.kind, spec.coverage)
+    given = validate_landmarks(landmarks)  # the record's roll, yaw and placement use the landmarks as given
+    snapped = np.rint(given * LANDMARK_GRID) / LANDMARK_GRID
+    shading = round(spec.shading * SHADING_GRID) / SHADING_GRID
+    geom = mask_geometry(snapped, spec.kind, spec.coverage)
     s, (h, w) = geom.frame.scale, img.shape[:2]
     poly, loops = geom.polygon(), [geom.frame.to_image(c) for c in geom.loops]
     parts = [geom.frame.to_image(c) for c in geom.parts]
@@ -84,31 +106,30 @@ def render_mask(image: np.ndarray, landmarks: np.ndarray, spec: MaskSpec, rng: n
                                  (y1 - y0, x1 - x0))
         if full.any():
             roi = img[y0:y1, x0:x1]
-            relief, pattern = _relief(geom, spec, rng, body, x0, y0)
-            weight = full
-            light = _lighting(roi, weight, s, spec.shading)
-            # mask colour, then out = roi + (mask - roi) * alpha, in place on one float buffer
-            rgb = (relief * light)[..., None] * np.array(spec.colour, np.float32)
-            if pattern is not None:  # printed/woven texture: blend towards a contrasting shade
-                colour = np.array(spec.colour, np.float32)
+            relief_q, pattern_q = _relief(geom, spec, rng, body, x0, y0)
+            light_q = _lighting(roi, full, s, shading)
+            # mask colour from the quantised maps (float64, elementwise: the same on every CPU)
+            relief = relief_q / Q
+            lit = relief * (light_q / Q)
+            colour = np.array(spec.colour, np.float64)
+            rgb = lit[..., None] * colour
+            if pattern_q is not None:  # printed/woven texture: blend towards a contrasting shade
                 accent = colour * 0.55 if colour.mean() > 110 else colour + 0.5 * (255.0 - colour)
-                rgb += (relief * light * pattern)[..., None] * (accent - colour)
+                rgb += (lit * (pattern_q / Q))[..., None] * (accent - colour)
             rgb += (24.0 * (relief - 1.0))[..., None]  # lets pleats and seams show on near-black masks
             hot = rgb > 230.0  # highlights roll off instead of clipping, so white masks keep their relief
             rgb[hot] = 230.0 + 25.0 * np.tanh((rgb[hot] - 230.0) / 25.0)
-            np.clip(rgb, 0, 255, out=rgb)
-            if grey:  # a black-and-white photo gets a black-and-white mask (same luminance)
-                rgb[:] = (rgb @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
-            base = roi.astype(np.float32)
-            rgb -= base
-            rgb *= full[..., None]
-            rgb += base
-            out[y0:y1, x0:x1] = np.rint(rgb, out=rgb).astype(np.uint8)
-            alpha[y0:y1, x0:x1] = full
-    diagnostics = check_placement(alpha, landmarks, spec.coverage)
+            mask = np.rint(np.clip(rgb, 0, 255) * 256).astype(np.int32)  # 1/256 steps
+            if grey:  # a black-and-white photo gets a black-and-white mask (same luminance, integer weights)
+                mask[:] = ((mask[..., 0] * 299 + mask[..., 1] * 587 + mask[..., 2] * 114 + 500) // 1000)[..., None]
+            a = full.astype(np.int32)[..., None]  # 8-bit coverage; every term below fits int32 (< 2**25)
+            num = roi.astype(np.int32) * 256 * (255 - a) + mask * a
+            out[y0:y1, x0:x1] = ((num + 255 * 128) // (255 * 256)).astype(np.uint8)
+            alpha[y0:y1, x0:x1] = full.astype(np.float32) / np.float32(255.0)
+    diagnostics = check_placement(alpha, given, spec.coverage)
     diagnostics.update(
-        roll_deg=geom.frame.roll_deg,
-        yaw_deg=geom.yaw_deg,
+        roll_deg=face_frame(given).roll_deg,
+        yaw_deg=estimate_yaw(given),
         outside_fraction=outside_fraction(poly, w, h),
         interocular_px=float(s),
         n_vertices=int(len(poly)),
@@ -118,8 +139,8 @@ def render_mask(image: np.ndarray, landmarks: np.ndarray, spec: MaskSpec, rng: n
 
 
 def _rasterise(poly, loops, parts, loop_w, shape):
-    """Alpha of the polygon alone and with loops/straps and extra parts: binary fill at 2-4x, then
-    box-filtered down (antialiased edges)."""
+    """8-bit coverage (0..255) of the polygon alone and with loops/straps and extra parts: binary fill
+    at 2-4x, then box-filtered down (antialiased edges; an integer mean of uint8 samples)."""
     h, w = shape
     ss = 4 if h * w <= 250_000 else 2
     lim = 8 * max(h, w) + 64  # keeps fixed-point coordinates far from int32 overflow
@@ -129,68 +150,161 @@ def _rasterise(poly, loops, parts, loop_w, shape):
 
     canvas = np.zeros((h * ss, w * ss), np.uint8)
     cv2.fillPoly(canvas, [fixed(poly)], 255, cv2.LINE_8, shift=4)
-    body = cv2.resize(canvas, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    body = _block_mean(canvas, ss)
     if not loops and not parts:
         return body, body
     if parts:
         cv2.fillPoly(canvas, [fixed(c) for c in parts], 255, cv2.LINE_8, shift=4)
     if loops:
         cv2.polylines(canvas, [fixed(c) for c in loops], False, 255, max(1, round(loop_w * ss)), cv2.LINE_8, shift=4)
-    full = cv2.resize(canvas, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    full = _block_mean(canvas, ss)
     return body, full
+
+
+def _block_mean(canvas: np.ndarray, k: int) -> np.ndarray:
+    """Rounded integer mean of each ``k x k`` block of a uint8 image (exact on every machine)."""
+    h, w = canvas.shape[0] // k, canvas.shape[1] // k
+    sums = np.zeros((h, w), np.uint16)  # at most 16 x 255
+    for i in range(k):
+        for j in range(k):
+            sums += canvas[i: h * k: k, j: w * k: k]
+    return ((sums + k * k // 2) // (k * k)).astype(np.uint8)
+
+
+def _upsample(a: np.ndarray, w: int, h: int, scale: tuple[float, float] | None = None) -> np.ndarray:
+    """Bilinear resampling of ``a`` to ``(h, w)`` with pixel centres aligned (as ``cv2.INTER_LINEAR``),
+    in plain float64 arithmetic; ``scale``: input pixels per output pixel (x, y), else the size ratio."""
+    hs, ws = a.shape
+    sx, sy = scale or (ws / w, hs / h)
+
+    def axis(n_out, n_in, step):
+        x = np.clip((np.arange(n_out, dtype=np.float64) + 0.5) * step - 0.5, 0.0, n_in - 1)
+        i0 = np.minimum(np.floor(x).astype(np.int64), n_in - 1)
+        return i0, np.minimum(i0 + 1, n_in - 1), x - i0
+
+    y0, y1, ty = axis(h, hs, sy)
+    x0, x1, tx = axis(w, ws, sx)
+    a = np.asarray(a, np.float64)
+    top = a[y0][:, x0] * (1.0 - tx) + a[y0][:, x1] * tx
+    bottom = a[y1][:, x0] * (1.0 - tx) + a[y1][:, x1] * tx
+    return top * (1.0 - ty)[:, None] + bottom * ty[:, None]
+
+
+def _bicubic(grid: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``grid`` sampled at float coordinates with the cubic convolution kernel (a = -0.75, as
+    ``cv2.INTER_CUBIC``) and reflected borders, in plain float64 arithmetic."""
+    hs, ws = grid.shape
+    grid = np.asarray(grid, np.float64)
+
+    def weights(t):
+        a = -0.75
+        w0 = ((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a
+        w1 = ((a + 2) * t - (a + 3)) * t * t + 1
+        w2 = ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1
+        return w0, w1, w2, 1.0 - w0 - w1 - w2
+
+    def reflect(i, n):
+        period = 2 * n
+        i = np.mod(i, period)
+        return np.where(i >= n, period - 1 - i, i)
+
+    fx, fy = np.floor(x), np.floor(y)
+    wx, wy = weights(x - fx), weights(y - fy)
+    ix, iy = fx.astype(np.int64), fy.astype(np.int64)
+    out = np.zeros(np.shape(x), np.float64)
+    for j in range(4):
+        row = reflect(iy + j - 1, hs)
+        acc = np.zeros(np.shape(x), np.float64)
+        for i in range(4):
+            acc += wx[i] * grid[row, reflect(ix + i - 1, ws)]
+        out += wy[j] * acc
+    return out
+
+
+def _box_blur(a: np.ndarray, r: int) -> np.ndarray:
+    """Rounded integer mean over a ``(2r+1)`` square (edges replicated), separable: exact everywhere."""
+    if r <= 0:
+        return a
+    n = 2 * r + 1
+    for axis in (0, 1):
+        pad = [(0, 0), (0, 0)]
+        pad[axis] = (r + 1, r)
+        c = np.cumsum(np.pad(a, pad, mode="edge"), axis=axis, dtype=np.int64)
+        hi = np.take(c, np.arange(n, c.shape[axis]), axis=axis)
+        lo = np.take(c, np.arange(0, c.shape[axis] - n), axis=axis)
+        a = (hi - lo + n // 2) // n
+    return a
 
 
 def _relief(geom: MaskGeometry, spec: MaskSpec, rng, body, x0: int, y0: int):
     """Kind relief times rim darkening and side fall-off, and the texture's blend weight (``None`` for
-    plain), evaluated on a grid of at most ``_RELIEF_PX`` per interocular distance (bounds the cost for large
-    faces) and resized to the ROI. Draws from ``rng`` never depend on the colour."""
+    plain), evaluated in float64 on a grid of at most ``_RELIEF_PX`` per interocular distance (bounds the
+    cost for large faces), quantised (:data:`Q`) and resized to the ROI; ``body``: 8-bit coverage. Draws
+    from ``rng`` never depend on the colour."""
     kind = spec.kind
     h, w = body.shape
     s = geom.frame.scale
     f = min(1.0, _RELIEF_PX / s)
     ws, hs = max(1, round(w * f)), max(1, round(h * f))
-    xs = (np.arange(ws, dtype=np.float32) + 0.5) * (w / ws) - 0.5 + x0 - geom.frame.origin[0]
-    ys = (np.arange(hs, dtype=np.float32) + 0.5) * (h / hs) - 0.5 + y0 - geom.frame.origin[1]
+    xs = (np.arange(ws, dtype=np.float64) + 0.5) * (w / ws) - 0.5 + x0 - geom.frame.origin[0]
+    ys = (np.arange(hs, dtype=np.float64) + 0.5) * (h / hs) - 0.5 + y0 - geom.frame.origin[1]
     (ex0, ex1), (ey0, ey1) = geom.frame.ex, geom.frame.ey
-    u = ((xs[None, :] * ex0 + ys[:, None] * ex1) / s).astype(np.float32)
-    v = ((xs[None, :] * ey0 + ys[:, None] * ey1) / s).astype(np.float32)
-    small = body if (ws, hs) == (w, h) else cv2.resize(body, (ws, hs), interpolation=cv2.INTER_AREA)
+    u = (xs[None, :] * ex0 + ys[:, None] * ex1) / s
+    v = (xs[None, :] * ey0 + ys[:, None] * ey1) / s
+    # the body's coverage at each grid pixel's centre (integer index arithmetic)
+    iy, ix = ((2 * np.arange(hs) + 1) * h) // (2 * hs), ((2 * np.arange(ws) + 1) * w) // (2 * ws)
+    small = body[iy][:, ix].astype(np.float64) / 255.0
     px = (w / ws) / s  # one grid pixel in frame units
-    dist = cv2.distanceTransform((small > 0.5).astype(np.uint8), cv2.DIST_L2, 3) * px
+    inside = small > 0.5
+    # chamfer distance (OpenCV computes the 3x3 L2 mask in integers), snapped to 1/64 grid pixel
+    dist = np.rint(cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, 3).astype(np.float64) * 64) / 64 * px
     relief = _RELIEF[kind](u, v, geom, rng, px, dist)
     # form shading of a curved mask: darker rim, sides turning away, lower half facing down
     mid, half = 0.5 * (geom.top + geom.bottom), max(0.5 * (geom.bottom - geom.top), 1e-3)
     relief *= (1.0 - 0.22 * np.exp(-dist / 0.05) - 0.16 * np.clip(np.abs(u - geom.nose_u) / 1.2, 0, 1) ** 2
                - 0.10 * np.clip((v - mid) / half, 0, 1) ** 2)
-    inside = small > 0.5
-    relief /= max(float(relief[inside].mean()) if inside.any() else 1.0, 1e-6)  # mean 1 over the body
-    relief = np.where(inside, relief, np.float32(0.95))  # loops, straps and parts: plain band
+    relief_q = _q(relief)  # mean 1 over the body, from an exact integer sum
+    total = int(relief_q[inside].sum()) if inside.any() else 0
+    relief = relief_q * int(inside.sum()) / total if total > 0 else relief_q / Q
+    relief = np.where(inside, relief, 0.95)  # loops, straps and parts: plain band
     for part in geom.parts:  # respirator cartridges: darker discs with a bright rim and a centre cap
         d = np.hypot(*(((u, v) - part.mean(0)[:, None, None]) / (np.ptp(part, 0) / 2)[:, None, None]))
         disc = np.clip((1.0 - d) / max(px * 3, 1e-3), 0.0, 1.0)
         relief = relief * (1 - disc) + disc * (0.55 + 0.35 * _line(d - 0.85, 0.08, px) + 0.2 * (d < 0.35))
-    pattern = None if spec.texture == "plain" else _TEXTURE[spec.texture](u, v, rng, px).astype(np.float32)
+    pattern = None if spec.texture == "plain" else _TEXTURE[spec.texture](u, v, rng, px)
     if pattern is not None:
-        pattern = np.where(small > 0.5, pattern, np.float32(0.0))
+        pattern = _q(np.where(inside, pattern, 0.0))
+    relief = _q(relief)
     if (ws, hs) != (w, h):
-        relief = cv2.resize(relief, (w, h), interpolation=cv2.INTER_LINEAR)
+        relief = _q(_upsample(relief / Q, w, h))
         if pattern is not None:
-            pattern = cv2.resize(pattern, (w, h), interpolation=cv2.INTER_LINEAR)
-    return relief.astype(np.float32, copy=False), pattern
+            pattern = _q(_upsample(pattern / Q, w, h))
+    return relief, pattern
 
 
 def _lighting(roi, weight, s, shading):
-    """(Blurred luminance / its mean under the mask) ** shading; blur sigma ~0.35 interocular."""
+    """(Blurred luminance / its mean under the mask) ** shading in fixed point (:data:`Q`); blur sigma
+    ~0.35 interocular. Integer luminance (weights 299/587/114), integer block-mean downscale to ~10 px
+    per interocular distance, three integer box blurs (a Gaussian), integer weighted mean under the
+    8-bit coverage ``weight``; only the ratio and the power are float64."""
     if shading <= 0.0:
-        return np.ones(weight.shape, np.float32)
-    lum = roi.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+        return np.full(weight.shape, Q, np.int64)
+    roi = roi.astype(np.int64)
+    lum = roi[..., 0] * 299 + roi[..., 1] * 587 + roi[..., 2] * 114  # 1000 x luminance
     h, w = lum.shape
-    f = min(1.0, 10.0 / s)  # ~10 px per interocular distance is plenty for lighting
-    small = cv2.resize(lum, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
-    small = cv2.GaussianBlur(small, (0, 0), 0.35 * f * s, borderType=cv2.BORDER_REFLECT)
-    blurred = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
-    ref = float((blurred * weight).sum() / max(weight.sum(), 1e-6))
-    return np.clip(blurred / max(ref, 1.0), 0.35, 1.8) ** shading
+    k = max(1, int(s // 10))  # ~10 px per interocular distance is plenty for lighting
+    hk, wk = -(-h // k), -(-w // k)
+    padded = np.pad(lum, ((0, hk * k - h), (0, wk * k - w)), mode="edge")
+    small = (padded.reshape(hk, k, wk, k).sum(axis=(1, 3)) + k * k // 2) // (k * k)
+    sigma = 0.35 * s / k
+    r = max(0, int(round((math.sqrt(4.0 * sigma * sigma + 1.0) - 1.0) / 2.0)))  # 3 boxes of 2r+1 ~ Gaussian sigma
+    for _ in range(3):
+        small = _box_blur(small, r)
+    blurred = np.rint(_upsample(small, w, h, scale=(1.0 / k, 1.0 / k))).astype(np.int64)
+    wsum = int(weight.sum(dtype=np.int64))
+    ref = int((blurred * weight).sum(dtype=np.int64)) / max(wsum, 1)
+    light = np.power(np.clip(blurred / max(ref, 1000.0), 0.35, 1.8), shading)
+    return _q(light)
 
 
 def _line(d, width, px):
@@ -226,7 +340,7 @@ def _n95(u, v, g, rng, px, dist):
     ds = _seam_offset(u, v, g)
     relief += 0.07 * _line(ds - 0.03, 0.025, px) - 0.12 * _line(ds, 0.01, px)
     relief += 0.06 * _line(dist - 0.04, 0.015, px)  # moulded rim
-    relief += 0.16 * _line(dist - 0.075, 0.02, px) * np.exp(-((du / 0.22) ** 6))  # nose clip
+    relief += 0.16 * _line(dist - 0.075, 0.02, px) * np.exp(-np.power(du / 0.22, 6))  # nose clip
     return relief
 
 
@@ -238,7 +352,7 @@ def _kn95(u, v, g, rng, px, dist):
     relief = 1.0 + 0.06 * side - 0.16 * _line(ds, 0.008, px) + 0.08 * _line(ds + 0.02, 0.015, px)
     relief -= 0.12 * _line(dist - 0.05, 0.006, px)  # welded seam line
     relief += 0.05 * (dist < 0.05)
-    relief += 0.12 * _line(dist - 0.08, 0.02, px) * np.exp(-(((u - g.nose_u) / 0.2) ** 6))  # nose clip
+    relief += 0.12 * _line(dist - 0.08, 0.02, px) * np.exp(-np.power((u - g.nose_u) / 0.2, 6))  # nose clip
     relief += 0.012 * rng.standard_normal(u.shape, dtype=np.float32)  # non-woven fabric grain
     return relief
 
@@ -247,7 +361,7 @@ def _cloth(u, v, g, rng, px, dist):
     """Low-frequency wrinkles and fine weave noise (seeded), plus a vertical centre seam."""
     step, u0, v0 = 0.25, -2.0, g.top - 0.4
     grid = rng.standard_normal((int((g.bottom + 0.4 - v0) / step) + 4, int(4.0 / step) + 4)).astype(np.float32)
-    wrinkles = cv2.remap(grid, (u - u0) / step, (v - v0) / step, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+    wrinkles = _bicubic(grid, (u - u0) / step, (v - v0) / step)
     weave = rng.standard_normal(u.shape, dtype=np.float32)
     ds = _seam_offset(u, v, g)
     period = 0.035  # woven fabric: crossing warp and weft threads, visible on every colour

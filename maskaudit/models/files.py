@@ -7,8 +7,10 @@ reading them from there keeps maskaudit in step with the pinned deepface instead
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
+from pathlib import Path
 
 from maskaudit.weights import OPENCV4_WHEEL, WeightFile
 
@@ -89,11 +91,13 @@ def detector_files(detector: str) -> list[WeightFile]:
 
 
 def required_files(card, alignment: str) -> list[WeightFile]:
-    """Every file ``card`` loads under ``alignment`` (``end_to_end`` adds its detector's files)."""
+    """Every file ``card`` loads under ``alignment`` (``end_to_end`` adds its detector's files), each
+    with the format check (:func:`check_format`) that an unpinned copy must pass."""
     if card.family == "facenet":
         files = [WeightFile(name="graph_final.pb", **KNOWN["graph_final.pb"])]
     else:
-        files = _deepface_files("facial_recognition", card.deepface_name, f"{card.deepface_name} network")
+        files = [dataclasses.replace(f, check=_format_of(f.name, card))
+                 for f in _deepface_files("facial_recognition", card.deepface_name, f"{card.deepface_name} network")]
     if alignment == "end_to_end":
         files += detector_files(card.detector)
     return files
@@ -120,3 +124,128 @@ def provision_files(specs: list[WeightFile], owner: str, *, weights_dir=None, fe
         path = fetch(spec, owner, weights_dir=weights_dir, fetch_dir=fetch_dir, mirror=mirror, download=download)
         out[spec.name] = {"sha256": weights_sha256(str(path.resolve())), "folder": str(path.parent)}
     return out
+
+
+# -- format checks of files without a pinned hash -------------------------------------------------------
+# deepface name -> (module, builder) of the PyTorch network deepface loads a state dict into.
+_PT = "deepface.models.facial_recognition.pytorch."
+ARCHITECTURES = {
+    "VGG-Face": (_PT + "VGGFace", "base_model", {}),
+    "Facenet": (_PT + "Facenet", "InceptionResNetV1", {}),
+    "Facenet512": (_PT + "Facenet", "InceptionResNetV1", {"dimension": 512}),
+    "OpenFace": (_PT + "OpenFace", "OpenFaceNet", {}),
+    "DeepFace": (_PT + "FbDeepFace", "DeepFaceNet", {}),
+    "DeepID": (_PT + "DeepID", "DeepIdNet", {}),
+    "ArcFace": (_PT + "ArcFace", "base_model", {}),
+}
+HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<?xml version=\"1.0\"?><html")
+
+
+def _format_of(name: str, card) -> str:
+    """The format check of one recognition network's file: a state dict of its architecture, or an ONNX
+    graph taking 3 x height x width and giving ``card.dim`` numbers."""
+    if name.endswith((".pth", ".pt")) and card.deepface_name in ARCHITECTURES:
+        return f"state_dict:{card.deepface_name}"
+    if name.endswith(".onnx"):
+        return f"onnx:3x{card.input_size[1]}x{card.input_size[0]}->{card.dim}"
+    return ""
+
+
+def check_format(spec: WeightFile, path: Path) -> str | None:
+    """Why the file at ``path`` cannot be ``spec``, judged by its content, or ``None`` when it passes.
+
+    Every file: not empty, not an HTML page (what a mirror answers with for a missing file). Then by
+    ``spec.check`` (else by suffix): ``state_dict:<deepface name>`` loads with ``torch.load(weights_only=True)``
+    and has exactly the architecture's keys and tensor shapes; ``onnx:3xHxW->D`` is an ONNX graph with
+    one 4-d input ending in 3, H, W and an output of D numbers; ``.pth`` any state dict of tensors;
+    ``.onnx`` any ONNX graph; ``.dat`` a dlib model that loads; ``.xml`` a Haar cascade OpenCV loads;
+    ``.h5`` an HDF5 file.
+    """
+    path = Path(path)
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+    if not head:
+        return "the file is empty"
+    if head.lstrip().lower().startswith(HTML_STARTS):
+        return "the file is an HTML page, not weights (a mirror's error page?)"
+    kind, _, arg = spec.check.partition(":")
+    suffix = path.suffix.lower() if not spec.name else Path(spec.name).suffix.lower()
+    if kind == "state_dict" or (not kind and suffix in (".pth", ".pt")):
+        return _check_state_dict(path, arg or None)
+    if kind == "onnx" or (not kind and suffix == ".onnx"):
+        return _check_onnx(path, arg or None)
+    if suffix == ".dat":
+        return _check_dlib(path, spec.name)
+    if suffix == ".xml":
+        return _check_cascade(path)
+    if suffix == ".h5" and not head.startswith(b"\x89HDF\r\n\x1a\n"):
+        return "not an HDF5 file (no HDF5 signature)"
+    return None
+
+
+def _check_state_dict(path: Path, deepface_name: str | None) -> str | None:
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any failure to load is the finding
+        return f"not a PyTorch state dict ({type(exc).__name__}: {str(exc)[:200]})"
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        return "a PyTorch file, but not a state dict of tensors"
+    if deepface_name is None:
+        return None
+    module, builder, kwargs = ARCHITECTURES[deepface_name]
+    with torch.device("meta"):  # shapes only: no memory for the parameters
+        expected = getattr(importlib.import_module(module), builder)(**kwargs).state_dict()
+    missing = sorted(set(expected) - set(state))
+    extra = sorted(set(state) - set(expected))
+    shapes = [f"{k} {tuple(state[k].shape)} instead of {tuple(expected[k].shape)}"
+              for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k].shape)]
+    if missing or extra or shapes:
+        parts = ([f"{len(missing)} missing keys (e.g. {missing[0]})"] if missing else []) + (
+            [f"{len(extra)} unexpected keys (e.g. {extra[0]})"] if extra else []) + (
+            [f"{len(shapes)} tensors of the wrong shape (e.g. {shapes[0]})"] if shapes else [])
+        return f"not a {deepface_name} state dict: " + ", ".join(parts)
+    return None
+
+
+def _check_onnx(path: Path, expected: str | None) -> str | None:
+    try:
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # noqa: BLE001
+        return f"not an ONNX graph onnxruntime loads ({type(exc).__name__}: {str(exc)[:200]})"
+    if expected is None:
+        return None
+    shape_in, _, dim = expected.partition("->")
+    want_in = [int(v) for v in shape_in.split("x")]
+    inputs, outputs = session.get_inputs(), session.get_outputs()
+    got_in = list(inputs[0].shape) if len(inputs) == 1 else None
+    if got_in is None or len(got_in) != 4 or got_in[1:] != want_in:
+        return f"the ONNX graph's input is {[list(i.shape) for i in inputs]}, expected one [N, {', '.join(map(str, want_in))}]"
+    size = outputs[0].shape[-1] if outputs and outputs[0].shape else None
+    if size != int(dim):
+        return f"the ONNX graph's output is {[list(o.shape) for o in outputs]}, expected [N, {dim}]"
+    return None
+
+
+def _check_dlib(path: Path, name: str) -> str | None:
+    import dlib
+
+    loader = dlib.shape_predictor if "shape_predictor" in name else dlib.face_recognition_model_v1
+    try:
+        loader(str(path))
+    except Exception as exc:  # noqa: BLE001
+        return f"not a dlib model that loads ({str(exc).strip()[:200]})"
+    return None
+
+
+def _check_cascade(path: Path) -> str | None:
+    import cv2
+
+    try:
+        empty = cv2.CascadeClassifier(str(path)).empty()
+    except cv2.error as exc:
+        return f"not a Haar cascade OpenCV loads ({str(exc).strip()[:200]})"
+    return "not a Haar cascade OpenCV loads" if empty else None

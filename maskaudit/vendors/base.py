@@ -40,7 +40,9 @@ class Adapter:
         raise NotImplementedError
 
     def model_info(self) -> dict:
-        return {"endpoint": self.endpoint(), "model": self.model_version(), "adapter_schema": ADAPTER_SCHEMA}
+        """What identifies the answers, for the sidecars: the endpoint without any ``user:password@``."""
+        return {"endpoint": without_userinfo(self.endpoint()), "model": self.model_version(),
+                "adapter_schema": ADAPTER_SCHEMA}
 
     def key(self, operation: str, params: dict, images: list[Prepared], gallery: str | None = None) -> str:
         return cache_key(self.vendor, operation, endpoint=self.endpoint(), model=self.model_version(),
@@ -97,3 +99,18 @@ class Gallery:
 
     def search(self, probe: Prepared, k: int) -> dict:
         raise NotImplementedError
+
+
+_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s]*@")
+
+
+def without_userinfo(value):
+    """``value`` with the ``user:password@`` of every URL in it removed (strings, and the strings inside
+    dicts and lists): what is recorded about an endpoint never carries its credentials."""
+    if isinstance(value, str):
+        return _USERINFO.sub(r"\g<scheme>", value)
+    if isinstance(value, dict):
+        return {k: without_userinfo(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(without_userinfo(v) for v in value)
+    return value

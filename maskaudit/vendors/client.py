@@ -84,8 +84,11 @@ class VendorClient:
                 throttled = isinstance(exc, Throttled)
                 self.counters.throttled += throttled
                 if attempt > self.max_retries:
-                    raise VendorError(f"{self.vendor} {operation}: gave up after {attempt} attempts: {exc}. Fix: "
-                                      f"lower vendors.{self.vendor}.rate_per_s or retry later") from exc
+                    fix = (f"lower vendors.{self.vendor}.rate_per_s or retry later" if throttled else
+                           f"check the network and the vendor's endpoint (vendors.{self.vendor} settings), then "
+                           "retry later; a lower rate does not cure time-outs or server errors")
+                    raise VendorError(f"{self.vendor} {operation}: gave up after {attempt} attempts: {exc}. "
+                                      f"Fix: {fix}") from exc
                 delay = backoff_delay(attempt, base_s=self.backoff_base_s, cap_s=self.backoff_cap_s,
                                       retry_after=getattr(exc, "retry_after", None), rng=self.rng)
                 log.warning("%s %s: %s (attempt %d); retrying in %.2f s", self.vendor, operation,

@@ -30,7 +30,7 @@ import pandas as pd
 
 from maskaudit.imageio import ImageReadError
 from maskaudit.progress import progress
-from maskaudit.vendors.base import Adapter
+from maskaudit.vendors.base import Adapter, without_userinfo
 from maskaudit.vendors.errors import BudgetExceeded, ImageRejected, Unavailable
 from maskaudit.vendors.images import RECIPE, Prepared, prepare
 from maskaudit.vendors.pairs import vendor_pairs
@@ -327,7 +327,7 @@ def execute(vendor: str, settings: dict, cache_dir: str, probes: pd.DataFrame, g
     }
     log.info("%s: %d calls sent, %d answered from the cache, %d retries", vendor, sidecar["n_calls"],
              sidecar["cached_calls"], sidecar["retries"])
-    return job.arrays(), sidecar
+    return job.arrays(), without_userinfo(sidecar)  # an error text may quote the endpoint URL
 
 
 SCALES = {

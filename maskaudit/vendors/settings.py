@@ -23,14 +23,24 @@ def result_settings(config: dict, vendor: str) -> dict:
 
 
 def usable_models(config: dict, out=None) -> list[str]:
-    """``config['models']`` minus the vendors whose credentials are missing, each skipped with a message."""
-    kept = []
+    """``config['models']`` minus the vendors whose credentials are missing, each skipped with a message.
+
+    When no system is left, :class:`maskaudit.config.ConfigError` says why each was skipped: a run
+    that audits nothing must fail, not succeed with empty tables."""
+    kept, skipped = [], []
     for model in config["models"]:
         if model in VENDORS:
             problem = credentials_problem(model, vendor_settings(config, model))
             if problem:
                 print(f"maskaudit: skipping vendor '{model}': {problem}. The rest of the audit runs.",
                       file=out or sys.stderr)
+                skipped.append(f"'{model}': {problem}")
                 continue
         kept.append(model)
+    if not kept:
+        from maskaudit.config import ConfigError
+
+        raise ConfigError("no system left to audit: every model in 'models' was skipped:\n  - "
+                          + "\n  - ".join(skipped) + "\nFix: provide the credentials named above, or add an "
+                          "embedding model (e.g. dlib) to 'models'")
     return kept
