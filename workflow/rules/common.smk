@@ -313,6 +313,7 @@ def get_final_outputs():
         + expand("results/figures/heatmap/{dataset}.png", dataset=DATASETS)
         + expand("results/figures/mask_gallery/{dataset}.png", dataset=DATASETS)
         + expand("results/figures/face_chips/{dataset}.png", dataset=DATASETS)
+        + survey_outputs()
     )
 
 
@@ -320,3 +321,46 @@ def code_version(script):
     """Hash of the maskaudit modules ``script`` reaches (maskaudit/provenance.py), passed as a param
     so that editing a module reruns exactly the jobs whose script runs it."""
     return code_hash(Path(workflow.basedir) / "workflow" / "scripts" / script)
+
+
+# --- the human baseline (workflow/rules/survey.smk, maskaudit/survey) ---
+SURVEY = config["survey"]
+SURVEY_DATASET = SURVEY["dataset"]  # null: no survey is built
+SURVEY_TABLES = ["accuracy", "versus", "agreement", "gaps", "trials", "quality"]
+SURVEY_FIGURES = ["accuracy", "versus", "agreement", "gaps"]
+
+
+def get_survey_masked(wildcards):
+    """The masking stage's manifests of `none` and every surveyed variant."""
+    return {
+        f"masked_{v}": f"results/masked/{wildcards.dataset}/{v}/manifest.tsv"
+        for v in ["none"] + SURVEY["variants"]
+    }
+
+
+def get_survey_score_inputs(wildcards):
+    """A system's score inputs (embedding caches or comparisons file) for each surveyed variant."""
+    card = get_card(wildcards.model)
+    return {
+        f"{name}__{v}": path
+        for v in SURVEY["variants"]
+        for name, path in score_inputs(
+            card, wildcards.model, wildcards.dataset, v
+        ).items()
+    }
+
+
+def survey_outputs():
+    """The survey's tables and figures when a dataset is surveyed and responses are given, else
+    its trials and the machines' answers only (a study before collection)."""
+    if not SURVEY_DATASET:
+        return []
+    if not SURVEY["responses"]:
+        return [f"results/survey/{SURVEY_DATASET}/key.tsv"] + expand(
+            "results/survey/{dataset}/machines/{model}.tsv",
+            dataset=SURVEY_DATASET,
+            model=MODELS,
+        )
+    return expand("results/tables/survey_{t}.tsv", t=SURVEY_TABLES) + expand(
+        "results/figures/survey/{f}.png", f=SURVEY_FIGURES
+    )

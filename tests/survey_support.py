@@ -1,0 +1,163 @@
+"""Helpers of the survey tests: a small bundle of generated images, a live server, a local PostgreSQL.
+
+``LocalPostgres()`` runs Debian's PostgreSQL (``/usr/lib/postgresql/<v>/bin``) on a private data
+directory in a fresh temp folder, listening on a unix socket there only (no TCP), as the ``postgres``
+user when this process is root (PostgreSQL refuses to run as root; CI runs as root), and ``stop()``
+ends it with ``pg_ctl stop``. ``SurveyServer`` starts ``maskaudit survey serve`` (waitress) on a free
+loopback port in a subprocess and stops it by its process id.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from conftest import REPO
+from maskaudit.survey.bundle import write_bundle
+
+
+def make_bundle(folder: Path, trials: int = 3, candidates: int = 4, seed: int = 0) -> tuple[Path, pd.DataFrame]:
+    """A bundle of ``trials`` trials over generated face-sized images, and its key (answers included)."""
+    folder = Path(folder)
+    src = folder / "src"
+    src.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    paths = {"surgical-blue": {}, "none": {}}
+    rows = []
+    for t in range(trials):
+        probe = f"img{t}p"
+        path = src / f"{probe}.jpg"
+        Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(path)
+        paths["surgical-blue"][probe] = path
+        cands = []
+        for j in range(candidates):
+            name = f"img{t}c{j}"
+            path = src / f"{name}.jpg"
+            Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(path)
+            paths["none"][name] = path
+            cands.append(name)
+        rows.append({"trial_id": f"t{t:012x}", "variant": "surgical-blue", "probe_id": probe,
+                     "candidate_ids": ";".join(cands), "answer": t % candidates - (t % 2)})
+    key = pd.DataFrame(rows)
+    bundle = folder / "bundle"
+    doc = write_bundle(key, paths, bundle, seed=seed, dataset="test", candidates=candidates)
+    return bundle, key.assign(build=doc["build"])
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SurveyServer:
+    """``maskaudit survey serve`` in a subprocess on 127.0.0.1; ``url`` once it listens."""
+
+    def __init__(self, bundle: Path, database: str, *args: str, env: dict | None = None):
+        self.cmd = [sys.executable, "-m", "maskaudit", "survey", "serve", "--bundle", str(bundle), "--database",
+                    database, "--port", str(free_port()), "--host", "127.0.0.1", *args]
+        self.env = {**os.environ, "PYTHONPATH": str(REPO), "MASKAUDIT_SURVEY_SECRET": "test-secret", **(env or {})}
+        self.proc = None
+
+    def __enter__(self) -> "SurveyServer":
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     env=self.env)
+        line = self.proc.stdout.readline()
+        m = re.search(r"http://[\d.]+:(\d+)/", line)
+        if not m:
+            self.stop()
+            raise RuntimeError(f"survey server did not start: {line}")
+        self.url = f"http://127.0.0.1:{m.group(1)}"
+        return self
+
+    def stop(self) -> str:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.stdout.read() if self.proc else ""
+
+    def __exit__(self, *exc) -> None:
+        self.log = self.stop()
+
+
+def postgres_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+class LocalPostgres:
+    """PostgreSQL in a fresh folder of the system temp dir (the ``postgres`` user must reach it, and
+    pytest's own temp folders are private to root); ``stop()`` ends the server and removes the folder."""
+
+    def __init__(self):
+        import tempfile
+
+        self.root = Path(tempfile.mkdtemp(prefix="maskaudit-pg-"))
+        self.bin = postgres_bin()
+        self.data, self.sock = self.root / "data", self.root / "sock"
+        self.port = free_port()
+        self.user = "postgres" if os.geteuid() == 0 else None
+
+    def _run(self, *args: str, timeout: float = 60) -> str:
+        cmd = list(args)
+        if self.user:
+            cmd = ["runuser", "-u", self.user, "--", *cmd]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed: {proc.stdout}{proc.stderr}")
+        return proc.stdout
+
+    def start(self) -> "LocalPostgres":
+        self.sock.mkdir(exist_ok=True)
+        if self.user:
+            shutil.chown(self.root, self.user)
+            shutil.chown(self.sock, self.user)
+            os.chmod(self.root, 0o755)
+        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "survey", "--no-sync")
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "server.log"), "-w",
+                  "-o", f"-c listen_addresses='' -k {self.sock} -p {self.port} -c fsync=off", "start")
+        self._run(str(self.bin / "createdb"), "-h", str(self.sock), "-p", str(self.port), "-U", "survey", "survey")
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://survey@/survey?host={self.sock}&port={self.port}"
+
+    def stop(self) -> None:
+        try:
+            if (self.data / "postmaster.pid").exists():
+                self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> "LocalPostgres":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def wait_for(predicate, timeout: float = 10.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
