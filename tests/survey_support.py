@@ -10,6 +10,7 @@ loopback port in a subprocess and stops it by its process id.
 from __future__ import annotations
 
 import glob
+import threading
 import os
 import re
 import shutil
@@ -25,6 +26,7 @@ from PIL import Image
 
 from conftest import REPO
 from maskaudit.survey.bundle import write_bundle
+from maskaudit.survey.store import pseudonym
 
 
 def make_bundle(folder: Path, trials: int = 3, candidates: int = 4, seed: int = 0) -> tuple[Path, pd.DataFrame]:
@@ -161,3 +163,47 @@ def wait_for(predicate, timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+TRIAL = re.compile(r'name="trial_id" value="([^"]+)"')
+
+
+def participant(url: str, barrier: threading.Barrier, out: dict, errors: list, i: int) -> None:
+    import requests
+
+    try:
+        with requests.Session() as s:
+            barrier.wait(timeout=30)
+            token = TOKEN.search(s.get(url + "/", timeout=30).text).group(1)
+            s.post(url + "/consent", data={"csrf_token": token, "consent": "yes", "adult": "yes"}, timeout=30)
+            sent = {}
+            while True:
+                page = s.get(url + "/trial", timeout=30)
+                m = TRIAL.search(page.text)
+                if not m:
+                    break
+                choice = str((i + len(sent)) % 5 - 1)
+                form = {"csrf_token": token, "trial_id": m.group(1), "choice": choice, "elapsed_ms": str(100 + i)}
+                s.post(url + "/answer", data=form, timeout=30)
+                if i % 4 == 0:  # a double submit (a second click, a replayed form) must not be stored twice
+                    s.post(url + "/answer", data=form, timeout=30)
+                sent[m.group(1)] = choice
+            code = re.search(r'id="code">([^<]+)<', page.text).group(1)
+            out[pseudonym(code)] = sent
+    except Exception as exc:  # noqa: BLE001 - counted and reported by the test
+        errors.append(f"participant {i}: {exc!r}")
+
+
+def run_participants(url: str, n: int, out: dict, errors: list, timeout: float = 60) -> bool:
+    """``n`` simulated participants at once (threads released together); True when all finished in time.
+    ``out``: pseudonym -> {trial id: choice sent}; ``errors``: what went wrong, one line each."""
+    barrier = threading.Barrier(n)
+    threads = [threading.Thread(target=participant, args=(url, barrier, out, errors, i), daemon=True)
+               for i in range(n)]
+    for t in threads:
+        t.start()
+    end = time.monotonic() + timeout
+    for t in threads:
+        t.join(timeout=max(0.0, end - time.monotonic()))
+    return not any(t.is_alive() for t in threads)

@@ -56,6 +56,7 @@ def register(subparsers) -> None:
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 only behind a TLS proxy)")
     s.add_argument("--port", type=int, default=8080)
     s.add_argument("--threads", type=int, default=8, help="waitress worker threads")
+    s.add_argument("--connections", type=int, default=500, help="open connections waitress accepts at once")
     s.add_argument("--config", default="config/config.yaml", help="read survey.time_limits_s from here")
     s.add_argument("--time-limits", type=_limits, default=None,
                    help="conditions, e.g. none,10 (overrides the config's survey.time_limits_s)")
@@ -110,7 +111,8 @@ def serve(args) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    server = create_server(app, host=args.host, port=args.port, threads=args.threads, ident="survey")
+    server = create_server(app, host=args.host, port=args.port, threads=args.threads,
+                           connection_limit=args.connections, ident="survey")
     port = server.effective_port
     print(f"survey on http://{args.host}:{port}/ (conditions {limits}); Ctrl-C stops it", flush=True)
     try:

@@ -237,8 +237,8 @@ class Analysis:
         out = pd.DataFrame(rows)
         human_worst = out[out.rater == HUMANS].set_index("attribute").worst_group
         out["same_worst_as_humans"] = [
-            (r.worst_group == human_worst.get(r.attribute, "") and r.worst_group != "") if r.rater != HUMANS else ""
-            for r in out.itertuples()]
+            "" if r.rater == HUMANS or not r.worst_group or not human_worst.get(r.attribute, "")
+            else r.worst_group == human_worst[r.attribute] for r in out.itertuples()]
         return out
 
     def trials(self) -> pd.DataFrame:
@@ -269,7 +269,10 @@ def cohen_kappa(a, b) -> float:
         return float("nan")
     po = float(np.mean(a == b))
     pe = float(a.mean() * b.mean() + (1 - a.mean()) * (1 - b.mean()))
-    return float("nan") if pe >= 1 else (po - pe) / (1 - pe)
+    if pe >= 1:
+        return float("nan")
+    kappa = (po - pe) / (1 - pe)
+    return 0.0 if abs(kappa) < 1e-12 else kappa
 
 
 def group_gap(correct, trials, codes, n_groups: int, weights, n_perm: int, rng, level: float) -> dict:

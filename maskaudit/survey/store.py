@@ -82,6 +82,7 @@ class Store:
             return psycopg.connect(self.url, autocommit=True)
         con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives a crash of the server, fsync at checkpoints
         con.execute("PRAGMA foreign_keys=ON")
         con.execute("PRAGMA busy_timeout=30000")
         return con
@@ -132,6 +133,8 @@ class Store:
         """Insert a participant in the least-filled condition (ties: listed order); returns the condition."""
         hour = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:00Z")
         with self._tx() as tx:
+            if self.postgres:  # one assignment at a time, as SQLite's BEGIN IMMEDIATE gives
+                tx.execute("LOCK TABLE participants IN SHARE ROW EXCLUSIVE MODE")
             counts = dict(tx.execute("SELECT condition, COUNT(*) FROM participants GROUP BY condition").fetchall())
             condition = min(conditions, key=lambda c: (counts.get(c, 0), conditions.index(c)))
             tx.execute("INSERT INTO participants (code, condition, build, trial_order, status, created) "
