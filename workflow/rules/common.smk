@@ -324,8 +324,17 @@ def code_version(script):
 
 
 # --- the human baseline (workflow/rules/survey.smk, maskaudit/survey) ---
-SURVEY = config["survey"]
+from maskaudit.survey.config import survey_problems, shipped_path
+
+SURVEY = dict(config["survey"])
 SURVEY_DATASET = SURVEY["dataset"]  # null: no survey is built
+# A survey whose dataset or variants this config does not audit is skipped with a message (like a
+# vendor without credentials); the rest of the audit runs.
+for _problem in survey_problems(SURVEY, DATASETS, MASK_VARIANTS):
+    print(f"survey skipped: {_problem}", file=sys.stderr)
+    SURVEY_DATASET = None
+# a relative responses path: the working directory first, then next to the Snakefile (the shipped demo file)
+SURVEY["responses"] = shipped_path(SURVEY["responses"], workflow.basedir)
 SURVEY_TABLES = ["accuracy", "versus", "agreement", "gaps", "trials", "quality"]
 SURVEY_FIGURES = ["accuracy", "versus", "agreement", "gaps"]
 
