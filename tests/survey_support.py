@@ -99,6 +99,18 @@ class SurveyServer:
         self.log = self.stop()
 
 
+def require(what: str, present: bool) -> None:
+    """Skip a test whose system packages are missing on a developer's machine; in CI (``CI`` set),
+    where .ci/run installs them, a missing package fails instead of hiding the test."""
+    import pytest
+
+    if not present:
+        message = f"{what} is not installed (.ci/run installs it with apt-get)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
 def postgres_bin() -> Path | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     return Path(found[-1]).parent if found else None

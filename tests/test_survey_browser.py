@@ -8,15 +8,14 @@ import shutil
 import pytest
 
 from maskaudit.survey.store import open_store
-from survey_support import SurveyServer, make_bundle, wait_for
+from survey_support import SurveyServer, make_bundle, require, wait_for
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER),
-                                reason="chromium and chromium-driver are not installed (.ci/run installs them)")
 
 
 @pytest.fixture
 def browser():
+    require("Chromium (Debian packages chromium, chromium-driver)", bool(CHROMIUM and DRIVER))
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

@@ -12,13 +12,12 @@ import pytest
 
 from conftest import REPO
 from maskaudit.survey.store import open_store, pseudonym
-from survey_support import LocalPostgres, SurveyServer, make_bundle, postgres_bin, run_participants
-
-pytestmark = pytest.mark.skipif(postgres_bin() is None, reason="PostgreSQL is not installed (.ci/run installs it)")
+from survey_support import LocalPostgres, SurveyServer, make_bundle, postgres_bin, require, run_participants
 
 
 @pytest.fixture(scope="module")
 def postgres():
+    require("PostgreSQL (Debian package postgresql)", postgres_bin() is not None)
     with LocalPostgres() as pg:
         yield pg
 
