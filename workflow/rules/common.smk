@@ -339,6 +339,11 @@ SURVEY_TABLES = ["accuracy", "versus", "agreement", "gaps", "trials", "quality"]
 SURVEY_FIGURES = ["accuracy", "versus", "agreement", "gaps"]
 
 
+def survey_settings(*keys):
+    """The survey keys a rule reads (so editing another, e.g. the time limits, reruns nothing)."""
+    return {k: SURVEY[k] for k in keys}
+
+
 def get_survey_masked(wildcards):
     """The masking stage's manifests of `none` and every surveyed variant."""
     return {

@@ -21,7 +21,9 @@ rule build_survey:
         runtime=scaled(10, 0.1),
     params:
         code=code_version("build_survey.py"),
-        survey=SURVEY,
+        design=survey_settings(
+            "variants", "candidates", "trials_per_cell", "attention_checks"
+        ),
         seed=config["seed"],
     script:
         "../scripts/build_survey.py"
@@ -81,7 +83,7 @@ rule analyse_survey:
         code=code_version("analyse_survey.py"),
         systems=MODELS,
         stats=config["stats"],
-        survey=SURVEY,
+        survey=survey_settings("dataset", "min_attention"),
         seed=config["seed"],
     script:
         "../scripts/analyse_survey.py"

@@ -5,7 +5,7 @@ from maskaudit.survey.stage import build_survey
 from maskaudit.survey.trials import Design
 
 setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
-survey = snakemake.params.survey
+survey = snakemake.params.design
 design = Design(variants=tuple(survey["variants"]), candidates=survey["candidates"], per_cell=survey["trials_per_cell"],
                 attention=survey["attention_checks"], seed=snakemake.params.seed)
 masked = {k.removeprefix("masked_"): v for k, v in snakemake.input.items() if k.startswith("masked_")}
