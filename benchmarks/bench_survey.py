@@ -83,6 +83,7 @@ def run(bundle, database, n, threads) -> dict:
             "latency_ms_p50": round(float(np.percentile(lat, 50)), 1),
             "latency_ms_p95": round(float(np.percentile(lat, 95)), 1),
             "latency_ms_max": round(float(lat.max()), 1), "server_peak_rss_mib": round(peak, 1),
+            "first_error": errors[0] if errors else "",
             "answers_sent": len(sent), "answers_stored": len(table), "lost": len(set(sent) - set(stored)),
             "duplicated": len(table) - len(stored), "mismatched": sum(stored.get(k) != v for k, v in sent.items())}
 

@@ -66,22 +66,27 @@ def free_port() -> int:
 
 
 class SurveyServer:
-    """``maskaudit survey serve`` in a subprocess on 127.0.0.1; ``url`` once it listens."""
+    """``maskaudit survey serve`` in a subprocess on 127.0.0.1; ``url`` once it listens. Its output goes
+    to a log file (never a pipe nobody drains: a busy server's warnings would fill it and stall it)."""
 
     def __init__(self, bundle: Path, database: str, *args: str, env: dict | None = None):
+        import tempfile
+
         self.cmd = [sys.executable, "-m", "maskaudit", "survey", "serve", "--bundle", str(bundle), "--database",
                     database, "--port", str(free_port()), "--host", "127.0.0.1", *args]
         self.env = {**os.environ, "PYTHONPATH": str(REPO), "MASKAUDIT_SURVEY_SECRET": "test-secret", **(env or {})}
+        self.log_path = Path(tempfile.mkstemp(prefix="survey-server-", suffix=".log")[1])
         self.proc = None
 
     def __enter__(self) -> "SurveyServer":
-        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     env=self.env)
-        line = self.proc.stdout.readline()
-        m = re.search(r"http://[\d.]+:(\d+)/", line)
-        if not m:
+        with open(self.log_path, "w") as log:
+            self.proc = subprocess.Popen(self.cmd, stdout=log, stderr=subprocess.STDOUT, text=True, env=self.env)
+        found = wait_for(lambda: re.search(r"http://[\d.]+:(\d+)/", self.log_path.read_text())
+                         or self.proc.poll() is not None, timeout=30)
+        m = re.search(r"http://[\d.]+:(\d+)/", self.log_path.read_text())
+        if not (found and m):
             self.stop()
-            raise RuntimeError(f"survey server did not start: {line}")
+            raise RuntimeError(f"survey server did not start: {self.log_path.read_text()[-2000:]}")
         self.url = f"http://127.0.0.1:{m.group(1)}"
         return self
 
@@ -93,7 +98,9 @@ class SurveyServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        return self.proc.stdout.read() if self.proc else ""
+        text = self.log_path.read_text() if self.log_path.exists() else ""
+        self.log_path.unlink(missing_ok=True)
+        return text
 
     def __exit__(self, *exc) -> None:
         self.log = self.stop()
