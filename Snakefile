@@ -8,7 +8,7 @@
 #   located/<detector>/<dataset>/<variant>.npz           end_to_end: a deepface detector's regions, shared by models
 #   embeddings/<model>/<dataset>/<variant>.{npz,json}    embedding cache + sidecar (model version, preprocessing)
 #   comparisons/<vendor>/<dataset>/<variant>.{npz,json}  a commercial API's scores (comparison-only systems)
-#   protocol/<dataset>/images.tsv                        near-duplicates (pHash) and the open-set split
+#   protocol/<dataset>/images.tsv                        near-duplicates (within, across identities), open-set, calibration
 #   thresholds/<model>/<dataset>.json                    global thresholds fixed on the unmasked baseline
 #   scores/<model>/<dataset>/<variant>/{reidentification,verification,identification}.tsv, impostors.npz
 #   metrics/<model>/<dataset>/<table>.tsv                rates, differentials, fairness, mask effects, clustering
@@ -50,6 +50,7 @@ localrules:
     all,
     download_sources,
     collect_table,
+    tabulate_duplicates,
     plot_mask_gallery,
     plot_face_chips,
 
@@ -109,6 +110,11 @@ rule table_clustering:
 rule table_thresholds:
     input:
         "results/tables/thresholds.tsv",
+
+
+rule table_duplicates:
+    input:
+        "results/tables/duplicates.tsv",
 
 
 rule figure_rates_by_variant:

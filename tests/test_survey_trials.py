@@ -117,3 +117,16 @@ def test_a_system_answers_from_a_comparisons_file_and_failures_are_charged(tmp_p
     with pytest.raises(ValueError, match="unsupported"):
         score_trials(key, {}, None, {"identification": [{"name": "fpir_0.01", "supported": False, "reason": "few"}]},
                      "fpir_0.01", "acme")
+
+
+def test_duplicates_across_identities_are_never_shown_together_and_calibration_identities_never_probe():
+    manifest, protocol, ok = dataset()
+    # the duplicate screen found male_White_1_2 to be the same picture as every female_Black probe
+    fb = protocol.identity.str.startswith("female_Black")
+    protocol["duplicates_across"] = np.where(fb, "male_White_1_2", "")
+    protocol["calibration"] = np.where(protocol.identity == "male_Black_1", "calibration", "audit")
+    design = Design(variants=("surgical-blue",), candidates=4, per_cell=3, attention=3, seed=7)
+    key, _ = build_trials(manifest, protocol, {"none": ok, "surgical-blue": ok}, design, "toy")
+    shown_with_fb = key[key.probe_identity.str.startswith("female_Black")].candidate_ids.str.split(";").explode()
+    assert len(shown_with_fb) > 0 and "male_White_1_2" not in set(shown_with_fb)
+    assert "male_Black_1" not in set(key.probe_identity[key.kind != "attention"])

@@ -7,11 +7,15 @@ A trial asks "which of these K people is the masked person, or none of them?". I
   (``results/protocol/<dataset>/images.tsv``). The mate's identity must be in the open-set gallery.
 * **open** trials: no candidate is the probe's identity (the right answer is "none of these").
 * every candidate is a different identity, drawn from the gallery identities of the open-set split,
-  one unmasked image each; distractors come from the probe's own gender x race cell first
+  one unmasked image each, never a photo the duplicate screen found to be the probe's own picture
+  under another identity (``duplicates_across``); distractors come from the probe's own gender x race cell first
   (demographically matched, as NIST FRVT matches impostors), then from the other cells; the trial
   records how many were matched.
 * **attention** checks: an unmasked probe whose identical image is among the candidates. They are
   answered by anyone who looks, are never scored as accuracy, and exclude inattentive participants.
+
+Probes never come from identities set aside to calibrate thresholds (``calibration`` column, when
+``protocol.calibration_share`` > 0), whose rates the audit leaves out too.
 
 Balance: for every gender x race cell of the dataset (``unknown`` is a cell of its own) and every
 surveyed mask variant, up to ``per_cell`` closed and ``per_cell`` open trials, each masked probe image
@@ -62,8 +66,11 @@ def trial_id(dataset: str, kind: str, variant: str, probe: str, candidates) -> s
     return "t" + hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def _near_duplicates(protocol: pd.DataFrame) -> dict[str, set[str]]:
-    return {r.image_id: set(filter(None, str(r.near_duplicates).split(";"))) for r in protocol.itertuples()}
+def _id_sets(protocol: pd.DataFrame, column: str) -> dict[str, set[str]]:
+    """image id -> the ``;``-joined ids of ``column`` (empty sets when an older table lacks it)."""
+    if column not in protocol:
+        return {}
+    return {i: set(filter(None, str(v).split(";"))) for i, v in zip(protocol.image_id, protocol[column])}
 
 
 def _ok(masked: pd.DataFrame) -> set[str]:
@@ -81,9 +88,10 @@ class _Gallery:
         self.cell = {i: (cells.at[i, "gender"], cells.at[i, "race"]) for i in cells.index}
         self.identities = sorted(self.images)
 
-    def distractors(self, rng, exclude: str, cell, n: int) -> tuple[list[str], int]:
-        """``n`` distinct identities other than ``exclude``, same cell first; ``([], 0)`` if too few."""
-        others = [i for i in self.identities if i != exclude]
+    def distractors(self, rng, exclude: str, cell, n: int, avoid=frozenset()) -> tuple[list[str], int]:
+        """``n`` distinct identities other than ``exclude`` with an image outside ``avoid``, same cell
+        first; ``([], 0)`` if too few."""
+        others = [i for i in self.identities if i != exclude and set(self.images[i]) - set(avoid)]
         if len(others) < n:
             return [], 0
         same = [i for i in others if self.cell[i] == cell]
@@ -111,7 +119,9 @@ def build_trials(manifest: pd.DataFrame, protocol: pd.DataFrame, masked: dict[st
     missing = [v for v in design.variants if v not in masked]
     if missing:
         raise ValueError(f"survey variant(s) {missing} have no masked images; list them under masks.variants")
-    dup = _near_duplicates(protocol)
+    dup, across = _id_sets(protocol, "near_duplicates"), _id_sets(protocol, "duplicates_across")
+    calibration = set(protocol.image_id[protocol.calibration.astype(str) == "calibration"]) \
+        if "calibration" in protocol else set()
     gallery = _Gallery(manifest, protocol, _ok(masked["none"]))
     info = manifest.set_index("image_id")
     k = design.candidates
@@ -132,7 +142,7 @@ def build_trials(manifest: pd.DataFrame, protocol: pd.DataFrame, masked: dict[st
         for gender, race in cells:
             rng = rng_for(design.seed, dataset, "survey", variant, gender, race)
             probes = sorted(manifest.image_id[(manifest.gender == gender) & (manifest.race == race)
-                                              & manifest.image_id.isin(ok)])
+                                              & manifest.image_id.isin(ok) & ~manifest.image_id.isin(calibration)])
             probes = [probes[j] for j in rng.permutation(len(probes))]
             used, built = set(), {"closed": 0, "open": 0}
             eligible = {"closed": 0, "open": 0}
@@ -144,13 +154,14 @@ def build_trials(manifest: pd.DataFrame, protocol: pd.DataFrame, masked: dict[st
                     if kind == "closed" and mate is None:
                         continue
                     n_distractors = k - 1 if kind == "closed" else k
-                    others, matched = gallery.distractors(rng, ident, (gender, race), n_distractors)
+                    avoid = across.get(probe, set())
+                    others, matched = gallery.distractors(rng, ident, (gender, race), n_distractors, avoid)
                     if not others:
                         continue
                     eligible[kind] += 1
                     if probe in used or built[kind] >= design.per_cell:
                         continue
-                    candidates = [gallery.image(rng, i) for i in others] + ([mate] if mate else [])
+                    candidates = [gallery.image(rng, i, avoid) for i in others] + ([mate] if mate else [])
                     order = rng.permutation(len(candidates))
                     candidates = [candidates[j] for j in order]
                     answer = candidates.index(mate) if mate else NONE
@@ -167,11 +178,12 @@ def build_trials(manifest: pd.DataFrame, protocol: pd.DataFrame, masked: dict[st
         if built >= design.attention:
             break
         probe = pool[j]
+        avoid = across.get(probe, set())
         others, matched = gallery.distractors(rng, info.at[probe, "identity"], tuple(info.loc[probe, ["gender", "race"]]),
-                                              k - 1)
+                                              k - 1, avoid)
         if not others:
             continue
-        candidates = [gallery.image(rng, i) for i in others] + [probe]
+        candidates = [gallery.image(rng, i, avoid) for i in others] + [probe]
         candidates = [candidates[j] for j in rng.permutation(len(candidates))]
         add("attention", "none", probe, candidates, candidates.index(probe), matched)
         built += 1

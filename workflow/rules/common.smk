@@ -309,6 +309,7 @@ def figure_paths(figure):
 def get_final_outputs():
     return (
         expand("results/tables/{table}.tsv", table=TABLES)
+        + DUPLICATE_TABLES
         + [p for f in MODEL_FIGURES for p in figure_paths(f)]
         + expand("results/figures/heatmap/{dataset}.png", dataset=DATASETS)
         + expand("results/figures/mask_gallery/{dataset}.png", dataset=DATASETS)
@@ -321,6 +322,10 @@ def code_version(script):
     """Hash of the maskaudit modules ``script`` reaches (maskaudit/provenance.py), passed as a param
     so that editing a module reruns exactly the jobs whose script runs it."""
     return code_hash(Path(workflow.basedir) / "workflow" / "scripts" / script)
+
+
+# --- duplicate screening (issue 15): the protocol stage's own table, built by rule tabulate_duplicates ---
+DUPLICATE_TABLES = ["results/tables/duplicates.tsv"]
 
 
 # --- the human baseline (workflow/rules/survey.smk, maskaudit/survey) ---
