@@ -16,6 +16,7 @@ import argparse
 import json
 import platform
 import re
+import shutil
 import tempfile
 import threading
 import time
@@ -96,12 +97,15 @@ def main() -> None:
     ap.add_argument("--postgres", action="store_true")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-survey-"))
-    bundle, _ = make_bundle(work, trials=args.trials)
-    results = {"machine": f"{platform.machine()}, {platform.python_version()}", "trials": args.trials}
-    results["sqlite"] = run(bundle, f"sqlite:///{work}/survey.sqlite", args.participants, args.threads)
-    if args.postgres:
-        with LocalPostgres() as pg:
-            results["postgresql"] = run(bundle, pg.url, args.participants, args.threads)
+    try:
+        bundle, _ = make_bundle(work, trials=args.trials)
+        results = {"machine": f"{platform.machine()}, {platform.python_version()}", "trials": args.trials}
+        results["sqlite"] = run(bundle, f"sqlite:///{work}/survey.sqlite", args.participants, args.threads)
+        if args.postgres:
+            with LocalPostgres() as pg:
+                results["postgresql"] = run(bundle, pg.url, args.participants, args.threads)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(results, indent=1))
 
 
