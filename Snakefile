@@ -12,6 +12,7 @@
 #   thresholds/<model>/<dataset>.json                    global thresholds fixed on the unmasked baseline
 #   scores/<model>/<dataset>/<variant>/{reidentification,verification,identification}.tsv, impostors.npz
 #   metrics/<model>/<dataset>/<table>.tsv                rates, differentials, fairness, mask effects, clustering, tests
+#   survey/<dataset>/{key,design}.tsv, bundle/, machines/<model>.tsv   the human baseline's trials
 #   tables/<table>.tsv, figures/<figure>/<...>.png       what the report shows
 # The variant `none` is the unmasked baseline.
 
@@ -40,6 +41,7 @@ include: "workflow/rules/vendors.smk"
 include: "workflow/rules/scoring.smk"
 include: "workflow/rules/metrics.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/survey.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -183,3 +185,20 @@ rule audit_report:
 rule report_cards:
     input:
         card_paths("html"),
+
+
+# The human baseline (workflow/rules/survey.smk): `snakemake survey_trials` builds the trials, the
+# answer key and the bundle `maskaudit survey serve` serves; the others analyse `survey.responses`.
+rule survey_trials:
+    input:
+        expand("results/survey/{dataset}/key.tsv", dataset=SURVEY_DATASET or []),
+
+
+rule table_survey:
+    input:
+        expand("results/tables/survey_{t}.tsv", t=SURVEY_TABLES),
+
+
+rule figure_survey:
+    input:
+        expand("results/figures/survey/{f}.png", f=SURVEY_FIGURES),

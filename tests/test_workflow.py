@@ -120,7 +120,7 @@ def test_second_run_does_nothing(audit):
 
 def test_recomputation_is_byte_identical(audit):
     tables = {p.name: p.read_bytes() for p in (audit / "results/tables").glob("*.tsv")}
-    assert len(tables) == 12  # 10 + duplicates.tsv + tests.tsv (issue 15)
+    assert len(tables) == 18  # 10 + duplicates.tsv + tests.tsv (issue 15) + 6 of the survey (maskaudit/survey)
     page = (audit / "results/audit.html").read_bytes()
     masked = (audit / "results/masked/demo/cloth-white/manifest.tsv").read_bytes()
     snakemake(audit, "--forcerun", "mask_images", "build_protocol")
@@ -145,6 +145,7 @@ def test_editing_one_variant_reruns_only_its_dependents(audit):
         "plot_cmc": 1, "plot_forest": 1, "plot_mask_colour": 1, "plot_clustering": 1, "plot_heatmap": 1,
         "plot_mask_gallery": 1, "render_system_card": 1, "render_audit_report": 1, "all": 1,
         # not detection, protocol, thresholds, other variants or face chips
+        "build_survey": 1, "score_survey": 1, "analyse_survey": 1, "plot_survey": 1,  # the variant is surveyed
     }
 
 
@@ -188,7 +189,8 @@ def test_editing_a_package_module_reruns_exactly_the_stages_that_run_it(audit, c
     assert not upstream & set(jobs)  # metrics changed; nothing they read is recomputed
     # everything planned runs the module or reads what a job that runs it writes
     assert set(jobs) - runs_it <= {"all", "plot_forest", "plot_rates_by_variant", "plot_mask_colour",
-                                   "plot_clustering", "plot_heatmap", "render_system_card", "render_audit_report"}
+                                   "plot_clustering", "plot_heatmap", "render_system_card", "render_audit_report",
+                                   "plot_survey"}
 
     jobs = planned_with(code_copy, audit, "masks/render.py")  # the renderer: masks and all after them
     assert jobs["mask_images"] == 4 and jobs["embed_images"] == 4 and "detect_faces" not in jobs

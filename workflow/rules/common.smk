@@ -316,6 +316,7 @@ def get_final_outputs():
         + expand("results/figures/heatmap/{dataset}.png", dataset=DATASETS)
         + expand("results/figures/mask_gallery/{dataset}.png", dataset=DATASETS)
         + expand("results/figures/face_chips/{dataset}.png", dataset=DATASETS)
+        + survey_outputs()
     )
 
 
@@ -407,3 +408,60 @@ def report_provenance():
 def get_model_gpu_mem_mb(wildcards):
     """GPU memory an embedding job declares (0 without a GPU): profiles cap the sum per GPU."""
     return model_card(wildcards).gpu_mem_mb * get_model_gpu(wildcards)
+
+
+# --- the human baseline (workflow/rules/survey.smk, maskaudit/survey) ---
+from maskaudit.survey.config import survey_problems, shipped_path
+
+SURVEY = dict(config["survey"])
+SURVEY_DATASET = SURVEY["dataset"]  # null: no survey is built
+# A survey whose dataset or variants this config does not audit is skipped with a message (like a
+# vendor without credentials); the rest of the audit runs.
+for _problem in survey_problems(SURVEY, DATASETS, MASK_VARIANTS):
+    print(f"survey skipped: {_problem}", file=sys.stderr)
+    SURVEY_DATASET = None
+# a relative responses path: the working directory first, then next to the Snakefile (the shipped demo file)
+SURVEY["responses"] = shipped_path(SURVEY["responses"], workflow.basedir)
+SURVEY_TABLES = ["accuracy", "versus", "agreement", "gaps", "trials", "quality"]
+SURVEY_FIGURES = ["accuracy", "versus", "agreement", "gaps"]
+
+
+def survey_settings(*keys):
+    """The survey keys a rule reads (so editing another, e.g. the time limits, reruns nothing)."""
+    return {k: SURVEY[k] for k in keys}
+
+
+def get_survey_masked(wildcards):
+    """The masking stage's manifests of `none` and every surveyed variant."""
+    return {
+        f"masked_{v}": f"results/masked/{wildcards.dataset}/{v}/manifest.tsv"
+        for v in ["none"] + SURVEY["variants"]
+    }
+
+
+def get_survey_score_inputs(wildcards):
+    """A system's score inputs (embedding caches or comparisons file) for each surveyed variant."""
+    card = get_card(wildcards.model)
+    return {
+        f"{name}__{v}": path
+        for v in SURVEY["variants"]
+        for name, path in score_inputs(
+            card, wildcards.model, wildcards.dataset, v
+        ).items()
+    }
+
+
+def survey_outputs():
+    """The survey's tables and figures when a dataset is surveyed and responses are given, else
+    its trials and the machines' answers only (a study before collection)."""
+    if not SURVEY_DATASET:
+        return []
+    if not SURVEY["responses"]:
+        return [f"results/survey/{SURVEY_DATASET}/key.tsv"] + expand(
+            "results/survey/{dataset}/machines/{model}.tsv",
+            dataset=SURVEY_DATASET,
+            model=MODELS,
+        )
+    return expand("results/tables/survey_{t}.tsv", t=SURVEY_TABLES) + expand(
+        "results/figures/survey/{f}.png", f=SURVEY_FIGURES
+    )
