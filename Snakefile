@@ -39,6 +39,8 @@ include: "workflow/rules/embedding.smk"
 include: "workflow/rules/vendors.smk"
 include: "workflow/rules/scoring.smk"
 include: "workflow/rules/metrics.smk"
+include: "workflow/rules/mitigation.smk"
+include: "workflow/rules/privacy.smk"
 include: "workflow/rules/figures.smk"
 
 
@@ -55,7 +57,7 @@ localrules:
 rule all:
     default_target: True
     input:
-        get_final_outputs(),
+        get_final_outputs() + mitigation_outputs(),
 
 
 # Named targets: `snakemake <rule>` (or the file path) builds just that table or figure.
@@ -157,3 +159,27 @@ rule figure_mask_gallery:
 rule figure_face_chips:
     input:
         expand("results/figures/face_chips/{dataset}.png", dataset=DATASETS),
+
+
+rule table_before_after:
+    input:
+        "results/tables/before_after.tsv",
+
+
+rule table_privacy:
+    input:
+        "results/tables/privacy.tsv",
+
+
+rule figure_before_after:
+    input:
+        expand(
+            "results/figures/before_after/{base}.{dataset}.png",
+            base=HEAD_BASES,
+            dataset=DATASETS,
+        ),
+
+
+rule figure_training_curves:
+    input:
+        expand("results/figures/training_curves/{dataset}.png", dataset=TRAIN_DATASET),
