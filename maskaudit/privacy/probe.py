@@ -9,9 +9,12 @@ Adam, L2 ``1e-3``, seeded). Conditions ``train -> test``: ``none -> none`` (unma
 Cross-validation: identities (never images) are dealt to ``folds`` folds by a seeded shuffle; each
 fold is predicted by a probe trained on the other folds' identities, so no person is in both.
 Every eval image gets one out-of-fold prediction. Measures: ``accuracy`` (classification) or ``mae``
-(regression, years). The chance level is the same out-of-fold procedure with a constant predictor:
-the training folds' most frequent class (accuracy) or median age (MAE). ``gain`` is ``accuracy -
-chance`` (or ``chance - mae``): above zero, the embedding reveals the attribute beyond base rates.
+(regression, years). The chance level is the best constant predictor on the evaluated images: the
+most frequent class (accuracy; ties: first in sorted order) or the median age (MAE). An out-of-fold
+constant (the training folds' majority) is NOT used: removing a fold's identities tilts the
+training majority against that fold, so it scores below chance and would flatter every probe. The
+best constant is the conservative bar: under the null no probe beats it on average. ``gain`` is
+``accuracy - chance`` (or ``chance - mae``): above zero, the embedding reveals the attribute.
 Intervals: identity bootstrap (:mod:`maskaudit.stats.bootstrap`) of the per-identity counts, one set
 of weights for value, chance and gain (paired). A target runs when at least two classes each have
 ``min_identities`` identities (age: ``2 * min_identities`` identities with an age); otherwise its row
@@ -58,7 +61,7 @@ def make_probe(probe: str, regression: bool, seed: int, hidden: int):
         model = Ridge(alpha=1.0) if regression else LogisticRegression(max_iter=2000, C=1.0)
     elif probe == "mlp":
         cls = MLPRegressor if regression else MLPClassifier
-        model = cls(hidden_layer_sizes=(hidden,), alpha=1e-3, max_iter=500, random_state=seed % (2**32))
+        model = cls(hidden_layer_sizes=(hidden,), alpha=1e-3, max_iter=300, random_state=seed % (2**32))
     else:
         raise ValueError(f"unknown probe {probe!r}; use one of {PROBES}")
     return make_pipeline(StandardScaler(), model)
@@ -72,33 +75,27 @@ def identity_folds(identities, folds: int, seed: int, key: str) -> dict:
 
 
 def cross_validate(x_train, x_test, y, identity, folds: dict, probe: str, regression: bool, seed: int,
-                   hidden: int) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold ``(predictions, constant-predictor predictions)``; rows with a NaN test vector are NaN.
+                   hidden: int) -> np.ndarray:
+    """Out-of-fold predictions; rows with a NaN test vector (failed image) get none (NaN / None).
 
     ``x_train`` rows are the training features and ``x_test`` the test features of the same images
     (identical for ``v -> v``; unmasked and masked for ``none -> v``)."""
     fold = np.array([folds[i] for i in identity])
     pred = np.full(len(y), np.nan if regression else None, dtype=float if regression else object)
-    const = pred.copy()
     ok_train, ok_test = np.isfinite(x_train).all(1), np.isfinite(x_test).all(1)
     for f in sorted(set(fold)):
         tr, te = (fold != f) & ok_train, (fold == f) & ok_test
         if not te.any() or tr.sum() < 2:
             continue
-        if regression:
-            const[te] = float(np.median(y[tr]))
-        else:
-            values, counts = np.unique(y[tr], return_counts=True)
-            const[te] = values[np.argmax(counts)]  # ties: the first in sorted order
-            if values.size < 2:
-                pred[te] = values[0]
-                continue
+        if not regression and np.unique(y[tr]).size < 2:
+            pred[te] = y[tr][0]
+            continue
         model = make_probe(probe, regression, derive_seed(seed, "privacy-probe", probe, f), hidden)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # sklearn's convergence warnings on tiny folds
             model.fit(x_train[tr], y[tr])
         pred[te] = model.predict(x_test[te])
-    return pred, const
+    return pred
 
 
 def _per_identity(values, identity, names):
@@ -111,15 +108,19 @@ def _per_identity(values, identity, names):
     return sums, counts
 
 
-def score(pred, const, y, identity, regression: bool, *, n_boot: int, level: float, seed: int, key: str) -> dict:
-    """Value, chance and gain with identity-bootstrap intervals (see module docstring)."""
+def score(pred, y, identity, regression: bool, *, n_boot: int, level: float, seed: int, key: str) -> dict:
+    """Value, chance and gain with identity-bootstrap intervals over the predicted images (module docstring)."""
     if regression:
+        done = np.isfinite(np.asarray(pred, float))
+        const = float(np.median(y[done])) if done.any() else np.nan
         err = np.abs(np.asarray(pred, float) - y)
-        base = np.abs(np.asarray(const, float) - y)
+        base = np.where(done, np.abs(const - np.asarray(y, float)), np.nan)
     else:
         done = np.array([p is not None for p in pred])
+        values, counts = np.unique(y[done].astype(str), return_counts=True) if done.any() else ([None], [0])
+        const = values[int(np.argmax(counts))]
         err = np.where(done, (pred == y).astype(float), np.nan)
-        base = np.where(done, (const == y).astype(float), np.nan)
+        base = np.where(done, (y.astype(str) == const).astype(float), np.nan)
     names = sorted(set(identity))
     s, n = _per_identity(err, identity, names)
     s0, _ = _per_identity(base, identity, names)
@@ -199,8 +200,8 @@ def probe_system(manifest: pd.DataFrame, caches: dict, *, system: str, dataset: 
             fold_of = identity_folds(identity, folds, seed, f"{dataset}/{target}")
             for probe in probes:
                 key = f"{system}/{dataset}/{train_v}/{test_v}/{kind}/{target}/{probe}"
-                pred, const = cross_validate(xtr, xte, y, identity, fold_of, probe, regression, seed, hidden)
-                stats = score(pred, const, y, identity, regression, n_boot=n_boot, level=level, seed=seed,
+                pred = cross_validate(xtr, xte, y, identity, fold_of, probe, regression, seed, hidden)
+                stats = score(pred, y, identity, regression, n_boot=n_boot, level=level, seed=seed,
                               key=f"{dataset}/{target}")
                 rows.append({**base, "probe": probe, **stats, "n_failed": n_failed,
                              "folds": len(set(fold_of.values())), "supported": True, "reason": ""})
