@@ -207,52 +207,82 @@ def test_before_after_uses_eval_identities_only_and_pairs_systems(tmp_path):
 
 
 @pytest.mark.integration
-def test_demo_audit_trains_heads_and_audits_them(audit, dlib_model, hopper_rgb):
+def test_demo_audit_trains_a_head_and_audits_it_beside_its_base(audit, dlib_model, hopper_rgb):
+    """The demo audit (fixture; one head, dlib+contrastive, to keep CI short) trains the head from the
+    split, writes its caches through the head, and audits it beside dlib: tables, before/after, privacy."""
     from workflow_support import VARIANTS, read
 
     split = read_split(audit / "results/mitigation/demo/split.tsv")
     test_ids = set(split.identity[split.split == "test"])
-    manifest = pd.read_csv(audit / "results/datasets/demo/manifest.tsv", sep="\t", keep_default_na=False)
-    heads = ["dlib+barlow_twins", "dlib+triplet_mse", "dlib+contrastive"]
-    for head in heads:
-        curve = pd.read_csv(audit / f"results/heads/{head}/curve.tsv", sep="\t")
-        config = json.loads((audit / f"results/heads/{head}/config.json").read_text())
-        assert config["best_val_loss"] < curve.val_loss.iloc[0], head  # the smoke run lowers validation loss
-        assert config["variants"] == VARIANTS and config["train_pairs"] > 0 and config["val_pairs"] > 0
-        for variant in ["none", *VARIANTS]:
-            base_ids, base_vec, base_status = load_cache(audit / f"results/embeddings/dlib/demo/{variant}.npz")
-            ids, vec, status = load_cache(audit / f"results/embeddings/{head}/demo/{variant}.npz")
-            weights, _ = load_checkpoint(audit / f"results/heads/{head}/checkpoint.npz")
-            assert ids == base_ids and status == base_status
-            assert np.array_equal(vec, forward(weights, base_vec), equal_nan=True)
-    # deterministic: retraining from the demo caches gives the workflow's checkpoint bit for bit
-    head = "dlib+triplet_mse"
+    assert set(split.split) == {"train", "val", "test"} and split.identity.is_unique
+    head = "dlib+contrastive"
+    curve = pd.read_csv(audit / f"results/heads/{head}/curve.tsv", sep="\t")
     config = json.loads((audit / f"results/heads/{head}/config.json").read_text())
-    emb = audit / "results/embeddings/dlib/demo"
-    pairs = load_pairs(emb / "none.npz", {v: emb / f"{v}.npz" for v in VARIANTS},
-                       dict(zip(manifest.image_id, manifest.identity)))
-    train, val = (subset(pairs, split.identity[split.split == s]) for s in ("train", "val"))
-    weights, _, _ = train_head(train, val, "triplet_mse", config["settings"], seed=config["seed"])
-    saved, _ = load_checkpoint(audit / f"results/heads/{head}/checkpoint.npz")
-    assert all(np.array_equal(weights[k], saved[k]) for k in saved)
-    # the head as a registry model: the base's embedding of a real face through the head
+    assert config["best_val_loss"] < curve.val_loss.iloc[0]  # the smoke run lowers validation loss
+    assert config["variants"] == VARIANTS and config["train_pairs"] > 0 and config["val_pairs"] > 0
+    weights, saved_config = load_checkpoint(audit / f"results/heads/{head}/checkpoint.npz")
+    assert saved_config == config
+    for variant in ["none", *VARIANTS]:
+        base_ids, base_vec, base_status = load_cache(audit / f"results/embeddings/dlib/demo/{variant}.npz")
+        ids, vec, status = load_cache(audit / f"results/embeddings/{head}/demo/{variant}.npz")
+        assert ids == base_ids and status == base_status  # failures stay failures, same rows
+        assert np.array_equal(vec, forward(weights, base_vec), equal_nan=True)
+    sidecar = json.loads((audit / f"results/embeddings/{head}/demo/none.json").read_text())
+    assert sidecar["base_model"] == "dlib" and sidecar["head"]["loss"] == "contrastive"
+    # the head as a registry model: dlib's embedding of a real face, through the head
     from maskaudit.mitigation.head import HeadedModel
 
     model = HeadedModel(get_card(head), checkpoint=audit / f"results/heads/{head}/checkpoint.npz")
     crops = [np.asarray(hopper_rgb[100:400, 150:450])]
-    assert np.allclose(model.represent(crops), forward(saved, dlib_model.represent(crops)), atol=1e-6)
-    # the heads are audited like any system, and the before/after view reads test identities only
-    overall = read(audit, "overall")
-    assert set(overall.model) == {"dlib", *heads}
+    assert np.allclose(model.represent(crops), forward(weights, dlib_model.represent(crops)), atol=1e-6)
+    # audited like any system; the before/after view reads test identities only
+    assert set(read(audit, "overall").model) == {"dlib", head}
+    assert set(read(audit, "thresholds").model) == {"dlib", head}
     table = read(audit, "before_after")
-    assert list(dict.fromkeys(table.system)) == ["dlib", *heads]
+    assert list(dict.fromkeys(table.system)) == ["dlib", head]
     assert (table.eval_identities == "test identities").all() and set(table.variant) == set(VARIANTS)
     assert table.n_identities.max() <= len(test_ids)
     reid = table[table.measure == "reid_distance"]
-    assert reid.supported.all() and reid[reid.system != "dlib"].change.notna().all()
+    assert reid.supported.all() and reid[reid.system == head].change.notna().all()
     assert (audit / "results/figures/before_after/dlib.demo.png").stat().st_size > 10_000
     assert (audit / "results/figures/training_curves/demo.png").stat().st_size > 10_000
     privacy = read(audit, "privacy")
-    assert set(privacy.system) == {"dlib", *heads}
+    assert set(privacy.system) == {"dlib", head}
     assert {("none", "none"), ("none", "surgical-blue"), ("surgical-blue", "surgical-blue")} <= set(
         zip(privacy.train_variant, privacy.test_variant))
+    assert set(privacy[privacy.labels == "shuffled"].train_variant) == {"none"}
+    # deterministic: retraining from the demo caches gives the workflow's checkpoint bit for bit
+    manifest = pd.read_csv(audit / "results/datasets/demo/manifest.tsv", sep="\t", keep_default_na=False)
+    emb = audit / "results/embeddings/dlib/demo"
+    pairs = load_pairs(emb / "none.npz", {v: emb / f"{v}.npz" for v in VARIANTS},
+                       dict(zip(manifest.image_id, manifest.identity)))
+    train, val = (subset(pairs, split.identity[split.split == s]) for s in ("train", "val"))
+    again, _, _ = train_head(train, val, "contrastive", config["settings"], seed=config["seed"])
+    assert all(np.array_equal(again[k], weights[k]) for k in weights)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("loss", ["barlow_twins", "triplet_mse"])
+def test_other_losses_lower_validation_loss_on_the_demo_caches(audit, loss):
+    """The demo config's settings for the losses the fixture does not train, on its real dlib caches."""
+    import yaml
+
+    from maskaudit.config import load_schema, validate_config
+    from workflow_support import VARIANTS
+
+    from conftest import REPO
+
+    cfg = validate_config(yaml.safe_load((REPO / "config/config.yaml").read_text()),
+                          load_schema(REPO / "workflow/schemas/config.schema.yaml"))["mitigation"]
+    settings = {**{k: cfg[k] for k in ("hidden", "epochs", "batch_size", "learning_rate", "weight_decay")},
+                loss: cfg[loss]}
+    split = read_split(audit / "results/mitigation/demo/split.tsv")
+    manifest = pd.read_csv(audit / "results/datasets/demo/manifest.tsv", sep="\t", keep_default_na=False)
+    emb = audit / "results/embeddings/dlib/demo"
+    pairs = load_pairs(emb / "none.npz", {v: emb / f"{v}.npz" for v in VARIANTS},
+                       dict(zip(manifest.image_id, manifest.identity)))
+    train, val = (subset(pairs, split.identity[split.split == s]) for s in ("train", "val"))
+    weights, curve, info = train_head(train, val, loss, settings, seed=20240221)
+    assert info["best_epoch"] > 0 and info["best_val_loss"] < curve.val_loss.iloc[0]
+    again, _, _ = train_head(train, val, loss, settings, seed=20240221)
+    assert all(np.array_equal(again[k], weights[k]) for k in weights)

@@ -129,7 +129,7 @@ def train_head(train: pd.DataFrame, val: pd.DataFrame, loss: str, settings: dict
         log.warning("no usable validation pairs: keeping the last epoch's weights")
         best = (float("nan"), epochs, _numpy(model))
     info = {"best_epoch": int(best[1]), "best_val_loss": float(best[0]), "device": str(dev),
-            "train_pairs": int(len(train)), "val_pairs": int(len(val)), "train_seconds": elapsed,
+            "train_pairs": int(len(train)), "val_pairs": int(len(val)), "train_seconds": elapsed, "samples_seen": seen,
             "samples_per_s": seen / elapsed if elapsed > 0 else float("nan")}
     log.info("%s: best epoch %d of %s (val loss %.4f), %.0f samples/s on %s", loss, best[1], epochs,
              best[0], info["samples_per_s"], dev)

@@ -387,7 +387,9 @@ def get_head_embedding_inputs(wildcards):
 
 def get_compared_systems(wildcards):
     """The base first, then its heads."""
-    return [wildcards.base] + [h for h in HEAD_MODELS if get_card(h).base == wildcards.base]
+    return [wildcards.base] + [
+        h for h in HEAD_MODELS if get_card(h).base == wildcards.base
+    ]
 
 
 def get_compare_heads_inputs(wildcards):

@@ -111,7 +111,9 @@ rule compare_heads:
 rule collect_before_after:
     input:
         parts=expand(
-            "results/mitigation/{dataset}/{base}.tsv", dataset=DATASETS, base=HEAD_BASES
+            "results/mitigation/{dataset}/{base}.tsv",
+            dataset=DATASETS,
+            base=HEAD_BASES,
         ),
     output:
         table="results/tables/before_after.tsv",

@@ -36,7 +36,9 @@ rule probe_attributes:
 rule collect_privacy:
     input:
         parts=expand(
-            "results/privacy/{model}/{dataset}.tsv", model=PRIVACY_MODELS, dataset=DATASETS
+            "results/privacy/{model}/{dataset}.tsv",
+            model=PRIVACY_MODELS,
+            dataset=DATASETS,
         ),
     output:
         table="results/tables/privacy.tsv",
