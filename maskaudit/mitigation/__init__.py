@@ -52,7 +52,7 @@ def derived_card(model_id: str, registry: dict):
         base=base.id, factory="maskaudit.mitigation.head:HeadedModel",
         threshold_source=f"the base system's default ({base.threshold_source}); the head is not calibrated: "
                          f"read the fmr_* thresholds",
-        gpu=False, mem_mb=1000, threads=1, runtime=10)
+        mem_mb=1000, threads=1, runtime=10)  # gpu: the base's (training asks for one where it does)
 
 
 def head_models(config: dict, models: list[str]) -> list[str]:

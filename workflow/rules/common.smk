@@ -353,11 +353,11 @@ PRIVACY_MODELS = (
 
 
 def get_head_base(wildcards):
-    return get_card(wildcards.head).base
+    return get_card(wildcards.model).base
 
 
 def get_head_loss(wildcards):
-    return wildcards.head.rpartition("+")[2]
+    return wildcards.model.rpartition("+")[2]
 
 
 def get_head_settings(wildcards):

@@ -30,18 +30,18 @@ rule train_head:
     input:
         unpack(get_head_training_inputs),
     output:
-        checkpoint="results/heads/{head}/checkpoint.npz",
-        curve="results/heads/{head}/curve.tsv",
-        config="results/heads/{head}/config.json",
+        checkpoint="results/heads/{model}/checkpoint.npz",
+        curve="results/heads/{model}/curve.tsv",
+        config="results/heads/{model}/config.json",
     log:
-        "logs/train_head/{head}.log",
+        "logs/train_head/{model}.log",
     wildcard_constraints:
-        head=_one_of(HEAD_MODELS),
+        model=_one_of(HEAD_MODELS),
     conda:
         "../envs/embed-torch.yaml"
     threads: 1
     resources:
-        gpu=int(MITIGATION["device"] != "cpu"),
+        gpu=get_model_gpu,
         mem_mb=scaled(2000, 20),
         runtime=scaled(30, 2),
     params:

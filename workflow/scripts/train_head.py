@@ -23,7 +23,7 @@ pairs = load_pairs(inp.unmasked, dict(zip(p.variants, inp.masked)), dict(zip(man
 train, val = (subset(pairs, split.identity[split.split == s]) for s in ("train", "val"))
 device = pick_device(p.device)
 weights, curve, info = train_head(train, val, p.loss, p.settings, seed=p.seed, device=device, threads=snakemake.threads)
-config = {"head": snakemake.wildcards.head, "base": p.base, "loss": p.loss, "dataset": p.dataset,
+config = {"head": snakemake.wildcards.model, "base": p.base, "loss": p.loss, "dataset": p.dataset,
           "variants": list(p.variants), "seed": p.seed, "settings": p.settings, "device": device,
           "best_epoch": info["best_epoch"], "best_val_loss": info["best_val_loss"],
           "train_pairs": info["train_pairs"], "val_pairs": info["val_pairs"], "dropped_pairs": pairs.attrs["dropped"]}
