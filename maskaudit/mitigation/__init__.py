@@ -55,10 +55,17 @@ def derived_card(model_id: str, registry: dict):
         mem_mb=1000, threads=1, runtime=10)  # gpu: the base's (training asks for one where it does)
 
 
-def head_models(config: dict, models: list[str]) -> list[str]:
-    """Head ids the ``mitigation`` config section asks for, for bases that are audited (in ``models``)."""
+def head_models(config: dict, models: list[str], out=None) -> list[str]:
+    """Head ids the ``mitigation`` config section asks for; a base that is not audited (not in
+    ``models``) gets none, with a message, and the rest of the audit runs."""
+    import sys
+
     section = config.get("mitigation") or {}
-    missing = [b for b in section.get("bases", []) if b not in models]
-    if missing:
-        raise ValueError(f"mitigation.bases {missing} are not audited: add them to 'models' or remove them")
-    return [head_id(b, loss) for b in section.get("bases", []) for loss in section.get("losses", [])]
+    heads = []
+    for base in section.get("bases", []):
+        if base not in models:
+            print(f"maskaudit: no mitigation heads for '{base}': it is not in 'models'. The rest of the audit runs.",
+                  file=out or sys.stderr)
+            continue
+        heads += [head_id(base, loss) for loss in section.get("losses", [])]
+    return heads
