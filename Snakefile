@@ -12,6 +12,9 @@
 #   thresholds/<model>/<dataset>.json                    global thresholds fixed on the unmasked baseline
 #   scores/<model>/<dataset>/<variant>/{reidentification,verification,identification}.tsv, impostors.npz
 #   metrics/<model>/<dataset>/<table>.tsv                rates, differentials, fairness, mask effects, clustering
+#   heads/<base>+<loss>/{checkpoint.npz,curve.tsv,config.json}  a mitigation head, trained on <base>'s caches
+#   mitigation/<dataset>/{split.tsv,<base>.tsv}          identity split; a base and its heads before/after
+#   privacy/<model>/<dataset>.tsv                        attribute probes on a system's embeddings
 #   tables/<table>.tsv, figures/<figure>/<...>.png       what the report shows
 # The variant `none` is the unmasked baseline.
 
