@@ -204,7 +204,8 @@ def test_report(audit):
     snakemake(audit, "--report", str(audit / "report.html"))
     html = (audit / "report.html").read_text(errors="replace")
     for name in ("by_gender_race.tsv", "differentials.tsv", "thresholds.tsv", "mask_gallery", "face_chips", "det",
-                 "cmc", "forest", "heatmap", "mask_colour", "clustering", "rates_by_variant"):
+                 "cmc", "forest", "heatmap", "mask_colour", "clustering", "rates_by_variant",
+                 "before_after.tsv", "privacy.tsv", "before_after", "training_curves"):
         assert name in html, name
 
 

@@ -116,7 +116,12 @@ rule collect_before_after:
             base=HEAD_BASES,
         ),
     output:
-        table="results/tables/before_after.tsv",
+        table=report(
+            "results/tables/before_after.tsv",
+            caption="../report/mitigation_tables.rst",
+            category="Tables",
+            labels={"table": "before_after"},
+        ),
     log:
         "logs/collect_before_after.log",
     localrule: True
@@ -136,7 +141,13 @@ rule plot_before_after:
     input:
         table="results/mitigation/{dataset}/{base}.tsv",
     output:
-        figure="results/figures/before_after/{base}.{dataset}.png",
+        figure=report(
+            "results/figures/before_after/{base}.{dataset}.png",
+            caption="../report/before_after.rst",
+            category="Figures",
+            subcategory="{dataset}",
+            labels={"model": "{base}", "figure": "before/after mitigation"},
+        ),
     log:
         "logs/plot_before_after/{base}.{dataset}.log",
     wildcard_constraints:
@@ -158,7 +169,13 @@ rule plot_training_curves:
     input:
         curves=expand("results/heads/{head}/curve.tsv", head=HEAD_MODELS),
     output:
-        figure="results/figures/training_curves/{dataset}.png",
+        figure=report(
+            "results/figures/training_curves/{dataset}.png",
+            caption="../report/training_curves.rst",
+            category="Figures",
+            subcategory="{dataset}",
+            labels={"model": "mitigation heads", "figure": "training curves"},
+        ),
     log:
         "logs/plot_training_curves/{dataset}.log",
     conda:

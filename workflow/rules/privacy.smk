@@ -41,7 +41,12 @@ rule collect_privacy:
             dataset=DATASETS,
         ),
     output:
-        table="results/tables/privacy.tsv",
+        table=report(
+            "results/tables/privacy.tsv",
+            caption="../report/mitigation_tables.rst",
+            category="Tables",
+            labels={"table": "privacy"},
+        ),
     log:
         "logs/collect_privacy.log",
     localrule: True
