@@ -208,4 +208,7 @@ def probe_system(manifest: pd.DataFrame, caches: dict, *, system: str, dataset: 
     columns = ["dataset", "system", "train_variant", "test_variant", "labels", "target", "probe", "measure", "value",
                "low", "high", "chance", "chance_low", "chance_high", "gain", "gain_low", "gain_high", "n_images",
                "n_identities", "n_failed", "folds", "supported", "reason", "reference_utkface"]
-    return pd.DataFrame(rows).reindex(columns=columns)
+    table = pd.DataFrame(rows).reindex(columns=columns)
+    for col in ("n_images", "n_identities", "n_failed", "folds"):  # counts stay integers beside NaN rows
+        table[col] = pd.Series([int(v) if pd.notna(v) else np.nan for v in table[col]], index=table.index, dtype=object)
+    return table
