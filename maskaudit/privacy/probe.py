@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from maskaudit.embed import load_cache
+from maskaudit.mitigation.evaluate import paired_change  # the one paired-contrast interval of this stage
 from maskaudit.privacy import REFERENCE_UTKFACE, age_bucket
 from maskaudit.seeding import derive_seed, rng_for
 from maskaudit.stats import bootstrap
@@ -126,12 +127,11 @@ def score(pred, y, identity, regression: bool, *, n_boot: int, level: float, see
     s0, _ = _per_identity(base, identity, names)
     w = bootstrap.identity_weights(np.zeros(len(names)), n_boot, rng_for(seed, "privacy-boot", key))
     value, chance = bootstrap.ratio_1d(w, s, n), bootstrap.ratio_1d(w, s0, n)
-    gain = chance - value if regression else value - chance
     total = n.sum()
     v, c = (s.sum() / total, s0.sum() / total) if total else (np.nan, np.nan)
     lo, hi = bootstrap.interval(value, level)
     clo, chi = bootstrap.interval(chance, level)
-    glo, ghi = bootstrap.interval(gain, level)
+    glo, ghi = paired_change(chance, value, level) if not regression else paired_change(value, chance, level)
     return {"value": v, "low": lo, "high": hi, "chance": c, "chance_low": clo, "chance_high": chi,
             "gain": (c - v) if regression else (v - c), "gain_low": glo, "gain_high": ghi,
             "n_images": int(total), "n_identities": int(np.count_nonzero(n))}
