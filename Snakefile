@@ -13,6 +13,9 @@
 #   scores/<model>/<dataset>/<variant>/{reidentification,verification,identification}.tsv, impostors.npz
 #   metrics/<model>/<dataset>/<table>.tsv                rates, differentials, fairness, mask effects, clustering, tests
 #   survey/<dataset>/{key,design}.tsv, bundle/, machines/<model>.tsv   the human baseline's trials
+#   heads/<base>+<loss>/{checkpoint.npz,curve.tsv,config.json}  a mitigation head, trained on <base>'s caches
+#   mitigation/<dataset>/{split.tsv,<base>.tsv}          identity split; a base and its heads before/after
+#   privacy/<model>/<dataset>.tsv                        attribute probes on a system's embeddings
 #   tables/<table>.tsv, figures/<figure>/<...>.png       what the report shows
 # The variant `none` is the unmasked baseline.
 
@@ -40,6 +43,8 @@ include: "workflow/rules/embedding.smk"
 include: "workflow/rules/vendors.smk"
 include: "workflow/rules/scoring.smk"
 include: "workflow/rules/metrics.smk"
+include: "workflow/rules/mitigation.smk"
+include: "workflow/rules/privacy.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/survey.smk"
 include: "workflow/rules/report.smk"
@@ -61,7 +66,7 @@ localrules:
 rule all:
     default_target: True
     input:
-        get_final_outputs(),
+        get_final_outputs() + mitigation_outputs(),
         "results/audit.html",
 
 
@@ -202,3 +207,27 @@ rule table_survey:
 rule figure_survey:
     input:
         expand("results/figures/survey/{f}.png", f=SURVEY_FIGURES),
+
+
+rule table_before_after:
+    input:
+        "results/tables/before_after.tsv",
+
+
+rule table_privacy:
+    input:
+        "results/tables/privacy.tsv",
+
+
+rule figure_before_after:
+    input:
+        expand(
+            "results/figures/before_after/{base}.{dataset}.png",
+            base=HEAD_BASES,
+            dataset=DATASETS,
+        ),
+
+
+rule figure_training_curves:
+    input:
+        expand("results/figures/training_curves/{dataset}.png", dataset=TRAIN_DATASET),

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.integration
 
 
 def rows(table, **where):
+    where.setdefault("model", "dlib")  # the base system (its mitigation heads are audited beside it)
     for k, v in where.items():
         table = table[table[k] == v]
     return table.set_index("variant")
@@ -61,7 +62,7 @@ def test_tables_have_expected_contents(audit):
     assert gender.groupby("group").n_images.first().to_dict() == {"female": 2, "male": 7, "unknown": 6}
     inter = read(audit, "by_gender_race")
     assert "male/Black" in set(inter.group)
-    thresholds = read(audit, "thresholds").set_index("threshold")
+    thresholds = read(audit, "thresholds").query("model == 'dlib'").set_index("threshold")
     assert thresholds.loc["fmr_0.2", "supported"] and not thresholds.loc["fmr_0.01", "supported"]
     assert "needed to fix this threshold" in thresholds.loc["fmr_0.01", "reason"]
     diff = read(audit, "differentials")
@@ -120,7 +121,7 @@ def test_second_run_does_nothing(audit):
 
 def test_recomputation_is_byte_identical(audit):
     tables = {p.name: p.read_bytes() for p in (audit / "results/tables").glob("*.tsv")}
-    assert len(tables) == 18  # 10 + duplicates.tsv + tests.tsv (issue 15) + 6 of the survey (maskaudit/survey)
+    assert len(tables) == 20  # 10 + duplicates + tests (issue 15) + 6 of the survey + before_after, privacy (mitigation)
     page = (audit / "results/audit.html").read_bytes()
     masked = (audit / "results/masked/demo/cloth-white/manifest.tsv").read_bytes()
     snakemake(audit, "--forcerun", "mask_images", "build_protocol")
@@ -140,11 +141,15 @@ def test_editing_one_variant_reruns_only_its_dependents(audit):
     finally:
         write_config(audit)
     assert jobs == {
-        "mask_images": 1, "embed_images": 1, "score_comparisons": 1, "compute_metrics": 1,
-        "collect_table": 10, "plot_rates_by_variant": 1, "plot_score_distributions": 1, "plot_det": 1,
-        "plot_cmc": 1, "plot_forest": 1, "plot_mask_colour": 1, "plot_clustering": 1, "plot_heatmap": 1,
-        "plot_mask_gallery": 1, "render_system_card": 1, "render_audit_report": 1, "all": 1,
-        # not detection, protocol, thresholds, other variants or face chips
+        "mask_images": 1, "embed_images": 1, "score_comparisons": 1 + 4, "compute_metrics": 2,
+        "collect_table": 10, "plot_rates_by_variant": 2, "plot_score_distributions": 2, "plot_det": 2,
+        "plot_cmc": 2, "plot_forest": 2, "plot_mask_colour": 2, "plot_clustering": 2, "plot_heatmap": 1,
+        "plot_mask_gallery": 1, "all": 1,  # not detection, protocol, dlib's thresholds, other variants or face chips
+        # the head dlib+contrastive learns from every variant: retrained, so all its caches, its thresholds and
+        # scores follow; the before/after view, training curve and the privacy probe of both systems
+        "train_head": 1, "embed_with_head": 4, "fix_thresholds": 1, "compare_heads": 1, "collect_before_after": 1,
+        "plot_before_after": 1, "plot_training_curves": 1, "probe_attributes": 2, "collect_privacy": 1,
+        "render_system_card": 2, "render_audit_report": 1,
         "build_survey": 1, "score_survey": 1, "analyse_survey": 1, "plot_survey": 1,  # the variant is surveyed
     }
 
@@ -183,7 +188,7 @@ def test_editing_a_package_module_reruns_exactly_the_stages_that_run_it(audit, c
     runs_it = {s.stem for s in (REPO / "workflow/scripts").glob("*.py")
                if REPO / "maskaudit/stats/permutation.py" in reached_modules(s)}
     assert {"compute_metrics", "collect_table"} <= runs_it <= set(jobs)
-    assert jobs["compute_metrics"] == 1 and jobs["collect_table"] == 11
+    assert jobs["compute_metrics"] == 2 and jobs["collect_table"] == 11  # dlib and its head dlib+contrastive
     upstream = {"detect_faces", "merge_faces", "mask_images", "embed_images", "build_protocol", "fix_thresholds",
                 "score_comparisons"}
     assert not upstream & set(jobs)  # metrics changed; nothing they read is recomputed
@@ -207,7 +212,8 @@ def test_report(audit):
     snakemake(audit, "--report", str(audit / "report.html"))
     html = (audit / "report.html").read_text(errors="replace")
     for name in ("by_gender_race.tsv", "differentials.tsv", "thresholds.tsv", "audit.html", "det",
-                 "cmc", "forest", "heatmap", "mask_colour", "clustering", "rates_by_variant"):
+                 "cmc", "forest", "heatmap", "mask_colour", "clustering", "rates_by_variant",
+                 "before_after.tsv", "privacy.tsv", "before_after", "training_curves"):
         assert name in html, name
     # the findings page is its landing text's first pointer; the face contact sheets stay out (linked from it)
     assert "Findings first" in html and html.count("filename=demo.png") == 1  # the heatmap only

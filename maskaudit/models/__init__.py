@@ -57,6 +57,7 @@ class ModelCard:
     threads: int = 2
     similarity_scale: str | None = None   # comparison systems: e.g. "0-100"
     raw_direction: str | None = None      # comparison systems: "higher_is_same" or "lower_is_same"
+    base: str | None = None  # a trained head (maskaudit.mitigation): the system whose embeddings it maps
 
 
 def _deepface_card(id, deepface_name, dim, input_size, family, *, gpu, mem_mb, threads=2, batch_size=32,
@@ -133,10 +134,11 @@ KINDS = ("embedding", "comparison")
 
 def get_card(model_id: str, overrides: dict | None = None) -> ModelCard:
     """The registry card, with a study's pipeline ``overrides`` (detector, align, ...) applied."""
-    try:
-        card = REGISTRY[model_id]
-    except KeyError:
-        raise ValueError(f"unknown model '{model_id}'; registered models: {', '.join(sorted(REGISTRY))}") from None
+    from maskaudit.mitigation import derived_card  # heads: "<base>+<loss>", derived from the base's card
+
+    card = REGISTRY.get(model_id) or derived_card(model_id, REGISTRY)
+    if card is None:
+        raise ValueError(f"unknown model '{model_id}'; registered models: {', '.join(sorted(REGISTRY))}")
     return dataclasses.replace(card, **overrides) if overrides else card
 
 

@@ -34,6 +34,12 @@ config.update(validate_config(config, _schema))
 DATASETS = sorted(config["datasets"])
 # listed vendors without credentials are skipped, with a message
 MODELS = usable_models(config)
+# mitigation heads (maskaudit/mitigation, the `mitigation` section): systems `<base>+<loss>` derived
+# from a base's caches, audited like any other
+from maskaudit.mitigation import head_models
+
+HEAD_MODELS = head_models(config, MODELS)
+MODELS += HEAD_MODELS
 MASK_VARIANTS = list(expand_variants(config["masks"]))
 VARIANTS = ["none"] + MASK_VARIANTS
 RATE_TABLES = ["overall" if a == "overall" else f"by_{a}" for a in ATTRIBUTES]
@@ -175,7 +181,9 @@ def get_images_table(wildcards):
 # Models (maskaudit/models): each model's card, with the study's pipeline overrides, picks its env and resources.
 # Only embedding models get weights and embedding caches; comparison systems (the vendors) have their own rules.
 EMBEDDING = config["embedding"]
-EMBEDDING_MODELS = [m for m in MODELS if get_card(m).kind == "embedding"]
+EMBEDDING_MODELS = [
+    m for m in MODELS if get_card(m).kind == "embedding" and m not in HEAD_MODELS
+]
 
 
 def model_card(wildcards):
@@ -465,3 +473,96 @@ def survey_outputs():
     return expand("results/tables/survey_{t}.tsv", t=SURVEY_TABLES) + expand(
         "results/figures/survey/{f}.png", f=SURVEY_FIGURES
     )
+
+
+# --- mitigation heads and the privacy probe (workflow/rules/mitigation.smk, privacy.smk) ---
+MITIGATION = config["mitigation"]
+PRIVACY = config["privacy"]
+HEAD_BASES = list(dict.fromkeys(get_card(h).base for h in HEAD_MODELS))
+TRAIN_DATASET = MITIGATION["train_dataset"] or (DATASETS[0] if DATASETS else None)
+HEAD_TRAINING_VARIANTS = (
+    [v for v in dataset_variants(TRAIN_DATASET) if v != "none"] if HEAD_MODELS else []
+)
+if HEAD_MODELS and TRAIN_DATASET not in DATASETS:
+    raise ValueError(
+        f"mitigation.train_dataset '{TRAIN_DATASET}' is not a dataset of this config ({', '.join(DATASETS)})"
+    )
+if HEAD_MODELS and not HEAD_TRAINING_VARIANTS:
+    raise ValueError(
+        f"mitigation.train_dataset '{TRAIN_DATASET}' has no mask variants: heads learn from masked/unmasked pairs"
+    )
+# every system with embeddings (heads included) gets the privacy probe
+PRIVACY_MODELS = (
+    [m for m in MODELS if get_card(m).kind == "embedding"] if PRIVACY["probes"] else []
+)
+
+
+def get_head_base(wildcards):
+    return get_card(wildcards.model).base
+
+
+def get_head_loss(wildcards):
+    return wildcards.model.rpartition("+")[2]
+
+
+def get_head_settings(wildcards):
+    """The training settings a head depends on (its own loss section only)."""
+    loss = get_head_loss(wildcards)
+    general = ["hidden", "epochs", "batch_size", "learning_rate", "weight_decay"]
+    return {**{k: MITIGATION[k] for k in general}, loss: MITIGATION[loss]}
+
+
+def get_head_training_inputs(wildcards):
+    base, d = get_head_base(wildcards), TRAIN_DATASET
+    return {
+        "manifest": f"results/datasets/{d}/manifest.tsv",
+        "split": f"results/mitigation/{d}/split.tsv",
+        "unmasked": f"results/embeddings/{base}/{d}/none.npz",
+        "masked": [
+            f"results/embeddings/{base}/{d}/{v}.npz" for v in HEAD_TRAINING_VARIANTS
+        ],
+    }
+
+
+def get_head_embedding_inputs(wildcards):
+    base = get_card(wildcards.model).base
+    path = f"results/embeddings/{base}/{wildcards.dataset}/{wildcards.variant}"
+    return {"base": f"{path}.npz", "base_sidecar": f"{path}.json"}
+
+
+def get_compared_systems(wildcards):
+    """The base first, then its heads."""
+    return [wildcards.base] + [
+        h for h in HEAD_MODELS if get_card(h).base == wildcards.base
+    ]
+
+
+def get_compare_heads_inputs(wildcards):
+    """Caches of every compared system x variant (system-major); the split on the training dataset."""
+    caches = [
+        f"results/embeddings/{s}/{wildcards.dataset}/{v}.npz"
+        for s in get_compared_systems(wildcards)
+        for v in dataset_variants(wildcards.dataset)
+    ]
+    split = (
+        {"split": f"results/mitigation/{wildcards.dataset}/split.tsv"}
+        if wildcards.dataset == TRAIN_DATASET
+        else {}
+    )
+    return {"caches": caches, **split}
+
+
+def mitigation_outputs():
+    """What `rule all` builds for the mitigation and privacy stages (nothing when both are off)."""
+    out = []
+    if HEAD_MODELS:
+        out += ["results/tables/before_after.tsv"]
+        out += expand(
+            "results/figures/before_after/{base}.{dataset}.png",
+            base=HEAD_BASES,
+            dataset=DATASETS,
+        )
+        out += [f"results/figures/training_curves/{TRAIN_DATASET}.png"]
+    if PRIVACY_MODELS:
+        out += ["results/tables/privacy.tsv"]
+    return out
