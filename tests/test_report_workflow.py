@@ -37,7 +37,7 @@ def source_row(audit, soup, sid) -> tuple[str, str, dict]:
 def test_findings_agree_with_the_tables_exactly(audit, page):
     html, soup = page
     assert len(html.encode()) <= 3 * 2**20
-    assert [(c["data-model"], c["data-dataset"]) for c in soup.select("section.card")] == [("dlib", "demo")]
+    assert [(c["data-model"], c["data-dataset"]) for c in soup.select("section.card")] == [("dlib", "demo"), ("dlib+contrastive", "demo")]  # a head is a system
     tables = {}
 
     def table_lines(name):
@@ -64,15 +64,20 @@ def test_findings_agree_with_the_tables_exactly(audit, page):
         c_lo, c_hi = span["data-ci"].split()
         assert abs(lo - float(row[c_lo])) <= 5e-4 and abs(hi - float(row[c_hi])) <= 5e-4
 
-    # the heatmap's numbers: overall reid_fnmr at the smallest FMR target supported for the system
+    # the heatmap's numbers: each system's overall report.measure (reid_fnmr_system) at the smallest FMR
+    # target that every system supports (report.fmr: null)
     thr = read(audit, "thresholds")
     ok = thr[(thr.comparison == "verification") & thr.target.notna() & (thr.supported.astype(str) == "True")]
-    fixed = ok.sort_values("target").threshold.iloc[0]
+    common = set.intersection(*(set(g.threshold) for _, g in ok.groupby("model")))
+    fixed = ok[ok.threshold.isin(common)].sort_values("target").threshold.iloc[0]
     overall = read(audit, "overall")
-    sel = overall[(overall.measure == "reid_fnmr") & (overall.threshold == fixed)].set_index("variant")
-    cells = {td["data-variant"]: td.select_one("a.num").get_text() for td in soup.select("#heatmap td[data-variant]")}
-    assert list(cells)[0] == "none" and len(cells) == 4
-    assert cells == {v: f"{sel.loc[v, 'value']:.3f}" for v in cells}
+    for model in ("dlib", "dlib+contrastive"):
+        sel = overall[(overall.model == model) & (overall.measure == "reid_fnmr_system")
+                      & (overall.threshold == fixed)].set_index("variant")
+        cells = {td["data-variant"]: td.select_one("a.num").get_text()
+                 for td in soup.select(f'#heatmap td[data-system="{model} · demo"]')}
+        assert list(cells)[0] == "none" and len(cells) == 4
+        assert cells == {v: f"{sel.loc[v, 'value']:.3f}" for v in cells}
 
     # every test of the system is in its card, with the verdict its table states: tests.tsv's `verdict`
     # once REPORT_TESTS_TABLE is switched on, until then differentials.tsv's `significant` and `evidence`
@@ -123,7 +128,7 @@ def test_page_in_headless_chromium(audit, page, tmp_path):
                     height: document.body.scrollHeight};""")
         errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
         assert errors == []
-        assert state["cards"] == 1 and state["figures"] >= 2 and state["broken"] == 0
+        assert state["cards"] == 2 and state["figures"] >= 2 and state["broken"] == 0
         assert state["external"] == [] and state["loaded"] == []  # nothing fetched: the page is standalone
         assert state["missing"] == [] and state["wide"] <= 0
         files = {unquote(urlparse(href).path) for raw, href in state["links"] if not raw.startswith("#")}

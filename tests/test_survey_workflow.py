@@ -52,10 +52,10 @@ def test_committed_synthetic_responses_match_the_demo_build_and_are_analysed(aud
     assert quality["unknown_trial"] == 0 and quality["other_build"] == 0  # the committed file fits these trials
     assert quality["synthetic_responses"] == quality["responses"] > 0
     versus = read(audit / "results/tables/survey_versus.tsv")
-    assert set(versus.system) == {"dlib"} and {"all", "surgical-blue"} <= set(versus.variant)
+    assert set(versus.system) == {"dlib", "dlib+contrastive"} and {"all", "surgical-blue"} <= set(versus.variant)
     assert versus.p_signflip.between(0, 1).all() and (versus.difference_low <= versus.difference_high).all()
     acc = read(audit / "results/tables/survey_accuracy.tsv")
-    assert {"humans", "dlib"} == set(acc.rater) and {"none", "10s", "all"} <= set(acc.condition)
+    assert {"humans", "dlib", "dlib+contrastive"} == set(acc.rater) and {"none", "10s", "all"} <= set(acc.condition)
     for figure in ("accuracy", "versus", "agreement", "gaps"):
         assert (audit / f"results/figures/survey/{figure}.png").stat().st_size > 10_000
 

@@ -259,7 +259,11 @@ def test_demo_workflow_writes_the_tests_table(audit):
     from workflow_support import read
 
     t = read(audit, "tests")
-    assert set(t.family) <= {"dlib/demo/primary", "dlib/demo/exploratory"} and set(t.model) == {"dlib"}
+    assert set(t.model) == {"dlib", "dlib+contrastive"}  # the base and its mitigation head, each its own families
+    assert set(t[t.model == "dlib+contrastive"].family) <= {"dlib+contrastive/demo/primary",
+                                                           "dlib+contrastive/demo/exploratory"}
+    t = t[t.model == "dlib"]
+    assert set(t.family) <= {"dlib/demo/primary", "dlib/demo/exploratory"}
     m = (t.family == "dlib/demo/primary").sum()
     tested = t[(t.role == "primary") & t.p_value.notna()]
     # the demo's 11 identities reach the guard (stats.min_identities = 10) only for everyone's re-identification
@@ -269,7 +273,8 @@ def test_demo_workflow_writes_the_tests_table(audit):
     assert (t[sig].p_holm < 0.05).all() and ((t[sig].ci_low > 0) | (t[sig].ci_high < 0)).all()
     few = t[t.verdict == "too_few_samples"]
     assert few.p_value.isna().all() and few.reason.str.startswith("fewer than 10 identities").all()
-    overall = read(audit, "overall").set_index(["variant", "measure", "threshold"]).value
+    overall = read(audit, "overall")
+    overall = overall[overall.model == "dlib"].set_index(["variant", "measure", "threshold"]).value
     for row in tested.itertuples():  # the same numbers as the rates table: masked - unmasked
         assert row.estimate == pytest.approx(overall[(row.variant, row.measure, "default")]
                                              - overall[("none", row.measure, "default")], abs=2e-6)

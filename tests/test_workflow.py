@@ -142,7 +142,7 @@ def test_editing_one_variant_reruns_only_its_dependents(audit):
         write_config(audit)
     assert jobs == {
         "mask_images": 1, "embed_images": 1, "score_comparisons": 1 + 4, "compute_metrics": 2,
-        "collect_table": 10, "plot_rates_by_variant": 2, "plot_score_distributions": 2, "plot_det": 2,
+        "collect_table": 11, "plot_rates_by_variant": 2, "plot_score_distributions": 2, "plot_det": 2,
         "plot_cmc": 2, "plot_forest": 2, "plot_mask_colour": 2, "plot_clustering": 2, "plot_heatmap": 1,
         "plot_mask_gallery": 1, "all": 1,  # not detection, protocol, dlib's thresholds, other variants or face chips
         # the head dlib+contrastive learns from every variant: retrained, so all its caches, its thresholds and
@@ -150,7 +150,7 @@ def test_editing_one_variant_reruns_only_its_dependents(audit):
         "train_head": 1, "embed_with_head": 4, "fix_thresholds": 1, "compare_heads": 1, "collect_before_after": 1,
         "plot_before_after": 1, "plot_training_curves": 1, "probe_attributes": 2, "collect_privacy": 1,
         "render_system_card": 2, "render_audit_report": 1,
-        "build_survey": 1, "score_survey": 1, "analyse_survey": 1, "plot_survey": 1,  # the variant is surveyed
+        "build_survey": 1, "score_survey": 2, "analyse_survey": 1, "plot_survey": 1,  # the variant is surveyed
     }
 
 
@@ -216,7 +216,7 @@ def test_report(audit):
                  "before_after.tsv", "privacy.tsv", "before_after", "training_curves"):
         assert name in html, name
     # the findings page is its landing text's first pointer; the face contact sheets stay out (linked from it)
-    assert "Findings first" in html and html.count("filename=demo.png") == 1  # the heatmap only
+    assert "Findings first" in html and html.count("filename=demo.png") == 2  # the heatmap and the heads' training curves
 
 
 def test_bad_config_key_fails_naming_the_key(audit):
