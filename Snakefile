@@ -39,6 +39,7 @@ include: "workflow/rules/embedding.smk"
 include: "workflow/rules/vendors.smk"
 include: "workflow/rules/scoring.smk"
 include: "workflow/rules/metrics.smk"
+include: "workflow/rules/explain.smk"
 include: "workflow/rules/figures.smk"
 
 
@@ -56,6 +57,7 @@ rule all:
     default_target: True
     input:
         get_final_outputs(),
+        explain_outputs(),
 
 
 # Named targets: `snakemake <rule>` (or the file path) builds just that table or figure.
@@ -157,3 +159,29 @@ rule figure_mask_gallery:
 rule figure_face_chips:
     input:
         expand("results/figures/face_chips/{dataset}.png", dataset=DATASETS),
+
+
+# Explanations (workflow/rules/explain.smk)
+rule table_attention:
+    input:
+        "results/tables/attention.tsv",
+        "results/tables/attention_contrasts.tsv",
+
+
+rule figure_saliency_grid:
+    input:
+        expand("results/figures/saliency_grid/{dataset}.png", dataset=DATASETS),
+
+
+rule figure_saliency_mean:
+    input:
+        expand(
+            "results/figures/saliency_mean/{model}.{dataset}.png",
+            model=EXPLAIN_MODELS,
+            dataset=DATASETS,
+        ),
+
+
+rule figure_attention_forest:
+    input:
+        expand("results/figures/attention_forest/{dataset}.png", dataset=DATASETS),

@@ -320,3 +320,41 @@ def code_version(script):
     """Hash of the maskaudit modules ``script`` reaches (maskaudit/provenance.py), passed as a param
     so that editing a module reruns exactly the jobs whose script runs it."""
     return code_hash(Path(workflow.basedir) / "workflow" / "scripts" / script)
+
+
+# --- explanations (workflow/rules/explain.smk) ---
+EXPLAIN = config["explain"]
+# every embedding model has a map method (gradients for PyTorch networks, occlusion/RISE otherwise);
+# the commercial APIs are not explained (README, Explanations)
+EXPLAIN_MODELS = EMBEDDING_MODELS if EXPLAIN["activate"] else []
+
+
+def explanation_keys(dataset=None):
+    """(dataset, model, variant) of every map file, in a fixed order (of one dataset when given)."""
+    return [
+        (d, m, v)
+        for d in ([dataset] if dataset else DATASETS)
+        for m in EXPLAIN_MODELS
+        for v in dataset_variants(d)
+    ]
+
+
+def explanation_files(dataset=None):
+    return [
+        f"results/explanations/{m}/{d}/{v}.npz" for d, m, v in explanation_keys(dataset)
+    ]
+
+
+def explain_outputs():
+    if not EXPLAIN_MODELS:
+        return []
+    return (
+        ["results/tables/attention.tsv", "results/tables/attention_contrasts.tsv"]
+        + expand("results/figures/saliency_grid/{dataset}.png", dataset=DATASETS)
+        + expand(
+            "results/figures/saliency_mean/{model}.{dataset}.png",
+            model=EXPLAIN_MODELS,
+            dataset=DATASETS,
+        )
+        + expand("results/figures/attention_forest/{dataset}.png", dataset=DATASETS)
+    )
