@@ -117,7 +117,7 @@ def test_second_run_does_nothing(audit):
 
 def test_recomputation_is_byte_identical(audit):
     tables = {p.name: p.read_bytes() for p in (audit / "results/tables").glob("*.tsv")}
-    assert len(tables) == 10
+    assert len(tables) == 12  # 10 metric tables + attention, attention_contrasts
     masked = (audit / "results/masked/demo/cloth-white/manifest.tsv").read_bytes()
     snakemake(audit, "--forcerun", "mask_images", "build_protocol")
     assert (audit / "results/masked/demo/cloth-white/manifest.tsv").read_bytes() == masked
@@ -138,7 +138,9 @@ def test_editing_one_variant_reruns_only_its_dependents(audit):
         "mask_images": 1, "embed_images": 1, "score_comparisons": 1, "compute_metrics": 1,
         "collect_table": 9, "plot_rates_by_variant": 1, "plot_score_distributions": 1, "plot_det": 1,
         "plot_cmc": 1, "plot_forest": 1, "plot_mask_colour": 1, "plot_clustering": 1, "plot_heatmap": 1,
-        "plot_mask_gallery": 1, "all": 1,  # not detection, protocol, thresholds, other variants or face chips
+        "plot_mask_gallery": 1, "explain_images": 1, "tabulate_attention": 1, "plot_saliency_grid": 1,
+        "plot_saliency_mean": 1, "plot_attention_forest": 1,
+        "all": 1,  # not detection, protocol, thresholds, other variants or face chips
     }
 
 
@@ -182,7 +184,7 @@ def test_editing_a_package_module_reruns_exactly_the_stages_that_run_it(audit, c
     assert not upstream & set(jobs)  # metrics changed; nothing they read is recomputed
     # everything planned runs the module or reads what a job that runs it writes
     assert set(jobs) - runs_it <= {"all", "plot_forest", "plot_rates_by_variant", "plot_mask_colour",
-                                   "plot_clustering", "plot_heatmap"}
+                                   "plot_clustering", "plot_heatmap", "plot_attention_forest"}
 
     jobs = planned_with(code_copy, audit, "masks/render.py")  # the renderer: masks and all after them
     assert jobs["mask_images"] == 4 and jobs["embed_images"] == 4 and "detect_faces" not in jobs

@@ -1,0 +1,222 @@
+"""Explanations (maskaudit/explain): methods on a network built so one region drives the score,
+determinism, batching, the geometry back to the image, regions, and the attention statistics
+proven by simulation. The demo's real systems run end to end in tests/test_explain_workflow.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from maskaudit.explain import REGIONS, geometry, methods
+from maskaudit.explain.attention import group_contrast
+from maskaudit.explain.regions import region_labels, region_shares
+from maskaudit.stats.bootstrap import identity_weights, interval, ratio_1d
+
+SIZE = 32
+
+
+class OneRegionNet(torch.nn.Module):
+    """conv -> ReLU -> zero outside ``window`` (the explained layer) -> sum pool -> linear (8-d).
+    Pixels outside the window (and its 1-pixel conv margin) cannot change the embedding."""
+
+    def __init__(self, window):
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv = torch.nn.Conv2d(3, 6, 3, padding=1)
+        gate = torch.zeros(1, 1, SIZE, SIZE)
+        (y0, y1), (x0, x1) = window
+        gate[..., y0:y1, x0:x1] = 1
+        self.register_buffer("gate", gate)
+        self.gated = torch.nn.Identity()
+        self.fc = torch.nn.Linear(6, 8)
+
+    def forward(self, x):
+        a = self.gated(torch.relu(self.conv(x)) * self.gate)
+        return self.fc(a.sum((2, 3)))
+
+
+def _image(seed=1):
+    return np.random.default_rng(seed).random((SIZE, SIZE, 3)).astype(np.float32)
+
+
+def _setup(window):
+    net = OneRegionNet(window).eval()
+    reference = net(torch.from_numpy(_image(2)).permute(2, 0, 1)[None]).detach()[0]
+    r = reference / reference.norm()
+    target = lambda emb: emb @ r  # noqa: E731  <f(x), r/|r|>, as the stage explains it
+
+    def score(images):  # the same target, as a black box on (n, H, W, 3) batches
+        with torch.no_grad():
+            return target(net(torch.from_numpy(np.ascontiguousarray(images, np.float32)).permute(0, 3, 1, 2))).numpy()
+
+    return net, target, score
+
+
+def _inside(window):
+    """The pixels that can change the score: the window and the 3 x 3 conv's 1-pixel margin."""
+    inside = np.zeros((SIZE, SIZE), bool)
+    (y0, y1), (x0, x1) = window
+    inside[max(0, y0 - 1):y1 + 1, max(0, x0 - 1):x1 + 1] = True
+    return inside
+
+
+def _cells(saliency, n=4):
+    m = np.clip(saliency, 0, None)
+    c = m.reshape(n, SIZE // n, n, SIZE // n).sum((1, 3)).ravel()
+    return c / c.sum()
+
+
+WINDOWS = [((2, 12), (18, 30)), ((20, 30), (4, 14))]
+
+
+@pytest.mark.parametrize("window", WINDOWS)
+def test_gradient_maps_and_occlusion_find_the_one_region_that_drives_the_score(window):
+    from scipy.stats import spearmanr
+
+    net, target, score = _setup(window)
+    x = torch.from_numpy(_image()).permute(2, 0, 1)[None]
+    inside = _inside(window)
+    maps = {m: methods.gradient_map(net, x, target, m, layer="gated", samples=4, sigma=0.05,
+                                    generator=torch.Generator().manual_seed(3))[0]
+            for m in ("gradcam", "gradcampp", "smooth_gradcampp", "smoothgrad")}
+    maps["occlusion"] = methods.occlusion_map(score, _image(), patch=0.125, stride=0.0625, batch_size=512)
+    maps["rise"] = methods.rise_map(score, _image(), n_masks=1000, cells=8, p=0.5, batch_size=1000,
+                                    rng=np.random.default_rng(4))
+    for name, m in maps.items():
+        mass = np.clip(m, 0, None)
+        # the window and margin are 16 % of the image; RISE's masks are smooth over a cell (4 px), so its
+        # mass spills about one cell around the window (0.73 and 0.73 measured for the two windows)
+        assert mass[inside].sum() / mass.sum() > (0.65 if name == "rise" else 0.8), name
+    # rank agreement over a 4 x 4 grid of cells: every method's top cell is a window cell, and its
+    # ranking of the 16 cells correlates with occlusion's
+    window_cells = np.flatnonzero(_cells(inside.astype(float)) > 0)
+    cells = {name: _cells(m) for name, m in maps.items()}
+    for name in cells:
+        assert np.argmax(cells[name]) in window_cells, name
+        assert spearmanr(cells[name], cells["occlusion"])[0] > 0.6, name
+
+
+def test_maps_are_deterministic_for_a_seed():
+    net, target, score = _setup(WINDOWS[0])
+    x = torch.from_numpy(_image()).permute(2, 0, 1)[None]
+
+    def smooth(seed):
+        return methods.gradient_map(net, x, target, "smooth_gradcampp", layer="gated", samples=3, sigma=0.2,
+                                    generator=torch.Generator().manual_seed(seed))
+
+    def rise(seed):
+        return methods.rise_map(score, _image(), n_masks=50, cells=4, batch_size=16, rng=np.random.default_rng(seed))
+
+    assert np.array_equal(smooth(1), smooth(1)) and not np.array_equal(smooth(1), smooth(2))
+    assert np.array_equal(rise(1), rise(1)) and not np.array_equal(rise(1), rise(2))
+    occ = lambda: methods.occlusion_map(score, _image(), batch_size=7)  # noqa: E731
+    assert np.array_equal(occ(), occ())
+
+
+def test_one_occlusion_map_is_one_batched_pass_over_its_copies():
+    calls = []
+
+    def score(images):
+        calls.append(len(images))
+        return images.mean((1, 2, 3))
+
+    masks = methods.occlusion_masks(SIZE, SIZE, 0.25, 0.125)
+    assert len(masks) == 49 and masks.any(0).all()  # 7 x 7 patches cover every pixel
+    methods.occlusion_map(score, _image(), patch=0.25, stride=0.125, batch_size=64)
+    assert calls == [50]  # the image and its 49 copies, one call
+    calls.clear()
+    methods.occlusion_map(score, _image(), patch=0.25, stride=0.125, batch_size=20)
+    assert calls == [20, 20, 10]
+
+
+def test_a_layer_that_does_not_exist_is_named():
+    net, target, _ = _setup(WINDOWS[0])
+    with pytest.raises(ValueError, match="not a module"):
+        methods.gradient_map(net, torch.zeros(1, 3, SIZE, SIZE), target, "gradcam", layer="conv9")
+
+
+class WarpModel:
+    """acquire() = a known rotation + scale + shift of the image into a 40 x 50 crop, by OpenCV."""
+
+    def __init__(self, affine):
+        self.affine = np.asarray(affine, float)  # crop pixel -> image pixel
+
+    def acquire(self, rgb, landmarks, located=None):
+        import cv2
+        from types import SimpleNamespace
+
+        crop = cv2.warpAffine(rgb, self.affine, (50, 40), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+        return SimpleNamespace(status="ok", crop=crop / 255.0)
+
+
+def test_the_inverse_alignment_is_recovered_from_a_coordinate_ramp():
+    angle, scale = np.deg2rad(17), 1.7
+    affine = np.array([[scale * np.cos(angle), -scale * np.sin(angle), 60.0],
+                       [scale * np.sin(angle), scale * np.cos(angle), 30.0]])
+    fitted = geometry.crop_to_image(WarpModel(affine), (200, 180, 3), None, None)
+    corners = np.array([[0, 0], [49, 0], [0, 39], [49, 39]], float)
+    assert np.abs(geometry.apply(fitted, corners) - geometry.apply(affine, corners)).max() < 0.5
+
+
+def test_input_to_crop_inverts_deepface_resize():
+    from deepface.modules.preprocessing import resize_image
+
+    crop = np.zeros((60, 90, 3))
+    crop[20, 70] = 1.0  # one bright pixel in a wide crop: resize to 47 x 55 pads top and bottom
+    net_input = resize_image(crop, (55, 47))[0]
+    v, u = np.unravel_index(np.argmax(net_input[..., 0]), net_input.shape[:2])
+    back = geometry.apply(geometry.input_to_crop(crop.shape, (47, 55)), [[u, v]])[0]
+    assert np.abs(back - [70, 20]).max() <= 1.0
+
+
+def test_regions_partition_the_image_from_the_landmarks(hopper_rgb, detector):
+    lm = detector.detect(hopper_rgb).landmarks
+    labels = region_labels(lm, hopper_rgb.shape)
+    at = lambda p: REGIONS[labels[int(round(p[1])), int(round(p[0]))]]  # noqa: E731
+    assert at(lm[48:60].mean(0)) == "mouth" and at(lm[30]) == "nose" and at(lm[36:42].mean(0)) == "eyes_brows"
+    assert at(lm[4]) == "jaw_cheeks" and at((2, 2)) == "outside"
+    shares = region_shares(np.ones(labels.shape), labels)
+    assert np.isclose(shares.sum(), 1) and (shares > 0).all()
+    assert np.isnan(region_shares(-np.ones(labels.shape), labels)).all()  # no support at all: no shares
+
+
+def _identities(rng, n_ids, effect=0.0):
+    """Per-identity sums and counts of a per-photo shift with an identity random effect."""
+    counts = rng.integers(1, 4, n_ids).astype(float)
+    ident = rng.normal(0, 0.05, n_ids)
+    sums = np.array([rng.normal(effect + ident[a], 0.05, int(c)).sum() for a, c in enumerate(counts)])
+    return sums, counts
+
+
+def test_group_contrast_rejects_at_alpha_under_the_null():
+    rng = np.random.default_rng(11)
+    codes = np.repeat([0, 1], 10)
+    p = []
+    for _ in range(300):
+        sums, counts = _identities(rng, 20)
+        w = identity_weights(np.zeros(20, int), 50, rng)
+        p.append(group_contrast(sums, counts, codes, 0, 1, w, 99, rng)["p_permutation"])
+    rate = np.mean(np.array(p) <= 0.05)
+    assert 0.02 <= rate <= 0.09, rate  # 300 tests at alpha 0.05: 95 % binomial range about 0.027-0.077
+
+
+def test_group_contrast_is_signed_and_detects_a_real_difference():
+    rng = np.random.default_rng(12)
+    sums, counts = _identities(rng, 30)
+    codes = np.repeat([0, 1], 15)
+    sums[codes == 0] += 0.15 * counts[codes == 0]  # group 0 shifts 0.15 more
+    w = identity_weights(np.zeros(30, int), 200, rng)
+    out = group_contrast(sums, counts, codes, 0, 1, w, 199, rng)
+    assert out["difference"] > 0.1 and out["low"] > 0 and out["p_permutation"] < 0.01
+    assert group_contrast(sums, counts, codes, 1, 0, w, 199, rng)["difference"] == pytest.approx(-out["difference"])
+
+
+def test_identity_bootstrap_interval_of_the_mean_shift_covers_at_its_nominal_rate():
+    rng = np.random.default_rng(13)
+    truth, hits = 0.1, 0
+    for _ in range(300):
+        sums, counts = _identities(rng, 30, effect=truth)
+        low, high = interval(ratio_1d(identity_weights(np.zeros(30, int), 200, rng), sums, counts), 0.95)
+        hits += low <= truth <= high
+    assert 0.89 <= hits / 300 <= 0.99, hits / 300  # nominal 0.95; percentile intervals with 30 identities
