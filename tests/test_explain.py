@@ -220,3 +220,22 @@ def test_identity_bootstrap_interval_of_the_mean_shift_covers_at_its_nominal_rat
         low, high = interval(ratio_1d(identity_weights(np.zeros(30, int), 200, rng), sums, counts), 0.95)
         hits += low <= truth <= high
     assert 0.89 <= hits / 300 <= 0.99, hits / 300  # nominal 0.95; percentile intervals with 30 identities
+
+
+def test_a_system_map_sends_the_photo_and_its_copies_through_represent_in_one_call():
+    from types import SimpleNamespace
+
+    from maskaudit.explain.run import Settings, explain_crop
+
+    calls = []
+
+    def represent(crops):
+        calls.append(len(crops))
+        c = np.asarray(crops)
+        return np.stack([c[:, :20].mean((1, 2, 3)), c[:, 20:].mean((1, 2, 3)) + 1], axis=1)
+
+    model = SimpleNamespace(card=SimpleNamespace(input_size=(40, 40)), represent=represent)
+    crop = _image()[:, :, :]
+    sal, value = explain_crop(model, crop, represent([crop])[0], Settings("occlusion", batch_size=64), seed=0)
+    assert calls == [1, 50] and np.isclose(value, 1.0)  # the reference, then one pass: photo + 49 copies
+    assert sal.shape == (40, 40)  # on the (resized) input grid

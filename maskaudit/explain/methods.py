@@ -93,8 +93,8 @@ def fill_value(image: np.ndarray, fill: str) -> np.ndarray:
 
 
 def occlusion_map(score: Score, image: np.ndarray, *, patch: float = 0.25, stride: float = 0.125,
-                  fill: str = "mean", batch_size: int = 64) -> np.ndarray:
-    """Occlusion map of ``image`` (H, W, 3) for ``score``."""
+                  fill: str = "mean", batch_size: int = 64, with_score: bool = False):
+    """Occlusion map of ``image`` (H, W, 3) for ``score`` (and the image's own score, ``with_score``)."""
     h, w = image.shape[:2]
     masks = occlusion_masks(h, w, patch, stride)
     colour = fill_value(image, fill).astype(image.dtype)
@@ -102,19 +102,22 @@ def occlusion_map(score: Score, image: np.ndarray, *, patch: float = 0.25, strid
                               len(masks), batch_size)
     drops = (base - scores).astype(np.float32)
     cover = masks.sum(0)
-    return np.tensordot(drops, masks.astype(np.float32), axes=1) / np.maximum(cover, 1)
+    sal = np.tensordot(drops, masks.astype(np.float32), axes=1) / np.maximum(cover, 1)
+    return (sal, base) if with_score else sal
 
 
 def rise_map(score: Score, image: np.ndarray, *, n_masks: int = 500, cells: int = 7, p: float = 0.5,
-             fill: str = "mean", batch_size: int = 64, rng: np.random.Generator) -> np.ndarray:
-    """RISE map of ``image`` (H, W, 3) for ``score``, masks drawn from ``rng``."""
+             fill: str = "mean", batch_size: int = 64, rng: np.random.Generator, with_score: bool = False):
+    """RISE map of ``image`` (H, W, 3) for ``score``, masks drawn from ``rng`` (and the image's own
+    score, ``with_score``)."""
     h, w = image.shape[:2]
     masks = rise_masks(h, w, n_masks, cells, p, rng)
     colour = fill_value(image, fill).astype(np.float32)
     img = image.astype(np.float32)
-    _, scores = _score_all(score, img, lambda idx: img[None] * masks[idx, :, :, None]
-                           + colour * (1 - masks[idx, :, :, None]), n_masks, batch_size)
-    return (np.tensordot((scores - scores.mean()).astype(np.float32), masks, axes=1) / (n_masks * p)).astype(np.float32)
+    base, scores = _score_all(score, img, lambda idx: img[None] * masks[idx, :, :, None]
+                              + colour * (1 - masks[idx, :, :, None]), n_masks, batch_size)
+    sal = (np.tensordot((scores - scores.mean()).astype(np.float32), masks, axes=1) / (n_masks * p)).astype(np.float32)
+    return (sal, base) if with_score else sal
 
 
 # -- gradients (PyTorch) -------------------------------------------------------------------------

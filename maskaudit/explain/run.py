@@ -97,15 +97,14 @@ def explain_crop(model, crop: np.ndarray, reference: np.ndarray, settings: Setti
         e = model.represent(list(crops)).astype(np.float64)
         return e @ ref / np.linalg.norm(e, axis=1)
 
-    if settings.method == "occlusion":
+    if settings.method == "occlusion":  # the photo is scored in the same batched pass as its copies
         o = settings.occlusion
-        sal = methods.occlusion_map(score, crop, patch=o["patch"], stride=o["stride"], fill=o["fill"],
-                                    batch_size=settings.batch_size)
+        sal, value = methods.occlusion_map(score, crop, patch=o["patch"], stride=o["stride"], fill=o["fill"],
+                                           batch_size=settings.batch_size, with_score=True)
     else:
         r = settings.rise
-        sal = methods.rise_map(score, crop, n_masks=r["masks"], cells=r["cells"], p=r["p"], fill=r["fill"],
-                               batch_size=settings.batch_size, rng=np.random.default_rng(seed))
-    value = float(score(crop[None])[0])
+        sal, value = methods.rise_map(score, crop, n_masks=r["masks"], cells=r["cells"], p=r["p"], fill=r["fill"],
+                                      batch_size=settings.batch_size, rng=np.random.default_rng(seed), with_score=True)
     # onto the input grid: the inverse of the resize from crop to input
     to_input = geometry.invert(geometry.input_to_crop(crop.shape, (w, h)))
     return geometry.warp(sal, to_input, (h, w)), value
