@@ -239,3 +239,39 @@ def test_a_system_map_sends_the_photo_and_its_copies_through_represent_in_one_ca
     sal, value = explain_crop(model, crop, represent([crop])[0], Settings("occlusion", batch_size=64), seed=0)
     assert calls == [1, 50] and np.isclose(value, 1.0)  # the reference, then one pass: photo + 49 copies
     assert sal.shape == (40, 40)  # on the (resized) input grid
+
+
+@pytest.mark.parametrize("alignment", ["shared_landmarks", "end_to_end"])
+def test_maps_go_back_onto_the_photo_through_the_models_own_alignment(hopper_rgb, detector, alignment):
+    """The model's real alignment code (dlib's face chip; deepface's extract_face with eye alignment, fed
+    a stored region as locate_faces stores it): the crop moved back by the fitted affine lies on the photo."""
+    from types import SimpleNamespace
+
+    from maskaudit.models import get_card
+    from maskaudit.models.base import EmbeddingModel
+    from maskaudit.models.located import WIDTH
+
+    lm = detector.detect(hopper_rgb).landmarks.astype(float)
+    model = SimpleNamespace(alignment=alignment, card=get_card("dlib"))
+    model._detect = lambda rgb, located: EmbeddingModel._detect(model, rgb, located)
+    model.acquire = lambda rgb, landmarks, located: EmbeddingModel.acquire(model, rgb, landmarks, located)
+    located = None
+    if alignment == "end_to_end":  # a region in the bordered image's coordinates, eyes tilted by the pose
+        hb, wb = int(0.5 * hopper_rgb.shape[0]), int(0.5 * hopper_rgb.shape[1])
+        (x0, y0), (x1, y1) = lm.min(0), lm.max(0)
+        located = np.full((1, WIDTH), np.nan)
+        located[0, :5] = [x0 + wb, y0 + hb, x1 - x0, y1 - y0, 0.9]
+        located[0, 5:9] = [*(lm[42:48].mean(0) + [wb, hb]), *(lm[36:42].mean(0) + [wb, hb])]
+    face = model.acquire(hopper_rgb, lm, located)
+    affine = geometry.crop_to_image(model, hopper_rgb.shape, lm, located)
+    crop = np.asarray(face.crop, float)[..., 1]
+    seen = geometry.warp(np.ones_like(crop), affine, hopper_rgb.shape) > 0.999
+    photo = hopper_rgb[..., 1] / 255.0
+
+    def error(a):
+        return np.abs(geometry.warp(crop, a, hopper_rgb.shape)[seen] - photo[seen]).mean()
+
+    shifted = affine.copy()
+    shifted[:, 2] += 3
+    # (the chip is upsampled back, so its blur leaves about 0.03 of error; 3 px off doubles it)
+    assert seen.sum() > 5000 and error(affine) < 0.04 and error(affine) < error(shifted) / 2, (error(affine), error(shifted))

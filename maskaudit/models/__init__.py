@@ -81,7 +81,7 @@ REGISTRY: dict[str, ModelCard] = {
     card.id: card
     for card in [
         _deepface_card("vgg_face", "VGG-Face", 4096, (224, 224), "torch", gpu=True, mem_mb=6000, threads=4,
-                       saliency_layer="conv5_3"),
+                       saliency_layer="model.conv5_3"),
         _deepface_card("facenet", "Facenet", 128, (160, 160), "torch", gpu=True, mem_mb=3000, threads=4,
                        saliency_layer="block8.5"),
         _deepface_card("facenet512", "Facenet512", 512, (160, 160), "torch", gpu=True, mem_mb=3000, threads=4,
