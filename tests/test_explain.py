@@ -275,3 +275,22 @@ def test_maps_go_back_onto_the_photo_through_the_models_own_alignment(hopper_rgb
     shifted[:, 2] += 3
     # (the chip is upsampled back, so its blur leaves about 0.03 of error; 3 px off doubles it)
     assert seen.sum() > 5000 and error(affine) < 0.04 and error(affine) < error(shifted) / 2, (error(affine), error(shifted))
+
+
+def test_each_system_gets_its_method_layer_and_only_that_methods_parameters():
+    import yaml
+
+    from conftest import REPO
+    from maskaudit.config import load_schema, validate_config
+    from maskaudit.explain.run import settings_for
+    from maskaudit.models import get_card
+
+    cfg = validate_config(yaml.safe_load((REPO / "config/config.yaml").read_text()),
+                          load_schema(REPO / "workflow/schemas/config.schema.yaml"))
+    explain = {**cfg["explain"], "overrides": {"arcface": {"method": "smooth_gradcampp", "layer": "backbone.conv4"}}}
+    dlib = settings_for(get_card("dlib"), explain)
+    assert dlib.method == "occlusion" and dlib.layer is None and dlib.occlusion and not dlib.rise and not dlib.smooth
+    vgg = settings_for(get_card("vgg_face"), explain)
+    assert vgg.method == "gradcam" and vgg.layer == "model.conv5_3" and not (vgg.occlusion or vgg.rise or vgg.smooth)
+    arc = settings_for(get_card("arcface"), explain)
+    assert (arc.method, arc.layer) == ("smooth_gradcampp", "backbone.conv4") and arc.smooth == cfg["explain"]["smooth"]

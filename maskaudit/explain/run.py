@@ -88,7 +88,7 @@ def explain_crop(model, crop: np.ndarray, reference: np.ndarray, settings: Setti
         target = lambda emb: (emb.reshape(len(emb), -1) * r).sum(1)  # noqa: E731  <f(x), r/|r|>
         gen = torch.Generator().manual_seed(seed)
         sal = methods.gradient_map(net, x, target, settings.method, layer=settings.layer, generator=gen,
-                                   samples=settings.smooth["samples"], sigma=settings.smooth["sigma"])[0]
+                                   **settings.smooth)[0]
         with torch.no_grad():
             value = float(target(net(x))[0])
         return sal.astype(np.float32), value
@@ -173,10 +173,14 @@ def settings_meta(settings: Settings) -> dict:
 
 def settings_for(card, explain: dict) -> Settings:
     """A system's settings from the config's ``explain`` section: the gradient method for PyTorch
-    networks (layer: the card's ``saliency_layer``), the black-box method otherwise; ``overrides`` win."""
+    networks (layer: the card's ``saliency_layer``), the black-box method otherwise; ``overrides`` win.
+    Only the chosen method's parameters are kept, so changing another method's reruns nothing."""
     over = (explain.get("overrides") or {}).get(card.id, {})
     default = explain["gradient_method"] if card.family == "torch" else explain["black_box_method"]
-    return Settings(method=over.get("method", default), layer=over.get("layer", card.saliency_layer),
-                    seed=int(explain["seed"]), batch_size=int(explain["batch_size"]),
-                    occlusion=dict(explain["occlusion"]), rise=dict(explain["rise"]), smooth=dict(explain["smooth"]),
+    method = over.get("method", default)
+    return Settings(method=method, layer=over.get("layer", card.saliency_layer) if method in GRADIENT_METHODS else None,
+                    seed=int(explain["seed"]), batch_size=int(explain["batch_size"]) if method in BLACK_BOX_METHODS else 0,
+                    occlusion=dict(explain["occlusion"]) if method == "occlusion" else {},
+                    rise=dict(explain["rise"]) if method == "rise" else {},
+                    smooth=dict(explain["smooth"]) if method in ("smoothgrad", "smooth_gradcampp") else {},
                     region_grow=float(explain["region_grow"]))

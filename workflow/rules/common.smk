@@ -329,6 +329,13 @@ EXPLAIN = config["explain"]
 EXPLAIN_MODELS = EMBEDDING_MODELS if EXPLAIN["activate"] else []
 
 
+def get_explain_settings(wildcards):
+    """The system's method and only that method's parameters (maskaudit/explain/run.py)."""
+    from maskaudit.explain.run import settings_for
+
+    return asdict(settings_for(model_card(wildcards), EXPLAIN))
+
+
 def explanation_keys(dataset=None):
     """(dataset, model, variant) of every map file, in a fixed order (of one dataset when given)."""
     return [

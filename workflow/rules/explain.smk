@@ -29,7 +29,8 @@ rule explain_images:
         code=code_version("explain_images.py"),
         alignment=EMBEDDING["alignment"],
         overrides=get_model_overrides,
-        explain=EXPLAIN,
+        faces=EXPLAIN["faces"],
+        settings=get_explain_settings,
         device=EMBEDDING["device"],
         weights_dir=config["weights_dir"],
         fetch_dir=lambda w, input: os.path.dirname(input.weights),
@@ -102,7 +103,6 @@ rule plot_saliency_grid:
         code=code_version("plot_saliency_grid.py"),
         map_keys=lambda w: explanation_keys(w.dataset),
         shown=EXPLAIN["shown_faces"],
-        seed=EXPLAIN["seed"],
     script:
         "../scripts/plot_saliency_grid.py"
 

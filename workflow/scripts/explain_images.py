@@ -13,7 +13,7 @@ os.environ.setdefault("OMP_NUM_THREADS", str(snakemake.threads))
 
 from maskaudit.detect import load_landmarks  # noqa: E402
 from maskaudit.embed import load_cache  # noqa: E402
-from maskaudit.explain.run import explain_images, sample_images, save_explanations, settings_for  # noqa: E402
+from maskaudit.explain.run import Settings, explain_images, sample_images, save_explanations  # noqa: E402
 from maskaudit.models import load_model  # noqa: E402
 from maskaudit.models.base import limit_threads  # noqa: E402
 from maskaudit.models.located import load_located  # noqa: E402
@@ -21,13 +21,13 @@ from maskaudit.variants import read_variant_manifest, stored_landmarks  # noqa: 
 
 landmarks = load_landmarks(snakemake.input.landmarks)
 baseline = read_variant_manifest(snakemake.input.baseline)
-sample = sample_images(baseline, stored_landmarks(baseline, landmarks), p.explain["faces"], p.explain["seed"], wc.dataset)
+settings = Settings(**p.settings)
+sample = sample_images(baseline, stored_landmarks(baseline, landmarks), p.faces, settings.seed, wc.dataset)
 table = read_variant_manifest(snakemake.input.images)
 model = load_model(wc.model, p.alignment, weights_dir=p.weights_dir, fetch_dir=p.fetch_dir, overrides=p.overrides)
 limit_threads(snakemake.threads)
 ids, vectors, _ = load_cache(snakemake.input.reference)
 located = load_located(snakemake.input.located) if "located" in snakemake.input.keys() else None
-settings = settings_for(model.card, p.explain)
 result = explain_images(model, table, stored_landmarks(table, landmarks), dict(zip(ids, vectors)), sample, settings,
                         dataset=wc.dataset, located=located)
 meta = {"method": settings.method, "settings": settings.__dict__, "dataset": wc.dataset, "variant": wc.variant,
