@@ -38,7 +38,7 @@ def overlay_grid(explanations: dict, images: dict, faces: list[str]) -> plt.Figu
     models = sorted({m for m, _ in explanations})
     variants = _variant_order(v for _, v in explanations)
     rows = [(f, m) for f in faces for m in models]
-    fig, axes = plt.subplots(len(rows), len(variants), figsize=(2.1 * len(variants), 2.3 * len(rows)), squeeze=False)
+    fig, axes = plt.subplots(len(rows), len(variants), figsize=(2.1 * len(variants), 2.6 * len(rows)), squeeze=False)
     for r, (face, model) in enumerate(rows):
         for c, variant in enumerate(variants):
             ax = axes[r, c]
@@ -66,7 +66,7 @@ def overlay_grid(explanations: dict, images: dict, faces: list[str]) -> plt.Figu
                 ax.set_ylabel(f"{model}\n{face}\n({e['meta']['method']})", fontsize=7)
     fig.suptitle("Saliency: support for the similarity\nto the unmasked original (each map scaled to its maximum)",
                  fontsize=8)
-    fig.tight_layout()
+    fig.tight_layout(h_pad=1.2)
     return fig
 
 
@@ -126,10 +126,13 @@ def mean_maps(explanations: dict, manifest: pd.DataFrame, model: str, attribute:
     return fig
 
 
-def attention_forest(table: pd.DataFrame, attribute: str = "race") -> plt.Figure:
+def attention_forest(table: pd.DataFrame, attributes=("race", "gender")) -> plt.Figure:
     """One panel per system: masked minus unmasked share of the map's mass per (variant, region), all
-    photos (black) and each group of ``attribute`` (offset, coloured), with bootstrap intervals."""
+    photos (black) and each group (offset, coloured) of the first of ``attributes`` with a labelled
+    group among the photos, with bootstrap intervals."""
     models = sorted(table.model.unique())
+    labelled = [a for a in attributes if set(table[table.attribute == a].group) - {"unknown"}]
+    attribute = labelled[0] if labelled else attributes[0]
     n_rows = table.groupby(["variant", "region"]).ngroups
     fig, axes = plt.subplots(1, max(1, len(models)), figsize=(4.2 * max(1, len(models)), 0.28 * n_rows + 1.6),
                              squeeze=False, sharey=True)
