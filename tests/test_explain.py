@@ -294,3 +294,25 @@ def test_each_system_gets_its_method_layer_and_only_that_methods_parameters():
     assert vgg.method == "gradcam" and vgg.layer == "model.conv5_3" and not (vgg.occlusion or vgg.rise or vgg.smooth)
     arc = settings_for(get_card("arcface"), explain)
     assert (arc.method, arc.layer) == ("smooth_gradcampp", "backbone.conv4") and arc.smooth == cfg["explain"]["smooth"]
+
+
+def test_attention_tables_pair_photos_count_failures_and_keep_their_columns_when_empty():
+    import pandas as pd
+
+    from maskaudit.explain.attention import attention_tables
+
+    rows = []
+    for k in range(6):
+        for variant, mouth in (("none", 0.3), ("mask", 0.1)):
+            status = "mask_render_failed" if (variant, k) == ("mask", 5) else "ok"
+            rows.append({"model": "m", "variant": variant, "method": "occlusion", "image_id": f"i{k}",
+                         "identity": f"p{k // 2}", "gender": ["female", "male", "female"][k // 2], "race": "unknown",
+                         "status": status, "share_eyes_brows": 0.7 - mouth, "share_nose": 0.0, "share_mouth": mouth,
+                         "share_jaw_cheeks": 0.2, "share_outside": 0.1})
+    shifts, contrasts = attention_tables(pd.DataFrame(rows), dataset="d", seed=1, n_boot=50, n_perm=20)
+    mouth = shifts[(shifts.attribute == "overall") & (shifts.region == "mouth")].iloc[0]
+    assert mouth["shift"] == pytest.approx(-0.2) and mouth.n_images == 5 and mouth.n_failed == 1 and mouth.n_units == 3
+    assert set(contrasts.group_1 + "-" + contrasts.group_2) == {"female-male"}  # race: only unknown, no contrast
+    empty = attention_tables(pd.DataFrame(rows)[lambda t: t.variant == "none"], dataset="d", seed=1, n_boot=5,
+                             n_perm=5)
+    assert all(t.empty and len(t.columns) > 10 for t in empty)  # a premasked dataset has only `none`

@@ -147,4 +147,7 @@ def attention_tables(images: pd.DataFrame, *, dataset: str, seed: int, n_boot: i
             contrast_rows += family
     contrast_cols = ["model", "dataset", "method", "variant", "attribute", "group_1", "group_2", "region", "measure",
                      "difference", "low", "high", "p_permutation", "p_holm", "n_units_1", "n_units_2"]
-    return pd.DataFrame(shift_rows), pd.DataFrame(contrast_rows, columns=contrast_cols)
+    shift_cols = ["model", "dataset", "method", "variant", "attribute", "group", "region"] + [
+        f"{m}{s}" for m in ("share_unmasked", "share_masked", "shift") for s in ("", "_low", "_high")] + [
+        "n_images", "n_units", "n_failed"]
+    return pd.DataFrame(shift_rows, columns=shift_cols), pd.DataFrame(contrast_rows, columns=contrast_cols)
