@@ -83,13 +83,17 @@ def template_maps(e: dict, size: int = geometry.TEMPLATE_SIZE) -> tuple[np.ndarr
     return np.array(maps).reshape(-1, size, size), np.array(marks).reshape(-1, 68, 2)
 
 
-def mean_maps(explanations: dict, manifest: pd.DataFrame, model: str, attribute: str = "race") -> plt.Figure:
-    """Rows: all photos, then each group of ``attribute``; columns: variants. Mean of the unit-mass maps
-    on the eye-aligned template, with the region outlines of the mean template landmarks."""
+def mean_maps(explanations: dict, manifest: pd.DataFrame, model: str, attributes=("race", "gender")) -> plt.Figure:
+    """Rows: all photos, then each group of the first of ``attributes`` with a labelled group among the
+    photos; columns: variants. Mean of the unit-mass maps on the eye-aligned template, with the region
+    outlines of the mean template landmarks."""
     variants = _variant_order(v for _, v in explanations)
-    labels = manifest.set_index("image_id")[attribute]
     sampled = {i for e in explanations.values() for i in e["image_id"].tolist()}
-    groups = ["all"] + sorted({labels.get(i) for i in sampled} - {"unknown", None})
+    table = manifest.set_index("image_id")
+    found = {a: sorted({table[a].get(i) for i in sampled} - {"unknown", None}) for a in attributes}
+    attribute = next((a for a in attributes if found[a]), attributes[0])
+    labels = table[attribute]
+    groups = ["all"] + found[attribute]
     size = geometry.TEMPLATE_SIZE
     fig, axes = plt.subplots(len(groups), len(variants), figsize=(2.0 * len(variants), 2.1 * len(groups)), squeeze=False)
     all_marks = []
