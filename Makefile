@@ -1,5 +1,5 @@
 # Two-command start on a fresh Linux machine with Python 3.11 (no GPU, no conda):
-#   make demo   build the venv, run the demo audit, write results/report.html
+#   make demo   build the venv, run the demo audit, write results/audit.html (findings) and results/report.html
 #   make test   build the venv, run the unit and integration tests
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
@@ -22,6 +22,7 @@ demo: setup
 	$(BIN)/snakemake --cores $(CORES)
 	$(BIN)/snakemake --report results/report.html
 	@echo "Tables: results/tables/   Figures: results/figures/   Report: results/report.html"
+	@echo "Findings (start here; standalone, offline): results/audit.html"
 
 test: setup
 	$(BIN)/python -m pytest

@@ -8,10 +8,10 @@
 #   located/<detector>/<dataset>/<variant>.npz           end_to_end: a deepface detector's regions, shared by models
 #   embeddings/<model>/<dataset>/<variant>.{npz,json}    embedding cache + sidecar (model version, preprocessing)
 #   comparisons/<vendor>/<dataset>/<variant>.{npz,json}  a commercial API's scores (comparison-only systems)
-#   protocol/<dataset>/images.tsv                        near-duplicates (pHash) and the open-set split
+#   protocol/<dataset>/images.tsv                        near-duplicates (within, across identities), open-set, calibration
 #   thresholds/<model>/<dataset>.json                    global thresholds fixed on the unmasked baseline
 #   scores/<model>/<dataset>/<variant>/{reidentification,verification,identification}.tsv, impostors.npz
-#   metrics/<model>/<dataset>/<table>.tsv                rates, differentials, fairness, mask effects, clustering
+#   metrics/<model>/<dataset>/<table>.tsv                rates, differentials, fairness, mask effects, clustering, tests
 #   tables/<table>.tsv, figures/<figure>/<...>.png       what the report shows
 # The variant `none` is the unmasked baseline.
 
@@ -41,6 +41,7 @@ include: "workflow/rules/scoring.smk"
 include: "workflow/rules/metrics.smk"
 include: "workflow/rules/explain.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/report.smk"
 
 
 # Downloads (compute nodes often have no internet) and cheap bookkeeping stay on the submit host
@@ -49,14 +50,18 @@ localrules:
     all,
     download_sources,
     collect_table,
+    tabulate_duplicates,
     plot_mask_gallery,
     plot_face_chips,
+    render_system_card,
+    render_audit_report,
 
 
 rule all:
     default_target: True
     input:
         get_final_outputs(),
+        "results/audit.html",
         explain_outputs(),
 
 
@@ -106,9 +111,19 @@ rule table_clustering:
         "results/tables/clustering.tsv",
 
 
+rule table_tests:
+    input:
+        "results/tables/tests.tsv",
+
+
 rule table_thresholds:
     input:
         "results/tables/thresholds.tsv",
+
+
+rule table_duplicates:
+    input:
+        "results/tables/duplicates.tsv",
 
 
 rule figure_rates_by_variant:
@@ -159,6 +174,17 @@ rule figure_mask_gallery:
 rule figure_face_chips:
     input:
         expand("results/figures/face_chips/{dataset}.png", dataset=DATASETS),
+
+
+# The findings page (results/audit.html) and one card per system (results/report/cards/<model>.<dataset>.html).
+rule audit_report:
+    input:
+        "results/audit.html",
+
+
+rule report_cards:
+    input:
+        card_paths("html"),
 
 
 # Explanations (workflow/rules/explain.smk)

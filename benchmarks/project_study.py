@@ -2,6 +2,7 @@
 
     python benchmarks/project_study.py [--workflow benchmarks/results/workflow.json]
                                        [--models benchmarks/results/models.json]
+                                       [--gpu benchmarks/results/gpu_h200_{alignment}.json]
 
 Inputs are two measurements on this machine: the stress benchmark (bench_workflow.py: CPU per image of
 detection and masking, per face of decoding + alignment + writing in embedding jobs, per job of
@@ -10,6 +11,11 @@ face, and deepface's detector per image for end_to_end). The study: 14,722 image
 unmasked baseline + 15 mask variants (16), the 9 open-source models. Every figure is CPU seconds per
 item times the item count; wall time divides each stage's CPU by the cores it can use, stage after
 stage (stages overlap in a real run, so this errs long). Assumptions are printed with the table.
+
+The GPU node's column uses a third measurement where it has one (bench_gpu.py on that node): the seven
+PyTorch models' embedding jobs at the rate one job reached there end to end (decoding, alignment and
+preprocessing in loader processes on every core, the forward pass on the GPU), at the study's batch
+size; every other stage is this machine's CPU time divided by the node's cores.
 """
 
 from __future__ import annotations
@@ -50,31 +56,32 @@ def unit_costs(w: dict, dataset: str = "stress") -> dict:
     }
 
 
-def project(w: dict, m: dict, alignment: str) -> list[tuple[str, float, bool]]:
-    """(stage, CPU seconds, runs on a GPU when there is one) for the whole study."""
+def project(w: dict, m: dict, alignment: str, g: dict | None = None, batch: int = 32) -> list[tuple[str, float, float | None]]:
+    """(stage, CPU seconds, wall seconds on the measured GPU node or None) for the whole study."""
     u = unit_costs(w)
     per_ds = IMAGES / DATASETS
     scale = (per_ds / u["images"]) ** 2  # scoring and metrics grow with the number of pairs
     forward = {k: m[SFACE_AS if k == "sface" else k]["forward_cpu_s_per_face"] for k in MODELS}
     haar = sum(v["detector_cpu_s_per_image"] for v in m.values()) / len(m)
     extract = sum(v["end_to_end_extract_cpu_s_per_image"] for v in m.values()) / len(m)
-    stages = [("detection + landmarks (dlib HOG), once per image", IMAGES * u["detect_per_image"], False),
-              ("masks, 16 stored variants", IMAGES * VARIANTS * u["mask_per_image"], False)]
+    faces = IMAGES * VARIANTS
+    torch_models = [k for k in MODELS if k not in CPU_ONLY]
+    align = extract if alignment == "end_to_end" else 0.0  # end_to_end: eye alignment + crop per model
+    stages = [("detection + landmarks (dlib HOG), once per image", IMAGES * u["detect_per_image"], None),
+              ("masks, 16 stored variants", IMAGES * VARIANTS * u["mask_per_image"], None)]
     if alignment == "end_to_end":
-        stages.append(("deepface detector, once per stored image (shared by the 9 models)",
-                       IMAGES * VARIANTS * haar, False))
-        stages.append(("eye alignment + crop from the stored regions (9 models)",
-                       IMAGES * VARIANTS * len(MODELS) * extract, False))
-    stages.append(("embedding jobs: decode, align, write (9 models)",
-                   IMAGES * VARIANTS * len(MODELS) * u["embed_rest_per_face"], False))
-    stages.append(("forward passes, 7 PyTorch models", IMAGES * VARIANTS * sum(
-        v for k, v in forward.items() if k not in CPU_ONLY), True))
-    stages.append(("forward passes, dlib + SFace (CPU)", IMAGES * VARIANTS * sum(
-        v for k, v in forward.items() if k in CPU_ONLY), False))
+        stages.append(("deepface detector, once per stored image (shared by the 9 models)", faces * haar, None))
+    node = None
+    if g is not None:  # measured: one job at a time, the whole node feeding the GPU
+        node = sum(faces / g["models"][k]["batches"][str(batch)]["job_faces_per_s"] for k in torch_models)
+    stages.append(("embedding jobs, 7 PyTorch models: decode, align, preprocess, forward",
+                   faces * sum(forward[k] + align + u["embed_rest_per_face"] for k in torch_models), node))
+    stages.append(("embedding jobs, dlib + SFace (CPU only): decode, align, forward",
+                   faces * sum(forward[k] + align + u["embed_rest_per_face"] for k in CPU_ONLY), None))
     pairs = len(MODELS) * DATASETS
     stages.append(("protocol, thresholds, scoring, metrics, figures", DATASETS * u["protocol_per_dataset"] * scale
                    + pairs * scale * (u["thresholds_per_job"] + VARIANTS * u["score_per_job"] + u["metrics_per_job"])
-                   + pairs * u["figures_per_model_dataset"], False))
+                   + pairs * u["figures_per_model_dataset"], None))
     return stages
 
 
@@ -83,32 +90,44 @@ def hours(seconds: float) -> str:
 
 
 def wall(stages, cores: int, gpu: bool) -> float:
-    return sum(0.0 if (on_gpu and gpu) else cpu / cores for _, cpu, on_gpu in stages)
+    return sum(node if (gpu and node is not None) else cpu / cores for _, cpu, node in stages)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--workflow", type=Path, default=REPO / "benchmarks/results/workflow.json")
     ap.add_argument("--models", type=Path, default=REPO / "benchmarks/results/models.json")
+    ap.add_argument("--gpu", default=str(REPO / "benchmarks/results/gpu_h200_{alignment}.json"),
+                    help="bench_gpu.py's results on the GPU node, per alignment ('' for none)")
+    ap.add_argument("--batch-size", type=int, default=32, help="the study's embedding.batch_size")
     ap.add_argument("--node-cores", type=int, default=16)
     ap.add_argument("--nodes", type=int, default=10)
     args = ap.parse_args()
     w, m = json.loads(args.workflow.read_text()), json.loads(args.models.read_text())
     platforms = [("this machine (2 cores, no GPU)", 2, False),
-                 (f"one GPU node ({args.node_cores} cores + 1 GPU)", args.node_cores, True),
+                 (f"one GPU node ({args.node_cores} cores + 1 GPU, measured)", args.node_cores, True),
                  (f"SLURM, {args.nodes} CPU nodes x {args.node_cores} cores", args.nodes * args.node_cores, False)]
     for alignment in ("end_to_end", "shared_landmarks"):
-        stages = project(w, m, alignment)
+        path = Path(args.gpu.format(alignment=alignment)) if args.gpu else None
+        g = json.loads(path.read_text()) if path and path.is_file() else None
+        stages = project(w, m, alignment, g, args.batch_size)
         total = sum(cpu for _, cpu, _ in stages)
         print(f"\n{alignment}: {IMAGES:,} images x {VARIANTS} variants x {len(MODELS)} models; "
               f"{total / 3600:,.1f} CPU-hours\n")
         print("| stage | CPU h | share | " + " | ".join(name for name, _, _ in platforms) + " |")
         print("|---|---:|---:|" + "---:|" * len(platforms))
-        for name, cpu, on_gpu in stages:
-            cells = [("GPU" if on_gpu and gpu else hours(cpu / cores)) for _, cores, gpu in platforms]
+        for name, cpu, node in stages:
+            cells = [hours(node) if gpu and node is not None else hours(cpu / cores) for _, cores, gpu in platforms]
             print(f"| {name} | {cpu / 3600:,.1f} | {cpu / total:.0%} | " + " | ".join(cells) + " |")
         print("| **total wall time** | | | " + " | ".join(
             f"**{hours(wall(stages, cores, gpu))}**" for _, cores, gpu in platforms) + " |")
+        if g is not None:
+            node = [(name, node if node is not None else cpu / args.node_cores) for name, cpu, node in stages]
+            name, longest = max(node, key=lambda s: s[1])
+            fwd = sum(IMAGES * VARIANTS / g["models"][k]["batches"][str(args.batch_size)]["forward_faces_per_s"]
+                      for k in MODELS if k not in CPU_ONLY)
+            print(f"\nGPU node ({g['device']}, {g['workers']} loader processes, batch {args.batch_size}): bottleneck "
+                  f"'{name}', {hours(longest)}; the 7 networks' forward passes alone take {hours(fwd)} of GPU time.")
 
 
 if __name__ == "__main__":

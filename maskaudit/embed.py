@@ -23,15 +23,20 @@ log = logging.getLogger(__name__)
 
 
 def embed_images(model, table: pd.DataFrame, landmarks: dict, batch_size: int,
-                 located: dict | None = None) -> tuple[np.ndarray, list[str], dict]:
+                 located: dict | None = None, workers=0) -> tuple[np.ndarray, list[str], dict]:
     """Embed the rows of ``table`` (image_id, path, status) whose status is ``ok``.
 
     Each image is decoded once; the model finds its face (its own detector in ``end_to_end``, whose
     regions ``located`` may hold already, the dataset's landmarks in ``shared_landmarks``) and the
-    faces go through the network
-    ``batch_size`` at a time. Returns the ``(N, dim)`` matrix in table order (NaN rows for
-    failures), the per-row status (``model_no_face`` where the model found no face) and per-row face
-    details (``face_box`` x, y, w, h; ``face_confidence``; ``n_faces``; ``detail``).
+    faces go through the network ``batch_size`` at a time. Returns the ``(N, dim)`` matrix in table
+    order (NaN rows for failures), the per-row status (``model_no_face`` where the model found no face)
+    and per-row face details (``face_box`` x, y, w, h; ``face_confidence``; ``n_faces``; ``detail``).
+
+    ``workers`` > 0 decodes, aligns and preprocesses in that many worker processes
+    (:func:`iter_loaded`; or give a running ``ProcessPoolExecutor``) while this process runs the
+    forward passes, so an accelerator is fed while the CPU works; batches, and so the vectors, are the
+    same as with ``workers=0`` (one process, one image after another). Workers need ``located`` in ``end_to_end`` (the ``locate_faces`` rule's
+    regions); without it the detector runs here, serially.
     """
     n = len(table)
     vectors = np.full((n, model.card.dim), np.nan, dtype=np.float32)
@@ -40,32 +45,133 @@ def embed_images(model, table: pd.DataFrame, landmarks: dict, batch_size: int,
              "n_faces": np.zeros(n, np.int32), "detail": [""] * n}
     todo = [i for i, s in enumerate(status) if s == "ok"]
     batches = [todo[k:k + batch_size] for k in range(0, len(todo), batch_size)]
+    if workers and (model.alignment == "shared_landmarks" or located is not None
+                        or model.card.detector == "skip"):
+        loaded = iter_loaded(model.pipeline(), table, batches, landmarks, located or {}, workers)
+    else:
+        loaded = (_load_serial(model, table, batch, landmarks, located) for batch in batches)
+    pending = None  # the previous batch's rows and vectors, still on the device while this one loads
     for batch in progress(batches, desc=f"embed {model.card.id}", unit="img", size=len):
-        crops, rows = [], []
-        for i in batch:
-            row = table.iloc[i]
-            try:
-                with stage("decode"):
-                    rgb = read_rgb(row.path)
-            except ImageReadError as exc:
-                status[i] = exc.reason
-                log.warning("%s: %s", row.image_id, exc)
+        inputs, rows = [], []
+        for i, face, prepared in next(loaded):
+            if face is None:  # unreadable: ``prepared`` holds the reason and the message
+                status[i] = prepared[0]
+                log.warning("%s: %s", table.image_id.iloc[i], prepared[1])
                 continue
-            with stage("align"):
-                face = model.acquire(rgb, landmarks.get(row.image_id), (located or {}).get(row.image_id))
             faces["face_box"][i], faces["face_confidence"][i] = face.box, face.confidence
             faces["n_faces"][i], faces["detail"][i] = face.n_faces, face.detail
             if face.status != "ok":
                 status[i] = face.status
-                log.warning("%s: %s (%s)", row.image_id, face.status, face.detail)
+                log.warning("%s: %s (%s)", table.image_id.iloc[i], face.status, face.detail)
                 continue
-            crops.append(face.crop)
+            inputs.append(prepared)
             rows.append(i)
-        if rows:
-            with stage("embed"):
-                vectors[rows] = model.represent(crops)
+        with stage("embed"):
+            submitted = (rows, model.submit(inputs)) if rows else None
+            if pending:
+                vectors[pending[0]] = pending[1]()
+        pending = submitted
+    if pending:
+        with stage("embed"):
+            vectors[pending[0]] = pending[1]()
     faces["detail"] = np.array(faces["detail"], dtype=str)
     return vectors, status, faces
+
+
+def loader_workers(setting, threads: int, device: str) -> int:
+    """Loader processes for a job: ``setting`` (config ``embedding.loader_workers``) as a number, or
+    ``"auto"``: the job's ``threads`` minus the one that runs the forward passes when the model runs on
+    CUDA, and none on a CPU, where the forward pass itself uses the threads."""
+    if setting == "auto":
+        return max(0, threads - 1) if str(device).startswith("cuda") else 0
+    return int(setting)
+
+
+def _load_serial(model, table, batch, landmarks, located):
+    """One batch decoded, aligned and preprocessed in this process (the model's detector runs here
+    when ``located`` is missing in ``end_to_end``)."""
+    from maskaudit.models.base import prepare_face
+
+    out = []
+    for i in batch:
+        row = table.iloc[i]
+        try:
+            with stage("decode"):
+                rgb = read_rgb(row.path)
+        except ImageReadError as exc:
+            out.append((i, None, (exc.reason, str(exc))))
+            continue
+        with stage("align"):
+            face = model.acquire(rgb, landmarks.get(row.image_id), (located or {}).get(row.image_id))
+        prepared = None
+        if face.status == "ok":
+            with stage("preprocess"):
+                prepared = prepare_face(face.crop, model.card.input_size, model.card.normalization)
+            face.crop = None
+        out.append((i, face, prepared))
+    return out
+
+
+def _load_batch(pipeline, items):
+    """Worker: ``(row, path, landmarks, regions)`` items -> ``(row, Face, input)``; ``(row, None,
+    (reason, message))`` for a file that cannot be read."""
+    out = []
+    for i, path, lm, regions in items:
+        try:
+            face, prepared = pipeline.load(path, lm, regions)
+        except ImageReadError as exc:
+            out.append((i, None, (exc.reason, str(exc))))
+            continue
+        out.append((i, face, prepared))
+    return out
+
+
+def _init_worker() -> None:
+    import cv2
+
+    cv2.setNumThreads(1)  # the job's cores are shared among the workers
+
+
+def loader_pool(workers: int):
+    """``workers`` spawned processes for :func:`iter_loaded` (spawned: the parent may hold CUDA or
+    OpenMP state that a fork would copy half-initialised), each with one OpenCV thread."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker)
+
+
+def iter_loaded(pipeline, table: pd.DataFrame, batches: list[list[int]], landmarks: dict, located: dict,
+                workers, ahead: int | None = None, min_chunk: int = 4):
+    """Yield each batch's loaded faces, in order, from ``workers`` processes (a count, or a running
+    ``ProcessPoolExecutor`` that is left running).
+
+    Each batch is split into contiguous chunks, one per worker but at least ``min_chunk`` images each
+    (fewer, larger tasks cost less to send); at most ``ahead`` batches beyond the one being embedded are
+    in flight, which bounds memory (``ahead x batch_size`` network inputs). By default ``ahead`` keeps
+    about eight images per worker queued, and at least two batches."""
+    from collections import deque
+    from contextlib import nullcontext
+
+    owned = isinstance(workers, int)
+    count = workers if owned else workers._max_workers
+    if ahead is None:
+        ahead = max(2, -(-8 * count // max(1, len(batches[0]) if batches else 1)))
+
+    def submit(pool, batch):
+        items = [(i, table.path.iloc[i], landmarks.get(table.image_id.iloc[i]),
+                  located.get(table.image_id.iloc[i])) for i in batch]
+        size = max(min_chunk, -(-len(items) // count))
+        return [pool.submit(_load_batch, pipeline, items[k:k + size]) for k in range(0, len(items), size)]
+
+    with loader_pool(workers) if owned else nullcontext(workers) as pool:
+        pending = deque(submit(pool, b) for b in batches[:ahead + 1])
+        for k in range(len(batches)):
+            with stage("loader_wait"):
+                chunks = [f.result() for f in pending.popleft()]
+            if k + ahead + 1 < len(batches):
+                pending.append(submit(pool, batches[k + ahead + 1]))
+            yield [item for chunk in chunks for item in chunk]
 
 
 def save_cache(path: str | Path, image_ids: list[str], vectors: np.ndarray, status: list[str], sidecar: dict,

@@ -113,6 +113,11 @@ def fmr_threshold(negatives, fmr_target: float) -> float:
       straddle position ``k``. (A ``+inf`` negative cannot be rejected by any finite threshold.)
 
     NaN if there are no negatives; ValueError if ``fmr_target`` is outside ``[0, 1]``.
+
+    This is the float64 reference rule for plain arrays, compared in float64. The workflow's
+    thresholds come from :mod:`maskaudit.protocol.thresholds`: float32 numbers strictly inside a gap
+    of the float32 scores (a float64 ``nextafter`` threshold compared with float32 scores rounds back
+    onto ``d[k]`` and counts its ties as false matches; issue 15).
     """
     neg = _scores(negatives, "negatives")
     if not 0.0 <= fmr_target <= 1.0:

@@ -147,22 +147,23 @@ def cmc_curves(ranks: dict, max_rank: int, note: str = "") -> plt.Figure:
 
 
 def forest(diff: pd.DataFrame) -> plt.Figure:
-    """Worst-minus-best group difference with its bootstrap interval, one row per test; filled = significant."""
+    """Max - min of the group rates (dot) beside its mean under shuffled group labels (cross), one row per
+    differential: a description only (signed contrasts with intervals and verdicts are in the tests table)."""
     d = diff.reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(10, max(2.5, 0.22 * len(d) + 1)))
     y = np.arange(len(d))[::-1]
-    for yi, row in zip(y, d.itertuples()):
-        sig = bool(getattr(row, "significant", False)) is True
-        ax.errorbar(row.difference, yi, xerr=np.nan_to_num([[row.difference - row.difference_low],
-                                                            [row.difference_high - row.difference]], nan=0.0),
-                    fmt="o", ms=4, mfc="k" if sig else "w", color="k", capsize=2)
+    ax.plot(d.difference, y, "o", ms=4, color="k", label="observed max - min")
+    if "difference_null_mean" in d:
+        ax.plot(d.difference_null_mean, y, "x", ms=5, color="tab:red", label="mean under no group difference")
     labels = [f"{r.variant} {r.attribute} {r.measure}@{r.threshold} ({r.worst_group} vs {r.best_group})"
               for r in d.itertuples()]
     ax.set_yticks(y, labels, fontsize=6)
     ax.axvline(0, color="grey", lw=1)
-    ax.set_xlabel("worst - best group (rate difference)")
-    ax.set_title("differentials with identity-bootstrap intervals (filled: significant after Holm)", fontsize=9)
+    ax.set_xlabel("worst - best group (rate difference; groups picked on the data)")
+    ax.set_title("differentials against their null expectation (verdicts: tests table)", fontsize=9)
     ax.grid(axis="x", alpha=0.3)
+    if len(d):
+        ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 

@@ -50,6 +50,8 @@ class ModelCard:
     thresholds: dict = field(default_factory=dict, compare=False)  # every metric's threshold, for the record
     batch_size: int = 32
     gpu: bool = False        # asks the scheduler for a GPU when True (CPU-only software never does)
+    gpu_mem_mb: int = 0      # GPU memory one job declares (resource gpu_mem_mb): 1.2 x (the CUDA context,
+                             # 631 MiB, + the allocator's peak at batch <= 256 on an H200; bench_gpu.py)
     mem_mb: int = 2000
     runtime: int = 60        # minutes per (dataset, variant) job on a demo-sized set; scale for yours
     threads: int = 2
@@ -59,7 +61,8 @@ class ModelCard:
 
 
 def _deepface_card(id, deepface_name, dim, input_size, family, *, gpu, mem_mb, threads=2, batch_size=32,
-                   normalization="base", factory="maskaudit.models.deepface_backend:DeepfaceModel", **kw):
+                   normalization="base", factory="maskaudit.models.deepface_backend:DeepfaceModel", gpu_mem_mb=0,
+                   **kw):
     thresholds = deepface_thresholds(deepface_name)
     metric = DEEPFACE_DEFAULTS["metric"]
     return ModelCard(
@@ -68,7 +71,8 @@ def _deepface_card(id, deepface_name, dim, input_size, family, *, gpu, mem_mb, t
         threshold_source=f"deepface.config.threshold['{deepface_name}']['{metric}'] of the installed deepface",
         factory=factory, family=family, deepface_name=deepface_name, input_size=input_size,
         detector=DEEPFACE_DEFAULTS["detector"], align=DEEPFACE_DEFAULTS["align"], normalization=normalization,
-        thresholds=thresholds, gpu=gpu, mem_mb=mem_mb, threads=threads, batch_size=batch_size, **kw,
+        thresholds=thresholds, gpu=gpu, gpu_mem_mb=gpu_mem_mb if gpu else 0, mem_mb=mem_mb, threads=threads,
+        batch_size=batch_size, **kw,
     )
 
 
@@ -80,19 +84,19 @@ FACENET_CV_THRESHOLD = 0.474
 REGISTRY: dict[str, ModelCard] = {
     card.id: card
     for card in [
-        _deepface_card("vgg_face", "VGG-Face", 4096, (224, 224), "torch", gpu=True, mem_mb=6000, threads=4,
+        _deepface_card("vgg_face", "VGG-Face", 4096, (224, 224), "torch", gpu=True, gpu_mem_mb=9200, mem_mb=6000, threads=4,
                        saliency_layer="model.conv5_3"),
-        _deepface_card("facenet", "Facenet", 128, (160, 160), "torch", gpu=True, mem_mb=3000, threads=4,
+        _deepface_card("facenet", "Facenet", 128, (160, 160), "torch", gpu=True, gpu_mem_mb=2200, mem_mb=3000, threads=4,
                        saliency_layer="block8.5"),
-        _deepface_card("facenet512", "Facenet512", 512, (160, 160), "torch", gpu=True, mem_mb=3000, threads=4,
+        _deepface_card("facenet512", "Facenet512", 512, (160, 160), "torch", gpu=True, gpu_mem_mb=2100, mem_mb=3000, threads=4,
                        saliency_layer="block8.5"),
-        _deepface_card("openface", "OpenFace", 128, (96, 96), "torch", gpu=True, mem_mb=2000, threads=4,
+        _deepface_card("openface", "OpenFace", 128, (96, 96), "torch", gpu=True, gpu_mem_mb=1400, mem_mb=2000, threads=4,
                        saliency_layer="inception_5b"),
-        _deepface_card("deepface", "DeepFace", 4096, (152, 152), "torch", gpu=True, mem_mb=6000, threads=4,
+        _deepface_card("deepface", "DeepFace", 4096, (152, 152), "torch", gpu=True, gpu_mem_mb=10700, mem_mb=6000, threads=4,
                        saliency_layer="L6"),
-        _deepface_card("deepid", "DeepID", 160, (47, 55), "torch", gpu=True, mem_mb=2000, threads=4,
+        _deepface_card("deepid", "DeepID", 160, (47, 55), "torch", gpu=True, gpu_mem_mb=900, mem_mb=2000, threads=4,
                        saliency_layer="Conv4"),
-        _deepface_card("arcface", "ArcFace", 512, (112, 112), "torch", gpu=True, mem_mb=3000, threads=4,
+        _deepface_card("arcface", "ArcFace", 512, (112, 112), "torch", gpu=True, gpu_mem_mb=4100, mem_mb=3000, threads=4,
                        saliency_layer="backbone.conv5"),
         _deepface_card("dlib", "Dlib", 128, (150, 150), "dlib", gpu=False, mem_mb=2000, threads=1),
         _deepface_card("sface", "SFace", 128, (112, 112), "onnx", gpu=False, mem_mb=2000, threads=2),

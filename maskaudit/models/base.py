@@ -61,6 +61,74 @@ def resolve_files(card, alignment: str, weights_dir=None, fetch_dir=FETCH_DIR) -
     return locate_all(required_files(card, alignment), card.id, weights_dir, fetch_dir)
 
 
+def acquire_face(card, alignment: str, rgb: np.ndarray, landmarks: np.ndarray | None,
+                 regions: np.ndarray | None) -> Face:
+    """The face ``card`` embeds from one image, given what was found in it beforehand: the dataset's
+    68 ``landmarks`` (``shared_landmarks``) or the detector's stored ``regions`` (``end_to_end``; unused
+    when the detector is ``skip``). Needs no network, so loader workers run it (:mod:`maskaudit.embed`)."""
+    if alignment == "shared_landmarks":
+        if landmarks is None or not np.isfinite(landmarks).all():  # the dataset's detection failed
+            return Face("no_face", detail="no dataset landmarks to align with")
+        chip = face_chip(rgb, landmarks, max(card.input_size), card.chip_padding)
+        return Face("ok", chip.astype(np.float64) / 255.0, n_faces=1)
+    found = extract_located(rgb, regions, detector=card.detector, align=card.align,
+                            expand_percentage=card.expand_percentage)
+    if not found:
+        return Face("model_no_face", detail=f"deepface detector '{card.detector}' found no face")
+    best = max(found, key=lambda f: f["facial_area"]["w"] * f["facial_area"]["h"])
+    area = best["facial_area"]
+    detail = f"{len(found)} faces found; the largest was embedded" if len(found) > 1 else ""
+    return Face("ok", best["face"], detail, (area["x"], area["y"], area["w"], area["h"]),
+                float(best["confidence"]), len(found))
+
+
+def prepare_face(crop: np.ndarray, input_size: tuple[int, int], normalization: str) -> np.ndarray:
+    """One face as deepface's ``represent`` feeds it to the network, ``(h, w, 3)`` float32 BGR.
+
+    ``resize_image``: scale the RGB crop (float in [0, 1]) by ``f = min(h / rows, w / cols)`` to
+    ``(int(cols f), int(rows f))`` with OpenCV's bilinear ``resize`` in the crop's own precision, pad
+    with black to ``(h, w)`` centred (the odd pixel at the bottom/right), cast to float32 and divide
+    by 255 if any value exceeds 1; then ``normalize_input``. The same operations in the same order and
+    precision, without deepface's copies (channel flip, padding, batch concatenation), so the result is
+    bit-identical (tests/test_gpu_embedding.py).
+    """
+    import cv2
+    from deepface.modules.preprocessing import normalize_input
+
+    w, h = input_size
+    rows, cols = crop.shape[:2]
+    factor = min(h / rows, w / cols)
+    dsize = (int(cols * factor), int(rows * factor))
+    # resize treats channels independently: resize whichever of RGB/BGR is contiguous (no copy), then flip
+    img = cv2.resize(crop, dsize)[:, :, ::-1] if crop.flags.c_contiguous else cv2.resize(crop[:, :, ::-1], dsize)
+    out = np.zeros((h, w, 3), np.float32)
+    top, left = (h - img.shape[0]) // 2, (w - img.shape[1]) // 2
+    out[top:top + img.shape[0], left:left + img.shape[1]] = img
+    if out.max() > 1:
+        out = (out / 255.0).astype(np.float32)
+    return normalize_input(out, normalization)
+
+
+@dataclass(frozen=True)
+class FacePipeline:
+    """A model's face pipeline without its network (alignment and preprocessing), picklable."""
+
+    card: object
+    alignment: str
+
+    def load(self, path, landmarks, regions) -> tuple[Face, np.ndarray | None]:
+        """Decode, align and preprocess one stored image: its :class:`Face` (crop dropped) and the
+        network's input, or ``None`` where acquisition failed. Raises ``ImageReadError``."""
+        from maskaudit.imageio import read_rgb
+
+        face = acquire_face(self.card, self.alignment, read_rgb(path), landmarks, regions)
+        if face.status != "ok":
+            return face, None
+        prepared = prepare_face(face.crop, self.card.input_size, self.card.normalization)
+        face.crop = None
+        return face, prepared
+
+
 class EmbeddingModel:
     """Base of every embedding model; subclasses implement :meth:`_load`, :meth:`_forward`, :meth:`_versions`."""
 
@@ -79,12 +147,8 @@ class EmbeddingModel:
         """The face this model embeds from one RGB ``uint8`` image (landmarks: the dataset's 68 points;
         ``located``: in ``end_to_end``, the regions its detector already found in this image, stored by
         the ``locate_faces`` rule; without them the detector runs here)."""
-        if self.alignment == "shared_landmarks":
-            if landmarks is None or not np.isfinite(landmarks).all():  # the dataset's detection failed
-                return Face("no_face", detail="no dataset landmarks to align with")
-            size = max(self.card.input_size)
-            chip = face_chip(rgb, landmarks, size, self.card.chip_padding)
-            return Face("ok", chip.astype(np.float64) / 255.0, n_faces=1)
+        if self.alignment == "shared_landmarks" or located is not None or self.card.detector == "skip":
+            return acquire_face(self.card, self.alignment, rgb, landmarks, located)
         return self._detect(rgb, located)
 
     @property
@@ -94,37 +158,41 @@ class EmbeddingModel:
         return self._locator
 
     def _detect(self, rgb: np.ndarray, located: np.ndarray | None = None) -> Face:
-        if self.card.detector == "skip":
-            regions = None
-        else:
-            regions = self.locator.locate(rgb) if located is None else located
-        found = extract_located(rgb, regions, detector=self.card.detector, align=self.card.align,
-                                expand_percentage=self.card.expand_percentage)
-        if not found:
-            return Face("model_no_face", detail=f"deepface detector '{self.card.detector}' found no face")
-        best = max(found, key=lambda f: f["facial_area"]["w"] * f["facial_area"]["h"])
-        area = best["facial_area"]
-        detail = f"{len(found)} faces found; the largest was embedded" if len(found) > 1 else ""
-        return Face("ok", best["face"], detail, (area["x"], area["y"], area["w"], area["h"]),
-                    float(best["confidence"]), len(found))
+        regions = self.locator.locate(rgb) if located is None else located
+        return acquire_face(self.card, self.alignment, rgb, None, regions)
 
     def prepare(self, crops: Sequence[np.ndarray]) -> np.ndarray:
-        """deepface's own preprocessing: RGB -> BGR, resize with padding, normalise; ``(n, h, w, 3)``."""
-        from deepface.modules import preprocessing
-
+        """deepface's own preprocessing: RGB -> BGR, resize with padding, normalise; ``(n, h, w, 3)``
+        float32, element for element what ``resize_image`` + ``normalize_input`` give (:func:`prepare_face`)."""
         w, h = self.card.input_size
-        batch = [preprocessing.normalize_input(preprocessing.resize_image(c[:, :, ::-1], (h, w)),
-                                               self.card.normalization) for c in crops]
-        return np.concatenate(batch, axis=0)
+        out = np.empty((len(crops), h, w, 3), np.float32)
+        for k, crop in enumerate(crops):
+            out[k] = prepare_face(crop, self.card.input_size, self.card.normalization)
+        return out
 
     def represent(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         """Embeddings ``(len(crops), dim)`` float32, one forward pass for the batch."""
         if not len(crops):
             return np.zeros((0, self.card.dim), np.float32)
-        out = np.asarray(self._forward(self.prepare(crops)), dtype=np.float32).reshape(len(crops), -1)
+        return self.represent_prepared(self.prepare(crops))
+
+    def represent_prepared(self, batch: np.ndarray) -> np.ndarray:
+        """Embeddings of a batch :meth:`prepare` (or :func:`prepare_face`, in a loader worker) made."""
+        out = np.asarray(self._forward(batch), dtype=np.float32).reshape(len(batch), -1)
         if out.shape[1] != self.card.dim:
             raise RuntimeError(f"{self.card.id}: network returned {out.shape[1]}-d vectors, card says {self.card.dim}")
         return out
+
+    def submit(self, inputs: Sequence[np.ndarray]):
+        """Start the forward pass of a batch of prepared faces; returns a function that gives the
+        embeddings. Here the pass runs at once; a model on an accelerator returns while its device
+        works, so the caller can load the next batch meanwhile (:func:`maskaudit.embed.embed_images`)."""
+        out = self.represent_prepared(np.stack(inputs))
+        return lambda: out
+
+    def pipeline(self) -> "FacePipeline":
+        """The model's face pipeline without its network: picklable, for loader worker processes."""
+        return FacePipeline(self.card, self.alignment)
 
     def embed(self, images: Sequence[np.ndarray], landmarks: Sequence[np.ndarray | None]) -> np.ndarray:
         """Convenience for whole images: NaN rows where the model found no face."""

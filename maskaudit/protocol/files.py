@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 
 from maskaudit.protocol.fta import origins, pair_failure
-from maskaudit.tsv import read_tsv
+from maskaudit.tsv import FLOAT32_FORMAT, read_tsv
 
 LABELS = ("identity", "gender", "race", "age")
-NPZ_KEYS = ("identity", "probe_identity", "gallery_identity", "trials", "failures", "score_sum", "score_count", "threshold_name", "threshold_value",
+NPZ_KEYS = ("identity", "probe_identity", "gallery_identity", "trials", "failures", "failures_system", "score_sum", "score_count", "threshold_name", "threshold_value",
             "fm_threshold", "fm_probe", "fm_ref", "fm_count", "sample_probe", "sample_ref", "sample_score",
-            "sample_fraction")
+            "sample_fraction", "calibration")
 
 
 def _side(manifest: pd.DataFrame, ids, prefix: str) -> pd.DataFrame:
@@ -28,16 +28,16 @@ def mask_columns(variant: dict) -> dict:
 def _pairs_frame(probe, gallery, scores, comparison, source, manifest, variant) -> pd.DataFrame:
     p_ids, g_ids = source.probe_ids[probe], source.gallery_ids[gallery]
     reason, side = pair_failure(source.probe_status[probe], source.gallery_status[gallery])
-    scores = np.asarray(scores, dtype=float)
+    scores = np.array(scores, dtype=np.float32)  # stored as computed (float32, written losslessly)
     scores[reason != ""] = np.nan
     out = pd.concat([pd.DataFrame({"probe_id": p_ids, "ref_id": g_ids, "comparison": comparison}),
                      _side(manifest, p_ids, "probe"), _side(manifest, g_ids, "ref")], axis=1)
     out = out.assign(**mask_columns(variant))
-    thr = float(source.threshold)
+    thr = np.float32(source.threshold)  # the float32 threshold of the thresholds file's `default`
     out["score"] = scores
     out["raw_score"] = source.to_raw(scores)
     out["raw_direction"] = source.raw_direction
-    out["threshold"] = thr
+    out["threshold"] = np.full(len(out), thr, dtype=np.float32)
     out["threshold_raw"] = source.threshold_raw
     decided = ~np.isnan(scores)
     out["decision"] = np.where(~decided, "fta", np.where(scores >= thr, "match", "non_match"))
@@ -75,7 +75,7 @@ def identification_frame(result, layout, source, manifest, variant) -> pd.DataFr
         return [";".join(ident[b] for b in row if b >= 0) for row in blocks]
 
     def scores(vals):
-        return [";".join(f"{v:.6f}" for v in row if np.isfinite(v)) for row in vals]
+        return [";".join(FLOAT32_FORMAT % v for v in row if np.isfinite(v)) for row in vals]
 
     nonmate = closed["best_nonmate_block"]
     out = pd.concat([pd.DataFrame({"probe_id": ids}), _side(manifest, ids, "probe")], axis=1)
@@ -84,19 +84,25 @@ def identification_frame(result, layout, source, manifest, variant) -> pd.DataFr
     out["self_in_gallery"] = False if result.get("self_excluded", True) else True
     out["search"] = result["closed_search"]
     out["mates_available"] = result["mates_available"]
+    out["unenrolled_charge"] = result["unenrolled_charge"]
     out["mate_rank"] = closed["mate_rank"]
-    out["mate_score"] = closed["mate_score"]
-    out["best_nonmate_score"] = closed["best_nonmate_score"]
+    out["mate_score"] = f32(closed["mate_score"])
+    out["best_nonmate_score"] = f32(closed["best_nonmate_score"])
     out["best_nonmate_subject"] = [ident[b] if b >= 0 else "" for b in nonmate]
     out["top_subjects"] = names(closed["top_blocks"])
     out["top_scores"] = scores(closed["top_scores"])
     out["open_search"] = result["open_search"]
     out["open_mate_rank"] = opened["mate_rank"]
-    out["open_mate_score"] = opened["mate_score"]
-    out["open_best_nonmate_score"] = opened["best_nonmate_score"]
+    out["open_mate_score"] = f32(opened["mate_score"])
+    out["open_best_nonmate_score"] = f32(opened["best_nonmate_score"])
     out["fta_reason"] = reason
     out["fta_origin"] = origins(reason)
     return out
+
+
+def f32(values) -> np.ndarray:
+    """Scores as the float32 numbers they were computed as (``-inf`` = no candidate stays ``-inf``)."""
+    return np.asarray(values, dtype=np.float32)
 
 
 def save_impostors(path, impostors: dict) -> None:
@@ -108,10 +114,17 @@ def load_impostors(path) -> dict:
         return {k: z[k] for k in z.files}
 
 
+SCORE_COLUMNS = ("score", "threshold", "mate_score", "best_nonmate_score", "open_mate_score",
+                 "open_best_nonmate_score")
+"""float32 columns of the score files: written losslessly (``%.9g``) and read back as float32, so the
+values every metric compares are exactly the ones the score pass compared."""
+
+
 def read_scores(path, columns: list[str] | None = None) -> pd.DataFrame:
     """A score file; ``columns``: read only these (a figure needs three of a million-row file's thirty)."""
     return read_tsv(path, usecols=columns,
-                    dtype={"probe_age": str, "ref_age": str, "fta_reason": str, "fta_origin": str,
+                    dtype={**{c: np.float32 for c in SCORE_COLUMNS},"probe_age": str, "ref_age": str, "fta_reason": str, "fta_origin": str,
                            "fta_side": str, "top_subjects": str, "top_scores": str,
                            "best_nonmate_subject": str, "probe_subject": str, "ref_subject": str,
-                           "identification_source": str, "identification_reason": str})
+                           "identification_source": str, "identification_reason": str,
+                           "unenrolled_charge": str})

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from maskaudit.protocol.fta import OK
+from maskaudit.protocol.fta import OK, charges
 
 
 @dataclass
@@ -28,6 +28,14 @@ class Layout:
     block_ident: np.ndarray     # (B,) identity code of each block
     ident_block: np.ndarray     # (n_id,) block of each identity, -1 if not in the gallery
     baseline: bool              # probes are the unmasked gallery images themselves (variant none)
+    probe_system_failed: np.ndarray | None = None    # (P,) bool: failed with a system origin (model_*, vendor_*)
+    gallery_system_failed: np.ndarray | None = None  # (G,) bool: same, gallery side
+
+    def __post_init__(self):
+        if self.probe_system_failed is None:
+            self.probe_system_failed = np.zeros(self.probe_ok.shape, bool)
+        if self.gallery_system_failed is None:
+            self.gallery_system_failed = np.zeros(self.gallery_ok.shape, bool)
 
     @property
     def n_identities(self) -> int:
@@ -62,4 +70,5 @@ def build_layout(probe_ids, probe_status, gallery_ids, gallery_status, manifest:
     probe_ok = np.isin(np.asarray(probe_status, dtype=object), OK)
     gallery_ok = np.isin(np.asarray(gallery_status, dtype=object), OK)
     return Layout(identities, p_ident, g_ident, probe_ok, gallery_ok, self_col, order, position, starts,
-                  block_ident, ident_block, baseline)
+                  block_ident, ident_block, baseline, charges(probe_status) == "system",
+                  charges(gallery_status) == "system")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from maskaudit.protocol.fta import OK
+from maskaudit.protocol.fta import OK, charges
 from maskaudit.protocol.identification import identity_best, search
 from maskaudit.protocol.layout import Layout
 from maskaudit.protocol.pairs import excluded_pairs, mated_pairs, pair_keys
@@ -37,6 +37,11 @@ class ScoreOptions:
     held_out: frozenset = frozenset()          # identities (strings) out of the open-set gallery
     thresholds: dict = field(default_factory=dict)  # name -> similarity; NaN ones are skipped
     tail_k: int = 0                            # keep the tail_k highest impostor scores (thresholds)
+    # image id -> images of other identities that are the same picture: no impostor, no 1:N candidate
+    cross_duplicates: dict = field(default_factory=dict)
+    # identities (strings) that fix the thresholds when the calibration split is on (empty: everyone);
+    # the tail, n_impostor and the reference searches then use only them (maskaudit.protocol.calibration)
+    calibration: frozenset = frozenset()
 
 
 def probe_order(layout: Layout) -> np.ndarray:
@@ -94,6 +99,7 @@ class _PairCounts:
         self.layout = layout
         self.trials = np.zeros((n, b), dtype=np.int32)   # int32: < 2^31 comparisons per identity pair
         self.failures = np.zeros((n, b), dtype=np.int32)
+        self.failures_system = np.zeros((n, b), dtype=np.int32)  # neither side a pipeline failure
         self.score_sum = np.zeros((n, b), dtype=np.float64)
         self.score_count = np.zeros((n, b), dtype=np.int32)
         self.names = list(names)
@@ -121,6 +127,11 @@ class _PairCounts:
             if planned is not None:  # a comparison-only system: only the cells it was asked to compare
                 failed &= planned
             self._accumulate(self.failures, pid, self._reduce(failed))
+            lay = self.layout
+            row_sys, col_sys = lay.probe_system_failed[rows], lay.gallery_system_failed[lay.order]
+            row_pipe, col_pipe = row_bad & ~row_sys, col_bad & ~col_sys
+            system = failed & (row_sys[:, None] | col_sys[None, :]) & ~(row_pipe[:, None] | col_pipe[None, :])
+            self._accumulate(self.failures_system, pid, self._reduce(system))
         scored = acquired & counted
         self._accumulate(self.score_sum, pid, self._reduce(np.where(scored, block, 0), np.float64))
         self._accumulate(self.score_count, pid, self._reduce(scored))
@@ -159,19 +170,22 @@ class _PairCounts:
             fm_c.append(np.bincount(inv, weights=c).astype(np.int64))
         cat = (lambda xs: np.concatenate(xs) if xs else np.zeros(0, dtype=np.int64))
         return {"trials": square(self.trials), "failures": square(self.failures),
+                "failures_system": square(self.failures_system),
                 "score_sum": square(self.score_sum), "score_count": square(self.score_count),
                 "fm_threshold": cat(fm_t), "fm_probe": cat(fm_p), "fm_ref": cat(fm_r), "fm_count": cat(fm_c)}
 
 
-def identification_sides(source, layout: Layout) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
-    """``(mode, probe_ok, gallery_ok, probe_status)`` of the 1:N search (see the module docstring)."""
+def identification_sides(source, layout: Layout) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(mode, probe_ok, gallery_ok, probe_status, gallery_status)`` of the 1:N search (see the module docstring)."""
     mode = getattr(source, "identification", "similarity")
     if mode == "search_similarity":
         status = np.asarray(source.search_probe_status, dtype=object)
-        return mode, np.isin(status, OK), np.isin(np.asarray(source.search_gallery_status, dtype=object), OK), status
+        g_status = np.asarray(source.search_gallery_status, dtype=object)
+        return mode, np.isin(status, OK), np.isin(g_status, OK), status, g_status
     if mode not in ("similarity", "not_run"):
         raise ValueError(f"{source.system}: identification source {mode!r}; use similarity, search_similarity or not_run")
-    return mode, layout.probe_ok, layout.gallery_ok, np.asarray(source.probe_status, dtype=object)
+    return (mode, layout.probe_ok, layout.gallery_ok, np.asarray(source.probe_status, dtype=object),
+            np.asarray(source.gallery_status, dtype=object))
 
 
 def _search_rows(source, mode, rows, layout, probe_ok, gallery_ok, block):
@@ -189,13 +203,14 @@ def _search_rows(source, mode, rows, layout, probe_ok, gallery_ok, block):
 def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOptions) -> dict:
     """Every score of one variant. Returns plain arrays (see :mod:`maskaudit.protocol` for the files)."""
     n_p, n_g = layout.probe_ident.size, layout.gallery_ident.size
-    id_mode, id_probe_ok, id_gallery_ok, id_status = identification_sides(source, layout)
+    id_mode, id_probe_ok, id_gallery_ok, id_status, id_gallery_status = identification_sides(source, layout)
     planned = getattr(source, "planned", None)
     dup_keys, ident_excl = excluded_pairs(layout, source.probe_ids, source.gallery_ids, near_duplicates,
                                           opts.include_self)
     has_self = layout.self_col >= 0
     self_keys = pair_keys(np.flatnonzero(has_self), layout.self_col[has_self], n_g)
     self_dup = np.unique(np.concatenate([self_keys, dup_keys]))
+    cross_keys = excluded_pairs(layout, source.probe_ids, source.gallery_ids, opts.cross_duplicates, True)[0]
     m_probe, m_gallery = mated_pairs(layout)
     m_keys = pair_keys(m_probe, m_gallery, n_g)
     order = probe_order(layout)
@@ -203,6 +218,10 @@ def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOpti
     rank[order] = np.arange(order.size)
     ident_excl_r = _ranked_keys(ident_excl, rank, n_g)
     self_dup_r = _ranked_keys(self_dup, rank, n_g)
+    cross_r = _ranked_keys(cross_keys, rank, n_g)
+    calib = np.isin(layout.identities, list(opts.calibration))
+    reference = ~calib if not calib.any() else calib  # identities whose pairs fix the thresholds
+    ref_cols = reference[layout.gallery_ident[layout.order]]
     m_sort = np.argsort(rank[m_probe], kind="stable")
     m_rank = rank[m_probe][m_sort]
     sorted_ident = layout.gallery_ident[layout.order]
@@ -212,12 +231,23 @@ def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOpti
     excl_ok = id_gallery_ok[ident_excl % n_g] if ident_excl.size else np.zeros(0, bool)
     n_excl = np.bincount(ident_excl // n_g, weights=excl_ok, minlength=n_p) if ident_excl.size else np.zeros(n_p)
     mates_available = avail[layout.probe_ident] - n_excl.astype(np.int64)
+    # mates whatever their status, and those that failed with a system origin (a failure to enrol)
+    excl_g = ident_excl % n_g if ident_excl.size else np.zeros(0, np.int64)
+
+    def mates_where(flag):
+        per_id = np.bincount(layout.gallery_ident[flag], minlength=layout.n_identities)[layout.probe_ident]
+        gone = np.bincount(ident_excl // n_g, weights=flag[excl_g], minlength=n_p) if ident_excl.size else 0
+        return per_id - np.asarray(gone, np.int64)
+
+    mates_total = mates_where(np.ones(n_g, bool))
+    mates_system = mates_where(charges(id_gallery_status) == "system")
     held_codes = np.isin(layout.identities, list(opts.held_out))
     hidden = held_codes[layout.block_ident]
 
     names = [k for k, v in opts.thresholds.items() if np.isfinite(v)]
     counts = _PairCounts(layout, names)
-    thr_values = [opts.thresholds[k] for k in names]
+    # one precision: float32 scores against float32 thresholds (the thresholds file stores float32 numbers)
+    thr_values = [np.float32(opts.thresholds[k]) for k in names]
     reid = np.full(n_p, np.nan, dtype=np.float32)
     mated = np.full(m_probe.size, np.nan, dtype=np.float32)
     closed = {}
@@ -241,7 +271,7 @@ def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOpti
         mated[sel] = block[m_rank[lo:hi] - r0, layout.position[m_gallery[sel]]]
 
         id_block = _search_rows(source, id_mode, rows, layout, id_probe_ok, id_gallery_ok, block)
-        ident_block = _blank(id_block, ident_excl_r, r0, r1, layout, n_g)
+        ident_block = _blank(_blank(id_block, ident_excl_r, r0, r1, layout, n_g), cross_r, r0, r1, layout, n_g)
         best = identity_best(ident_block, layout.block_starts)
         mate_block = layout.ident_block[layout.probe_ident[rows]]
         searchable = id_probe_ok[rows]
@@ -258,13 +288,18 @@ def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOpti
         sd = _keys_in(self_dup_r, r0, r1, n_g)
         if sd.size:
             counted[sd // n_g - r0, layout.position[sd % n_g]] = False
+        cd = _keys_in(cross_r, r0, r1, n_g)
+        if cd.size:  # the same picture under another identity: no impostor comparison at all
+            nonmated[cd // n_g - r0, layout.position[cd % n_g]] = False
+            counted[cd // n_g - r0, layout.position[cd % n_g]] = False
         acquired = ~np.isnan(block)
         valid = acquired & nonmated
         counts.add(rows, block, acquired, valid, nonmated, counted, thr_values,
                    None if planned is None else planned[rows][:, layout.order])
-        n_impostor += int(np.count_nonzero(valid))
+        ref_valid = valid & reference[layout.probe_ident[rows]][:, None] & ref_cols[None, :]
+        n_impostor += int(np.count_nonzero(ref_valid))
         if opts.tail_k:
-            tail = np.concatenate([tail, block[valid]])
+            tail = np.concatenate([tail, block[ref_valid]])
             if tail.size > opts.tail_k:
                 tail = tail[np.argpartition(-tail, opts.tail_k - 1)[:opts.tail_k]]
         if rate < 1.0:
@@ -285,19 +320,26 @@ def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOpti
     sp = np.concatenate([s[0] for s in samples]) if samples else np.zeros(0, np.int64)
     sg = np.concatenate([s[1] for s in samples]) if samples else np.zeros(0, np.int64)
     ss = np.concatenate([s[2] for s in samples]) if samples else np.zeros(0, np.float32)
-    imp.update(identity=layout.identities, probe_identity=layout.probe_ident, gallery_identity=layout.gallery_ident, threshold_name=np.array(names, dtype=str),
-               threshold_value=np.array(thr_values, dtype=float), sample_probe=sp, sample_ref=sg,
+    imp.update(calibration=calib, identity=layout.identities, probe_identity=layout.probe_ident, gallery_identity=layout.gallery_ident, threshold_name=np.array(names, dtype=str),
+               threshold_value=np.array(thr_values, dtype=np.float32).astype(float), sample_probe=sp, sample_ref=sg,
                sample_score=ss.astype(np.float32), sample_fraction=np.float64(rate))
     held_probe = held_codes[layout.probe_ident]
-    closed_search = np.where(mates_available > 0, "mated", "non_mated")
-    open_search = np.where((mates_available > 0) & ~held_probe, "mated", "non_mated")
+    # a probe whose identity has gallery photos, none of them enrolled, is its own category: never a
+    # non-mated search; charged to the system when one of those mates failed with a system origin
+    unenrolled = (mates_available <= 0) & (mates_total > 0)
+    closed_search = np.where(mates_available > 0, "mated", np.where(unenrolled, "mated_unenrolled", "non_mated"))
+    open_search = np.where(held_probe, "non_mated", closed_search)
+    unenrolled_charge = np.where(unenrolled, np.where(mates_system > 0, "system", "pipeline"), "")
     if id_mode == "not_run":
         closed_search = open_search = np.full(n_p, "not_run")
+        unenrolled_charge = np.full(n_p, "")
     return {
         "reid": reid, "mated_probe": m_probe, "mated_gallery": m_gallery, "mated": mated,
         "near_duplicate": np.isin(m_keys, dup_keys), "closed": closed, "open": opened,
         "closed_search": closed_search, "open_search": open_search,
         "identification": id_mode, "identification_reason": getattr(source, "identification_reason", ""),
-        "id_probe_ok": id_probe_ok, "id_probe_status": id_status, "mates_available": mates_available, "impostors": imp,
+        "id_probe_ok": id_probe_ok, "id_probe_status": id_status, "mates_available": mates_available,
+        "unenrolled_charge": unenrolled_charge, "impostors": imp,
         "tail": np.sort(tail)[::-1], "n_impostor": n_impostor, "self_excluded": not opts.include_self,
+        "reference_probe": reference[layout.probe_ident],
     }

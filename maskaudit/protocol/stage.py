@@ -15,14 +15,15 @@ from maskaudit.protocol.images import protocol_table, read_protocol_table
 from maskaudit.protocol.layout import build_layout
 from maskaudit.protocol.score import ScoreOptions, score_variant
 from maskaudit.protocol.sources import open_source
-from maskaudit.protocol.thresholds import baseline_thresholds, tail_size, threshold_map
+from maskaudit.protocol.thresholds import REFERENCE_SPLIT, baseline_thresholds, tail_size, threshold_map
 from maskaudit.tsv import write_tsv
 
 log = logging.getLogger(__name__)
 
 
-def build_protocol(manifest, landmarks: dict, out_images, out_pairs, *, min_correlation: float, min_overlap: float,
-                   holdout: float, seed: int, dataset: str) -> None:
+def build_protocol(manifest, landmarks: dict, out_images, out_pairs, out_summary, *, min_correlation: float,
+                   min_overlap: float, holdout: float, seed: int, dataset: str, max_within_share: float = 0.5,
+                   calibration_share: float = 0.0) -> None:
     """``landmarks``: image id -> 68 points or None (:func:`maskaudit.detect.load_landmarks`)."""
     from maskaudit.detect import face_chip
     from maskaudit.imageio import read_rgb
@@ -35,12 +36,23 @@ def build_protocol(manifest, landmarks: dict, out_images, out_pairs, *, min_corr
         rgb = read_rgb(path)
         valid = face_chip(np.full_like(rgb, 255), landmarks[image_id])[..., 0] > 128
         signatures[image_id] = face_signature(face_chip(rgb, landmarks[image_id]), valid)
-    table, pairs = protocol_table(manifest, signatures, min_correlation=min_correlation, min_overlap=min_overlap,
-                                  holdout=holdout, seed=seed, dataset=dataset)
+    table, pairs, summary = protocol_table(manifest, signatures, min_correlation=min_correlation,
+                                           min_overlap=min_overlap, holdout=holdout, seed=seed, dataset=dataset,
+                                           max_within_share=max_within_share, calibration_share=calibration_share)
     write_tsv(table, out_images)
     write_tsv(pairs, out_pairs)
-    log.info("%d near-duplicate pair(s); %d identities held out of the open-set gallery", len(pairs),
-             table[table.open_set == "held_out"].identity.nunique())
+    write_tsv(summary, out_summary)
+    row = summary.iloc[0]
+    log.info("%d near-duplicate pair(s) within identities (%.1f%% of %d mated pairs), %d across identities "
+             "(left out of the impostors); %d identities held out of the open-set gallery; %d calibration "
+             "identities", row.within_pairs, 100 * row.within_share if row.mated_pairs else 0, row.mated_pairs,
+             row.across_pairs, table[table.open_set == "held_out"].identity.nunique(),
+             table[table.calibration == "calibration"].identity.nunique())
+    if row.within_share_warning:
+        log.warning("%s: the within-identity near-duplicate cut-off (correlation >= %g) removes %.0f%% of the "
+                    "mated pairs, above protocol.near_duplicate_max_share = %g: on a same-session set it may "
+                    "take distinct photos for one picture; check results/protocol/%s/near_duplicates.tsv",
+                    dataset, min_correlation, 100 * row.within_share, max_within_share, dataset)
 
 
 def _setup(inputs: dict, card, manifest, protocol_path, baseline: bool):
@@ -48,27 +60,37 @@ def _setup(inputs: dict, card, manifest, protocol_path, baseline: bool):
     layout = build_layout(source.probe_ids, source.probe_status, source.gallery_ids, source.gallery_status,
                           manifest, baseline=baseline)
     table = read_protocol_table(protocol_path)
-    dup = {}
-    for image, near in zip(table.image_id, table.near_duplicates):
-        if near:
-            dup[image] = set(near.split(";"))
+    dup = _split_map(table, "near_duplicates")
     held = frozenset(table[table.open_set == "held_out"].identity.astype(str))
-    return source, layout, dup, held
+    calib = table[table.calibration == "calibration"] if "calibration" in table else table.iloc[:0]
+    roles = {"held_out": held, "cross_duplicates": _split_map(table, "duplicates_across"),
+             "calibration": frozenset(calib.identity.astype(str))}
+    return source, layout, dup, roles
 
 
-def _options(protocol: dict, held, seed_parts, thresholds=None, tail_k=0) -> ScoreOptions:
+def _split_map(table, column: str) -> dict[str, set[str]]:
+    """image id -> the ``;``-joined ids of ``column`` (empty when the table has no such column)."""
+    if column not in table:
+        return {}
+    return {image: set(near.split(";")) for image, near in zip(table.image_id, table[column].fillna("")) if near}
+
+
+def _options(protocol: dict, roles: dict, seed_parts, thresholds=None, tail_k=0) -> ScoreOptions:
     return ScoreOptions(include_self=bool(protocol["include_self"]), rank_k=int(protocol["rank_k"]),
                         chunk=int(protocol["chunk_size"]), impostor_sample=int(protocol["impostor_sample"]),
-                        sample_seed=tuple(seed_parts), held_out=held, thresholds=thresholds or {}, tail_k=tail_k)
+                        sample_seed=tuple(seed_parts), thresholds=thresholds or {}, tail_k=tail_k, **roles)
 
 
 def fix_thresholds(inputs: dict, card, manifest, protocol_path, out_path, *, protocol: dict, seed: int,
                    dataset: str, model: str) -> dict:
     """Thresholds of one system on one dataset from its unmasked baseline (variant ``none``)."""
-    source, layout, dup, held = _setup(inputs, card, manifest, protocol_path, baseline=True)
+    source, layout, dup, roles = _setup(inputs, card, manifest, protocol_path, baseline=True)
     n_ok = int(layout.probe_ok.sum())
     k = tail_size(protocol["fmr_targets"], n_ok * n_ok)
-    result = score_variant(source, layout, dup, _options(protocol, held, (seed, dataset, model, "none"), tail_k=k))
+    opts = _options(protocol, roles, (seed, dataset, model, "none"), tail_k=k)
+    result = score_variant(source, layout, dup, opts)
+    if opts.calibration:
+        result["reference"] = REFERENCE_SPLIT.format(n=len(opts.calibration))
     out = baseline_thresholds(result, source, protocol["fmr_targets"], protocol["fpir_targets"], layout.probe_ok)
     out.update(model=model, dataset=dataset)
     Path(out_path).write_text(json.dumps(out, indent=2, sort_keys=True) + "\n")
@@ -103,9 +125,9 @@ def score(inputs: dict, card, manifest, protocol_path, thresholds_path, variant:
     """Write the four score files of one (system, dataset, variant)."""
     thresholds = read_thresholds(thresholds_path)
     baseline = variant["id"] == "none"
-    source, layout, dup, held = _setup(inputs, card, manifest, protocol_path, baseline=baseline)
+    source, layout, dup, roles = _setup(inputs, card, manifest, protocol_path, baseline=baseline)
     ver = threshold_map(thresholds)
-    opts = _options(protocol, held, (seed, dataset, model, variant["id"]), thresholds=ver)
+    opts = _options(protocol, roles, (seed, dataset, model, variant["id"]), thresholds=ver)
     result = score_variant(source, layout, dup, opts)
     prov = system_provenance(inputs)
     for name, frame in (("reidentification", files.reidentification_frame), ("verification", files.verification_frame),

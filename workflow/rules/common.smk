@@ -45,6 +45,8 @@ METRIC_TABLES = {
     "mask_effects": "mask_effects",
     "mask_colour_by_race": "mask_effects",
     "clustering": "clustering",
+    # verdicts-stats: the predeclared tests (maskaudit/stats/hypotheses.py), Holm per (system, dataset)
+    "tests": "tests",
 }
 TABLES = list(METRIC_TABLES) + ["thresholds"]
 VENDOR_MODELS = [m for m in MODELS if get_card(m).kind == "comparison"]
@@ -309,6 +311,7 @@ def figure_paths(figure):
 def get_final_outputs():
     return (
         expand("results/tables/{table}.tsv", table=TABLES)
+        + DUPLICATE_TABLES
         + [p for f in MODEL_FIGURES for p in figure_paths(f)]
         + expand("results/figures/heatmap/{dataset}.png", dataset=DATASETS)
         + expand("results/figures/mask_gallery/{dataset}.png", dataset=DATASETS)
@@ -320,6 +323,90 @@ def code_version(script):
     """Hash of the maskaudit modules ``script`` reaches (maskaudit/provenance.py), passed as a param
     so that editing a module reruns exactly the jobs whose script runs it."""
     return code_hash(Path(workflow.basedir) / "workflow" / "scripts" / script)
+
+
+# --- duplicate screening (issue 15): the protocol stage's own table, built by rule tabulate_duplicates ---
+DUPLICATE_TABLES = ["results/tables/duplicates.tsv"]
+
+
+# --- report (issue 16): the findings page results/audit.html and its per-system cards ---
+from maskaudit.config import ConfigError
+from maskaudit.report.provenance import (
+    config_hash,
+    package_versions,
+    workflow_code_hash,
+)
+
+# The predeclared tests' table (path, the rule that writes it) and the ISO system-level measures
+# (<measure>_system, fta_pipeline) the cards show beside the acquired ones.
+REPORT_TESTS_TABLE = ("results/tables/tests.tsv", "collect_table")
+REPORT_SYSTEM_MEASURES = True
+
+REPORT = config["report"]
+if REPORT["fmr"] is not None and float(REPORT["fmr"]) not in map(
+    float, config["protocol"]["fmr_targets"]
+):
+    raise ConfigError(
+        f"invalid configuration:\n  - config key 'report.fmr': {REPORT['fmr']} is not one of "
+        f"protocol.fmr_targets {config['protocol']['fmr_targets']}. Fix: use one of them, or null."
+    )
+
+
+def get_card_sidecars(wildcards):
+    """The sidecars of every variant of one system: embedding caches' or a vendor's comparisons'."""
+    card = get_card(wildcards.model)
+    folder = "comparisons" if card.kind == "comparison" else "embeddings"
+    return expand(
+        f"results/{folder}/{wildcards.model}/{wildcards.dataset}/{{variant}}.json",
+        variant=dataset_variants(wildcards.dataset),
+    )
+
+
+def card_paths(ext):
+    return expand(
+        f"results/report/cards/{{model}}.{{dataset}}.{ext}",
+        model=MODELS,
+        dataset=DATASETS,
+    )
+
+
+def get_report_inputs(wildcards):
+    inputs = {
+        "cards": card_paths("html"),
+        "records": card_paths("json"),
+        "overall": "results/tables/overall.tsv",
+        "differentials": "results/tables/differentials.tsv",
+        "mask_effects": "results/tables/mask_effects.tsv",
+        "thresholds": "results/tables/thresholds.tsv",
+        "manifests": expand(
+            "results/datasets/{dataset}/manifest.tsv", dataset=DATASETS
+        ),
+        # the page links to every figure: they must exist beside it
+        "figures": [p for f in MODEL_FIGURES for p in figure_paths(f)]
+        + expand(
+            "results/figures/{figure}/{dataset}.png",
+            figure=["heatmap", "mask_gallery", "face_chips"],
+            dataset=DATASETS,
+        ),
+    }
+    if REPORT_TESTS_TABLE:
+        inputs["tests"] = REPORT_TESTS_TABLE[0]
+    return inputs
+
+
+def report_provenance():
+    """Hashes and versions the page prints (params: a change of any of them rebuilds the page)."""
+    return {
+        "config_hash": config_hash(config),
+        "code_hash": workflow_code_hash(workflow.basedir),
+        "versions": package_versions(),
+    }
+
+
+# --- issue 20 (GPU node): the GPU memory an embedding job declares ------------------------------
+def get_model_gpu_mem_mb(wildcards):
+    """GPU memory an embedding job declares (0 without a GPU): profiles cap the sum per GPU."""
+    return model_card(wildcards).gpu_mem_mb * get_model_gpu(wildcards)
 
 
 # --- explanations (workflow/rules/explain.smk) ---

@@ -97,6 +97,7 @@ rule embed_images:
     threads: get_model_threads
     resources:
         gpu=get_model_gpu,
+        gpu_mem_mb=get_model_gpu_mem_mb,
         mem_mb=get_model_mem_mb,
         runtime=get_model_runtime,
     params:
@@ -105,6 +106,7 @@ rule embed_images:
         overrides=get_model_overrides,
         batch_size=EMBEDDING["batch_size"],
         device=EMBEDDING["device"],
+        loader_workers=EMBEDDING["loader_workers"],
         weights_dir=config["weights_dir"],
         fetch_dir=lambda w, input: os.path.dirname(input.weights),
     script:

@@ -23,6 +23,7 @@ rule explain_images:
     threads: get_model_threads
     resources:
         gpu=get_model_gpu,
+        gpu_mem_mb=get_model_gpu_mem_mb,
         mem_mb=get_model_mem_mb,
         runtime=get_model_runtime,
     params:

@@ -219,13 +219,9 @@ rule plot_mask_gallery:
             variant=dataset_variants(wildcards.dataset),
         ),
     output:
-        figure=report(
-            "results/figures/mask_gallery/{dataset}.png",
-            caption="../report/mask_gallery.rst",
-            category="Figures",
-            subcategory="{dataset}",
-            labels={"model": "all", "figure": "mask gallery"},
-        ),
+        # Not in `snakemake --report`: these contact sheets of faces were 2.9 of its 7.2 MB (demo, 3 variants) and
+        # grow with the images; the findings page (results/audit.html) links to them instead.
+        figure="results/figures/mask_gallery/{dataset}.png",
     log:
         "logs/plot_mask_gallery/{dataset}.log",
     conda:
@@ -245,13 +241,7 @@ rule plot_face_chips:
         manifest="results/datasets/{dataset}/manifest.tsv",
         landmarks="results/faces/{dataset}/landmarks.npz",
     output:
-        figure=report(
-            "results/figures/face_chips/{dataset}.png",
-            caption="../report/face_chips.rst",
-            category="Data",
-            subcategory="{dataset}",
-            labels={"dataset": "{dataset}", "table": "aligned face chips"},
-        ),
+        figure="results/figures/face_chips/{dataset}.png",  # linked from results/audit.html, not in --report
     log:
         "logs/plot_face_chips/{dataset}.log",
     conda:

@@ -15,6 +15,7 @@ rule compute_metrics:
         fairness="results/metrics/{model}/{dataset}/fairness.tsv",
         mask_effects="results/metrics/{model}/{dataset}/mask_effects.tsv",
         clustering="results/metrics/{model}/{dataset}/clustering.tsv",
+        tests="results/metrics/{model}/{dataset}/tests.tsv",
     log:
         "logs/compute_metrics/{model}/{dataset}.log",
     conda:
@@ -55,6 +56,5 @@ rule collect_table:
         runtime=scaled(10, 0.1),
     params:
         code=code_version("collect_table.py"),
-        alpha=config["stats"]["alpha"],
     script:
         "../scripts/collect_table.py"

@@ -9,6 +9,7 @@ rule build_protocol:
     output:
         images="results/protocol/{dataset}/images.tsv",
         near_duplicates="results/protocol/{dataset}/near_duplicates.tsv",
+        duplicates="results/protocol/{dataset}/duplicates.tsv",
     log:
         "logs/build_protocol/{dataset}.log",
     conda:
@@ -23,8 +24,35 @@ rule build_protocol:
         min_correlation=config["protocol"]["near_duplicate_min_correlation"],
         min_overlap=config["protocol"]["near_duplicate_min_overlap"],
         holdout=config["protocol"]["open_set_holdout"],
+        max_within_share=config["protocol"]["near_duplicate_max_share"],
+        calibration_share=config["protocol"]["calibration_share"],
     script:
         "../scripts/build_protocol.py"
+
+
+# The duplicate screen of every dataset in one table (within-identity share, pairs across identities).
+rule tabulate_duplicates:
+    input:
+        duplicates=expand("results/protocol/{dataset}/duplicates.tsv", dataset=DATASETS),
+    output:
+        table=report(
+            "results/tables/duplicates.tsv",
+            caption="../report/tables.rst",
+            category="Tables",
+            labels={"table": "duplicates"},
+        ),
+    log:
+        "logs/tabulate_duplicates.log",
+    conda:
+        "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(1000, 2),
+        runtime=scaled(5, 0.1),
+    params:
+        code=code_version("tabulate_duplicates.py"),
+    script:
+        "../scripts/tabulate_duplicates.py"
 
 
 rule fix_thresholds:

@@ -1,10 +1,13 @@
-"""Collect one table from every (model, dataset): rates by attribute, differentials (Holm per family), ..."""
+"""Collect one table from every (model, dataset): rates by attribute, differentials, tests, ...
+
+Nothing is recomputed across systems: Holm families and verdicts are fixed per (system, dataset) in
+compute_metrics, so adding a model changes no other model's rows."""
 
 import pandas as pd
 
 from maskaudit.progress import setup_logging
 from maskaudit.protocol.stage import read_thresholds, thresholds_rows
-from maskaudit.tables import apply_holm, collect
+from maskaudit.tables import collect
 from maskaudit.tsv import read_tsv, write_tsv
 
 setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
@@ -15,8 +18,6 @@ else:
     frames = [read_tsv(p) for p in snakemake.input.metrics]
     attribute = {"overall": "overall"}.get(table, table.removeprefix("by_") if table.startswith("by_") else None)
     out = collect(frames, attribute)
-    if table == "differentials":
-        out = apply_holm(out, family="attribute", alpha=snakemake.params.alpha)
     if table == "mask_colour_by_race":
         out = out[(out.attribute == "race") & (out.effect == "masked_minus_unmasked")] if len(out) else out
 write_tsv(out, snakemake.output.table)

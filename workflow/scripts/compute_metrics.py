@@ -1,8 +1,9 @@
-"""Rates, differentials, fairness, mask effects and clustering of one (system, dataset), all variants."""
+"""Rates, differentials, fairness, mask effects, clustering and the predeclared tests of one (system, dataset)."""
 
 from maskaudit.datasets.manifest import read_manifest
 from maskaudit.progress import setup_logging
 from maskaudit.protocol.stage import load_scores, read_thresholds
+from maskaudit.stats.hypotheses import Settings
 from maskaudit.tables import audit_tables
 from maskaudit.tsv import write_tsv
 
@@ -15,6 +16,7 @@ tables = audit_tables(params.variants, scores, read_manifest(inp.manifest), read
                       labels={"model": wc.model, "dataset": wc.dataset}, seed=params.seed, dataset=wc.dataset,
                       n_boot=stats["bootstrap"], n_perm=stats["permutations"], rank_k=params.protocol["rank_k"],
                       fairness_alpha=stats["fairness_alpha"], level=stats["confidence"],
-                      n_components=stats["clustering_components"])
+                      n_components=stats["clustering_components"], tests=Settings.from_config(stats),
+                      min_identities=stats["min_identities"], min_group_errors=stats["min_group_errors"])
 for name, table in tables.items():
     write_tsv(table, snakemake.output[name])

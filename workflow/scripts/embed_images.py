@@ -12,7 +12,7 @@ if p.device == "cpu":
 os.environ.setdefault("OMP_NUM_THREADS", str(snakemake.threads))
 
 from maskaudit.detect import load_landmarks  # noqa: E402
-from maskaudit.embed import embed_images, save_cache  # noqa: E402
+from maskaudit.embed import embed_images, loader_workers, save_cache  # noqa: E402
 from maskaudit.models import load_model  # noqa: E402
 from maskaudit.models.base import limit_threads  # noqa: E402
 from maskaudit.models.located import load_located  # noqa: E402
@@ -23,9 +23,10 @@ landmarks = stored_landmarks(table, load_landmarks(snakemake.input.landmarks))  
 model = load_model(wc.model, p.alignment, weights_dir=p.weights_dir, fetch_dir=p.fetch_dir, overrides=p.overrides)
 limit_threads(snakemake.threads)
 located = load_located(snakemake.input.located) if "located" in snakemake.input.keys() else None
-vectors, status, faces = embed_images(model, table, landmarks, p.batch_size, located)
+workers = loader_workers(p.loader_workers, snakemake.threads, model.device)
+vectors, status, faces = embed_images(model, table, landmarks, p.batch_size, located, workers=workers)
 sidecar = {**model.describe(), "dataset": wc.dataset, "variant": wc.variant, "batch_size": p.batch_size,
            "device_requested": p.device}
 save_cache(snakemake.output.cache, list(table.image_id), vectors, status, sidecar, extra=faces)
-logging.info("%s on %s: embedded %d of %d images", wc.model, sidecar["device"], sum(s == "ok" for s in status),
-             len(status))
+logging.info("%s on %s (%d loader workers): embedded %d of %d images", wc.model, sidecar["device"], workers,
+             sum(s == "ok" for s in status), len(status))

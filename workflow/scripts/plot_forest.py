@@ -1,4 +1,4 @@
-"""Figure: forest plot of the group differentials (worst - best) with intervals and Holm significance."""
+"""Figure: the group differentials (worst - best) beside their mean under shuffled group labels."""
 
 from maskaudit.plots import forest, save
 from maskaudit.progress import setup_logging
