@@ -189,27 +189,37 @@ def _identities(rng, n_ids, effect=0.0):
     return sums, counts
 
 
+def _shares(rng, n_ids, shift_1=0.0):
+    """Per-identity sums of an unmasked and a masked region share (both in [0, 1]) and photo counts; the
+    first half of the identities shift by ``shift_1`` more than the second."""
+    counts = rng.integers(1, 4, n_ids).astype(float)
+    base = np.clip(rng.normal(0.3, 0.05, n_ids), 0, 1)
+    extra = np.where(np.arange(n_ids) < n_ids // 2, shift_1, 0.0)
+    unmasked = np.array([np.clip(rng.normal(base[a], 0.03, int(c)), 0, 1).sum() for a, c in enumerate(counts)])
+    masked = np.array([np.clip(rng.normal(base[a] - 0.1 + extra[a], 0.03, int(c)), 0, 1).sum()
+                       for a, c in enumerate(counts)])
+    return masked, unmasked, counts
+
+
 def test_group_contrast_rejects_at_alpha_under_the_null():
     rng = np.random.default_rng(11)
-    codes = np.repeat([0, 1], 10)
-    p = []
-    for _ in range(300):
-        sums, counts = _identities(rng, 20)
-        w = identity_weights(np.zeros(20, int), 50, rng)
-        p.append(group_contrast(sums, counts, codes, 0, 1, w, 99, rng)["p_permutation"])
+    g1 = np.arange(24) < 12
+    p = [group_contrast(*_shares(rng, 24), g1, ~g1, n_boot=20, n_perm=99, rng=rng)["p_permutation"]
+         for _ in range(300)]
     rate = np.mean(np.array(p) <= 0.05)
     assert 0.02 <= rate <= 0.09, rate  # 300 tests at alpha 0.05: 95 % binomial range about 0.027-0.077
 
 
 def test_group_contrast_is_signed_and_detects_a_real_difference():
     rng = np.random.default_rng(12)
-    sums, counts = _identities(rng, 30)
-    codes = np.repeat([0, 1], 15)
-    sums[codes == 0] += 0.15 * counts[codes == 0]  # group 0 shifts 0.15 more
-    w = identity_weights(np.zeros(30, int), 200, rng)
-    out = group_contrast(sums, counts, codes, 0, 1, w, 199, rng)
-    assert out["difference"] > 0.1 and out["low"] > 0 and out["p_permutation"] < 0.01
-    assert group_contrast(sums, counts, codes, 1, 0, w, 199, rng)["difference"] == pytest.approx(-out["difference"])
+    masked, unmasked, counts = _shares(rng, 30, shift_1=0.1)  # group 1 loses 0.1 less share than group 2
+    g1 = np.arange(30) < 15
+    out = group_contrast(masked, unmasked, counts, g1, ~g1, n_boot=200, n_perm=199, rng=rng)
+    assert 0.07 < out["difference"] < 0.13 and out["low"] > 0 and out["p_permutation"] < 0.01
+    back = group_contrast(masked, unmasked, counts, ~g1, g1, n_boot=200, n_perm=199, rng=rng)
+    assert back["difference"] == pytest.approx(-out["difference"])
+    few = group_contrast(masked, unmasked, counts, g1, ~g1, n_boot=20, n_perm=19, rng=rng, min_identities=20)
+    assert np.isnan(few["p_permutation"]) and few["reason"]  # too few identities: untested, and why
 
 
 def test_identity_bootstrap_interval_of_the_mean_shift_covers_at_its_nominal_rate():
@@ -309,7 +319,8 @@ def test_attention_tables_pair_photos_count_failures_and_keep_their_columns_when
                          "identity": f"p{k // 2}", "gender": ["female", "male", "female"][k // 2], "race": "unknown",
                          "status": status, "share_eyes_brows": 0.7 - mouth, "share_nose": 0.0, "share_mouth": mouth,
                          "share_jaw_cheeks": 0.2, "share_outside": 0.1})
-    shifts, contrasts = attention_tables(pd.DataFrame(rows), dataset="d", seed=1, n_boot=50, n_perm=20)
+    shifts, contrasts = attention_tables(pd.DataFrame(rows), dataset="d", seed=1, n_boot=50, n_perm=20,
+                                         min_identities=2)
     mouth = shifts[(shifts.attribute == "overall") & (shifts.region == "mouth")].iloc[0]
     assert mouth["shift"] == pytest.approx(-0.2) and mouth.n_images == 5 and mouth.n_failed == 1 and mouth.n_units == 3
     assert set(contrasts.group_1 + "-" + contrasts.group_2) == {"female-male"}  # race: only unknown, no contrast

@@ -210,7 +210,8 @@ def test_report(audit):
                  "cmc", "forest", "heatmap", "mask_colour", "clustering", "rates_by_variant"):
         assert name in html, name
     # the findings page is its landing text's first pointer; the face contact sheets stay out (linked from it)
-    assert "Findings first" in html and html.count("filename=demo.png") == 1  # the heatmap only
+    # per-dataset figures in the report: the heatmap, the saliency overlays and the attention forest (issue 17)
+    assert "Findings first" in html and html.count("filename=demo.png") == 3
 
 
 def test_bad_config_key_fails_naming_the_key(audit):

@@ -12,10 +12,12 @@ group: differences between them are paired. Percentile intervals at ``level``; N
 two identities contribute.
 
 **Group contrasts** (:func:`group_contrast`): for two groups of an attribute, ``d = shift_g1 - shift_g2``
-(signed: positive when g1's map moves more towards the region), its bootstrap interval over the
-same replicates, and a two-sided permutation p-value: the group labels are shuffled among the
-identities with a known label, ``p = (1 + #{|d_perm| >= |d|}) / (1 + n_perm)``. Holm's correction
-runs over the family of one (system, dataset, variant, attribute): every region and group pair.
+(signed: positive when g1's map moves more towards the region), computed by the project's signed,
+paired machinery, :func:`maskaudit.stats.contrasts.difference_in_differences` (masked and unmasked
+share sums of each identity's photos as the two conditions): a bootstrap-t interval over identities
+resampled within groups and a two-sided permutation p-value of the studentised statistic; no
+interval or p-value (``reason``) for a group with fewer than ``min_identities`` identities. Holm's
+correction runs over the family of one (system, dataset, variant, attribute): every region and pair.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import pandas as pd
 from maskaudit.explain import REGIONS
 from maskaudit.seeding import rng_for
 from maskaudit.stats.bootstrap import identity_weights, interval, ratio_1d
-from maskaudit.stats.permutation import holm, permuted_labels
+from maskaudit.stats.permutation import holm
 
 ATTRIBUTES = ("overall", "gender", "race")
 
@@ -62,42 +64,26 @@ def _estimate(weights, sums, counts, level):
     return (value, *interval(ratio_1d(weights, sums, counts), level))
 
 
-def group_contrast(sums: np.ndarray, counts: np.ndarray, codes: np.ndarray, g1: int, g2: int,
-                   weights: np.ndarray, n_perm: int, rng: np.random.Generator, level: float = 0.95) -> dict:
-    """Signed, paired difference of two groups' mean per-photo values (one value per identity row).
+def group_contrast(masked_sums, unmasked_sums, counts, in_1, in_2, *, n_boot: int, n_perm: int,
+                   rng: np.random.Generator, level: float = 0.95, min_identities: int = 2, names=("1", "2")) -> dict:
+    """Signed, paired difference of two groups' mean shifts, ``shift_1 - shift_2``.
 
-    ``sums``/``counts``: per-identity sums and counts; ``codes``: group code per identity (-1 unknown);
-    ``weights``: the dataset's bootstrap replicates (shared, so contrasts are paired across systems
-    and variants). Returns ``difference`` (g1 - g2), its percentile interval and the two-sided
-    permutation p-value (module docstring). This is the one place the explanation stage calls the
-    statistics machinery for a group difference.
+    Per identity: ``masked_sums`` / ``unmasked_sums`` are the sums of a region's share over its photos
+    mapped under both conditions, ``counts`` how many; ``in_1`` / ``in_2`` the groups' identities. This is
+    the one place the explanation stage calls the statistics machinery for a group difference
+    (:func:`maskaudit.stats.contrasts.difference_in_differences`). Returns ``difference``, ``low``,
+    ``high``, ``p_permutation``, the identities per group and ``reason`` when untested.
     """
-    def diff(lab, w=None):
-        a, b = (lab == g1).astype(float), (lab == g2).astype(float)
-        if w is None:
-            num1, den1, num2, den2 = (a * sums).sum(-1), (a * counts).sum(-1), (b * sums).sum(-1), (b * counts).sum(-1)
-        else:
-            num1, den1, num2, den2 = w @ (a * sums), w @ (a * counts), w @ (b * sums), w @ (b * counts)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where((den1 > 0) & (den2 > 0), num1 / np.where(den1 > 0, den1, 1) - num2 / np.where(den2 > 0, den2, 1),
-                            np.nan)
+    from maskaudit.stats.contrasts import difference_in_differences
 
-    observed = float(diff(codes))
-    n1 = np.count_nonzero((codes == g1) & (counts > 0))
-    n2 = np.count_nonzero((codes == g2) & (counts > 0))
-    out = {"difference": observed, "low": np.nan, "high": np.nan, "p_permutation": np.nan, "n_units_1": n1,
-           "n_units_2": n2}
-    if not np.isfinite(observed) or n1 < 2 or n2 < 2:
-        return out
-    out["low"], out["high"] = interval(diff(codes, weights), level)
-    perm = diff(permuted_labels(codes, n_perm, rng))
-    perm = perm[np.isfinite(perm)]
-    out["p_permutation"] = float((1 + np.count_nonzero(np.abs(perm) >= abs(observed) - 1e-12)) / (1 + perm.size))
-    return out
+    c = difference_in_differences(masked_sums, counts, unmasked_sums, counts, in_1, in_2, n_boot=n_boot,
+                                  n_perm=n_perm, rng=rng, level=level, min_identities=min_identities, names=names)
+    return {"difference": c.estimate, "low": c.ci_low, "high": c.ci_high, "p_permutation": c.p_value,
+            "n_units_1": c.n_identities_a, "n_units_2": c.n_identities_b, "reason": c.reason}
 
 
 def attention_tables(images: pd.DataFrame, *, dataset: str, seed: int, n_boot: int, n_perm: int,
-                     level: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
+                     level: float = 0.95, min_identities: int = 2) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(shifts, contrasts)`` for one dataset's per-photo table (:func:`image_table`)."""
     identities = sorted(images.identity.unique())
     unit_of = {a: k for k, a in enumerate(identities)}
@@ -134,11 +120,12 @@ def attention_tables(images: pd.DataFrame, *, dataset: str, seed: int, n_boot: i
             family = []
             for (i1, g1), (i2, g2) in itertools.combinations(enumerate(known), 2):
                 for region in REGIONS:
-                    values = part[f"share_{region}"].to_numpy() - ref[f"share_{region}"].to_numpy()
-                    s, c = _sums(values, units, len(identities), both)
-                    res = group_contrast(s, c, codes, i1, i2, weights, n_perm,
-                                         rng_for(seed, "explain-permutation", dataset, model, variant, attribute, region),
-                                         level)
+                    masked, unmasked = part[f"share_{region}"].to_numpy(), ref[f"share_{region}"].to_numpy()
+                    ms, c = _sums(masked, units, len(identities), both)
+                    us, _ = _sums(unmasked, units, len(identities), both)
+                    res = group_contrast(ms, us, c, codes == i1, codes == i2, n_boot=n_boot, n_perm=n_perm,
+                                         rng=rng_for(seed, "explain-contrast", dataset, model, variant, attribute, region),
+                                         level=level, min_identities=min_identities, names=(g1, g2))
                     family.append({"model": model, "dataset": dataset, "method": method, "variant": variant,
                                    "attribute": attribute, "group_1": g1, "group_2": g2, "region": region,
                                    "measure": "shift", **res})
@@ -146,7 +133,7 @@ def attention_tables(images: pd.DataFrame, *, dataset: str, seed: int, n_boot: i
                 row["p_holm"] = p
             contrast_rows += family
     contrast_cols = ["model", "dataset", "method", "variant", "attribute", "group_1", "group_2", "region", "measure",
-                     "difference", "low", "high", "p_permutation", "p_holm", "n_units_1", "n_units_2"]
+                     "difference", "low", "high", "p_permutation", "p_holm", "n_units_1", "n_units_2", "reason"]
     shift_cols = ["model", "dataset", "method", "variant", "attribute", "group", "region"] + [
         f"{m}{s}" for m in ("share_unmasked", "share_masked", "shift") for s in ("", "_low", "_high")] + [
         "n_images", "n_units", "n_failed"]

@@ -72,6 +72,7 @@ rule tabulate_attention:
         bootstrap=config["stats"]["bootstrap"],
         permutations=config["stats"]["permutations"],
         confidence=config["stats"]["confidence"],
+        min_identities=config["stats"]["min_identities"],
     script:
         "../scripts/tabulate_attention.py"
 
