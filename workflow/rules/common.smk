@@ -411,9 +411,14 @@ def get_model_gpu_mem_mb(wildcards):
 
 # --- explanations (workflow/rules/explain.smk) ---
 EXPLAIN = config["explain"]
-# every embedding model has a map method (gradients for PyTorch networks, occlusion/RISE otherwise);
-# the commercial APIs are not explained (README, Explanations)
-EXPLAIN_MODELS = EMBEDDING_MODELS if EXPLAIN["activate"] else []
+# every embedding model with its own weights has a map method (gradients for PyTorch networks,
+# occlusion/RISE otherwise); the commercial APIs, and any system built on another one's embeddings
+# (a card with a `base`), are not explained (README, Explanations)
+EXPLAIN_MODELS = [
+    m
+    for m in EMBEDDING_MODELS
+    if EXPLAIN["activate"] and getattr(get_card(m), "base", None) is None
+]
 
 
 def get_explain_settings(wildcards):
