@@ -43,6 +43,7 @@ include: "workflow/rules/embedding.smk"
 include: "workflow/rules/vendors.smk"
 include: "workflow/rules/scoring.smk"
 include: "workflow/rules/metrics.smk"
+include: "workflow/rules/explain.smk"
 include: "workflow/rules/mitigation.smk"
 include: "workflow/rules/privacy.smk"
 include: "workflow/rules/figures.smk"
@@ -66,7 +67,7 @@ localrules:
 rule all:
     default_target: True
     input:
-        get_final_outputs() + mitigation_outputs(),
+        get_final_outputs() + mitigation_outputs() + explain_outputs(),
         "results/audit.html",
 
 
@@ -228,6 +229,32 @@ rule figure_before_after:
         ),
 
 
+# Explanations (workflow/rules/explain.smk)
+rule table_attention:
+    input:
+        "results/tables/attention.tsv",
+        "results/tables/attention_contrasts.tsv",
+
+
+rule figure_saliency_grid:
+    input:
+        expand("results/figures/saliency_grid/{dataset}.png", dataset=DATASETS),
+
+
+rule figure_saliency_mean:
+    input:
+        expand(
+            "results/figures/saliency_mean/{model}.{dataset}.png",
+            model=EXPLAIN_MODELS,
+            dataset=DATASETS,
+        ),
+
+
 rule figure_training_curves:
     input:
         expand("results/figures/training_curves/{dataset}.png", dataset=TRAIN_DATASET),
+
+
+rule figure_attention_forest:
+    input:
+        expand("results/figures/attention_forest/{dataset}.png", dataset=DATASETS),

@@ -43,8 +43,14 @@ def snakemake(workdir, env, *args):
     return proc
 
 
+TORCH = [m for m in MODELS if REGISTRY[m].family == "torch"]
+# every gradient method runs on a real architecture (gradcam is the default)
+EXPLAIN_METHODS = {"facenet": "gradcampp", "openface": "smooth_gradcampp", "deepid": "smoothgrad"}
+
+
 def targets():
-    return [f"results/embeddings/{m}/tiny/none.npz" for m in MODELS]
+    return ([f"results/embeddings/{m}/tiny/none.npz" for m in MODELS]
+            + [f"results/explanations/{m}/tiny/surgical-blue.npz" for m in TORCH])
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +75,8 @@ def run(tmp_path_factory, hopper_rgb):
                datasets={"tiny": {"builder": "manifest", "manifest": str(images / "manifest.tsv")}})
     cfg["masks"]["variants"] = {"surgical-blue": cfg["masks"]["variants"]["surgical-blue"]}
     cfg["embedding"]["alignment"] = "shared_landmarks"
+    cfg["explain"].update(faces=2, smooth={"samples": 2, "sigma": 0.1},
+                          overrides={m: {"method": method} for m, method in EXPLAIN_METHODS.items()})
     (work / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     env = {**os.environ, "DEEPFACE_HOME": str(home)}
     env.pop("DEEPFACE_BACKEND_ENGINE", None)
@@ -106,3 +114,28 @@ def test_rerun_does_nothing_and_forced_rerun_is_identical(run):
     before = load_cache(cache)[1]
     snakemake(work, env, "--forcerun", "embed_images", "--", str(cache.relative_to(work)))
     assert np.array_equal(load_cache(cache)[1], before)
+    maps = work / "results/explanations/deepid/tiny/surgical-blue.npz"  # SmoothGrad: seeded noise
+    from maskaudit.explain.run import load_explanations
+
+    before = load_explanations(maps)["maps"]
+    snakemake(work, env, "--forcerun", "explain_images", "--", str(maps.relative_to(work)))
+    assert np.array_equal(load_explanations(maps)["maps"], before)
+
+
+@pytest.mark.parametrize("model", TORCH)
+def test_pytorch_model_explains_through_the_workflow(run, model):
+    """The explain_images rule on deepface's network (client.model): a gradient map per masked photo on
+    the model's input grid, moved back onto the photo, with region shares."""
+    from maskaudit.explain.run import load_explanations
+
+    work, _, _ = run
+    e = load_explanations(work / f"results/explanations/{model}/tiny/surgical-blue.npz")
+    card = REGISTRY[model]
+    method = EXPLAIN_METHODS.get(model, "gradcam")
+    assert e["meta"]["method"] == method and e["meta"]["settings"]["layer"] == card.saliency_layer
+    assert e["image_id"].tolist() == ["a", "a_copy"] and e["status"].tolist() == ["ok", "ok"]
+    w, h = card.input_size
+    assert e["maps"].shape == (2, h, w) and np.isfinite(e["maps"]).all() and (e["maps"] >= 0).all()
+    shares = e["shares"][0]
+    assert np.isnan(shares).all() or np.isclose(shares.sum(), 1)  # NaN only for a map with no positive mass
+    assert np.isfinite(e["shares"]).all() or (e["maps"][0] == 0).all()

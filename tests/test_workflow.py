@@ -121,7 +121,7 @@ def test_second_run_does_nothing(audit):
 
 def test_recomputation_is_byte_identical(audit):
     tables = {p.name: p.read_bytes() for p in (audit / "results/tables").glob("*.tsv")}
-    assert len(tables) == 20  # 10 + duplicates + tests (issue 15) + 6 of the survey + before_after, privacy (mitigation)
+    assert len(tables) == 22  # 10 + duplicates, tests (15) + 6 survey (19) + before_after, privacy (18) + attention, attention_contrasts (17)
     page = (audit / "results/audit.html").read_bytes()
     masked = (audit / "results/masked/demo/cloth-white/manifest.tsv").read_bytes()
     snakemake(audit, "--forcerun", "mask_images", "build_protocol")
@@ -151,6 +151,8 @@ def test_editing_one_variant_reruns_only_its_dependents(audit):
         "plot_before_after": 1, "plot_training_curves": 1, "probe_attributes": 2, "collect_privacy": 1,
         "render_system_card": 2, "render_audit_report": 1,
         "build_survey": 1, "score_survey": 2, "analyse_survey": 1, "plot_survey": 1,  # the variant is surveyed
+        "explain_images": 1, "tabulate_attention": 1, "plot_saliency_grid": 1, "plot_saliency_mean": 1,
+        "plot_attention_forest": 1,  # dlib's maps of the variant (a head is not explained)
     }
 
 
@@ -195,7 +197,7 @@ def test_editing_a_package_module_reruns_exactly_the_stages_that_run_it(audit, c
     # everything planned runs the module or reads what a job that runs it writes
     assert set(jobs) - runs_it <= {"all", "plot_forest", "plot_rates_by_variant", "plot_mask_colour",
                                    "plot_clustering", "plot_heatmap", "render_system_card", "render_audit_report",
-                                   "plot_survey"}
+                                   "plot_survey", "plot_attention_forest"}
 
     jobs = planned_with(code_copy, audit, "masks/render.py")  # the renderer: masks and all after them
     assert jobs["mask_images"] == 4 and jobs["embed_images"] == 4 and "detect_faces" not in jobs
@@ -216,7 +218,8 @@ def test_report(audit):
                  "before_after.tsv", "privacy.tsv", "before_after", "training_curves"):
         assert name in html, name
     # the findings page is its landing text's first pointer; the face contact sheets stay out (linked from it)
-    assert "Findings first" in html and html.count("filename=demo.png") == 2  # the heatmap and the heads' training curves
+    # per-dataset figures: the heatmap, the heads' training curves, the saliency overlays and the attention forest
+    assert "Findings first" in html and html.count("filename=demo.png") == 4
 
 
 def test_bad_config_key_fails_naming_the_key(audit):

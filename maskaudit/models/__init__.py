@@ -58,6 +58,7 @@ class ModelCard:
     similarity_scale: str | None = None   # comparison systems: e.g. "0-100"
     raw_direction: str | None = None      # comparison systems: "higher_is_same" or "lower_is_same"
     base: str | None = None  # a trained head (maskaudit.mitigation): the system whose embeddings it maps
+    saliency_layer: str | None = None     # PyTorch networks: the module Grad-CAM explains (last convolutional block)
 
 
 def _deepface_card(id, deepface_name, dim, input_size, family, *, gpu, mem_mb, threads=2, batch_size=32,
@@ -84,13 +85,20 @@ FACENET_CV_THRESHOLD = 0.474
 REGISTRY: dict[str, ModelCard] = {
     card.id: card
     for card in [
-        _deepface_card("vgg_face", "VGG-Face", 4096, (224, 224), "torch", gpu=True, gpu_mem_mb=9200, mem_mb=6000, threads=4),
-        _deepface_card("facenet", "Facenet", 128, (160, 160), "torch", gpu=True, gpu_mem_mb=2200, mem_mb=3000, threads=4),
-        _deepface_card("facenet512", "Facenet512", 512, (160, 160), "torch", gpu=True, gpu_mem_mb=2100, mem_mb=3000, threads=4),
-        _deepface_card("openface", "OpenFace", 128, (96, 96), "torch", gpu=True, gpu_mem_mb=1400, mem_mb=2000, threads=4),
-        _deepface_card("deepface", "DeepFace", 4096, (152, 152), "torch", gpu=True, gpu_mem_mb=10700, mem_mb=6000, threads=4),
-        _deepface_card("deepid", "DeepID", 160, (47, 55), "torch", gpu=True, gpu_mem_mb=900, mem_mb=2000, threads=4),
-        _deepface_card("arcface", "ArcFace", 512, (112, 112), "torch", gpu=True, gpu_mem_mb=4100, mem_mb=3000, threads=4),
+        _deepface_card("vgg_face", "VGG-Face", 4096, (224, 224), "torch", gpu=True, gpu_mem_mb=9200, mem_mb=6000, threads=4,
+                       saliency_layer="model.conv5_3"),
+        _deepface_card("facenet", "Facenet", 128, (160, 160), "torch", gpu=True, gpu_mem_mb=2200, mem_mb=3000, threads=4,
+                       saliency_layer="block8.5"),
+        _deepface_card("facenet512", "Facenet512", 512, (160, 160), "torch", gpu=True, gpu_mem_mb=2100, mem_mb=3000, threads=4,
+                       saliency_layer="block8.5"),
+        _deepface_card("openface", "OpenFace", 128, (96, 96), "torch", gpu=True, gpu_mem_mb=1400, mem_mb=2000, threads=4,
+                       saliency_layer="inception_5b"),
+        _deepface_card("deepface", "DeepFace", 4096, (152, 152), "torch", gpu=True, gpu_mem_mb=10700, mem_mb=6000, threads=4,
+                       saliency_layer="L6"),
+        _deepface_card("deepid", "DeepID", 160, (47, 55), "torch", gpu=True, gpu_mem_mb=900, mem_mb=2000, threads=4,
+                       saliency_layer="Conv4"),
+        _deepface_card("arcface", "ArcFace", 512, (112, 112), "torch", gpu=True, gpu_mem_mb=4100, mem_mb=3000, threads=4,
+                       saliency_layer="backbone.conv5"),
         _deepface_card("dlib", "Dlib", 128, (150, 150), "dlib", gpu=False, mem_mb=2000, threads=1),
         _deepface_card("sface", "SFace", 128, (112, 112), "onnx", gpu=False, mem_mb=2000, threads=2),
         ModelCard(

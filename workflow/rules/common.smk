@@ -566,3 +566,53 @@ def mitigation_outputs():
     if PRIVACY_MODELS:
         out += ["results/tables/privacy.tsv"]
     return out
+
+
+# --- explanations (workflow/rules/explain.smk) ---
+EXPLAIN = config["explain"]
+# every embedding model with its own weights has a map method (gradients for PyTorch networks,
+# occlusion/RISE otherwise); the commercial APIs, and any system built on another one's embeddings
+# (a card with a `base`), are not explained (README, Explanations)
+EXPLAIN_MODELS = [
+    m
+    for m in EMBEDDING_MODELS
+    if EXPLAIN["activate"] and getattr(get_card(m), "base", None) is None
+]
+
+
+def get_explain_settings(wildcards):
+    """The system's method and only that method's parameters (maskaudit/explain/run.py)."""
+    from maskaudit.explain.run import settings_for
+
+    return asdict(settings_for(model_card(wildcards), EXPLAIN))
+
+
+def explanation_keys(dataset=None):
+    """(dataset, model, variant) of every map file, in a fixed order (of one dataset when given)."""
+    return [
+        (d, m, v)
+        for d in ([dataset] if dataset else DATASETS)
+        for m in EXPLAIN_MODELS
+        for v in dataset_variants(d)
+    ]
+
+
+def explanation_files(dataset=None):
+    return [
+        f"results/explanations/{m}/{d}/{v}.npz" for d, m, v in explanation_keys(dataset)
+    ]
+
+
+def explain_outputs():
+    if not EXPLAIN_MODELS:
+        return []
+    return (
+        ["results/tables/attention.tsv", "results/tables/attention_contrasts.tsv"]
+        + expand("results/figures/saliency_grid/{dataset}.png", dataset=DATASETS)
+        + expand(
+            "results/figures/saliency_mean/{model}.{dataset}.png",
+            model=EXPLAIN_MODELS,
+            dataset=DATASETS,
+        )
+        + expand("results/figures/attention_forest/{dataset}.png", dataset=DATASETS)
+    )
