@@ -78,8 +78,11 @@ def test_known_paired_difference_and_agreement(tables):
     v = tables["versus"].set_index(["system", "variant", "condition"]).loc[("acme", "all", "all")]
     # per trial: human share correct (1, .5, .5, .5) minus the system's (1, 0, 1, 0)
     assert v.difference == pytest.approx(0.125) and v.human_accuracy == 0.625 and v.machine_accuracy == 0.5
-    assert v.trials == 4 and v.n_units == 4 and v.machine_fta == 1 and 0 < v.p_signflip <= 1
-    assert v.difference_low <= v.difference <= v.difference_high
+    assert v.trials == 4 and v.n_units == 4 and v.machine_fta == 1
+    # The contrast now comes from maskaudit.stats.contrasts.mask_effect, whose min_identities guard
+    # (default 10) gives 4 identities no interval and no p-value: the difference stays, `note` says why.
+    assert np.isnan(v.p_signflip) and np.isnan(v.difference_low) and np.isnan(v.difference_high)
+    assert np.isnan(v.p_holm) and "fewer than 10 identities" in v.note
     ag = tables["agreement"].set_index(["system", "variant"]).loc[("acme", "all")]
     # human hits (majority right; ties miss): t1 only. System right on t1 and t3.
     assert (ag.both_correct, ag.both_miss, ag.human_only, ag.machine_only) == (1, 2, 0, 1)
@@ -107,13 +110,15 @@ def _paired_sample(rng, n_ids, p_x, p_y):
     trials = rng.integers(1, 6, n_ids)
     x = rng.binomial(trials, p_x)
     y = rng.binomial(trials, p_y)
-    return (x - y).astype(float), trials.astype(float)
+    return x.astype(float), y.astype(float), trials.astype(float)
 
 
 def test_paired_contrast_rejects_at_alpha_under_the_null():
     rng = np.random.default_rng(11)
-    w = identity_weights(np.zeros(30, int), 10, rng)
-    p = [paired_contrast(*_paired_sample(rng, 30, 0.5, 0.5), w, 199, rng)["p"] for _ in range(400)]
+    # paired_contrast now takes both raters' per-identity correct counts and draws its own identity
+    # bootstrap (maskaudit.stats.contrasts.mask_effect); the p-value is the studentised sign-flip test.
+    p = [paired_contrast(*_paired_sample(rng, 30, 0.5, 0.5), n_boot=10, n_perm=199, rng=rng)["p"]
+         for _ in range(400)]
     rate = np.mean(np.array(p) <= 0.05)
     assert 0.02 <= rate <= 0.085, rate  # 0.05 +- 3 binomial standard errors
 
@@ -122,13 +127,21 @@ def test_paired_contrast_has_power_and_its_interval_covers_the_truth():
     rng = np.random.default_rng(12)
     cover, reject = [], []
     for _ in range(300):
-        d, n = _paired_sample(rng, 40, 0.6, 0.45)
-        w = identity_weights(np.zeros(40, int), 200, rng)
-        res = paired_contrast(d, n, w, 99, rng)
+        x, y, n = _paired_sample(rng, 40, 0.6, 0.45)
+        res = paired_contrast(x, y, n, n_boot=200, n_perm=99, rng=rng)  # bootstrap-t interval now
         cover.append(res["low"] <= 0.15 <= res["high"])
         reject.append(res["p"] <= 0.05)
     assert 0.90 <= np.mean(cover) <= 0.98, np.mean(cover)  # nominal 0.95
     assert np.mean(reject) > 0.5
+
+
+def test_paired_contrast_sign_and_too_few_identities():
+    x, y, n = np.array([3.0, 2.5, 1.0]), np.array([1.0, 2.0, 1.0]), np.array([3.0, 3.0, 2.0])
+    res = paired_contrast(x, y, n, n_boot=50, n_perm=50, rng=np.random.default_rng(0))
+    assert res["estimate"] == pytest.approx((6.5 - 4.0) / 8)  # human - system, > 0: humans better
+    assert np.isnan(res["p"]) and np.isnan(res["low"]) and "fewer than 10 identities" in res["reason"]
+    res = paired_contrast(x, y, n, n_boot=50, n_perm=50, rng=np.random.default_rng(0), min_identities=2)
+    assert res["estimate"] == pytest.approx(0.3125) and 0 < res["p"] <= 1 and res["reason"] == ""
 
 
 def test_group_gap_permutation_rejects_at_alpha_under_the_null():

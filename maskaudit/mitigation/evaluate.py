@@ -40,7 +40,10 @@ def paired_change(before: np.ndarray, after: np.ndarray, level: float) -> tuple[
     """Interval of ``after - before`` from replicates drawn with the SAME identity weights (paired).
 
     The one place the before/after contrast gets its interval (percentile of replicate differences,
-    :func:`maskaudit.stats.bootstrap.interval`); repoint it to a shared contrast function if one exists.
+    :func:`maskaudit.stats.bootstrap.interval`). Not repointed to :mod:`maskaudit.stats.contrasts`:
+    its inputs are bootstrap replicates of arbitrary measures (mean cosine distances and their ratio,
+    FNMR gaps, the privacy probe's gain over chance), not per-identity error counts, so they do not
+    map onto that module's ratio-of-sums rates.
     """
     return bootstrap.interval(np.asarray(after, float) - np.asarray(before, float), level)
 

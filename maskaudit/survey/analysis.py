@@ -16,10 +16,13 @@ Conventions (every table says which rows it counts):
   seeded bootstrap weights for humans and every system, so their differences are paired. Human
   accuracy pools responses: ``sum_a w_a c_a / sum_a w_a n_a`` with ``c_a`` correct of ``n_a``
   responses to identity a's trials.
-* **Humans vs a system** (:func:`maskaudit.survey.contrast.paired_contrast`): per trial, the share of
-  human responses that are correct minus the system's 0/1 correctness, averaged over the trials
-  both answered (every trial with at least one human response in the condition), clustered by
-  identity; Holm over each system's rows.
+* **Humans vs a system** (:func:`maskaudit.survey.contrast.paired_contrast`, i.e.
+  :func:`maskaudit.stats.contrasts.mask_effect`): per trial, the share of human responses that are
+  correct minus the system's 0/1 correctness, averaged over the trials both answered (every trial
+  with at least one human response in the condition), clustered by identity: bootstrap-t interval
+  and studentised sign-flip p-value (``p_signflip``); Holm over each system's rows. A row resting on
+  fewer than ``min_identities`` identities (``stats.min_identities``) keeps its difference but has no
+  interval or p-value, and ``note`` says why.
 * **Agreement**: a trial is a human hit when more than half its responses are correct (ties are
   misses); both-miss, both-hit, human-only and machine-only counts and Cohen's kappa.
 * **Group gaps** per rater and attribute (groups labelled ``unknown`` left out): best minus worst
@@ -111,7 +114,8 @@ def machine_table(machines: dict[str, pd.DataFrame], key: pd.DataFrame) -> pd.Da
 
 class Analysis:
     def __init__(self, key: pd.DataFrame, responses: pd.DataFrame, machines: dict[str, pd.DataFrame], *,
-                 dataset: str, seed: int, n_boot: int, n_perm: int, level: float, min_attention: float):
+                 dataset: str, seed: int, n_boot: int, n_perm: int, level: float, min_attention: float,
+                 min_identities: int = 10):
         key = key.assign(answer=key.answer.astype(int))
         self.key = key
         self.scored_key = key[key.kind != "attention"].reset_index(drop=True)
@@ -119,6 +123,7 @@ class Analysis:
         self.machines = machine_table(machines, self.scored_key)
         self.systems = list(machines)
         self.dataset, self.seed, self.n_perm, self.level = dataset, seed, n_perm, level
+        self.n_boot, self.min_identities = n_boot, min_identities
         self.identities = np.array(sorted(self.scored_key.probe_identity.unique()))
         self.weights = identity_weights(np.zeros(self.identities.size, dtype=int), n_boot,
                                         rng_for(seed, dataset, "survey", "bootstrap"))
@@ -177,19 +182,19 @@ class Analysis:
             start = len(rows)
             for variant, cond, f in self._slices(self.responses, True):
                 t = self._trial_human(f).join(m[["correct", "fta"]], how="inner")
-                t["diff"] = t.human - t.correct.astype(float)
-                t["one"] = 1.0
-                d, n = self._per_identity(t, "diff")
-                res = paired_contrast(d, n, self.weights, self.n_perm,
-                                      rng_for(self.seed, self.dataset, "survey", "versus", system, variant, cond),
-                                      self.level)
+                t["machine"] = t.correct.astype(float)
+                x, n = self._per_identity(t, "human")
+                y, _ = self._per_identity(t, "machine")
+                res = paired_contrast(x, y, n, n_boot=self.n_boot, n_perm=self.n_perm,
+                                      rng=rng_for(self.seed, self.dataset, "survey", "versus", system, variant, cond),
+                                      level=self.level, min_identities=self.min_identities)
                 rows.append({"dataset": self.dataset, "system": system, "variant": variant, "condition": cond,
                              "trials": res["trials"], "n_units": res["n_units"],
                              "human_accuracy": t.human.mean() if len(t) else np.nan,
                              "machine_accuracy": t.correct.mean() if len(t) else np.nan,
                              "machine_fta": int(t.fta.sum()), "difference": res["estimate"],
                              "difference_low": res["low"], "difference_high": res["high"],
-                             "p_signflip": res["p"]})
+                             "p_signflip": res["p"], "note": res["reason"]})
             p = holm([r["p_signflip"] for r in rows[start:]])
             for r, q in zip(rows[start:], p):
                 r["p_holm"] = q

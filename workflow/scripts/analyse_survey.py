@@ -11,6 +11,7 @@ stats, survey = snakemake.params.stats, snakemake.params.survey
 machines = {Path(p).stem: read_tsv(p, dtype={"choice": str}) for p in snakemake.input.machines}
 analysis = Analysis(read_tsv(snakemake.input.key, dtype=str), read_responses(snakemake.input.responses), machines,
                     dataset=survey["dataset"], seed=snakemake.params.seed, n_boot=stats["bootstrap"],
-                    n_perm=stats["permutations"], level=stats["confidence"], min_attention=survey["min_attention"])
+                    n_perm=stats["permutations"], level=stats["confidence"], min_attention=survey["min_attention"],
+                    min_identities=stats["min_identities"])
 for name, table in analysis.tables().items():
     write_tsv(table, snakemake.output[name])
