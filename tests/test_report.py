@@ -193,7 +193,7 @@ def build(root, monkeypatch, *, tests=True, fmr=None):
 def source_row(root, soup, sid):
     tr = soup.find(id=sid)
     assert tr is not None, f"no appendix row {sid}"
-    path, line = tr["data-path"], int(tr["data-line"])
+    path, line = tr.find_parent("table")["data-path"], int(tr["data-line"])
     lines = (root / path).read_text().split("\n")
     assert tr.find("code").get_text() == lines[line - 1].replace("\t", " | ")  # the appendix shows the literal row
     return dict(zip(lines[0].split("\t"), lines[line - 1].split("\t")))
@@ -289,7 +289,7 @@ def test_page_agrees_with_its_tables(toy, monkeypatch):
             assert a["href"][1:] in ids, a["href"]
         else:
             assert not re.match(r"[a-z]+:", a["href"]), a["href"]
-    assert all(img["src"].startswith("data:image/svg+xml;base64,") for img in soup.find_all("img"))
+    assert all(img["src"].startswith("data:image/svg+xml;charset=utf-8,") for img in soup.find_all("img"))
     assert build(toy, monkeypatch) == page  # same inputs, same bytes
 
 

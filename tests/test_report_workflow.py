@@ -28,7 +28,7 @@ def source_row(audit, soup, sid) -> tuple[str, str, dict]:
     """(path, literal line, row as a dict) behind an appendix id; the appendix shows that exact line."""
     tr = soup.find(id=sid)
     assert tr is not None, sid
-    path, n = tr["data-path"], int(tr["data-line"])
+    path, n = tr.find_parent("table")["data-path"], int(tr["data-line"])
     lines = (audit / path).read_text(encoding="utf-8").split("\n")
     assert tr.find("code").get_text() == lines[n - 1].replace("\t", " | "), (path, n)
     return path, lines[n - 1], dict(zip(lines[0].split("\t"), lines[n - 1].split("\t")))

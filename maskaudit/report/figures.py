@@ -3,15 +3,15 @@
 Palettes are colour-blind safe: ``cividis`` for the heatmap (monotone in lightness, readable in
 grey) and the Okabe-Ito colours with a distinct marker per group for the card plots (so print in
 grey still separates groups). Every axis names its quantity and unit. The figures are embedded in
-the page as ``data:image/svg+xml`` images; the numbers behind them sit in a table right below each
+the page as percent-encoded ``data:image/svg+xml`` images; the numbers behind them sit in a table right below each
 figure, every cell a link to its source row.
 """
 
 from __future__ import annotations
 
-import base64
 import io
 import re
+from urllib.parse import quote
 
 import matplotlib
 
@@ -40,7 +40,9 @@ def to_svg(fig) -> str:
 
 
 def data_uri(svg: str) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    """The SVG as a ``data:`` URI, percent-encoded where it must be (``"``, ``#``, ``%``, ``&``, controls
+    and non-ASCII): about a quarter smaller than base64, which inflates every byte by a third."""
+    return "data:image/svg+xml;charset=utf-8," + quote(svg, safe=" !$'()*+,-./:;<=>?@[]^_`{|}~")
 
 
 def heatmap(values: np.ndarray, rows: list[str], cols: list[str], flagged: np.ndarray, *, quantity: str,

@@ -380,9 +380,9 @@ class Page:
             rows = sorted(by_path[path])
             rule = rows[0][2]["rule"]
             head = esc(data["headers"][path].replace("\t", " | "))
-            body = "".join(f'<tr id="{sid}" data-path="{esc(path)}" data-line="{line}"><td>{line}</td>'
+            body = "".join(f'<tr id="{sid}" data-line="{line}"><td>{line}</td>'
                            f'<td><code>{esc(r["row"].replace(chr(9), " | "))}</code></td></tr>' for line, sid, r in rows)
-            out.append(f'<table class="data src"><caption><a class="file" href="{esc(path.removeprefix("results/"))}">'
+            out.append(f'<table class="data src" data-path="{esc(path)}"><caption><a class="file" href="{esc(path.removeprefix("results/"))}">'
                        f"{esc(path)}</a> (rule {esc(rule)})</caption><thead><tr><th>line</th><th><code>{head}</code>"
                        f"</th></tr></thead><tbody>{body}</tbody></table>")
         return "".join(out)

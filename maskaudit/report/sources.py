@@ -4,8 +4,9 @@ Every number the report prints is read from one row of one TSV file the workflow
 :class:`SourceTable` reads a table together with each row's line number in the file; a
 :class:`Citations` registry turns a row into an anchor id and keeps the literal line, so the page's
 appendix shows exactly the row (file, line, rule) behind every figure and verdict. Ids are derived
-from the path and line only (``src-metrics-dlib-demo-rates-L17``): the same row always gets the same
-id, and the page stays byte-identical for the same inputs.
+from the path and line only (``s`` + 6 hex digits of the path's SHA-1 + ``-`` + line, e.g. ``s3fa91c-17``;
+short, because a page cites thousands of rows): the same row always gets the same id, and the page
+stays byte-identical for the same inputs.
 
 Formatting (the one place numbers become text): rates and differences with 3 decimals, p-values
 with 3 significant digits, ``n/a`` for a missing value.
@@ -13,6 +14,7 @@ with 3 significant digits, ``n/a`` for a missing value.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import math
 import re
@@ -110,7 +112,7 @@ class Citations:
     headers: dict = field(default_factory=dict)
 
     def cite(self, table: SourceTable, line: int) -> str:
-        sid = f"src-{slug(table.path.removeprefix('results/').removesuffix('.tsv'))}-L{int(line)}"
+        sid = f"s{hashlib.sha1(table.path.encode()).hexdigest()[:6]}-{int(line)}"
         self.rows[sid] = {"path": table.path, "line": int(line), "rule": table.rule, "row": table.line(int(line))}
         self.headers[table.path] = table.line(1)
         return sid
