@@ -188,8 +188,13 @@ def test_before_after_uses_eval_identities_only_and_pairs_systems(tmp_path):
     systems = {"base": {"none": tmp_path / "none.npz", "mask": tmp_path / "mask.npz"},
                "base+contrastive": {"none": tmp_path / "head/none.npz", "mask": tmp_path / "head/mask.npz"}}
     held = sorted(set(identity.values()))[:12]
-    kw = dict(fmr_targets=[0.1, 0.001], n_boot=100, level=0.95, seed=1, dataset="syn", eval_label="test identities")
+    kw = dict(fmr_targets=[0.1, 0.001], n_boot=100, level=0.95, seed=1, dataset="syn", eval_label="test identities",
+              min_identities=10)
     near = pd.DataFrame({"image_a": [], "image_b": []})
+    # below stats.min_identities (20 by default) no value gets an interval, and the reason says why
+    guarded = before_after(manifest, systems, held, near, **{**kw, "min_identities": 20})
+    assert guarded[["low", "high", "change_low", "change_high"]].isna().all().all()
+    assert guarded[guarded.supported].reason.str.startswith("fewer than 20 identities").all()
     table = before_after(manifest, systems, held, near, **kw)
     head = table[(table.system == "base+contrastive") & (table.measure == "reid_distance")].iloc[0]
     assert head.change < 0 and head.change_high < 0 and head.n_identities == 12

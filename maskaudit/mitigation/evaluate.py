@@ -103,9 +103,12 @@ def _system_counts(caches: dict, image_identity: dict, ident_index: dict, near: 
 
 
 def before_after(manifest: pd.DataFrame, systems: dict, eval_identities, near_duplicates: pd.DataFrame, *,
-                 fmr_targets, n_boot: int, level: float, seed: int, dataset: str, eval_label: str) -> pd.DataFrame:
+                 fmr_targets, n_boot: int, level: float, seed: int, dataset: str, eval_label: str,
+                 min_identities: int = 20) -> pd.DataFrame:
     """The long before/after table. ``systems`` maps system id to ``{variant: cache path}`` (``none``
-    included); its first entry is the base, the others are heads (id ``<base>+<loss>``)."""
+    included); its first entry is the base, the others are heads (id ``<base>+<loss>``). A value
+    resting on fewer than ``min_identities`` identities (``stats.min_identities``) gets no interval,
+    nor does its change: the reason says so."""
     eval_identities = sorted(set(eval_identities))
     ident_index = {name: i for i, name in enumerate(eval_identities)}
     m = manifest[manifest.identity.isin(ident_index)]
@@ -123,7 +126,10 @@ def before_after(manifest: pd.DataFrame, systems: dict, eval_identities, near_du
         imp_reps = bootstrap.ratio_2d(weights, S, N)
         for variant, c in counts["variants"].items():
             def add(measure, threshold, group, value, replicates, n_ident, trials, supported=True, reason=""):
-                lo, hi = bootstrap.interval(replicates, level) if supported else (np.nan, np.nan)
+                few = supported and n_ident < min_identities
+                lo, hi = bootstrap.interval(replicates, level) if supported and not few else (np.nan, np.nan)
+                if few:
+                    reason = f"fewer than {min_identities} identities ({int(n_ident)}): no interval"
                 reps[(system, variant, measure, threshold, group)] = replicates
                 rows.append({"dataset": dataset, "base": base, "system": system,
                              "loss": "" if system == base else system.rpartition("+")[2], "variant": variant,
@@ -183,6 +189,9 @@ def before_after(manifest: pd.DataFrame, systems: dict, eval_identities, near_du
                        & (table.threshold == row.threshold) & (table.group == row.group)]
         if before.empty or not before.supported.iloc[0]:
             changes.append((np.nan, np.nan, np.nan))
+            continue
+        if min(row.n_identities, before.n_identities.iloc[0]) < min_identities:
+            changes.append((row.value - before.value.iloc[0], np.nan, np.nan))
             continue
         lo, hi = paired_change(reps[key], reps[(row.system, row.variant, row.measure, row.threshold, row.group)], level)
         changes.append((row.value - before.value.iloc[0], lo, hi))
