@@ -175,11 +175,20 @@ class LocalPostgres:
         self.stop()
 
 
+# A page that is being replaced (the form just submitted) can make an element read by the predicate
+# stale or missing for a moment: that means "not yet", and the poll goes on.
+TRANSIENT = ("StaleElementReferenceException", "NoSuchElementException")
+
+
 def wait_for(predicate, timeout: float = 10.0) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if predicate():
-            return True
+        try:
+            if predicate():
+                return True
+        except Exception as exc:  # noqa: BLE001 - only selenium's transient page-swap errors, re-raised otherwise
+            if type(exc).__name__ not in TRANSIENT:
+                raise
         time.sleep(0.05)
     return False
 
