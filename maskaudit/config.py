@@ -266,12 +266,21 @@ def documented_names(readme: str) -> str:
     return readme.split(NAMES_START, 1)[1].split(NAMES_END, 1)[0]
 
 
-if __name__ == "__main__":  # python -m maskaudit.config --names: regenerate config/README.md's Names table
+def regenerate_names(text: str) -> str:
+    """``config/README.md`` with its generated tables rewritten: the Names table and the adapters table."""
+    from maskaudit.datasets.adapters import adapter_table
+
+    text = text.replace(NAMES_START + documented_names(text), NAMES_START + vocabulary_markdown())
+    lines = text.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith("| adapter | dataset |"))
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    return "".join(lines[:start]) + adapter_table() + "".join(lines[end:])
+
+
+if __name__ == "__main__":  # python -m maskaudit.config --names: regenerate config/README.md's tables
     import sys
 
     if sys.argv[1:] != ["--names"]:
         sys.exit("usage: python -m maskaudit.config --names")
     readme = Path(__file__).resolve().parents[1] / "config/README.md"
-    text = readme.read_text(encoding="utf-8")
-    readme.write_text(text.replace(NAMES_START + documented_names(text), NAMES_START + vocabulary_markdown()),
-                      encoding="utf-8")
+    readme.write_text(regenerate_names(readme.read_text(encoding="utf-8")), encoding="utf-8")
