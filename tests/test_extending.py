@@ -220,3 +220,26 @@ def test_a_misspelt_toy_is_refused_with_the_nearest_name(toy_tree):
                           env={**os.environ, "PYTHONPATH": str(toy_tree)}, timeout=600)
     assert proc.returncode != 0
     assert "unknown mask kind 'toi' in masks.variants.toy-blue.kind; did you mean 'toy'?" in proc.stdout + proc.stderr
+
+
+def test_a_real_run_embeds_the_toy_mask_kind_with_the_toy_model_and_scores_it(tmp_path):
+    """The cheap part of the demo, run for real (about a minute): demo dataset, landmarks, the toy mask
+    kind rendered, the toy model's vectors and its verification scores."""
+    root = copy_tree(tmp_path / "repo", resources=True)
+    add_toys(root)
+    toy_config(root, dataset=False, vendor=False)
+    target = "results/scores/toy/demo/toy-blue/verification.tsv"
+    proc = snakemake(root, "--cores", "2", target)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    masked = (root / "results/masked/demo/toy-blue/manifest.tsv").read_text().splitlines()
+    header = masked[0].split("\t")
+    rows = [dict(zip(header, line.split("\t"))) for line in masked[1:]]
+    assert rows and {r["kind"] for r in rows} == {"toy"}
+    assert sum(r["status"] == "ok" and r["placement_ok"] == "True" for r in rows) >= len(rows) - 2
+    cache = np.load(root / "results/embeddings/toy/demo/toy-blue.npz")
+    ok = cache["status"] == "ok"
+    assert cache["vectors"].shape[1] == 16 and ok.sum() >= len(ok) - 2 and np.isfinite(cache["vectors"][ok]).all()
+    baseline = np.load(root / "results/embeddings/toy/demo/none.npz")
+    assert not np.allclose(cache["vectors"][ok], baseline["vectors"][ok])  # the mask changes the toy's vectors
+    scores = (root / target).read_text().splitlines()
+    assert len(scores) > 1 and "\ttoy\tblue\t" in scores[1]

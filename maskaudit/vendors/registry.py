@@ -27,6 +27,11 @@ def _module(vendor: str):
     return importlib.import_module(_factory(vendor)[0])
 
 
+def adapter_class(vendor: str) -> type:
+    """The vendor's adapter class (not opened: no client, no call)."""
+    return getattr(_module(vendor), _factory(vendor)[1])
+
+
 def credentials_problem(vendor: str, settings: dict) -> str | None:
     """``None`` when credentials are configured in the standard places; else what is missing.
 
