@@ -144,6 +144,8 @@ def test_every_accepted_name_is_documented_and_every_documented_name_accepted():
     (lambda c: c["masks"].update(grid={"kinds": ["clothe"], "colours": ["blue"]}), "masks.grid.kinds.0",
      "did you mean 'cloth'?"),
     (lambda c: c["embedding"].update(alignment="end2end"), "embedding.alignment", "did you mean 'end_to_end'?"),
+    (lambda c: c["embedding"].update(overrides={"vgg_fase": {"align": False}}), "embedding.overrides",
+     "unknown model 'vgg_fase' in embedding.overrides; did you mean 'vgg_face'?"),
     (lambda c: c["embedding"].update(overrides={"dlib": {"detector": "retina"}}), "embedding.overrides.dlib.detector",
      "did you mean 'retinaface'?"),
     (lambda c: c["embedding"].update(overrides={"dlib": {"normalization": "facenet"}}),
