@@ -134,7 +134,8 @@ def test_every_accepted_name_is_documented_and_every_documented_name_accepted():
 
 
 @pytest.mark.parametrize("edit,key,says", [
-    (lambda c: c.update(models=["arcfase"]), "models.0", "unknown model 'arcfase' in models.0; did you mean 'arcface'?"),
+    (lambda c: c.update(models=["arcfase"]), "models.0",
+     "unknown model 'arcfase' in models.0; did you mean 'arcface'?"),
     (lambda c: c["masks"]["variants"]["n95-white"].update(kind=["n95", "surgicl"]), "masks.variants.n95-white.kind.1",
      "unknown mask kind 'surgicl' in masks.variants.n95-white.kind.1; did you mean 'surgical'?"),
     (lambda c: c["masks"]["variants"]["n95-white"].update(texture="dot"), "masks.variants.n95-white.texture",
