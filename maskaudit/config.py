@@ -81,8 +81,8 @@ VOCABULARIES = {
     "texture": ("texture", "maskaudit/masks/render.py: _TEXTURE (and plain)", _textures),
     "coverage": ("coverage", "maskaudit/masks/geometry.py: COVERAGE_LEVELS", _coverages),
     "alignment": ("alignment", "maskaudit/models/__init__.py: ALIGNMENTS", _alignments),
-    "detector": ("detector", "maskaudit/models/__init__.py: DETECTORS", _detectors),
-    "normalization": ("normalization", "maskaudit/models/__init__.py: NORMALIZATIONS", _normalizations),
+    "detector": ("deepface detector backend", "maskaudit/models/__init__.py: DETECTORS", _detectors),
+    "normalization": ("deepface normalisation", "maskaudit/models/__init__.py: NORMALIZATIONS", _normalizations),
     "adapter": ("dataset adapter", "maskaudit/datasets/adapters/__init__.py: ADAPTERS", _adapters),
 }
 
