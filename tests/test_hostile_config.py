@@ -23,6 +23,9 @@ def config(edit):
     (lambda c: c["masks"].update(grid={"kinds": ["N95"], "colours": ["blue"]}), "masks.grid.kinds"),
     (lambda c: c["masks"]["colours"].update(teal="#+F+F+F"), "masks.colours"),
     (lambda c: c.update(modles=["dlib"]), "modles"),
+    (lambda c: c.update(models=["dlib", "arcfase"]), "unknown model 'arcfase' in models.1; did you mean 'arcface'?"),
+    (lambda c: c["masks"].update(grid={"kinds": ["n95"], "colours": ["blue"], "textures": ["flora"]}),
+     "config key 'masks.grid.textures.0': unknown texture 'flora'"),
 ])
 def test_bad_values_stop_the_run_naming_the_key(edit, says):
     with pytest.raises(ConfigError) as err:

@@ -183,11 +183,16 @@ def test_vendor_cards_are_comparison_systems_with_an_adapter():
 
     from maskaudit.models import REGISTRY
     from maskaudit.vendors import VENDORS
-    from maskaudit.vendors.registry import ADAPTERS
+    from maskaudit.vendors.registry import _factory
 
+    assert VENDORS == ("rekognition", "azure", "facepp", "facex")  # read from the registry's comparison cards
     for vendor in VENDORS:
         card = REGISTRY[vendor]
         assert card.kind == "comparison" and card.threshold_source
         module, name = card.factory.split(":")
-        assert ADAPTERS[vendor] == card.factory and hasattr(importlib.import_module(module), name)
+        assert _factory(vendor) == (module, name)
+        assert getattr(importlib.import_module(module), name).vendor == vendor
+        assert callable(importlib.import_module(module).credentials_message)
+    with pytest.raises(KeyError, match="unknown vendor 'dlib'"):
+        _factory("dlib")
     assert REGISTRY["facex"].threshold < 0  # a distance delivered as -distance

@@ -33,8 +33,8 @@ def _vendors(config: dict, only: list[str] | None) -> list[str]:
     listed = [m for m in config["models"] if m in VENDORS]
     chosen = [v for v in listed if not only or v in only]
     if not chosen:
-        print("maskaudit vendors: no commercial system selected (add rekognition, azure, facepp or facex to "
-              "'models' in the config, or check --vendor)", file=sys.stderr)
+        print(f"maskaudit vendors: no commercial system selected (add {', '.join(VENDORS[:-1])} or {VENDORS[-1]} "
+              "to 'models' in the config, or check --vendor)", file=sys.stderr)
     return chosen
 
 
@@ -77,13 +77,13 @@ def cmd_check(args) -> int:
 
 def cmd_cleanup(args) -> int:
     from maskaudit.vendors.cleanup import sweep
-    from maskaudit.vendors.registry import credentials_problem
+    from maskaudit.vendors.registry import adapter_class, credentials_problem
 
     config = _load_config(args.configfile)
     cache_dir = Path(args.directory) / config["vendors"]["cache_dir"]
     status = 0
     for vendor in _vendors(config, args.vendor):
-        if vendor == "facex":
+        if not adapter_class(vendor).has_search:
             continue  # no galleries
         problem = credentials_problem(vendor, config["vendors"][vendor])
         if problem:

@@ -2,10 +2,12 @@
 
 ``mask_polygon`` gives the outline (pure geometry), ``render_mask`` draws a :class:`MaskSpec` onto an
 image deterministically from a ``numpy.random.Generator``, and ``check_placement`` reports which
-landmarks a mask's alpha covers.
+landmarks a mask's alpha covers. The kinds are the entries of ``MASK_KIND_SHAPES`` (geometry.py) and the
+textures those of render.py's ``_TEXTURE``: each is named there only (docs/extending.md).
 """
 
-from .geometry import COVERAGE_LEVELS, LANDMARK_GROUPS, MASK_KINDS, check_placement, estimate_yaw, mask_polygon
+from .geometry import (COVERAGE_LEVELS, LANDMARK_GROUPS, MASK_KIND_SHAPES, MASK_KINDS, check_placement, estimate_yaw,
+                       mask_polygon)
 from .render import TEXTURES, MaskRender, MaskSpec, render_mask
 
 __all__ = [
@@ -13,6 +15,7 @@ __all__ = [
     "LANDMARK_GROUPS",
     "estimate_yaw",
     "MASK_KINDS",
+    "MASK_KIND_SHAPES",
     "TEXTURES",
     "MaskRender",
     "MaskSpec",

@@ -17,22 +17,32 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-MASK_KINDS = ("surgical", "n95", "kn95", "cloth", "gas", "wide", "round")
-COVERAGE_LEVELS = ("high", "medium", "low")
-
-# Per kind (frame units): ``k`` top-edge exponent (k > 1: tented at the nose, k < 1: domed like a cup),
-# ``drop`` of the side corners below the nose anchor, outward offsets of the lower contour from the jaw
-# at the sides (``side``), under the chin (``chin``) and at the 45-degree corners (``box``), and ``width``,
-# the lower contour's horizontal scale about the nose line (< 1: narrower than the face).
-_KIND = {
-    "surgical": {"k": 3.0, "drop": 0.22, "side": 0.05, "chin": 0.14, "box": 0.06, "width": 1.0},
-    "n95": {"k": 0.55, "drop": 0.30, "side": 0.02, "chin": 0.10, "box": 0.0, "width": 0.93},
-    "kn95": {"k": 1.15, "drop": 0.34, "side": 0.04, "chin": 0.12, "box": 0.03, "width": 0.97},
-    "cloth": {"k": 1.7, "drop": 0.32, "side": 0.03, "chin": 0.11, "box": 0.0, "width": 1.0},
-    "gas": {"k": 0.7, "drop": 0.28, "side": 0.04, "chin": 0.12, "box": 0.0, "width": 0.95},
-    "wide": {"k": 2.2, "drop": 0.16, "side": 0.12, "chin": 0.14, "box": 0.10, "width": 1.04},
-    "round": {"k": 0.65, "drop": 0.40, "side": 0.0, "chin": 0.08, "box": 0.0, "width": 0.86},
+# The mask kinds: one entry per kind, the one place a kind is named (``MASK_KINDS`` and the config's
+# ``masks.variants.<id>.kind`` read it). Outline parameters (frame units): ``k`` top-edge exponent
+# (k > 1: tented at the nose, k < 1: domed like a cup), ``drop`` of the side corners below the nose
+# anchor, outward offsets of the lower contour from the jaw at the sides (``side``), under the chin
+# (``chin``) and at the 45-degree corners (``box``), and ``width``, the lower contour's horizontal scale
+# about the nose line (< 1: narrower than the face). ``fixing``: "loops" (ear loops), "straps" (head
+# straps) or None; ``cartridges``: two filter cartridges on the cheeks; ``relief``: the surface
+# render.py draws (a key of its ``_RELIEF``: surgical pleats, n95 cup, kn95 fold, cloth wrinkles).
+MASK_KIND_SHAPES = {
+    "surgical": {"k": 3.0, "drop": 0.22, "side": 0.05, "chin": 0.14, "box": 0.06, "width": 1.0,
+                 "fixing": "loops", "cartridges": False, "relief": "surgical"},
+    "n95": {"k": 0.55, "drop": 0.30, "side": 0.02, "chin": 0.10, "box": 0.0, "width": 0.93,
+            "fixing": "straps", "cartridges": False, "relief": "n95"},
+    "kn95": {"k": 1.15, "drop": 0.34, "side": 0.04, "chin": 0.12, "box": 0.03, "width": 0.97,
+             "fixing": "loops", "cartridges": False, "relief": "kn95"},
+    "cloth": {"k": 1.7, "drop": 0.32, "side": 0.03, "chin": 0.11, "box": 0.0, "width": 1.0,
+              "fixing": "loops", "cartridges": False, "relief": "cloth"},
+    "gas": {"k": 0.7, "drop": 0.28, "side": 0.04, "chin": 0.12, "box": 0.0, "width": 0.95,
+            "fixing": "straps", "cartridges": True, "relief": "n95"},
+    "wide": {"k": 2.2, "drop": 0.16, "side": 0.12, "chin": 0.14, "box": 0.10, "width": 1.04,
+             "fixing": None, "cartridges": False, "relief": "cloth"},
+    "round": {"k": 0.65, "drop": 0.40, "side": 0.0, "chin": 0.08, "box": 0.0, "width": 0.86,
+              "fixing": None, "cartridges": False, "relief": "cloth"},
 }
+MASK_KINDS = tuple(MASK_KIND_SHAPES)
+COVERAGE_LEVELS = ("high", "medium", "low")
 _DROP_SCALE = {"high": 1.0, "medium": 0.7, "low": 0.25}
 _EYE_MARGIN = 0.12  # top edge stays this far (frame units, and at least 2 px) below the lower eyelids
 _N_TOP, _N_LOW, _N_JAW = 24, 72, 120  # fixed vertex counts: the outline never changes its length
@@ -219,7 +229,7 @@ def mask_geometry(landmarks: np.ndarray, kind: str, coverage: str = "high") -> M
         raise ValueError(f"coverage must be one of {COVERAGE_LEVELS}, got {coverage!r}")
     frame = face_frame(landmarks)
     q = frame.to_frame(landmarks)
-    par = _KIND[kind]
+    par = MASK_KIND_SHAPES[kind]
     top = min(_nose_anchor(q, coverage), q[48:55, 1].min() - 0.08)  # never below the upper lip (smiles)
     nose_u = _nose_u(q, top)
     ts, jaw, s8 = _jaw_offset(q, par["side"], par["chin"], par["box"])
@@ -239,11 +249,11 @@ def mask_geometry(landmarks: np.ndarray, kind: str, coverage: str = "high") -> M
     sv = np.linspace(top, bottom, 32)
     seam = np.stack([nose_u + (chin_u - nose_u) * (sv - top) / max(bottom - top, 1e-9), sv], 1)
     loops, loop_w, parts, yaw = (), 0.02, (), estimate_yaw(landmarks)
-    if kind in ("surgical", "kn95", "cloth"):
+    if par["fixing"] == "loops":
         loops = _ear_loops(q, ts, jaw, s_left, s_right, s8, bottom, yaw)
-    elif kind in ("n95", "gas"):
+    elif par["fixing"] == "straps":
         loops, loop_w = _straps(q, ts, jaw, s_left, s_right, s8, yaw), 0.05
-    if kind == "gas":
+    if par["cartridges"]:
         parts = _cartridges(q, ts, jaw, s_left, s_right, s8)
     return MaskGeometry(frame, outline, float(top), nose_u, bottom, seam, loops, loop_w, parts, yaw)
 

@@ -26,10 +26,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .geometry import (COVERAGE_LEVELS, MASK_KINDS, MaskGeometry, check_placement, estimate_yaw, face_frame,
-                       mask_geometry, outside_fraction, validate_landmarks)
+from .geometry import (COVERAGE_LEVELS, MASK_KIND_SHAPES, MASK_KINDS, MaskGeometry, check_placement, estimate_yaw,
+                       face_frame, mask_geometry, outside_fraction, validate_landmarks)
 
-TEXTURES = ("plain", "weave", "check", "dots", "floral")
 _RELIEF_PX = 64.0  # relief and texture grid: pixels per interocular distance (bounds the cost of big faces)
 Q = 4096  # fixed point of relief, pattern and lighting: 12 fractional bits
 LANDMARK_GRID = 64  # landmarks are snapped to 1/64 px
@@ -258,7 +257,7 @@ def _relief(geom: MaskGeometry, spec: MaskSpec, rng, body, x0: int, y0: int):
     inside = small > 0.5
     # chamfer distance (OpenCV computes the 3x3 L2 mask in integers), snapped to 1/64 grid pixel
     dist = np.rint(cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, 3).astype(np.float64) * 64) / 64 * px
-    relief = _RELIEF[kind](u, v, geom, rng, px, dist)
+    relief = _RELIEF[MASK_KIND_SHAPES[kind]["relief"]](u, v, geom, rng, px, dist)
     # form shading of a curved mask: darker rim, sides turning away, lower half facing down
     mid, half = 0.5 * (geom.top + geom.bottom), max(0.5 * (geom.bottom - geom.top), 1e-3)
     relief *= (1.0 - 0.22 * np.exp(-dist / 0.05) - 0.16 * np.clip(np.abs(u - geom.nose_u) / 1.2, 0, 1) ** 2
@@ -371,7 +370,8 @@ def _cloth(u, v, g, rng, px, dist):
     return relief
 
 
-_RELIEF = {"surgical": _surgical, "n95": _n95, "cloth": _cloth, "kn95": _kn95, "gas": _n95, "wide": _cloth, "round": _cloth}
+# Surfaces by name; a mask kind picks one in ``MASK_KIND_SHAPES[kind]["relief"]`` (geometry.py).
+_RELIEF = {"surgical": _surgical, "n95": _n95, "kn95": _kn95, "cloth": _cloth}
 
 
 def _soft(x, px):
@@ -425,4 +425,7 @@ def _floral(u, v, rng, px):
     return out
 
 
+# The printed/woven textures: one entry per texture, the one place a texture is named (``TEXTURES``
+# and the config's ``masks.variants.<id>.texture`` read it). "plain" draws none.
 _TEXTURE = {"weave": _weave, "check": _check, "dots": _dots, "floral": _floral}
+TEXTURES = ("plain", *_TEXTURE)

@@ -16,6 +16,11 @@ import importlib
 from dataclasses import dataclass, field
 
 ALIGNMENTS = ("end_to_end", "shared_landmarks")
+# deepface's names: its detector backends (``embedding.overrides.<model>.detector``; offline here:
+# opencv, dlib, skip) and its normalisations (``...normalization``).
+DETECTORS = ("opencv", "dlib", "ssd", "mtcnn", "retinaface", "mediapipe", "yolov8n", "yolov8m", "yolov8l",
+             "yolov11n", "yolov11s", "yolov11m", "yolov11l", "yunet", "fastmtcnn", "centerface", "skip")
+NORMALIZATIONS = ("base", "raw", "Facenet", "Facenet2018", "VGGFace", "VGGFace2", "ArcFace")
 DEEPFACE_DEFAULTS = {"detector": "opencv", "align": True, "normalization": "base", "metric": "cosine",
                      "expand_percentage": 0}
 
@@ -114,6 +119,8 @@ REGISTRY: dict[str, ModelCard] = {
         ),
         # Comparison-only systems: commercial APIs (maskaudit/vendors). They return scores, not
         # embeddings; ``threshold`` is a similarity (higher = more alike), the vendor's default rule.
+        # This is the one list of vendors: ``factory`` is the vendor's adapter class, which
+        # maskaudit.vendors.registry opens; ``maskaudit.vendors.VENDORS`` is read from here.
         ModelCard(
             id="rekognition", name="Amazon Rekognition (CompareFaces, Similarity 0-100)", dim=0,
             metric="similarity", threshold=80.0, kind="comparison", factory="maskaudit.vendors.rekognition:Rekognition",

@@ -95,6 +95,8 @@ def required_files(card, alignment: str) -> list[WeightFile]:
     with the format check (:func:`check_format`) that an unpinned copy must pass."""
     if card.family == "facenet":
         files = [WeightFile(name="graph_final.pb", **KNOWN["graph_final.pb"])]
+    elif card.deepface_name is None:  # a network of its own (not deepface's): its module lists its files
+        files = list(getattr(importlib.import_module(card.factory.split(":")[0]), "WEIGHT_FILES", ()))
     else:
         files = [dataclasses.replace(f, check=_format_of(f.name, card))
                  for f in _deepface_files("facial_recognition", card.deepface_name, f"{card.deepface_name} network")]

@@ -10,4 +10,7 @@ variant into the comparisons file of SEAMS item 3; :mod:`.plan` and :mod:`.clean
 ``maskaudit vendors`` command.
 """
 
-VENDORS = ("rekognition", "azure", "facepp", "facex")
+from maskaudit.models import REGISTRY as _REGISTRY
+
+# The vendor ids: the registry's comparison systems (maskaudit/models/__init__.py lists them once).
+VENDORS = tuple(card.id for card in _REGISTRY.values() if card.kind == "comparison")

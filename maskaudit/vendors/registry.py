@@ -6,21 +6,30 @@ import importlib
 import time
 from pathlib import Path
 
+from maskaudit.models import REGISTRY
+from maskaudit.vendors import VENDORS
 from maskaudit.vendors.budget import Cap, Ledger
 from maskaudit.vendors.cache import ResponseCache
 from maskaudit.vendors.client import VendorClient
 from maskaudit.vendors.limits import TokenBucket
 
-ADAPTERS = {
-    "rekognition": "maskaudit.vendors.rekognition:Rekognition",
-    "azure": "maskaudit.vendors.azure:Azure",
-    "facepp": "maskaudit.vendors.facepp:FacePlusPlus",
-    "facex": "maskaudit.vendors.facex:FaceX",
-}
+
+def _factory(vendor: str) -> tuple[str, str]:
+    """(module, class) of the vendor's adapter: the ``factory`` of its card in the model registry."""
+    card = REGISTRY.get(vendor)
+    if card is None or card.kind != "comparison":
+        raise KeyError(f"unknown vendor {vendor!r}; known: {', '.join(VENDORS)}")
+    module, name = card.factory.split(":")
+    return module, name
 
 
 def _module(vendor: str):
-    return importlib.import_module(ADAPTERS[vendor].split(":")[0])
+    return importlib.import_module(_factory(vendor)[0])
+
+
+def adapter_class(vendor: str) -> type:
+    """The vendor's adapter class (not opened: no client, no call)."""
+    return getattr(_module(vendor), _factory(vendor)[1])
 
 
 def credentials_problem(vendor: str, settings: dict) -> str | None:
@@ -39,5 +48,5 @@ def open_adapter(vendor: str, settings: dict, cache_dir: str | Path, *, sleep=ti
         bucket=TokenBucket(settings["rate_per_s"], settings.get("burst", 1), sleep=sleep),
         max_retries=settings["max_retries"], backoff_base_s=settings["backoff_base_s"],
         backoff_cap_s=settings["backoff_cap_s"], sleep=sleep)
-    module, name = ADAPTERS[vendor].split(":")
+    module, name = _factory(vendor)
     return getattr(importlib.import_module(module), name)(settings, client, **extra)
