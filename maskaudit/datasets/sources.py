@@ -9,18 +9,17 @@ rather than hard-coding any host (:func:`maskaudit.fetch.download_distribution`;
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
-from maskaudit.fetch import SourceError, sha256_bytes
+from maskaudit.fetch import SourceError, package_dir, sha256_bytes
 
 
 def installed_package_root(top_level: str) -> Path:
     """The site-packages folder that holds the installed import package ``top_level``."""
-    spec = importlib.util.find_spec(top_level)
-    if spec is None or not spec.submodule_search_locations:
+    folder = package_dir(top_level)
+    if folder is None:
         raise SourceError(f"package '{top_level}' is not installed in this environment")
-    return Path(list(spec.submodule_search_locations)[0]).parent
+    return folder.parent
 
 
 def read_installed_file(member: str) -> bytes:
