@@ -22,9 +22,9 @@ from PIL import Image
 from conftest import REPO
 from deepface_weights import write_random_weights
 from maskaudit.embed import load_cache
+from maskaudit.fetch import sha256_file
 from maskaudit.models import REGISTRY
 from maskaudit.models.files import required_files
-from maskaudit.fetch import sha256_file
 
 pytestmark = pytest.mark.integration  # heavy: VGG-Face and DeepFace write ~1 GB of random weights
 MODELS = ["vgg_face", "facenet", "facenet512", "openface", "deepface", "deepid", "arcface", "sface"]
