@@ -86,7 +86,7 @@ def sha256_file(path: str | Path, *, cached: bool = False) -> str:
     return _sha256_cached(str(path), st.st_size, st.st_mtime_ns)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
     return sha256_file(path)
 
@@ -254,7 +254,7 @@ def _attempt(url: str, part: Path, *, size: int | None, timeout: float, block: i
     return True
 
 
-# -- installed packages and pip ---------------------------------------------------------------------------------------------------
+# -- installed packages and pip ----------------------------------------------------------------
 def package_dir(folder: str) -> Path | None:
     """``<site-packages>/<folder>`` of an installed package (``folder`` starts with its import name),
     located without importing it; ``None`` when the package is not installed.

@@ -37,8 +37,16 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from maskaudit.fetch import (FetchError, download_distribution, package_dir, problem_check, read_member,
-                             sha256_file, store_bytes, store_url)
+from maskaudit.fetch import (
+    FetchError,
+    download_distribution,
+    package_dir,
+    problem_check,
+    read_member,
+    sha256_file,
+    store_bytes,
+    store_url,
+)
 
 log = logging.getLogger(__name__)
 

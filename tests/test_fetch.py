@@ -3,6 +3,7 @@
 import bz2
 import hashlib
 import http.server
+import os
 import threading
 
 import pytest
@@ -172,7 +173,8 @@ def test_store_bytes_and_publish(tmp_path):
     target = tmp_path / "rec.json"
     fetch.store_bytes(target, b"{}\n", unique=True)
     assert target.read_bytes() == b"{}\n" and files_in(tmp_path) == ["rec.json"]
-    assert fetch.part_path(target, unique=True).name.startswith("rec.json.") and fetch.part_path(target).name == "rec.json.part"
+    assert fetch.part_path(target).name == "rec.json.part"
+    assert fetch.part_path(target, unique=True).name == f"rec.json.{os.getpid()}.part"
     with pytest.raises(fetch.FetchError, match="empty"):
         fetch.store_bytes(target, b"", fetch.problem_check(lambda p: "empty" if not p.stat().st_size else None))
     assert target.read_bytes() == b"{}\n" and files_in(tmp_path) == ["rec.json"]

@@ -10,7 +10,6 @@ from pathlib import Path
 from maskaudit.datasets.download import Archive, verify_file
 from maskaudit.fetch import DownloadError
 
-
 log = logging.getLogger(__name__)
 
 

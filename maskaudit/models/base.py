@@ -28,8 +28,8 @@ from typing import Sequence
 import numpy as np
 
 from maskaudit.detect import face_chip
-from maskaudit.models.located import FaceLocator, extract_located
 from maskaudit.fetch import sha256_file
+from maskaudit.models.located import FaceLocator, extract_located
 from maskaudit.weights import FETCH_DIR, locate_all, stage_deepface_home
 
 log = logging.getLogger(__name__)
