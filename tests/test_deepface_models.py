@@ -22,9 +22,9 @@ from PIL import Image
 from conftest import REPO
 from deepface_weights import write_random_weights
 from maskaudit.embed import load_cache
+from maskaudit.fetch import sha256_file
 from maskaudit.models import REGISTRY
 from maskaudit.models.files import required_files
-from maskaudit.weights import weights_sha256
 
 pytestmark = pytest.mark.integration  # heavy: VGG-Face and DeepFace write ~1 GB of random weights
 MODELS = ["vgg_face", "facenet", "facenet512", "openface", "deepface", "deepid", "arcface", "sface"]
@@ -101,7 +101,7 @@ def test_model_runs_through_deepface(run, model):
     assert not np.array_equal(vectors[0], vectors[2])  # the mirrored face is another input
     side = json.loads((work / f"results/embeddings/{model}/tiny/none.json").read_text())
     assert side["engine"] == "pytorch" and side["deepface_version"] == "0.0.103" and side["device"] in ("cpu", "cuda:0")
-    assert side["weights"] == {EXPECTED_FILES[model]: weights_sha256(str(weights[model]))}
+    assert side["weights"] == {EXPECTED_FILES[model]: sha256_file(weights[model], cached=True)}
     from deepface.config.threshold import thresholds
 
     assert side["threshold"] == thresholds[card.deepface_name]["cosine"] and side["alignment"] == "shared_landmarks"

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from maskaudit import fetch
 from maskaudit.datasets import sources
 from maskaudit.datasets.demo import build_demo, download_sources
 from maskaudit.datasets.manifest import read_manifest
@@ -74,25 +75,25 @@ def index_url():
 
 def test_pip_download_over_loopback_and_member_extraction(tmp_path, index_url):
     url, requests = index_url
-    archive = sources.download_distribution("fakefaces==1.0", tmp_path, "wheel", index_url=url, timeout=120)
+    archive = fetch.download_distribution("fakefaces==1.0", tmp_path, "wheel", index_url=url, timeout=120)
     assert archive.name == "fakefaces-1.0-py3-none-any.whl"
     assert "/simple/fakefaces/" in requests and any(r.startswith("/files/") for r in requests)
     fetched = len([r for r in requests if r.startswith("/files/")])
-    again = sources.download_distribution("fakefaces==1.0", tmp_path, "wheel", index_url=url, timeout=120)
+    again = fetch.download_distribution("fakefaces==1.0", tmp_path, "wheel", index_url=url, timeout=120)
     assert again == archive  # pip finds the archive already there and names it
     assert len([r for r in requests if r.startswith("/files/")]) == fetched
-    data = sources.read_member(archive, "fakefaces/data/face.png")
+    data = fetch.read_member(archive, "fakefaces/data/face.png")
     assert sources.verified(data, hashlib.sha256(FACE).hexdigest(), "face") == FACE
-    with pytest.raises(sources.SourceError, match="does not match the pinned"):
+    with pytest.raises(fetch.SourceError, match="does not match the pinned"):
         sources.verified(data, "0" * 64, "face")
-    with pytest.raises(sources.SourceError, match="has no member"):
-        sources.read_member(archive, "fakefaces/data/absent.png")
+    with pytest.raises(fetch.SourceError, match="has no member"):
+        fetch.read_member(archive, "fakefaces/data/absent.png")
 
 
 def test_download_failure_is_reported(tmp_path, index_url):
     url, _ = index_url
-    with pytest.raises(sources.SourceError, match="pip could not download nosuchpkg==9"):
-        sources.download_distribution("nosuchpkg==9", tmp_path, "wheel", index_url=url, timeout=120)
+    with pytest.raises(fetch.SourceError, match="pip could not download nosuchpkg==9"):
+        fetch.download_distribution("nosuchpkg==9", tmp_path, "wheel", index_url=url, timeout=120)
 
 
 def test_sdist_member(tmp_path):
@@ -101,7 +102,7 @@ def test_sdist_member(tmp_path):
         info = tarfile.TarInfo("pkg-1.0/tests/face.png")
         info.size = len(FACE)
         tf.addfile(info, io.BytesIO(FACE))
-    assert sources.read_member(path, "pkg-1.0/tests/face.png") == FACE
+    assert fetch.read_member(path, "pkg-1.0/tests/face.png") == FACE
 
 
 def test_build_demo_from_downloaded_and_installed_sources(tmp_path, index_url, hopper_path):
@@ -129,5 +130,5 @@ def test_build_demo_from_downloaded_and_installed_sources(tmp_path, index_url, h
     assert np.asarray(Image.open(m.loc["green_crop", "path"])).shape == (20, 20, 3)
     assert m.loc["green_crop", "gender"] == "unknown" and "crop [10, 5, 30, 25]" in m.loc["green_crop", "source"]
     spec["images"][0]["sha256"] = "f" * 64
-    with pytest.raises(sources.SourceError, match="fakefaces==1.0:fakefaces/data/face.png"):
+    with pytest.raises(fetch.SourceError, match="fakefaces==1.0:fakefaces/data/face.png"):
         build_demo(spec, listing, tmp_path / "dl", tmp_path / "ds2" / "images", tmp_path / "ds2" / "manifest.tsv")

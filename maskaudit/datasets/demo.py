@@ -17,6 +17,7 @@ import pandas as pd
 import yaml
 from PIL import Image
 
+from maskaudit import fetch
 from maskaudit.datasets import sources
 from maskaudit.datasets.manifest import write_manifest
 from maskaudit.datasets.taxonomy import GENDERS, RACES, UNKNOWN
@@ -55,10 +56,10 @@ def download_sources(spec: dict, dest: str | Path, *, index_url: str | None = No
             rows.append({"package": name, "requirement": pkg["requirement"], "dist": "installed",
                          "archive": f"installed {version}", "sha256": ""})
             continue
-        archive = sources.download_distribution(pkg["requirement"], dest, pkg["dist"],
-                                                 platform=pkg.get("platform"), index_url=index_url)
+        archive = fetch.download_distribution(pkg["requirement"], dest, pkg["dist"],
+                                               platform=pkg.get("platform"), index_url=index_url)
         rows.append({"package": name, "requirement": pkg["requirement"], "dist": pkg["dist"],
-                     "archive": archive.name, "sha256": sources.sha256_file(archive)})
+                     "archive": archive.name, "sha256": fetch.sha256_file(archive)})
         log.info("%s -> %s", pkg["requirement"], archive.name)
     return pd.DataFrame(rows)
 
@@ -84,7 +85,7 @@ def build_demo(spec: dict, downloads: pd.DataFrame, download_dir: str | Path, ou
         if pkg["dist"] == "installed":
             data = sources.read_installed_file(img["member"])
         else:
-            data = sources.read_member(Path(download_dir) / archives.loc[img["package"], "archive"], img["member"])
+            data = fetch.read_member(Path(download_dir) / archives.loc[img["package"], "archive"], img["member"])
         data = sources.verified(data, img["sha256"], what)
         if "crop" in img:
             target = out_dir / f"{img['image_id']}.png"

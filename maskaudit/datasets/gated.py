@@ -7,8 +7,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from maskaudit.datasets.download import Archive, DownloadError, verify_file
-
+from maskaudit.datasets.download import Archive, verify_file
+from maskaudit.fetch import DownloadError
 
 log = logging.getLogger(__name__)
 

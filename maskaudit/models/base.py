@@ -28,8 +28,9 @@ from typing import Sequence
 import numpy as np
 
 from maskaudit.detect import face_chip
+from maskaudit.fetch import sha256_file
 from maskaudit.models.located import FaceLocator, extract_located
-from maskaudit.weights import FETCH_DIR, locate_all, stage_deepface_home, weights_sha256
+from maskaudit.weights import FETCH_DIR, locate_all, stage_deepface_home
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +219,7 @@ class EmbeddingModel:
             "model": c.id, "name": c.name, "kind": c.kind, "family": c.family, "deepface_name": c.deepface_name,
             "dim": c.dim, "metric": c.metric, "threshold": c.threshold, "threshold_source": c.threshold_source,
             "thresholds": c.thresholds, "alignment": self.alignment, "pipeline": pipeline,
-            "weights": {name: weights_sha256(str(Path(p).resolve())) for name, p in sorted(self.files.items())},
+            "weights": {name: sha256_file(p, cached=True) for name, p in sorted(self.files.items())},
             **self._versions(),
         }
 

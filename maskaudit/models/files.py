@@ -118,13 +118,14 @@ def provision(card, alignment: str, *, weights_dir=None, fetch_dir=None, mirror=
 def provision_files(specs: list[WeightFile], owner: str, *, weights_dir=None, fetch_dir=None, mirror=None,
                     download=True) -> dict:
     """:func:`provision` for a list of files; ``owner`` (a model id, a detector) names them in errors."""
-    from maskaudit.weights import FETCH_DIR, fetch, weights_sha256
+    from maskaudit.fetch import sha256_file
+    from maskaudit.weights import FETCH_DIR, fetch
 
     fetch_dir = fetch_dir or FETCH_DIR
     out = {}
     for spec in specs:
         path = fetch(spec, owner, weights_dir=weights_dir, fetch_dir=fetch_dir, mirror=mirror, download=download)
-        out[spec.name] = {"sha256": weights_sha256(str(path.resolve())), "folder": str(path.parent)}
+        out[spec.name] = {"sha256": sha256_file(path, cached=True), "folder": str(path.parent)}
     return out
 
 

