@@ -111,6 +111,18 @@ def requests_needed(adapter, copies: list[Prepared], reference: Prepared, detect
     return total
 
 
+def photo_requests(adapter, photo: dict) -> dict:
+    """Requests a loaded photo's map would send now: none when the vendor is already known (cached) to
+    find no face in the unperturbed photo (the job stops after that answer), else every copy's."""
+    base, reference = photo["copies"][0], photo["reference"]
+    hit = adapter.client.cache.get(adapter.compare_key(base, reference))
+    if hit is not None and hit["status"] != "ok":
+        return {}
+    if hit is None and adapter.known_failure({"probe": base, "reference": reference}) is not None:
+        return {}
+    return requests_needed(adapter, photo["copies"], reference)
+
+
 def cost(vendor: str, requests: dict) -> tuple[int, float]:
     return sum(requests.values()), sum(n * price(vendor, op) for op, n in requests.items())
 
@@ -165,11 +177,7 @@ class Photos:
             photo = self.load(image_id)
             if photo["status"] != "ok":
                 continue
-            base_key = self.adapter.compare_key(photo["copies"][0], photo["reference"])
-            hit = self.adapter.client.cache.get(base_key)
-            if hit is not None and hit["status"] != "ok":
-                continue
-            for op, n in requests_needed(self.adapter, photo["copies"], photo["reference"]).items():
+            for op, n in photo_requests(self.adapter, photo).items():
                 total[op] = total.get(op, 0) + n
         return total
 
@@ -215,11 +223,11 @@ def explain_vendor_images(adapter, card, table: pd.DataFrame, gallery: pd.DataFr
             out["status"][k], out["detail"][k] = photo["status"], photo.get("detail", "")
             continue
         copies, reference = photo["copies"], photo["reference"]
-        need_calls, need_usd = cost(adapter.vendor, requests_needed(adapter, copies, reference))
+        need_calls, need_usd = cost(adapter.vendor, photo_requests(adapter, photo))
         left_calls, left_usd = room(adapter)
         if need_calls > left_calls or need_usd > left_usd + 1e-12:
             out["status"][k] = "vendor_budget"
-            out["detail"][k] = (f"its {len(copies)} copies need {need_calls} requests (${need_usd:.4f}) but the caps "
+            out["detail"][k] = (f"the photo and its {len(copies) - 1} copies need {need_calls} requests (${need_usd:.4f}) but the caps "
                                 f"vendors.{adapter.vendor}.max_calls/max_usd leave {left_calls} / ${left_usd:.4f}; "
                                 f"nothing was sent for it. Fix: raise the caps (`maskaudit vendors plan`)")
             log.warning("%s %s: not mapped: %s", adapter.vendor, image_id, out["detail"][k])
