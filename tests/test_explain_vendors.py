@@ -16,24 +16,29 @@ import sys
 import numpy as np
 import pytest
 import yaml
-from PIL import Image
-
 from conftest import REPO
 from fakes.azure import FakeAzure
 from fakes.facepp import FakeFacePP
 from fakes.facex import FakeFaceX
 from fakes.rekognition import FakeRekognition
 from fakes.server import Reply
+from PIL import Image
+from test_vendors_wire import ENV, SECRETS, VARIANT, snakemake, study_config
+
 from maskaudit.detect import load_landmarks
 from maskaudit.explain import REGIONS
-from maskaudit.explain.run import Settings, load_explanations, sample_images, settings_for
+from maskaudit.explain.run import (
+    Settings,
+    load_explanations,
+    sample_images,
+    settings_for,
+)
 from maskaudit.explain.vendor import Photos, explain_vendor_images, face_box
 from maskaudit.imageio import read_rgb
 from maskaudit.models import get_card
 from maskaudit.variants import read_variant_manifest, stored_landmarks
 from maskaudit.vendors.inputs import load_tables
 from maskaudit.vendors.registry import open_adapter
-from test_vendors_wire import ENV, SECRETS, VARIANT, snakemake, study_config
 
 pytestmark = pytest.mark.integration
 K_DEMO = 25  # occluded copies per map with the demo's occlusion settings (patch 0.333, stride 0.167)
@@ -283,8 +288,10 @@ def test_vendor_maps_through_snakemake_into_the_tables_and_figures(demo, fakes, 
 
 def test_the_plan_prices_the_maps_of_exactly_the_jobs_snakemake_plans_and_skips_without_credentials(
         tmp_path, monkeypatch):
+    from workflow_support import snakemake as run_snakemake
+    from workflow_support import write_config
+
     from maskaudit.cli.vendors import plan_scope
-    from workflow_support import snakemake as run_snakemake, write_config
 
     monkeypatch.setenv("FACE_APIKEY", "k")
 

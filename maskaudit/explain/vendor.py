@@ -112,15 +112,33 @@ def requests_needed(adapter, copies: list[Prepared], reference: Prepared, detect
 
 
 def photo_requests(adapter, photo: dict) -> dict:
-    """Requests a loaded photo's map would send now: none when the vendor is already known (cached) to
-    find no face in the unperturbed photo (the job stops after that answer), else every copy's."""
-    base, reference = photo["copies"][0], photo["reference"]
+    """Requests a loaded photo's map would send now. None when the vendor is already known (cached) to
+    find no face in the unperturbed photo (the job stops after that answer). When the unperturbed
+    photo's answer is not cached, no copy was ever sent (it is always sent first), so each copy costs
+    a fresh compare (Azure: detect + verify) and the copies need not be built; else every copy is
+    built, hashed as sent and looked up."""
+    base, reference = photo["base"], photo["reference"]
     hit = adapter.client.cache.get(adapter.compare_key(base, reference))
     if hit is not None and hit["status"] != "ok":
         return {}
     if hit is None and adapter.known_failure({"probe": base, "reference": reference}) is not None:
         return {}
-    return requests_needed(adapter, photo["copies"], reference)
+    if hit is None:
+        detected: set = set()
+        total = dict(adapter.compare_calls(base, reference, detected))
+        for k in range(len(photo["masks"])):  # stand-ins: copies never sent have no cached answer
+            stand_in = Prepared(b"", f"unsent-copy-{k}-of-{base.sha256}", {})
+            for op, n in adapter.compare_calls(stand_in, reference, detected).items():
+                total[op] = total.get(op, 0) + n
+        return total
+    return requests_needed(adapter, photo_copies(photo, adapter.limits), reference)
+
+
+def photo_copies(photo: dict, limits) -> list[Prepared]:
+    """The photo and its copies as sent (built once per loaded photo)."""
+    if "copies" not in photo:
+        photo["copies"] = prepared_copies(photo["rgb"], photo["box"], photo["masks"], photo["settings"], limits)
+    return photo["copies"]
 
 
 def cost(vendor: str, requests: dict) -> tuple[int, float]:
@@ -146,7 +164,8 @@ class Photos:
         self.landmarks, self.sample = landmarks, sample
 
     def load(self, image_id: str) -> dict:
-        """``{"status": "ok", rgb, lm, box, reference, copies, masks}`` or ``{"status", "detail"}``."""
+        """``{"status": "ok", rgb, lm, box, reference, base, masks, settings}`` or ``{"status", "detail"}``;
+        the copies are built on demand (:func:`photo_copies`)."""
         row = self.rows.loc[image_id] if image_id in self.rows.index else None
         if row is None or row.status != "ok":
             return {"status": "missing" if row is None else row.status, "detail": ""}
@@ -157,17 +176,14 @@ class Photos:
         try:
             rgb = read_rgb(row.path)
             reference = prepare(ref.path, self.adapter.limits)
+            base = prepare_array(rgb, self.adapter.limits)  # = the stored file as compare_vendor sends it
         except (ImageReadError, ImageRejected) as exc:
             return {"status": exc.reason, "detail": str(exc)}
         box = face_box(lm, rgb.shape)
         rng = np.random.default_rng(derive_seed(self.settings.seed, "explain", self.dataset, image_id))
         masks = perturbation_masks(self.settings, self.grid, rng)
-        try:
-            copies = prepared_copies(rgb, box, masks, self.settings, self.adapter.limits)
-        except ImageRejected as exc:
-            return {"status": exc.reason, "detail": str(exc)}
-        return {"status": "ok", "rgb": rgb, "lm": lm, "box": box, "reference": reference, "copies": copies,
-                "masks": masks}
+        return {"status": "ok", "rgb": rgb, "lm": lm, "box": box, "reference": reference, "base": base,
+                "masks": masks, "settings": self.settings}
 
     def plan(self) -> dict:
         """Requests by operation that mapping every photo of the sample would send now (the cache and the
@@ -222,20 +238,24 @@ def explain_vendor_images(adapter, card, table: pd.DataFrame, gallery: pd.DataFr
         if photo["status"] != "ok":
             out["status"][k], out["detail"][k] = photo["status"], photo.get("detail", "")
             continue
-        copies, reference = photo["copies"], photo["reference"]
         need_calls, need_usd = cost(adapter.vendor, photo_requests(adapter, photo))
         left_calls, left_usd = room(adapter)
         if need_calls > left_calls or need_usd > left_usd + 1e-12:
             out["status"][k] = "vendor_budget"
-            out["detail"][k] = (f"the photo and its {len(copies) - 1} copies need {need_calls} requests (${need_usd:.4f}) but the caps "
-                                f"vendors.{adapter.vendor}.max_calls/max_usd leave {left_calls} / ${left_usd:.4f}; "
+            out["detail"][k] = (f"the photo and its {len(photo['masks'])} copies need {need_calls} requests "
+                                f"(${need_usd:.4f}) but the caps vendors.{adapter.vendor}.max_calls/max_usd leave {left_calls} / ${left_usd:.4f}; "
                                 f"nothing was sent for it. Fix: raise the caps (`maskaudit vendors plan`)")
             log.warning("%s %s: not mapped: %s", adapter.vendor, image_id, out["detail"][k])
             continue
-        before = adapter.client.counters.calls
+        before, reference = adapter.client.counters.calls, photo["reference"]
         try:
-            records = [adapter.compare(copies[0], reference)]
+            records = [adapter.compare(photo["base"], reference)]
             if records[0]["status"] == "ok":
+                try:
+                    copies = photo_copies(photo, adapter.limits)
+                except ImageRejected as exc:  # a copy the vendor would refuse (never: same size as the photo)
+                    out["status"][k], out["detail"][k] = exc.reason, str(exc)
+                    continue
                 records += [adapter.compare(c, reference) for c in copies[1:]]
         except BudgetExceeded as exc:
             out["status"][k], out["detail"][k] = "vendor_budget", f"stopped mid-map: {exc}"

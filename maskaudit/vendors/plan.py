@@ -16,8 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from maskaudit.vendors.inputs import input_paths, load_tables
-from maskaudit.vendors.prices import price
 from maskaudit.vendors.pairs import vendor_pairs
+from maskaudit.vendors.prices import price
 from maskaudit.vendors.registry import credentials_problem, open_adapter
 from maskaudit.vendors.run import VariantJob
 

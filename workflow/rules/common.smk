@@ -308,6 +308,11 @@ def get_vendor_params(wildcards):
     return result_settings(config, wildcards.model)
 
 
+def get_vendor_caps(wildcards):
+    """A vendor's caps, as params of the jobs a cap can cut short (raising one reruns them)."""
+    return {k: config["vendors"][wildcards.model][k] for k in ("max_calls", "max_usd")}
+
+
 def figure_paths(figure):
     return expand(
         f"results/figures/{figure}/{{model}}.{{dataset}}.png",

@@ -67,7 +67,7 @@ rule explain_vendor:
     params:
         code=code_version("explain_vendor.py"),
         vendor=get_vendor_params,
-        caps=lambda w: {k: config["vendors"][w.model][k] for k in ("max_calls", "max_usd")},
+        caps=get_vendor_caps,
         faces=EXPLAIN["faces"],
         settings=get_explain_settings,
     script:
