@@ -243,8 +243,9 @@ def explain_vendor_images(adapter, card, table: pd.DataFrame, gallery: pd.DataFr
         if need_calls > left_calls or need_usd > left_usd + 1e-12:
             out["status"][k] = "vendor_budget"
             out["detail"][k] = (f"the photo and its {len(photo['masks'])} copies need {need_calls} requests "
-                                f"(${need_usd:.4f}) but the caps vendors.{adapter.vendor}.max_calls/max_usd leave {left_calls} / ${left_usd:.4f}; "
-                                f"nothing was sent for it. Fix: raise the caps (`maskaudit vendors plan`)")
+                                f"(${need_usd:.4f}) but the caps vendors.{adapter.vendor}.max_calls/max_usd leave "
+                                f"{left_calls} / ${left_usd:.4f}; nothing was sent for it. Fix: raise the caps "
+                                f"(`maskaudit vendors plan`)")
             log.warning("%s %s: not mapped: %s", adapter.vendor, image_id, out["detail"][k])
             continue
         before, reference = adapter.client.counters.calls, photo["reference"]
