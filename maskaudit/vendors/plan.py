@@ -5,10 +5,12 @@ sent, looks every comparison up in the response cache, and prices what is left a
 Makes no network request and needs no credentials.
 
 With ``explain.activate`` and ``explain.vendors`` on, each row also counts the ``explain_vendor``
-job of the same (vendor, dataset, variant): the explain sample's photos and their occluded (RISE)
-copies built and encoded exactly as the job sends them, each copy's comparison looked up in the cache
-(:meth:`maskaudit.explain.vendor.Photos.plan`). It is exact when the vendor finds a face in every copy
-it is sent; a photo the vendor is first asked about and finds no face in costs 1 request, not K + 1.
+job of the same (vendor, dataset, variant) (:meth:`maskaudit.explain.vendor.Photos.plan`): each photo
+of the explain sample costs its ``K + 1`` requests (Azure ``2K + 3``) when its unperturbed answer is
+not cached, nothing when the vendor is known to find no face in it, and otherwise the copies whose
+answers are missing (built and hashed exactly as sent). It is exact when the vendor finds a face in
+every photo it is first asked about (else that photo costs 1 request, not ``K + 1``; Azure: a copy
+without a face costs its detect only).
 """
 
 from __future__ import annotations
