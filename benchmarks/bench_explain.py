@@ -15,6 +15,12 @@ model's own batched ``represent`` over the same K + 1 crops (the photo and its K
 since the wall clock of a shared machine says little), and ``calls`` how many
 times the map called ``represent`` (1 when batch_size >= K + 1). ``--device auto`` runs the PyTorch
 systems on CUDA when present.
+
+``--vendor-faces N`` (default 2) adds the commercial-API path (``maskaudit/explain/vendor.py``) against
+the FaceX wire fake on loopback whose distance is a cheap pixel statistic (so the vendor's own time is
+~0 and what is left is this side's): maps per second, milliseconds per request, and the part of a map
+spent building and JPEG-encoding its copies. Each map runs twice: with an empty cache (every request
+sent, charged to the ledger and cached) and again (every answer from the cache).
 """
 
 from __future__ import annotations
@@ -44,9 +50,10 @@ def main() -> None:
     ap.add_argument("--landmarks", default=str(REPO / "results/faces/demo/landmarks.npz"))
     ap.add_argument("--weights-dir", default=None)
     ap.add_argument("--faces", type=int, default=4, help="faces mapped per system and method")
-    ap.add_argument("--models", nargs="+", default=["dlib", "facenet_cv", "facenet", "arcface", "vgg_face"])
+    ap.add_argument("--models", nargs="*", default=["dlib", "facenet_cv", "facenet", "arcface", "vgg_face"])
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--device", default="cpu", choices=["cpu", "auto"])
+    ap.add_argument("--vendor-faces", type=int, default=2, help="faces mapped through the FaceX fake (0: skip)")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks/results/explain.json")
     args = ap.parse_args()
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
@@ -111,8 +118,66 @@ def main() -> None:
                      if method == "occlusion" else "")
             print(f"{model_id:11s} {method:17s} {row['maps_per_s']:7.2f} maps/s  {row['cpu_s_per_map']:7.3f} CPU s/map"
                   f"  ({model.device}){extra}", flush=True)
+    if args.vendor_faces:
+        results["facex (wire fake)"] = bench_vendor(args, occlusion)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    kept = json.loads(args.out.read_text()) if args.out.exists() else {}  # systems not rerun keep their rows
+    args.out.write_text(json.dumps({**kept, **results}, indent=2) + "\n")
+
+
+def bench_vendor(args, occlusion) -> dict:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from fakes.facex import FakeFaceX
+    from maskaudit.detect import load_landmarks
+    from maskaudit.explain.run import Settings
+    from maskaudit.explain.vendor import explain_vendor_images, face_box, perturbation_masks, prepared_copies
+    from maskaudit.imageio import read_rgb
+    from maskaudit.models import get_card
+    from maskaudit.variants import read_variant_manifest, stored_landmarks
+    from maskaudit.vendors.inputs import load_tables
+    from maskaudit.vendors.registry import open_adapter
+
+    table = read_variant_manifest(args.variant)
+    table = table[table.status == "ok"].head(args.vendor_faces)
+    sample = table.image_id.tolist()
+    landmarks = stored_landmarks(table, load_landmarks(args.landmarks))
+    results = Path(args.variant).parents[3]
+    _, gallery = load_tables(results / "datasets/demo/manifest.tsv", args.landmarks)
+    os.environ["FACEX_USER_ID"] = "bench"
+    card, out = get_card("facex"), {}
+    scorer = lambda a, b: float(np.asarray(Image.open(io.BytesIO(a)).reduce(8)).mean()) / 255  # noqa: E731
+    with FakeFaceX("bench", scorer=scorer) as fake, tempfile.TemporaryDirectory() as cache:
+        adapter = open_adapter("facex", {"base_url": fake.url, "rate_per_s": 1e6, "burst": 1000, "max_calls": None,
+                                         "max_usd": None, "max_retries": 1, "backoff_base_s": 0.01,
+                                         "backoff_cap_s": 0.1}, cache)
+        for method in ("occlusion", "rise"):
+            settings = Settings(method=method, seed=0, occlusion=occlusion,
+                                rise={"masks": 500, "cells": 7, "p": 0.5, "fill": "mean"})
+            row = {}
+            for run in ("sent", "cached"):
+                before = fake.count()
+                _, wall, cpu = timed(lambda: explain_vendor_images(adapter, card, table, gallery, landmarks, sample,
+                                                                   settings, dataset="demo"))
+                n = fake.count() - before
+                row[run] = {"maps_per_s": len(sample) / wall, "requests": n,
+                            "ms_per_copy": 1000 * wall / (len(sample) * (len(perturbation_masks(
+                                settings, card.input_size, np.random.default_rng(0))) + 1))}
+            r0 = table.iloc[0]
+            rgb = read_rgb(r0.path)
+            masks = perturbation_masks(settings, card.input_size, np.random.default_rng(0))
+            _, build, _ = timed(lambda: prepared_copies(rgb, face_box(landmarks[r0.image_id], rgb.shape), masks,
+                                                        settings, adapter.limits))
+            row.update(copies=len(masks), build_encode_ms_per_copy=1000 * build / (len(masks) + 1))
+            out[method] = row
+            print(f"facex fake  {method:17s} {row['sent']['maps_per_s']:7.2f} maps/s sent ({row['sent']['requests']} "
+                  f"requests, {row['sent']['ms_per_copy']:.2f} ms per copy), {row['cached']['maps_per_s']:7.2f} maps/s "
+                  f"cached ({row['cached']['requests']} requests, {row['cached']['ms_per_copy']:.2f} ms per copy); "
+                  f"building + encoding a copy {row['build_encode_ms_per_copy']:.2f} ms", flush=True)
+    return out
 
 
 if __name__ == "__main__":

@@ -327,3 +327,19 @@ def test_attention_tables_pair_photos_count_failures_and_keep_their_columns_when
     empty = attention_tables(pd.DataFrame(rows)[lambda t: t.variant == "none"], dataset="d", seed=1, n_boot=5,
                              n_perm=5)
     assert all(t.empty and len(t.columns) > 10 for t in empty)  # a premasked dataset has only `none`
+
+
+def test_copies_a_system_could_not_score_get_the_floor_and_are_counted():
+    """A vendor that finds no face in a copy returns no score: the copy scores the bottom of the scale
+    (or, without one, the lowest score of the photo and its copies), so hiding that part is the
+    largest drop, and the map formulas see no NaN."""
+    scores = np.array([0.9, np.nan, 0.4, np.nan])
+    filled, n = methods.floor_missing(0.8, scores, floor=0.0)
+    assert n == 2 and filled.tolist() == [0.9, 0.0, 0.4, 0.0]
+    filled, n = methods.floor_missing(0.8, scores)
+    assert n == 2 and filled.tolist() == [0.9, 0.4, 0.4, 0.4]
+    filled, n = methods.floor_missing(0.8, scores[[0, 2]])
+    assert n == 0 and filled.tolist() == [0.9, 0.4]
+    masks = methods.occlusion_masks(8, 8, 0.5, 0.5)
+    sal = methods.occlusion_from_scores(0.8, methods.floor_missing(0.8, scores, 0.0)[0], masks)
+    assert np.isfinite(sal).all() and sal[masks[1]].min() == pytest.approx(0.8)  # the faceless copy: full drop

@@ -93,6 +93,7 @@ def study_config(fakes, **vendor_over) -> dict:
     cfg["models"] = VENDORS
     cfg["vendors"]["impostors_per_probe"] = 2  # fewer paid calls in the demo; the protocol is the same
     cfg["stats"].update(bootstrap=20, permutations=20)  # the full audit below: intervals, not their precision
+    cfg["explain"]["vendors"] = False  # the vendors' maps: tests/test_explain_vendors.py
     v = cfg["vendors"]
     v["rekognition"]["endpoint_url"] = fakes["rekognition"].url
     v["azure"]["endpoint"] = fakes["azure"].url

@@ -1,6 +1,7 @@
 """``maskaudit vendors``: plan the cost of the commercial APIs, check credentials, sweep orphans.
 
-``plan``     calls and estimated USD per vendor, dataset and variant, after cache hits; sends nothing.
+``plan``     calls and estimated USD per vendor, dataset and variant (the comparisons' and the explanation
+             maps'), after cache hits; sends nothing.
 ``check``    which vendors have credentials in the standard places (never prints a secret; no calls).
 ``cleanup``  delete galleries a killed run left behind (``maskaudit-*``); run it when no audit runs.
 """

@@ -14,6 +14,8 @@ Modules:
   inverse of the model's own alignment, measured by passing coordinate ramps through it).
 * :mod:`~maskaudit.explain.regions`: the five face regions from the 68 landmarks and region shares.
 * :mod:`~maskaudit.explain.run`: explaining a sample of a dataset's images with one system.
+* :mod:`~maskaudit.explain.vendor`: occlusion and RISE maps of the commercial APIs through their 1:1
+  compare (target: the vendor's score with the unmasked original), within the vendor cache and caps.
 * :mod:`~maskaudit.explain.attention`: the attention-shift measure, identity-bootstrap intervals
   and group contrasts.
 * :mod:`~maskaudit.explain.figures`: overlay grid, mean maps on a template, forest plot.

@@ -100,10 +100,34 @@ def occlusion_map(score: Score, image: np.ndarray, *, patch: float = 0.25, strid
     colour = fill_value(image, fill).astype(image.dtype)
     base, scores = _score_all(score, image, lambda idx: np.where(masks[idx, :, :, None], colour, image[None]),
                               len(masks), batch_size)
-    drops = (base - scores).astype(np.float32)
-    cover = masks.sum(0)
-    sal = np.tensordot(drops, masks.astype(np.float32), axes=1) / np.maximum(cover, 1)
+    sal = occlusion_from_scores(base, scores, masks)
     return (sal, base) if with_score else sal
+
+
+def occlusion_from_scores(base: float, scores: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """The occlusion map from the image's score ``base`` and its copies' ``scores`` (one per mask)."""
+    drops = (base - np.asarray(scores, float)).astype(np.float32)
+    cover = masks.sum(0)
+    return np.tensordot(drops, masks.astype(np.float32), axes=1) / np.maximum(cover, 1)
+
+
+def rise_from_scores(scores: np.ndarray, masks: np.ndarray, p: float) -> np.ndarray:
+    """The RISE map from the copies' ``scores`` (one per mask) and the keep probability ``p``."""
+    s = np.asarray(scores, float)
+    return (np.tensordot((s - s.mean()).astype(np.float32), masks, axes=1) / (len(s) * p)).astype(np.float32)
+
+
+def floor_missing(base: float, scores: np.ndarray, floor: float | None = None) -> tuple[np.ndarray, int]:
+    """Copies the system could not score (NaN: a vendor found no face in them) get ``floor`` (the
+    bottom of the system's scale: hiding that part cost the face), or without one the lowest score of
+    the image and its scored copies. Returns (scores, how many were missing)."""
+    s = np.asarray(scores, float)
+    missing = ~np.isfinite(s)
+    if not missing.any():
+        return s, 0
+    if floor is None:
+        floor = np.nanmin(np.append(s[~missing], base))
+    return np.where(missing, floor, s), int(missing.sum())
 
 
 def rise_map(score: Score, image: np.ndarray, *, n_masks: int = 500, cells: int = 7, p: float = 0.5,
@@ -116,7 +140,7 @@ def rise_map(score: Score, image: np.ndarray, *, n_masks: int = 500, cells: int 
     img = image.astype(np.float32)
     base, scores = _score_all(score, img, lambda idx: img[None] * masks[idx, :, :, None]
                               + colour * (1 - masks[idx, :, :, None]), n_masks, batch_size)
-    sal = (np.tensordot((scores - scores.mean()).astype(np.float32), masks, axes=1) / (n_masks * p)).astype(np.float32)
+    sal = rise_from_scores(scores, masks, p)
     return (sal, base) if with_score else sal
 
 

@@ -179,7 +179,9 @@ def settings_for(card, explain: dict) -> Settings:
     default = explain["gradient_method"] if card.family == "torch" else explain["black_box_method"]
     method = over.get("method", default)
     return Settings(method=method, layer=over.get("layer", card.saliency_layer) if method in GRADIENT_METHODS else None,
-                    seed=int(explain["seed"]), batch_size=int(explain["batch_size"]) if method in BLACK_BOX_METHODS else 0,
+                    seed=int(explain["seed"]),  # a vendor compares one pair per request: no batches
+                    batch_size=int(explain["batch_size"]) if method in BLACK_BOX_METHODS and card.kind != "comparison"
+                    else 0,
                     occlusion=dict(explain["occlusion"]) if method == "occlusion" else {},
                     rise=dict(explain["rise"]) if method == "rise" else {},
                     smooth=dict(explain["smooth"]) if method in ("smoothgrad", "smooth_gradcampp") else {},

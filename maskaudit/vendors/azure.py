@@ -125,6 +125,17 @@ class Azure(Adapter):
     def compare_key(self, probe: Prepared, reference: Prepared) -> str:
         return self.key("verify", {}, [probe, reference])
 
+    def compare_calls(self, probe: Prepared, reference: Prepared, detected: set) -> dict[str, int]:
+        """Detect each image not yet detected in this job, then verify: at most 3 requests, 1 once the
+        reference is detected (a copy without a face costs its detect only: an upper bound)."""
+        if self.client.cache.contains(self.compare_key(probe, reference)) or any(
+                (rec := self.client.cache.get(self._detect_key(img))) is not None and rec["status"] != "ok"
+                for img in (probe, reference)):
+            return {}
+        new = {img.sha256 for img in (probe, reference)} - detected - set(self._face_ids)
+        detected |= new
+        return {"detect": len(new), "compare": 1} if new else {"compare": 1}
+
     def compare(self, probe: Prepared, reference: Prepared) -> dict:
         key = self.compare_key(probe, reference)
         hit = self.client.cached(key)

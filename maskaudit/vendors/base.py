@@ -53,6 +53,11 @@ class Adapter:
     def compare_key(self, probe: Prepared, reference: Prepared) -> str:
         return self.key("compare", {}, [probe, reference])
 
+    def compare_calls(self, probe: Prepared, reference: Prepared, detected: set) -> dict[str, int]:
+        """The requests :meth:`compare` would send now, by billed operation (cache hits send none).
+        ``detected``: SHA-256 of the images this job has already sent for detection (Azure); updated."""
+        return {} if self.client.cache.contains(self.compare_key(probe, reference)) else {"compare": 1}
+
     def known_failure(self, images: dict) -> dict | None:
         """A failure already known from the cache without a request for these images (Azure: detect)."""
         return None

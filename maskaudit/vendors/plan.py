@@ -3,6 +3,14 @@
 Reads the same inputs as the ``compare_vendor`` jobs, hashes the images exactly as they would be
 sent, looks every comparison up in the response cache, and prices what is left at list prices.
 Makes no network request and needs no credentials.
+
+With ``explain.activate`` and ``explain.vendors`` on, each row also counts the ``explain_vendor``
+job of the same (vendor, dataset, variant) (:meth:`maskaudit.explain.vendor.Photos.plan`): each photo
+of the explain sample costs its ``K + 1`` requests (Azure ``2K + 3``) when its unperturbed answer is
+not cached, nothing when the vendor is known to find no face in it, and otherwise the copies whose
+answers are missing (built and hashed exactly as sent). It is exact when the vendor finds a face in
+every photo it is first asked about (else that photo costs 1 request, not ``K + 1``; Azure: a copy
+without a face costs its detect only).
 """
 
 from __future__ import annotations
@@ -11,13 +19,16 @@ from pathlib import Path
 
 from maskaudit.vendors.inputs import input_paths, load_tables
 from maskaudit.vendors.pairs import vendor_pairs
+from maskaudit.vendors.prices import price
 from maskaudit.vendors.registry import credentials_problem, open_adapter
 from maskaudit.vendors.run import VariantJob
 
 
 def plan_rows(config: dict, vendors: list[str], datasets: list[str], variants: list[str], workdir: Path):
     """One dict per (vendor, dataset, variant); raises FileNotFoundError naming missing inputs."""
-    missing = [str(p) for d in datasets for v in variants for p in input_paths(workdir / "results", d, v).values()
+    explain = config["explain"]["activate"] and config["explain"]["vendors"]
+    missing = [str(p) for d in datasets for v in variants
+               for p in [*input_paths(workdir / "results", d, v).values(), *_explain_paths(workdir, d, v, explain)]
                if not p.exists()]
     if missing:
         raise FileNotFoundError("the plan needs the vendor jobs' inputs, missing: " + ", ".join(missing[:5])
@@ -37,7 +48,13 @@ def plan_rows(config: dict, vendors: list[str], datasets: list[str], variants: l
                                      baseline=variant == "none")
                 job = VariantJob(adapter, probes, gallery, pairs, identification=settings["identification"],
                                  top_k=settings["top_k"])
-                rows.append({"dataset": dataset, "variant": variant, **job.plan()})
+                row = {"dataset": dataset, "variant": variant, **job.plan(), "explain_calls": 0, "explain_usd": 0.0,
+                       "explain_requests": {}}
+                if explain:
+                    requests = explain_requests(config, adapter, workdir, dataset, variant, gallery)
+                    row.update(explain_requests=requests, explain_calls=sum(requests.values()),
+                               explain_usd=round(sum(n * price(vendor, op) for op, n in requests.items()), 6))
+                rows.append(row)
         calls, usd = adapter.client.ledger.spent(vendor)
         for row in rows:
             if row["vendor"] == vendor:
@@ -46,18 +63,45 @@ def plan_rows(config: dict, vendors: list[str], datasets: list[str], variants: l
     return rows
 
 
+def _explain_paths(workdir: Path, dataset: str, variant: str, explain: bool) -> list[Path]:
+    if not explain:
+        return []
+    masked = workdir / "results/masked" / dataset
+    return [masked / "none/manifest.tsv", masked / variant / "manifest.tsv"]
+
+
+def explain_requests(config: dict, adapter, workdir: Path, dataset: str, variant: str, gallery) -> dict:
+    """Requests by operation the ``explain_vendor`` job of (dataset, variant) would send now."""
+    from maskaudit.detect import load_landmarks
+    from maskaudit.explain.run import sample_images, settings_for
+    from maskaudit.explain.vendor import Photos
+    from maskaudit.models import get_card
+    from maskaudit.variants import read_variant_manifest, stored_landmarks
+
+    card = get_card(adapter.vendor)
+    settings = settings_for(card, config["explain"])
+    landmarks = load_landmarks(workdir / f"results/faces/{dataset}/landmarks.npz")
+    baseline = read_variant_manifest(workdir / f"results/masked/{dataset}/none/manifest.tsv")
+    sample = sample_images(baseline, stored_landmarks(baseline, landmarks), config["explain"]["faces"], settings.seed,
+                           dataset)
+    table = read_variant_manifest(workdir / f"results/masked/{dataset}/{variant}/manifest.tsv")
+    return Photos(adapter, table, gallery, stored_landmarks(table, landmarks), sample, settings, card.input_size,
+                  dataset).plan()
+
+
 def format_plan(rows: list[dict]) -> str:
-    lines = ["| vendor | dataset | variant | pairs | calls to send | est. USD | 1:N | + matrix calls |",
-             "|---|---|---|---:|---:|---:|---|---:|"]
+    lines = ["| vendor | dataset | variant | pairs | calls to send | est. USD | 1:N | + matrix calls | map calls | "
+             "map USD |", "|---|---|---|---:|---:|---:|---|---:|---:|---:|"]
     for r in rows:
         lines.append(f"| {r['vendor']} | {r['dataset']} | {r['variant']} | {r['pairs_sendable']} | {r['n_calls']} | "
-                     f"{r['usd']:.4f} | {r['identification']} | {r['matrix_extra_calls']} |")
+                     f"{r['usd']:.4f} | {r['identification']} | {r['matrix_extra_calls']} | {r['explain_calls']} | "
+                     f"{r['explain_usd']:.4f} |")
     lines += ["", "| vendor | calls to send | est. USD | spent so far (calls / USD) | caps (calls / USD) | "
               "within caps | credentials |", "|---|---:|---:|---|---|---|---|"]
     for vendor in dict.fromkeys(r["vendor"] for r in rows):
         mine = [r for r in rows if r["vendor"] == vendor]
-        calls = sum(r["n_calls"] for r in mine)
-        usd = sum(r["usd"] for r in mine)
+        calls = sum(r["n_calls"] + r["explain_calls"] for r in mine)
+        usd = sum(r["usd"] + r["explain_usd"] for r in mine)
         r0 = mine[0]
         ok = ((r0["max_calls"] is None or r0["spent_calls"] + calls <= r0["max_calls"])
               and (r0["max_usd"] is None or r0["spent_usd"] + usd <= r0["max_usd"] + 1e-12))
@@ -65,5 +109,6 @@ def format_plan(rows: list[dict]) -> str:
                      f"{r0['max_calls']} / {r0['max_usd']} | {'yes' if ok else 'NO: raise the cap or the run stops'} | "
                      f"{r0['credentials']} |")
     lines += ["", f"Prices: list prices as of {rows[0]['prices_version'] if rows else '?'} (maskaudit/vendors/prices.py); "
-              "'+ matrix calls' are sent only if the caps still allow them after the rest."]
+              "'+ matrix calls' are sent only if the caps still allow them after the rest; 'map calls' are the "
+              "explanation maps' (explain.vendors), included in the per-vendor totals."]
     return "\n".join(lines)

@@ -308,6 +308,11 @@ def get_vendor_params(wildcards):
     return result_settings(config, wildcards.model)
 
 
+def get_vendor_caps(wildcards):
+    """A vendor's caps, as params of the jobs a cap can cut short (raising one reruns them)."""
+    return {k: config["vendors"][wildcards.model][k] for k in ("max_calls", "max_usd")}
+
+
 def figure_paths(figure):
     return expand(
         f"results/figures/{figure}/{{model}}.{{dataset}}.png",
@@ -571,13 +576,15 @@ def mitigation_outputs():
 # --- explanations (workflow/rules/explain.smk) ---
 EXPLAIN = config["explain"]
 # every embedding model with its own weights has a map method (gradients for PyTorch networks,
-# occlusion/RISE otherwise); the commercial APIs, and any system built on another one's embeddings
-# (a card with a `base`), are not explained (README, Explanations)
+# occlusion/RISE otherwise); the commercial APIs with credentials (VENDOR_MODELS) get occlusion/RISE
+# through their 1:1 API (explain.vendors); a system built on another one's embeddings (a card with a
+# `base`) is not explained (README, Explanations)
+EXPLAIN_VENDORS = VENDOR_MODELS if EXPLAIN["activate"] and EXPLAIN["vendors"] else []
 EXPLAIN_MODELS = [
     m
     for m in EMBEDDING_MODELS
     if EXPLAIN["activate"] and getattr(get_card(m), "base", None) is None
-]
+] + EXPLAIN_VENDORS
 
 
 def get_explain_settings(wildcards):

@@ -17,7 +17,7 @@ rule explain_images:
     log:
         "logs/explain_images/{model}/{dataset}/{variant}.log",
     wildcard_constraints:
-        model=_one_of(EXPLAIN_MODELS),
+        model=_one_of([m for m in EXPLAIN_MODELS if m not in EXPLAIN_VENDORS]),
     conda:
         get_model_env
     threads: get_model_threads
@@ -37,6 +37,41 @@ rule explain_images:
         fetch_dir=lambda w, input: os.path.dirname(input.weights),
     script:
         "../scripts/explain_images.py"
+
+
+# A commercial API: occlusion/RISE through its 1:1 compare, every request through the vendor cache,
+# ledger and cap (maskaudit/explain/vendor.py); one job per vendor at a time, like compare_vendor.
+# The caps are params: raising one reruns the maps it cut short (the answers already cached are free).
+rule explain_vendor:
+    input:
+        images=get_images_table,
+        baseline="results/masked/{dataset}/none/manifest.tsv",
+        manifest="results/datasets/{dataset}/manifest.tsv",
+        landmarks="results/faces/{dataset}/landmarks.npz",
+    output:
+        maps="results/explanations/{model}/{dataset}/{variant}.npz",
+    log:
+        "logs/explain_vendor/{model}/{dataset}/{variant}.log",
+    wildcard_constraints:
+        model=_one_of(EXPLAIN_VENDORS),
+    conda:
+        "../envs/vendors.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(2000, 5),
+        runtime=scaled(120, 0),
+        api_rekognition=vendor_slot("rekognition"),
+        api_azure=vendor_slot("azure"),
+        api_facepp=vendor_slot("facepp"),
+        api_facex=vendor_slot("facex"),
+    params:
+        code=code_version("explain_vendor.py"),
+        vendor=get_vendor_params,
+        caps=get_vendor_caps,
+        faces=EXPLAIN["faces"],
+        settings=get_explain_settings,
+    script:
+        "../scripts/explain_vendor.py"
 
 
 rule tabulate_attention:

@@ -53,5 +53,5 @@ rule vendor_inputs:
         expand(
             "results/masked/{dataset}/{variant}/manifest.tsv",
             dataset=DATASETS,
-            variant=MASK_VARIANTS,
+            variant=VARIANTS,  # `none` too: the explanation maps' sample and unmasked photos
         ),
