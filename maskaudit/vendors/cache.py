@@ -23,10 +23,6 @@ from pathlib import Path
 CACHE_SCHEMA = "maskaudit-vendor-cache-1"
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def cache_key(vendor: str, operation: str, *, endpoint: str, model: str, params: dict,
               images: list[str], gallery: str | None = None) -> str:
     """SHA-256 of the canonical JSON of everything that determines a response (image order matters)."""

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from maskaudit.imageio import read_rgb
-from maskaudit.vendors.cache import sha256_bytes
+from maskaudit.fetch import sha256_bytes
 from maskaudit.vendors.errors import ImageRejected
 
 RECIPE = "rgb-exif-upright;lanczos-to-max_side;jpeg-q95..70;0.8x-steps-to-max_bytes"
