@@ -286,18 +286,6 @@ def get_table_inputs(wildcards):
     }
 
 
-# per (model, dataset) figures, each its own rule `plot_<name>` and named target `figure_<name>`
-MODEL_FIGURES = [
-    "rates_by_variant",
-    "score_distributions",
-    "det",
-    "cmc",
-    "forest",
-    "mask_colour",
-    "clustering",
-]
-
-
 def vendor_slot(vendor):
     """Resource function: 1 for the jobs of commercial API ``vendor``, 0 otherwise."""
     return lambda wildcards: int(wildcards.model == vendor)
@@ -308,22 +296,146 @@ def get_vendor_params(wildcards):
     return result_settings(config, wildcards.model)
 
 
-def figure_paths(figure):
-    return expand(
-        f"results/figures/{figure}/{{model}}.{{dataset}}.png",
-        model=MODELS,
-        dataset=DATASETS,
+# --- the audit's figures: one entry each; workflow/rules/figures.smk generates rule `plot_<name>`
+# (script workflow/scripts/plot_<name>.py, caption workflow/report/<name>.rst) and the Snakefile the
+# named target `figure_<name>`. Recipe (README, "Adding a figure"): add an entry here, a plotting
+# function in maskaudit/plots.py and the thin script that calls it.
+#   per       "model": one figure per (model, dataset), results/figures/<name>/<model>.<dataset>.png;
+#             "dataset": one per dataset, results/figures/<name>/<dataset>.png
+#   input     the rule's named inputs (paths or input functions)
+#   params    what the script reads besides its inputs (the code hash is added)
+#   label     the figure's label in `snakemake --report`; None: not in the report (linked from the
+#             findings page instead)
+#   env, mem_mb, runtime   conda env (workflow/envs/<env>.yaml) and scaled(base, per input MB)
+def figure(
+    per, input, label, params=None, env="analysis", mem_mb=(2000, 1), runtime=(10, 0.1)
+):
+    return dict(
+        per=per,
+        input=input,
+        label=label,
+        params=params or {},
+        env=env,
+        mem_mb=mem_mb,
+        runtime=runtime,
     )
+
+
+def get_masked_manifests(wildcards):
+    """The masking stage's manifest of every variant the dataset is audited under."""
+    return expand(
+        "results/masked/{dataset}/{variant}/manifest.tsv",
+        dataset=wildcards.dataset,
+        variant=dataset_variants(wildcards.dataset),
+    )
+
+
+FIGURES = {
+    "rates_by_variant": figure(
+        "model",
+        {"rates": "results/metrics/{model}/{dataset}/rates.tsv"},
+        "rates by variant and group",
+    ),
+    "score_distributions": figure(
+        "model",
+        {
+            "reidentification": score_files("reidentification.tsv"),
+            "verification": score_files("verification.tsv"),
+            "impostors": score_files("impostors.npz"),
+            "thresholds": "results/thresholds/{model}/{dataset}.json",
+        },
+        "score distributions",
+        params={"variants": get_dataset_variants},
+    ),
+    "det": figure(
+        "model",
+        {
+            "verification": score_files("verification.tsv"),
+            "impostors": score_files("impostors.npz"),
+            "manifest": "results/datasets/{dataset}/manifest.tsv",
+        },
+        "DET curves per group",
+        params={"variants": get_dataset_variants},
+        mem_mb=(2000, 2),
+    ),
+    "cmc": figure(
+        "model",
+        {"identification": score_files("identification.tsv")},
+        "CMC curves",
+        params={
+            "variants": get_dataset_variants,
+            "max_rank": config["protocol"]["rank_k"],
+        },
+    ),
+    "forest": figure(
+        "model",
+        {"differentials": "results/tables/differentials.tsv"},
+        "forest plot of differentials",
+    ),
+    "mask_colour": figure(
+        "model",
+        {"rates": "results/metrics/{model}/{dataset}/rates.tsv"},
+        "rates by mask colour and race",
+    ),
+    "clustering": figure(
+        "model",
+        {"clustering": "results/metrics/{model}/{dataset}/clustering.tsv"},
+        "clustering index per component",
+    ),
+    "heatmap": figure(
+        "dataset",
+        {"table": "results/tables/by_race.tsv"},
+        "heatmap models x groups",
+    ),
+    # contact sheets of faces: not in `snakemake --report` (they were 2.9 of its 7.2 MB for the demo
+    # with 3 variants, and grow with the images); the findings page (results/audit.html) links to them
+    "mask_gallery": figure(
+        "dataset",
+        {
+            "manifest": "results/datasets/{dataset}/manifest.tsv",
+            "landmarks": "results/faces/{dataset}/landmarks.npz",
+            "variants": get_masked_manifests,
+        },
+        None,
+        mem_mb=(2000, 2),
+        runtime=(15, 0.1),
+    ),
+    "face_chips": figure(
+        "dataset",
+        {
+            "manifest": "results/datasets/{dataset}/manifest.tsv",
+            "landmarks": "results/faces/{dataset}/landmarks.npz",
+        },
+        None,
+        params={"limit": 64, "seed": config["seed"]},
+        env="detect",
+        mem_mb=(2000, 2),
+        runtime=(15, 0.1),
+    ),
+}
+
+
+def figure_stem(name):
+    """The wildcards naming one file of figure ``name``."""
+    return "{model}.{dataset}" if FIGURES[name]["per"] == "model" else "{dataset}"
+
+
+def figure_path(name):
+    """The output path (with wildcards) of figure ``name``."""
+    return f"results/figures/{name}/{figure_stem(name)}.png"
+
+
+def figure_paths(name):
+    """Every file of figure ``name``: one per (model, dataset) or per dataset."""
+    models = {"model": MODELS} if FIGURES[name]["per"] == "model" else {}
+    return expand(figure_path(name), **models, dataset=DATASETS)
 
 
 def get_final_outputs():
     return (
         expand("results/tables/{table}.tsv", table=TABLES)
         + DUPLICATE_TABLES
-        + [p for f in MODEL_FIGURES for p in figure_paths(f)]
-        + expand("results/figures/heatmap/{dataset}.png", dataset=DATASETS)
-        + expand("results/figures/mask_gallery/{dataset}.png", dataset=DATASETS)
-        + expand("results/figures/face_chips/{dataset}.png", dataset=DATASETS)
+        + [p for f in FIGURES for p in figure_paths(f)]
         + survey_outputs()
     )
 
@@ -391,12 +503,7 @@ def get_report_inputs(wildcards):
             "results/datasets/{dataset}/manifest.tsv", dataset=DATASETS
         ),
         # the page links to every figure: they must exist beside it
-        "figures": [p for f in MODEL_FIGURES for p in figure_paths(f)]
-        + expand(
-            "results/figures/{figure}/{dataset}.png",
-            figure=["heatmap", "mask_gallery", "face_chips"],
-            dataset=DATASETS,
-        ),
+        "figures": [p for f in FIGURES for p in figure_paths(f)],
     }
     if REPORT_TESTS_TABLE:
         inputs["tests"] = REPORT_TESTS_TABLE[0]
