@@ -24,7 +24,7 @@ from maskaudit.models import get_card
 from maskaudit.models.located import locator_id
 from maskaudit.protocol.sources import score_inputs
 from maskaudit.provenance import code_hash
-from maskaudit.tables import ATTRIBUTES
+from maskaudit.stats.groups import ATTRIBUTES
 from maskaudit.variants import expand_variants, resolve_variant
 from maskaudit.vendors.settings import result_settings, usable_models
 
@@ -42,17 +42,23 @@ HEAD_MODELS = head_models(config, MODELS)
 MODELS += HEAD_MODELS
 MASK_VARIANTS = list(expand_variants(config["masks"]))
 VARIANTS = ["none"] + MASK_VARIANTS
-RATE_TABLES = ["overall" if a == "overall" else f"by_{a}" for a in ATTRIBUTES]
-# table -> the per-(model, dataset) metrics file it collects (see maskaudit/tables.py)
+# table -> the per-(model, dataset) metrics file it collects (maskaudit/tables.py) and the rows it
+# keeps (column -> value; none: every row)
 METRIC_TABLES = {
-    **{t: "rates" for t in RATE_TABLES},
-    "differentials": "differentials",
-    "fairness": "fairness",
-    "mask_effects": "mask_effects",
-    "mask_colour_by_race": "mask_effects",
-    "clustering": "clustering",
+    **{
+        ("overall" if a == "overall" else f"by_{a}"): ("rates", {"attribute": a})
+        for a in ATTRIBUTES
+    },
+    "differentials": ("differentials", {}),
+    "fairness": ("fairness", {}),
+    "mask_effects": ("mask_effects", {}),
+    "mask_colour_by_race": (
+        "mask_effects",
+        {"attribute": "race", "effect": "masked_minus_unmasked"},
+    ),
+    "clustering": ("clustering", {}),
     # verdicts-stats: the predeclared tests (maskaudit/stats/hypotheses.py), Holm per (system, dataset)
-    "tests": "tests",
+    "tests": ("tests", {}),
 }
 TABLES = list(METRIC_TABLES) + ["thresholds"]
 VENDOR_MODELS = [m for m in MODELS if get_card(m).kind == "comparison"]
@@ -276,7 +282,7 @@ def get_table_inputs(wildcards):
                 dataset=DATASETS,
             )
         }
-    kind = METRIC_TABLES[wildcards.table]
+    kind = METRIC_TABLES[wildcards.table][0]
     return {
         "metrics": expand(
             f"results/metrics/{{model}}/{{dataset}}/{kind}.tsv",
@@ -284,6 +290,11 @@ def get_table_inputs(wildcards):
             dataset=DATASETS,
         )
     }
+
+
+def get_table_rows(wildcards):
+    """The rows a collected table keeps: column -> value (every row when empty)."""
+    return METRIC_TABLES.get(wildcards.table, (None, {}))[1]
 
 
 def vendor_slot(vendor):
