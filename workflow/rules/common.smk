@@ -1,5 +1,6 @@
 # Configuration, validation and the input/target functions every stage uses.
 
+import json
 import os
 import re
 import sys
@@ -22,7 +23,6 @@ from maskaudit.datasets.adapters import get_adapter
 from maskaudit.datasets.gated import manual_path
 from maskaudit.models import get_card
 from maskaudit.models.located import locator_id
-from maskaudit.protocol.sources import score_inputs
 from maskaudit.provenance import code_hash
 from maskaudit.stats.groups import ATTRIBUTES
 from maskaudit.variants import expand_variants, resolve_variant
@@ -249,16 +249,25 @@ def get_locator_card(wildcards):
     return {"detector": card.detector, "align": card.align}
 
 
+def score_inputs(model, dataset, variant):
+    """The named inputs scoring reads (maskaudit/protocol/sources.py: open_source): a comparison-only
+    system's comparisons file, else the variant's embedding cache (probes) and the unmasked one (gallery).
+    """
+    if get_card(model).kind == "comparison":
+        path = f"results/comparisons/{model}/{dataset}/{variant}"
+        return {"comparisons": f"{path}.npz", "comparisons_sidecar": f"{path}.json"}
+    return {
+        "probes": f"results/embeddings/{model}/{dataset}/{variant}.npz",
+        "gallery": f"results/embeddings/{model}/{dataset}/none.npz",
+    }
+
+
 def get_score_inputs(wildcards):
-    """Embedding caches for embedding models, the comparisons file for comparison-only systems."""
-    card = get_card(wildcards.model)
-    return score_inputs(card, wildcards.model, wildcards.dataset, wildcards.variant)
+    return score_inputs(wildcards.model, wildcards.dataset, wildcards.variant)
 
 
 def get_baseline_score_inputs(wildcards):
-    return score_inputs(
-        get_card(wildcards.model), wildcards.model, wildcards.dataset, "none"
-    )
+    return score_inputs(wildcards.model, wildcards.dataset, "none")
 
 
 def score_files(name):
@@ -527,6 +536,8 @@ def report_provenance():
         "config_hash": config_hash(config),
         "code_hash": workflow_code_hash(workflow.basedir),
         "versions": package_versions(),
+        # the validated config the page prints in full
+        "config_text": json.dumps(config, indent=1, sort_keys=True, default=str),
     }
 
 
@@ -567,13 +578,10 @@ def get_survey_masked(wildcards):
 
 def get_survey_score_inputs(wildcards):
     """A system's score inputs (embedding caches or comparisons file) for each surveyed variant."""
-    card = get_card(wildcards.model)
     return {
         f"{name}__{v}": path
         for v in SURVEY["variants"]
-        for name, path in score_inputs(
-            card, wildcards.model, wildcards.dataset, v
-        ).items()
+        for name, path in score_inputs(wildcards.model, wildcards.dataset, v).items()
     }
 
 
