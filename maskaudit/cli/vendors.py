@@ -41,7 +41,7 @@ def _vendors(config: dict, only: list[str] | None) -> list[str]:
 def plan_scope(config: dict) -> tuple[list[str], list[str]]:
     """The datasets and variants the workflow's ``compare_vendor`` jobs run (workflow/rules/common.smk:
     ``DATASETS``, ``VARIANTS``): the baseline, ``masks.variants`` and every point of ``masks.grid``."""
-    from maskaudit.variants import expand_variants
+    from maskaudit.masking import expand_variants
 
     return sorted(config["datasets"]), ["none"] + list(expand_variants(config["masks"]))
 

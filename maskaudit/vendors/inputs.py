@@ -8,7 +8,7 @@ import pandas as pd
 
 from maskaudit.datasets.manifest import read_manifest
 from maskaudit.detect import load_statuses
-from maskaudit.variants import read_variant_manifest
+from maskaudit.masking import read_variant_manifest
 
 COLUMNS = ["image_id", "path", "status"]
 

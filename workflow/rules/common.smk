@@ -25,7 +25,7 @@ from maskaudit.models import get_card
 from maskaudit.models.located import locator_id
 from maskaudit.provenance import code_hash
 from maskaudit.stats.groups import ATTRIBUTES
-from maskaudit.variants import expand_variants, resolve_variant
+from maskaudit.masking import expand_variants, resolve_variant
 from maskaudit.vendors.settings import result_settings, usable_models
 
 _schema = load_schema(Path(workflow.current_basedir) / "../schemas/config.schema.yaml")
