@@ -58,6 +58,7 @@ localrules:
     download_sources,
     collect_table,
     tabulate_duplicates,
+    list_vendor_inputs,
     plot_mask_gallery,
     plot_face_chips,
     render_system_card,

@@ -1,6 +1,7 @@
 """``maskaudit vendors plan``: calls and estimated cost per vendor before anything is sent.
 
-Reads the same inputs as the ``compare_vendor`` jobs, hashes the images exactly as they would be
+Reads the same inputs as the ``compare_vendor`` jobs (the table ``snakemake vendor_inputs`` writes:
+every (dataset, variant) the workflow plans and its files), hashes the images exactly as they would be
 sent, looks every comparison up in the response cache, and prices what is left at list prices.
 Makes no network request and needs no credentials.
 """
@@ -9,16 +10,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from maskaudit.vendors.inputs import input_paths, load_tables
+from maskaudit.vendors.inputs import load_tables
 from maskaudit.vendors.pairs import vendor_pairs
 from maskaudit.vendors.registry import credentials_problem, open_adapter
 from maskaudit.vendors.run import VariantJob
 
 
-def plan_rows(config: dict, vendors: list[str], datasets: list[str], variants: list[str], workdir: Path):
-    """One dict per (vendor, dataset, variant); raises FileNotFoundError naming missing inputs."""
-    missing = [str(p) for d in datasets for v in variants for p in input_paths(workdir / "results", d, v).values()
-               if not p.exists()]
+def plan_rows(config: dict, vendors: list[str], jobs: dict[tuple[str, str], dict[str, Path]], workdir: Path):
+    """One dict per (vendor, dataset, variant) of ``jobs`` (:func:`maskaudit.vendors.inputs.read_job_inputs`);
+    raises FileNotFoundError naming missing inputs."""
+    missing = [str(p) for paths in jobs.values() for p in paths.values() if not p.exists()]
     if missing:
         raise FileNotFoundError("the plan needs the vendor jobs' inputs, missing: " + ", ".join(missing[:5])
                                 + (" ..." if len(missing) > 5 else "")
@@ -28,16 +29,14 @@ def plan_rows(config: dict, vendors: list[str], datasets: list[str], variants: l
     for vendor in vendors:
         settings = config["vendors"][vendor]
         adapter = open_adapter(vendor, settings, cache_dir)
-        for dataset in datasets:
-            for variant in variants:
-                paths = input_paths(workdir / "results", dataset, variant)
-                probes, gallery = load_tables(paths["manifest"], paths["landmarks"], paths.get("images"))
-                pairs = vendor_pairs(gallery.image_id, gallery.identity, seed=config["seed"], dataset=dataset,
-                                     impostors_per_probe=config["vendors"]["impostors_per_probe"],
-                                     baseline=variant == "none")
-                job = VariantJob(adapter, probes, gallery, pairs, identification=settings["identification"],
-                                 top_k=settings["top_k"])
-                rows.append({"dataset": dataset, "variant": variant, **job.plan()})
+        for (dataset, variant), paths in jobs.items():
+            probes, gallery = load_tables(**paths)
+            pairs = vendor_pairs(gallery.image_id, gallery.identity, seed=config["seed"], dataset=dataset,
+                                 impostors_per_probe=config["vendors"]["impostors_per_probe"],
+                                 baseline=variant == "none")
+            job = VariantJob(adapter, probes, gallery, pairs, identification=settings["identification"],
+                             top_k=settings["top_k"])
+            rows.append({"dataset": dataset, "variant": variant, **job.plan()})
         calls, usd = adapter.client.ledger.spent(vendor)
         for row in rows:
             if row["vendor"] == vendor:

@@ -311,6 +311,30 @@ def vendor_slot(vendor):
     return lambda wildcards: int(wildcards.model == vendor)
 
 
+def vendor_job_inputs():
+    """What each compare_vendor job reads, one row per (dataset, variant) it runs: rule
+    list_vendor_inputs writes them down for `maskaudit vendors plan`, which prices exactly these. The
+    baseline `none` has no images table: its probes are the unmasked images themselves.
+    """
+    return [
+        {
+            "dataset": d,
+            "variant": v,
+            "manifest": f"results/datasets/{d}/manifest.tsv",
+            "landmarks": f"results/faces/{d}/landmarks.npz",
+            "images": "" if v == "none" else f"results/masked/{d}/{v}/manifest.tsv",
+        }
+        for d in DATASETS
+        for v in VARIANTS
+    ]
+
+
+def vendor_job_files():
+    """Every file some vendor job reads, once."""
+    keys = ("manifest", "landmarks", "images")
+    return list(dict.fromkeys(r[k] for r in vendor_job_inputs() for k in keys if r[k]))
+
+
 def get_vendor_params(wildcards):
     """The vendor settings that change its answers (caps, rates and retries do not)."""
     return result_settings(config, wildcards.model)
