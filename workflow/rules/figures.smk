@@ -19,25 +19,32 @@ def figure_output(name):
     )
 
 
-for _name, _entry in FIGURES.items():
+def plot_rule(figure_name):
+    """Rule `plot_<name>`. A function, not a loop body: `script:` is evaluated again when the job
+    runs, and must then still see this figure's name, not the loop's last one."""
+    entry = FIGURES[figure_name]
 
     rule:
         name:
-            f"plot_{_name}"
+            f"plot_{figure_name}"
         input:
-            **_entry["input"],
+            **entry["input"],
         output:
-            figure=figure_output(_name),
+            figure=figure_output(figure_name),
         log:
-            f"logs/plot_{_name}/{figure_stem(_name)}.log",
+            f"logs/plot_{figure_name}/{figure_stem(figure_name)}.log",
         conda:
-            f"../envs/{_entry['env']}.yaml"
+            f"../envs/{entry['env']}.yaml"
         threads: 1
         resources:
-            mem_mb=scaled(*_entry["mem_mb"]),
-            runtime=scaled(*_entry["runtime"]),
+            mem_mb=scaled(*entry["mem_mb"]),
+            runtime=scaled(*entry["runtime"]),
         params:
-            **_entry["params"],
-            code=code_version(f"plot_{_name}.py"),
+            **entry["params"],
+            code=code_version(f"plot_{figure_name}.py"),
         script:
-            f"../scripts/plot_{_name}.py"
+            f"../scripts/plot_{figure_name}.py"
+
+
+for _name in FIGURES:
+    plot_rule(_name)
