@@ -18,7 +18,7 @@ probes, gallery = load_tables(
 )
 # The one deliberate read of snakemake.config: the sending settings (caps, rates, retries, the cache)
 # change how calls are sent, not the answers, and params are rerun triggers; the settings that change
-# answers come as params (params.vendor; maskaudit/vendors/settings.py: RESULT_KEYS).
+# answers are tracked as params too (params.vendor; maskaudit/vendors/settings.py: RESULT_KEYS).
 arrays, sidecar = execute(
     wc.model,
     vendor_settings(snakemake.config, wc.model),
