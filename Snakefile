@@ -41,7 +41,7 @@ include: "workflow/rules/detection.smk"
 include: "workflow/rules/masking.smk"
 include: "workflow/rules/embedding.smk"
 include: "workflow/rules/vendors.smk"
-include: "workflow/rules/scoring.smk"
+include: "workflow/rules/protocol.smk"
 include: "workflow/rules/metrics.smk"
 include: "workflow/rules/explain.smk"
 include: "workflow/rules/mitigation.smk"
@@ -58,6 +58,7 @@ localrules:
     download_sources,
     collect_table,
     tabulate_duplicates,
+    list_vendor_inputs,
     plot_mask_gallery,
     plot_face_chips,
     render_system_card,
@@ -71,190 +72,55 @@ rule all:
         "results/audit.html",
 
 
-# Named targets: `snakemake <rule>` (or the file path) builds just that table or figure.
-rule table_overall:
-    input:
-        "results/tables/overall.tsv",
-
-
-rule table_by_gender:
-    input:
-        "results/tables/by_gender.tsv",
-
-
-rule table_by_race:
-    input:
-        "results/tables/by_race.tsv",
-
-
-rule table_by_gender_race:
-    input:
-        "results/tables/by_gender_race.tsv",
-
-
-rule table_differentials:
-    input:
-        "results/tables/differentials.tsv",
-
-
-rule table_fairness:
-    input:
-        "results/tables/fairness.tsv",
-
-
-rule table_mask_effects:
-    input:
-        "results/tables/mask_effects.tsv",
-
-
-rule table_mask_colour_by_race:
-    input:
-        "results/tables/mask_colour_by_race.tsv",
-
-
-rule table_clustering:
-    input:
-        "results/tables/clustering.tsv",
-
-
-rule table_tests:
-    input:
-        "results/tables/tests.tsv",
-
-
-rule table_thresholds:
-    input:
-        "results/tables/thresholds.tsv",
-
-
-rule table_duplicates:
-    input:
-        "results/tables/duplicates.tsv",
-
-
-rule figure_rates_by_variant:
-    input:
-        figure_paths("rates_by_variant"),
-
-
-rule figure_score_distributions:
-    input:
-        figure_paths("score_distributions"),
-
-
-rule figure_det:
-    input:
-        figure_paths("det"),
-
-
-rule figure_cmc:
-    input:
-        figure_paths("cmc"),
-
-
-rule figure_forest:
-    input:
-        figure_paths("forest"),
-
-
-rule figure_mask_colour:
-    input:
-        figure_paths("mask_colour"),
-
-
-rule figure_clustering:
-    input:
-        figure_paths("clustering"),
-
-
-rule figure_heatmap:
-    input:
-        expand("results/figures/heatmap/{dataset}.png", dataset=DATASETS),
-
-
-rule figure_mask_gallery:
-    input:
-        expand("results/figures/mask_gallery/{dataset}.png", dataset=DATASETS),
-
-
-rule figure_face_chips:
-    input:
-        expand("results/figures/face_chips/{dataset}.png", dataset=DATASETS),
-
-
-# The findings page (results/audit.html) and one card per system (results/report/cards/<model>.<dataset>.html).
-rule audit_report:
-    input:
-        "results/audit.html",
-
-
-rule report_cards:
-    input:
-        card_paths("html"),
-
-
-# The human baseline (workflow/rules/survey.smk): `snakemake survey_trials` builds the trials, the
-# answer key and the bundle `maskaudit survey serve` serves; the others analyse `survey.responses`.
-rule survey_trials:
-    input:
-        expand("results/survey/{dataset}/key.tsv", dataset=SURVEY_DATASET or []),
-
-
-rule table_survey:
-    input:
-        expand("results/tables/survey_{t}.tsv", t=SURVEY_TABLES),
-
-
-rule figure_survey:
-    input:
-        expand("results/figures/survey/{f}.png", f=SURVEY_FIGURES),
-
-
-rule table_before_after:
-    input:
-        "results/tables/before_after.tsv",
-
-
-rule table_privacy:
-    input:
-        "results/tables/privacy.tsv",
-
-
-rule figure_before_after:
-    input:
-        expand(
-            "results/figures/before_after/{base}.{dataset}.png",
-            base=HEAD_BASES,
-            dataset=DATASETS,
-        ),
-
-
-# Explanations (workflow/rules/explain.smk)
-rule table_attention:
-    input:
+# Named targets: `snakemake <name>` (or the file path) builds just that table or figure.
+NAMED_TARGETS = {
+    # the audit's tables and figures (workflow/rules/common.smk: TABLES, FIGURES)
+    **{f"table_{t}": f"results/tables/{t}.tsv" for t in TABLES},
+    "table_duplicates": DUPLICATE_TABLES,
+    **{f"figure_{f}": figure_paths(f) for f in FIGURES},
+    # the findings page (results/audit.html) and one card per system (results/report/cards/)
+    "audit_report": "results/audit.html",
+    "report_cards": card_paths("html"),
+    # the human baseline (workflow/rules/survey.smk): `survey_trials` builds the trials, the answer
+    # key and the bundle `maskaudit survey serve` serves; the others analyse `survey.responses`
+    "survey_trials": expand(
+        "results/survey/{dataset}/key.tsv", dataset=SURVEY_DATASET or []
+    ),
+    "table_survey": expand("results/tables/survey_{t}.tsv", t=SURVEY_TABLES),
+    "figure_survey": expand("results/figures/survey/{f}.png", f=SURVEY_FIGURES),
+    # mitigation heads and the privacy probe (workflow/rules/mitigation.smk, privacy.smk)
+    "table_before_after": "results/tables/before_after.tsv",
+    "table_privacy": "results/tables/privacy.tsv",
+    "figure_before_after": expand(
+        "results/figures/before_after/{base}.{dataset}.png",
+        base=HEAD_BASES,
+        dataset=DATASETS,
+    ),
+    # explanations (workflow/rules/explain.smk)
+    "table_attention": [
         "results/tables/attention.tsv",
         "results/tables/attention_contrasts.tsv",
+    ],
+    "figure_saliency_grid": expand(
+        "results/figures/saliency_grid/{dataset}.png", dataset=DATASETS
+    ),
+    "figure_saliency_mean": expand(
+        "results/figures/saliency_mean/{model}.{dataset}.png",
+        model=EXPLAIN_MODELS,
+        dataset=DATASETS,
+    ),
+    "figure_training_curves": expand(
+        "results/figures/training_curves/{dataset}.png", dataset=TRAIN_DATASET
+    ),
+    "figure_attention_forest": expand(
+        "results/figures/attention_forest/{dataset}.png", dataset=DATASETS
+    ),
+}
 
+for _target, _paths in NAMED_TARGETS.items():
 
-rule figure_saliency_grid:
-    input:
-        expand("results/figures/saliency_grid/{dataset}.png", dataset=DATASETS),
-
-
-rule figure_saliency_mean:
-    input:
-        expand(
-            "results/figures/saliency_mean/{model}.{dataset}.png",
-            model=EXPLAIN_MODELS,
-            dataset=DATASETS,
-        ),
-
-
-rule figure_training_curves:
-    input:
-        expand("results/figures/training_curves/{dataset}.png", dataset=TRAIN_DATASET),
-
-
-rule figure_attention_forest:
-    input:
-        expand("results/figures/attention_forest/{dataset}.png", dataset=DATASETS),
+    rule:
+        name:
+            _target
+        input:
+            _paths,

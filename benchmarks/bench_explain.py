@@ -70,7 +70,7 @@ def main() -> None:
     from maskaudit.models import get_card, load_model
     from maskaudit.models.base import limit_threads
     from maskaudit.models.files import required_files
-    from maskaudit.variants import read_variant_manifest, stored_landmarks
+    from maskaudit.masking import read_variant_manifest, stored_landmarks
 
     home = Path(tempfile.mkdtemp(prefix="deepface-home-"))
     os.environ["DEEPFACE_HOME"] = str(home)
@@ -137,7 +137,7 @@ def bench_vendor(args, occlusion) -> dict:
     from maskaudit.explain.vendor import explain_vendor_images, face_box, perturbation_masks, prepared_copies
     from maskaudit.imageio import read_rgb
     from maskaudit.models import get_card
-    from maskaudit.variants import read_variant_manifest, stored_landmarks
+    from maskaudit.masking import read_variant_manifest, stored_landmarks
     from maskaudit.vendors.inputs import load_tables
     from maskaudit.vendors.registry import open_adapter
 

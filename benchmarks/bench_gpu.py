@@ -119,7 +119,7 @@ def load_inputs(workdir: Path, variants: list[str], images: int, alignment: str,
 
     from maskaudit.detect import load_landmarks
     from maskaudit.models.located import FaceLocator, load_located, locate_images, save_located
-    from maskaudit.variants import read_variant_manifest, stored_landmarks
+    from maskaudit.masking import read_variant_manifest, stored_landmarks
 
     tables, landmarks, located = [], {}, {}
     for variant in variants:

@@ -25,7 +25,7 @@ import numpy as np
 from maskaudit.datasets.manifest import read_manifest
 from maskaudit.detect import FaceDetector, load_landmarks
 from maskaudit.imageio import read_rgb
-from maskaudit.variants import DEFAULT_STORAGE, PALETTE, draw_point, encode_image, mask_image, resolve_variant
+from maskaudit.masking import DEFAULT_STORAGE, PALETTE, draw_point, encode_image, mask_image, resolve_variant
 
 VARIANTS = {
     "surgical-blue": {"kind": "surgical", "colour": "blue"},

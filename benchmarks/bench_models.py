@@ -55,7 +55,7 @@ def main() -> None:
     from maskaudit.models import get_card, load_model
     from maskaudit.models.base import limit_threads
     from maskaudit.models.files import required_files
-    from maskaudit.variants import read_variant_manifest, stored_landmarks
+    from maskaudit.masking import read_variant_manifest, stored_landmarks
 
     home = Path(tempfile.mkdtemp(prefix="deepface-home-"))
     os.environ["DEEPFACE_HOME"] = str(home)

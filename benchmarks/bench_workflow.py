@@ -89,7 +89,7 @@ def measure_limit(workdir: Path, cfg: dict) -> dict:
     from maskaudit.imageio import ImageReadError, read_rgb
     from maskaudit.models import load_model
     from maskaudit.models.base import limit_threads
-    from maskaudit.variants import read_variant_manifest, stored_landmarks
+    from maskaudit.masking import read_variant_manifest, stored_landmarks
 
     chunk = 128  # images decoded (and aligned) ahead of each timed block; bounds memory
     det_cfg = {k: v for k, v in cfg["detection"].items() if k != "shards"}

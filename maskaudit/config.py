@@ -202,7 +202,7 @@ def _fill_vendor_defaults(config: dict, schema: dict) -> None:
 
 def _check_cross_references(config: dict) -> None:
     """Checks JSON Schema cannot express: references between sections."""
-    from maskaudit.variants import resolve_colour  # the one colour check, shared with `maskaudit mask`
+    from maskaudit.masking import resolve_colour  # the one colour check, shared with `maskaudit mask`
 
     problems = []
     colours = config["masks"]["colours"]

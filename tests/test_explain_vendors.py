@@ -36,7 +36,7 @@ from maskaudit.explain.run import (
 from maskaudit.explain.vendor import Photos, explain_vendor_images, face_box
 from maskaudit.imageio import read_rgb
 from maskaudit.models import get_card
-from maskaudit.variants import read_variant_manifest, stored_landmarks
+from maskaudit.masking import read_variant_manifest, stored_landmarks
 from maskaudit.vendors.inputs import load_tables
 from maskaudit.vendors.registry import open_adapter
 

@@ -131,7 +131,7 @@ def test_bad_options_are_a_usage_error_without_a_traceback(photos, tmp_path, cap
 
 @pytest.mark.parametrize("colour", ["##12345", "#+F+F+F", "#12345", "blue2"])
 def test_the_cli_and_the_config_reject_the_same_colours(photos, tmp_path, capsys, colour):
-    """Outcome: refusal by the one colour check (maskaudit.variants.resolve_colour) on both paths."""
+    """Outcome: refusal by the one colour check (maskaudit.masking.resolve_colour) on both paths."""
     from maskaudit.config import ConfigError, _check_cross_references
 
     assert main(["mask", str(photos), "-o", str(tmp_path / "out"), "--color", colour]) == 2

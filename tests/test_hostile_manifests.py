@@ -27,7 +27,7 @@ def test_an_identity_and_a_race_named_nan_stay_labels(tmp_path):
 
 
 def test_a_variant_manifest_keeps_an_identity_named_nan(tmp_path):
-    from maskaudit.variants import read_variant_manifest, write_variant_manifest
+    from maskaudit.masking import read_variant_manifest, write_variant_manifest
 
     df = pd.DataFrame({"image_id": ["a", "b"], "path": [str(tmp_path / "a.jpg"), str(tmp_path / "b.jpg")],
                        "identity": ["NaN", "nan"], "gender": ["female", "NaN"], "race": ["NaN", "black"],

@@ -7,15 +7,26 @@ run, ``masks.grid`` included (checked against Snakemake's own dry run); an endpo
 
 import re
 
-import yaml
-
 from conftest import REPO
-from maskaudit.cli.vendors import plan_scope
 from maskaudit.vendors.base import without_userinfo
+from maskaudit.vendors.inputs import read_job_inputs
 from workflow_support import snakemake, write_config
 
 
+def _jobs(out, rule):
+    """``{wildcards: input files}`` of every job of ``rule`` in a dry run's output."""
+    jobs = {}
+    for block in re.split(r"\n(?:local)?rule ", out)[1:]:
+        if block.startswith(f"{rule}:"):
+            wc = re.search(r"wildcards: (.*)", block)
+            key = tuple(sorted(tuple(kv.split("=", 1)) for kv in wc.group(1).split(", "))) if wc else ()
+            jobs[key] = re.search(r"input: (.*)", block).group(1).split(", ")
+    return jobs
+
+
 def test_the_plan_prices_exactly_the_jobs_the_workflow_plans_grid_included(tmp_path, monkeypatch):
+    """The plan reads the table rule list_vendor_inputs writes: one row per compare_vendor job of the
+    dry run, with the same files."""
     monkeypatch.setenv("FACE_APIKEY", "k")
 
     def edit(cfg):
@@ -24,15 +35,21 @@ def test_the_plan_prices_exactly_the_jobs_the_workflow_plans_grid_included(tmp_p
         cfg["masks"]["grid"] = {"kinds": ["n95", "kn95"], "colours": ["blue", "#112233"]}
 
     write_config(tmp_path, edit)
-    out = snakemake(tmp_path, "--dry-run", "vendor_comparisons").stdout
-    jobs = set()
-    for block in out.split("\nrule ")[1:]:
-        if block.startswith("compare_vendor:"):
-            wc = dict(kv.split("=", 1) for kv in re.search(r"wildcards: (.*)", block).group(1).split(", "))
-            jobs.add((wc["model"], wc["dataset"], wc["variant"]))
-    datasets, variants = plan_scope(yaml.safe_load((tmp_path / "config.yaml").read_text()))
-    planned = {("azure", d, v) for d in datasets for v in variants}
-    assert len(jobs) == 1 + 3 + 4 and planned == jobs  # baseline, three variants, the 2 x 2 grid
+    compare = _jobs(snakemake(tmp_path, "--dry-run", "vendor_comparisons").stdout, "compare_vendor")
+    (listed,) = _jobs(snakemake(tmp_path, "--dry-run", "vendor_inputs").stdout, "list_vendor_inputs").values()
+    for path in listed:  # stand-ins for the real inputs: only the listing rule runs
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).touch()
+    snakemake(tmp_path, "--allowed-rules=list_vendor_inputs", "results/comparisons/inputs.tsv")
+    table = read_job_inputs(tmp_path / "results/comparisons/inputs.tsv", tmp_path)
+    assert len(compare) == 1 + 3 + 4  # baseline, three variants, the 2 x 2 grid
+    assert {(dict(k)["dataset"], dict(k)["variant"]) for k in compare} == set(table)
+    for key, inputs in compare.items():
+        wc = dict(key)
+        assert wc["model"] == "azure"
+        paths = table[(wc["dataset"], wc["variant"])]
+        assert {str(p.relative_to(tmp_path)) for p in paths.values()} <= set(inputs)
+        assert ("images" in paths) == (wc["variant"] != "none")
 
 
 def test_endpoint_credentials_never_reach_the_sidecar():

@@ -18,7 +18,7 @@ from maskaudit.protocol.near_duplicates import near_duplicate_map, near_duplicat
 from maskaudit.protocol.open_set import held_out_identities
 from maskaudit.protocol.pairs import mated_pairs
 from maskaudit.protocol.score import ScoreOptions, score_variant
-from maskaudit.protocol.sources import from_comparisons, from_embeddings, score_inputs
+from maskaudit.protocol.sources import from_comparisons, from_embeddings
 from maskaudit.protocol.thresholds import fixed_thresholds, tail_size, threshold_from_tail
 from maskaudit import metrics as M
 from maskaudit.scoring import distance_matrix
@@ -57,16 +57,6 @@ def test_fta_origin_by_prefix():
     reason, side = pair_failure(["ok", "mask_render_failed", "ok"], ["no_face", "no_face", "ok"])
     assert reason.tolist() == ["no_face", "mask_render_failed", ""]
     assert side.tolist() == ["reference", "probe", ""]
-
-
-def test_score_inputs_follow_the_card_kind():
-    emb = score_inputs(CARD, "toy", "demo", "n95-blue")
-    assert emb == {"probes": "results/embeddings/toy/demo/n95-blue.npz", "gallery": "results/embeddings/toy/demo/none.npz"}
-    vendor = ModelCard(id="v", name="v", dim=0, metric="similarity", threshold=80, threshold_source="vendor",
-                       factory="x:y", kind="comparison")
-    assert score_inputs(vendor, "v", "demo", "n95-blue") == {
-        "comparisons": "results/comparisons/v/demo/n95-blue.npz",
-        "comparisons_sidecar": "results/comparisons/v/demo/n95-blue.json"}
 
 
 def test_similarity_scale_and_raw_values():

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from maskaudit.masks import MaskSpec
-from maskaudit.variants import (
+from maskaudit.masking import (
     crop_box,
     draw_point,
     expand_variants,

@@ -36,7 +36,7 @@ from maskaudit.models import get_card
 from maskaudit.vendors.comparisons import load_comparisons
 from maskaudit.vendors.errors import AuthError, BudgetExceeded, Unavailable
 from maskaudit.vendors.images import Limits, prepare
-from maskaudit.vendors.inputs import input_paths, load_tables
+from maskaudit.vendors.inputs import load_tables, read_job_inputs
 from maskaudit.vendors.pairs import vendor_pairs
 from maskaudit.vendors.registry import open_adapter
 from maskaudit.vendors.run import execute
@@ -122,10 +122,15 @@ def demo(tmp_path_factory, fakes, env):
     return workdir
 
 
+def job_inputs(workdir, variant):
+    """A vendor job's inputs, from the table `snakemake vendor_inputs` wrote (what the plan reads)."""
+    return read_job_inputs(workdir / "results/comparisons/inputs.tsv", workdir)[("demo", variant)]
+
+
 @pytest.fixture(scope="module")
 def faces(demo):
     """Paths of a genuine pair, an impostor and a masked image none of the fakes finds a face in."""
-    probes, gallery = load_tables(**input_paths(demo / "results", "demo", VARIANT))
+    probes, gallery = load_tables(**job_inputs(demo, VARIANT))
     path = dict(zip(gallery.image_id, gallery.path))
     masked = [p for p, s in zip(probes.path, probes.status) if s == "ok"]
     no_face = next(p for p in masked if ORACLE.embedding(prepare(p, FAKE_LIMITS).data) is None)
@@ -260,7 +265,7 @@ def test_azure_limited_access_becomes_unavailable_not_a_crash(demo, faces, tmp_p
         a = open_adapter("azure", s, tmp_path)
         with pytest.raises(Unavailable, match="Limited Access"):
             a.detect(prep(a, faces["obama_1"]))
-        probes, gallery = load_tables(**input_paths(demo / "results", "demo", "none"))
+        probes, gallery = load_tables(**job_inputs(demo, "none"))
         arrays, side = execute("azure", s, tmp_path, probes, gallery, dataset="demo", variant="none",
                                card=get_card("azure"), seed=1, impostors_per_probe=2)
     assert side["available"] is False and "UnsupportedFeature" in side["unavailable_reason"]
@@ -277,7 +282,7 @@ def test_azure_wrong_key_is_an_auth_error(fakes, faces, tmp_path, monkeypatch):
 
 # -- budget ---------------------------------------------------------------------------------------------
 def test_cap_below_the_plan_stops_before_the_first_call(demo, fakes, tmp_path):
-    probes, gallery = load_tables(**input_paths(demo / "results", "demo", "none"))
+    probes, gallery = load_tables(**job_inputs(demo, "none"))
     before = fakes["facepp"].count()
     with pytest.raises(BudgetExceeded, match=r"needs an estimated \d+ calls but only 20 .* Nothing was sent"):
         execute("facepp", settings(fakes, "facepp", max_calls=20), tmp_path, probes, gallery,
@@ -333,14 +338,14 @@ def test_azure_and_facepp_listing_follow_their_pagination(fakes, tmp_path):
 CRASH_SCRIPT = """
 import sys, yaml
 from maskaudit.models import get_card
-from maskaudit.vendors.inputs import input_paths, load_tables
+from maskaudit.vendors.inputs import load_tables, read_job_inputs
 from maskaudit.vendors.pairs import vendor_pairs
 from maskaudit.vendors.run import execute
 vendor, workdir, cfg_path = sys.argv[1:4]
 cfg = yaml.safe_load(open(cfg_path))
 from maskaudit.config import load_schema, validate_config
 cfg = validate_config(cfg, load_schema(sys.argv[4]))
-probes, gallery = load_tables(**input_paths(workdir + "/results", "demo", "none"))
+probes, gallery = load_tables(**read_job_inputs(workdir + "/results/comparisons/inputs.tsv", workdir)[("demo", "none")])
 pairs = vendor_pairs(gallery.image_id, gallery.identity, seed=1, dataset="demo", impostors_per_probe=0,
                      baseline=True).head(3)  # a few 1:1 calls, then the gallery and the search (held by the fake)
 execute(vendor, cfg["vendors"][vendor], cfg["vendors"]["cache_dir"], probes, gallery, pairs=pairs,
@@ -384,7 +389,7 @@ def test_cleanup_sweeps_the_gallery_of_a_killed_run(vendor, demo, fakes, env, tm
 
 
 def test_facex_matrix_is_not_run_when_the_budget_cannot_cover_it(demo, fakes, tmp_path):
-    probes, gallery = load_tables(**input_paths(demo / "results", "demo", "none"))
+    probes, gallery = load_tables(**job_inputs(demo, "none"))
     before = fakes["facex"].count()
     # masked-variant pairs without impostors: 15 + 20 genuine cells; the full matrix needs 190 more
     pairs = vendor_pairs(gallery.image_id, gallery.identity, seed=1, dataset="demo", impostors_per_probe=0,

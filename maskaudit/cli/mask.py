@@ -1,6 +1,6 @@
 """``maskaudit mask``: put a synthetic mask on one image or on every image of a folder tree.
 
-The command runs the workflow's own code (:func:`maskaudit.variants.mask_image`: the same geometry,
+The command runs the workflow's own code (:func:`maskaudit.masking.mask_image`: the same geometry,
 placement checks, seeds and records), finds faces with dlib HOG + 68 landmarks, and writes a manifest
 (``manifest.tsv`` next to the outputs) with one row per input file and masked face: what was done,
 what was skipped, and why.
@@ -145,7 +145,7 @@ def run(args) -> int:
     from maskaudit.masks.faces import FaceFinder, select_faces
     from maskaudit.progress import progress
     from maskaudit.tsv import write_tsv
-    from maskaudit.variants import (DEFAULT_STORAGE, PALETTE, crop_box, draw_point, encode_image, mask_image,
+    from maskaudit.masking import (DEFAULT_STORAGE, PALETTE, crop_box, draw_point, encode_image, mask_image,
                                     resolve_variant, spec_from_point, texture_seed)
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")

@@ -39,24 +39,22 @@ def _vendors(config: dict, only: list[str] | None) -> list[str]:
     return chosen
 
 
-def plan_scope(config: dict) -> tuple[list[str], list[str]]:
-    """The datasets and variants the workflow's ``compare_vendor`` jobs run (workflow/rules/common.smk:
-    ``DATASETS``, ``VARIANTS``): the baseline, ``masks.variants`` and every point of ``masks.grid``."""
-    from maskaudit.variants import expand_variants
-
-    return sorted(config["datasets"]), ["none"] + list(expand_variants(config["masks"]))
-
-
 def cmd_plan(args) -> int:
+    from maskaudit.vendors.inputs import read_job_inputs
     from maskaudit.vendors.plan import format_plan, plan_rows
 
     config = _load_config(args.configfile)
     vendors = _vendors(config, args.vendor)
     if not vendors:
         return 1
-    datasets, variants = plan_scope(config)
+    workdir = Path(args.directory)
+    table = workdir / args.inputs
+    if not table.is_file():
+        print(f"maskaudit vendors plan: {table} is missing (the vendor jobs and their inputs, as the workflow "
+              "plans them). Fix: run `snakemake --cores all vendor_inputs` first (it sends nothing)", file=sys.stderr)
+        return 2
     try:
-        rows = plan_rows(config, vendors, datasets, variants, Path(args.directory))
+        rows = plan_rows(config, vendors, read_job_inputs(table, workdir), workdir)
     except FileNotFoundError as exc:
         print(f"maskaudit vendors plan: {exc}", file=sys.stderr)
         return 2
@@ -111,4 +109,8 @@ def register(subparsers) -> None:
         p.add_argument("--configfile", default="config/config.yaml", help="the study's config (default: %(default)s)")
         p.add_argument("--directory", default=".", help="the workflow's working directory (default: %(default)s)")
         p.add_argument("--vendor", action="append", help="only this vendor (repeatable)")
+        if name == "plan":
+            p.add_argument("--inputs", default="results/comparisons/inputs.tsv",
+                           help="the vendor jobs' inputs, written by `snakemake vendor_inputs`, relative to "
+                                "--directory (default: %(default)s)")
         p.set_defaults(func=func)

@@ -32,15 +32,6 @@ from maskaudit.embed import load_cache
 HIGHER, LOWER = "higher_is_same", "lower_is_same"
 
 
-def score_inputs(card, model: str, dataset: str, variant: str) -> dict[str, str]:
-    """Named input files the scoring rule needs for ``card.kind`` (used by ``scoring.smk``)."""
-    if getattr(card, "kind", "embedding") == "comparison":
-        return {"comparisons": f"results/comparisons/{model}/{dataset}/{variant}.npz",
-                "comparisons_sidecar": f"results/comparisons/{model}/{dataset}/{variant}.json"}
-    return {"probes": f"results/embeddings/{model}/{dataset}/{variant}.npz",
-            "gallery": f"results/embeddings/{model}/{dataset}/none.npz"}
-
-
 def embedding_similarity_threshold(card) -> tuple[float, float, str]:
     """``(similarity threshold, raw threshold, raw direction)`` for an embedding model's card."""
     if card.metric == "euclidean":
@@ -220,7 +211,9 @@ def _identification_source(npz_path, sidecar_path, meta: dict, shape: tuple) -> 
 
 
 def open_source(inputs: dict, card) -> SimilaritySource:
-    """The source for a scoring rule's named inputs (:func:`score_inputs`)."""
+    """The source for a scoring rule's named inputs: ``comparisons`` (and ``comparisons_sidecar``) for a
+    comparison-only system, else ``probes`` and ``gallery`` embedding caches (workflow/rules/common.smk:
+    ``score_inputs``)."""
     if "comparisons" in inputs:
         return from_comparisons(inputs["comparisons"], inputs.get("comparisons_sidecar"))
     return from_embedding_caches(inputs["probes"], inputs["gallery"], card)

@@ -1,6 +1,7 @@
 """``maskaudit vendors plan``: calls and estimated cost per vendor before anything is sent.
 
-Reads the same inputs as the ``compare_vendor`` jobs, hashes the images exactly as they would be
+Reads the same inputs as the ``compare_vendor`` jobs (the table ``snakemake vendor_inputs`` writes:
+every (dataset, variant) the workflow plans and its files), hashes the images exactly as they would be
 sent, looks every comparison up in the response cache, and prices what is left at list prices.
 Makes no network request and needs no credentials.
 
@@ -17,19 +18,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from maskaudit.vendors.inputs import input_paths, load_tables
+from maskaudit.vendors.inputs import TABLE_KEYS, load_tables
 from maskaudit.vendors.pairs import vendor_pairs
 from maskaudit.vendors.prices import price
 from maskaudit.vendors.registry import credentials_problem, open_adapter
 from maskaudit.vendors.run import VariantJob
 
 
-def plan_rows(config: dict, vendors: list[str], datasets: list[str], variants: list[str], workdir: Path):
-    """One dict per (vendor, dataset, variant); raises FileNotFoundError naming missing inputs."""
-    explain = config["explain"]["activate"] and config["explain"]["vendors"]
-    missing = [str(p) for d in datasets for v in variants
-               for p in [*input_paths(workdir / "results", d, v).values(), *_explain_paths(workdir, d, v, explain)]
-               if not p.exists()]
+def plan_rows(config: dict, vendors: list[str], jobs: dict[tuple[str, str], dict[str, Path]], workdir: Path):
+    """One dict per (vendor, dataset, variant) of ``jobs`` (:func:`maskaudit.vendors.inputs.read_job_inputs`);
+    raises FileNotFoundError naming missing inputs."""
+    missing = [str(p) for paths in jobs.values() for p in paths.values() if not p.exists()]
     if missing:
         raise FileNotFoundError("the plan needs the vendor jobs' inputs, missing: " + ", ".join(missing[:5])
                                 + (" ..." if len(missing) > 5 else "")
@@ -39,22 +38,20 @@ def plan_rows(config: dict, vendors: list[str], datasets: list[str], variants: l
     for vendor in vendors:
         settings = config["vendors"][vendor]
         adapter = open_adapter(vendor, settings, cache_dir)
-        for dataset in datasets:
-            for variant in variants:
-                paths = input_paths(workdir / "results", dataset, variant)
-                probes, gallery = load_tables(paths["manifest"], paths["landmarks"], paths.get("images"))
-                pairs = vendor_pairs(gallery.image_id, gallery.identity, seed=config["seed"], dataset=dataset,
-                                     impostors_per_probe=config["vendors"]["impostors_per_probe"],
-                                     baseline=variant == "none")
-                job = VariantJob(adapter, probes, gallery, pairs, identification=settings["identification"],
-                                 top_k=settings["top_k"])
-                row = {"dataset": dataset, "variant": variant, **job.plan(), "explain_calls": 0, "explain_usd": 0.0,
-                       "explain_requests": {}}
-                if explain:
-                    requests = explain_requests(config, adapter, workdir, dataset, variant, gallery)
-                    row.update(explain_requests=requests, explain_calls=sum(requests.values()),
-                               explain_usd=round(sum(n * price(vendor, op) for op, n in requests.items()), 6))
-                rows.append(row)
+        for (dataset, variant), paths in jobs.items():
+            probes, gallery = load_tables(**{k: v for k, v in paths.items() if k in TABLE_KEYS})
+            pairs = vendor_pairs(gallery.image_id, gallery.identity, seed=config["seed"], dataset=dataset,
+                                 impostors_per_probe=config["vendors"]["impostors_per_probe"],
+                                 baseline=variant == "none")
+            job = VariantJob(adapter, probes, gallery, pairs, identification=settings["identification"],
+                             top_k=settings["top_k"])
+            row = {"dataset": dataset, "variant": variant, **job.plan(), "explain_calls": 0, "explain_usd": 0.0,
+                   "explain_requests": {}}
+            if "explain_images" in paths:
+                requests = explain_requests(config, adapter, paths, dataset, gallery)
+                row.update(explain_requests=requests, explain_calls=sum(requests.values()),
+                           explain_usd=round(sum(n * price(vendor, op) for op, n in requests.items()), 6))
+            rows.append(row)
         calls, usd = adapter.client.ledger.spent(vendor)
         for row in rows:
             if row["vendor"] == vendor:
@@ -63,28 +60,22 @@ def plan_rows(config: dict, vendors: list[str], datasets: list[str], variants: l
     return rows
 
 
-def _explain_paths(workdir: Path, dataset: str, variant: str, explain: bool) -> list[Path]:
-    if not explain:
-        return []
-    masked = workdir / "results/masked" / dataset
-    return [masked / "none/manifest.tsv", masked / variant / "manifest.tsv"]
-
-
-def explain_requests(config: dict, adapter, workdir: Path, dataset: str, variant: str, gallery) -> dict:
-    """Requests by operation the ``explain_vendor`` job of (dataset, variant) would send now."""
+def explain_requests(config: dict, adapter, paths: dict[str, Path], dataset: str, gallery) -> dict:
+    """Requests by operation the ``explain_vendor`` job of (dataset, variant) would send now (``paths``:
+    its row of the job table, with ``landmarks``, ``explain_baseline`` and ``explain_images``)."""
     from maskaudit.detect import load_landmarks
     from maskaudit.explain.run import sample_images, settings_for
     from maskaudit.explain.vendor import Photos
     from maskaudit.models import get_card
-    from maskaudit.variants import read_variant_manifest, stored_landmarks
+    from maskaudit.masking import read_variant_manifest, stored_landmarks
 
     card = get_card(adapter.vendor)
     settings = settings_for(card, config["explain"])
-    landmarks = load_landmarks(workdir / f"results/faces/{dataset}/landmarks.npz")
-    baseline = read_variant_manifest(workdir / f"results/masked/{dataset}/none/manifest.tsv")
+    landmarks = load_landmarks(paths["landmarks"])
+    baseline = read_variant_manifest(paths["explain_baseline"])
     sample = sample_images(baseline, stored_landmarks(baseline, landmarks), config["explain"]["faces"], settings.seed,
                            dataset)
-    table = read_variant_manifest(workdir / f"results/masked/{dataset}/{variant}/manifest.tsv")
+    table = read_variant_manifest(paths["explain_images"])
     return Photos(adapter, table, gallery, stored_landmarks(table, landmarks), sample, settings, card.input_size,
                   dataset).plan()
 

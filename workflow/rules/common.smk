@@ -1,5 +1,6 @@
 # Configuration, validation and the input/target functions every stage uses.
 
+import json
 import os
 import re
 import sys
@@ -22,10 +23,9 @@ from maskaudit.datasets.adapters import get_adapter
 from maskaudit.datasets.gated import manual_path
 from maskaudit.models import get_card
 from maskaudit.models.located import locator_id
-from maskaudit.protocol.sources import score_inputs
 from maskaudit.provenance import code_hash
-from maskaudit.tables import ATTRIBUTES
-from maskaudit.variants import expand_variants, resolve_variant
+from maskaudit.stats.groups import ATTRIBUTES
+from maskaudit.masking import expand_variants, resolve_variant
 from maskaudit.vendors.settings import result_settings, usable_models
 
 _schema = load_schema(Path(workflow.current_basedir) / "../schemas/config.schema.yaml")
@@ -42,17 +42,23 @@ HEAD_MODELS = head_models(config, MODELS)
 MODELS += HEAD_MODELS
 MASK_VARIANTS = list(expand_variants(config["masks"]))
 VARIANTS = ["none"] + MASK_VARIANTS
-RATE_TABLES = ["overall" if a == "overall" else f"by_{a}" for a in ATTRIBUTES]
-# table -> the per-(model, dataset) metrics file it collects (see maskaudit/tables.py)
+# table -> the per-(model, dataset) metrics file it collects (maskaudit/tables.py) and the rows it
+# keeps (column -> value; none: every row)
 METRIC_TABLES = {
-    **{t: "rates" for t in RATE_TABLES},
-    "differentials": "differentials",
-    "fairness": "fairness",
-    "mask_effects": "mask_effects",
-    "mask_colour_by_race": "mask_effects",
-    "clustering": "clustering",
+    **{
+        ("overall" if a == "overall" else f"by_{a}"): ("rates", {"attribute": a})
+        for a in ATTRIBUTES
+    },
+    "differentials": ("differentials", {}),
+    "fairness": ("fairness", {}),
+    "mask_effects": ("mask_effects", {}),
+    "mask_colour_by_race": (
+        "mask_effects",
+        {"attribute": "race", "effect": "masked_minus_unmasked"},
+    ),
+    "clustering": ("clustering", {}),
     # verdicts-stats: the predeclared tests (maskaudit/stats/hypotheses.py), Holm per (system, dataset)
-    "tests": "tests",
+    "tests": ("tests", {}),
 }
 TABLES = list(METRIC_TABLES) + ["thresholds"]
 VENDOR_MODELS = [m for m in MODELS if get_card(m).kind == "comparison"]
@@ -243,16 +249,25 @@ def get_locator_card(wildcards):
     return {"detector": card.detector, "align": card.align}
 
 
+def score_inputs(model, dataset, variant):
+    """The named inputs scoring reads (maskaudit/protocol/sources.py: open_source): a comparison-only
+    system's comparisons file, else the variant's embedding cache (probes) and the unmasked one (gallery).
+    """
+    if get_card(model).kind == "comparison":
+        path = f"results/comparisons/{model}/{dataset}/{variant}"
+        return {"comparisons": f"{path}.npz", "comparisons_sidecar": f"{path}.json"}
+    return {
+        "probes": f"results/embeddings/{model}/{dataset}/{variant}.npz",
+        "gallery": f"results/embeddings/{model}/{dataset}/none.npz",
+    }
+
+
 def get_score_inputs(wildcards):
-    """Embedding caches for embedding models, the comparisons file for comparison-only systems."""
-    card = get_card(wildcards.model)
-    return score_inputs(card, wildcards.model, wildcards.dataset, wildcards.variant)
+    return score_inputs(wildcards.model, wildcards.dataset, wildcards.variant)
 
 
 def get_baseline_score_inputs(wildcards):
-    return score_inputs(
-        get_card(wildcards.model), wildcards.model, wildcards.dataset, "none"
-    )
+    return score_inputs(wildcards.model, wildcards.dataset, "none")
 
 
 def score_files(name):
@@ -276,7 +291,7 @@ def get_table_inputs(wildcards):
                 dataset=DATASETS,
             )
         }
-    kind = METRIC_TABLES[wildcards.table]
+    kind = METRIC_TABLES[wildcards.table][0]
     return {
         "metrics": expand(
             f"results/metrics/{{model}}/{{dataset}}/{kind}.tsv",
@@ -286,21 +301,45 @@ def get_table_inputs(wildcards):
     }
 
 
-# per (model, dataset) figures, each its own rule `plot_<name>` and named target `figure_<name>`
-MODEL_FIGURES = [
-    "rates_by_variant",
-    "score_distributions",
-    "det",
-    "cmc",
-    "forest",
-    "mask_colour",
-    "clustering",
-]
+def get_table_rows(wildcards):
+    """The rows a collected table keeps: column -> value (every row when empty)."""
+    return METRIC_TABLES.get(wildcards.table, (None, {}))[1]
 
 
 def vendor_slot(vendor):
     """Resource function: 1 for the jobs of commercial API ``vendor``, 0 otherwise."""
     return lambda wildcards: int(wildcards.model == vendor)
+
+
+def vendor_job_inputs():
+    """What each compare_vendor job reads, one row per (dataset, variant) it runs: rule
+    list_vendor_inputs writes them down for `maskaudit vendors plan`, which prices exactly these. The
+    baseline `none` has no images table: its probes are the unmasked images themselves.
+    """
+    return [
+        {
+            "dataset": d,
+            "variant": v,
+            "manifest": f"results/datasets/{d}/manifest.tsv",
+            "landmarks": f"results/faces/{d}/landmarks.npz",
+            "images": "" if v == "none" else f"results/masked/{d}/{v}/manifest.tsv",
+            # the explain_vendor job of the same (dataset, variant), when vendors are explained
+            "explain_baseline": (
+                f"results/masked/{d}/none/manifest.tsv" if EXPLAIN_VENDORS else ""
+            ),
+            "explain_images": (
+                f"results/masked/{d}/{v}/manifest.tsv" if EXPLAIN_VENDORS else ""
+            ),
+        }
+        for d in DATASETS
+        for v in VARIANTS
+    ]
+
+
+def vendor_job_files():
+    """Every file some vendor job reads, once."""
+    keys = ("manifest", "landmarks", "images", "explain_baseline", "explain_images")
+    return list(dict.fromkeys(r[k] for r in vendor_job_inputs() for k in keys if r[k]))
 
 
 def get_vendor_params(wildcards):
@@ -313,22 +352,146 @@ def get_vendor_caps(wildcards):
     return {k: config["vendors"][wildcards.model][k] for k in ("max_calls", "max_usd")}
 
 
-def figure_paths(figure):
-    return expand(
-        f"results/figures/{figure}/{{model}}.{{dataset}}.png",
-        model=MODELS,
-        dataset=DATASETS,
+# --- the audit's figures: one entry each; workflow/rules/figures.smk generates rule `plot_<name>`
+# (script workflow/scripts/plot_<name>.py, caption workflow/report/<name>.rst) and the Snakefile the
+# named target `figure_<name>`. Recipe (README, "Adding a figure"): add an entry here, a plotting
+# function in maskaudit/plots.py and the thin script that calls it.
+#   per       "model": one figure per (model, dataset), results/figures/<name>/<model>.<dataset>.png;
+#             "dataset": one per dataset, results/figures/<name>/<dataset>.png
+#   input     the rule's named inputs (paths or input functions)
+#   params    what the script reads besides its inputs (the code hash is added)
+#   label     the figure's label in `snakemake --report`; None: not in the report (linked from the
+#             findings page instead)
+#   env, mem_mb, runtime   conda env (workflow/envs/<env>.yaml) and scaled(base, per input MB)
+def figure(
+    per, input, label, params=None, env="analysis", mem_mb=(2000, 1), runtime=(10, 0.1)
+):
+    return dict(
+        per=per,
+        input=input,
+        label=label,
+        params=params or {},
+        env=env,
+        mem_mb=mem_mb,
+        runtime=runtime,
     )
+
+
+def get_masked_manifests(wildcards):
+    """The masking stage's manifest of every variant the dataset is audited under."""
+    return expand(
+        "results/masked/{dataset}/{variant}/manifest.tsv",
+        dataset=wildcards.dataset,
+        variant=dataset_variants(wildcards.dataset),
+    )
+
+
+FIGURES = {
+    "rates_by_variant": figure(
+        "model",
+        {"rates": "results/metrics/{model}/{dataset}/rates.tsv"},
+        "rates by variant and group",
+    ),
+    "score_distributions": figure(
+        "model",
+        {
+            "reidentification": score_files("reidentification.tsv"),
+            "verification": score_files("verification.tsv"),
+            "impostors": score_files("impostors.npz"),
+            "thresholds": "results/thresholds/{model}/{dataset}.json",
+        },
+        "score distributions",
+        params={"variants": get_dataset_variants},
+    ),
+    "det": figure(
+        "model",
+        {
+            "verification": score_files("verification.tsv"),
+            "impostors": score_files("impostors.npz"),
+            "manifest": "results/datasets/{dataset}/manifest.tsv",
+        },
+        "DET curves per group",
+        params={"variants": get_dataset_variants},
+        mem_mb=(2000, 2),
+    ),
+    "cmc": figure(
+        "model",
+        {"identification": score_files("identification.tsv")},
+        "CMC curves",
+        params={
+            "variants": get_dataset_variants,
+            "max_rank": config["protocol"]["rank_k"],
+        },
+    ),
+    "forest": figure(
+        "model",
+        {"differentials": "results/tables/differentials.tsv"},
+        "forest plot of differentials",
+    ),
+    "mask_colour": figure(
+        "model",
+        {"rates": "results/metrics/{model}/{dataset}/rates.tsv"},
+        "rates by mask colour and race",
+    ),
+    "clustering": figure(
+        "model",
+        {"clustering": "results/metrics/{model}/{dataset}/clustering.tsv"},
+        "clustering index per component",
+    ),
+    "heatmap": figure(
+        "dataset",
+        {"table": "results/tables/by_race.tsv"},
+        "heatmap models x groups",
+    ),
+    # contact sheets of faces: not in `snakemake --report` (they were 2.9 of its 7.2 MB for the demo
+    # with 3 variants, and grow with the images); the findings page (results/audit.html) links to them
+    "mask_gallery": figure(
+        "dataset",
+        {
+            "manifest": "results/datasets/{dataset}/manifest.tsv",
+            "landmarks": "results/faces/{dataset}/landmarks.npz",
+            "variants": get_masked_manifests,
+        },
+        None,
+        mem_mb=(2000, 2),
+        runtime=(15, 0.1),
+    ),
+    "face_chips": figure(
+        "dataset",
+        {
+            "manifest": "results/datasets/{dataset}/manifest.tsv",
+            "landmarks": "results/faces/{dataset}/landmarks.npz",
+        },
+        None,
+        params={"limit": 64, "seed": config["seed"]},
+        env="detect",
+        mem_mb=(2000, 2),
+        runtime=(15, 0.1),
+    ),
+}
+
+
+def figure_stem(name):
+    """The wildcards naming one file of figure ``name``."""
+    return "{model}.{dataset}" if FIGURES[name]["per"] == "model" else "{dataset}"
+
+
+def figure_path(name):
+    """The output path (with wildcards) of figure ``name``."""
+    return f"results/figures/{name}/{figure_stem(name)}.png"
+
+
+def figure_paths(name):
+    """Every file of figure ``name``: one per (model, dataset) or per dataset."""
+    models = {"model": MODELS} if FIGURES[name]["per"] == "model" else {}
+    return expand(figure_path(name), **models, dataset=DATASETS)
 
 
 def get_final_outputs():
     return (
         expand("results/tables/{table}.tsv", table=TABLES)
         + DUPLICATE_TABLES
-        + [p for f in MODEL_FIGURES for p in figure_paths(f)]
-        + expand("results/figures/heatmap/{dataset}.png", dataset=DATASETS)
-        + expand("results/figures/mask_gallery/{dataset}.png", dataset=DATASETS)
-        + expand("results/figures/face_chips/{dataset}.png", dataset=DATASETS)
+        + [p for f in FIGURES for p in figure_paths(f)]
         + survey_outputs()
     )
 
@@ -396,12 +559,7 @@ def get_report_inputs(wildcards):
             "results/datasets/{dataset}/manifest.tsv", dataset=DATASETS
         ),
         # the page links to every figure: they must exist beside it
-        "figures": [p for f in MODEL_FIGURES for p in figure_paths(f)]
-        + expand(
-            "results/figures/{figure}/{dataset}.png",
-            figure=["heatmap", "mask_gallery", "face_chips"],
-            dataset=DATASETS,
-        ),
+        "figures": [p for f in FIGURES for p in figure_paths(f)],
     }
     if REPORT_TESTS_TABLE:
         inputs["tests"] = REPORT_TESTS_TABLE[0]
@@ -414,6 +572,8 @@ def report_provenance():
         "config_hash": config_hash(config),
         "code_hash": workflow_code_hash(workflow.basedir),
         "versions": package_versions(),
+        # the validated config the page prints in full
+        "config_text": json.dumps(config, indent=1, sort_keys=True, default=str),
     }
 
 
@@ -454,13 +614,10 @@ def get_survey_masked(wildcards):
 
 def get_survey_score_inputs(wildcards):
     """A system's score inputs (embedding caches or comparisons file) for each surveyed variant."""
-    card = get_card(wildcards.model)
     return {
         f"{name}__{v}": path
         for v in SURVEY["variants"]
-        for name, path in score_inputs(
-            card, wildcards.model, wildcards.dataset, v
-        ).items()
+        for name, path in score_inputs(wildcards.model, wildcards.dataset, v).items()
     }
 
 

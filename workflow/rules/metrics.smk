@@ -56,5 +56,6 @@ rule collect_table:
         runtime=scaled(10, 0.1),
     params:
         code=code_version("collect_table.py"),
+        rows=get_table_rows,
     script:
         "../scripts/collect_table.py"

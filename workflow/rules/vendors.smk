@@ -45,13 +45,28 @@ rule vendor_comparisons:
         ),
 
 
-# Named target: everything a vendor job reads, so `maskaudit vendors plan` can price the run
+# Everything a vendor job reads, and the table of jobs and inputs `maskaudit vendors plan` prices
 # before anything is sent (`snakemake vendor_inputs`).
+rule list_vendor_inputs:
+    input:
+        vendor_job_files(),
+    output:
+        table="results/comparisons/inputs.tsv",
+    log:
+        "logs/list_vendor_inputs.log",
+    conda:
+        "../envs/vendors.yaml"
+    threads: 1
+    resources:
+        mem_mb=scaled(1000),
+        runtime=scaled(5),
+    params:
+        code=code_version("list_vendor_inputs.py"),
+        jobs=vendor_job_inputs(),
+    script:
+        "../scripts/list_vendor_inputs.py"
+
+
 rule vendor_inputs:
     input:
-        expand("results/faces/{dataset}/landmarks.npz", dataset=DATASETS),
-        expand(
-            "results/masked/{dataset}/{variant}/manifest.tsv",
-            dataset=DATASETS,
-            variant=VARIANTS,  # `none` too: the explanation maps' sample and unmasked photos
-        ),
+        "results/comparisons/inputs.tsv",

@@ -11,13 +11,10 @@ from maskaudit.tables import collect
 from maskaudit.tsv import read_tsv, write_tsv
 
 setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
-table = snakemake.wildcards.table
-if table == "thresholds":
+if "thresholds" in snakemake.input.keys():
     out = pd.DataFrame([r for p in snakemake.input.thresholds for r in thresholds_rows(read_thresholds(p))])
 else:
-    frames = [read_tsv(p) for p in snakemake.input.metrics]
-    attribute = {"overall": "overall"}.get(table, table.removeprefix("by_") if table.startswith("by_") else None)
-    out = collect(frames, attribute)
-    if table == "mask_colour_by_race":
-        out = out[(out.attribute == "race") & (out.effect == "masked_minus_unmasked")] if len(out) else out
+    out = collect([read_tsv(p) for p in snakemake.input.metrics])
+    for column, value in snakemake.params.rows.items():  # the rows this table keeps (common.smk: METRIC_TABLES)
+        out = out[out[column] == value] if len(out) else out
 write_tsv(out, snakemake.output.table)

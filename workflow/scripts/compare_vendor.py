@@ -16,6 +16,9 @@ probes, gallery = load_tables(
     snakemake.input.landmarks,
     snakemake.input.images if wc.variant != "none" else None,
 )
+# The one deliberate read of snakemake.config: the sending settings (caps, rates, retries, the cache)
+# change how calls are sent, not the answers, and params are rerun triggers; the settings that change
+# answers are tracked as params too (params.vendor; maskaudit/vendors/settings.py: RESULT_KEYS).
 arrays, sidecar = execute(
     wc.model,
     vendor_settings(snakemake.config, wc.model),

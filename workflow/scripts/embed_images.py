@@ -16,7 +16,7 @@ from maskaudit.embed import embed_images, loader_workers, save_cache  # noqa: E4
 from maskaudit.models import load_model  # noqa: E402
 from maskaudit.models.base import limit_threads  # noqa: E402
 from maskaudit.models.located import load_located  # noqa: E402
-from maskaudit.variants import read_variant_manifest, stored_landmarks  # noqa: E402
+from maskaudit.masking import read_variant_manifest, stored_landmarks  # noqa: E402
 
 table = read_variant_manifest(snakemake.input.images)  # every variant, `none` included
 landmarks = stored_landmarks(table, load_landmarks(snakemake.input.landmarks))  # crop coordinates

@@ -17,7 +17,7 @@ from maskaudit.explain.run import Settings, explain_images, sample_images, save_
 from maskaudit.models import load_model  # noqa: E402
 from maskaudit.models.base import limit_threads  # noqa: E402
 from maskaudit.models.located import load_located  # noqa: E402
-from maskaudit.variants import read_variant_manifest, stored_landmarks  # noqa: E402
+from maskaudit.masking import read_variant_manifest, stored_landmarks  # noqa: E402
 
 landmarks = load_landmarks(snakemake.input.landmarks)
 baseline = read_variant_manifest(snakemake.input.baseline)

@@ -7,7 +7,7 @@ from maskaudit.explain.run import Settings, sample_images, save_explanations
 from maskaudit.explain.vendor import explain_vendor
 from maskaudit.models import get_card
 from maskaudit.progress import setup_logging
-from maskaudit.variants import read_variant_manifest, stored_landmarks
+from maskaudit.masking import read_variant_manifest, stored_landmarks
 from maskaudit.vendors.inputs import load_tables
 from maskaudit.vendors.settings import vendor_settings
 

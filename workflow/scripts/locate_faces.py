@@ -4,7 +4,7 @@ import logging
 
 from maskaudit.models.located import FaceLocator, locate_images, save_located
 from maskaudit.progress import setup_logging
-from maskaudit.variants import read_variant_manifest
+from maskaudit.masking import read_variant_manifest
 
 setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 p = snakemake.params

@@ -12,4 +12,4 @@ for variant, path in zip(snakemake.params.variants, snakemake.input.identificati
     ranks[variant] = ident.mate_rank[ident.search == "mated"].to_numpy(dtype=float)
     notes.add(identification_note(ident))
 note = "; ".join(sorted(n for n in notes if n))
-save(cmc_curves(ranks, max_rank=snakemake.config["protocol"]["rank_k"], note=note), snakemake.output.figure)
+save(cmc_curves(ranks, max_rank=snakemake.params.max_rank, note=note), snakemake.output.figure)

@@ -7,7 +7,7 @@ from maskaudit.masks.gallery import catalogue_tiles, face_tile, gallery_figure, 
 from maskaudit.masks.geometry import estimate_yaw
 from maskaudit.plots import save
 from maskaudit.progress import setup_logging
-from maskaudit.variants import read_variant_manifest, stored_landmarks
+from maskaudit.masking import read_variant_manifest, stored_landmarks
 
 MAX_FACES, MAX_VARIANT_ROWS = 16, 2
 setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)

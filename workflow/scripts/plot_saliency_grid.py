@@ -9,7 +9,7 @@ from maskaudit.explain.run import load_explanations
 from maskaudit.imageio import ImageReadError, read_rgb
 from maskaudit.plots import save
 from maskaudit.progress import setup_logging
-from maskaudit.variants import read_variant_manifest
+from maskaudit.masking import read_variant_manifest
 
 setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 p = snakemake.params

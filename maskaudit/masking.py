@@ -1,4 +1,4 @@
-"""Masked variants of a dataset: one stored image set and manifest per (dataset, variant).
+"""The masking stage (workflow/rules/masking.smk): one stored image set and manifest per (dataset, variant).
 
 A *variant* is a point in kind x colour x texture x coverage (``masks.variants`` in the config, or a
 ``masks.grid`` expanded by :func:`expand_variants`). A variant entry may list several values for an
