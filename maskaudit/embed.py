@@ -78,6 +78,56 @@ def embed_images(model, table: pd.DataFrame, landmarks: dict, batch_size: int,
     return vectors, status, faces
 
 
+def embed_prepared(model, faces: np.ndarray, meta: dict, batch_size: int, ahead: int = 2
+                   ) -> tuple[np.ndarray, list[str], dict]:
+    """Embed faces the ``prepare_faces`` stage stored (:mod:`maskaudit.prepare`): ``faces`` (memory-mapped
+    ``(n_slots, h, w, 3)`` resized faces) and ``meta`` (per row: status, slot, face details).
+
+    A background thread copies the next ``ahead`` batches from the file into host buffers
+    (:meth:`~maskaudit.models.base.EmbeddingModel.host_buffer`: page-locked on CUDA) while this thread
+    submits each batch (:meth:`~maskaudit.models.base.EmbeddingModel.submit_resized`: normalisation and
+    forward pass; on CUDA they run on the device while the next batch is read). Returns what
+    :func:`embed_images` returns: the vectors in table order (NaN rows for the failures the
+    preparation recorded), the per-row status and the face details."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    status = [str(s) for s in meta["status"]]
+    n = len(status)
+    vectors = np.full((n, model.card.dim), np.nan, dtype=np.float32)
+    rows = np.flatnonzero(meta["slot"] >= 0)
+    batches = [rows[k:k + batch_size] for k in range(0, len(rows), batch_size)]
+    buffers = [model.host_buffer(min(batch_size, len(rows))) for _ in range(min(ahead + 1, len(batches)))]
+
+    def read(k):  # batch k into buffer k mod (ahead + 1); the file's slots are in row order
+        slots, out = meta["slot"][batches[k]], buffers[k % len(buffers)][:len(batches[k])]
+        if slots[-1] - slots[0] == len(slots) - 1:
+            np.copyto(out, faces[slots[0]:slots[-1] + 1])
+        else:
+            np.take(faces, slots, axis=0, out=out)
+        return out
+
+    with ThreadPoolExecutor(1, thread_name_prefix="read-prepared") as reader:
+        reads = {k: reader.submit(read, k) for k in range(min(ahead, len(batches)))}
+        pending = None  # the previous batch's rows and result function, on the device while this one is read
+        for k in progress(range(len(batches)), desc=f"embed {model.card.id}", unit="img",
+                          size=lambda k: len(batches[k])):
+            with stage("read_wait"):
+                batch = reads.pop(k).result()
+            with stage("embed"):
+                submitted = (batches[k], model.submit_resized(batch))
+                if pending:
+                    vectors[pending[0]] = pending[1]()
+            pending = submitted  # batch k - 1 is done: its buffer may be refilled
+            if k + ahead < len(batches):
+                reads[k + ahead] = reader.submit(read, k + ahead)
+        if pending:
+            with stage("embed"):
+                vectors[pending[0]] = pending[1]()
+    faces_out = {"face_box": meta["face_box"], "face_confidence": meta["face_confidence"],
+                 "n_faces": meta["n_faces"], "detail": meta["detail"]}
+    return vectors, status, faces_out
+
+
 def loader_workers(setting, threads: int, device: str) -> int:
     """Loader processes for a job: ``setting`` (config ``embedding.loader_workers``) as a number, or
     ``"auto"``: the job's ``threads`` minus the one that runs the forward passes when the model runs on

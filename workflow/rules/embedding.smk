@@ -1,6 +1,40 @@
+from argparse import Namespace
+
+from maskaudit.prepare import PrepCard, prep_id
+
 # Weights, then embedding caches per (model, dataset, variant). Each model runs in the conda env of
 # its software family and declares its own resources; only GPU-capable models ask for a GPU. In
 # end_to_end, locate_faces runs a detector once per stored image for all models that share it.
+# prepare_faces decodes, aligns and resizes each stored image once per input geometry (maskaudit/prepare.py)
+# for every model that takes it; embed_images then only normalises and runs the network.
+
+
+def _prep_of(model):
+    return prep_id(get_card(model, EMBEDDING["overrides"].get(model)), EMBEDDING["alignment"])
+
+
+# Prep id -> the first model taking those faces (its card gives the geometry; any other would give the same).
+PREPS = {}
+for _m in EMBEDDING_MODELS:
+    PREPS.setdefault(_prep_of(_m), _m)
+
+
+def get_prepared(wildcards):
+    """Input function: the prepared faces of an embedding job."""
+    prep = _prep_of(wildcards.model)
+    return {
+        "faces": f"results/prepared/{prep}/{wildcards.dataset}/{wildcards.variant}.npy",
+        "meta": f"results/prepared/{prep}/{wildcards.dataset}/{wildcards.variant}.npz",
+    }
+
+
+def get_prep_located(wildcards):
+    return get_located(Namespace(model=PREPS[wildcards.prep], dataset=wildcards.dataset, variant=wildcards.variant))
+
+
+def get_prep_card(wildcards):
+    model = PREPS[wildcards.prep]
+    return PrepCard.of(get_card(model, EMBEDDING["overrides"].get(model))).params()
 
 
 rule fetch_weights:
@@ -79,11 +113,36 @@ rule locate_faces:
         "../scripts/locate_faces.py"
 
 
-rule embed_images:
+rule prepare_faces:
     input:
-        unpack(get_located),
+        unpack(get_prep_located),
         images=get_images_table,
         landmarks="results/faces/{dataset}/landmarks.npz",
+    output:
+        faces="results/prepared/{prep}/{dataset}/{variant}.npy",
+        meta="results/prepared/{prep}/{dataset}/{variant}.npz",
+    log:
+        "logs/prepare_faces/{prep}/{dataset}/{variant}.log",
+    wildcard_constraints:
+        prep=_one_of(PREPS),
+    conda:
+        "../envs/embed-torch.yaml"
+    threads: 4
+    resources:
+        mem_mb=scaled(2000, 10),
+        runtime=scaled(30, 30),
+    params:
+        code=code_version("prepare_faces.py"),
+        card=get_prep_card,
+        alignment=EMBEDDING["alignment"],
+        loader_workers=EMBEDDING["loader_workers"],
+    script:
+        "../scripts/prepare_faces.py"
+
+
+rule embed_images:
+    input:
+        unpack(get_prepared),
         weights="resources/weights/{model}.json",
     output:
         cache="results/embeddings/{model}/{dataset}/{variant}.npz",
@@ -106,7 +165,6 @@ rule embed_images:
         overrides=get_model_overrides,
         batch_size=EMBEDDING["batch_size"],
         device=EMBEDDING["device"],
-        loader_workers=EMBEDDING["loader_workers"],
         weights_dir=config["weights_dir"],
         fetch_dir=lambda w, input: os.path.dirname(input.weights),
     script:
