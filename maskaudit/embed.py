@@ -90,6 +90,7 @@ def embed_prepared(model, faces: np.ndarray, meta: dict, batch_size: int, ahead:
     :func:`embed_images` returns: the vectors in table order (NaN rows for the failures the
     preparation recorded), the per-row status and the face details."""
     from concurrent.futures import ThreadPoolExecutor
+    from contextlib import nullcontext
 
     status = [str(s) for s in meta["status"]]
     n = len(status)
@@ -98,15 +99,26 @@ def embed_prepared(model, faces: np.ndarray, meta: dict, batch_size: int, ahead:
     batches = [rows[k:k + batch_size] for k in range(0, len(rows), batch_size)]
     buffers = [model.host_buffer(min(batch_size, len(rows))) for _ in range(min(ahead + 1, len(batches)))]
 
-    def read(k):  # batch k into buffer k mod (ahead + 1); the file's slots are in row order
+    source = open(faces.filename, "rb") if isinstance(faces, np.memmap) else None
+    face_bytes = int(np.prod(faces.shape[1:])) * faces.itemsize
+
+    def read(k):  # batch k into buffer k mod (ahead + 1)
         slots, out = meta["slot"][batches[k]], buffers[k % len(buffers)][:len(batches[k])]
-        if slots[-1] - slots[0] == len(slots) - 1:
-            np.copyto(out, faces[slots[0]:slots[-1] + 1])
-        else:
+        if source is None:
             np.take(faces, slots, axis=0, out=out)
+            return out
+        # straight from the file (page cache) into the buffer, one read per run of consecutive slots: the
+        # job's memory stays a few batches, whatever the file's size (the memory map is not touched)
+        runs = np.flatnonzero(np.diff(slots) != 1) + 1
+        flat = out.reshape(len(out), -1).view(np.uint8)
+        for a, b in zip(np.concatenate([[0], runs]), np.concatenate([runs, [len(slots)]])):
+            source.seek(faces.offset + int(slots[a]) * face_bytes)
+            if source.readinto(memoryview(flat[a:b]).cast("B")) != (b - a) * face_bytes:
+                raise OSError(f"{faces.filename}: prepared faces file is truncated")
         return out
 
-    with ThreadPoolExecutor(1, thread_name_prefix="read-prepared") as reader:
+    with source if source is not None else nullcontext(), \
+            ThreadPoolExecutor(1, thread_name_prefix="read-prepared") as reader:
         reads = {k: reader.submit(read, k) for k in range(min(ahead, len(batches)))}
         pending = None  # the previous batch's rows and result function, on the device while this one is read
         for k in progress(range(len(batches)), desc=f"embed {model.card.id}", unit="img",

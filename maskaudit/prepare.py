@@ -148,17 +148,45 @@ def prepare_images(card, alignment: str, table: pd.DataFrame, landmarks: dict, l
     return out, meta
 
 
+class _FaceFile:
+    """Writes slots of an uncompressed ``.npy`` of faces through plain file writes (in slot order they
+    are sequential), so the job's memory stays one batch, whatever the file's size (a memory map would
+    count every page written in the job's resident memory)."""
+
+    def __init__(self, path, shape):
+        self.shape = shape
+        np.lib.format.open_memmap(str(path), mode="w+", dtype=np.float32, shape=shape).flush()  # header, zeros
+        self.offset = _data_offset(path)
+        self.size = int(np.prod(shape[1:])) * 4
+        self.fh = open(path, "r+b")
+
+    def __setitem__(self, slot: int, face: np.ndarray) -> None:
+        self.fh.seek(self.offset + slot * self.size)
+        self.fh.write(np.ascontiguousarray(face, dtype=np.float32).tobytes())
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+def _data_offset(path) -> int:
+    with open(path, "rb") as fh:
+        fmt = np.lib.format
+        (fmt.read_array_header_1_0 if fmt.read_magic(fh) == (1, 0) else fmt.read_array_header_2_0)(fh)
+        return fh.tell()
+
+
 def write_prepared(faces_path, meta_path, card, alignment: str, table: pd.DataFrame, landmarks: dict,
                    located: dict | None, workers=0) -> dict:
-    """Run :func:`prepare_images` straight into an uncompressed ``.npy`` memory map at ``faces_path``
-    and write the meta ``.npz``; returns the meta."""
+    """Run :func:`prepare_images` straight into the uncompressed ``.npy`` at ``faces_path`` and write
+    the meta ``.npz``; returns the meta."""
     w, h = card.input_size
     n_ok = int((table.status == "ok").sum())
-    faces = np.lib.format.open_memmap(str(faces_path), mode="w+", dtype=np.float32, shape=(n_ok, h, w, 3))
-    _, meta = prepare_images(card, alignment, table, landmarks, located, out=faces, workers=workers)
+    faces = _FaceFile(faces_path, (n_ok, h, w, 3))
+    try:
+        _, meta = prepare_images(card, alignment, table, landmarks, located, out=faces, workers=workers)
+    finally:
+        faces.close()
     with stage("write"):
-        faces.flush()
-        del faces
         np.savez(meta_path, describe=np.array(json.dumps(describe_prep(card, alignment), sort_keys=True)), **meta)
     return meta
 
