@@ -104,7 +104,7 @@ def test_prep_id_is_shared_by_models_with_the_same_faces_and_only_by_them():
 @pytest.mark.parametrize("workers", [0, 2])
 def test_prepared_path_equals_the_per_job_path(deepid, stored, tmp_path, workers):
     """Prepared once into a memory-mapped ``.npy`` (in this process or two workers), embedded in
-    batches that do not divide the faces, read ahead by a thread: vectors, statuses and face records byte-identical to
+    batches that do not divide the faces, read ahead by one or several threads: vectors, statuses and face records byte-identical to
     ``embed_images``, which decodes, aligns and preprocesses inside the job."""
     table, located = stored
     card = PrepCard.of(deepid.card)
@@ -113,9 +113,9 @@ def test_prepared_path_equals_the_per_job_path(deepid, stored, tmp_path, workers
     assert isinstance(faces, np.memmap) and faces.shape == (6, 55, 47, 3) and not faces.flags.writeable
     assert list(meta["slot"]) == [0, 1, 2, 3, -1, -1, -1]
     check_prepared(meta, deepid.card, "end_to_end", table.image_id)
-    for batch_size, ahead in [(3, 2), (1, 1), (64, 2)]:  # the same batches, or PyTorch's CPU kernels round otherwise
+    for batch_size, ahead, readers in [(3, 2, 1), (1, 1, 1), (1, 3, 3), (64, 2, 2)]:  # same batches: same rounding
         serial = embed_images(deepid, table, {}, batch_size=batch_size, located=located)
-        prepared = embed_prepared(deepid, faces, meta, batch_size, ahead=ahead)
+        prepared = embed_prepared(deepid, faces, meta, batch_size, ahead=ahead, readers=readers)
         expected = ["ok"] * 4 + ["model_no_face", "unreadable", "mask_render_failed"]
         assert serial[1] == prepared[1] == expected
         assert np.array_equal(serial[0], prepared[0], equal_nan=True) and np.isfinite(serial[0][:4]).all()
