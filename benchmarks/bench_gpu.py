@@ -303,7 +303,11 @@ def main() -> None:
             print(f"{model_id:11s} vs deepface's represent (one face at a time, from the same face) on {len(cos)} "
                   f"faces: min cosine {min(cos):.7f}", flush=True)
         results["models"][model_id] = entry
-        del model
+        del model, faces
+        later = [m for m in args.models[args.models.index(model_id) + 1:] if prep_id(get_card(m), args.alignment) == pid]
+        if not later:  # no model left takes these faces: free the disk
+            for path in prepared[pid]:
+                path.unlink()
         if cuda:
             torch.cuda.empty_cache()
     pool.shutdown()

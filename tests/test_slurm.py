@@ -94,12 +94,13 @@ def incomplete_outputs(workdir: Path) -> list[str]:
 
 
 def finished_outputs(workdir: Path) -> dict[str, int]:
-    """mtime (ns) of every file under results/ that no running job is writing."""
+    """mtime (ns) of every file under results/ that no running job is writing (prepared faces aside:
+    temporary, Snakemake deletes them once the embedding jobs that read them are done)."""
     running = incomplete_outputs(workdir)
     out = {}
     for path in (workdir / "results").rglob("*"):
         rel = str(path.relative_to(workdir))
-        if path.is_file() and not any(rel == r or rel.startswith(r.rstrip("/") + "/") for r in running):
+        if path.is_file() and not rel.startswith("results/prepared/") and not any(rel == r or rel.startswith(r.rstrip("/") + "/") for r in running):
             out[rel] = path.stat().st_mtime_ns
     return out
 

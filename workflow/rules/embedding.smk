@@ -118,9 +118,9 @@ rule prepare_faces:
         unpack(get_prep_located),
         images=get_images_table,
         landmarks="results/faces/{dataset}/landmarks.npz",
-    output:
-        faces="results/prepared/{prep}/{dataset}/{variant}.npy",
-        meta="results/prepared/{prep}/{dataset}/{variant}.npz",
+    output:  # float32 faces: up to 0.6 MB each (224x224); deleted once every embedding job that reads them is done
+        faces=temp("results/prepared/{prep}/{dataset}/{variant}.npy"),
+        meta=temp("results/prepared/{prep}/{dataset}/{variant}.npz"),
     log:
         "logs/prepare_faces/{prep}/{dataset}/{variant}.log",
     wildcard_constraints:
