@@ -183,7 +183,7 @@ def main() -> None:
     from maskaudit.embed import _load_batch, embed_prepared, loader_pool
     from maskaudit.imageio import read_rgb
     from maskaudit.models import get_card, load_model
-    from maskaudit.models.base import FacePipeline, limit_threads
+    from maskaudit.models.base import FacePipeline, limit_threads, normalize_batch
     from maskaudit.models.files import required_files
     from maskaudit.prepare import load_prepared, prep_id
 
@@ -206,7 +206,7 @@ def main() -> None:
     pipe = FacePipeline(get_card(args.models[0]), args.alignment, normalize=False)
     list(pool.map(_load_batch, [pipe] * 4 * args.workers, [[item]] * 4 * args.workers))  # warm every worker
     reference = dict(np.load(args.reference)) if args.reference else {}
-    results, saved = {"device": device_name, "cores": os.cpu_count(), "torch": torch.__version__,
+    results, saved = {"path": "prepared", "device": device_name, "cores": os.cpu_count(), "torch": torch.__version__,
                       "alignment": args.alignment, "images": len(table), "workers": args.workers,
                       "threads": None if cuda else args.threads,
                       "pool_start_s": time.perf_counter() - start, "prepare": {}, "models": {}}, {}
@@ -242,29 +242,32 @@ def main() -> None:
         ok_rows = np.flatnonzero(meta["slot"] >= 0)
         entry = {"device": dev, "prep_id": pid, "batches": {}}
         for bs in args.batch_sizes:
-            batch = model.host_buffer(bs)
-            np.take(faces, meta["slot"][ok_rows[np.arange(bs) % len(ok_rows)]], axis=0, out=batch)
-            from maskaudit.models.base import normalize_batch
-
-            batch = normalize_batch(batch.copy(), card.normalization)
+            batch = np.take(faces, meta["slot"][ok_rows[np.arange(bs) % len(ok_rows)]], axis=0)
+            batch = normalize_batch(batch, card.normalization)
             x = torch.from_numpy(batch).to(dev).permute(0, 3, 1, 2)  # the job's layout on the device
-            with torch.no_grad():
-                fwd, fwd_cpu = timed(lambda: model.client.model(x), dev, min_s)
-            del x
             if cuda:
                 torch.cuda.reset_peak_memory_stats()
-            runs = []
+            runs = []  # forward and job measured in turn, so that a shared machine's load drifts out of the ratio
             for _ in range(args.repeats):
+                with torch.no_grad():
+                    fwd, fwd_cpu = timed(lambda: model.client.model(x), dev, min_s / args.repeats)
                 start, cpu = time.perf_counter(), time.process_time()
                 with Utilisation() if cuda else nullcontext() as busy:
                     vectors, status, _ = embed_prepared(model, faces, meta, bs)
                     sync(dev)
-                runs.append((time.perf_counter() - start, time.process_time() - cpu, busy.mean if cuda else None))
-            job, cpu, util = sorted(runs)[len(runs) // 2]
+                job = time.perf_counter() - start
+                ok = sum(s == "ok" for s in status)
+                runs.append({"forward_s_per_face": fwd / bs, "forward_cpu_s_per_face": fwd_cpu / bs,
+                             "job_s_per_face": job / ok, "job_cpu_s_per_face": (time.process_time() - cpu) / ok,
+                             "ratio": (job / ok) / (fwd / bs), "util": busy.mean if cuda else None})
+            del x
+            med = sorted(runs, key=lambda r: r["ratio"])[len(runs) // 2]  # the median pair
+            fwd, fwd_cpu, job, cpu, util = (bs * med["forward_s_per_face"], bs * med["forward_cpu_s_per_face"],
+                                            med["job_s_per_face"], med["job_cpu_s_per_face"], med["util"])
             ok = sum(s == "ok" for s in status)
-            row = {"forward_faces_per_s": bs / fwd, "job_faces_per_s": ok / job, "job_ratio": (bs / fwd) / (ok / job),
-                   "embedded": ok, "images": len(table), "job_runs_s": [r[0] for r in runs],
-                   "cpu_ms_per_face": {"forward": 1000 * fwd_cpu / bs, "job": 1000 * cpu / ok}}
+            row = {"forward_faces_per_s": bs / fwd, "job_faces_per_s": 1 / job, "job_ratio": med["ratio"],
+                   "job_ratios": [r["ratio"] for r in runs], "embedded": ok, "images": len(table),
+                   "cpu_ms_per_face": {"forward": 1000 * fwd_cpu / bs, "job": 1000 * cpu}}
             c = row["cpu_ms_per_face"]
             if not cuda:  # a CPU node full of jobs: CPU per face decides
                 row["cpu_ratio"] = c["job"] / c["forward"]
