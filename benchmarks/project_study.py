@@ -16,7 +16,8 @@ Decoding, alignment and deepface's resize run once per stored image and input ge
 ``prepare_faces`` stage (7 geometries for the 9 models: Facenet/Facenet512 and ArcFace/SFace share
 theirs), costed per face as the stress run's decoding + alignment + writing per face; an embedding job
 costs its network's forward pass times the CPU ratio job / forward that bench_gpu.py measured here
-(``--cpu-bench``; the streaming of the prepared faces).
+(``--cpu-bench``; the streaming of the prepared faces). Where that file exists, the preparation's CPU per
+face is its measured ``prepare`` cost (mean over the geometries it measured) instead of the stress run's.
 
 The GPU node's column uses a third measurement where it has one (bench_gpu.py on that node): the seven
 PyTorch models' embedding jobs at their forward-pass rate there, at the study's batch size, times the
@@ -64,7 +65,7 @@ def unit_costs(w: dict, dataset: str = "stress") -> dict:
 
 
 def project(w: dict, m: dict, alignment: str, g: dict | None = None, batch: int = 32,
-            job_cpu_ratio: float = 1.0) -> list[tuple[str, float, float | None]]:
+            job_cpu_ratio: float = 1.0, prep_s_per_face: float | None = None) -> list[tuple[str, float, float | None]]:
     """(stage, CPU seconds, wall seconds on the measured GPU node or None) for the whole study."""
     u = unit_costs(w)
     per_ds = IMAGES / DATASETS
@@ -80,7 +81,7 @@ def project(w: dict, m: dict, alignment: str, g: dict | None = None, batch: int 
     if alignment == "end_to_end":
         stages.append(("deepface detector, once per stored image (shared by the 9 models)", faces * haar, None))
     stages.append((f"prepare_faces: decode, align, resize, once per stored image x {GEOMETRIES} input geometries",
-                   faces * GEOMETRIES * (align + u["embed_rest_per_face"]), None))
+                   faces * GEOMETRIES * (prep_s_per_face or align + u["embed_rest_per_face"]), None))
     node = None
     if g is not None:  # measured on the node: the forward passes, one job after another on the GPU
         ratio = (lambda b: b["job_ratio"]) if g.get("path") == "prepared" else (lambda b: 1.0)
@@ -111,24 +112,25 @@ def main() -> None:
     ap.add_argument("--models", type=Path, default=REPO / "benchmarks/results/models.json")
     ap.add_argument("--gpu", default=str(REPO / "benchmarks/results/gpu_h200_{alignment}.json"),
                     help="bench_gpu.py's results on the GPU node, per alignment ('' for none)")
-    ap.add_argument("--cpu-bench", type=Path, default=REPO / "benchmarks/results/gpu_cpu2core_prepared.json",
+    ap.add_argument("--cpu-bench", default=str(REPO / "benchmarks/results/gpu_cpu2core_prepared_{alignment}.json"),
                     help="bench_gpu.py on this machine: the embedding job's CPU over the forward pass's")
     ap.add_argument("--batch-size", type=int, default=32, help="the study's embedding.batch_size")
     ap.add_argument("--node-cores", type=int, default=16)
     ap.add_argument("--nodes", type=int, default=10)
     args = ap.parse_args()
     w, m = json.loads(args.workflow.read_text()), json.loads(args.models.read_text())
-    ratio = 1.0
-    if args.cpu_bench.is_file():  # the largest job / forward CPU ratio measured here, at the study's batch size
-        c = json.loads(args.cpu_bench.read_text())
-        ratio = max(e["batches"][str(args.batch_size)]["cpu_ratio"] for e in c["models"].values())
     platforms = [("this machine (2 cores, no GPU)", 2, False),
                  (f"one GPU node ({args.node_cores} cores + 1 GPU, measured)", args.node_cores, True),
                  (f"SLURM, {args.nodes} CPU nodes x {args.node_cores} cores", args.nodes * args.node_cores, False)]
     for alignment in ("end_to_end", "shared_landmarks"):
         path = Path(args.gpu.format(alignment=alignment)) if args.gpu else None
         g = json.loads(path.read_text()) if path and path.is_file() else None
-        stages = project(w, m, alignment, g, args.batch_size, ratio)
+        ratio, prep, bench = 1.0, None, Path(args.cpu_bench.format(alignment=alignment))
+        if bench.is_file():  # the largest job / forward CPU ratio measured here, at the study's batch size,
+            c = json.loads(bench.read_text())  # and the preparation's CPU per face (mean over its geometries)
+            ratio = max(e["batches"][str(args.batch_size)]["cpu_ratio"] for e in c["models"].values())
+            prep = sum(p["cpu_ms_per_face"] for p in c["prepare"].values()) / len(c["prepare"]) / 1000
+        stages = project(w, m, alignment, g, args.batch_size, ratio, prep)
         total = sum(cpu for _, cpu, _ in stages)
         print(f"\n{alignment}: {IMAGES:,} images x {VARIANTS} variants x {len(MODELS)} models; "
               f"{total / 3600:,.1f} CPU-hours\n")
@@ -149,7 +151,8 @@ def main() -> None:
                   + ("their measured job / forward ratio" if measured else
                      "the forward pass alone: the prepared-faces job's ratio was not measured on a GPU, a lower bound")
                   + f"): bottleneck '{name}', {hours(longest)}; the 7 networks' forward passes alone take {hours(fwd)}"
-                  f" of GPU time. Embedding job CPU / forward CPU here: x{ratio:.2f}.")
+                  f" of GPU time. Measured here: embedding job CPU / forward CPU x{ratio:.2f}"
+                  + (f", preparation {1000 * prep:.1f} ms CPU per face and geometry." if prep else "."))
 
 
 if __name__ == "__main__":
