@@ -1,40 +1,8 @@
-from argparse import Namespace
-
-from maskaudit.prepare import PrepCard, prep_id
-
 # Weights, then embedding caches per (model, dataset, variant). Each model runs in the conda env of
 # its software family and declares its own resources; only GPU-capable models ask for a GPU. In
 # end_to_end, locate_faces runs a detector once per stored image for all models that share it.
 # prepare_faces decodes, aligns and resizes each stored image once per input geometry (maskaudit/prepare.py)
 # for every model that takes it; embed_images then only normalises and runs the network.
-
-
-def _prep_of(model):
-    return prep_id(get_card(model, EMBEDDING["overrides"].get(model)), EMBEDDING["alignment"])
-
-
-# Prep id -> the first model taking those faces (its card gives the geometry; any other would give the same).
-PREPS = {}
-for _m in EMBEDDING_MODELS:
-    PREPS.setdefault(_prep_of(_m), _m)
-
-
-def get_prepared(wildcards):
-    """Input function: the prepared faces of an embedding job."""
-    prep = _prep_of(wildcards.model)
-    return {
-        "faces": f"results/prepared/{prep}/{wildcards.dataset}/{wildcards.variant}.npy",
-        "meta": f"results/prepared/{prep}/{wildcards.dataset}/{wildcards.variant}.npz",
-    }
-
-
-def get_prep_located(wildcards):
-    return get_located(Namespace(model=PREPS[wildcards.prep], dataset=wildcards.dataset, variant=wildcards.variant))
-
-
-def get_prep_card(wildcards):
-    model = PREPS[wildcards.prep]
-    return PrepCard.of(get_card(model, EMBEDDING["overrides"].get(model))).params()
 
 
 rule fetch_weights:
