@@ -1,4 +1,4 @@
-"""Faces per second of each PyTorch model: the forward pass alone against the embedding job end to end.
+"""Faces per second of each PyTorch model: the forward pass alone against the embedding job, and the shared preparation.
 
     python benchmarks/bench_gpu.py --workdir DIR [--models deepid openface] [--batch-sizes 32 256]
                                    [--images 2048] [--workers N] [--out benchmarks/results/gpu.json]
@@ -13,19 +13,19 @@ there); it prints, per model and batch size:
 
 - **forward**: the network alone on a batch already prepared, on the device, in the layout the job
   gives it (``model(x)`` between two synchronisations; median of repeats);
-- **represent**: from aligned face crops to vectors in host memory: deepface's preprocessing (resize
-  with padding, normalise) in this process, the host-to-device copy, the forward pass and the copy back,
-  one batch after another -- the column ``represent`` of issue 20's table;
-- **job**: what an ``embed_images`` job does, from stored image files: decoding, alignment
-  (``--alignment``) and preprocessing in ``--workers`` loader processes (:func:`maskaudit.embed.iter_loaded`)
-  overlapped with the forward passes here, over ``--images`` images (the stored variants repeated),
-  in steady state: the worker pool is started and warmed once beforehand (its start-up is printed);
-- the ratios forward / represent and forward / job (1.0 = the network is the only limit).
+- **job**: what an ``embed_images`` job does (:func:`maskaudit.embed.embed_prepared`): the faces the
+  ``prepare_faces`` stage stored (an uncompressed ``.npy``, here just written, so in the page cache as on
+  a node that prepared them) read in batches by a background thread, normalised (on the device on CUDA)
+  and run through the network, over ``--images`` faces (the stored variants repeated); the ratio
+  forward / job (1.0 = the network is the only limit);
+- **prepare** (once per input geometry, shared by every model with that geometry: Facenet and
+  Facenet512 here): the ``prepare_faces`` stage, decode + align + deepface's resize with padding, CPU
+  time per face in one process (the rate per core) and wall-clock faces per second with ``--workers``
+  processes. Its cost is amortised over the models that share it; it is not part of the job's ratio.
 
-Wall-clock faces per second. On the CPU the forward pass uses ``--threads`` threads and the loader
-``--workers`` processes; CPU time per face of the forward pass and of the serial loader (decode +
-align + preprocess, one process) is printed too, since a shared CPU makes wall time noisy. ``--parity N``
-checks the job's vectors of the first N images against deepface's own ``represent`` steps from the same
+Wall-clock faces per second. On the CPU the forward pass uses ``--threads`` threads; CPU time per face
+of the forward pass and of the job is printed too, since a shared CPU makes wall time noisy. ``--parity N``
+checks the job's vectors of the first N faces against deepface's own ``represent`` steps from the same
 face (``resize_image``, ``normalize_input``, ``client.forward``, one face at a time; the faces equal
 deepface's ``extract_faces``: tests/test_models.py), and ``--reference`` against vectors another
 machine wrote with ``--save-vectors`` (e.g. the CPU's).
@@ -72,18 +72,6 @@ def timed(fn, device: str, min_s: float = 0.5, min_reps: int = 3) -> tuple[float
         sync(device)
         times.append(time.perf_counter() - start)
     return statistics.median(times), (time.process_time() - cpu) / len(times)
-
-
-def workers_cpu(pool) -> float | None:
-    """User + system CPU seconds of the pool's worker processes so far (Linux ``/proc``), else None."""
-    total = 0.0
-    try:
-        for pid in list(pool._processes):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
-    return total
 
 
 class Utilisation:
@@ -145,6 +133,27 @@ def load_inputs(workdir: Path, variants: list[str], images: int, alignment: str,
             {i: located[k] for i, k in zip(rows.image_id, key) if k in located})
 
 
+def prepare_stage(card, alignment, table, landmarks, located, pool, workers, folder: Path) -> tuple[Path, Path, dict]:
+    """The ``prepare_faces`` stage for one input geometry: CPU per face in this process on the first 256
+    rows (the rate per core), then the whole table with the worker pool (wall clock), into ``folder``."""
+    from maskaudit.prepare import PrepCard, prepare_images, write_prepared
+
+    prep = PrepCard.of(card)
+    head = table.head(256)
+    cpu = time.process_time()
+    _, meta = prepare_images(prep, alignment, head, landmarks, located or None, workers=0)
+    cpu = time.process_time() - cpu
+    n_head = int((meta["slot"] >= 0).sum())
+    faces, meta_path = folder / "faces.npy", folder / "meta.npz"
+    start = time.perf_counter()
+    meta = write_prepared(faces, meta_path, prep, alignment, table, landmarks, located or None, workers=pool)
+    wall = time.perf_counter() - start
+    n = int((meta["slot"] >= 0).sum())
+    return faces, meta_path, {"cpu_ms_per_face": 1000 * cpu / max(n_head, 1), "faces_per_s_per_core": n_head / cpu,
+                              "wall_faces_per_s": n / wall, "workers": workers, "faces": n, "images": len(table),
+                              "file_mb": faces.stat().st_size / 2**20}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--workdir", type=Path, required=True, help="a demo run's folder (see above)")
@@ -153,11 +162,12 @@ def main() -> None:
     ap.add_argument("--batch-sizes", nargs="+", type=int, default=[32, 256])
     ap.add_argument("--images", type=int, default=2048, help="images per job measurement")
     ap.add_argument("--alignment", default="end_to_end", choices=["end_to_end", "shared_landmarks"])
-    ap.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1),
-                    help="loader processes (default: all cores but the one that runs the forward passes)")
+    ap.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2)),
+                    help="processes of the preparation stage (default: all cores)")
     ap.add_argument("--threads", type=int, default=1, help="PyTorch threads on a CPU")
+    ap.add_argument("--repeats", type=int, default=3, help="job measurements per batch size (the median is kept)")
     ap.add_argument("--fetch-dir", default=str(REPO / "resources/weights"), help="Haar cascades (end_to_end)")
-    ap.add_argument("--parity", type=int, default=0, help="images checked against DeepFace.represent per model")
+    ap.add_argument("--parity", type=int, default=0, help="faces checked against deepface's represent per model")
     ap.add_argument("--save-vectors", type=Path, help="write the first 32 job vectors of each model here (.npz)")
     ap.add_argument("--reference", type=Path, help="compare the job vectors with these (.npz from --save-vectors)")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks/results/gpu.json")
@@ -170,30 +180,38 @@ def main() -> None:
     import torch
     from deepface_weights import write_random_weights
 
-    from maskaudit.embed import _load_batch, embed_images, loader_pool
+    from maskaudit.embed import _load_batch, embed_prepared, loader_pool
     from maskaudit.imageio import read_rgb
     from maskaudit.models import get_card, load_model
-    from maskaudit.models.base import limit_threads, prepare_face
+    from maskaudit.models.base import FacePipeline, limit_threads, normalize_batch
     from maskaudit.models.files import required_files
+    from maskaudit.prepare import load_prepared, prep_id
 
-    logging.getLogger("maskaudit.embed").setLevel(logging.ERROR)  # the demo's missed faces, once per repeat
+    logging.getLogger("maskaudit.prepare").setLevel(logging.ERROR)  # the demo's missed faces
     home = Path(tempfile.mkdtemp(prefix="deepface-home-"))
+    scratch = Path(tempfile.mkdtemp(prefix="prepared-"))
     os.environ["DEEPFACE_HOME"] = str(home)
     table, landmarks, located = load_inputs(args.workdir, args.variants, args.images, args.alignment, args.fetch_dir)
     cuda = torch.cuda.is_available()
     min_s = 0.5 if cuda else 3.0  # a shared CPU is noisy: longer repeats
     device_name = torch.cuda.get_device_name(0) if cuda else f"{platform.processor() or platform.machine()} CPU"
     header = (f"bench_gpu: {device_name}, {os.cpu_count()} cores, torch {torch.__version__}, {args.alignment}, "
-              f"{len(table)} stored images per job, {args.workers} loader workers"
+              f"{len(table)} stored images per job, preparation in {args.workers} processes"
               + ("" if cuda else f", {args.threads} PyTorch thread(s)"))
     print(header, flush=True)
 
-    pool, pool_start = loader_pool(args.workers), None
-
+    pool = loader_pool(args.workers)
+    item = (0, table.path.iloc[0], landmarks.get(table.image_id.iloc[0]), located.get(table.image_id.iloc[0]))
+    start = time.perf_counter()
+    pipe = FacePipeline(get_card(args.models[0]), args.alignment, normalize=False)
+    list(pool.map(_load_batch, [pipe] * 4 * args.workers, [[item]] * 4 * args.workers))  # warm every worker
     reference = dict(np.load(args.reference)) if args.reference else {}
-    results, saved = {"device": device_name, "cores": os.cpu_count(), "torch": torch.__version__,
+    results, saved = {"path": "prepared", "device": device_name, "cores": os.cpu_count(), "torch": torch.__version__,
                       "alignment": args.alignment, "images": len(table), "workers": args.workers,
-                      "threads": None if cuda else args.threads, "models": {}}, {}
+                      "threads": None if cuda else args.threads,
+                      "pool_start_s": time.perf_counter() - start, "prepare": {}, "models": {}}, {}
+    print(f"preparation pool start-up (once per job): {results['pool_start_s']:.1f} s", flush=True)
+    prepared: dict[str, tuple[Path, Path]] = {}
     for model_id in args.models:
         card = get_card(model_id)
         write_random_weights(card.deepface_name, home / ".deepface/weights" / required_files(card, "shared_landmarks")[0].name)
@@ -203,69 +221,67 @@ def main() -> None:
             modeling.__dict__.pop("cached_models", None)
             gc.collect()
             torch.cuda.empty_cache()
+        pid = prep_id(card, args.alignment)
+        if pid not in prepared:
+            folder = scratch / pid
+            folder.mkdir()
+            faces_path, meta_path, stats = prepare_stage(card, args.alignment, table, landmarks, located, pool,
+                                                         args.workers, folder)
+            prepared[pid] = (faces_path, meta_path)
+            results["prepare"][pid] = {**stats, "models": []}
+            print(f"prepare {pid}: {stats['cpu_ms_per_face']:.2f} ms CPU per face ({stats['faces_per_s_per_core']:,.0f} "
+                  f"faces/s per core); {stats['wall_faces_per_s']:,.0f} faces/s with {args.workers} processes; "
+                  f"{stats['file_mb']:,.0f} MiB", flush=True)
+        results["prepare"][pid]["models"].append(model_id)
+        faces, meta = load_prepared(*prepared[pid])
         base = torch.cuda.memory_allocated() if cuda else 0
         model = load_model(model_id, args.alignment, weights_dir=str(home / ".deepface/weights"),
                            fetch_dir=args.fetch_dir)
         limit_threads(args.threads)
         dev = model.device
-        pipe = model.pipeline()
-        item = (0, table.path.iloc[0], landmarks.get(table.image_id.iloc[0]), located.get(table.image_id.iloc[0]))
-        start = time.perf_counter()
-        list(pool.map(_load_batch, [pipe] * 4 * args.workers, [[item]] * 4 * args.workers))  # warm every worker
-        if pool_start is None:  # spawning the workers and their imports: once per job
-            pool_start = time.perf_counter() - start
-            results["pool_start_s"] = pool_start
-            print(f"loader pool start-up (once per job): {pool_start:.1f} s", flush=True)
-        crops, n_loaded, cpu0 = [], 0, time.process_time()
-        for row in table.head(64).itertuples():  # the serial loader's CPU per face, and crops for `represent`
-            face = model.acquire(read_rgb(row.path), landmarks.get(row.image_id), located.get(row.image_id))
-            if face.status == "ok":
-                crops.append(face.crop)
-                prepare_face(face.crop, card.input_size, card.normalization)
-                n_loaded += 1
-        entry = {"device": dev, "loader_cpu_ms_per_face": 1000 * (time.process_time() - cpu0) / max(n_loaded, 1),
-                 "batches": {}}
+        ok_rows = np.flatnonzero(meta["slot"] >= 0)
+        entry = {"device": dev, "prep_id": pid, "batches": {}}
         for bs in args.batch_sizes:
-            batch = np.stack([prepare_face(crops[k % len(crops)], card.input_size, card.normalization)
-                              for k in range(bs)])
+            batch = np.take(faces, meta["slot"][ok_rows[np.arange(bs) % len(ok_rows)]], axis=0)
+            batch = normalize_batch(batch, card.normalization)
             x = torch.from_numpy(batch).to(dev).permute(0, 3, 1, 2)  # the job's layout on the device
-            with torch.no_grad():
-                fwd, fwd_cpu = timed(lambda: model.client.model(x), dev, min_s)
-            reps = [crops[k % len(crops)] for k in range(bs)]
-            rep, rep_cpu = timed(lambda: model.represent(reps), dev, min_s)
-            del x
             if cuda:
                 torch.cuda.reset_peak_memory_stats()
-            start, cpu, wcpu = time.perf_counter(), time.process_time(), workers_cpu(pool)
-            with Utilisation() if cuda else nullcontext() as busy:
-                vectors, status, _ = embed_images(model, table, landmarks, bs, located or None, workers=pool)
-                sync(dev)
-            job, cpu = time.perf_counter() - start, time.process_time() - cpu
-            wcpu = None if wcpu is None or workers_cpu(pool) is None else workers_cpu(pool) - wcpu
+            runs = []  # forward and job measured in turn, so that a shared machine's load drifts out of the ratio
+            for _ in range(args.repeats):
+                with torch.no_grad():
+                    fwd, fwd_cpu = timed(lambda: model.client.model(x), dev, min_s / args.repeats)
+                start, cpu = time.perf_counter(), time.process_time()
+                with Utilisation() if cuda else nullcontext() as busy:
+                    vectors, status, _ = embed_prepared(model, faces, meta, bs)
+                    sync(dev)
+                job = time.perf_counter() - start
+                ok = sum(s == "ok" for s in status)
+                runs.append({"forward_s_per_face": fwd / bs, "forward_cpu_s_per_face": fwd_cpu / bs,
+                             "job_s_per_face": job / ok, "job_cpu_s_per_face": (time.process_time() - cpu) / ok,
+                             "ratio": (job / ok) / (fwd / bs), "util": busy.mean if cuda else None})
+            del x
+            med = sorted(runs, key=lambda r: r["ratio"])[len(runs) // 2]  # the median pair
+            fwd, fwd_cpu, job, cpu, util = (bs * med["forward_s_per_face"], bs * med["forward_cpu_s_per_face"],
+                                            med["job_s_per_face"], med["job_cpu_s_per_face"], med["util"])
             ok = sum(s == "ok" for s in status)
-            row = {"forward_faces_per_s": bs / fwd, "represent_faces_per_s": bs / rep, "job_faces_per_s": ok / job,
-                   "job_images_per_s": len(table) / job, "represent_ratio": (bs / fwd) / (bs / rep),
-                   "job_ratio": (bs / fwd) / (ok / job), "embedded": ok, "images": len(table),
-                   "cpu_ms_per_face": {"forward": 1000 * fwd_cpu / bs, "represent": 1000 * rep_cpu / bs,
-                                       "job_main": 1000 * cpu / ok,
-                                       "job_workers": None if wcpu is None else 1000 * wcpu / ok}}
+            row = {"forward_faces_per_s": bs / fwd, "job_faces_per_s": 1 / job, "job_ratio": med["ratio"],
+                   "job_ratios": [r["ratio"] for r in runs], "embedded": ok, "images": len(table),
+                   "cpu_ms_per_face": {"forward": 1000 * fwd_cpu / bs, "job": 1000 * cpu}}
             c = row["cpu_ms_per_face"]
-            if not cuda and c["job_workers"] is not None:  # a CPU node full of jobs: CPU per face decides
-                row["cpu_ratio"] = {"represent": c["represent"] / c["forward"],
-                                    "job": (c["job_main"] + c["job_workers"]) / c["forward"]}
+            if not cuda:  # a CPU node full of jobs: CPU per face decides
+                row["cpu_ratio"] = c["job"] / c["forward"]
             if cuda:  # this model's weights + activations (the allocator's peak above what was there before)
                 row["peak_gpu_mb"] = (torch.cuda.max_memory_allocated() - base) / 2**20
-                row["gpu_utilisation_pct"] = busy.mean
+                row["gpu_utilisation_pct"] = util
                 free, total = torch.cuda.mem_get_info()
                 results.setdefault("cuda_context_mb", ((total - free) - torch.cuda.memory_reserved()) / 2**20)
             entry["batches"][bs] = row
-            print(f"{model_id:11s} batch {bs:4d} on {dev}: forward {row['forward_faces_per_s']:10,.0f}/s   represent "
-                  f"{row['represent_faces_per_s']:9,.0f}/s (x{row['represent_ratio']:.2f})   job "
+            print(f"{model_id:11s} batch {bs:4d} on {dev}: forward {row['forward_faces_per_s']:10,.0f}/s   job "
                   f"{row['job_faces_per_s']:9,.0f}/s (x{row['job_ratio']:.2f})   CPU ms/face: forward "
-                  f"{c['forward']:.3f}, represent {c['represent']:.3f}, job {c['job_main']:.3f} here + "
-                  f"{c['job_workers'] or float('nan'):.3f} in workers"
-                  + (f"   peak {row['peak_gpu_mb']:,.0f} MiB, GPU busy {busy.mean or float('nan'):.0f}%"
-                     if cuda else ""), flush=True)
+                  f"{c['forward']:.3f}, job {c['job']:.3f}"
+                  + (f"   peak {row['peak_gpu_mb']:,.0f} MiB, GPU busy {util or float('nan'):.0f}%" if cuda
+                     else f" (CPU x{row['cpu_ratio']:.2f})"), flush=True)
         first = vectors[:32]
         saved[model_id] = first
         if model_id in reference:
@@ -290,7 +306,11 @@ def main() -> None:
             print(f"{model_id:11s} vs deepface's represent (one face at a time, from the same face) on {len(cos)} "
                   f"faces: min cosine {min(cos):.7f}", flush=True)
         results["models"][model_id] = entry
-        del model
+        del model, faces
+        later = [m for m in args.models[args.models.index(model_id) + 1:] if prep_id(get_card(m), args.alignment) == pid]
+        if not later:  # no model left takes these faces: free the disk
+            for path in prepared[pid]:
+                path.unlink()
         if cuda:
             torch.cuda.empty_cache()
     pool.shutdown()
@@ -299,18 +319,21 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\n{header}\n")
-    wall = "faces/s, wall clock" + ("" if cuda else "; CPU ratios: CPU time per face over the forward pass's")
-    extra = " peak MiB | GPU busy % |" if cuda else " CPU x represent | CPU x job |"
-    print(f"| model | batch | forward | represent | x | job | x |{extra} ({wall})")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| prepared faces | models | CPU ms / face | faces/s per core | faces/s, all workers | MiB |")
+    print("|---|---|---:|---:|---:|---:|")
+    for pid, p in results["prepare"].items():
+        print(f"| {pid} | {', '.join(p['models'])} | {p['cpu_ms_per_face']:.2f} | {p['faces_per_s_per_core']:,.0f} | "
+              f"{p['wall_faces_per_s']:,.0f} | {p['file_mb']:,.0f} |")
+    extra = " peak MiB | GPU busy % |" if cuda else " CPU x |"
+    print(f"\n| model | batch | forward | job | x |{extra} (faces/s, wall clock; x = forward / job)")
+    print("|---|---:|---:|---:|---:|---:|" + ("---:|" if cuda else ""))
     for model_id, entry in results["models"].items():
         for bs, r in entry["batches"].items():
-            if cuda:
-                cpu_cols = f" {r['peak_gpu_mb']:,.0f} | {r['gpu_utilisation_pct'] or float('nan'):.0f} |"
-            else:
-                cpu_cols = "" if "cpu_ratio" not in r else f" {r['cpu_ratio']['represent']:.2f} | {r['cpu_ratio']['job']:.2f} |"
-            print(f"| {model_id} | {bs} | {r['forward_faces_per_s']:,.0f} | {r['represent_faces_per_s']:,.0f} | "
-                  f"{r['represent_ratio']:.2f} | {r['job_faces_per_s']:,.0f} | {r['job_ratio']:.2f} |{cpu_cols}")
+            cols = (f" {r['peak_gpu_mb']:,.0f} | {r['gpu_utilisation_pct'] or float('nan'):.0f} |" if cuda
+                    else f" {r['cpu_ratio']:.2f} |")
+            print(f"| {model_id} | {bs} | {r['forward_faces_per_s']:,.0f} | {r['job_faces_per_s']:,.0f} | "
+                  f"{r['job_ratio']:.2f} |{cols}")
+
 
 if __name__ == "__main__":
     main()

@@ -12,10 +12,17 @@ unmasked baseline + 15 mask variants (16), the 9 open-source models. Every figur
 item times the item count; wall time divides each stage's CPU by the cores it can use, stage after
 stage (stages overlap in a real run, so this errs long). Assumptions are printed with the table.
 
+Decoding, alignment and deepface's resize run once per stored image and input geometry in the shared
+``prepare_faces`` stage (7 geometries for the 9 models: Facenet/Facenet512 and ArcFace/SFace share
+theirs), costed per face as the stress run's decoding + alignment + writing per face; an embedding job
+costs its network's forward pass times the CPU ratio job / forward that bench_gpu.py measured here
+(``--cpu-bench``; the streaming of the prepared faces). Where that file exists, the preparation's CPU per
+face is its measured ``prepare`` cost (mean over the geometries it measured) instead of the stress run's.
+
 The GPU node's column uses a third measurement where it has one (bench_gpu.py on that node): the seven
-PyTorch models' embedding jobs at the rate one job reached there end to end (decoding, alignment and
-preprocessing in loader processes on every core, the forward pass on the GPU), at the study's batch
-size; every other stage is this machine's CPU time divided by the node's cores.
+PyTorch models' embedding jobs at their forward-pass rate there, at the study's batch size, times the
+job / forward ratio measured there when the file has it (``job_ratio``, else 1: a lower bound, said so);
+every other stage, the shared preparation included, is this machine's CPU time divided by the node's cores.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ IMAGES, DATASETS, VARIANTS = 14_722, 5, 16
 MODELS = ["vgg_face", "facenet", "facenet512", "openface", "deepface", "deepid", "arcface", "dlib", "sface"]
 CPU_ONLY = {"dlib", "sface"}  # their cards ask for no GPU
 SFACE_AS = "arcface"          # SFace's real graph is not available offline: costed as ArcFace (same input size)
+GEOMETRIES = 7                # distinct (input size) preparations for the 9 models (maskaudit.prepare.prep_id)
 
 
 def unit_costs(w: dict, dataset: str = "stress") -> dict:
@@ -56,7 +64,8 @@ def unit_costs(w: dict, dataset: str = "stress") -> dict:
     }
 
 
-def project(w: dict, m: dict, alignment: str, g: dict | None = None, batch: int = 32) -> list[tuple[str, float, float | None]]:
+def project(w: dict, m: dict, alignment: str, g: dict | None = None, batch: int = 32,
+            job_cpu_ratio: float = 1.0, prep_s_per_face: float | None = None) -> list[tuple[str, float, float | None]]:
     """(stage, CPU seconds, wall seconds on the measured GPU node or None) for the whole study."""
     u = unit_costs(w)
     per_ds = IMAGES / DATASETS
@@ -66,18 +75,22 @@ def project(w: dict, m: dict, alignment: str, g: dict | None = None, batch: int 
     extract = sum(v["end_to_end_extract_cpu_s_per_image"] for v in m.values()) / len(m)
     faces = IMAGES * VARIANTS
     torch_models = [k for k in MODELS if k not in CPU_ONLY]
-    align = extract if alignment == "end_to_end" else 0.0  # end_to_end: eye alignment + crop per model
+    align = extract if alignment == "end_to_end" else 0.0  # end_to_end: eye alignment + crop per geometry
     stages = [("detection + landmarks (dlib HOG), once per image", IMAGES * u["detect_per_image"], None),
               ("masks, 16 stored variants", IMAGES * VARIANTS * u["mask_per_image"], None)]
     if alignment == "end_to_end":
         stages.append(("deepface detector, once per stored image (shared by the 9 models)", faces * haar, None))
+    stages.append((f"prepare_faces: decode, align, resize, once per stored image x {GEOMETRIES} input geometries",
+                   faces * GEOMETRIES * (prep_s_per_face or align + u["embed_rest_per_face"]), None))
     node = None
-    if g is not None:  # measured: one job at a time, the whole node feeding the GPU
-        node = sum(faces / g["models"][k]["batches"][str(batch)]["job_faces_per_s"] for k in torch_models)
-    stages.append(("embedding jobs, 7 PyTorch models: decode, align, preprocess, forward",
-                   faces * sum(forward[k] + align + u["embed_rest_per_face"] for k in torch_models), node))
-    stages.append(("embedding jobs, dlib + SFace (CPU only): decode, align, forward",
-                   faces * sum(forward[k] + align + u["embed_rest_per_face"] for k in CPU_ONLY), None))
+    if g is not None:  # measured on the node: the forward passes, one job after another on the GPU
+        ratio = (lambda b: b["job_ratio"]) if g.get("path") == "prepared" else (lambda b: 1.0)
+        node = sum(faces / g["models"][k]["batches"][str(batch)]["forward_faces_per_s"]
+                   * ratio(g["models"][k]["batches"][str(batch)]) for k in torch_models)
+    stages.append(("embedding jobs, 7 PyTorch models: stream prepared faces, normalise, forward",
+                   faces * job_cpu_ratio * sum(forward[k] for k in torch_models), node))
+    stages.append(("embedding jobs, dlib + SFace (CPU only): stream prepared faces, forward",
+                   faces * job_cpu_ratio * sum(forward[k] for k in CPU_ONLY), None))
     pairs = len(MODELS) * DATASETS
     stages.append(("protocol, thresholds, scoring, metrics, figures", DATASETS * u["protocol_per_dataset"] * scale
                    + pairs * scale * (u["thresholds_per_job"] + VARIANTS * u["score_per_job"] + u["metrics_per_job"])
@@ -99,6 +112,8 @@ def main() -> None:
     ap.add_argument("--models", type=Path, default=REPO / "benchmarks/results/models.json")
     ap.add_argument("--gpu", default=str(REPO / "benchmarks/results/gpu_h200_{alignment}.json"),
                     help="bench_gpu.py's results on the GPU node, per alignment ('' for none)")
+    ap.add_argument("--cpu-bench", default=str(REPO / "benchmarks/results/gpu_cpu2core_prepared_{alignment}.json"),
+                    help="bench_gpu.py on this machine: the embedding job's CPU over the forward pass's")
     ap.add_argument("--batch-size", type=int, default=32, help="the study's embedding.batch_size")
     ap.add_argument("--node-cores", type=int, default=16)
     ap.add_argument("--nodes", type=int, default=10)
@@ -110,7 +125,12 @@ def main() -> None:
     for alignment in ("end_to_end", "shared_landmarks"):
         path = Path(args.gpu.format(alignment=alignment)) if args.gpu else None
         g = json.loads(path.read_text()) if path and path.is_file() else None
-        stages = project(w, m, alignment, g, args.batch_size)
+        ratio, prep, bench = 1.0, None, Path(args.cpu_bench.format(alignment=alignment))
+        if bench.is_file():  # the largest job / forward CPU ratio measured here, at the study's batch size,
+            c = json.loads(bench.read_text())  # and the preparation's CPU per face (mean over its geometries)
+            ratio = max(e["batches"][str(args.batch_size)]["cpu_ratio"] for e in c["models"].values())
+            prep = sum(p["cpu_ms_per_face"] for p in c["prepare"].values()) / len(c["prepare"]) / 1000
+        stages = project(w, m, alignment, g, args.batch_size, ratio, prep)
         total = sum(cpu for _, cpu, _ in stages)
         print(f"\n{alignment}: {IMAGES:,} images x {VARIANTS} variants x {len(MODELS)} models; "
               f"{total / 3600:,.1f} CPU-hours\n")
@@ -126,8 +146,13 @@ def main() -> None:
             name, longest = max(node, key=lambda s: s[1])
             fwd = sum(IMAGES * VARIANTS / g["models"][k]["batches"][str(args.batch_size)]["forward_faces_per_s"]
                       for k in MODELS if k not in CPU_ONLY)
-            print(f"\nGPU node ({g['device']}, {g['workers']} loader processes, batch {args.batch_size}): bottleneck "
-                  f"'{name}', {hours(longest)}; the 7 networks' forward passes alone take {hours(fwd)} of GPU time.")
+            measured = g.get("path") == "prepared"  # bench_gpu.py of the prepared-faces job
+            print(f"\nGPU node ({g['device']}, batch {args.batch_size}; embedding jobs costed at "
+                  + ("their measured job / forward ratio" if measured else
+                     "the forward pass alone: the prepared-faces job's ratio was not measured on a GPU, a lower bound")
+                  + f"): bottleneck '{name}', {hours(longest)}; the 7 networks' forward passes alone take {hours(fwd)}"
+                  f" of GPU time. Measured here: embedding job CPU / forward CPU x{ratio:.2f}"
+                  + (f", preparation {1000 * prep:.1f} ms CPU per face and geometry." if prep else "."))
 
 
 if __name__ == "__main__":

@@ -78,6 +78,79 @@ def embed_images(model, table: pd.DataFrame, landmarks: dict, batch_size: int,
     return vectors, status, faces
 
 
+def embed_prepared(model, faces: np.ndarray, meta: dict, batch_size: int, ahead: int | None = None,
+                   readers: int | None = None) -> tuple[np.ndarray, list[str], dict]:
+    """Embed faces the ``prepare_faces`` stage stored (:mod:`maskaudit.prepare`): ``faces`` (memory-mapped
+    ``(n_slots, h, w, 3)`` resized faces) and ``meta`` (per row: status, slot, face details).
+
+    ``readers`` background threads (default: 4 when the model runs on CUDA, else 1) copy the next
+    ``ahead`` batches (default: ``max(2, readers)``) from the file into host buffers
+    (:meth:`~maskaudit.models.base.EmbeddingModel.host_buffer`: page-locked on CUDA) while this thread
+    submits each batch (:meth:`~maskaudit.models.base.EmbeddingModel.submit_resized`: normalisation and
+    forward pass; on CUDA they run on the device while the next batches are read). Returns what
+    :func:`embed_images` returns: the vectors in table order (NaN rows for the failures the
+    preparation recorded), the per-row status and the face details. The batches are the rows with a
+    face, ``batch_size`` at a time, as :func:`embed_images` forms them, so the vectors are the same."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    if readers is None:
+        readers = 4 if str(getattr(model, "device", "cpu")).startswith("cuda") else 1
+    ahead = max(2, readers) if ahead is None else ahead
+    status = [str(s) for s in meta["status"]]
+    n = len(status)
+    vectors = np.full((n, model.card.dim), np.nan, dtype=np.float32)
+    rows = np.flatnonzero(meta["slot"] >= 0)
+    batches = [rows[k:k + batch_size] for k in range(0, len(rows), batch_size)]
+    buffers = [model.host_buffer(min(batch_size, len(rows))) for _ in range(min(ahead + 1, len(batches)))]
+    from_file = isinstance(faces, np.memmap)
+    face_bytes = int(np.prod(faces.shape[1:])) * faces.itemsize
+    local, handles = threading.local(), []
+
+    def read(k):  # batch k into buffer k mod (ahead + 1)
+        slots, out = meta["slot"][batches[k]], buffers[k % len(buffers)][:len(batches[k])]
+        if not from_file:
+            np.take(faces, slots, axis=0, out=out)
+            return out
+        # straight from the file (page cache) into the buffer, one read per run of consecutive slots: the
+        # job's memory stays a few batches, whatever the file's size (the memory map is not touched)
+        if not hasattr(local, "fh"):
+            local.fh = open(faces.filename, "rb")
+            handles.append(local.fh)
+        runs = np.flatnonzero(np.diff(slots) != 1) + 1
+        flat = out.reshape(len(out), -1).view(np.uint8)
+        for a, b in zip(np.concatenate([[0], runs]), np.concatenate([runs, [len(slots)]])):
+            local.fh.seek(faces.offset + int(slots[a]) * face_bytes)
+            if local.fh.readinto(memoryview(flat[a:b]).cast("B")) != (b - a) * face_bytes:
+                raise OSError(f"{faces.filename}: prepared faces file is truncated")
+        return out
+
+    try:
+        with ThreadPoolExecutor(readers, thread_name_prefix="read-prepared") as reader:
+            reads = {k: reader.submit(read, k) for k in range(min(ahead, len(batches)))}
+            pending = None  # the previous batch's rows and result function, on the device while this one is read
+            for k in progress(range(len(batches)), desc=f"embed {model.card.id}", unit="img",
+                              size=lambda k: len(batches[k])):
+                with stage("read_wait"):
+                    batch = reads.pop(k).result()
+                with stage("embed"):
+                    submitted = (batches[k], model.submit_resized(batch))
+                    if pending:
+                        vectors[pending[0]] = pending[1]()
+                pending = submitted  # batch k - 1 is done: its buffer may be refilled
+                if k + ahead < len(batches):
+                    reads[k + ahead] = reader.submit(read, k + ahead)
+            if pending:
+                with stage("embed"):
+                    vectors[pending[0]] = pending[1]()
+    finally:
+        for fh in handles:
+            fh.close()
+    details = {"face_box": meta["face_box"], "face_confidence": meta["face_confidence"],
+               "n_faces": meta["n_faces"], "detail": meta["detail"]}
+    return vectors, status, details
+
+
 def loader_workers(setting, threads: int, device: str) -> int:
     """Loader processes for a job: ``setting`` (config ``embedding.loader_workers``) as a number, or
     ``"auto"``: the job's ``threads`` minus the one that runs the forward passes when the model runs on

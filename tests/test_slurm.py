@@ -94,12 +94,13 @@ def incomplete_outputs(workdir: Path) -> list[str]:
 
 
 def finished_outputs(workdir: Path) -> dict[str, int]:
-    """mtime (ns) of every file under results/ that no running job is writing."""
+    """mtime (ns) of every file under results/ that no running job is writing (prepared faces aside:
+    temporary, Snakemake deletes them once the embedding jobs that read them are done)."""
     running = incomplete_outputs(workdir)
     out = {}
     for path in (workdir / "results").rglob("*"):
         rel = str(path.relative_to(workdir))
-        if path.is_file() and not any(rel == r or rel.startswith(r.rstrip("/") + "/") for r in running):
+        if path.is_file() and not rel.startswith("results/prepared/") and not any(rel == r or rel.startswith(r.rstrip("/") + "/") for r in running):
             out[rel] = path.stat().st_mtime_ns
     return out
 
@@ -381,7 +382,10 @@ def test_jobs_went_through_sbatch_with_declared_resources(slurm_run, cluster):
             else:
                 assert row["Partition"] == "cpu" and "gres/gpu" not in row["ReqTRES"], what
     rules = {j["rule"] for j in remote}
-    assert rules >= {"detect_faces", "merge_faces", "mask_images", "embed_images", "build_protocol"}
+    assert rules >= {"detect_faces", "merge_faces", "mask_images", "prepare_faces", "embed_images", "build_protocol"}
+    # the shared preparation is a CPU job with several cores; embedding jobs declare their GPU memory
+    prepares = [j for j in remote if j["rule"] == "prepare_faces"]
+    assert prepares and all(j["threads"] > 1 and not int(j["resources"].get("gpu", 0)) for j in prepares)
     gpu_jobs = [j for j in remote if int(j["resources"].get("gpu", 0))]
     cpu_embeds = [j for j in remote if j["rule"] == "embed_images" and not int(j["resources"].get("gpu", 0))]
     assert gpu_jobs and cpu_embeds, "the run must exercise both GPU and CPU routing"

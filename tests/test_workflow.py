@@ -104,15 +104,17 @@ def test_every_job_logged_its_usage_within_its_declared_memory(audit):
 
     logs = sorted((audit / "logs").rglob("*.log"))
     rules = {log.relative_to(audit / "logs").parts[0] for log in logs}
-    assert {"detect_faces", "merge_faces", "mask_images", "embed_images", "score_comparisons", "compute_metrics",
-            "collect_table", "plot_det"} <= rules
+    assert {"detect_faces", "merge_faces", "mask_images", "prepare_faces", "embed_images", "score_comparisons",
+            "compute_metrics", "collect_table", "plot_det"} <= rules
     for log in logs:
         record = read_usage(log)
         assert record is not None, f"{log} has no USAGE record"
         assert 0 < record["peak_rss_mb"] <= record["mem_mb"], (log, record)
         assert record["cpu_s"] + 0.05 >= record["startup_cpu_s"] + sum(record["stages"].values()), (log, record)
     embed = read_usage(audit / "logs/embed_images/dlib/demo/none.log")
-    assert {"decode", "align", "embed", "write"} <= set(embed["stages"])
+    assert {"read_wait", "embed", "write"} <= set(embed["stages"])  # decoding and alignment: prepare_faces
+    prepare = read_usage(audit / "logs/prepare_faces/landmarks-pad0.25-150x150/demo/none.log")
+    assert {"prepare", "write"} <= set(prepare["stages"])
 
 
 def test_second_run_does_nothing(audit):
@@ -141,7 +143,7 @@ def test_editing_one_variant_reruns_only_its_dependents(audit):
     finally:
         write_config(audit)
     assert jobs == {
-        "mask_images": 1, "embed_images": 1, "score_comparisons": 1 + 4, "compute_metrics": 2,
+        "mask_images": 1, "prepare_faces": 1, "embed_images": 1, "score_comparisons": 1 + 4, "compute_metrics": 2,
         "collect_table": 11, "plot_rates_by_variant": 2, "plot_score_distributions": 2, "plot_det": 2,
         "plot_cmc": 2, "plot_forest": 2, "plot_mask_colour": 2, "plot_clustering": 2, "plot_heatmap": 1,
         "plot_mask_gallery": 1, "all": 1,  # not detection, protocol, dlib's thresholds, other variants or face chips
@@ -191,8 +193,8 @@ def test_editing_a_package_module_reruns_exactly_the_stages_that_run_it(audit, c
                if REPO / "maskaudit/stats/permutation.py" in reached_modules(s)}
     assert {"compute_metrics", "collect_table"} <= runs_it <= set(jobs)
     assert jobs["compute_metrics"] == 2 and jobs["collect_table"] == 11  # dlib and its head dlib+contrastive
-    upstream = {"detect_faces", "merge_faces", "mask_images", "embed_images", "build_protocol", "fix_thresholds",
-                "score_comparisons"}
+    upstream = {"detect_faces", "merge_faces", "mask_images", "prepare_faces", "embed_images", "build_protocol",
+                "fix_thresholds", "score_comparisons"}
     assert not upstream & set(jobs)  # metrics changed; nothing they read is recomputed
     # everything planned runs the module or reads what a job that runs it writes
     assert set(jobs) - runs_it <= {"all", "plot_forest", "plot_rates_by_variant", "plot_mask_colour",
@@ -200,7 +202,7 @@ def test_editing_a_package_module_reruns_exactly_the_stages_that_run_it(audit, c
                                    "plot_survey", "plot_attention_forest"}
 
     jobs = planned_with(code_copy, audit, "masks/render.py")  # the renderer: masks and all after them
-    assert jobs["mask_images"] == 4 and jobs["embed_images"] == 4 and "detect_faces" not in jobs
+    assert jobs["mask_images"] == jobs["prepare_faces"] == jobs["embed_images"] == 4 and "detect_faces" not in jobs
     assert "build_protocol" not in jobs  # the protocol reads originals and landmarks, not masks
 
 

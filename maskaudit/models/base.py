@@ -84,17 +84,24 @@ def acquire_face(card, alignment: str, rgb: np.ndarray, landmarks: np.ndarray | 
 
 
 def prepare_face(crop: np.ndarray, input_size: tuple[int, int], normalization: str) -> np.ndarray:
-    """One face as deepface's ``represent`` feeds it to the network, ``(h, w, 3)`` float32 BGR.
+    """One face as deepface's ``represent`` feeds it to the network, ``(h, w, 3)`` float32 BGR:
+    :func:`resize_face`, then deepface's ``normalize_input``. The same operations in the same order and
+    precision as deepface, without its copies (channel flip, padding, batch concatenation), so the
+    result is bit-identical (tests/test_gpu_embedding.py)."""
+    from deepface.modules.preprocessing import normalize_input
 
-    ``resize_image``: scale the RGB crop (float in [0, 1]) by ``f = min(h / rows, w / cols)`` to
-    ``(int(cols f), int(rows f))`` with OpenCV's bilinear ``resize`` in the crop's own precision, pad
-    with black to ``(h, w)`` centred (the odd pixel at the bottom/right), cast to float32 and divide
-    by 255 if any value exceeds 1; then ``normalize_input``. The same operations in the same order and
-    precision, without deepface's copies (channel flip, padding, batch concatenation), so the result is
-    bit-identical (tests/test_gpu_embedding.py).
+    return normalize_input(resize_face(crop, input_size), normalization)
+
+
+def resize_face(crop: np.ndarray, input_size: tuple[int, int]) -> np.ndarray:
+    """deepface's ``resize_image`` of one RGB crop (float in [0, 1]), ``(h, w, 3)`` float32 BGR, not
+    normalised: what the ``prepare_faces`` stage stores (:mod:`maskaudit.prepare`).
+
+    Scale the crop by ``f = min(h / rows, w / cols)`` to ``(int(cols f), int(rows f))`` with OpenCV's
+    bilinear ``resize`` in the crop's own precision, pad with black to ``(h, w)`` centred (the odd pixel
+    at the bottom/right), cast to float32 and divide by 255 if any value exceeds 1.
     """
     import cv2
-    from deepface.modules.preprocessing import normalize_input
 
     w, h = input_size
     rows, cols = crop.shape[:2]
@@ -107,7 +114,19 @@ def prepare_face(crop: np.ndarray, input_size: tuple[int, int], normalization: s
     out[top:top + img.shape[0], left:left + img.shape[1]] = img
     if out.max() > 1:
         out = (out / 255.0).astype(np.float32)
-    return normalize_input(out, normalization)
+    return out
+
+
+def normalize_batch(batch: np.ndarray, normalization: str) -> np.ndarray:
+    """deepface's ``normalize_input`` applied to each face of an ``(n, h, w, 3)`` float32 batch of
+    :func:`resize_face` outputs, in place where deepface works in place: face for face the same
+    operations on the same contiguous array, so bit-identical to :func:`prepare_face`."""
+    from deepface.modules.preprocessing import normalize_input
+
+    if normalization != "base":
+        for k in range(len(batch)):
+            batch[k] = normalize_input(batch[k], normalization)
+    return batch
 
 
 @dataclass(frozen=True)
@@ -116,6 +135,7 @@ class FacePipeline:
 
     card: object
     alignment: str
+    normalize: bool = True   # False: stop before ``normalize_input`` (the prepare_faces stage's arrays)
 
     def load(self, path, landmarks, regions) -> tuple[Face, np.ndarray | None]:
         """Decode, align and preprocess one stored image: its :class:`Face` (crop dropped) and the
@@ -125,7 +145,8 @@ class FacePipeline:
         face = acquire_face(self.card, self.alignment, read_rgb(path), landmarks, regions)
         if face.status != "ok":
             return face, None
-        prepared = prepare_face(face.crop, self.card.input_size, self.card.normalization)
+        prepared = (prepare_face(face.crop, self.card.input_size, self.card.normalization) if self.normalize
+                    else resize_face(face.crop, self.card.input_size))
         face.crop = None
         return face, prepared
 
@@ -189,6 +210,19 @@ class EmbeddingModel:
         embeddings. Here the pass runs at once; a model on an accelerator returns while its device
         works, so the caller can load the next batch meanwhile (:func:`maskaudit.embed.embed_images`)."""
         out = self.represent_prepared(np.stack(inputs))
+        return lambda: out
+
+    def host_buffer(self, n: int) -> np.ndarray:
+        """A host array for ``n`` resized faces ``(n, h, w, 3)`` float32 that :meth:`submit_resized`
+        takes (page-locked on CUDA, so the copy to the device runs without blocking)."""
+        w, h = self.card.input_size
+        return np.empty((n, h, w, 3), np.float32)
+
+    def submit_resized(self, batch: np.ndarray):
+        """:meth:`submit` for a batch of :func:`resize_face` outputs (a :meth:`host_buffer`, which it
+        may overwrite): normalised here face by face (:func:`normalize_batch`, exact), then the forward
+        pass; a model on an accelerator normalises there instead. Returns a function giving the vectors."""
+        out = self.represent_prepared(normalize_batch(batch, self.card.normalization))
         return lambda: out
 
     def pipeline(self) -> "FacePipeline":

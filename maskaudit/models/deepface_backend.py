@@ -63,10 +63,83 @@ class DeepfaceModel(EmbeddingModel):
 
         return result
 
+    def _on_cuda(self) -> bool:
+        return _is_torch(self.client) and str(self.client.device).startswith("cuda")
+
+    def host_buffer(self, n: int) -> np.ndarray:
+        """On CUDA a page-locked buffer (a view of a pinned tensor, remembered so that
+        :meth:`submit_resized` copies from it without blocking); elsewhere a plain array."""
+        if not self._on_cuda():
+            return super().host_buffer(n)
+        import torch
+
+        w, h = self.card.input_size
+        tensor = torch.empty((n, h, w, 3), dtype=torch.float32, pin_memory=True)
+        array = tensor.numpy()
+        self.__dict__.setdefault("_pinned", {})[array.__array_interface__["data"][0]] = tensor
+        return array
+
+    def submit_resized(self, batch: np.ndarray):
+        """On CUDA: the batch (a :meth:`host_buffer` or a prefix of one) is copied to the device
+        without blocking, normalised there (:func:`normalize_on_device`, one vectorised pass) and run
+        through the network; the returned function waits for the vectors. The caller must not refill
+        the buffer before that function has returned. Elsewhere: exact CPU normalisation (base class)."""
+        if not self._on_cuda():
+            return super().submit_resized(batch)
+        import torch
+
+        n = len(batch)
+        tensor = self.__dict__.get("_pinned", {}).get(batch.__array_interface__["data"][0])
+        host = tensor[:n] if tensor is not None else torch.from_numpy(np.ascontiguousarray(batch)).pin_memory()
+        with torch.no_grad():
+            x = host.to(self.client.device, non_blocking=True)
+            x = normalize_on_device(x, self.card.normalization).permute(0, 3, 1, 2)
+            y = self.client.model(x)
+            out = torch.empty(y.shape, dtype=torch.float32, pin_memory=True)
+            out.copy_(y, non_blocking=True)
+        done = torch.cuda.Event()
+        done.record()
+
+        def result() -> np.ndarray:
+            done.synchronize()
+            vectors = out.numpy().reshape(n, -1)
+            if vectors.shape[1] != self.card.dim:
+                raise RuntimeError(f"{self.card.id}: network returned {vectors.shape[1]}-d vectors, card says {self.card.dim}")
+            return vectors
+
+        return result
+
     def _forward(self, batch: np.ndarray) -> np.ndarray:
         if _is_torch(self.client):
             return _torch_forward(self.client, batch)
         return np.asarray(self.client.forward(batch), dtype=np.float32).reshape(len(batch), -1)
+
+
+def normalize_on_device(x, normalization: str):
+    """deepface's ``normalize_input`` on a ``(n, h, w, 3)`` float32 tensor, vectorised over the batch.
+    Elementwise normalisations (``raw``, ``Facenet2018``, ``VGGFace``, ``VGGFace2``, ``ArcFace``) are
+    the same IEEE float32 operations as deepface's; ``Facenet``'s per-face mean and standard deviation
+    are reductions in another summation order, so they agree to float32 rounding, not bit for bit."""
+    import torch
+
+    if normalization == "base":
+        return x
+    x = x * 255
+    if normalization == "raw":
+        return x
+    if normalization == "Facenet":
+        size = x[0].numel()
+        mean = x.mean(dim=(1, 2, 3), keepdim=True)
+        std = x.std(dim=(1, 2, 3), correction=0, keepdim=True).clamp_min(1 / size**0.5)
+        return (x - mean) / std
+    if normalization == "Facenet2018":
+        return x / 127.5 - 1
+    if normalization in ("VGGFace", "VGGFace2"):
+        means = (93.5940, 104.7624, 129.1863) if normalization == "VGGFace" else (91.4953, 103.8827, 131.0912)
+        return x - torch.tensor(means, dtype=torch.float32, device=x.device)
+    if normalization == "ArcFace":
+        return (x - 127.5) / 128
+    raise ValueError(f"unimplemented normalization type - {normalization}")
 
 
 def _is_torch(client) -> bool:

@@ -583,6 +583,48 @@ def get_model_gpu_mem_mb(wildcards):
     return model_card(wildcards).gpu_mem_mb * get_model_gpu(wildcards)
 
 
+# --- issue 20: the shared preparation (prepare_faces, maskaudit/prepare.py) ---------------------
+from argparse import Namespace
+
+from maskaudit.prepare import PrepCard, prep_id
+
+
+def _prep_of(model):
+    return prep_id(
+        get_card(model, EMBEDDING["overrides"].get(model)), EMBEDDING["alignment"]
+    )
+
+
+# Prep id -> the first model taking those faces (its card gives the geometry; any other would give the same).
+PREPS = {}
+for _m in EMBEDDING_MODELS:
+    PREPS.setdefault(_prep_of(_m), _m)
+
+
+def get_prepared(wildcards):
+    """Input function: the prepared faces of an embedding job."""
+    prep = _prep_of(wildcards.model)
+    return {
+        "faces": f"results/prepared/{prep}/{wildcards.dataset}/{wildcards.variant}.npy",
+        "meta": f"results/prepared/{prep}/{wildcards.dataset}/{wildcards.variant}.npz",
+    }
+
+
+def get_prep_located(wildcards):
+    return get_located(
+        Namespace(
+            model=PREPS[wildcards.prep],
+            dataset=wildcards.dataset,
+            variant=wildcards.variant,
+        )
+    )
+
+
+def get_prep_card(wildcards):
+    model = PREPS[wildcards.prep]
+    return PrepCard.of(get_card(model, EMBEDDING["overrides"].get(model))).params()
+
+
 # --- the human baseline (workflow/rules/survey.smk, maskaudit/survey) ---
 from maskaudit.survey.config import survey_problems, shipped_path
 

@@ -1,6 +1,8 @@
 # Weights, then embedding caches per (model, dataset, variant). Each model runs in the conda env of
 # its software family and declares its own resources; only GPU-capable models ask for a GPU. In
 # end_to_end, locate_faces runs a detector once per stored image for all models that share it.
+# prepare_faces decodes, aligns and resizes each stored image once per input geometry (maskaudit/prepare.py)
+# for every model that takes it; embed_images then only normalises and runs the network.
 
 
 rule fetch_weights:
@@ -79,11 +81,36 @@ rule locate_faces:
         "../scripts/locate_faces.py"
 
 
-rule embed_images:
+rule prepare_faces:
     input:
-        unpack(get_located),
+        unpack(get_prep_located),
         images=get_images_table,
         landmarks="results/faces/{dataset}/landmarks.npz",
+    output:  # float32 faces: up to 0.6 MB each (224x224); deleted once every embedding job that reads them is done
+        faces=temp("results/prepared/{prep}/{dataset}/{variant}.npy"),
+        meta=temp("results/prepared/{prep}/{dataset}/{variant}.npz"),
+    log:
+        "logs/prepare_faces/{prep}/{dataset}/{variant}.log",
+    wildcard_constraints:
+        prep=_one_of(PREPS),
+    conda:
+        "../envs/embed-torch.yaml"
+    threads: 4
+    resources:
+        mem_mb=scaled(2000, 10),
+        runtime=scaled(30, 30),
+    params:
+        code=code_version("prepare_faces.py"),
+        card=get_prep_card,
+        alignment=EMBEDDING["alignment"],
+        loader_workers=EMBEDDING["loader_workers"],
+    script:
+        "../scripts/prepare_faces.py"
+
+
+rule embed_images:
+    input:
+        unpack(get_prepared),
         weights="resources/weights/{model}.json",
     output:
         cache="results/embeddings/{model}/{dataset}/{variant}.npz",
@@ -106,7 +133,6 @@ rule embed_images:
         overrides=get_model_overrides,
         batch_size=EMBEDDING["batch_size"],
         device=EMBEDDING["device"],
-        loader_workers=EMBEDDING["loader_workers"],
         weights_dir=config["weights_dir"],
         fetch_dir=lambda w, input: os.path.dirname(input.weights),
     script:

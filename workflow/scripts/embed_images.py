@@ -1,4 +1,4 @@
-"""Embed one (dataset, variant) with one model, through the model's own face pipeline."""
+"""Embed one (dataset, variant) with one model from the faces the prepare_faces stage stored."""
 
 import logging
 import os
@@ -11,22 +11,18 @@ if p.device == "cpu":
     os.environ["CUDA_VISIBLE_DEVICES"] = ""  # before any framework is imported
 os.environ.setdefault("OMP_NUM_THREADS", str(snakemake.threads))
 
-from maskaudit.detect import load_landmarks  # noqa: E402
-from maskaudit.embed import embed_images, loader_workers, save_cache  # noqa: E402
+from maskaudit.embed import embed_prepared, save_cache  # noqa: E402
 from maskaudit.models import load_model  # noqa: E402
 from maskaudit.models.base import limit_threads  # noqa: E402
-from maskaudit.models.located import load_located  # noqa: E402
-from maskaudit.masking import read_variant_manifest, stored_landmarks  # noqa: E402
+from maskaudit.prepare import check_prepared, load_prepared  # noqa: E402
 
-table = read_variant_manifest(snakemake.input.images)  # every variant, `none` included
-landmarks = stored_landmarks(table, load_landmarks(snakemake.input.landmarks))  # crop coordinates
+faces, meta = load_prepared(snakemake.input.faces, snakemake.input.meta)
 model = load_model(wc.model, p.alignment, weights_dir=p.weights_dir, fetch_dir=p.fetch_dir, overrides=p.overrides)
 limit_threads(snakemake.threads)
-located = load_located(snakemake.input.located) if "located" in snakemake.input.keys() else None
-workers = loader_workers(p.loader_workers, snakemake.threads, model.device)
-vectors, status, faces = embed_images(model, table, landmarks, p.batch_size, located, workers=workers)
+check_prepared(meta, model.card, p.alignment)  # the faces this model takes
+vectors, status, details = embed_prepared(model, faces, meta, p.batch_size)
 sidecar = {**model.describe(), "dataset": wc.dataset, "variant": wc.variant, "batch_size": p.batch_size,
-           "device_requested": p.device}
-save_cache(snakemake.output.cache, list(table.image_id), vectors, status, sidecar, extra=faces)
-logging.info("%s on %s (%d loader workers): embedded %d of %d images", wc.model, sidecar["device"], workers,
-             sum(s == "ok" for s in status), len(status))
+           "device_requested": p.device, "prepared": meta["describe"]}
+save_cache(snakemake.output.cache, list(meta["image_id"]), vectors, status, sidecar, extra=details)
+logging.info("%s on %s: embedded %d of %d images", wc.model, sidecar["device"], sum(s == "ok" for s in status),
+             len(status))
