@@ -1,4 +1,4 @@
-"""Known answers for maskaudit.stats and the table semantics of maskaudit.tables."""
+"""Known answers for maskaudit.stats and the table semantics of the metrics stage (maskaudit.tables)."""
 
 import math
 
@@ -16,7 +16,7 @@ from maskaudit.stats import clustering as C
 from maskaudit.stats import differentials as D
 from maskaudit.stats.bootstrap import identity_weights, interval, ratio_1d, ratio_2d
 from maskaudit.stats.permutation import group_sums_1d, group_sums_2d, holm, p_value, permuted_labels
-from maskaudit.tables import audit_tables
+from maskaudit.tables import MetricsSettings, audit_tables
 
 NAN = float("nan")
 
@@ -159,8 +159,9 @@ def _audit(seed=0, **options):
                        "verification": files.verification_frame(r, layout, src, manifest, variant),
                        "identification": files.identification_frame(r, layout, src, manifest, variant),
                        "impostors": r["impostors"]}
-    tables = audit_tables(variants, scores, manifest, thresholds, labels={"model": "toy", "dataset": "d"}, seed=1,
-                          dataset="d", n_boot=50, n_perm=50, rank_k=3, n_components=3, **options)
+    settings = MetricsSettings(seed=1, n_boot=50, n_perm=50, rank_k=3, n_components=3, **options)
+    tables = audit_tables(variants, scores, manifest, thresholds, labels={"model": "toy", "dataset": "d"},
+                          dataset="d", settings=settings)
     return tables, thresholds, scores
 
 
@@ -262,8 +263,8 @@ def test_degenerate_all_failures_and_one_group():
                        "verification": files.verification_frame(r, layout, src, manifest, variant),
                        "identification": files.identification_frame(r, layout, src, manifest, variant),
                        "impostors": r["impostors"]}
-    tables = audit_tables(variants, scores, manifest, thresholds, labels={}, seed=1, dataset="d", n_boot=20,
-                          n_perm=20, rank_k=2, n_components=2)
+    tables = audit_tables(variants, scores, manifest, thresholds, labels={}, dataset="d",
+                          settings=MetricsSettings(seed=1, n_boot=20, n_perm=20, rank_k=2, n_components=2))
     r = tables["rates"].set_index(["variant", "attribute", "group", "measure", "threshold"])
     masked_all = ("surgical-blue", "overall", "all")
     assert r.loc[(*masked_all, "reid_rate", "default")].value == 0.0  # the system's failures are rejections

@@ -19,7 +19,7 @@ from maskaudit.protocol.sources import from_comparisons
 from maskaudit.protocol.stage import identification_columns
 from maskaudit.protocol.thresholds import baseline_thresholds
 from maskaudit.stats.measures import probe_codes, variant_measures
-from maskaudit.tables import audit_tables
+from maskaudit.tables import MetricsSettings, audit_tables
 
 IDS = ["a1", "a2", "b1", "b2", "c1"]
 VARIANT = {"id": "surgical-blue", "kind": "surgical", "colour": "blue"}
@@ -141,8 +141,8 @@ def test_not_run_identification_is_neither_hit_nor_miss(tmp_path):
     # tables: NaN identification values with the reason in a note column
     thr.update(model="fakevendor", dataset="toy")
     tables = audit_tables([{"id": "none", "kind": "none", "colour": "none"}], {"none": scores}, _manifest(), thr,
-                          labels={"model": "fakevendor", "dataset": "toy"}, seed=0, dataset="toy", n_boot=5,
-                          n_perm=5, rank_k=2)
+                          labels={"model": "fakevendor", "dataset": "toy"}, dataset="toy",
+                          settings=MetricsSettings(seed=0, n_boot=5, n_perm=5, rank_k=2))
     rates = tables["rates"]
     idr = rates[rates.comparison == "identification"]
     assert len(idr) and idr.value.isna().all() and (idr.trials == 0).all()
