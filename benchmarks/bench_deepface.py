@@ -32,7 +32,7 @@ import pandas as pd
 from maskaudit.datasets.manifest import read_manifest
 from maskaudit.embed import embed_images
 from maskaudit.models import load_model
-from maskaudit.scoring import pair_distances
+from maskaudit.protocol.reference import pair_distances
 from maskaudit.variants import read_variant_manifest
 from maskaudit.vendors.pairs import vendor_pairs
 

@@ -21,7 +21,7 @@ from maskaudit.protocol.score import ScoreOptions, score_variant
 from maskaudit.protocol.sources import from_comparisons, from_embeddings, score_inputs
 from maskaudit.protocol.thresholds import fixed_thresholds, tail_size, threshold_from_tail
 from maskaudit.stats import verification as M
-from maskaudit.scoring import distance_matrix
+from maskaudit.protocol.reference import distance_matrix
 
 CARD = ModelCard(id="toy", name="toy", dim=2, metric="euclidean", threshold=0.5, threshold_source="test",
                  factory="x:y")
