@@ -69,7 +69,7 @@ def main() -> None:
         scores[vid] = {"reid": files.reidentification_frame(r, layout, src, manifest, variant),
                        "verification": files.verification_frame(r, layout, src, manifest, variant),
                        "identification": files.identification_frame(r, layout, src, manifest, variant),
-                       "impostors": r["impostors"]}
+                       "impostors": r.impostors}
     t_score = time.perf_counter() - start
     start = time.perf_counter()
     tables = audit_tables(variants, scores, manifest, thresholds, labels={}, dataset="bench",

@@ -158,7 +158,7 @@ def _audit(seed=0, **options):
         scores[vid] = {"reid": files.reidentification_frame(r, layout, src, manifest, variant),
                        "verification": files.verification_frame(r, layout, src, manifest, variant),
                        "identification": files.identification_frame(r, layout, src, manifest, variant),
-                       "impostors": r["impostors"]}
+                       "impostors": r.impostors}
     settings = MetricsSettings(seed=1, n_boot=50, n_perm=50, rank_k=3, n_components=3, **options)
     tables = audit_tables(variants, scores, manifest, thresholds, labels={"model": "toy", "dataset": "d"},
                           dataset="d", settings=settings)
@@ -262,7 +262,7 @@ def test_degenerate_all_failures_and_one_group():
         scores[vid] = {"reid": files.reidentification_frame(r, layout, src, manifest, variant),
                        "verification": files.verification_frame(r, layout, src, manifest, variant),
                        "identification": files.identification_frame(r, layout, src, manifest, variant),
-                       "impostors": r["impostors"]}
+                       "impostors": r.impostors}
     tables = audit_tables(variants, scores, manifest, thresholds, labels={}, dataset="d",
                           settings=MetricsSettings(seed=1, n_boot=20, n_perm=20, rank_k=2, n_components=2))
     r = tables["rates"].set_index(["variant", "attribute", "group", "measure", "threshold"])
