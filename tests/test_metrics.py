@@ -1,4 +1,5 @@
-"""Known-answer tests for the plain-array rates of maskaudit.stats (verification, identification, intervals). Expected values are worked out by hand in comments."""
+"""Known-answer tests for the plain-array rates of maskaudit.stats (verification, identification,
+intervals). Expected values are worked out by hand in comments."""
 
 import math
 

@@ -272,7 +272,7 @@ class _Exclusions:
     keys; the ``*_r`` keys use the probe's position in :func:`probe_order` (the order chunks come in)."""
 
     dup_keys: np.ndarray      # near-duplicates of a probe within its identity
-    ident_excl: np.ndarray    # cells out of a probe's 1:N gallery (own original unless include_self, near-duplicates)
+    ident_excl: np.ndarray    # out of a probe's 1:N gallery: own original (unless include_self), near-duplicates
     ident_excl_r: np.ndarray
     self_dup_r: np.ndarray    # own original and near-duplicates: no score sums
     cross_r: np.ndarray       # the same picture under another identity: no impostor, no 1:N candidate
