@@ -214,7 +214,7 @@ def mask_dataset(manifest: pd.DataFrame, landmarks: dict, statuses: dict, varian
 
     ``landmarks`` and ``statuses`` map image id to detection results (:func:`maskaudit.detect.load_landmarks`).
     """
-    from maskaudit.imageio import ImageReadError, read_rgb
+    from maskaudit.imageio import try_read_rgb
 
     storage = {**DEFAULT_STORAGE, **(storage or {})}
     out_dir = Path(out_dir)
@@ -229,11 +229,9 @@ def mask_dataset(manifest: pd.DataFrame, landmarks: dict, statuses: dict, varian
             rec.update(status=statuses[row.image_id], detail="detection failed (see the dataset's acquisition.tsv)")
             rows.append(rec)
             continue
-        try:
-            with stage("decode"):
-                rgb = read_rgb(row.path)
-        except ImageReadError as exc:
-            rec.update(status=exc.reason, detail=exc.detail)
+        rgb, failed = try_read_rgb(row.path)
+        if failed:
+            rec.update(status=failed.reason, detail=failed.detail)
             rows.append(rec)
             continue
         with stage("mask"):
