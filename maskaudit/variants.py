@@ -17,7 +17,7 @@ colour variants differ in colour only. Every image yields one manifest row:
   outside the image (``outside_fraction`` says how much of the mask area); image stored for inspection;
 - ``mask_render_failed``: nothing drawn (zero alpha) or the placement check failed.
 
-The ``mask_*`` rows count as failures to acquire charged to the mask renderer (SEAMS.md, seam 1).
+The ``mask_*`` rows count as failures to acquire charged to the mask renderer (:mod:`maskaudit.protocol.fta`).
 """
 
 from __future__ import annotations
