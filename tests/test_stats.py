@@ -278,3 +278,24 @@ def test_degenerate_all_failures_and_one_group():
     d = tables["differentials"]
     race = d[d.attribute == "race"]
     assert (race.n_groups <= 1).all() and race.difference.isna().all()  # one group (0 where its rate is NaN)
+
+
+def test_metrics_settings_read_every_stats_key_of_the_config():
+    """The metrics stage's settings come from the config in one place: each field is its config key."""
+    import yaml
+    from conftest import REPO
+
+    from maskaudit.stats.hypotheses import Settings
+
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    config["stats"].update(bootstrap=123, permutations=45, confidence=0.9, fairness_alpha=0.25,
+                           clustering_components=4, min_identities=7, min_group_errors=11)
+    config["protocol"]["rank_k"], config["seed"] = 3, 99
+    s = MetricsSettings.from_config(config)
+    assert (s.seed, s.n_boot, s.n_perm, s.rank_k, s.fairness_alpha, s.level, s.n_components, s.min_identities,
+            s.min_group_errors) == (99, 123, 45, 3, 0.25, 0.9, 4, 7, 11)
+    assert s.tests == Settings.from_config(config["stats"])
+    assert (s.tests.n_boot, s.tests.n_perm, s.tests.min_identities) == (123, 45, 7)
+    # without explicit test settings the tests share the stage's resampling settings
+    assert MetricsSettings(seed=1, n_boot=9, n_perm=8, rank_k=2, min_identities=3).tests == Settings(
+        n_boot=9, n_perm=8, min_identities=3)
