@@ -32,8 +32,8 @@ import pandas as pd
 from maskaudit.datasets.manifest import read_manifest
 from maskaudit.embed import embed_images
 from maskaudit.models import load_model
-from maskaudit.scoring import pair_distances
 from maskaudit.masking import read_variant_manifest
+from maskaudit.protocol.reference import pair_distances
 from maskaudit.vendors.pairs import vendor_pairs
 
 SEED = 20240221  # config/config.yaml's master seed

@@ -24,7 +24,7 @@ from maskaudit.protocol.layout import build_layout
 from maskaudit.protocol.score import ScoreOptions, score_variant
 from maskaudit.protocol.sources import from_embeddings
 from maskaudit.protocol.thresholds import baseline_thresholds, tail_size, threshold_map
-from maskaudit.tables import audit_tables
+from maskaudit.tables import MetricsSettings, audit_tables
 
 
 def main() -> None:
@@ -69,11 +69,11 @@ def main() -> None:
         scores[vid] = {"reid": files.reidentification_frame(r, layout, src, manifest, variant),
                        "verification": files.verification_frame(r, layout, src, manifest, variant),
                        "identification": files.identification_frame(r, layout, src, manifest, variant),
-                       "impostors": r["impostors"]}
+                       "impostors": r.impostors}
     t_score = time.perf_counter() - start
     start = time.perf_counter()
-    tables = audit_tables(variants, scores, manifest, thresholds, labels={}, seed=1, dataset="bench",
-                          n_boot=args.bootstrap, n_perm=args.permutations, rank_k=5)
+    tables = audit_tables(variants, scores, manifest, thresholds, labels={}, dataset="bench",
+                          settings=MetricsSettings(seed=1, n_boot=args.bootstrap, n_perm=args.permutations, rank_k=5))
     t_stats = time.perf_counter() - start
     print(f"maskaudit metrics benchmark: {n:,} images, {n_id:,} identities, {len(variants)} variants, "
           f"{args.bootstrap} bootstrap resamples, {args.permutations} permutations")

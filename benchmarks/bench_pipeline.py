@@ -23,7 +23,7 @@ from maskaudit.detect import FaceDetector
 from maskaudit.imageio import read_rgb
 from maskaudit.masks import MaskSpec, render_mask
 from maskaudit.models import load_model
-from maskaudit.scoring import distance_matrix
+from maskaudit.protocol.reference import distance_matrix
 
 
 def timed(fn, *args):

@@ -79,7 +79,7 @@ def main() -> None:
     res = score_variant(src, layout, {}, ScoreOptions(chunk=args.chunk, held_out=held, rank_k=5,
                                                       thresholds=threshold_map(thresholds)))
     t_var = time.perf_counter() - start
-    n_imp = int(res["impostors"]["trials"].sum())
+    n_imp = int(res.impostors["trials"].sum())
     print()
     print("| step | wall s | scores |")
     print("|---|---:|---:|")

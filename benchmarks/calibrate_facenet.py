@@ -20,7 +20,7 @@ import numpy as np
 from maskaudit.datasets.manifest import read_manifest
 from maskaudit.detect import FaceDetector
 from maskaudit.imageio import read_rgb
-from maskaudit.metrics import eer, eer_threshold
+from maskaudit.stats.verification import eer, eer_threshold
 from maskaudit.models import load_model
 
 

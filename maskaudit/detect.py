@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from maskaudit.imageio import ImageReadError, read_rgb
+from maskaudit.imageio import try_read_rgb
 from maskaudit.progress import progress
 from maskaudit.tsv import read_tsv, write_tsv
 from maskaudit.usage import stage
@@ -40,11 +40,12 @@ class Detection:
     landmarks: np.ndarray = field(default_factory=lambda: np.full((N_LANDMARKS, 2), np.nan, np.float32))
 
 
-class FaceDetector:
-    """dlib HOG detector + 68-point shape predictor, with one-face-per-image semantics."""
+class HogLandmarks:
+    """dlib's HOG face detector, run on a copy downscaled to ``max_side`` (speed), and the 68-point
+    shape predictor, run at full resolution: the one place both the workflow's :class:`FaceDetector`
+    and the ``maskaudit mask`` command's :class:`maskaudit.masks.faces.FaceFinder` find faces."""
 
-    def __init__(self, *, upsample: int = 1, max_side: int = 800, min_score: float = 0.3,
-                 weights_dir: str | None = None):
+    def __init__(self, *, upsample: int, max_side: int, min_score: float, weights_dir: str | None = None):
         self.upsample, self.max_side, self.min_score = upsample, max_side, min_score
         import dlib  # here, not at module level: rules that only read landmarks run without dlib
 
@@ -53,6 +54,29 @@ class FaceDetector:
         self._detector = dlib.get_frontal_face_detector()
         self._predictor = dlib.shape_predictor(str(self.predictor_path))
 
+    def boxes(self, rgb: np.ndarray) -> list[tuple[tuple[int, int, int, int], float]]:
+        """``(box, score)`` of every face HOG reports (``run`` with ``min_score``), in its order; ``box`` is
+        ``(x1, y1, x2, y2)`` at full resolution."""
+        h, w = rgb.shape[:2]
+        scale = min(1.0, self.max_side / max(h, w))
+        small = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else rgb
+        rects, scores, _ = self._detector.run(small, self.upsample, self.min_score)
+        return [(tuple(int(round(v / scale)) for v in (r.left(), r.top(), r.right(), r.bottom())), s)
+                for r, s in zip(rects, scores)]
+
+    def landmarks(self, rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+        """The 68 points (float32 pixels) of the face in ``box``, predicted on the full-resolution image."""
+        shape = self._predictor(rgb, self._dlib.rectangle(*box))
+        return np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float32)
+
+
+class FaceDetector(HogLandmarks):
+    """dlib HOG detector + 68-point shape predictor, with one-face-per-image semantics."""
+
+    def __init__(self, *, upsample: int = 1, max_side: int = 800, min_score: float = 0.3,
+                 weights_dir: str | None = None):
+        super().__init__(upsample=upsample, max_side=max_side, min_score=min_score, weights_dir=weights_dir)
+
     def describe(self) -> dict:
         return {"detector": "dlib HOG (get_frontal_face_detector)", "dlib": self._dlib.__version__,
                 "upsample": self.upsample, "max_side": self.max_side, "min_score": self.min_score,
@@ -60,32 +84,24 @@ class FaceDetector:
 
     def detect(self, rgb: np.ndarray) -> Detection:
         h, w = rgb.shape[:2]
-        scale = min(1.0, self.max_side / max(h, w))
-        small = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else rgb
-        rects, scores, _ = self._detector.run(small, self.upsample, self.min_score)
-        found = [(r, s) for r, s in zip(rects, scores) if s >= self.min_score]
+        found = [(box, s) for box, s in self.boxes(rgb) if s >= self.min_score]
         if not found:
             return Detection("no_face", "HOG found no face", 0, w, h)
         if len(found) > 1:
             detail = "HOG found %d faces (scores %s)" % (len(found), ", ".join(f"{s:.2f}" for _, s in found))
             return Detection("multiple_faces", detail, len(found), w, h)
-        rect, score = found[0]
-        box = tuple(int(round(v / scale)) for v in (rect.left(), rect.top(), rect.right(), rect.bottom()))
-        shape = self._predictor(rgb, self._dlib.rectangle(*box))
-        pts = np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float32)
-        return Detection("ok", "", 1, w, h, box, float(score), pts)
+        box, score = found[0]
+        return Detection("ok", "", 1, w, h, box, float(score), self.landmarks(rgb, box))
 
 
 def detect_images(paths: list[str], image_ids: list[str], detector: FaceDetector) -> list[Detection]:
     """Detect every image; unreadable files become failure rows, never exceptions."""
     out = []
     for image_id, path in progress(list(zip(image_ids, paths)), desc="detect+landmarks", unit="img"):
-        try:
-            with stage("decode"):
-                rgb = read_rgb(path)
-        except ImageReadError as exc:
-            log.warning("%s: %s", image_id, exc)
-            out.append(Detection(exc.reason, exc.detail))
+        rgb, failed = try_read_rgb(path)
+        if failed:
+            log.warning("%s: %s", image_id, failed)
+            out.append(Detection(failed.reason, failed.detail))
             continue
         with stage("detect"):
             det = detector.detect(rgb)

@@ -52,6 +52,19 @@ def read_rgb(path: str | Path) -> np.ndarray:
         raise ImageReadError("unreadable", f"{path}: {exc}") from exc
 
 
+def try_read_rgb(path: str | Path) -> tuple[np.ndarray | None, ImageReadError | None]:
+    """:func:`read_rgb` for the loops that record an image that cannot be read and go on: ``(rgb, None)``,
+    or ``(None, error)`` whose ``reason`` is the image's failure-to-acquire status and ``detail`` says why.
+    Decoding is timed as the ``decode`` stage of the job's usage line (:mod:`maskaudit.usage`)."""
+    from maskaudit.usage import stage
+
+    try:
+        with stage("decode"):
+            return read_rgb(path), None
+    except ImageReadError as exc:
+        return None, exc
+
+
 def _to_rgb(img: Image.Image) -> np.ndarray:
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
         # 16-bit samples scale by 255/65535 whatever their range: a dark 16-bit image stays dark (its

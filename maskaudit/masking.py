@@ -17,7 +17,7 @@ colour variants differ in colour only. Every image yields one manifest row:
   outside the image (``outside_fraction`` says how much of the mask area); image stored for inspection;
 - ``mask_render_failed``: nothing drawn (zero alpha) or the placement check failed.
 
-The ``mask_*`` rows count as failures to acquire charged to the mask renderer (SEAMS.md, seam 1).
+The ``mask_*`` rows count as failures to acquire charged to the mask renderer (:mod:`maskaudit.protocol.fta`).
 """
 
 from __future__ import annotations
@@ -214,7 +214,7 @@ def mask_dataset(manifest: pd.DataFrame, landmarks: dict, statuses: dict, varian
 
     ``landmarks`` and ``statuses`` map image id to detection results (:func:`maskaudit.detect.load_landmarks`).
     """
-    from maskaudit.imageio import ImageReadError, read_rgb
+    from maskaudit.imageio import try_read_rgb
 
     storage = {**DEFAULT_STORAGE, **(storage or {})}
     out_dir = Path(out_dir)
@@ -229,11 +229,9 @@ def mask_dataset(manifest: pd.DataFrame, landmarks: dict, statuses: dict, varian
             rec.update(status=statuses[row.image_id], detail="detection failed (see the dataset's acquisition.tsv)")
             rows.append(rec)
             continue
-        try:
-            with stage("decode"):
-                rgb = read_rgb(row.path)
-        except ImageReadError as exc:
-            rec.update(status=exc.reason, detail=exc.detail)
+        rgb, failed = try_read_rgb(row.path)
+        if failed:
+            rec.update(status=failed.reason, detail=failed.detail)
             rows.append(rec)
             continue
         with stage("mask"):

@@ -1,4 +1,9 @@
-"""Per-group rates, differentials, mask effects and score-matrix structure for one (system, dataset).
+"""The metrics stage: every table of one (system, dataset), and the collected tables.
+
+This module only orchestrates: it seeds the identity bootstrap and the label permutations once, and
+hands them to the statistics under :mod:`maskaudit.stats` (one module per table:
+:mod:`~maskaudit.stats.group_rates`, :mod:`~maskaudit.stats.gaps`, :mod:`~maskaudit.stats.mask_effects`,
+:mod:`~maskaudit.stats.clustering`, :mod:`~maskaudit.stats.hypotheses`). Settings: :class:`MetricsSettings`.
 
 Input: the score files of every variant (:mod:`maskaudit.protocol`) and the global thresholds.
 Output tables (one row per value; column meanings in ``README.md`` and the report captions):
@@ -60,176 +65,101 @@ interval is given for fewer than ``min_identities`` identities contributing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-from maskaudit import metrics as M
 from maskaudit.seeding import rng_for
-from maskaudit.stats import clustering as C
-from maskaudit.stats.bootstrap import identity_weights, interval
+from maskaudit.stats.bootstrap import identity_weights
+from maskaudit.stats.clustering import clustering_table
 from maskaudit.stats.gaps import differentials_table, fairness_table
-from maskaudit.stats.groups import ATTRIBUTES, identity_groups, known, known_groups
-from maskaudit.stats.hypotheses import Settings, predeclared, run_tests
+from maskaudit.stats.group_rates import rates_table
+from maskaudit.stats.groups import ATTRIBUTES, identity_groups, known
+from maskaudit.stats.hypotheses import Settings, tests_table
 from maskaudit.stats.mask_effects import mask_effects_table
-from maskaudit.stats.measures import ERROR_MEASURES, NO_THRESHOLD, probe_codes, variant_measures
-from maskaudit.stats.permutation import p_value, permuted_labels
+from maskaudit.stats.permutation import permuted_labels
 
-__all__ = ["ATTRIBUTES", "ERROR_MEASURES", "NO_THRESHOLD", "audit_tables", "collect", "identity_groups"]
+__all__ = ["MetricsSettings", "audit_tables", "collect"]
 
 
-def _group_eer(scores: dict, members_codes: np.ndarray, codes: dict, imp_codes) -> tuple[float, float, float]:
-    """``(EER, errors, trials)``: errors = false matches + false non-matches at the group's own EER
-    threshold, trials = the genuine and impostor scores it was computed from."""
-    ver = scores["verification"]
-    mated = (ver.comparison == "mated").to_numpy()
-    pos = ver.score.to_numpy(dtype=float)[mated & np.isin(codes["verification"], members_codes)]
-    p_code, r_code = imp_codes
-    neg = scores["impostors"]["sample_score"][np.isin(p_code, members_codes) & np.isin(r_code, members_codes)]
-    pos, neg = pos[np.isfinite(pos)], neg[np.isfinite(neg)].astype(float)
-    if not (pos.size and neg.size):
-        return float("nan"), float("nan"), float(pos.size + neg.size)
-    t = M.eer_threshold(neg, pos)
-    errors = np.count_nonzero(neg >= t) + np.count_nonzero(pos < t)
-    return M.eer(neg, pos), float(errors), float(pos.size + neg.size)
+@dataclass(frozen=True)
+class MetricsSettings:
+    """What the metrics stage reads from the config; :meth:`from_config` is the one place that maps
+    config keys to these fields.
+
+    ``n_boot``/``n_perm``: identity-bootstrap replicates and label permutations (``stats.bootstrap``,
+    ``stats.permutations``); ``rank_k``: the CMC's depth (``protocol.rank_k``); ``fairness_alpha``: the
+    FMR weight of FDR/GARBE/inequity (``stats.fairness_alpha``); ``level``: interval coverage
+    (``stats.confidence``); ``n_components``: C_k components (``stats.clustering_components``);
+    ``min_identities``: no bootstrap interval for fewer identities contributing (``stats.min_identities``);
+    ``min_group_errors``: fairness summaries are NaN when a group has fewer errors
+    (``stats.min_group_errors``); ``tests``: the predeclared tests' settings (``stats.tests``;
+    :mod:`maskaudit.stats.hypotheses`, built from the fields above when None); ``seed``: the run's seed.
+    """
+
+    seed: int
+    n_boot: int
+    n_perm: int
+    rank_k: int
+    fairness_alpha: float = 0.5
+    level: float = 0.95
+    n_components: int = 10
+    min_identities: int = 20
+    min_group_errors: int = 30
+    tests: Settings | None = None
+
+    def __post_init__(self):
+        if self.tests is None:
+            object.__setattr__(self, "tests", Settings(n_boot=self.n_boot, n_perm=self.n_perm, level=self.level,
+                                                       min_identities=self.min_identities))
+
+    @classmethod
+    def from_config(cls, config: dict) -> "MetricsSettings":
+        """From the workflow config (its ``stats`` and ``protocol`` sections and ``seed``)."""
+        stats = config["stats"]
+        return cls(seed=config["seed"], n_boot=stats["bootstrap"], n_perm=stats["permutations"],
+                   rank_k=config["protocol"]["rank_k"], fairness_alpha=stats["fairness_alpha"],
+                   level=stats["confidence"], n_components=stats["clustering_components"],
+                   min_identities=stats["min_identities"], min_group_errors=stats["min_group_errors"],
+                   tests=Settings.from_config(stats))
 
 
 def audit_tables(variants: list[dict], scores: dict, manifest: pd.DataFrame, thresholds: dict, *,
-                 labels: dict, seed: int, dataset: str, n_boot: int, n_perm: int, rank_k: int,
-                 fairness_alpha: float = 0.5, level: float = 0.95, n_components: int = 10,
-                 tests: Settings | None = None, min_identities: int = 20, min_group_errors: int = 30) -> dict:
-    """All tables of one (system, dataset). ``scores[variant_id]`` as in :func:`variant_measures`.
-
-    ``tests``: the predeclared tests' settings (:mod:`maskaudit.stats.hypotheses`; defaults when None);
-    ``min_identities``: no bootstrap interval for fewer identities contributing (``stats.min_identities``);
-    ``min_group_errors``: fairness summaries are NaN when a group has fewer errors (``stats.min_group_errors``).
-    """
-    tests = tests or Settings(n_boot=n_boot, n_perm=n_perm, level=level, min_identities=min_identities)
+                 labels: dict, dataset: str, settings: MetricsSettings) -> dict:
+    """All tables of one (system, dataset): ``rates``, ``differentials``, ``fairness``, ``mask_effects``,
+    ``clustering`` and ``tests``. ``scores[variant_id]``: the ``reid``, ``verification`` and
+    ``identification`` frames and the ``impostors`` arrays (:func:`maskaudit.protocol.stage.load_scores`).
+    ``dataset`` names the random streams (with ``settings.seed``); ``labels`` lead every row."""
+    s = settings
     ver_thr = {r["name"]: float(r["similarity"]) for r in thresholds["verification"]}
     id_thr = {r["name"]: float(r["similarity"]) for r in thresholds["identification"]}
     identities = [str(x) for x in scores[variants[0]["id"]]["impostors"]["identity"]]
     n = len(identities)
     groups = identity_groups(manifest, identities)
-    weights = identity_weights(np.zeros(n, dtype=int), n_boot, rng_for(seed, dataset, "bootstrap"))
-    perm_rng = {a: rng_for(seed, dataset, "permutation", a) for a in ATTRIBUTES}
+    weights = identity_weights(np.zeros(n, dtype=int), s.n_boot, rng_for(s.seed, dataset, "bootstrap"))
+    perm_rng = {a: rng_for(s.seed, dataset, "permutation", a) for a in ATTRIBUTES}
     perm_labels = {}
     for a in ATTRIBUTES[1:]:
         names = sorted(g for g in set(groups[a]) if known(g))
         codes = np.array([names.index(g) if g in names else -1 for g in groups[a]])
-        perm_labels[a] = (names, codes, permuted_labels(codes, n_perm, perm_rng[a]))
+        perm_labels[a] = (names, codes, permuted_labels(codes, s.n_perm, perm_rng[a]))
     images = manifest.assign(identity=manifest.identity.astype(str))
 
-    rate_rows, reps = [], {}
-    measures_by_variant = {}
-    for variant in variants:
-        vid = variant["id"]
-        sc = scores[vid]
-        codes = probe_codes(sc, identities)
-        meas = variant_measures(sc, codes, n, ver_thr, id_thr, rank_k)
-        id_note = identification_note(sc["identification"])
-        measures_by_variant[vid] = meas
-        imp = sc["impostors"]
-        imp_codes = (imp["probe_identity"][imp["sample_probe"]], imp["gallery_identity"][imp["sample_ref"]])
-        for attribute in ATTRIBUTES:
-            for group in sorted(set(groups[attribute])):
-                member = (groups[attribute] == group).to_numpy()
-                base = {**labels, "variant": vid, "mask_kind": variant["kind"], "mask_colour": variant["colour"],
-                        "attribute": attribute, "group": group, "n_identities": int(member.sum()),
-                        "n_images": int(images.identity.isin(np.array(identities)[member]).sum())}
-                for comparison, measure, thr, t, success, counts in meas.items:
-                    e, tr = counts.total(member)
-                    rate = e / tr if tr else np.nan
-                    rep = counts.replicates(weights, member)
-                    if success:
-                        rate, rep = 1.0 - rate, 1.0 - rep
-                    units = counts.units(member)
-                    reps[(vid, attribute, group, measure, thr)] = (rate, rep, units, e, tr)
-                    cp = M.clopper_pearson(int(round(tr - e if success else e)), int(round(tr)), 1 - level) \
-                        if float(tr).is_integer() else (np.nan, np.nan)
-                    lo, hi = interval(rep, level) if units >= max(2, min_identities) else (np.nan, np.nan)
-                    rate_rows.append({**base, "comparison": comparison, "measure": measure, "threshold": thr,
-                                      "threshold_similarity": t, "value": rate, "errors": e, "trials": tr,
-                                      "n_units": units, "under_30_errors": bool(min(e, tr - e) < 30),
-                                      "cp_low": cp[0], "cp_high": cp[1],
-                                      "boot_low": lo, "boot_high": hi})
-                    if id_note and comparison == "identification":
-                        rate_rows[-1]["note"] = id_note
-                eer, eer_errors, eer_trials = _group_eer(sc, np.flatnonzero(member), codes, imp_codes)
-                rate_rows.append({**base, "comparison": "verification", "measure": "eer_group_own_threshold",
-                                  "threshold": "group_eer", "threshold_similarity": np.nan, "value": eer,
-                                  "errors": eer_errors, "trials": eer_trials, "n_units": int(member.sum()),
-                                  "under_30_errors": bool(not eer_errors >= 30), "cp_low": np.nan,
-                                  "cp_high": np.nan,
-                                  "boot_low": np.nan, "boot_high": np.nan})
-    rates = pd.DataFrame(rate_rows)
-    if "note" in rates:
-        rates["note"] = rates["note"].fillna("")
+    rates, reps, measures_by_variant = rates_table(variants, scores, identities, groups, images, weights, labels,
+                                                   ver_thr, id_thr, rank_k=s.rank_k, level=s.level,
+                                                   min_identities=s.min_identities)
     perm_store = {}  # permuted group rates, shared by the differentials and the gap changes
     diff = differentials_table(variants, measures_by_variant, reps, groups, perm_labels, labels, perm_store)
-    fair = fairness_table(variants, ver_thr, reps, groups, labels, fairness_alpha, level,
-                          min_identities=min_identities, min_group_errors=min_group_errors)
-    effects = mask_effects_table(variants, rates, reps, groups, labels, level, measures_by_variant, perm_labels,
-                                 min_identities=min_identities, perm_store=perm_store)
-    clus = _clustering(variants, scores, groups, labels, n_components,
-                       {a: perm_labels[a][2] for a in ATTRIBUTES[1:]})
-    tested = tests_table(variants, measures_by_variant, groups, labels, tests, seed=seed, dataset=dataset)
+    fair = fairness_table(variants, ver_thr, reps, groups, labels, s.fairness_alpha, s.level,
+                          min_identities=s.min_identities, min_group_errors=s.min_group_errors)
+    effects = mask_effects_table(variants, rates, reps, groups, labels, s.level, measures_by_variant, perm_labels,
+                                 min_identities=s.min_identities, perm_store=perm_store)
+    clus = clustering_table(variants, scores, groups, labels, s.n_components,
+                            {a: perm_labels[a][2] for a in ATTRIBUTES[1:]})
+    tested = tests_table(variants, measures_by_variant, groups, labels, s.tests, seed=s.seed, dataset=dataset)
     return {"rates": rates, "differentials": diff, "fairness": fair, "mask_effects": effects, "clustering": clus,
             "tests": tested}
-
-
-def tests_table(variants, measures_by_variant, groups, labels, settings: Settings, *, seed, dataset) -> pd.DataFrame:
-    """The predeclared tests (:mod:`maskaudit.stats.hypotheses`) of one (system, dataset), Holm per
-    (system, dataset, role). Only per-probe-identity (1-D) error measures are tested."""
-    counts, comparison = {}, {}
-    for vid, meas in measures_by_variant.items():
-        for comp, measure, thr, _, success, c in meas.items:
-            if not success and not c.pairwise:
-                counts[(vid, measure, thr)] = (c.errors, c.trials)
-                comparison[measure] = comp
-    names = {a: known_groups(groups, a) for a in ATTRIBUTES}
-    specs = predeclared(variants, names, {(m, t) for _, m, t in counts}, settings)
-    prefix = "/".join(str(labels[k]) for k in ("model", "dataset") if k in labels)
-    table = run_tests(specs, lambda v, m, t: counts.get((v, m, t)), {a: groups[a].to_numpy() for a in ATTRIBUTES},
-                      settings, seed_parts=(seed, dataset), family_prefix=f"{prefix}/" if prefix else "")
-    table.insert(table.columns.get_loc("measure"), "comparison", table.measure.map(comparison).fillna(""))
-    for k, v in reversed(list(labels.items())):
-        table.insert(0, k, v)
-    return table
-
-
-def identification_note(ident: pd.DataFrame) -> str:
-    """``"1:N not run: <reason>"`` when a comparison-only system's identification was not run, else ``""``."""
-    if "identification_source" not in ident or not (ident.identification_source.astype(str) == "not_run").any():
-        return ""
-    reasons = sorted({str(r) for r in ident.get("identification_reason", pd.Series(dtype=str)).dropna() if str(r)})
-    return "1:N not run: " + ("; ".join(reasons) or "no reason recorded")
-
-
-def _clustering(variants, scores, groups, labels, n_components, permuted) -> pd.DataFrame:
-    """C_k of the non-mated subject matrix, with its permutation null (``permuted[attribute]``:
-    ``(n_perm, n)`` shuffled group codes over all identities; -1 = unknown)."""
-    rows = []
-    for variant in variants:
-        imp = scores[variant["id"]]["impostors"]
-        matrix = C.nonmated_matrix(imp["score_sum"], imp["score_count"])
-        coords, ratio, keep = C.principal_coordinates(matrix)
-        kept = groups[keep]
-        for attribute in ATTRIBUTES[1:]:
-            lab = kept[attribute].to_numpy()
-            is_known = np.array([known(g) for g in lab], dtype=bool)
-            perm = permuted[attribute][:, keep]
-            for k in range(min(n_components, coords.shape[1])):
-                null = C.clustering_null(coords[:, k], perm)
-                ck = C.clustering_index(coords[is_known, k], lab[is_known])
-                rows.append({**labels, "variant": variant["id"], "mask_kind": variant["kind"],
-                             "mask_colour": variant["colour"], "attribute": attribute, "component": k + 1,
-                             "explained_variance": float(ratio[k]), "n_subjects": int(is_known.sum()),
-                             "n_groups": int(np.unique(lab[is_known]).size),
-                             "clustering_index": ck,
-                             "null_mean": float(np.nanmean(null)) if np.isfinite(null).any() else np.nan,
-                             "null_expected": C.expected_under_null(int(np.unique(lab[is_known]).size),
-                                                                    int(is_known.sum())),
-                             "p_value": p_value(ck, null), "n_perm": int(null.size)})
-    return pd.DataFrame(rows)
 
 
 def collect(frames: list[pd.DataFrame], attribute: str | None = None) -> pd.DataFrame:

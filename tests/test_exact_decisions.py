@@ -75,7 +75,7 @@ def test_fmr_threshold_never_exceeds_its_target_in_the_scores_precision():
     targets = [0.2, 0.05, 0.01]
     layout, r = _baseline_run(manifest, src, targets)
     neg = _impostor_scores(manifest, sim)
-    assert r["n_impostor"] == neg.size
+    assert r.reference.n_impostor == neg.size
     thresholds = baseline_thresholds(r, src, targets, [], layout.probe_ok)
     for row in thresholds["verification"][1:]:
         t = row["similarity"]
@@ -87,7 +87,7 @@ def test_fmr_threshold_never_exceeds_its_target_in_the_scores_precision():
     # the score pass (impostors.npz false matches) counts exactly what the thresholds file reports
     ver = {x["name"]: x["similarity"] for x in thresholds["verification"]}
     _, scored = _baseline_run(manifest, src, targets, thresholds=ver)
-    imp = scored["impostors"]
+    imp = scored.impostors
     for k, name in enumerate(imp["threshold_name"]):
         row = next(x for x in thresholds["verification"] if x["name"] == name)
         fm = int(imp["fm_count"][imp["fm_threshold"] == k].sum())
@@ -101,7 +101,7 @@ def test_decisions_do_not_flip_under_a_one_ulp_perturbation():
     targets = [0.2, 0.05, 0.01]
     layout, r = _baseline_run(manifest, src, targets)
     neg = _impostor_scores(manifest, sim)
-    rows = fixed_thresholds(r["tail"], r["n_impostor"], targets)
+    rows = fixed_thresholds(r.reference.tail, r.reference.n_impostor, targets)
     up, down = np.nextafter(neg, np.float32(np.inf)), np.nextafter(neg, np.float32(-np.inf))
     for row in rows:
         t = row["similarity"]
@@ -159,7 +159,7 @@ def test_rates_from_stored_scores_agree_with_the_score_files_decisions(tmp_path)
         paths[name] = tmp_path / f"{name}.tsv"
         write_tsv(frame(r, layout, src, manifest, VARIANT), paths[name])
     stored = {k: files.read_scores(p) for k, p in paths.items()}
-    stored["impostors"] = r["impostors"]
+    stored["impostors"] = r.impostors
     ver = stored["verification"]
     assert (ver.score.to_numpy() == sim[[0, 1, 2, 3], [1, 0, 3, 2]].astype(float)).all()
     assert ver.decision.tolist() == ["non_match", "non_match", "match", "match"]
@@ -190,7 +190,7 @@ def _iso_toy():
     scores = {"reid": files.reidentification_frame(r, layout, src, manifest, VARIANT),
               "verification": files.verification_frame(r, layout, src, manifest, VARIANT),
               "identification": files.identification_frame(r, layout, src, manifest, VARIANT),
-              "impostors": r["impostors"]}
+              "impostors": r.impostors}
     meas = variant_measures(scores, probe_codes(scores, layout.identities), layout.n_identities,
                             {"default": 0.5}, {"default": 0.5}, 2)
     counts = {(m, thr): (c.errors.sum(), c.trials.sum()) for _, m, thr, _, _, c in meas.items}
@@ -314,14 +314,14 @@ def test_duplicates_across_identities_leave_the_impostors_and_the_thresholds():
     layout = build_layout(src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status, manifest, True)
     cross = {"i000": {"i001"}, "i001": {"i000"}}
     r = score_variant(src, layout, {}, ScoreOptions(tail_k=10, thresholds={"t": 0.5}, cross_duplicates=cross))
-    assert r["n_impostor"] == 15 - 1 and r["impostors"]["trials"].sum() == 14
-    assert r["tail"].max() < 0.99 and r["impostors"]["fm_count"].sum() == 0
-    assert 0.99 not in r["impostors"]["sample_score"]
+    assert r.reference.n_impostor == 15 - 1 and r.impostors["trials"].sum() == 14
+    assert r.reference.tail.max() < 0.99 and r.impostors["fm_count"].sum() == 0
+    assert 0.99 not in r.impostors["sample_score"]
     masked = score_variant(src, build_layout(src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status,
                                              manifest, False), {}, ScoreOptions(cross_duplicates=cross, rank_k=2))
-    top = masked["closed"]["top_blocks"]
+    top = masked.search.closed["top_blocks"]
     assert 1 not in top[0] and 0 not in top[1]  # i001's identity is no candidate for i000, and back
-    assert masked["impostors"]["trials"].sum() == 30 - 2
+    assert masked.impostors["trials"].sum() == 30 - 2
 
 
 # --------------------------------------------------------------------------- finding 10
@@ -353,14 +353,14 @@ def test_with_a_calibration_split_thresholds_and_rates_rest_on_disjoint_identiti
     iu = np.triu_indices(ident.size, 1)
     ref = (ident[iu[0]] != ident[iu[1]]) & in_cal[iu[0]] & in_cal[iu[1]]
     neg = sim[iu][ref]
-    assert r["n_impostor"] == neg.size
-    (row,) = fixed_thresholds(r["tail"], r["n_impostor"], [0.2])
+    assert r.reference.n_impostor == neg.size
+    (row,) = fixed_thresholds(r.reference.tail, r.reference.n_impostor, [0.2])
     assert np.count_nonzero(neg >= row["similarity"]) == round(row["realised"] * neg.size)
     _, scored = _baseline_run(manifest, src, [0.2], calibration=calib, thresholds={"fmr_0.2": row["similarity"]})
     frames = {"reid": files.reidentification_frame(scored, layout, src, manifest, NONE),
               "verification": files.verification_frame(scored, layout, src, manifest, NONE),
               "identification": files.identification_frame(scored, layout, src, manifest, NONE),
-              "impostors": scored["impostors"]}
+              "impostors": scored.impostors}
     meas = variant_measures(frames, probe_codes(frames, layout.identities), layout.n_identities,
                             {"fmr_0.2": row["similarity"]}, {}, 1)
     got = {m: c for _, m, _, _, _, c in meas.items}
@@ -437,7 +437,7 @@ def test_baseline_fpir_read_back_from_the_score_file_is_the_thresholds_realised(
     stored = {"identification": files.read_scores(tmp_path / "i.tsv"),
               "reid": files.reidentification_frame(scored, layout, src, manifest, NONE),
               "verification": files.verification_frame(scored, layout, src, manifest, NONE),
-              "impostors": scored["impostors"]}
+              "impostors": scored.impostors}
     meas = variant_measures(stored, probe_codes(stored, layout.identities), layout.n_identities, {},
                             {k: v["similarity"] for k, v in fpir.items()}, 1)
     got = {thr_name: c for _, m, thr_name, _, _, c in meas.items if m == "fpir"}

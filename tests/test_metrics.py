@@ -1,4 +1,5 @@
-"""Known-answer tests for maskaudit.metrics. Expected values are worked out by hand in comments."""
+"""Known-answer tests for the plain-array rates of maskaudit.stats (verification, identification,
+intervals). Expected values are worked out by hand in comments."""
 
 import math
 
@@ -6,7 +7,9 @@ import numpy as np
 import pytest
 from scipy.stats import mannwhitneyu
 
-from maskaudit import metrics as m
+from maskaudit.stats import identification as ident
+from maskaudit.stats import intervals
+from maskaudit.stats import verification as m
 
 NAN = float("nan")
 
@@ -189,7 +192,7 @@ def _rank_matrix():
 
 
 def test_mate_ranks_hand_matrix():
-    ranks = m.mate_ranks(*_rank_matrix())
+    ranks = ident.mate_ranks(*_rank_matrix())
     np.testing.assert_array_equal(ranks, [1, 3, NAN, NAN, 1, NAN, 2])
     assert ranks.dtype == float
 
@@ -207,33 +210,33 @@ def test_mate_ranks_matches_loop():
             continue
         best = row[mrow & ok].max()
         expected.append(1 + np.sum(row[~mrow & ok] >= best))
-    np.testing.assert_array_equal(m.mate_ranks(s, mate), expected)
+    np.testing.assert_array_equal(ident.mate_ranks(s, mate), expected)
 
 
 def test_mate_ranks_shape_mismatch():
     with pytest.raises(ValueError):
-        m.mate_ranks(np.zeros((2, 3)), np.zeros((3, 2), bool))
+        ident.mate_ranks(np.zeros((2, 3)), np.zeros((3, 2), bool))
 
 
 def test_recognition_rate_with_nan():
-    ranks = m.mate_ranks(*_rank_matrix())  # [1, 3, nan, nan, 1, nan, 2]
-    assert m.recognition_rate(ranks) == pytest.approx(2 / 7)
-    assert m.recognition_rate(ranks, rank=2) == pytest.approx(3 / 7)
-    assert m.recognition_rate(ranks, rank=5) == pytest.approx(4 / 7)
-    assert math.isnan(m.recognition_rate([]))
+    ranks = ident.mate_ranks(*_rank_matrix())  # [1, 3, nan, nan, 1, nan, 2]
+    assert ident.recognition_rate(ranks) == pytest.approx(2 / 7)
+    assert ident.recognition_rate(ranks, rank=2) == pytest.approx(3 / 7)
+    assert ident.recognition_rate(ranks, rank=5) == pytest.approx(4 / 7)
+    assert math.isnan(ident.recognition_rate([]))
 
 
 # --------------------------------------------------------------------------- Clopper–Pearson
 def test_clopper_pearson_known_values():
-    lo, hi = m.clopper_pearson(0, 10)
+    lo, hi = intervals.clopper_pearson(0, 10)
     assert lo == 0.0 and hi == pytest.approx(1 - 0.025 ** 0.1) and hi == pytest.approx(0.3085, abs=1e-4)
-    assert m.clopper_pearson(5, 10) == (pytest.approx(0.1871, abs=1e-4), pytest.approx(0.8129, abs=1e-4))
-    lo, hi = m.clopper_pearson(10, 10)
+    assert intervals.clopper_pearson(5, 10) == (pytest.approx(0.1871, abs=1e-4), pytest.approx(0.8129, abs=1e-4))
+    lo, hi = intervals.clopper_pearson(10, 10)
     assert lo == pytest.approx(0.025 ** 0.1) and hi == 1.0
-    lo, hi = m.clopper_pearson(0, 0)
+    lo, hi = intervals.clopper_pearson(0, 0)
     assert math.isnan(lo) and math.isnan(hi)
     with pytest.raises(ValueError):
-        m.clopper_pearson(11, 10)
+        intervals.clopper_pearson(11, 10)
 
 
 # --------------------------------------------------------------------------- NaN / empty inputs
@@ -325,6 +328,6 @@ def test_degenerate_inputs():
     assert m.eer([0.1, 0.2], [0.8, 0.9]) == 0.0 and m.roc_auc([0.1, 0.2], [0.8, 0.9]) == 1.0
     # every score tied at the threshold: all accepted
     assert m.farfrr([0.5, 0.5], [0.5], 0.5) == (1.0, 0.0)
-    assert all(math.isnan(x) for x in m.clopper_pearson(0, 0))
+    assert all(math.isnan(x) for x in intervals.clopper_pearson(0, 0))
     with pytest.raises(ValueError, match="NaN"):
         m.farfrr([NAN], [0.5], 0.5)

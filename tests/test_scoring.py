@@ -20,8 +20,8 @@ from maskaudit.protocol.pairs import mated_pairs
 from maskaudit.protocol.score import ScoreOptions, score_variant
 from maskaudit.protocol.sources import from_comparisons, from_embeddings
 from maskaudit.protocol.thresholds import fixed_thresholds, tail_size, threshold_from_tail
-from maskaudit import metrics as M
-from maskaudit.scoring import distance_matrix
+from maskaudit.stats import verification as M
+from maskaudit.protocol.reference import distance_matrix
 
 CARD = ModelCard(id="toy", name="toy", dim=2, metric="euclidean", threshold=0.5, threshold_source="test",
                  factory="x:y")
@@ -179,7 +179,7 @@ def test_random_scores_match_brute_force(chunk, tmp_path):
     layout, r = _run(src, manifest, thresholds={"default": t}, chunk=chunk, rank_k=3, tail_k=300)
     codes = layout.probe_ident
     brute = _brute_identity_ranks(sim, codes, layout.gallery_ident, np.arange(n))
-    np.testing.assert_array_equal(r["closed"]["mate_rank"], brute)
+    np.testing.assert_array_equal(r.search.closed["mate_rank"], brute)
     # impostors: every non-mated, compared pair, per identity pair, and false matches at t
     trials = np.zeros((n_id, n_id))
     fm = np.zeros((n_id, n_id))
@@ -190,13 +190,13 @@ def test_random_scores_match_brute_force(chunk, tmp_path):
                 trials[codes[i], codes[j]] += 1
                 fm[codes[i], codes[j]] += sim[i, j] >= t
                 neg.append(sim[i, j])
-    imp = r["impostors"]
+    imp = r.impostors
     u = layout.identities.size
     np.testing.assert_array_equal(imp["trials"], trials[:u, :u])
     got = np.zeros((u, u))
     np.add.at(got, (imp["fm_probe"], imp["fm_ref"]), imp["fm_count"])
     np.testing.assert_array_equal(got, fm[:u, :u])
-    assert r["n_impostor"] == len(neg)
+    assert r.reference.n_impostor == len(neg)
     np.testing.assert_array_equal(np.sort(imp["sample_score"]), np.sort(np.array(neg, np.float32)))
     # failures: the failed probe's row against every non-mated gallery image
     assert imp["failures"].sum() == sum(1 for j in range(n) if codes[j] != codes[3])
@@ -204,7 +204,7 @@ def test_random_scores_match_brute_force(chunk, tmp_path):
     # is a float32 number inside the gap, bob's the float64 number just above d[k]: issue 15)
     neg = np.array(neg, np.float32)
     for target in (0.05, 0.1, 0.3):
-        tt, realised = threshold_from_tail(r["tail"], r["n_impostor"], target)
+        tt, realised = threshold_from_tail(r.reference.tail, r.reference.n_impostor, target)
         np.testing.assert_array_equal(neg >= tt, neg.astype(float) >= M.fmr_threshold(neg.astype(float), target))
         assert realised == np.count_nonzero(neg >= tt) / neg.size
 
@@ -224,9 +224,9 @@ def test_comparisons_file_and_embeddings_agree(tmp_path):
     m = _manifest()
     la, ra = _run(emb, m, thresholds={"default": -0.5}, rank_k=2)
     lb, rb = _run(vendor, m, thresholds={"default": -0.5}, rank_k=2)
-    np.testing.assert_allclose(ra["reid"], rb["reid"])
-    np.testing.assert_array_equal(ra["closed"]["mate_rank"], rb["closed"]["mate_rank"])
-    assert ra["impostors"]["trials"].sum() - rb["impostors"]["trials"].sum() == 1  # a1-c1 not compared
+    np.testing.assert_allclose(ra.pairs.reid, rb.pairs.reid)
+    np.testing.assert_array_equal(ra.search.closed["mate_rank"], rb.search.closed["mate_rank"])
+    assert ra.impostors["trials"].sum() - rb.impostors["trials"].sum() == 1  # a1-c1 not compared
     reid = files.reidentification_frame(rb, lb, vendor, m, VARIANT)
     assert reid.fta_origin.tolist() == ["", "", "vendor", ""]
     np.testing.assert_allclose(reid.raw_score[[0, 1, 3]], [0.1, 0.6, 0.4], atol=1e-6)
@@ -246,8 +246,8 @@ def test_baseline_counts_each_unordered_pair_once():
                              "race": "y", "age": ""})
     src = from_embeddings((ids, vecs, ["ok"] * 6), (ids, vecs, ["ok"] * 6), CARD)
     layout, r = _run(src, manifest, baseline=True)
-    assert r["n_impostor"] == 6 * 5 // 2 - 2  # C(6,2) minus the two mated pairs
-    assert r["mated_probe"].size == 2
+    assert r.reference.n_impostor == 6 * 5 // 2 - 2  # C(6,2) minus the two mated pairs
+    assert r.pairs.mated_probe.size == 2
 
 
 # --------------------------------------------------------------------------- thresholds, near duplicates, open set

@@ -1,4 +1,4 @@
-"""Known answers for maskaudit.stats and the table semantics of maskaudit.tables."""
+"""Known answers for maskaudit.stats and the table semantics of the metrics stage (maskaudit.tables)."""
 
 import math
 
@@ -16,7 +16,7 @@ from maskaudit.stats import clustering as C
 from maskaudit.stats import differentials as D
 from maskaudit.stats.bootstrap import identity_weights, interval, ratio_1d, ratio_2d
 from maskaudit.stats.permutation import group_sums_1d, group_sums_2d, holm, p_value, permuted_labels
-from maskaudit.tables import audit_tables
+from maskaudit.tables import MetricsSettings, audit_tables
 
 NAN = float("nan")
 
@@ -158,9 +158,10 @@ def _audit(seed=0, **options):
         scores[vid] = {"reid": files.reidentification_frame(r, layout, src, manifest, variant),
                        "verification": files.verification_frame(r, layout, src, manifest, variant),
                        "identification": files.identification_frame(r, layout, src, manifest, variant),
-                       "impostors": r["impostors"]}
-    tables = audit_tables(variants, scores, manifest, thresholds, labels={"model": "toy", "dataset": "d"}, seed=1,
-                          dataset="d", n_boot=50, n_perm=50, rank_k=3, n_components=3, **options)
+                       "impostors": r.impostors}
+    settings = MetricsSettings(seed=1, n_boot=50, n_perm=50, rank_k=3, n_components=3, **options)
+    tables = audit_tables(variants, scores, manifest, thresholds, labels={"model": "toy", "dataset": "d"},
+                          dataset="d", settings=settings)
     return tables, thresholds, scores
 
 
@@ -261,9 +262,9 @@ def test_degenerate_all_failures_and_one_group():
         scores[vid] = {"reid": files.reidentification_frame(r, layout, src, manifest, variant),
                        "verification": files.verification_frame(r, layout, src, manifest, variant),
                        "identification": files.identification_frame(r, layout, src, manifest, variant),
-                       "impostors": r["impostors"]}
-    tables = audit_tables(variants, scores, manifest, thresholds, labels={}, seed=1, dataset="d", n_boot=20,
-                          n_perm=20, rank_k=2, n_components=2)
+                       "impostors": r.impostors}
+    tables = audit_tables(variants, scores, manifest, thresholds, labels={}, dataset="d",
+                          settings=MetricsSettings(seed=1, n_boot=20, n_perm=20, rank_k=2, n_components=2))
     r = tables["rates"].set_index(["variant", "attribute", "group", "measure", "threshold"])
     masked_all = ("surgical-blue", "overall", "all")
     assert r.loc[(*masked_all, "reid_rate", "default")].value == 0.0  # the system's failures are rejections
@@ -277,3 +278,24 @@ def test_degenerate_all_failures_and_one_group():
     d = tables["differentials"]
     race = d[d.attribute == "race"]
     assert (race.n_groups <= 1).all() and race.difference.isna().all()  # one group (0 where its rate is NaN)
+
+
+def test_metrics_settings_read_every_stats_key_of_the_config():
+    """The metrics stage's settings come from the config in one place: each field is its config key."""
+    import yaml
+    from conftest import REPO
+
+    from maskaudit.stats.hypotheses import Settings
+
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    config["stats"].update(bootstrap=123, permutations=45, confidence=0.9, fairness_alpha=0.25,
+                           clustering_components=4, min_identities=7, min_group_errors=11)
+    config["protocol"]["rank_k"], config["seed"] = 3, 99
+    s = MetricsSettings.from_config(config)
+    assert (s.seed, s.n_boot, s.n_perm, s.rank_k, s.fairness_alpha, s.level, s.n_components, s.min_identities,
+            s.min_group_errors) == (99, 123, 45, 3, 0.25, 0.9, 4, 7, 11)
+    assert s.tests == Settings.from_config(config["stats"])
+    assert (s.tests.n_boot, s.tests.n_perm, s.tests.min_identities) == (123, 45, 7)
+    # without explicit test settings the tests share the stage's resampling settings
+    assert MetricsSettings(seed=1, n_boot=9, n_perm=8, rank_k=2, min_identities=3).tests == Settings(
+        n_boot=9, n_perm=8, min_identities=3)

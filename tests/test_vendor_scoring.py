@@ -19,7 +19,7 @@ from maskaudit.protocol.sources import from_comparisons
 from maskaudit.protocol.stage import identification_columns
 from maskaudit.protocol.thresholds import baseline_thresholds
 from maskaudit.stats.measures import probe_codes, variant_measures
-from maskaudit.tables import audit_tables
+from maskaudit.tables import MetricsSettings, audit_tables
 
 IDS = ["a1", "a2", "b1", "b2", "c1"]
 VARIANT = {"id": "surgical-blue", "kind": "surgical", "colour": "blue"}
@@ -86,16 +86,16 @@ def test_identification_ranks_come_from_the_search_array_not_the_sampled_pairs(t
     assert ident.mate_rank["a2"] == 1 and ident.mate_rank["b2"] == 1
     assert ident.search["c1"] == "non_mated" and ident.best_nonmate_score["c1"] == 50
     # verification and re-identification still read the 1:1 array
-    np.testing.assert_allclose(r["reid"], np.diag(SIM))
-    mated = dict(zip(zip(r["mated_probe"], r["mated_gallery"]), r["mated"]))
+    np.testing.assert_allclose(r.pairs.reid, np.diag(SIM))
+    mated = dict(zip(zip(r.pairs.mated_probe, r.pairs.mated_gallery), r.pairs.mated))
     assert mated[(0, 1)] == 80 and mated[(3, 2)] == 70
     # impostors: only the compared non-mated cells, never the search answers
-    assert r["impostors"]["trials"].sum() == 5
-    assert r["n_impostor"] == 5
+    assert r.impostors["trials"].sum() == 5
+    assert r.reference.n_impostor == 5
     # the same file read as if 1:N came from the 1:1 array is the optimistic reading the pointer avoids
     sim_src = _write(tmp_path, {"method": "compare_matrix", "array": "similarity"}, name="m")
     _, r2 = _run(sim_src)
-    assert r2["closed"]["mate_rank"][0] == 1
+    assert r2.search.closed["mate_rank"][0] == 1
 
 
 def test_search_failures_are_charged_to_the_search_and_not_the_1to1_rows(tmp_path):
@@ -118,13 +118,13 @@ def test_not_run_identification_is_neither_hit_nor_miss(tmp_path):
     cols = identification_columns(r)
     assert cols == {"identification_source": "not_run",
                     "identification_reason": "vendors.fakevendor.identification is none"}
-    np.testing.assert_allclose(r["reid"], np.diag(SIM))  # 1:1 is unaffected
+    np.testing.assert_allclose(r.pairs.reid, np.diag(SIM))  # 1:1 is unaffected
 
     # measures: the identification rows have no trials at all (not misses, not correct rejections)
     scores = {"reid": files.reidentification_frame(r, layout, src, _manifest(), VARIANT),
               "verification": files.verification_frame(r, layout, src, _manifest(), VARIANT),
-              "identification": ident.assign(**cols), "impostors": r["impostors"]}
-    ids = [str(x) for x in r["impostors"]["identity"]]
+              "identification": ident.assign(**cols), "impostors": r.impostors}
+    ids = [str(x) for x in r.impostors["identity"]]
     meas = variant_measures(scores, probe_codes(scores, ids), len(ids), {"default": 80.0}, {"default": 80.0}, 2)
     by = {(c, m): counts for c, m, _, _, _, counts in meas.items}
     for m in ("rank1", "rank2", "fnir", "fpir"):
@@ -141,8 +141,8 @@ def test_not_run_identification_is_neither_hit_nor_miss(tmp_path):
     # tables: NaN identification values with the reason in a note column
     thr.update(model="fakevendor", dataset="toy")
     tables = audit_tables([{"id": "none", "kind": "none", "colour": "none"}], {"none": scores}, _manifest(), thr,
-                          labels={"model": "fakevendor", "dataset": "toy"}, seed=0, dataset="toy", n_boot=5,
-                          n_perm=5, rank_k=2)
+                          labels={"model": "fakevendor", "dataset": "toy"}, dataset="toy",
+                          settings=MetricsSettings(seed=0, n_boot=5, n_perm=5, rank_k=2))
     rates = tables["rates"]
     idr = rates[rates.comparison == "identification"]
     assert len(idr) and idr.value.isna().all() and (idr.trials == 0).all()
@@ -158,11 +158,11 @@ def test_failed_impostors_count_only_the_cells_the_vendor_was_asked_for(tmp_path
     src.probe_status = np.array(["ok", "ok", "ok", "ok", "vendor_no_face"], dtype=object)
     _, r = _run(src)
     # c1 was asked for one non-mated cell (vs a2) besides its own original (re-identification)
-    assert r["impostors"]["failures"].sum() == 1
+    assert r.impostors["failures"].sum() == 1
     src_all = _write(tmp_path, SEARCHED, sim=sim, name="all")
     src_all.probe_status = src.probe_status
     _, r_all = _run(src_all)
-    assert r_all["impostors"]["failures"].sum() == 4  # without the plan: every non-mated cell of c1
+    assert r_all.impostors["failures"].sum() == 4  # without the plan: every non-mated cell of c1
 
 
 def test_collected_tables_give_other_systems_an_empty_note():

@@ -141,7 +141,7 @@ def run(args) -> int:
     import numpy as np
     import pandas as pd
 
-    from maskaudit.imageio import ImageReadError, read_rgb
+    from maskaudit.imageio import try_read_rgb
     from maskaudit.masks.faces import FaceFinder, select_faces
     from maskaudit.progress import progress
     from maskaudit.tsv import write_tsv
@@ -195,10 +195,9 @@ def run(args) -> int:
         for source, target0, name in progress(jobs, desc="mask", unit="img"):
             base = {"input": str(source), "output": "", "face": 0, "n_faces": 0, "status": "ok", "detail": "",
                     "seed": ""}
-            try:
-                rgb = read_rgb(source)
-            except ImageReadError as exc:
-                rows.append({**base, "status": exc.reason, "detail": exc.detail})
+            rgb, failed = try_read_rgb(source)
+            if failed:
+                rows.append({**base, "status": failed.reason, "detail": failed.detail})
                 done += 1
                 continue
             faces = finder.find(rgb)

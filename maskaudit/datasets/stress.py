@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageEnhance
 
-from maskaudit.imageio import ImageReadError, read_rgb
+from maskaudit.imageio import try_read_rgb
 from maskaudit.seeding import rng_for
 
 SYNTHETIC_TAG = "synthetic-stress"
@@ -59,10 +59,11 @@ def build_stress(sources: pd.DataFrame, *, size: int, seed: int, out_dir, max_si
     out_dir.mkdir(parents=True, exist_ok=True)
     readable, skipped = [], []
     for row in sources.itertuples(index=False):
-        try:
-            readable.append((row, read_rgb(row.path)))
-        except ImageReadError as exc:
-            skipped.append({"image_id": row.image_id, "reason": exc.reason})
+        rgb, failed = try_read_rgb(row.path)
+        if failed:
+            skipped.append({"image_id": row.image_id, "reason": failed.reason})
+        else:
+            readable.append((row, rgb))
     if not readable:
         raise ValueError("no readable source image for the stress dataset")
     rows = []

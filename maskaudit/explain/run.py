@@ -24,7 +24,7 @@ import pandas as pd
 from maskaudit.explain import BLACK_BOX_METHODS, GRADIENT_METHODS, REGIONS
 from maskaudit.explain import geometry, methods
 from maskaudit.explain.regions import region_labels, region_shares
-from maskaudit.imageio import ImageReadError, read_rgb
+from maskaudit.imageio import try_read_rgb
 from maskaudit.progress import progress
 from maskaudit.seeding import derive_seed, rng_for
 
@@ -130,10 +130,9 @@ def explain_images(model, table: pd.DataFrame, landmarks: dict, references: dict
         if ref is None or not np.isfinite(ref).all():
             out["status"][k], out["detail"][k] = "no_reference", "the unmasked reference embedding failed"
             continue
-        try:
-            rgb = read_rgb(row.path)
-        except ImageReadError as exc:
-            out["status"][k], out["detail"][k] = exc.reason, str(exc)
+        rgb, failed = try_read_rgb(row.path)
+        if failed:
+            out["status"][k], out["detail"][k] = failed.reason, str(failed)
             continue
         lm = landmarks.get(image_id)
         loc = (located or {}).get(image_id)

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
-import dlib
 import numpy as np
 
-from maskaudit.detect import LANDMARKS_FILE
-from maskaudit.weights import find_weights
+from maskaudit.detect import HogLandmarks
 
 POLICIES = ("largest", "all")
 
@@ -26,27 +23,16 @@ class Face:
     landmarks: np.ndarray  # (68, 2) float32 pixels
 
 
-class FaceFinder:
+class FaceFinder(HogLandmarks):
     """All faces of an image, largest first. ``upsample`` 1 finds faces down to about 40 px (eye
     distance ~15 px) on the ``max_side`` copy; landmarks always use the full-resolution image."""
 
     def __init__(self, *, upsample: int = 1, max_side: int = 1600, min_score: float = 0.0,
                  weights_dir: str | None = None):
-        self.upsample, self.max_side, self.min_score = upsample, max_side, min_score
-        self._detector = dlib.get_frontal_face_detector()
-        self._predictor = dlib.shape_predictor(str(find_weights(LANDMARKS_FILE, weights_dir)))
+        super().__init__(upsample=upsample, max_side=max_side, min_score=min_score, weights_dir=weights_dir)
 
     def find(self, rgb: np.ndarray) -> list[Face]:
-        h, w = rgb.shape[:2]
-        scale = min(1.0, self.max_side / max(h, w))
-        small = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else rgb
-        rects, scores, _ = self._detector.run(small, self.upsample, self.min_score)
-        faces = []
-        for rect, score in zip(rects, scores):
-            box = tuple(int(round(v / scale)) for v in (rect.left(), rect.top(), rect.right(), rect.bottom()))
-            shape = self._predictor(rgb, dlib.rectangle(*box))
-            pts = np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float32)
-            faces.append(Face(box, float(score), pts))
+        faces = [Face(box, float(score), self.landmarks(rgb, box)) for box, score in self.boxes(rgb)]
         return sorted(faces, key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
 
 

@@ -26,14 +26,14 @@ Score scale (one for every system)
     (``lower_is_same`` for distances, ``higher_is_same`` for confidences) sit beside each score, and
     ``threshold_raw`` beside each threshold.
 
-Inputs (SEAMS 2-3). An embedding model (card ``kind="embedding"``) is scored from its caches
+Inputs. An embedding model (card ``kind="embedding"``) is scored from its caches
 ``results/embeddings/{model}/{dataset}/{variant}.npz`` (probes) and ``.../none.npz`` (gallery). A
 comparison-only system (card ``kind="comparison"``) is scored from
 ``results/comparisons/{model}/{dataset}/{variant}.npz`` (``probe_id``, ``gallery_id``, ``similarity``
 float32 (P, G) with NaN = not compared, ``probe_status``, ``gallery_status``) and its JSON sidecar.
 Both become a :class:`maskaudit.protocol.sources.SimilaritySource`, so one code path scores both.
 
-Failure to acquire (SEAMS 1). A status other than ``ok`` is a reason string; its origin is its
+Failure to acquire (ISO/IEC 19795-1 accounting). A status other than ``ok`` is a reason string; its origin is its
 prefix (:func:`maskaudit.protocol.fta.fta_origin`): ``model_*``, ``vendor_*``, ``mask_*``, else
 ``dataset`` (detection and reading). A failed comparison has ``score`` NaN and is never counted
 as correct: rates are reported acquired only and at system level (ISO/IEC 19795-1: ``model_*`` /

@@ -1,4 +1,4 @@
-"""Score files from a :func:`maskaudit.protocol.score.score_variant` result (contract: :mod:`maskaudit.protocol`)."""
+"""Score files from a :class:`maskaudit.protocol.score.VariantScores` (contract: :mod:`maskaudit.protocol`)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from maskaudit.protocol.fta import origins, pair_failure
+from maskaudit.protocol.score import VariantScores
 from maskaudit.tsv import FLOAT32_FORMAT, read_tsv
 
 LABELS = ("identity", "gender", "race", "age")
@@ -48,27 +49,27 @@ def _pairs_frame(probe, gallery, scores, comparison, source, manifest, variant) 
     return out
 
 
-def reidentification_frame(result, layout, source, manifest, variant) -> pd.DataFrame:
+def reidentification_frame(result: VariantScores, layout, source, manifest, variant) -> pd.DataFrame:
     """One row per probe with its own original in the gallery (``comparison=reidentification``)."""
     probe = np.flatnonzero(layout.self_col >= 0)
-    return _pairs_frame(probe, layout.self_col[probe], result["reid"][probe], "reidentification", source,
+    return _pairs_frame(probe, layout.self_col[probe], result.pairs.reid[probe], "reidentification", source,
                         manifest, variant)
 
 
-def verification_frame(result, layout, source, manifest, variant) -> pd.DataFrame:
+def verification_frame(result: VariantScores, layout, source, manifest, variant) -> pd.DataFrame:
     """Mated pairs (``comparison=mated``) and excluded near-duplicate pairs (``near_duplicate``)."""
-    comparison = np.where(result["near_duplicate"], "near_duplicate", "mated")
-    return _pairs_frame(result["mated_probe"], result["mated_gallery"], result["mated"], comparison, source,
-                        manifest, variant)
+    pairs = result.pairs
+    comparison = np.where(pairs.near_duplicate, "near_duplicate", "mated")
+    return _pairs_frame(pairs.mated_probe, pairs.mated_gallery, pairs.mated, comparison, source, manifest, variant)
 
 
-def identification_frame(result, layout, source, manifest, variant) -> pd.DataFrame:
+def identification_frame(result: VariantScores, layout, source, manifest, variant) -> pd.DataFrame:
     """One row per probe: closed-set and open-set search results by identity."""
     ids = source.probe_ids
+    found = result.search
     # the search's own statuses when 1:N came from a separate search (a vendor's search answers)
-    reason = np.where(result.get("id_probe_ok", layout.probe_ok), "",
-                      result.get("id_probe_status", source.probe_status)).astype(object)
-    closed, opened = result["closed"], result["open"]
+    reason = np.where(found.probe_ok, "", found.probe_status).astype(object)
+    closed, opened = found.closed, found.open
     ident = layout.identities[layout.block_ident] if layout.block_ident.size else np.zeros(0, dtype=str)
 
     def names(blocks):
@@ -81,17 +82,17 @@ def identification_frame(result, layout, source, manifest, variant) -> pd.DataFr
     out = pd.concat([pd.DataFrame({"probe_id": ids}), _side(manifest, ids, "probe")], axis=1)
     out = out.assign(**{k: v for k, v in mask_columns(variant).items() if k != "ref_mask"})
     out["gallery_identities"] = int(layout.block_starts.size)
-    out["self_in_gallery"] = False if result.get("self_excluded", True) else True
-    out["search"] = result["closed_search"]
-    out["mates_available"] = result["mates_available"]
-    out["unenrolled_charge"] = result["unenrolled_charge"]
+    out["self_in_gallery"] = not result.self_excluded
+    out["search"] = found.closed_search
+    out["mates_available"] = found.mates_available
+    out["unenrolled_charge"] = found.unenrolled_charge
     out["mate_rank"] = closed["mate_rank"]
     out["mate_score"] = f32(closed["mate_score"])
     out["best_nonmate_score"] = f32(closed["best_nonmate_score"])
     out["best_nonmate_subject"] = [ident[b] if b >= 0 else "" for b in nonmate]
     out["top_subjects"] = names(closed["top_blocks"])
     out["top_scores"] = scores(closed["top_scores"])
-    out["open_search"] = result["open_search"]
+    out["open_search"] = found.open_search
     out["open_mate_rank"] = opened["mate_rank"]
     out["open_mate_score"] = f32(opened["mate_score"])
     out["open_best_nonmate_score"] = f32(opened["best_nonmate_score"])

@@ -1,4 +1,4 @@
-"""Failure to acquire: which component a failure is charged to (SEAMS 1).
+"""Failure to acquire: which component a failure is charged to (ISO/IEC 19795-1 accounting).
 
 A failed image or comparison carries a reason string; its origin is read from the prefix:
 ``model_*`` (the face-recognition system itself, e.g. ``model_no_face``), ``vendor_*`` (a commercial

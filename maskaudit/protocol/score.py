@@ -200,146 +200,270 @@ def _search_rows(source, mode, rows, layout, probe_ok, gallery_ok, block):
     return out
 
 
-def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOptions) -> dict:
-    """Every score of one variant. Returns plain arrays (see :mod:`maskaudit.protocol` for the files)."""
-    n_p, n_g = layout.probe_ident.size, layout.gallery_ident.size
-    id_mode, id_probe_ok, id_gallery_ok, id_status, id_gallery_status = identification_sides(source, layout)
-    planned = getattr(source, "planned", None)
+@dataclass(frozen=True)
+class PairScores:
+    """The 1:1 genuine scores (``reidentification.tsv`` and ``verification.tsv``), float32, NaN = failed.
+
+    ``reid`` ``(P,)``: each probe against its own original (NaN for a probe without one);
+    ``mated_probe`` / ``mated_gallery`` / ``mated`` ``(M,)``: the mated pairs and their scores;
+    ``near_duplicate`` ``(M,)``: pairs excluded as the same picture (written, never counted).
+    """
+
+    reid: np.ndarray
+    mated_probe: np.ndarray
+    mated_gallery: np.ndarray
+    mated: np.ndarray
+    near_duplicate: np.ndarray
+
+
+@dataclass(frozen=True)
+class SearchScores:
+    """The 1:N searches (``identification.tsv``), one entry per probe.
+
+    ``mode``: where they came from (``similarity``, ``search_similarity`` or ``not_run``) and ``reason``
+    why not run; ``probe_ok`` / ``probe_status``: the search's own probe statuses; ``closed`` / ``open``:
+    :func:`maskaudit.protocol.identification.search` columns (``mate_rank``, ``mate_score``, ...) in the
+    closed set and with the held-out identities hidden; ``closed_search`` / ``open_search``: ``mated``,
+    ``mated_unenrolled``, ``non_mated`` or ``not_run``; ``mates_available``: enrolled mates a probe may
+    find; ``unenrolled_charge``: ``system`` / ``pipeline`` for a ``mated_unenrolled`` search, else ``""``.
+    """
+
+    mode: str
+    reason: str
+    probe_ok: np.ndarray
+    probe_status: np.ndarray
+    closed: dict
+    open: dict
+    closed_search: np.ndarray
+    open_search: np.ndarray
+    mates_available: np.ndarray
+    unenrolled_charge: np.ndarray
+
+
+@dataclass(frozen=True)
+class ReferenceTail:
+    """What fixes the global thresholds (:mod:`maskaudit.protocol.thresholds`): the ``tail`` of the
+    highest reference impostor scores (descending, ``ScoreOptions.tail_k`` of them), how many reference
+    impostor comparisons there were (``n_impostor``), and which probes belong to the reference
+    identities (``reference_probe``, everyone without a calibration split)."""
+
+    tail: np.ndarray
+    n_impostor: int
+    reference_probe: np.ndarray
+
+
+@dataclass(frozen=True)
+class VariantScores:
+    """Every score of one (system, dataset, variant): what :mod:`maskaudit.protocol.files` writes and
+    :mod:`maskaudit.protocol.thresholds` reads. ``impostors``: the arrays of ``impostors.npz``
+    (:data:`maskaudit.protocol.files.NPZ_KEYS`); ``self_excluded``: the probe's own original is out of
+    its 1:N gallery (``protocol.include_self`` false)."""
+
+    pairs: PairScores
+    search: SearchScores
+    impostors: dict
+    reference: ReferenceTail
+    self_excluded: bool
+
+
+@dataclass(frozen=True)
+class _Exclusions:
+    """Which (probe, gallery) cells each part of the pass leaves out, as sorted ``probe * G + gallery``
+    keys; the ``*_r`` keys use the probe's position in :func:`probe_order` (the order chunks come in)."""
+
+    dup_keys: np.ndarray      # near-duplicates of a probe within its identity
+    ident_excl: np.ndarray    # out of a probe's 1:N gallery: own original (unless include_self), near-duplicates
+    ident_excl_r: np.ndarray
+    self_dup_r: np.ndarray    # own original and near-duplicates: no score sums
+    cross_r: np.ndarray       # the same picture under another identity: no impostor, no 1:N candidate
+
+
+def _exclusions(source, layout: Layout, near_duplicates: dict, opts: ScoreOptions, rank: np.ndarray) -> _Exclusions:
+    n_g = layout.gallery_ident.size
     dup_keys, ident_excl = excluded_pairs(layout, source.probe_ids, source.gallery_ids, near_duplicates,
                                           opts.include_self)
     has_self = layout.self_col >= 0
     self_keys = pair_keys(np.flatnonzero(has_self), layout.self_col[has_self], n_g)
     self_dup = np.unique(np.concatenate([self_keys, dup_keys]))
     cross_keys = excluded_pairs(layout, source.probe_ids, source.gallery_ids, opts.cross_duplicates, True)[0]
-    m_probe, m_gallery = mated_pairs(layout)
-    m_keys = pair_keys(m_probe, m_gallery, n_g)
+    return _Exclusions(dup_keys, ident_excl, _ranked_keys(ident_excl, rank, n_g), _ranked_keys(self_dup, rank, n_g),
+                       _ranked_keys(cross_keys, rank, n_g))
+
+
+def _in_probe_order(parts: dict, order: np.ndarray) -> dict:
+    """Chunks came in probe order: concatenate each column and put its rows back in probe index order."""
+    out = {}
+    for k, v in parts.items():
+        cat = np.concatenate(v)
+        out[k] = np.empty_like(cat)
+        out[k][order] = cat
+    return out
+
+
+class _PairPass:
+    """The genuine scores: each probe's own original and its mated pairs."""
+
+    def __init__(self, layout: Layout, rank: np.ndarray, excl: _Exclusions):
+        self.layout = layout
+        self.has_self = layout.self_col >= 0
+        self.m_probe, self.m_gallery = mated_pairs(layout)
+        self.m_keys = pair_keys(self.m_probe, self.m_gallery, layout.gallery_ident.size)
+        self.m_sort = np.argsort(rank[self.m_probe], kind="stable")
+        self.m_rank = rank[self.m_probe][self.m_sort]
+        self.dup_keys = excl.dup_keys
+        self.reid = np.full(layout.probe_ident.size, np.nan, dtype=np.float32)
+        self.mated = np.full(self.m_probe.size, np.nan, dtype=np.float32)
+
+    def add(self, r0: int, rows: np.ndarray, block: np.ndarray) -> None:
+        lay = self.layout
+        local = self.has_self[rows]
+        self.reid[rows[local]] = block[np.flatnonzero(local), lay.position[lay.self_col[rows[local]]]]
+        lo, hi = np.searchsorted(self.m_rank, [r0, r0 + rows.size])
+        sel = self.m_sort[lo:hi]
+        self.mated[sel] = block[self.m_rank[lo:hi] - r0, lay.position[self.m_gallery[sel]]]
+
+    def result(self) -> PairScores:
+        return PairScores(self.reid, self.m_probe, self.m_gallery, self.mated, np.isin(self.m_keys, self.dup_keys))
+
+
+class _SearchPass:
+    """The 1:N searches, closed set and open set (held-out identities hidden), by identity."""
+
+    def __init__(self, source, layout: Layout, excl: _Exclusions, opts: ScoreOptions):
+        self.source, self.layout, self.excl, self.rank_k = source, layout, excl, opts.rank_k
+        self.mode, self.probe_ok, self.gallery_ok, self.status, self.gallery_status = \
+            identification_sides(source, layout)
+        self.held_codes = np.isin(layout.identities, list(opts.held_out))
+        self.hidden = self.held_codes[layout.block_ident]
+        self.closed, self.opened = {}, {}
+
+    def add(self, r0: int, rows: np.ndarray, block: np.ndarray) -> None:
+        lay, n_g, r1 = self.layout, self.layout.gallery_ident.size, r0 + rows.size
+        id_block = _search_rows(self.source, self.mode, rows, lay, self.probe_ok, self.gallery_ok, block)
+        ident_block = _blank(_blank(id_block, self.excl.ident_excl_r, r0, r1, lay, n_g), self.excl.cross_r, r0, r1,
+                             lay, n_g)
+        best = identity_best(ident_block, lay.block_starts)
+        mate_block = lay.ident_block[lay.probe_ident[rows]]
+        searchable = self.probe_ok[rows]
+        for store, hide in ((self.closed, None), (self.opened, self.hidden)):
+            for key, val in search(best, mate_block, searchable, self.rank_k, hide).items():
+                store.setdefault(key, []).append(val)
+
+    def _mates(self, flag: np.ndarray) -> np.ndarray:
+        """Per probe: gallery images of its identity with ``flag``, minus those out of its 1:N gallery."""
+        lay, ident_excl = self.layout, self.excl.ident_excl
+        n_p, n_g = lay.probe_ident.size, lay.gallery_ident.size
+        per_id = np.bincount(lay.gallery_ident[flag], minlength=lay.n_identities)[lay.probe_ident]
+        gone = np.bincount(ident_excl // n_g, weights=flag[ident_excl % n_g], minlength=n_p) \
+            if ident_excl.size else 0
+        return per_id - np.asarray(gone, np.int64)
+
+    def result(self, order: np.ndarray) -> SearchScores:
+        lay = self.layout
+        n_p = lay.probe_ident.size
+        mates_available = self._mates(self.gallery_ok)  # acquired mates a probe may find
+        mates_total = self._mates(np.ones(lay.gallery_ident.size, bool))  # mates whatever their status
+        mates_system = self._mates(charges(self.gallery_status) == "system")  # failed to enrol (system origin)
+        held_probe = self.held_codes[lay.probe_ident]
+        # a probe whose identity has gallery photos, none of them enrolled, is its own category: never a
+        # non-mated search; charged to the system when one of those mates failed with a system origin
+        unenrolled = (mates_available <= 0) & (mates_total > 0)
+        closed_search = np.where(mates_available > 0, "mated", np.where(unenrolled, "mated_unenrolled", "non_mated"))
+        open_search = np.where(held_probe, "non_mated", closed_search)
+        unenrolled_charge = np.where(unenrolled, np.where(mates_system > 0, "system", "pipeline"), "")
+        if self.mode == "not_run":
+            closed_search = open_search = np.full(n_p, "not_run")
+            unenrolled_charge = np.full(n_p, "")
+        return SearchScores(mode=self.mode, reason=getattr(self.source, "identification_reason", ""),
+                            probe_ok=self.probe_ok, probe_status=self.status,
+                            closed=_in_probe_order(self.closed, order), open=_in_probe_order(self.opened, order),
+                            closed_search=closed_search, open_search=open_search, mates_available=mates_available,
+                            unenrolled_charge=unenrolled_charge)
+
+
+class _ImpostorPass:
+    """The non-mated comparisons: identity-pair counts, the seeded impostor sample and the reference tail."""
+
+    def __init__(self, source, layout: Layout, excl: _Exclusions, opts: ScoreOptions):
+        self.layout, self.excl, self.tail_k = layout, excl, opts.tail_k
+        self.planned = getattr(source, "planned", None)
+        calib = np.isin(layout.identities, list(opts.calibration))
+        self.calib = calib
+        self.reference = ~calib if not calib.any() else calib  # identities whose pairs fix the thresholds
+        self.ref_cols = self.reference[layout.gallery_ident[layout.order]]
+        self.sorted_ident = layout.gallery_ident[layout.order]
+        self.names = [k for k, v in opts.thresholds.items() if np.isfinite(v)]
+        self.counts = _PairCounts(layout, self.names)
+        # one precision: float32 scores against float32 thresholds (the thresholds file stores float32 numbers)
+        self.thr_values = [np.float32(opts.thresholds[k]) for k in self.names]
+        self.samples = []
+        self.tail = np.zeros(0, dtype=np.float32)
+        self.n_impostor = 0
+        if self.planned is None:
+            n_candidates = int(layout.probe_ok.sum()) * int(layout.gallery_ok.sum())
+        else:
+            n_candidates = int(self.planned[np.ix_(layout.probe_ok, layout.gallery_ok)].sum())
+        self.rate = 1.0 if n_candidates <= opts.impostor_sample else opts.impostor_sample / n_candidates
+        self.rng = rng_for(*opts.sample_seed, "impostor-sample")
+
+    def add(self, r0: int, rows: np.ndarray, block: np.ndarray) -> None:
+        lay, n_g, r1 = self.layout, self.layout.gallery_ident.size, r0 + rows.size
+        nonmated = self.sorted_ident[None, :] != lay.probe_ident[rows][:, None]
+        counted = np.ones_like(nonmated)
+        if lay.baseline:
+            upper = lay.order[None, :] > lay.self_col[rows][:, None]
+            nonmated &= upper
+            counted &= upper
+        sd = _keys_in(self.excl.self_dup_r, r0, r1, n_g)
+        if sd.size:
+            counted[sd // n_g - r0, lay.position[sd % n_g]] = False
+        cd = _keys_in(self.excl.cross_r, r0, r1, n_g)
+        if cd.size:  # the same picture under another identity: no impostor comparison at all
+            nonmated[cd // n_g - r0, lay.position[cd % n_g]] = False
+            counted[cd // n_g - r0, lay.position[cd % n_g]] = False
+        acquired = ~np.isnan(block)
+        valid = acquired & nonmated
+        self.counts.add(rows, block, acquired, valid, nonmated, counted, self.thr_values,
+                        None if self.planned is None else self.planned[rows][:, lay.order])
+        ref_valid = valid & self.reference[lay.probe_ident[rows]][:, None] & self.ref_cols[None, :]
+        self.n_impostor += int(np.count_nonzero(ref_valid))
+        if self.tail_k:
+            tail = np.concatenate([self.tail, block[ref_valid]])
+            if tail.size > self.tail_k:
+                tail = tail[np.argpartition(-tail, self.tail_k - 1)[:self.tail_k]]
+            self.tail = tail
+        if self.rate < 1.0:
+            valid &= self.rng.random(block.shape, dtype=np.float32) < self.rate
+        r, c = np.nonzero(valid)
+        self.samples.append((rows[r], lay.order[c], block[r, c]))
+
+    def result(self) -> tuple[dict, ReferenceTail]:
+        lay, samples = self.layout, self.samples
+        imp = self.counts.arrays()
+        sp = np.concatenate([s[0] for s in samples]) if samples else np.zeros(0, np.int64)
+        sg = np.concatenate([s[1] for s in samples]) if samples else np.zeros(0, np.int64)
+        ss = np.concatenate([s[2] for s in samples]) if samples else np.zeros(0, np.float32)
+        imp.update(calibration=self.calib, identity=lay.identities, probe_identity=lay.probe_ident,
+                   gallery_identity=lay.gallery_ident, threshold_name=np.array(self.names, dtype=str),
+                   threshold_value=np.array(self.thr_values, dtype=np.float32).astype(float), sample_probe=sp,
+                   sample_ref=sg, sample_score=ss.astype(np.float32), sample_fraction=np.float64(self.rate))
+        return imp, ReferenceTail(np.sort(self.tail)[::-1], self.n_impostor, self.reference[lay.probe_ident])
+
+
+def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOptions) -> VariantScores:
+    """Every score of one variant, in one chunked pass over the similarity blocks (see the module
+    docstring); the genuine pairs, the 1:N searches and the impostors each take what they need of a block."""
     order = probe_order(layout)
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
-    ident_excl_r = _ranked_keys(ident_excl, rank, n_g)
-    self_dup_r = _ranked_keys(self_dup, rank, n_g)
-    cross_r = _ranked_keys(cross_keys, rank, n_g)
-    calib = np.isin(layout.identities, list(opts.calibration))
-    reference = ~calib if not calib.any() else calib  # identities whose pairs fix the thresholds
-    ref_cols = reference[layout.gallery_ident[layout.order]]
-    m_sort = np.argsort(rank[m_probe], kind="stable")
-    m_rank = rank[m_probe][m_sort]
-    sorted_ident = layout.gallery_ident[layout.order]
-
-    # mates a probe may find: acquired gallery images of its identity minus its exclusions
-    avail = np.bincount(layout.gallery_ident[id_gallery_ok], minlength=layout.n_identities)
-    excl_ok = id_gallery_ok[ident_excl % n_g] if ident_excl.size else np.zeros(0, bool)
-    n_excl = np.bincount(ident_excl // n_g, weights=excl_ok, minlength=n_p) if ident_excl.size else np.zeros(n_p)
-    mates_available = avail[layout.probe_ident] - n_excl.astype(np.int64)
-    # mates whatever their status, and those that failed with a system origin (a failure to enrol)
-    excl_g = ident_excl % n_g if ident_excl.size else np.zeros(0, np.int64)
-
-    def mates_where(flag):
-        per_id = np.bincount(layout.gallery_ident[flag], minlength=layout.n_identities)[layout.probe_ident]
-        gone = np.bincount(ident_excl // n_g, weights=flag[excl_g], minlength=n_p) if ident_excl.size else 0
-        return per_id - np.asarray(gone, np.int64)
-
-    mates_total = mates_where(np.ones(n_g, bool))
-    mates_system = mates_where(charges(id_gallery_status) == "system")
-    held_codes = np.isin(layout.identities, list(opts.held_out))
-    hidden = held_codes[layout.block_ident]
-
-    names = [k for k, v in opts.thresholds.items() if np.isfinite(v)]
-    counts = _PairCounts(layout, names)
-    # one precision: float32 scores against float32 thresholds (the thresholds file stores float32 numbers)
-    thr_values = [np.float32(opts.thresholds[k]) for k in names]
-    reid = np.full(n_p, np.nan, dtype=np.float32)
-    mated = np.full(m_probe.size, np.nan, dtype=np.float32)
-    closed = {}
-    opened = {}
-    samples = []
-    tail = np.zeros(0, dtype=np.float32)
-    n_impostor = 0
-    if planned is None:
-        n_candidates = int(layout.probe_ok.sum()) * int(layout.gallery_ok.sum())
-    else:
-        n_candidates = int(planned[np.ix_(layout.probe_ok, layout.gallery_ok)].sum())
-    rate = 1.0 if n_candidates <= opts.impostor_sample else opts.impostor_sample / n_candidates
-    rng = rng_for(*opts.sample_seed, "impostor-sample")
-
+    excl = _exclusions(source, layout, near_duplicates, opts, rank)
+    pairs = _PairPass(layout, rank, excl)
+    searches = _SearchPass(source, layout, excl, opts)
+    impostors = _ImpostorPass(source, layout, excl, opts)
     for r0, rows, block in iter_blocks(source, layout, opts.chunk):
-        r1 = r0 + rows.size
-        local = has_self[rows]
-        reid[rows[local]] = block[np.flatnonzero(local), layout.position[layout.self_col[rows[local]]]]
-        lo, hi = np.searchsorted(m_rank, [r0, r1])
-        sel = m_sort[lo:hi]
-        mated[sel] = block[m_rank[lo:hi] - r0, layout.position[m_gallery[sel]]]
-
-        id_block = _search_rows(source, id_mode, rows, layout, id_probe_ok, id_gallery_ok, block)
-        ident_block = _blank(_blank(id_block, ident_excl_r, r0, r1, layout, n_g), cross_r, r0, r1, layout, n_g)
-        best = identity_best(ident_block, layout.block_starts)
-        mate_block = layout.ident_block[layout.probe_ident[rows]]
-        searchable = id_probe_ok[rows]
-        for store, hide in ((closed, None), (opened, hidden)):
-            for key, val in search(best, mate_block, searchable, opts.rank_k, hide).items():
-                store.setdefault(key, []).append(val)
-
-        nonmated = sorted_ident[None, :] != layout.probe_ident[rows][:, None]
-        counted = np.ones_like(nonmated)
-        if layout.baseline:
-            upper = layout.order[None, :] > layout.self_col[rows][:, None]
-            nonmated &= upper
-            counted &= upper
-        sd = _keys_in(self_dup_r, r0, r1, n_g)
-        if sd.size:
-            counted[sd // n_g - r0, layout.position[sd % n_g]] = False
-        cd = _keys_in(cross_r, r0, r1, n_g)
-        if cd.size:  # the same picture under another identity: no impostor comparison at all
-            nonmated[cd // n_g - r0, layout.position[cd % n_g]] = False
-            counted[cd // n_g - r0, layout.position[cd % n_g]] = False
-        acquired = ~np.isnan(block)
-        valid = acquired & nonmated
-        counts.add(rows, block, acquired, valid, nonmated, counted, thr_values,
-                   None if planned is None else planned[rows][:, layout.order])
-        ref_valid = valid & reference[layout.probe_ident[rows]][:, None] & ref_cols[None, :]
-        n_impostor += int(np.count_nonzero(ref_valid))
-        if opts.tail_k:
-            tail = np.concatenate([tail, block[ref_valid]])
-            if tail.size > opts.tail_k:
-                tail = tail[np.argpartition(-tail, opts.tail_k - 1)[:opts.tail_k]]
-        if rate < 1.0:
-            valid &= rng.random(block.shape, dtype=np.float32) < rate
-        r, c = np.nonzero(valid)
-        samples.append((rows[r], layout.order[c], block[r, c]))
-
-    def join(parts):  # chunks came in probe order: put rows back in probe index order
-        out = {}
-        for k, v in parts.items():
-            cat = np.concatenate(v)
-            out[k] = np.empty_like(cat)
-            out[k][order] = cat
-        return out
-
-    closed, opened = join(closed), join(opened)
-    imp = counts.arrays()
-    sp = np.concatenate([s[0] for s in samples]) if samples else np.zeros(0, np.int64)
-    sg = np.concatenate([s[1] for s in samples]) if samples else np.zeros(0, np.int64)
-    ss = np.concatenate([s[2] for s in samples]) if samples else np.zeros(0, np.float32)
-    imp.update(calibration=calib, identity=layout.identities, probe_identity=layout.probe_ident, gallery_identity=layout.gallery_ident, threshold_name=np.array(names, dtype=str),
-               threshold_value=np.array(thr_values, dtype=np.float32).astype(float), sample_probe=sp, sample_ref=sg,
-               sample_score=ss.astype(np.float32), sample_fraction=np.float64(rate))
-    held_probe = held_codes[layout.probe_ident]
-    # a probe whose identity has gallery photos, none of them enrolled, is its own category: never a
-    # non-mated search; charged to the system when one of those mates failed with a system origin
-    unenrolled = (mates_available <= 0) & (mates_total > 0)
-    closed_search = np.where(mates_available > 0, "mated", np.where(unenrolled, "mated_unenrolled", "non_mated"))
-    open_search = np.where(held_probe, "non_mated", closed_search)
-    unenrolled_charge = np.where(unenrolled, np.where(mates_system > 0, "system", "pipeline"), "")
-    if id_mode == "not_run":
-        closed_search = open_search = np.full(n_p, "not_run")
-        unenrolled_charge = np.full(n_p, "")
-    return {
-        "reid": reid, "mated_probe": m_probe, "mated_gallery": m_gallery, "mated": mated,
-        "near_duplicate": np.isin(m_keys, dup_keys), "closed": closed, "open": opened,
-        "closed_search": closed_search, "open_search": open_search,
-        "identification": id_mode, "identification_reason": getattr(source, "identification_reason", ""),
-        "id_probe_ok": id_probe_ok, "id_probe_status": id_status, "mates_available": mates_available,
-        "unenrolled_charge": unenrolled_charge, "impostors": imp,
-        "tail": np.sort(tail)[::-1], "n_impostor": n_impostor, "self_excluded": not opts.include_self,
-        "reference_probe": reference[layout.probe_ident],
-    }
+        pairs.add(r0, rows, block)
+        searches.add(r0, rows, block)
+        impostors.add(r0, rows, block)
+    imp, reference = impostors.result()
+    return VariantScores(pairs=pairs.result(), search=searches.result(order), impostors=imp, reference=reference,
+                         self_excluded=not opts.include_self)

@@ -13,9 +13,9 @@ from maskaudit.embed import load_sidecar, score_provenance
 from maskaudit.protocol import files
 from maskaudit.protocol.images import protocol_table, read_protocol_table
 from maskaudit.protocol.layout import build_layout
-from maskaudit.protocol.score import ScoreOptions, score_variant
+from maskaudit.protocol.score import ScoreOptions, VariantScores, score_variant
 from maskaudit.protocol.sources import open_source
-from maskaudit.protocol.thresholds import REFERENCE_SPLIT, baseline_thresholds, tail_size, threshold_map
+from maskaudit.protocol.thresholds import REFERENCE, REFERENCE_SPLIT, baseline_thresholds, tail_size, threshold_map
 from maskaudit.tsv import write_tsv
 
 log = logging.getLogger(__name__)
@@ -89,9 +89,9 @@ def fix_thresholds(inputs: dict, card, manifest, protocol_path, out_path, *, pro
     k = tail_size(protocol["fmr_targets"], n_ok * n_ok)
     opts = _options(protocol, roles, (seed, dataset, model, "none"), tail_k=k)
     result = score_variant(source, layout, dup, opts)
-    if opts.calibration:
-        result["reference"] = REFERENCE_SPLIT.format(n=len(opts.calibration))
-    out = baseline_thresholds(result, source, protocol["fmr_targets"], protocol["fpir_targets"], layout.probe_ok)
+    reference = REFERENCE_SPLIT.format(n=len(opts.calibration)) if opts.calibration else REFERENCE
+    out = baseline_thresholds(result, source, protocol["fmr_targets"], protocol["fpir_targets"], layout.probe_ok,
+                              reference=reference)
     out.update(model=model, dataset=dataset)
     Path(out_path).write_text(json.dumps(out, indent=2, sort_keys=True) + "\n")
     for r in out["verification"] + out["identification"]:
@@ -112,12 +112,13 @@ def system_provenance(inputs: dict) -> dict:
     return {"system_kind": "embedding", **score_provenance(load_sidecar(inputs["probes"]))}
 
 
-def identification_columns(result: dict) -> dict:
+def identification_columns(result: VariantScores) -> dict:
     """Where a comparison-only system's 1:N came from: ``identification_source`` is ``similarity`` (the
     full 1:1 matrix), ``search_similarity`` (the vendor's own search) or ``not_run``, and
     ``identification_reason`` says why it was not run (empty otherwise)."""
-    return {"identification_source": result["identification"],
-            "identification_reason": result["identification_reason"] if result["identification"] == "not_run" else ""}
+    found = result.search
+    return {"identification_source": found.mode,
+            "identification_reason": found.reason if found.mode == "not_run" else ""}
 
 
 def score(inputs: dict, card, manifest, protocol_path, thresholds_path, variant: dict, outputs: dict, *,
@@ -134,14 +135,13 @@ def score(inputs: dict, card, manifest, protocol_path, thresholds_path, variant:
                         ("identification", files.identification_frame)):
         extra = identification_columns(result) if name == "identification" and "comparisons" in inputs else {}
         write_tsv(frame(result, layout, source, manifest, variant).assign(**prov, **extra), outputs[name])
-    if result["identification"] == "not_run":
-        log.warning("1:N not run for %s: %s; identification is reported as not run", model,
-                    result["identification_reason"])
-    files.save_impostors(outputs["impostors"], result["impostors"])
-    trials = int(result["impostors"]["trials"].sum())
+    if result.search.mode == "not_run":
+        log.warning("1:N not run for %s: %s; identification is reported as not run", model, result.search.reason)
+    files.save_impostors(outputs["impostors"], result.impostors)
+    trials = int(result.impostors["trials"].sum())
+    near = result.pairs.near_duplicate
     log.info("%s: %d probes, %d mated pairs (%d near-duplicate pairs excluded), %d impostor comparisons",
-             variant["id"], layout.probe_ident.size, int((~result["near_duplicate"]).sum()),
-             int(result["near_duplicate"].sum()), trials)
+             variant["id"], layout.probe_ident.size, int((~near).sum()), int(near.sum()), trials)
     unsupported = [k for k, v in ver.items() if not math.isfinite(v)]
     if unsupported:
         log.info("unsupported thresholds (see thresholds table): %s", unsupported)

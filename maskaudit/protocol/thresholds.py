@@ -41,6 +41,8 @@ import math
 
 import numpy as np
 
+from maskaudit.protocol.score import ReferenceTail, VariantScores
+
 MIN_PER_TARGET = 10.0
 
 
@@ -106,30 +108,33 @@ def fixed_thresholds(tail_desc, n: int, targets, prefix: str = "fmr") -> list[di
     return rows
 
 
-def baseline_thresholds(result: dict, source, fmr_targets, fpir_targets, probe_ok) -> dict:
-    """Thresholds from a :func:`maskaudit.protocol.score.score_variant` run on the baseline."""
+def baseline_thresholds(result: VariantScores, source, fmr_targets, fpir_targets, probe_ok, *,
+                        reference: str | None = None) -> dict:
+    """Thresholds from a :func:`maskaudit.protocol.score.score_variant` run on the baseline; ``reference``
+    describes the impostors that fixed them (:data:`REFERENCE` when None)."""
     default = as_float32(source.threshold)
-    verification = [{"name": "default", "target": math.nan, "n": int(result["n_impostor"]), "n_required": 0,
-                     "similarity": default, "realised": _realised(result, default),
+    ref, found = result.reference, result.search
+    verification = [{"name": "default", "target": math.nan, "n": int(ref.n_impostor), "n_required": 0,
+                     "similarity": default, "realised": _realised(ref, default),
                      "supported": True, "reason": f"system default: {source.threshold_source}"}]
-    verification += fixed_thresholds(result["tail"], result["n_impostor"], fmr_targets, "fmr")
-    nonmated = (result["open_search"] == "non_mated") & probe_ok & result.get("reference_probe", True)
-    best = np.nan_to_num(result["open"]["best_nonmate_score"][nonmated], nan=-np.inf)
+    verification += fixed_thresholds(ref.tail, ref.n_impostor, fmr_targets, "fmr")
+    nonmated = (found.open_search == "non_mated") & probe_ok & ref.reference_probe
+    best = np.nan_to_num(found.open["best_nonmate_score"][nonmated], nan=-np.inf)
     default_fpir = float(np.count_nonzero(best >= default)) / best.size if best.size else math.nan
     identification = [{"name": "default", "target": math.nan, "n": int(best.size), "n_required": 0,
                        "similarity": default, "realised": default_fpir, "supported": True,
                        "reason": "system default: a candidate is returned iff its score >= the 1:1 threshold"}]
     identification += fixed_thresholds(np.sort(best.astype(np.float32))[::-1], int(best.size), fpir_targets, "fpir")
-    if result.get("identification") == "not_run":  # no 1:N answers: no open-set operating point either
+    if found.mode == "not_run":  # no 1:N answers: no open-set operating point either
         for r in identification:
             r.update(similarity=math.nan, realised=math.nan, supported=False,
-                     reason=f"1:N not run: {result['identification_reason']}")
+                     reason=f"1:N not run: {found.reason}")
     for rows in (verification, identification):
         for r in rows:
             r["similarity_raw"] = float(source.to_raw(np.array([r["similarity"]]))[0]) \
                 if np.isfinite(r["similarity"]) else math.nan
     return {"system": source.system, "raw_direction": source.raw_direction,
-            "reference": result.get("reference", REFERENCE),
+            "reference": REFERENCE if reference is None else reference,
             "verification": verification, "identification": identification}
 
 
@@ -140,9 +145,9 @@ REFERENCE_SPLIT = ("the non-mated pairs of the unmasked images (variant none) wi
                    "identities out")
 
 
-def _realised(result, t) -> float:
-    n = result["n_impostor"]
-    tail = result["tail"]
+def _realised(ref: ReferenceTail, t) -> float:
+    n = ref.n_impostor
+    tail = ref.tail
     if not n:
         return math.nan
     hits = int(np.count_nonzero(tail >= t))

@@ -1,5 +1,6 @@
 """Demographic structure of a score matrix: the clustering index C_k (Howard, Sirotin, Tipton,
-Vemury 2020, arXiv 2010.07979; summarised in /work/shared seed 003).
+Vemury 2020, "Quantifying the extent to which race and gender features determine identity in
+commercial face recognition algorithms", arXiv 2010.07979).
 
 The subject x subject similarity matrix ``M`` (``M_ab`` = mean similarity of a's probes against b's
 gallery images, both directions pooled; the diagonal is the mean mated similarity) is decomposed by
@@ -29,8 +30,10 @@ permutation p-value ``(1 + #{C* >= C}) / (1 + n_perm)``.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-from maskaudit.stats.permutation import group_sums_1d
+from maskaudit.stats.groups import ATTRIBUTES, known
+from maskaudit.stats.permutation import group_sums_1d, p_value
 
 NAN = float("nan")
 
@@ -112,3 +115,33 @@ def clustering_index(x, labels) -> float:
         return NAN
     within = sum(((x[labels == g] - x[labels == g].mean()) ** 2).sum() for g in np.unique(labels))
     return float(1.0 - within / total)
+
+
+def clustering_table(variants: list[dict], scores: dict, groups: pd.DataFrame, labels: dict, n_components: int,
+                     permuted: dict) -> pd.DataFrame:
+    """C_k of each variant's non-mated subject matrix for the first ``n_components`` components, with
+    its null: ``expected_under_null``, the permutation ``null_mean`` and ``p_value`` (``permuted[attribute]``:
+    ``(n_perm, n)`` shuffled group codes over all identities; -1 = unknown)."""
+    rows = []
+    for variant in variants:
+        imp = scores[variant["id"]]["impostors"]
+        matrix = nonmated_matrix(imp["score_sum"], imp["score_count"])
+        coords, ratio, keep = principal_coordinates(matrix)
+        kept = groups[keep]
+        for attribute in ATTRIBUTES[1:]:
+            lab = kept[attribute].to_numpy()
+            is_known = np.array([known(g) for g in lab], dtype=bool)
+            perm = permuted[attribute][:, keep]
+            for k in range(min(n_components, coords.shape[1])):
+                null = clustering_null(coords[:, k], perm)
+                ck = clustering_index(coords[is_known, k], lab[is_known])
+                rows.append({**labels, "variant": variant["id"], "mask_kind": variant["kind"],
+                             "mask_colour": variant["colour"], "attribute": attribute, "component": k + 1,
+                             "explained_variance": float(ratio[k]), "n_subjects": int(is_known.sum()),
+                             "n_groups": int(np.unique(lab[is_known]).size),
+                             "clustering_index": ck,
+                             "null_mean": float(np.nanmean(null)) if np.isfinite(null).any() else np.nan,
+                             "null_expected": expected_under_null(int(np.unique(lab[is_known]).size),
+                                                                  int(is_known.sum())),
+                             "p_value": p_value(ck, null), "n_perm": int(null.size)})
+    return pd.DataFrame(rows)

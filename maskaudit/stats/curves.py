@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from maskaudit import metrics as M
+from maskaudit.stats import verification as M
 
 
 def det_points(negatives, positives) -> tuple[np.ndarray, np.ndarray]:

@@ -1,7 +1,7 @@
 """Group gaps per (variant, attribute, threshold): descriptive differentials and fairness summaries.
 
 Input: ``reps[(variant, attribute, group, measure, threshold)] = (rate, bootstrap replicates,
-identities contributing, errors, trials)`` from :func:`maskaudit.tables.audit_tables`.
+identities contributing, errors, trials)`` from :func:`maskaudit.stats.group_rates.rates_table`.
 """
 
 from __future__ import annotations

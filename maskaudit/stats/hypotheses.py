@@ -41,6 +41,7 @@ import pandas as pd
 
 from maskaudit.seeding import rng_for
 from maskaudit.stats import contrasts as K
+from maskaudit.stats.groups import ATTRIBUTES, known_groups
 from maskaudit.stats.permutation import holm
 
 log = logging.getLogger(__name__)
@@ -198,3 +199,24 @@ def add_verdicts(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
     quiet = tested & ~reject & excludes & (out.reason == "")
     out.loc[quiet, "reason"] = "the interval excludes 0 but Holm p >= alpha"
     return out
+
+
+def tests_table(variants, measures_by_variant, groups, labels, settings: Settings, *, seed, dataset) -> pd.DataFrame:
+    """The predeclared tests of one (system, dataset), Holm per (system, dataset, role). Only
+    per-probe-identity (1-D) error measures are tested. ``measures_by_variant[variant]``:
+    :class:`maskaudit.stats.measures.Measures`; ``groups``: :func:`maskaudit.stats.groups.identity_groups`."""
+    counts, comparison = {}, {}
+    for vid, meas in measures_by_variant.items():
+        for comp, measure, thr, _, success, c in meas.items:
+            if not success and not c.pairwise:
+                counts[(vid, measure, thr)] = (c.errors, c.trials)
+                comparison[measure] = comp
+    names = {a: known_groups(groups, a) for a in ATTRIBUTES}
+    specs = predeclared(variants, names, {(m, t) for _, m, t in counts}, settings)
+    prefix = "/".join(str(labels[k]) for k in ("model", "dataset") if k in labels)
+    table = run_tests(specs, lambda v, m, t: counts.get((v, m, t)), {a: groups[a].to_numpy() for a in ATTRIBUTES},
+                      settings, seed_parts=(seed, dataset), family_prefix=f"{prefix}/" if prefix else "")
+    table.insert(table.columns.get_loc("measure"), "comparison", table.measure.map(comparison).fillna(""))
+    for k, v in reversed(list(labels.items())):
+        table.insert(0, k, v)
+    return table

@@ -1,4 +1,4 @@
-"""Every measure of one variant as identity-level counts (see :mod:`maskaudit.tables` for the list).
+"""Every measure of one variant as identity-level counts (the list: :mod:`maskaudit.tables`).
 
 Each measure is a :class:`maskaudit.stats.rates.Counts`: errors and trials per probe identity (1-D)
 or per identity pair (2-D, impostors), at one global threshold (``-`` for threshold-free ones).
@@ -23,6 +23,7 @@ Failure accounting (ISO/IEC 19795-1; who is charged: :mod:`maskaudit.protocol.ft
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from maskaudit.protocol.fta import ORIGINS, PIPELINE_ORIGINS, SYSTEM_ORIGINS
 from maskaudit.stats.rates import Counts, coo_matrix, from_rows
@@ -158,3 +159,11 @@ def probe_codes(scores: dict, identities) -> dict:
     return {"reid": scores["reid"].probe_subject.astype(str).map(code).to_numpy(),
             "verification": scores["verification"].probe_subject.astype(str).map(code).to_numpy(),
             "identification": scores["identification"].probe_subject.astype(str).map(code).to_numpy()}
+
+
+def identification_note(ident: pd.DataFrame) -> str:
+    """``"1:N not run: <reason>"`` when a comparison-only system's identification was not run, else ``""``."""
+    if "identification_source" not in ident or not (ident.identification_source.astype(str) == "not_run").any():
+        return ""
+    reasons = sorted({str(r) for r in ident.get("identification_reason", pd.Series(dtype=str)).dropna() if str(r)})
+    return "1:N not run: " + ("; ".join(reasons) or "no reason recorded")

@@ -6,7 +6,7 @@ one vocabulary (:mod:`maskaudit.vendors.errors`). Everything that must behave id
 them sits in one wrapper, :class:`maskaudit.vendors.client.VendorClient`: the on-disk response cache
 (:mod:`.cache`), the spend ledger and hard cap (:mod:`.budget`), the token-bucket rate and the
 retry/backoff on each vendor's own throttle signal (:mod:`.limits`). :mod:`.run` turns a dataset
-variant into the comparisons file of SEAMS item 3; :mod:`.plan` and :mod:`.cleanup` back the
+variant into its comparisons file (contract: :mod:`maskaudit.protocol`); :mod:`.plan` and :mod:`.cleanup` back the
 ``maskaudit vendors`` command.
 """
 

@@ -187,16 +187,11 @@ class Azure(Adapter):
     def _ok(_response) -> dict:
         return {"status": "ok"}
 
-    def delete_gallery(self, name: str) -> bool:
-        try:
-            self.client.call("delete_gallery", lambda: self._ok(self._request("DELETE", f"largepersongroups/{name}")))
-            gone = True
-        except VendorError as exc:
-            if not str(exc).startswith("404"):
-                raise
-            gone = False
-        self.client.ledger.gallery_deleted(self.vendor, name)
-        return gone
+    def _delete_request(self, name: str) -> dict:
+        return self._ok(self._request("DELETE", f"largepersongroups/{name}"))
+
+    def _already_gone(self, exc: VendorError) -> bool:
+        return str(exc).startswith("404")
 
     def list_galleries(self) -> list[str]:
         names, start, top = [], None, int(self.settings.get("page_size", 1000))

@@ -8,6 +8,7 @@ from typing import Iterator
 
 from maskaudit.vendors.cache import cache_key
 from maskaudit.vendors.client import VendorClient
+from maskaudit.vendors.errors import VendorError
 from maskaudit.vendors.images import Limits, Prepared
 
 GALLERY_PREFIX = "maskaudit-"
@@ -91,7 +92,24 @@ class Adapter:
         return []
 
     def delete_gallery(self, name: str) -> bool:
-        """Delete ``name``; ``False`` when it was already gone (tolerated)."""
+        """Delete ``name``; ``False`` when it was already gone (tolerated, :meth:`_already_gone`). Either way
+        the ledger records the gallery as deleted; any other error propagates."""
+        try:
+            self.client.call("delete_gallery", lambda: self._delete_request(name))
+            gone = True
+        except VendorError as exc:
+            if not self._already_gone(exc):
+                raise
+            gone = False
+        self.client.ledger.gallery_deleted(self.vendor, name)
+        return gone
+
+    def _delete_request(self, name: str) -> dict:
+        """Send the vendor's delete request for gallery ``name``; a ``{"status": "ok", ...}`` answer."""
+        raise NotImplementedError
+
+    def _already_gone(self, exc: VendorError) -> bool:
+        """Whether ``exc`` says the gallery did not exist (the vendor's own error text)."""
         raise NotImplementedError
 
 

@@ -1,4 +1,5 @@
-"""The comparisons file of a comparison-only system (SEAMS item 3), written once per (model, dataset, variant).
+"""The comparisons file of a comparison-only system, written once per (model, dataset, variant); its
+contract is in :mod:`maskaudit.protocol`.
 
 ``results/comparisons/{model}/{dataset}/{variant}.npz``:
 

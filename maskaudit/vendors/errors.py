@@ -1,7 +1,7 @@
 """The one error vocabulary every vendor adapter maps its answers onto.
 
 Deterministic outcomes (no face, image rejected) are *results*: cached and recorded as failures to
-acquire charged to the vendor (``vendor_*`` reasons, SEAMS item 1), never retried. Throttling and
+acquire charged to the vendor (``vendor_*`` reasons, :mod:`maskaudit.protocol.fta`), never retried. Throttling and
 transient faults are retried with backoff. Authentication problems, Limited Access refusals and
 exhausted budgets stop the job with a message that says what to do.
 """

@@ -111,17 +111,11 @@ class FacePlusPlus(Adapter):
         finally:
             self.delete_gallery(name)
 
-    def delete_gallery(self, name: str) -> bool:
-        try:
-            self.client.call("delete_gallery", lambda: {"status": "ok", **self._post(
-                "faceset/delete", {"outer_id": name, "check_empty": "0"})})
-            gone = True
-        except VendorError as exc:
-            if "INVALID_OUTER_ID" not in str(exc):
-                raise
-            gone = False
-        self.client.ledger.gallery_deleted(self.vendor, name)
-        return gone
+    def _delete_request(self, name: str) -> dict:
+        return {"status": "ok", **self._post("faceset/delete", {"outer_id": name, "check_empty": "0"})}
+
+    def _already_gone(self, exc: VendorError) -> bool:
+        return "INVALID_OUTER_ID" in str(exc)
 
     def list_galleries(self) -> list[str]:
         names, start = [], 1

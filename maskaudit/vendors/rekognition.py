@@ -140,17 +140,11 @@ class Rekognition(Adapter):
         finally:
             self.delete_gallery(name)
 
-    def delete_gallery(self, name: str) -> bool:
-        try:
-            self.client.call("delete_gallery", lambda: {"status": "ok", **self._send("delete_collection",
-                                                                                       CollectionId=name)})
-            gone = True
-        except VendorError as exc:
-            if "ResourceNotFoundException" not in str(exc):
-                raise
-            gone = False
-        self.client.ledger.gallery_deleted(self.vendor, name)
-        return gone
+    def _delete_request(self, name: str) -> dict:
+        return {"status": "ok", **self._send("delete_collection", CollectionId=name)}
+
+    def _already_gone(self, exc: VendorError) -> bool:
+        return "ResourceNotFoundException" in str(exc)
 
     def list_galleries(self) -> list[str]:
         names, token = [], None

@@ -1,4 +1,7 @@
 # Metrics per (model, dataset) over all variants (paired bootstrap), and the tables that collect them.
+# The settings reach the script as one MetricsSettings (config keys -> fields in maskaudit/tables.py).
+
+from maskaudit.tables import MetricsSettings
 
 
 rule compute_metrics:
@@ -29,9 +32,7 @@ rule compute_metrics:
         variants=lambda wildcards: [
             variant_entry(v) for v in dataset_variants(wildcards.dataset)
         ],
-        protocol=config["protocol"],
-        stats=config["stats"],
-        seed=config["seed"],
+        settings=MetricsSettings.from_config(config),
     script:
         "../scripts/compute_metrics.py"
 

@@ -1,4 +1,4 @@
-"""Send one (dataset, variant) to a commercial FRS and write its comparisons file (SEAMS item 3)."""
+"""Send one (dataset, variant) to a commercial FRS and write its comparisons file (contract: maskaudit.protocol)."""
 
 import logging
 

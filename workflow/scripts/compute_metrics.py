@@ -3,7 +3,6 @@
 from maskaudit.datasets.manifest import read_manifest
 from maskaudit.progress import setup_logging
 from maskaudit.protocol.stage import load_scores, read_thresholds
-from maskaudit.stats.hypotheses import Settings
 from maskaudit.tables import audit_tables
 from maskaudit.tsv import write_tsv
 
@@ -11,12 +10,7 @@ setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 wc, inp, params = snakemake.wildcards, snakemake.input, snakemake.params
 scores = {v["id"]: load_scores(r, s, i, m) for v, r, s, i, m in
           zip(params.variants, inp.reidentification, inp.verification, inp.identification, inp.impostors)}
-stats = params.stats
 tables = audit_tables(params.variants, scores, read_manifest(inp.manifest), read_thresholds(inp.thresholds),
-                      labels={"model": wc.model, "dataset": wc.dataset}, seed=params.seed, dataset=wc.dataset,
-                      n_boot=stats["bootstrap"], n_perm=stats["permutations"], rank_k=params.protocol["rank_k"],
-                      fairness_alpha=stats["fairness_alpha"], level=stats["confidence"],
-                      n_components=stats["clustering_components"], tests=Settings.from_config(stats),
-                      min_identities=stats["min_identities"], min_group_errors=stats["min_group_errors"])
+                      labels={"model": wc.model, "dataset": wc.dataset}, dataset=wc.dataset, settings=params.settings)
 for name, table in tables.items():
     write_tsv(table, snakemake.output[name])

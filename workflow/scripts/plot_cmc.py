@@ -3,7 +3,7 @@
 from maskaudit.plots import cmc_curves, save
 from maskaudit.progress import setup_logging
 from maskaudit.protocol.files import read_scores
-from maskaudit.tables import identification_note
+from maskaudit.stats.measures import identification_note
 
 setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 ranks, notes = {}, set()

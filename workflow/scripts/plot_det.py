@@ -5,7 +5,7 @@ from maskaudit.plots import det_curves, save
 from maskaudit.progress import setup_logging
 from maskaudit.protocol.files import load_impostors, read_scores
 from maskaudit.stats.curves import group_det
-from maskaudit.tables import identity_groups
+from maskaudit.stats.groups import identity_groups
 
 setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 inp = snakemake.input

@@ -3,9 +3,9 @@
 from maskaudit.datasets.manifest import read_manifest
 from maskaudit.detect import load_landmarks
 from maskaudit.imageio import read_rgb
-from maskaudit.masks.gallery import catalogue_tiles, face_tile, gallery_figure, yaw_strip
 from maskaudit.masks.geometry import estimate_yaw
 from maskaudit.plots import save
+from maskaudit.plots.mask_gallery import catalogue_tiles, face_tile, gallery_figure, yaw_strip
 from maskaudit.progress import setup_logging
 from maskaudit.masking import read_variant_manifest, stored_landmarks
 

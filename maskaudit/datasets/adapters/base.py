@@ -93,6 +93,36 @@ def find_dir(root: Path, name: str, *, max_depth: int = 6) -> Path | None:
     return hits[0] if hits else None
 
 
+def require_dir(root: Path, name: str, label: str = "") -> Path:
+    """:func:`find_dir`, raising ``FileNotFoundError`` ("no <label>/ folder under <root>") when absent."""
+    found = find_dir(root, name)
+    if found is None:
+        raise FileNotFoundError(f"no {label or name}/ folder under {root}")
+    return found
+
+
+def read_images(root: Path, parse: Callable[[Path, Path, list], dict | None], *, under: Path | None = None,
+                expected: str = "", value: Callable[[Path], str] = Path.as_posix) -> Read:
+    """The folder walk of the adapters whose labels sit in folder and file names.
+
+    Every image file below ``under`` (a folder inside ``root``; ``root`` itself when None), in sorted
+    order, goes to ``parse(rel, inner, issues)``: ``rel`` is its path relative to ``root``, ``inner``
+    relative to ``under``. ``parse`` returns the image's row, or None when the name does not parse: the
+    image is then left out with an ``unparsable_name`` issue (``image_id`` from the file stem, the
+    ``value(rel)`` and ``expected`` as its detail). ``parse`` may append other issues to ``issues``;
+    they keep the walk's order.
+    """
+    base = Path(under).relative_to(root) if under is not None else Path()
+    rows, issues = [], []
+    for rel in image_files(root, base):
+        row = parse(rel, rel.relative_to(base), issues)
+        if row is None:
+            issues.append(issue("unparsable_name", safe_id(rel.stem), "path", value(rel), expected))
+        else:
+            rows.append(row)
+    return Read(frame(rows), issues)
+
+
 def find_file(root: Path, name: str) -> Path | None:
     hits = sorted((p for p in Path(root).rglob(name) if p.is_file()), key=lambda p: (len(p.parts), str(p)))
     return hits[0] if hits else None

@@ -11,28 +11,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from maskaudit.datasets.adapters.base import Adapter, Read, find_dir, frame, image_files, issue, safe_id
+from maskaudit.datasets.adapters.base import Adapter, Read, read_images, require_dir, safe_id
 from maskaudit.datasets.download import Archive
 
 HOME = "https://github.com/visionjo/facerec-bias-bfw"
 
 
+def _row(rel: Path, inner: Path, issues: list) -> dict | None:
+    if len(inner.parts) != 3:
+        return None
+    subgroup, ident, _ = inner.parts
+    race, _, gender = subgroup.partition("_")
+    return {"image_id": safe_id(subgroup, ident, rel.stem), "path": rel.as_posix(), "identity": ident,
+            "gender_original": gender, "race_original": race, "subgroup": subgroup}
+
+
 def read(root: Path) -> Read:
-    images_dir = find_dir(root, "bfw-cropped-aligned")
-    if images_dir is None:
-        raise FileNotFoundError(f"no bfw-cropped-aligned/ folder under {root}")
-    rows, issues = [], []
-    for rel in image_files(root, images_dir.relative_to(root)):
-        inner = rel.relative_to(images_dir.relative_to(root))
-        if len(inner.parts) != 3:
-            issues.append(issue("unparsable_name", safe_id(rel.stem), "path", rel.as_posix(),
-                                "expected <subgroup>/<identity>/<image>.jpg"))
-            continue
-        subgroup, ident, _ = inner.parts
-        race, _, gender = subgroup.partition("_")
-        rows.append({"image_id": safe_id(subgroup, ident, rel.stem), "path": rel.as_posix(), "identity": ident,
-                     "gender_original": gender, "race_original": race, "subgroup": subgroup})
-    return Read(frame(rows), issues)
+    return read_images(root, _row, under=require_dir(root, "bfw-cropped-aligned"),
+                       expected="expected <subgroup>/<identity>/<image>.jpg")
 
 
 ADAPTER = Adapter(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from maskaudit.datasets.adapters.base import Adapter, Read, find_dir, find_file, frame, image_files, issue, safe_id
+from maskaudit.datasets.adapters.base import Adapter, Read, find_file, frame, image_files, issue, require_dir, safe_id
 from maskaudit.datasets.download import Archive
 
 HOME = "https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html"
@@ -40,9 +40,7 @@ def read_attributes(path: Path) -> pd.DataFrame:
 
 
 def read(root: Path) -> Read:
-    images_dir = find_dir(root, "img_align_celeba")
-    if images_dir is None:
-        raise FileNotFoundError(f"no img_align_celeba/ folder under {root}")
+    images_dir = require_dir(root, "img_align_celeba")
     for name in ("identity_CelebA.txt", "list_attr_celeba.txt"):
         if find_file(root, name) is None:
             raise FileNotFoundError(f"CelebA label file {name} is missing from {root}")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from maskaudit.datasets.adapters.base import Adapter, Read, find_file, frame, image_files, issue, safe_id
+from maskaudit.datasets.adapters.base import Adapter, Read, find_file, issue, read_images, safe_id
 from maskaudit.datasets.download import Archive
 
 HOME = "https://www.chicagofaces.org/"
@@ -48,15 +48,12 @@ def _cell(norm: pd.DataFrame, model: str, col: str) -> str:
 def read(root: Path) -> Read:
     book = find_file(root, WORKBOOK)
     norm = read_norming(book) if book else pd.DataFrame()
-    rows, issues = [], []
-    for rel in image_files(root):
+
+    def row(rel: Path, inner: Path, issues: list) -> dict | None:
         m = NAME.match(rel.name)
         image_id = safe_id(rel.stem)
         if not m:
-            issues.append(issue("unparsable_name", image_id, "path", rel.as_posix(),
-                                "expected CFD-<race><gender>-<nnn>-<nnn>-<expression>.jpg; the name is the "
-                                "identity, so the image is left out"))
-            continue
+            return None
         _, race_code, gender_code, number, _, expression = m.groups()
         model = f"{race_code.upper()}{gender_code.upper()}-{number}"
         age = _cell(norm, model, "AgeSelf")
@@ -65,17 +62,19 @@ def read(root: Path) -> Read:
         except ValueError:
             issues.append(issue("unknown_label_code", image_id, "AgeSelf", age, "not a number"))
             age = ""
-        rows.append({
+        if book and model not in norm.index:
+            issues.append(issue("unlabelled_image", image_id, "Model", model, f"model not in {WORKBOOK}"))
+        return {
             "image_id": image_id, "path": rel.as_posix(), "identity": model,
             "gender_original": _cell(norm, model, "GenderSelf") or gender_code.upper(),
             "race_original": _cell(norm, model, "EthnicitySelf") or race_code.upper(),
             "age": age, "expression": expression.upper(),
             "luminance_median": _cell(norm, model, "LuminanceMedian"),
             "label_source": "norming workbook (self-reported)" if model in norm.index else "model code",
-        })
-        if book and model not in norm.index:
-            issues.append(issue("unlabelled_image", image_id, "Model", model, f"model not in {WORKBOOK}"))
-    return Read(frame(rows), issues)
+        }
+
+    return read_images(root, row, expected="expected CFD-<race><gender>-<nnn>-<nnn>-<expression>.jpg; the name is "
+                                           "the identity, so the image is left out")
 
 
 ADAPTER = Adapter(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from maskaudit.datasets.adapters.base import Adapter, Read, frame, image_files, issue, safe_id
+from maskaudit.datasets.adapters.base import Adapter, Read, read_images, safe_id
 from maskaudit.datasets.download import Archive
 
 HOME = "https://fei.edu.br/~cet/facedatabase.html"
@@ -24,18 +24,16 @@ LICENCE = "free for research purposes; see the FEI page"
 
 
 def _reader(pattern, extra):
+    def row(rel: Path, inner: Path, issues: list) -> dict | None:
+        m = pattern.match(rel.name)
+        if not m:
+            return None
+        subject, shot = m.groups()
+        return {"image_id": safe_id(f"fei_{rel.stem}"), "path": rel.as_posix(),
+                "identity": f"fei_{int(subject):03d}", extra: shot.lower()}
+
     def read(root: Path) -> Read:
-        rows, issues = [], []
-        for rel in image_files(root):
-            m = pattern.match(rel.name)
-            if not m:
-                issues.append(issue("unparsable_name", safe_id(rel.stem), "path", rel.as_posix(),
-                                    f"expected a name matching {pattern.pattern}"))
-                continue
-            subject, shot = m.groups()
-            rows.append({"image_id": safe_id(f"fei_{rel.stem}"), "path": rel.as_posix(),
-                         "identity": f"fei_{int(subject):03d}", extra: shot.lower()})
-        return Read(frame(rows), issues)
+        return read_images(root, row, expected=f"expected a name matching {pattern.pattern}")
 
     return read
 

@@ -8,24 +8,21 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from maskaudit.datasets.adapters.base import Adapter, Read, frame, image_files, issue, safe_id
+from maskaudit.datasets.adapters.base import Adapter, Read, read_images, safe_id
 from maskaudit.datasets.download import Archive
 
 HOME = "http://www.anefian.com/research/face_reco.htm"
 SUBJECT = re.compile(r"^s(\d+)$")
 
 
+def _row(rel: Path, inner: Path, issues: list) -> dict | None:
+    if not SUBJECT.match(rel.parent.name):
+        return None
+    return {"image_id": safe_id(rel.parent.name, rel.stem), "path": rel.as_posix(), "identity": rel.parent.name}
+
+
 def read(root: Path) -> Read:
-    rows, issues = [], []
-    for rel in image_files(root):
-        m = SUBJECT.match(rel.parent.name)
-        if not m:
-            issues.append(issue("unparsable_name", safe_id(rel.stem), "path", rel.as_posix(),
-                                "expected gt_db/s<nn>/<nn>.jpg"))
-            continue
-        rows.append({"image_id": safe_id(rel.parent.name, rel.stem), "path": rel.as_posix(),
-                     "identity": rel.parent.name})
-    return Read(frame(rows), issues)
+    return read_images(root, _row, expected="expected gt_db/s<nn>/<nn>.jpg")
 
 
 ADAPTER = Adapter(

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from maskaudit.datasets.adapters.base import Adapter, Read, find_dir, find_file, frame, image_files, issue, safe_id
+from maskaudit.datasets.adapters.base import Adapter, Read, find_file, frame, image_files, issue, require_dir, safe_id
 from maskaudit.datasets.download import Archive
 
 HOME = "http://vis-www.cs.umass.edu/lfw/"
@@ -40,9 +40,7 @@ def read_attributes(path: Path) -> pd.DataFrame:
 
 
 def read(root: Path) -> Read:
-    images_dir = find_dir(root, "lfw-deepfunneled")
-    if images_dir is None:
-        raise FileNotFoundError(f"no lfw-deepfunneled/ folder under {root}")
+    images_dir = require_dir(root, "lfw-deepfunneled")
     attr_path = find_file(root, "lfw_attributes.txt")
     attrs = read_attributes(attr_path) if attr_path else pd.DataFrame()
     rows, issues = [], []

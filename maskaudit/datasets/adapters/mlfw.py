@@ -17,28 +17,25 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from maskaudit.datasets.adapters.base import Adapter, Read, find_dir, frame, image_files, issue, safe_id
+from maskaudit.datasets.adapters.base import Adapter, Read, read_images, require_dir, safe_id
 from maskaudit.datasets.download import Archive
 
 HOME = "http://whdeng.cn/mlfw/"
 NAME = re.compile(r"^(.+?)_(\d{4})(?:_(\d+))?\.(?:jpg|png)$", re.I)
 
 
+def _row(rel: Path, inner: Path, issues: list) -> dict | None:
+    m = NAME.match(rel.name)
+    if not m:
+        return None
+    name, number, copy = m.groups()
+    return {"image_id": safe_id(rel.stem), "path": rel.as_posix(), "identity": name,
+            "lfw_image": f"{name}_{number}", "mask_copy": copy or "", "premasked": "yes"}
+
+
 def read(root: Path) -> Read:
-    aligned = find_dir(root, "aligned")
-    if aligned is None:
-        raise FileNotFoundError(f"no MLFW aligned/ folder under {root}")
-    rows, issues = [], []
-    for rel in image_files(root, aligned.relative_to(root)):
-        m = NAME.match(rel.name)
-        if not m:
-            issues.append(issue("unparsable_name", safe_id(rel.stem), "path", rel.name,
-                                "expected <LFW name>_<nnnn>_<k>.jpg"))
-            continue
-        name, number, copy = m.groups()
-        rows.append({"image_id": safe_id(rel.stem), "path": rel.as_posix(), "identity": name,
-                     "lfw_image": f"{name}_{number}", "mask_copy": copy or "", "premasked": "yes"})
-    return Read(frame(rows), issues)
+    return read_images(root, _row, under=require_dir(root, "aligned", "MLFW aligned"),
+                       expected="expected <LFW name>_<nnnn>_<k>.jpg", value=lambda rel: rel.name)
 
 
 ADAPTER = Adapter(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from maskaudit.datasets.adapters.base import Adapter, Read, find_dir, frame, image_files, issue, safe_id
+from maskaudit.datasets.adapters.base import Adapter, Read, find_dir, read_images, safe_id
 from maskaudit.datasets.download import Archive
 
 HOME = "http://www.whdeng.cn/RFW/index.html"
@@ -21,17 +21,14 @@ def read(root: Path) -> Read:
     data = (test / "data") if test is not None and (test / "data").is_dir() else find_dir(root, "data")
     if data is None:
         raise FileNotFoundError(f"no test/data/ folder under {root}")
-    rows, issues = [], []
-    for rel in image_files(root, data.relative_to(root)):
-        inner = rel.relative_to(data.relative_to(root))
-        if len(inner.parts) != 3:
-            issues.append(issue("unparsable_name", safe_id(rel.stem), "path", rel.as_posix(),
-                                "expected <group>/<identity>/<image>.jpg"))
-            continue
-        group, ident, _ = inner.parts
-        rows.append({"image_id": safe_id(group, rel.stem), "path": rel.as_posix(), "identity": ident,
-                     "race_original": group})
-    return Read(frame(rows), issues)
+    return read_images(root, _row, under=data, expected="expected <group>/<identity>/<image>.jpg")
+
+
+def _row(rel: Path, inner: Path, issues: list) -> dict | None:
+    if len(inner.parts) != 3:
+        return None
+    group, ident, _ = inner.parts
+    return {"image_id": safe_id(group, rel.stem), "path": rel.as_posix(), "identity": ident, "race_original": group}
 
 
 ADAPTER = Adapter(

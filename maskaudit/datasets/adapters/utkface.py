@@ -11,27 +11,29 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from maskaudit.datasets.adapters.base import Adapter, Read, frame, image_files, issue, safe_id
+from maskaudit.datasets.adapters.base import Adapter, Read, issue, read_images, safe_id
 from maskaudit.datasets.download import Archive
 
 HOME = "https://susanqq.github.io/UTKFace/"
 NAME = re.compile(r"^(\d{1,3})_(\d+)_(\d+)_(\d{17})\.jpg(?:\.chip\.jpg)?$")
 
 
+def _row(rel: Path, inner: Path, issues: list) -> dict:
+    """Every image stays (as its own identity); a name that does not parse keeps its labels unknown."""
+    image_id = safe_id(rel.name.split(".")[0])
+    m = NAME.match(rel.name)
+    row = {"image_id": image_id, "path": rel.as_posix(), "identity": image_id}
+    if m:
+        row.update(age=str(int(m.group(1))), gender_original=m.group(2), race_original=m.group(3),
+                   captured=m.group(4))
+    else:
+        issues.append(issue("unparsable_name", image_id, "path", rel.name,
+                            "expected [age]_[gender]_[race]_[yyyymmddHHMMSSFFF].jpg.chip.jpg"))
+    return row
+
+
 def read(root: Path) -> Read:
-    rows, issues = [], []
-    for rel in image_files(root):
-        image_id = safe_id(rel.name.split(".")[0])
-        m = NAME.match(rel.name)
-        row = {"image_id": image_id, "path": rel.as_posix(), "identity": image_id}
-        if m:
-            row.update(age=str(int(m.group(1))), gender_original=m.group(2), race_original=m.group(3),
-                       captured=m.group(4))
-        else:
-            issues.append(issue("unparsable_name", image_id, "path", rel.name,
-                                "expected [age]_[gender]_[race]_[yyyymmddHHMMSSFFF].jpg.chip.jpg"))
-        rows.append(row)
-    return Read(frame(rows), issues)
+    return read_images(root, _row)
 
 
 ADAPTER = Adapter(

@@ -9,26 +9,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from maskaudit.datasets.adapters.base import Adapter, Read, find_dir, frame, image_files, issue, safe_id
+from maskaudit.datasets.adapters.base import Adapter, Read, read_images, require_dir, safe_id
 from maskaudit.datasets.download import Archive
 
 HOME = "https://www.cs.tau.ac.il/~wolf/ytfaces/"
 
 
+def _row(rel: Path, inner: Path, issues: list) -> dict | None:
+    if len(inner.parts) != 3:
+        return None
+    name, video, _ = inner.parts
+    return {"image_id": safe_id(name, rel.stem), "path": rel.as_posix(), "identity": name, "video": video}
+
+
 def read(root: Path) -> Read:
-    frames = find_dir(root, "frame_images_DB")
-    if frames is None:
-        raise FileNotFoundError(f"no frame_images_DB/ folder under {root}")
-    rows, issues = [], []
-    for rel in image_files(root, frames.relative_to(root)):
-        inner = rel.relative_to(frames.relative_to(root))
-        if len(inner.parts) != 3:
-            issues.append(issue("unparsable_name", safe_id(rel.stem), "path", rel.as_posix(),
-                                "expected <Name>/<video>/<video>.<frame>.jpg"))
-            continue
-        name, video, _ = inner.parts
-        rows.append({"image_id": safe_id(name, rel.stem), "path": rel.as_posix(), "identity": name, "video": video})
-    return Read(frame(rows), issues)
+    return read_images(root, _row, under=require_dir(root, "frame_images_DB"),
+                       expected="expected <Name>/<video>/<video>.<frame>.jpg")
 
 
 ADAPTER = Adapter(

@@ -1,4 +1,4 @@
-"""Plain-array biometric metrics in the style of ``bob.measure``.
+"""Verification error rates over plain arrays, in the style of ``bob.measure``.
 
 Scores are similarities (higher = more alike). ``negatives`` are impostor / non-mated scores,
 ``positives`` genuine / mated scores, both 1-D float arrays.
@@ -9,14 +9,15 @@ Conventions used by every function:
 * An empty score set yields ``float("nan")`` for the rate that depends on it; nothing raises or
   divides by zero because of emptiness.
 * NaN scores mean failure-to-acquire (FtA). The metric functions work on *acquired* scores and
-  raise ``ValueError`` on NaN; use :func:`split_fta` first. Only :func:`split_fta`,
-  :func:`system_rates`, :func:`mate_ranks` and :func:`recognition_rate` handle NaN explicitly.
+  raise ``ValueError`` on NaN; use :func:`split_fta` first. Only :func:`split_fta` and
+  :func:`system_rates` handle NaN explicitly (rank-based 1:N rates: :mod:`maskaudit.stats.identification`;
+  binomial intervals: :mod:`maskaudit.stats.intervals`).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import beta, rankdata
+from scipy.stats import rankdata
 
 NAN = float("nan")
 
@@ -188,50 +189,3 @@ def system_rates(fmr: float, fnmr: float, fta_negatives: float,
     far = 0.0 if fta_negatives == 1 else float(fmr) * (1.0 - fta_negatives)
     frr = 1.0 if fta_positives == 1 else fta_positives + float(fnmr) * (1.0 - fta_positives)
     return float(far), float(frr)
-
-
-def mate_ranks(scores, is_mate) -> np.ndarray:
-    """Rank of the best-scoring mate for each probe of a (probes × gallery) similarity matrix.
-
-    ``rank = 1 + #{non-mated scores >= best mated score}`` — ties count against the probe
-    (pessimistic, consistent with accept iff ``s >= t``). NaN entries (failed enrolments or a
-    failed probe) are ignored. Returns a float array; NaN for a probe with no acquired mate,
-    which includes a probe whose whole row is NaN.
-    """
-    s = np.asarray(scores, dtype=float)
-    mate = np.asarray(is_mate, dtype=bool)
-    if s.ndim != 2 or s.shape != mate.shape:
-        raise ValueError(f"scores {s.shape} and is_mate {mate.shape} must be equal 2-D shapes")
-    ok = ~np.isnan(s)
-    mated, nonmated = mate & ok, ~mate & ok
-    best = np.where(mated, s, -np.inf).max(axis=1, initial=-np.inf)
-    beats = np.count_nonzero(nonmated & (s >= best[:, None]), axis=1)
-    return np.where(mated.any(axis=1), 1.0 + beats, np.nan)
-
-
-def recognition_rate(ranks, rank: int = 1) -> float:
-    """Rank-``rank`` identification rate ``#{r <= rank} / #probes``.
-
-    NaN ranks (failed probes / probes without a mate) are misses and stay in the denominator.
-    NaN if there are no probes.
-    """
-    r = np.asarray(ranks, dtype=float).ravel()
-    if rank < 1:
-        raise ValueError(f"rank must be >= 1, got {rank}")
-    return _rate(np.count_nonzero(r <= rank), r.size)
-
-
-def clopper_pearson(errors: int, trials: int, alpha: float = 0.05) -> tuple[float, float]:
-    """Exact (Clopper–Pearson) ``1 − alpha`` binomial interval for ``errors / trials``.
-
-    ``lower = Beta.ppf(alpha/2; x, n − x + 1)`` (0 if x == 0),
-    ``upper = Beta.ppf(1 − alpha/2; x + 1, n − x)`` (1 if x == n). ``(nan, nan)`` if n == 0.
-    """
-    x, n = int(errors), int(trials)
-    if n < 0 or not 0 <= x <= max(n, 0) or not 0.0 < alpha < 1.0:
-        raise ValueError(f"need 0 <= errors <= trials and 0 < alpha < 1, got {x}, {n}, {alpha}")
-    if n == 0:
-        return NAN, NAN
-    lo = 0.0 if x == 0 else float(beta.ppf(alpha / 2, x, n - x + 1))
-    hi = 1.0 if x == n else float(beta.ppf(1 - alpha / 2, x + 1, n - x))
-    return lo, hi

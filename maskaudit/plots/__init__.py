@@ -1,4 +1,6 @@
-"""Figures for the report. Each function takes plain tables and returns a matplotlib Figure."""
+"""Figures for the report. Each function takes plain tables and returns a matplotlib Figure.
+
+The mask gallery, which renders masks rather than tables, is :mod:`maskaudit.plots.mask_gallery`."""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """The mask gallery figure: every catalogue type on one face, a yaw strip across the dataset's faces,
-and the configured variants as stored (crops, with their status when a mask failed)."""
+and the configured variants as stored (crops, with their status when a mask failed).
+
+A module of its own (not in :mod:`maskaudit.plots` itself) because it draws masks: only the gallery
+figure's rule reaches :mod:`maskaudit.masks`, so editing the mask code reruns this figure and no other."""
 
 from __future__ import annotations
 
@@ -10,8 +13,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .geometry import estimate_yaw  # noqa: E402
-from .render import MaskSpec, render_mask  # noqa: E402
+from maskaudit.masks.geometry import estimate_yaw  # noqa: E402
+from maskaudit.masks.render import MaskSpec, render_mask  # noqa: E402
 
 _RGB = {"blue": (0x7F, 0xB2, 0xE0), "white": (0xF0, 0xF0, 0xF0), "black": (0x20, 0x20, 0x20),
         "grey": (0x8C, 0x8C, 0x8C), "red": (0xB8, 0x3A, 0x3A), "navy": (0x1F, 0x3F, 0x7F),

@@ -1,7 +1,10 @@
-"""Plain-array distances between embeddings (float64 reference implementations).
+"""The naive float64 reference for the scoring pass: plain-array distances between embeddings.
 
-The workflow scores in float32 chunks through :mod:`maskaudit.protocol`; these functions are the
-exact references its tests and the pipeline benchmark compare against.
+Not used by the workflow. :mod:`maskaudit.protocol.score` scores in float32 probe chunks; these
+whole-matrix float64 functions are the slow, obviously-correct answers its tests
+(``tests/test_scoring.py``) and the benchmarks (``bench_pipeline.py``, ``bench_deepface.py``) compare
+it against. They live beside the code they check, inside the package, so tests and benchmarks import
+them the same way wherever those files sit.
 """
 
 from __future__ import annotations
