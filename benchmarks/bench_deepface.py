@@ -22,17 +22,17 @@ decisions of the two sides are compared pair by pair.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
-import os
 
 import numpy as np
 import pandas as pd
 
 from maskaudit.datasets.manifest import read_manifest
 from maskaudit.embed import embed_images
-from maskaudit.models import load_model
 from maskaudit.masking import read_variant_manifest
+from maskaudit.models import load_model
 from maskaudit.protocol.reference import pair_distances
 from maskaudit.vendors.pairs import vendor_pairs
 
@@ -40,11 +40,26 @@ SEED = 20240221  # config/config.yaml's master seed
 
 
 def pair_paths(variant: str, dataset: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    manifest = read_manifest(f"results/datasets/{dataset}/manifest.tsv").set_index("image_id").assign(status="ok")
-    probes = manifest if variant == "none" else read_variant_manifest(
-        f"results/masked/{dataset}/{variant}/manifest.tsv").set_index("image_id")
-    pairs = vendor_pairs(manifest.index, manifest.identity, seed=SEED, dataset=dataset, impostors_per_probe=5,
-                         baseline=False)
+    manifest = (
+        read_manifest(f"results/datasets/{dataset}/manifest.tsv")
+        .set_index("image_id")
+        .assign(status="ok")
+    )
+    probes = (
+        manifest
+        if variant == "none"
+        else read_variant_manifest(f"results/masked/{dataset}/{variant}/manifest.tsv").set_index(
+            "image_id"
+        )
+    )
+    pairs = vendor_pairs(
+        manifest.index,
+        manifest.identity,
+        seed=SEED,
+        dataset=dataset,
+        impostors_per_probe=5,
+        baseline=False,
+    )
     return pairs, probes, manifest
 
 
@@ -53,11 +68,17 @@ def naive(pairs, probes, refs, model_name):
 
     out = []
     for row in pairs.itertuples():
-        if probes.loc[row.probe_id, "status"] != "ok":  # no masked image was rendered: nothing to compare
+        if (
+            probes.loc[row.probe_id, "status"] != "ok"
+        ):  # no masked image was rendered: nothing to compare
             out.append("fta")
             continue
         try:
-            res = DeepFace.verify(probes.loc[row.probe_id, "path"], refs.loc[row.ref_id, "path"], model_name=model_name)
+            res = DeepFace.verify(
+                probes.loc[row.probe_id, "path"],
+                refs.loc[row.ref_id, "path"],
+                model_name=model_name,
+            )
             out.append("match" if res["verified"] else "non_match")
         except ValueError:  # no face on a side: deepface raises
             out.append("fta")
@@ -76,9 +97,14 @@ def ours(model, pairs, probes, references, batch_size):
         references = probes = cache(model, probes, batch_size)
     else:
         probes = cache(model, probes, batch_size)
-    dist = pair_distances(probes[1][probes[0].get_indexer(pairs.probe_id)],
-                          references[1][references[0].get_indexer(pairs.ref_id)], model.card.metric)
-    decisions = np.where(np.isnan(dist), "fta", np.where(dist <= model.card.threshold, "match", "non_match"))
+    dist = pair_distances(
+        probes[1][probes[0].get_indexer(pairs.probe_id)],
+        references[1][references[0].get_indexer(pairs.ref_id)],
+        model.card.metric,
+    )
+    decisions = np.where(
+        np.isnan(dist), "fta", np.where(dist <= model.card.threshold, "match", "non_match")
+    )
     return decisions.tolist(), references
 
 
@@ -89,14 +115,20 @@ def main() -> None:
     ap.add_argument("--model", default="dlib")
     ap.add_argument("--batch-size", type=int, default=32)
     args = ap.parse_args()
-    model = load_model(args.model, "end_to_end")  # stages DEEPFACE_HOME for deepface too: same files
+    model = load_model(
+        args.model, "end_to_end"
+    )  # stages DEEPFACE_HOME for deepface too: same files
     from deepface import DeepFace
 
     DeepFace.build_model(model.card.deepface_name)  # warm both sides' networks and detector
     model.embed([np.zeros((64, 64, 3), np.uint8)], [None])
-    print(f"maskaudit vs DeepFace.verify, model {model.card.deepface_name}, {platform.machine()}, "
-          f"{os.cpu_count()} cores, single process\n")
-    print("| variant | pairs | DeepFace.verify per pair (s) | maskaudit end to end (s) | speed-up | decisions equal |")
+    print(
+        f"maskaudit vs DeepFace.verify, model {model.card.deepface_name}, {platform.machine()}, "
+        f"{os.cpu_count()} cores, single process\n"
+    )
+    print(
+        "| variant | pairs | DeepFace.verify per pair (s) | maskaudit end to end (s) | speed-up | decisions equal |"
+    )
     print("|---|---:|---:|---:|---:|---:|")
     totals, references = [0, 0.0, 0.0], None
     for variant in ["none"] + [v for v in args.variants if v != "none"]:  # the unmasked cache first
@@ -108,10 +140,14 @@ def main() -> None:
         t2 = time.perf_counter()
         same = sum(a == b for a, b in zip(theirs, mine))
         totals = [totals[0] + len(pairs), totals[1] + t1 - t0, totals[2] + t2 - t1]
-        print(f"| {variant} | {len(pairs)} | {t1 - t0:.1f} | {t2 - t1:.1f} | x{(t1 - t0) / (t2 - t1):.1f} | "
-              f"{same}/{len(pairs)} |")
-    print(f"\nall {totals[0]} pairs: {totals[0] / totals[1]:.2f} pairs/s naive, {totals[0] / totals[2]:.2f} pairs/s "
-          f"maskaudit, ratio x{totals[1] / totals[2]:.1f}")
+        print(
+            f"| {variant} | {len(pairs)} | {t1 - t0:.1f} | {t2 - t1:.1f} | x{(t1 - t0) / (t2 - t1):.1f} | "
+            f"{same}/{len(pairs)} |"
+        )
+    print(
+        f"\nall {totals[0]} pairs: {totals[0] / totals[1]:.2f} pairs/s naive, {totals[0] / totals[2]:.2f} pairs/s "
+        f"maskaudit, ratio x{totals[1] / totals[2]:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -31,12 +31,16 @@ def main() -> None:
         sigs = {i: (rng.normal(120, 40, size=(32, 32)), valid) for i in ids}
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         t0 = time.perf_counter()
-        pairs = duplicate_pairs_across(ids, ids, sigs, min_correlation=0.8, min_overlap=0.4, block=args.block)
+        pairs = duplicate_pairs_across(
+            ids, ids, sigs, min_correlation=0.8, min_overlap=0.4, block=args.block
+        )
         dt = time.perf_counter() - t0
         peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
         n_pairs = n * (n - 1) / 2
-        print(f"N={n}: {dt:.1f} s, {n_pairs / dt:,.0f} pairs/s, peak RSS +{peak:.0f} MB, {len(pairs)} flagged; "
-              f"projected 10,000 images: {dt * (10000 / n) ** 2:.0f} s")
+        print(
+            f"N={n}: {dt:.1f} s, {n_pairs / dt:,.0f} pairs/s, peak RSS +{peak:.0f} MB, {len(pairs)} flagged; "
+            f"projected 10,000 images: {dt * (10000 / n) ** 2:.0f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -46,14 +46,20 @@ def timed(fn):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--variant", default=str(REPO / "results/masked/demo/surgical-blue/manifest.tsv"))
+    ap.add_argument(
+        "--variant", default=str(REPO / "results/masked/demo/surgical-blue/manifest.tsv")
+    )
     ap.add_argument("--landmarks", default=str(REPO / "results/faces/demo/landmarks.npz"))
     ap.add_argument("--weights-dir", default=None)
     ap.add_argument("--faces", type=int, default=4, help="faces mapped per system and method")
-    ap.add_argument("--models", nargs="*", default=["dlib", "facenet_cv", "facenet", "arcface", "vgg_face"])
+    ap.add_argument(
+        "--models", nargs="*", default=["dlib", "facenet_cv", "facenet", "arcface", "vgg_face"]
+    )
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--device", default="cpu", choices=["cpu", "auto"])
-    ap.add_argument("--vendor-faces", type=int, default=2, help="faces mapped through the FaceX fake (0: skip)")
+    ap.add_argument(
+        "--vendor-faces", type=int, default=2, help="faces mapped through the FaceX fake (0: skip)"
+    )
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks/results/explain.json")
     args = ap.parse_args()
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
@@ -67,10 +73,10 @@ def main() -> None:
     from maskaudit.explain import BLACK_BOX_METHODS, GRADIENT_METHODS, methods
     from maskaudit.explain.run import Settings, explain_crop
     from maskaudit.imageio import read_rgb
+    from maskaudit.masking import read_variant_manifest, stored_landmarks
     from maskaudit.models import get_card, load_model
     from maskaudit.models.base import limit_threads
     from maskaudit.models.files import required_files
-    from maskaudit.masking import read_variant_manifest, stored_landmarks
 
     home = Path(tempfile.mkdtemp(prefix="deepface-home-"))
     os.environ["DEEPFACE_HOME"] = str(home)
@@ -90,38 +96,69 @@ def main() -> None:
         crops = [np.asarray(model.acquire(rgb, lm).crop, np.float64) for rgb, lm in rows]
         refs = model.represent(crops)
         names = (GRADIENT_METHODS if card.family == "torch" else ()) + BLACK_BOX_METHODS
-        results[model_id] = {"device": model.device,
-                             "weights": "random (deepface architecture)" if card.family == "torch" else "real"}
+        results[model_id] = {
+            "device": model.device,
+            "weights": "random (deepface architecture)" if card.family == "torch" else "real",
+        }
         for method in names:
-            settings = Settings(method=method, layer=card.saliency_layer, occlusion=occlusion, batch_size=64,
-                                rise={"masks": 500, "cells": 7, "p": 0.5, "fill": "mean"},
-                                smooth={"samples": 16, "sigma": 0.1})
+            settings = Settings(
+                method=method,
+                layer=card.saliency_layer,
+                occlusion=occlusion,
+                batch_size=64,
+                rise={"masks": 500, "cells": 7, "p": 0.5, "fill": "mean"},
+                smooth={"samples": 16, "sigma": 0.1},
+            )
             explain_crop(model, crops[0], refs[0], settings, 0)  # warm-up
-            _, wall, cpu = timed(lambda: [explain_crop(model, c, r, settings, k)
-                                          for k, (c, r) in enumerate(zip(crops, refs))])
+            _, wall, cpu = timed(
+                lambda: [
+                    explain_crop(model, c, r, settings, k)
+                    for k, (c, r) in enumerate(zip(crops, refs))
+                ]
+            )
             row = {"maps_per_s": len(crops) / wall, "cpu_s_per_map": cpu / len(crops)}
             if method == "occlusion":
-                masks = methods.occlusion_masks(*crops[0].shape[:2], occlusion["patch"], occlusion["stride"])
+                masks = methods.occlusion_masks(
+                    *crops[0].shape[:2], occlusion["patch"], occlusion["stride"]
+                )
                 copies = [np.where(m[..., None], crops[0].mean((0, 1)), crops[0]) for m in masks]
-                forward = min(timed(lambda: model.represent([crops[0], *copies]))[2] for _ in range(2))
-                one_map = min(timed(lambda: explain_crop(model, crops[0], refs[0], settings, 0))[2] for _ in range(2))
+                forward = min(
+                    timed(lambda: model.represent([crops[0], *copies]))[2] for _ in range(2)
+                )
+                one_map = min(
+                    timed(lambda: explain_crop(model, crops[0], refs[0], settings, 0))[2]
+                    for _ in range(2)
+                )
                 calls = []
                 represent = model.represent
                 model.represent = lambda c: (calls.append(len(c)), represent(c))[1]
                 explain_crop(model, crops[0], refs[0], settings, 0)
                 model.represent = represent
-                row.update(copies=len(masks), forward_s=forward, map_s=one_map, occlusion_over_forward=one_map / forward,
-                           represent_calls=calls)
+                row.update(
+                    copies=len(masks),
+                    forward_s=forward,
+                    map_s=one_map,
+                    occlusion_over_forward=one_map / forward,
+                    represent_calls=calls,
+                )
             results[model_id][method] = row
-            extra = (f"   one map {row['map_s']:.3f} CPU s vs one batched forward over its {row['copies'] + 1} crops "
-                     f"{row['forward_s']:.3f} CPU s (x{row['occlusion_over_forward']:.2f}; represent calls {calls})"
-                     if method == "occlusion" else "")
-            print(f"{model_id:11s} {method:17s} {row['maps_per_s']:7.2f} maps/s  {row['cpu_s_per_map']:7.3f} CPU s/map"
-                  f"  ({model.device}){extra}", flush=True)
+            extra = (
+                f"   one map {row['map_s']:.3f} CPU s vs one batched forward over its {row['copies'] + 1} crops "
+                f"{row['forward_s']:.3f} CPU s (x{row['occlusion_over_forward']:.2f}; represent calls {calls})"
+                if method == "occlusion"
+                else ""
+            )
+            print(
+                f"{model_id:11s} {method:17s} {row['maps_per_s']:7.2f} maps/s  {row['cpu_s_per_map']:7.3f} CPU s/map"
+                f"  ({model.device}){extra}",
+                flush=True,
+            )
     if args.vendor_faces:
         results["facex (wire fake)"] = bench_vendor(args, occlusion)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    kept = json.loads(args.out.read_text()) if args.out.exists() else {}  # systems not rerun keep their rows
+    kept = (
+        json.loads(args.out.read_text()) if args.out.exists() else {}
+    )  # systems not rerun keep their rows
     args.out.write_text(json.dumps({**kept, **results}, indent=2) + "\n")
 
 
@@ -129,15 +166,20 @@ def bench_vendor(args, occlusion) -> dict:
     import io
 
     import numpy as np
+    from fakes.facex import FakeFaceX
     from PIL import Image
 
-    from fakes.facex import FakeFaceX
     from maskaudit.detect import load_landmarks
     from maskaudit.explain.run import Settings
-    from maskaudit.explain.vendor import explain_vendor_images, face_box, perturbation_masks, prepared_copies
+    from maskaudit.explain.vendor import (
+        explain_vendor_images,
+        face_box,
+        perturbation_masks,
+        prepared_copies,
+    )
     from maskaudit.imageio import read_rgb
-    from maskaudit.models import get_card
     from maskaudit.masking import read_variant_manifest, stored_landmarks
+    from maskaudit.models import get_card
     from maskaudit.vendors.inputs import load_tables
     from maskaudit.vendors.registry import open_adapter
 
@@ -151,32 +193,74 @@ def bench_vendor(args, occlusion) -> dict:
     card, out = get_card("facex"), {}
     scorer = lambda a, b: float(np.asarray(Image.open(io.BytesIO(a)).reduce(8)).mean()) / 255  # noqa: E731
     with FakeFaceX("bench", scorer=scorer) as fake, tempfile.TemporaryDirectory() as cache:
-        adapter = open_adapter("facex", {"base_url": fake.url, "rate_per_s": 1e6, "burst": 1000, "max_calls": None,
-                                         "max_usd": None, "max_retries": 1, "backoff_base_s": 0.01,
-                                         "backoff_cap_s": 0.1}, cache)
+        adapter = open_adapter(
+            "facex",
+            {
+                "base_url": fake.url,
+                "rate_per_s": 1e6,
+                "burst": 1000,
+                "max_calls": None,
+                "max_usd": None,
+                "max_retries": 1,
+                "backoff_base_s": 0.01,
+                "backoff_cap_s": 0.1,
+            },
+            cache,
+        )
         for method in ("occlusion", "rise"):
-            settings = Settings(method=method, seed=0, occlusion=occlusion,
-                                rise={"masks": 500, "cells": 7, "p": 0.5, "fill": "mean"})
+            settings = Settings(
+                method=method,
+                seed=0,
+                occlusion=occlusion,
+                rise={"masks": 500, "cells": 7, "p": 0.5, "fill": "mean"},
+            )
             row = {}
             for run in ("sent", "cached"):
                 before = fake.count()
-                _, wall, cpu = timed(lambda: explain_vendor_images(adapter, card, table, gallery, landmarks, sample,
-                                                                   settings, dataset="demo"))
+                _, wall, cpu = timed(
+                    lambda: explain_vendor_images(
+                        adapter, card, table, gallery, landmarks, sample, settings, dataset="demo"
+                    )
+                )
                 n = fake.count() - before
-                row[run] = {"maps_per_s": len(sample) / wall, "requests": n,
-                            "ms_per_copy": 1000 * wall / (len(sample) * (len(perturbation_masks(
-                                settings, card.input_size, np.random.default_rng(0))) + 1))}
+                row[run] = {
+                    "maps_per_s": len(sample) / wall,
+                    "requests": n,
+                    "ms_per_copy": 1000
+                    * wall
+                    / (
+                        len(sample)
+                        * (
+                            len(
+                                perturbation_masks(
+                                    settings, card.input_size, np.random.default_rng(0)
+                                )
+                            )
+                            + 1
+                        )
+                    ),
+                }
             r0 = table.iloc[0]
             rgb = read_rgb(r0.path)
             masks = perturbation_masks(settings, card.input_size, np.random.default_rng(0))
-            _, build, _ = timed(lambda: prepared_copies(rgb, face_box(landmarks[r0.image_id], rgb.shape), masks,
-                                                        settings, adapter.limits))
+            _, build, _ = timed(
+                lambda: prepared_copies(
+                    rgb,
+                    face_box(landmarks[r0.image_id], rgb.shape),
+                    masks,
+                    settings,
+                    adapter.limits,
+                )
+            )
             row.update(copies=len(masks), build_encode_ms_per_copy=1000 * build / (len(masks) + 1))
             out[method] = row
-            print(f"facex fake  {method:17s} {row['sent']['maps_per_s']:7.2f} maps/s sent ({row['sent']['requests']} "
-                  f"requests, {row['sent']['ms_per_copy']:.2f} ms per copy), {row['cached']['maps_per_s']:7.2f} maps/s "
-                  f"cached ({row['cached']['requests']} requests, {row['cached']['ms_per_copy']:.2f} ms per copy); "
-                  f"building + encoding a copy {row['build_encode_ms_per_copy']:.2f} ms", flush=True)
+            print(
+                f"facex fake  {method:17s} {row['sent']['maps_per_s']:7.2f} maps/s sent ({row['sent']['requests']} "
+                f"requests, {row['sent']['ms_per_copy']:.2f} ms per copy), {row['cached']['maps_per_s']:7.2f} maps/s "
+                f"cached ({row['cached']['requests']} requests, {row['cached']['ms_per_copy']:.2f} ms per copy); "
+                f"building + encoding a copy {row['build_encode_ms_per_copy']:.2f} ms",
+                flush=True,
+            )
     return out
 
 

@@ -101,39 +101,54 @@ class Utilisation:
         self.mean = sum(self.samples) / len(self.samples) if self.samples else None
 
 
-def load_inputs(workdir: Path, variants: list[str], images: int, alignment: str, fetch_dir: str | None):
+def load_inputs(
+    workdir: Path, variants: list[str], images: int, alignment: str, fetch_dir: str | None
+):
     """The stored variants' rows repeated to ``images`` rows (unique ids), landmarks and regions."""
     import pandas as pd
 
     from maskaudit.detect import load_landmarks
-    from maskaudit.models.located import FaceLocator, load_located, locate_images, save_located
     from maskaudit.masking import read_variant_manifest, stored_landmarks
+    from maskaudit.models.located import FaceLocator, load_located, locate_images, save_located
 
     tables, landmarks, located = [], {}, {}
     for variant in variants:
         table = read_variant_manifest(workdir / f"results/masked/demo/{variant}/manifest.tsv")
         table = table[table.status == "ok"].assign(image_id=lambda t: variant + "/" + t.image_id)
         ids = table.image_id.str.split("/", n=1).str[1]
-        shifted = stored_landmarks(table.assign(image_id=ids), load_landmarks(workdir / "results/faces/demo/landmarks.npz"))
+        shifted = stored_landmarks(
+            table.assign(image_id=ids), load_landmarks(workdir / "results/faces/demo/landmarks.npz")
+        )
         landmarks.update({f"{variant}/{i}": shifted.get(i) for i in ids})
         if alignment == "end_to_end":
             path = workdir / f"results/located/opencv/demo/{variant}.npz"
             if not path.is_file():
                 locator = FaceLocator("opencv", True, fetch_dir=fetch_dir)
                 path.parent.mkdir(parents=True, exist_ok=True)
-                save_located(path, [i.split("/", 1)[1] for i in table.image_id], locate_images(locator, table),
-                             locator.describe())
+                save_located(
+                    path,
+                    [i.split("/", 1)[1] for i in table.image_id],
+                    locate_images(locator, table),
+                    locator.describe(),
+                )
             located.update({f"{variant}/{k}": v for k, v in load_located(path).items()})
         tables.append(table[["image_id", "path", "status"]])
     base = pd.concat(tables, ignore_index=True)
     reps = -(-images // len(base))
-    rows = pd.concat([base.assign(image_id=base.image_id + f"#{k}") for k in range(reps)], ignore_index=True)[:images]
+    rows = pd.concat(
+        [base.assign(image_id=base.image_id + f"#{k}") for k in range(reps)], ignore_index=True
+    )[:images]
     key = rows.image_id.str.split("#").str[0]
-    return (rows.reset_index(drop=True), {i: landmarks[k] for i, k in zip(rows.image_id, key)},
-            {i: located[k] for i, k in zip(rows.image_id, key) if k in located})
+    return (
+        rows.reset_index(drop=True),
+        {i: landmarks[k] for i, k in zip(rows.image_id, key)},
+        {i: located[k] for i, k in zip(rows.image_id, key) if k in located},
+    )
 
 
-def prepare_stage(card, alignment, table, landmarks, located, pool, workers, folder: Path) -> tuple[Path, Path, dict]:
+def prepare_stage(
+    card, alignment, table, landmarks, located, pool, workers, folder: Path
+) -> tuple[Path, Path, dict]:
     """The ``prepare_faces`` stage for one input geometry: CPU per face in this process on the first 256
     rows (the rate per core), then the whole table with the worker pool (wall clock), into ``folder``."""
     from maskaudit.prepare import PrepCard, prepare_images, write_prepared
@@ -146,12 +161,24 @@ def prepare_stage(card, alignment, table, landmarks, located, pool, workers, fol
     n_head = int((meta["slot"] >= 0).sum())
     faces, meta_path = folder / "faces.npy", folder / "meta.npz"
     start = time.perf_counter()
-    meta = write_prepared(faces, meta_path, prep, alignment, table, landmarks, located or None, workers=pool)
+    meta = write_prepared(
+        faces, meta_path, prep, alignment, table, landmarks, located or None, workers=pool
+    )
     wall = time.perf_counter() - start
     n = int((meta["slot"] >= 0).sum())
-    return faces, meta_path, {"cpu_ms_per_face": 1000 * cpu / max(n_head, 1), "faces_per_s_per_core": n_head / cpu,
-                              "wall_faces_per_s": n / wall, "workers": workers, "faces": n, "images": len(table),
-                              "file_mb": faces.stat().st_size / 2**20}
+    return (
+        faces,
+        meta_path,
+        {
+            "cpu_ms_per_face": 1000 * cpu / max(n_head, 1),
+            "faces_per_s_per_core": n_head / cpu,
+            "wall_faces_per_s": n / wall,
+            "workers": workers,
+            "faces": n,
+            "images": len(table),
+            "file_mb": faces.stat().st_size / 2**20,
+        },
+    )
 
 
 def main() -> None:
@@ -162,14 +189,33 @@ def main() -> None:
     ap.add_argument("--batch-sizes", nargs="+", type=int, default=[32, 256])
     ap.add_argument("--images", type=int, default=2048, help="images per job measurement")
     ap.add_argument("--alignment", default="end_to_end", choices=["end_to_end", "shared_landmarks"])
-    ap.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2)),
-                    help="processes of the preparation stage (default: all cores)")
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=max(1, (os.cpu_count() or 2)),
+        help="processes of the preparation stage (default: all cores)",
+    )
     ap.add_argument("--threads", type=int, default=1, help="PyTorch threads on a CPU")
-    ap.add_argument("--repeats", type=int, default=3, help="job measurements per batch size (the median is kept)")
-    ap.add_argument("--fetch-dir", default=str(REPO / "resources/weights"), help="Haar cascades (end_to_end)")
-    ap.add_argument("--parity", type=int, default=0, help="faces checked against deepface's represent per model")
-    ap.add_argument("--save-vectors", type=Path, help="write the first 32 job vectors of each model here (.npz)")
-    ap.add_argument("--reference", type=Path, help="compare the job vectors with these (.npz from --save-vectors)")
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="job measurements per batch size (the median is kept)",
+    )
+    ap.add_argument(
+        "--fetch-dir", default=str(REPO / "resources/weights"), help="Haar cascades (end_to_end)"
+    )
+    ap.add_argument(
+        "--parity", type=int, default=0, help="faces checked against deepface's represent per model"
+    )
+    ap.add_argument(
+        "--save-vectors", type=Path, help="write the first 32 job vectors of each model here (.npz)"
+    )
+    ap.add_argument(
+        "--reference",
+        type=Path,
+        help="compare the job vectors with these (.npz from --save-vectors)",
+    )
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks/results/gpu.json")
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
@@ -191,30 +237,60 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="deepface-home-"))
     scratch = Path(tempfile.mkdtemp(prefix="prepared-"))
     os.environ["DEEPFACE_HOME"] = str(home)
-    table, landmarks, located = load_inputs(args.workdir, args.variants, args.images, args.alignment, args.fetch_dir)
+    table, landmarks, located = load_inputs(
+        args.workdir, args.variants, args.images, args.alignment, args.fetch_dir
+    )
     cuda = torch.cuda.is_available()
     min_s = 0.5 if cuda else 3.0  # a shared CPU is noisy: longer repeats
-    device_name = torch.cuda.get_device_name(0) if cuda else f"{platform.processor() or platform.machine()} CPU"
-    header = (f"bench_gpu: {device_name}, {os.cpu_count()} cores, torch {torch.__version__}, {args.alignment}, "
-              f"{len(table)} stored images per job, preparation in {args.workers} processes"
-              + ("" if cuda else f", {args.threads} PyTorch thread(s)"))
+    device_name = (
+        torch.cuda.get_device_name(0)
+        if cuda
+        else f"{platform.processor() or platform.machine()} CPU"
+    )
+    header = (
+        f"bench_gpu: {device_name}, {os.cpu_count()} cores, torch {torch.__version__}, {args.alignment}, "
+        f"{len(table)} stored images per job, preparation in {args.workers} processes"
+        + ("" if cuda else f", {args.threads} PyTorch thread(s)")
+    )
     print(header, flush=True)
 
     pool = loader_pool(args.workers)
-    item = (0, table.path.iloc[0], landmarks.get(table.image_id.iloc[0]), located.get(table.image_id.iloc[0]))
+    item = (
+        0,
+        table.path.iloc[0],
+        landmarks.get(table.image_id.iloc[0]),
+        located.get(table.image_id.iloc[0]),
+    )
     start = time.perf_counter()
     pipe = FacePipeline(get_card(args.models[0]), args.alignment, normalize=False)
-    list(pool.map(_load_batch, [pipe] * 4 * args.workers, [[item]] * 4 * args.workers))  # warm every worker
+    list(
+        pool.map(_load_batch, [pipe] * 4 * args.workers, [[item]] * 4 * args.workers)
+    )  # warm every worker
     reference = dict(np.load(args.reference)) if args.reference else {}
-    results, saved = {"path": "prepared", "device": device_name, "cores": os.cpu_count(), "torch": torch.__version__,
-                      "alignment": args.alignment, "images": len(table), "workers": args.workers,
-                      "threads": None if cuda else args.threads,
-                      "pool_start_s": time.perf_counter() - start, "prepare": {}, "models": {}}, {}
+    results, saved = (
+        {
+            "path": "prepared",
+            "device": device_name,
+            "cores": os.cpu_count(),
+            "torch": torch.__version__,
+            "alignment": args.alignment,
+            "images": len(table),
+            "workers": args.workers,
+            "threads": None if cuda else args.threads,
+            "pool_start_s": time.perf_counter() - start,
+            "prepare": {},
+            "models": {},
+        },
+        {},
+    )
     print(f"preparation pool start-up (once per job): {results['pool_start_s']:.1f} s", flush=True)
     prepared: dict[str, tuple[Path, Path]] = {}
     for model_id in args.models:
         card = get_card(model_id)
-        write_random_weights(card.deepface_name, home / ".deepface/weights" / required_files(card, "shared_landmarks")[0].name)
+        write_random_weights(
+            card.deepface_name,
+            home / ".deepface/weights" / required_files(card, "shared_landmarks")[0].name,
+        )
         if cuda:  # nothing of the previous model left: its deepface cache, its tensors
             from deepface.modules import modeling
 
@@ -225,18 +301,26 @@ def main() -> None:
         if pid not in prepared:
             folder = scratch / pid
             folder.mkdir()
-            faces_path, meta_path, stats = prepare_stage(card, args.alignment, table, landmarks, located, pool,
-                                                         args.workers, folder)
+            faces_path, meta_path, stats = prepare_stage(
+                card, args.alignment, table, landmarks, located, pool, args.workers, folder
+            )
             prepared[pid] = (faces_path, meta_path)
             results["prepare"][pid] = {**stats, "models": []}
-            print(f"prepare {pid}: {stats['cpu_ms_per_face']:.2f} ms CPU per face ({stats['faces_per_s_per_core']:,.0f} "
-                  f"faces/s per core); {stats['wall_faces_per_s']:,.0f} faces/s with {args.workers} processes; "
-                  f"{stats['file_mb']:,.0f} MiB", flush=True)
+            print(
+                f"prepare {pid}: {stats['cpu_ms_per_face']:.2f} ms CPU per face ({stats['faces_per_s_per_core']:,.0f} "
+                f"faces/s per core); {stats['wall_faces_per_s']:,.0f} faces/s with {args.workers} processes; "
+                f"{stats['file_mb']:,.0f} MiB",
+                flush=True,
+            )
         results["prepare"][pid]["models"].append(model_id)
         faces, meta = load_prepared(*prepared[pid])
         base = torch.cuda.memory_allocated() if cuda else 0
-        model = load_model(model_id, args.alignment, weights_dir=str(home / ".deepface/weights"),
-                           fetch_dir=args.fetch_dir)
+        model = load_model(
+            model_id,
+            args.alignment,
+            weights_dir=str(home / ".deepface/weights"),
+            fetch_dir=args.fetch_dir,
+        )
         limit_threads(args.threads)
         dev = model.device
         ok_rows = np.flatnonzero(meta["slot"] >= 0)
@@ -244,30 +328,50 @@ def main() -> None:
         for bs in args.batch_sizes:
             batch = np.take(faces, meta["slot"][ok_rows[np.arange(bs) % len(ok_rows)]], axis=0)
             batch = normalize_batch(batch, card.normalization)
-            x = torch.from_numpy(batch).to(dev).permute(0, 3, 1, 2)  # the job's layout on the device
+            x = (
+                torch.from_numpy(batch).to(dev).permute(0, 3, 1, 2)
+            )  # the job's layout on the device
             if cuda:
                 torch.cuda.reset_peak_memory_stats()
             runs = []  # forward and job measured in turn, so that a shared machine's load drifts out of the ratio
             for _ in range(args.repeats):
                 with torch.no_grad():
-                    fwd, fwd_cpu = timed(lambda: model.client.model(x), dev, min_s / args.repeats)
+                    fwd, fwd_cpu = timed(lambda: model.client.model(x), dev, min_s / args.repeats)  # noqa: F821 (x is deleted after the loop)
                 start, cpu = time.perf_counter(), time.process_time()
                 with Utilisation() if cuda else nullcontext() as busy:
                     vectors, status, _ = embed_prepared(model, faces, meta, bs)
                     sync(dev)
                 job = time.perf_counter() - start
                 ok = sum(s == "ok" for s in status)
-                runs.append({"forward_s_per_face": fwd / bs, "forward_cpu_s_per_face": fwd_cpu / bs,
-                             "job_s_per_face": job / ok, "job_cpu_s_per_face": (time.process_time() - cpu) / ok,
-                             "ratio": (job / ok) / (fwd / bs), "util": busy.mean if cuda else None})
+                runs.append(
+                    {
+                        "forward_s_per_face": fwd / bs,
+                        "forward_cpu_s_per_face": fwd_cpu / bs,
+                        "job_s_per_face": job / ok,
+                        "job_cpu_s_per_face": (time.process_time() - cpu) / ok,
+                        "ratio": (job / ok) / (fwd / bs),
+                        "util": busy.mean if cuda else None,
+                    }
+                )
             del x
             med = sorted(runs, key=lambda r: r["ratio"])[len(runs) // 2]  # the median pair
-            fwd, fwd_cpu, job, cpu, util = (bs * med["forward_s_per_face"], bs * med["forward_cpu_s_per_face"],
-                                            med["job_s_per_face"], med["job_cpu_s_per_face"], med["util"])
+            fwd, fwd_cpu, job, cpu, util = (
+                bs * med["forward_s_per_face"],
+                bs * med["forward_cpu_s_per_face"],
+                med["job_s_per_face"],
+                med["job_cpu_s_per_face"],
+                med["util"],
+            )
             ok = sum(s == "ok" for s in status)
-            row = {"forward_faces_per_s": bs / fwd, "job_faces_per_s": 1 / job, "job_ratio": med["ratio"],
-                   "job_ratios": [r["ratio"] for r in runs], "embedded": ok, "images": len(table),
-                   "cpu_ms_per_face": {"forward": 1000 * fwd_cpu / bs, "job": 1000 * cpu}}
+            row = {
+                "forward_faces_per_s": bs / fwd,
+                "job_faces_per_s": 1 / job,
+                "job_ratio": med["ratio"],
+                "job_ratios": [r["ratio"] for r in runs],
+                "embedded": ok,
+                "images": len(table),
+                "cpu_ms_per_face": {"forward": 1000 * fwd_cpu / bs, "job": 1000 * cpu},
+            }
             c = row["cpu_ms_per_face"]
             if not cuda:  # a CPU node full of jobs: CPU per face decides
                 row["cpu_ratio"] = c["job"] / c["forward"]
@@ -275,39 +379,66 @@ def main() -> None:
                 row["peak_gpu_mb"] = (torch.cuda.max_memory_allocated() - base) / 2**20
                 row["gpu_utilisation_pct"] = util
                 free, total = torch.cuda.mem_get_info()
-                results.setdefault("cuda_context_mb", ((total - free) - torch.cuda.memory_reserved()) / 2**20)
+                results.setdefault(
+                    "cuda_context_mb", ((total - free) - torch.cuda.memory_reserved()) / 2**20
+                )
             entry["batches"][bs] = row
-            print(f"{model_id:11s} batch {bs:4d} on {dev}: forward {row['forward_faces_per_s']:10,.0f}/s   job "
-                  f"{row['job_faces_per_s']:9,.0f}/s (x{row['job_ratio']:.2f})   CPU ms/face: forward "
-                  f"{c['forward']:.3f}, job {c['job']:.3f}"
-                  + (f"   peak {row['peak_gpu_mb']:,.0f} MiB, GPU busy {util or float('nan'):.0f}%" if cuda
-                     else f" (CPU x{row['cpu_ratio']:.2f})"), flush=True)
+            print(
+                f"{model_id:11s} batch {bs:4d} on {dev}: forward {row['forward_faces_per_s']:10,.0f}/s   job "
+                f"{row['job_faces_per_s']:9,.0f}/s (x{row['job_ratio']:.2f})   CPU ms/face: forward "
+                f"{c['forward']:.3f}, job {c['job']:.3f}"
+                + (
+                    f"   peak {row['peak_gpu_mb']:,.0f} MiB, GPU busy {util or float('nan'):.0f}%"
+                    if cuda
+                    else f" (CPU x{row['cpu_ratio']:.2f})"
+                ),
+                flush=True,
+            )
         first = vectors[:32]
         saved[model_id] = first
         if model_id in reference:
             ref = reference[model_id]
-            cos = np.sum(first * ref, 1) / np.linalg.norm(first, axis=1) / np.linalg.norm(ref, axis=1)
+            cos = (
+                np.sum(first * ref, 1) / np.linalg.norm(first, axis=1) / np.linalg.norm(ref, axis=1)
+            )
             entry["min_cosine_vs_reference"] = float(np.nanmin(cos))
-            print(f"{model_id:11s} vectors vs --reference: min cosine {entry['min_cosine_vs_reference']:.7f}")
-        if args.parity:  # deepface's represent from the face on: resize_image, normalize_input, client.forward
+            print(
+                f"{model_id:11s} vectors vs --reference: min cosine {entry['min_cosine_vs_reference']:.7f}"
+            )
+        if (
+            args.parity
+        ):  # deepface's represent from the face on: resize_image, normalize_input, client.forward
             from deepface.modules.preprocessing import normalize_input, resize_image
 
             cos, w, h = [], *card.input_size
             for k in range(args.parity):
                 if status[k] != "ok":
                     continue
-                face = model.acquire(read_rgb(table.path.iloc[k]), landmarks.get(table.image_id.iloc[k]),
-                                     located.get(table.image_id.iloc[k])).crop
-                theirs = np.asarray(model.client.forward(normalize_input(resize_image(face[:, :, ::-1], (h, w)),
-                                                                         card.normalization)))
+                face = model.acquire(
+                    read_rgb(table.path.iloc[k]),
+                    landmarks.get(table.image_id.iloc[k]),
+                    located.get(table.image_id.iloc[k]),
+                ).crop
+                theirs = np.asarray(
+                    model.client.forward(
+                        normalize_input(resize_image(face[:, :, ::-1], (h, w)), card.normalization)
+                    )
+                )
                 v = vectors[k]
                 cos.append(float(v @ theirs / np.linalg.norm(v) / np.linalg.norm(theirs)))
             entry["min_cosine_vs_deepface"], entry["parity_faces"] = min(cos), len(cos)
-            print(f"{model_id:11s} vs deepface's represent (one face at a time, from the same face) on {len(cos)} "
-                  f"faces: min cosine {min(cos):.7f}", flush=True)
+            print(
+                f"{model_id:11s} vs deepface's represent (one face at a time, from the same face) on {len(cos)} "
+                f"faces: min cosine {min(cos):.7f}",
+                flush=True,
+            )
         results["models"][model_id] = entry
         del model, faces
-        later = [m for m in args.models[args.models.index(model_id) + 1:] if prep_id(get_card(m), args.alignment) == pid]
+        later = [
+            m
+            for m in args.models[args.models.index(model_id) + 1 :]
+            if prep_id(get_card(m), args.alignment) == pid
+        ]
         if not later:  # no model left takes these faces: free the disk
             for path in prepared[pid]:
                 path.unlink()
@@ -319,20 +450,31 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\n{header}\n")
-    print("| prepared faces | models | CPU ms / face | faces/s per core | faces/s, all workers | MiB |")
+    print(
+        "| prepared faces | models | CPU ms / face | faces/s per core | faces/s, all workers | MiB |"
+    )
     print("|---|---|---:|---:|---:|---:|")
     for pid, p in results["prepare"].items():
-        print(f"| {pid} | {', '.join(p['models'])} | {p['cpu_ms_per_face']:.2f} | {p['faces_per_s_per_core']:,.0f} | "
-              f"{p['wall_faces_per_s']:,.0f} | {p['file_mb']:,.0f} |")
+        print(
+            f"| {pid} | {', '.join(p['models'])} | {p['cpu_ms_per_face']:.2f} | {p['faces_per_s_per_core']:,.0f} | "
+            f"{p['wall_faces_per_s']:,.0f} | {p['file_mb']:,.0f} |"
+        )
     extra = " peak MiB | GPU busy % |" if cuda else " CPU x |"
-    print(f"\n| model | batch | forward | job | x |{extra} (faces/s, wall clock; x = forward / job)")
+    print(
+        f"\n| model | batch | forward | job | x |{extra} (faces/s, wall clock; x = forward / job)"
+    )
     print("|---|---:|---:|---:|---:|---:|" + ("---:|" if cuda else ""))
     for model_id, entry in results["models"].items():
         for bs, r in entry["batches"].items():
-            cols = (f" {r['peak_gpu_mb']:,.0f} | {r['gpu_utilisation_pct'] or float('nan'):.0f} |" if cuda
-                    else f" {r['cpu_ratio']:.2f} |")
-            print(f"| {model_id} | {bs} | {r['forward_faces_per_s']:,.0f} | {r['job_faces_per_s']:,.0f} | "
-                  f"{r['job_ratio']:.2f} |{cols}")
+            cols = (
+                f" {r['peak_gpu_mb']:,.0f} | {r['gpu_utilisation_pct'] or float('nan'):.0f} |"
+                if cuda
+                else f" {r['cpu_ratio']:.2f} |"
+            )
+            print(
+                f"| {model_id} | {bs} | {r['forward_faces_per_s']:,.0f} | {r['job_faces_per_s']:,.0f} | "
+                f"{r['job_ratio']:.2f} |{cols}"
+            )
 
 
 if __name__ == "__main__":

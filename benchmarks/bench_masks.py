@@ -25,7 +25,14 @@ import numpy as np
 from maskaudit.datasets.manifest import read_manifest
 from maskaudit.detect import FaceDetector, load_landmarks
 from maskaudit.imageio import read_rgb
-from maskaudit.masking import DEFAULT_STORAGE, PALETTE, draw_point, encode_image, mask_image, resolve_variant
+from maskaudit.masking import (
+    DEFAULT_STORAGE,
+    PALETTE,
+    draw_point,
+    encode_image,
+    mask_image,
+    resolve_variant,
+)
 
 VARIANTS = {
     "surgical-blue": {"kind": "surgical", "colour": "blue"},
@@ -54,7 +61,11 @@ def main() -> None:
     cv2.setNumThreads(1)
     manifest = read_manifest(args.manifest)
     marks = load_landmarks(args.landmarks)
-    faces = [(i, read_rgb(p), marks[i]) for i, p in zip(manifest.image_id, manifest.path) if marks[i] is not None]
+    faces = [
+        (i, read_rgb(p), marks[i])
+        for i, p in zip(manifest.image_id, manifest.path)
+        if marks[i] is not None
+    ]
     n = len(faces) * args.repeats
 
     detector = FaceDetector()
@@ -62,7 +73,10 @@ def main() -> None:
     for _ in range(args.repeats):
         for _, rgb, _ in faces:
             detector.detect(rgb)
-    detect_ms, detect_cpu = ((time.perf_counter() - start) / n * 1000, (time.thread_time() - cpu) / n * 1000)
+    detect_ms, detect_cpu = (
+        (time.perf_counter() - start) / n * 1000,
+        (time.thread_time() - cpu) / n * 1000,
+    )
 
     masks = {"colours": PALETTE, "variants": VARIANTS}
     rows, disk = [], {}
@@ -79,7 +93,10 @@ def main() -> None:
                         t0, c0 = time.perf_counter(), time.thread_time()
                         image, _ = mask_image(rgb, lm, point, np.random.default_rng(r), storage)
                         t1, c1 = time.perf_counter(), time.thread_time()
-                        path = Path(tmp) / f"{image_id}.{'jpg' if storage['format'] == 'jpeg' else 'png'}"
+                        path = (
+                            Path(tmp)
+                            / f"{image_id}.{'jpg' if storage['format'] == 'jpeg' else 'png'}"
+                        )
                         encode_image(path, image, storage)
                         t2, c2 = time.perf_counter(), time.thread_time()
                         render_s, write_s = render_s + t1 - t0, write_s + t2 - t1
@@ -87,15 +104,31 @@ def main() -> None:
                         sizes.append(path.stat().st_size)
                 disk[(name, label)] = np.mean(sizes) * 1000 / 1e6
                 if label in ("crop+jpeg95", "full+png6 (old default)"):
-                    rows.append((name, label, render_cpu / n * 1000, write_cpu / n * 1000, n / (render_cpu + write_cpu),
-                                 n / (render_s + write_s)))
+                    rows.append(
+                        (
+                            name,
+                            label,
+                            render_cpu / n * 1000,
+                            write_cpu / n * 1000,
+                            n / (render_cpu + write_cpu),
+                            n / (render_s + write_s),
+                        )
+                    )
 
-    print(f"maskaudit mask benchmark: {len(faces)} demo faces x {args.repeats} passes, {platform.machine()}, "
-          f"{os.cpu_count()} cores, single thread (cv2.setNumThreads(1))\n")
-    print(f"detection (dlib HOG + 68 landmarks, max side 800, once per image): {detect_cpu:.1f} ms CPU/face "
-          f"({detect_ms:.1f} ms wall)\n")
-    print("CPU time of this thread (robust to other load on the machine); wall-clock img/s beside it\n")
-    print("| variant | storage | render ms/face | write ms/face | render+write img/s (CPU) | img/s (wall) |")
+    print(
+        f"maskaudit mask benchmark: {len(faces)} demo faces x {args.repeats} passes, {platform.machine()}, "
+        f"{os.cpu_count()} cores, single thread (cv2.setNumThreads(1))\n"
+    )
+    print(
+        f"detection (dlib HOG + 68 landmarks, max side 800, once per image): {detect_cpu:.1f} ms CPU/face "
+        f"({detect_ms:.1f} ms wall)\n"
+    )
+    print(
+        "CPU time of this thread (robust to other load on the machine); wall-clock img/s beside it\n"
+    )
+    print(
+        "| variant | storage | render ms/face | write ms/face | render+write img/s (CPU) | img/s (wall) |"
+    )
     print("|---|---|---:|---:|---:|---:|")
     for name, label, r, w, ips, wall in rows:
         print(f"| {name} | {label} | {r:.1f} | {w:.1f} | {ips:.0f} | {wall:.0f} |")

@@ -42,19 +42,38 @@ def main() -> None:
     centres = rng.normal(size=(n_id, dim))
     gallery = centres[ident] + 0.6 * rng.normal(size=(n, dim))
     ids = [f"img{k:06d}" for k in range(n)]
-    manifest = pd.DataFrame({"image_id": ids, "path": "", "identity": [f"id{x:06d}" for x in ident],
-                             "gender": np.where(ident % 2, "male", "female"),
-                             "race": np.where(ident % 4 < 2, "Black", "White"), "age": "", "source": "",
-                             "licence": ""})
-    card = ModelCard(id="synthetic", name="synthetic", dim=dim, metric="euclidean", threshold=9.0,
-                     threshold_source="synthetic", factory="x:y")
+    manifest = pd.DataFrame(
+        {
+            "image_id": ids,
+            "path": "",
+            "identity": [f"id{x:06d}" for x in ident],
+            "gender": np.where(ident % 2, "male", "female"),
+            "race": np.where(ident % 4 < 2, "Black", "White"),
+            "age": "",
+            "source": "",
+            "licence": "",
+        }
+    )
+    card = ModelCard(
+        id="synthetic",
+        name="synthetic",
+        dim=dim,
+        metric="euclidean",
+        threshold=9.0,
+        threshold_source="synthetic",
+        factory="x:y",
+    )
     ok = ["ok"] * n
     held = frozenset(f"id{x:06d}" for x in rng.choice(n_id, n_id // 5, replace=False))
     targets = [1e-2, 1e-3, 1e-4]
     start = time.perf_counter()
     src = from_embeddings((ids, gallery, ok), (ids, gallery, ok), card)
-    layout = build_layout(src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status, manifest, True)
-    base = score_variant(src, layout, {}, ScoreOptions(held_out=held, tail_k=tail_size(targets, n * n)))
+    layout = build_layout(
+        src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status, manifest, True
+    )
+    base = score_variant(
+        src, layout, {}, ScoreOptions(held_out=held, tail_k=tail_size(targets, n * n))
+    )
     thresholds = baseline_thresholds(base, src, targets, [0.1], layout.probe_ok)
     thresholds.update(model="synthetic", dataset="bench")
     scores, variants = {}, []
@@ -62,23 +81,46 @@ def main() -> None:
         vid = "none" if k == 0 else f"surgical-c{k}"
         probes = gallery if k == 0 else gallery + (0.5 + 0.2 * k) * rng.normal(size=(n, dim))
         src = from_embeddings((ids, probes, ok), (ids, gallery, ok), card)
-        layout = build_layout(src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status, manifest, k == 0)
-        r = score_variant(src, layout, {}, ScoreOptions(held_out=held, thresholds=threshold_map(thresholds)))
-        variant = {"id": vid, "kind": "none" if k == 0 else "surgical", "colour": "none" if k == 0 else f"c{k}"}
+        layout = build_layout(
+            src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status, manifest, k == 0
+        )
+        r = score_variant(
+            src, layout, {}, ScoreOptions(held_out=held, thresholds=threshold_map(thresholds))
+        )
+        variant = {
+            "id": vid,
+            "kind": "none" if k == 0 else "surgical",
+            "colour": "none" if k == 0 else f"c{k}",
+        }
         variants.append(variant)
-        scores[vid] = {"reid": files.reidentification_frame(r, layout, src, manifest, variant),
-                       "verification": files.verification_frame(r, layout, src, manifest, variant),
-                       "identification": files.identification_frame(r, layout, src, manifest, variant),
-                       "impostors": r.impostors}
+        scores[vid] = {
+            "reid": files.reidentification_frame(r, layout, src, manifest, variant),
+            "verification": files.verification_frame(r, layout, src, manifest, variant),
+            "identification": files.identification_frame(r, layout, src, manifest, variant),
+            "impostors": r.impostors,
+        }
     t_score = time.perf_counter() - start
     start = time.perf_counter()
-    tables = audit_tables(variants, scores, manifest, thresholds, labels={}, dataset="bench",
-                          settings=MetricsSettings(seed=1, n_boot=args.bootstrap, n_perm=args.permutations, rank_k=5))
+    tables = audit_tables(
+        variants,
+        scores,
+        manifest,
+        thresholds,
+        labels={},
+        dataset="bench",
+        settings=MetricsSettings(seed=1, n_boot=args.bootstrap, n_perm=args.permutations, rank_k=5),
+    )
     t_stats = time.perf_counter() - start
-    print(f"maskaudit metrics benchmark: {n:,} images, {n_id:,} identities, {len(variants)} variants, "
-          f"{args.bootstrap} bootstrap resamples, {args.permutations} permutations")
-    print(f"scoring (baseline thresholds + {len(variants)} variant passes + score frames): {t_score:.1f} s")
-    print(f"statistics (audit_tables): {t_stats:.1f} s for {sum(len(t) for t in tables.values()):,} table rows")
+    print(
+        f"maskaudit metrics benchmark: {n:,} images, {n_id:,} identities, {len(variants)} variants, "
+        f"{args.bootstrap} bootstrap resamples, {args.permutations} permutations"
+    )
+    print(
+        f"scoring (baseline thresholds + {len(variants)} variant passes + score frames): {t_score:.1f} s"
+    )
+    print(
+        f"statistics (audit_tables): {t_stats:.1f} s for {sum(len(t) for t in tables.values()):,} table rows"
+    )
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 

@@ -12,9 +12,9 @@ deepface's `verify` does). Timings are wall-clock on this machine; nothing here 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
-import os
 
 import numpy as np
 
@@ -62,37 +62,60 @@ def main() -> None:
     rows.append(("embedding, one call per image", n_single / t_single, "img/s"))
 
     rng = np.random.default_rng(1)
-    gallery = np.repeat(vecs, -(-10_000 // len(vecs)), axis=0)[:10_000] + rng.normal(0, 0.01, (10_000, vecs.shape[1]))
+    gallery = np.repeat(vecs, -(-10_000 // len(vecs)), axis=0)[:10_000] + rng.normal(
+        0, 0.01, (10_000, vecs.shape[1])
+    )
     probes = gallery[:1_000] + rng.normal(0, 0.05, (1_000, vecs.shape[1]))
     _, t_mat = timed(distance_matrix, probes, gallery, "euclidean")
-    rows.append(("1:N scores, one matrix product (1,000 x 10,000)", probes.shape[0] * gallery.shape[0] / t_mat, "scores/s"))
+    rows.append(
+        (
+            "1:N scores, one matrix product (1,000 x 10,000)",
+            probes.shape[0] * gallery.shape[0] / t_mat,
+            "scores/s",
+        )
+    )
     n_loop = 20_000
-    _, t_loop = timed(lambda: [np.linalg.norm(probes[k % 1_000] - gallery[k % 10_000]) for k in range(n_loop)])
+    _, t_loop = timed(
+        lambda: [np.linalg.norm(probes[k % 1_000] - gallery[k % 10_000]) for k in range(n_loop)]
+    )
     rows.append(("1:N scores, Python loop over pairs", n_loop / t_loop, "scores/s"))
 
     # 1:1 per comparison: naive = detect both + embed both for every pair; cached = one embedding
     # per image (detection reused) + a vectorised distance.
     n = min(args.pairs, len(ok))
+
     def naive():
         for k in range(n):
             a, b = images[k], images[(k + 7) % len(images)]
             da, db = detector.detect(a), detector.detect(b)
             model.embed([a, b], [da.landmarks, db.landmarks])
+
     _, t_naive = timed(naive)
-    per_image = 1 / rows[0][1] + 1 / rows[2][1]  # detect once + embed once, amortised over all its pairs
+    per_image = (
+        1 / rows[0][1] + 1 / rows[2][1]
+    )  # detect once + embed once, amortised over all its pairs
     pairs_per_image = 7  # demo protocol: 1 same-image + ~1 mated + 5 impostors per probe
     cached = per_image / pairs_per_image
     rows.append(("1:1 comparison, naive per pair (detect+embed both)", n / t_naive, "pairs/s"))
-    rows.append(("1:1 comparison, cached pipeline (derived: detect + embed once per image, 7 pairs/image)",
-                 1 / cached, "pairs/s"))
+    rows.append(
+        (
+            "1:1 comparison, cached pipeline (derived: detect + embed once per image, 7 pairs/image)",
+            1 / cached,
+            "pairs/s",
+        )
+    )
 
-    print(f"maskaudit benchmark: {args.images} decoded images in memory ({len(base)} demo faces replicated), "
-          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, single process\n")
+    print(
+        f"maskaudit benchmark: {args.images} decoded images in memory ({len(base)} demo faces replicated), "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, single process\n"
+    )
     print("| stage | throughput | unit |\n|---|---:|---|")
     for name, value, unit in rows:
         print(f"| {name} | {value:,.1f} | {unit} |")
-    print(f"\nratios: batched/one-call embedding x{rows[2][1] / rows[3][1]:.2f}; "
-          f"matrix/loop 1:N x{rows[4][1] / rows[5][1]:,.0f}; cached/naive 1:1 x{(1 / cached) / (n / t_naive):.1f}")
+    print(
+        f"\nratios: batched/one-call embedding x{rows[2][1] / rows[3][1]:.2f}; "
+        f"matrix/loop 1:N x{rows[4][1] / rows[5][1]:,.0f}; cached/naive 1:1 x{(1 / cached) / (n / t_naive):.1f}"
+    )
 
 
 if __name__ == "__main__":

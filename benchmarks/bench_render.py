@@ -17,15 +17,25 @@ from PIL import Image
 from maskaudit.masks import MaskSpec, render_mask
 from maskaudit.masks.faces import FaceFinder
 
-CASES = [("surgical", "plain"), ("n95", "plain"), ("kn95", "plain"), ("cloth", "check"), ("gas", "plain"),
-         ("round", "floral")]
+CASES = [
+    ("surgical", "plain"),
+    ("n95", "plain"),
+    ("kn95", "plain"),
+    ("cloth", "check"),
+    ("gas", "plain"),
+    ("round", "floral"),
+]
 
 
 def main() -> None:
     cv2.setNumThreads(1)
-    rgb = np.asarray(Image.open(matplotlib.get_data_path() + "/sample_data/grace_hopper.jpg").convert("RGB"))
+    rgb = np.asarray(
+        Image.open(matplotlib.get_data_path() + "/sample_data/grace_hopper.jpg").convert("RGB")
+    )
     lm = FaceFinder().find(rgb)[0].landmarks
-    print(f"render_mask, Grace Hopper {rgb.shape[1]}x{rgb.shape[0]}, one thread, best of 3 x 10 renders")
+    print(
+        f"render_mask, Grace Hopper {rgb.shape[1]}x{rgb.shape[0]}, one thread, best of 3 x 10 renders"
+    )
     print("| variant | ms CPU/render |\n|---|---:|")
     for kind, texture in CASES:
         spec = MaskSpec(kind, (0x7F, 0xB2, 0xE0), texture=texture)

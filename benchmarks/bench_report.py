@@ -54,11 +54,15 @@ def clone(src: Path, dst: Path, n: int) -> tuple[list[str], str, int]:
     (res / "tables").mkdir()
     write_tsv(collect(frames["rates"], "overall"), res / "tables/overall.tsv")
     write_tsv(collect(frames["mask_effects"]), res / "tables/mask_effects.tsv")
-    write_tsv(apply_holm(collect(frames["differentials"]), family="attribute", alpha=0.05),
-              res / "tables/differentials.tsv")
+    write_tsv(
+        apply_holm(collect(frames["differentials"]), family="attribute", alpha=0.05),
+        res / "tables/differentials.tsv",
+    )
     write_tsv(pd.concat(frames["thresholds"], ignore_index=True), res / "tables/thresholds.tsv")
     (res / f"datasets/{dataset}").mkdir(parents=True)
-    shutil.copy(src / f"results/datasets/{dataset}/manifest.tsv", res / f"datasets/{dataset}/manifest.tsv")
+    shutil.copy(
+        src / f"results/datasets/{dataset}/manifest.tsv", res / f"datasets/{dataset}/manifest.tsv"
+    )
     variants = read_tsv(res / "tables/overall.tsv").variant.nunique()
     return models, dataset, variants
 
@@ -67,20 +71,43 @@ def build(root: Path, models: list[str], dataset: str) -> int:
     cards = []
     (root / "results/report/cards").mkdir(parents=True)
     for m in models:
-        sidecars = sorted(str(p.relative_to(root)) for p in (root / f"results/embeddings/{m}/{dataset}").glob("*.json"))
-        html, rec = build_card(m, dataset, rates=f"results/metrics/{m}/{dataset}/rates.tsv",
-                               mask_effects=f"results/metrics/{m}/{dataset}/mask_effects.tsv",
-                               thresholds=f"results/thresholds/{m}/{dataset}.json", sidecars=sidecars, fmr=None,
-                               measure="reid_fnmr", min_identities=10)
-        h, j = f"results/report/cards/{m}.{dataset}.html", f"results/report/cards/{m}.{dataset}.json"
+        sidecars = sorted(
+            str(p.relative_to(root))
+            for p in (root / f"results/embeddings/{m}/{dataset}").glob("*.json")
+        )
+        html, rec = build_card(
+            m,
+            dataset,
+            rates=f"results/metrics/{m}/{dataset}/rates.tsv",
+            mask_effects=f"results/metrics/{m}/{dataset}/mask_effects.tsv",
+            thresholds=f"results/thresholds/{m}/{dataset}.json",
+            sidecars=sidecars,
+            fmr=None,
+            measure="reid_fnmr",
+            min_identities=10,
+        )
+        h, j = (
+            f"results/report/cards/{m}.{dataset}.html",
+            f"results/report/cards/{m}.{dataset}.json",
+        )
         (root / h).write_text(html)
         (root / j).write_text(json.dumps(rec))
         cards.append((h, j))
-    page = build_page(cards=cards, overall="results/tables/overall.tsv", differentials="results/tables/differentials.tsv",
-                      mask_effects="results/tables/mask_effects.tsv", thresholds="results/tables/thresholds.tsv",
-                      tests=None, manifests={dataset: f"results/datasets/{dataset}/manifest.tsv"},
-                      provenance={"config_hash": "-", "code_hash": "-", "versions": {}, "config_text": ""}, fmr=None,
-                      measure="reid_fnmr", min_identities=10, top=5, alpha=0.05)
+    page = build_page(
+        cards=cards,
+        overall="results/tables/overall.tsv",
+        differentials="results/tables/differentials.tsv",
+        mask_effects="results/tables/mask_effects.tsv",
+        thresholds="results/tables/thresholds.tsv",
+        tests=None,
+        manifests={dataset: f"results/datasets/{dataset}/manifest.tsv"},
+        provenance={"config_hash": "-", "code_hash": "-", "versions": {}, "config_text": ""},
+        fmr=None,
+        measure="reid_fnmr",
+        min_identities=10,
+        top=5,
+        alpha=0.05,
+    )
     (root / "results/audit.html").write_text(page)
     return len(page.encode())
 
@@ -106,7 +133,10 @@ def main() -> None:
             finally:
                 os.chdir(cwd)
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            print(f"{n}\t{variants}\t{size}\t{size / (n * variants):.0f}\t{dt:.2f}\t{rss:.0f}", flush=True)
+            print(
+                f"{n}\t{variants}\t{size}\t{size / (n * variants):.0f}\t{dt:.2f}\t{rss:.0f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -50,34 +50,63 @@ def main() -> None:
     gallery /= np.linalg.norm(gallery, axis=1, keepdims=True)
     masked /= np.linalg.norm(masked, axis=1, keepdims=True)
     ids = [f"img{k:06d}" for k in range(n)]
-    manifest = pd.DataFrame({"image_id": ids, "identity": [f"id{x:06d}" for x in ident],
-                             "gender": np.where(ident % 2, "male", "female"),
-                             "race": np.where(ident % 4 < 2, "Black", "White"), "age": ""})
-    card = ModelCard(id="synthetic", name="synthetic", dim=args.dim, metric="euclidean", threshold=1.0,
-                     threshold_source="synthetic", factory="x:y")
+    manifest = pd.DataFrame(
+        {
+            "image_id": ids,
+            "identity": [f"id{x:06d}" for x in ident],
+            "gender": np.where(ident % 2, "male", "female"),
+            "race": np.where(ident % 4 < 2, "Black", "White"),
+            "age": "",
+        }
+    )
+    card = ModelCard(
+        id="synthetic",
+        name="synthetic",
+        dim=args.dim,
+        metric="euclidean",
+        threshold=1.0,
+        threshold_source="synthetic",
+        factory="x:y",
+    )
     status = ["ok"] * n
     held = frozenset(f"id{x:06d}" for x in rng.choice(n_id, n_id // 5, replace=False))
-    print(f"maskaudit scoring benchmark: {n:,} probes x {n:,} gallery ({n_id:,} identities), "
-          f"{args.dim}-d float32, chunk {args.chunk}; {platform.machine()}, "
-          f"{len(__import__('os').sched_getaffinity(0))} cores; peak RSS after setup {peak_mib():.0f} MiB")
+    print(
+        f"maskaudit scoring benchmark: {n:,} probes x {n:,} gallery ({n_id:,} identities), "
+        f"{args.dim}-d float32, chunk {args.chunk}; {platform.machine()}, "
+        f"{len(__import__('os').sched_getaffinity(0))} cores; peak RSS after setup {peak_mib():.0f} MiB"
+    )
 
     start = time.perf_counter()
     src = from_embeddings((ids, gallery, status), (ids, gallery, status), card)
-    layout = build_layout(src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status, manifest, True)
+    layout = build_layout(
+        src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status, manifest, True
+    )
     p, g = mated_pairs(layout)
     t_layout = time.perf_counter() - start
     targets = [1e-2, 1e-3, 1e-4]
     start = time.perf_counter()
-    base = score_variant(src, layout, {}, ScoreOptions(chunk=args.chunk, held_out=held,
-                                                       tail_k=tail_size(targets, n * n)))
+    base = score_variant(
+        src,
+        layout,
+        {},
+        ScoreOptions(chunk=args.chunk, held_out=held, tail_k=tail_size(targets, n * n)),
+    )
     thresholds = baseline_thresholds(base, src, targets, [1e-1, 1e-2], layout.probe_ok)
     t_base = time.perf_counter() - start
     del base
     start = time.perf_counter()
     src = from_embeddings((ids, masked, status), (ids, gallery, status), card)
-    layout = build_layout(src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status, manifest, False)
-    res = score_variant(src, layout, {}, ScoreOptions(chunk=args.chunk, held_out=held, rank_k=5,
-                                                      thresholds=threshold_map(thresholds)))
+    layout = build_layout(
+        src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status, manifest, False
+    )
+    res = score_variant(
+        src,
+        layout,
+        {},
+        ScoreOptions(
+            chunk=args.chunk, held_out=held, rank_k=5, thresholds=threshold_map(thresholds)
+        ),
+    )
     t_var = time.perf_counter() - start
     n_imp = int(res.impostors["trials"].sum())
     print()
@@ -85,12 +114,18 @@ def main() -> None:
     print("|---|---:|---:|")
     print(f"| layout + vectorised mated pairs ({p.size:,} baseline pairs) | {t_layout:.2f} | |")
     print(f"| baseline pass: thresholds at FMR 1e-2/1e-3/1e-4 + FPIR | {t_base:.1f} | {n * n:,} |")
-    print(f"| masked-variant pass: reid, mated, 1:N by identity, impostor counts at 4 thresholds | {t_var:.1f} | "
-          f"{n * n:,} |")
+    print(
+        f"| masked-variant pass: reid, mated, 1:N by identity, impostor counts at 4 thresholds | {t_var:.1f} | "
+        f"{n * n:,} |"
+    )
     print()
-    print("thresholds (similarity): " + ", ".join(f"{r['name']}={r['similarity']:.4f}"
-                                                   for r in thresholds["verification"]))
-    print(f"impostor comparisons counted: {n_imp:,}; sample kept: {res['impostors']['sample_score'].size:,}")
+    print(
+        "thresholds (similarity): "
+        + ", ".join(f"{r['name']}={r['similarity']:.4f}" for r in thresholds["verification"])
+    )
+    print(
+        f"impostor comparisons counted: {n_imp:,}; sample kept: {res['impostors']['sample_score'].size:,}"
+    )
     print(f"throughput (variant pass): {n * n / t_var / 1e6:.1f} M scores/s")
     print(f"peak RSS: {peak_mib():.0f} MiB")
 

@@ -23,9 +23,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from survey_support import LocalPostgres, SurveyServer, make_bundle
 
 from maskaudit.survey.store import open_store, pseudonym
-from survey_support import LocalPostgres, SurveyServer, make_bundle
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 TRIAL = re.compile(r'name="trial_id" value="([^"]+)"')
@@ -53,7 +53,11 @@ def participant(url, barrier, out, latencies, errors, i):
                 if not m:
                     break
                 choice = str((i + len(sent)) % 5 - 1)
-                call("POST", "/answer", data={"csrf_token": token, "trial_id": m.group(1), "choice": choice})
+                call(
+                    "POST",
+                    "/answer",
+                    data={"csrf_token": token, "trial_id": m.group(1), "choice": choice},
+                )
                 sent[m.group(1)] = choice
             out[pseudonym(re.search(r'id="code">([^<]+)<', page.text).group(1))] = sent
     except Exception as exc:  # noqa: BLE001 - counted below
@@ -62,11 +66,23 @@ def participant(url, barrier, out, latencies, errors, i):
 
 def run(bundle, database, n, threads) -> dict:
     out, latencies, errors = {}, [], []
-    with SurveyServer(bundle, database, "--threads", str(threads), "--rate-per-address", "0",
-                      "--time-limits", "none") as srv:
+    with SurveyServer(
+        bundle,
+        database,
+        "--threads",
+        str(threads),
+        "--rate-per-address",
+        "0",
+        "--time-limits",
+        "none",
+    ) as srv:
         barrier = threading.Barrier(n)
-        workers = [threading.Thread(target=participant, args=(srv.url, barrier, out, latencies, errors, i),
-                                    daemon=True) for i in range(n)]
+        workers = [
+            threading.Thread(
+                target=participant, args=(srv.url, barrier, out, latencies, errors, i), daemon=True
+            )
+            for i in range(n)
+        ]
         t0 = time.perf_counter()
         for w in workers:
             w.start()
@@ -79,14 +95,24 @@ def run(bundle, database, n, threads) -> dict:
     stored = {(r.participant, r.trial_id): r.choice for r in table.itertuples()}
     sent = {(p, t): c for p, a in out.items() for t, c in a.items()}
     lat = np.array(latencies) * 1000
-    return {"participants": n, "finished": len(out), "errors": len(errors), "requests": len(latencies),
-            "wall_s": round(wall, 2), "requests_per_s": round(len(latencies) / wall, 1),
-            "latency_ms_p50": round(float(np.percentile(lat, 50)), 1),
-            "latency_ms_p95": round(float(np.percentile(lat, 95)), 1),
-            "latency_ms_max": round(float(lat.max()), 1), "server_peak_rss_mib": round(peak, 1),
-            "first_error": errors[0] if errors else "",
-            "answers_sent": len(sent), "answers_stored": len(table), "lost": len(set(sent) - set(stored)),
-            "duplicated": len(table) - len(stored), "mismatched": sum(stored.get(k) != v for k, v in sent.items())}
+    return {
+        "participants": n,
+        "finished": len(out),
+        "errors": len(errors),
+        "requests": len(latencies),
+        "wall_s": round(wall, 2),
+        "requests_per_s": round(len(latencies) / wall, 1),
+        "latency_ms_p50": round(float(np.percentile(lat, 50)), 1),
+        "latency_ms_p95": round(float(np.percentile(lat, 95)), 1),
+        "latency_ms_max": round(float(lat.max()), 1),
+        "server_peak_rss_mib": round(peak, 1),
+        "first_error": errors[0] if errors else "",
+        "answers_sent": len(sent),
+        "answers_stored": len(table),
+        "lost": len(set(sent) - set(stored)),
+        "duplicated": len(table) - len(stored),
+        "mismatched": sum(stored.get(k) != v for k, v in sent.items()),
+    }
 
 
 def main() -> None:
@@ -99,8 +125,13 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-survey-"))
     try:
         bundle, _ = make_bundle(work, trials=args.trials)
-        results = {"machine": f"{platform.machine()}, {platform.python_version()}", "trials": args.trials}
-        results["sqlite"] = run(bundle, f"sqlite:///{work}/survey.sqlite", args.participants, args.threads)
+        results = {
+            "machine": f"{platform.machine()}, {platform.python_version()}",
+            "trials": args.trials,
+        }
+        results["sqlite"] = run(
+            bundle, f"sqlite:///{work}/survey.sqlite", args.participants, args.threads
+        )
         if args.postgres:
             with LocalPostgres() as pg:
                 results["postgresql"] = run(bundle, pg.url, args.participants, args.threads)

@@ -39,12 +39,22 @@ sys.path.insert(0, str(REPO))
 
 from maskaudit.usage import read_usage  # noqa: E402
 
-DATA_RULES = {"download_sources", "build_demo_dataset", "build_stress_dataset", "download_archive",
-              "extract_archives", "build_dataset_manifest", "sample_dataset"}
+DATA_RULES = {
+    "download_sources",
+    "build_demo_dataset",
+    "build_stress_dataset",
+    "download_archive",
+    "extract_archives",
+    "build_dataset_manifest",
+    "sample_dataset",
+}
 LIMIT_STAGES = ("detect", "embed")
 CATEGORIES = {  # how the rest of the workflow's CPU is reported
-    "build_protocol": "scoring", "fix_thresholds": "scoring", "score_comparisons": "scoring",
-    "compute_metrics": "metrics", "collect_table": "metrics",
+    "build_protocol": "scoring",
+    "fix_thresholds": "scoring",
+    "score_comparisons": "scoring",
+    "compute_metrics": "metrics",
+    "collect_table": "metrics",
 }
 
 
@@ -60,8 +70,19 @@ def run_workflow(config: Path, workdir: Path, cores: int) -> dict:
             spec["sources"] = str(REPO / spec["sources"])
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--configfile", str(workdir / "config.yaml"), "--cores", str(cores)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(workdir / "config.yaml"),
+        "--cores",
+        str(cores),
+    ]
     cpu0, t0 = children_cpu(), time.perf_counter()
     with open(workdir / "snakemake.log", "w") as log:
         subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT)
@@ -87,21 +108,27 @@ def measure_limit(workdir: Path, cfg: dict) -> dict:
     from maskaudit.datasets.manifest import read_manifest
     from maskaudit.detect import FaceDetector, load_landmarks
     from maskaudit.imageio import ImageReadError, read_rgb
+    from maskaudit.masking import read_variant_manifest, stored_landmarks
     from maskaudit.models import load_model
     from maskaudit.models.base import limit_threads
-    from maskaudit.masking import read_variant_manifest, stored_landmarks
 
     chunk = 128  # images decoded (and aligned) ahead of each timed block; bounds memory
     det_cfg = {k: v for k, v in cfg["detection"].items() if k != "shards"}
     detector = FaceDetector(**det_cfg)
-    limit = {"detect": 0.0, "embed": defaultdict(float), "images": 0, "faces": defaultdict(int),
-             "images_by_dataset": {}, "faces_by_dataset": defaultdict(int)}
+    limit = {
+        "detect": 0.0,
+        "embed": defaultdict(float),
+        "images": 0,
+        "faces": defaultdict(int),
+        "images_by_dataset": {},
+        "faces_by_dataset": defaultdict(int),
+    }
     datasets = sorted(cfg["datasets"])
     for ds in datasets:
         paths = list(read_manifest(workdir / f"results/datasets/{ds}/manifest.tsv").path)
         for k in range(0, len(paths), chunk):
             images = []
-            for p in paths[k:k + chunk]:
+            for p in paths[k : k + chunk]:
                 try:
                     images.append(read_rgb(p))
                 except ImageReadError:
@@ -115,7 +142,9 @@ def measure_limit(workdir: Path, cfg: dict) -> dict:
         print(f"  bare detection {ds}: {len(paths)} images", flush=True)
     batch = cfg["embedding"]["batch_size"]
     for model_id in cfg["models"]:
-        model = load_model(model_id, cfg["embedding"]["alignment"], fetch_dir=str(workdir / "resources/weights"))
+        model = load_model(
+            model_id, cfg["embedding"]["alignment"], fetch_dir=str(workdir / "resources/weights")
+        )
         limit_threads(model.card.threads)  # the threads its embedding jobs use
         for ds in datasets:
             landmarks = load_landmarks(workdir / f"results/faces/{ds}/landmarks.npz")
@@ -125,13 +154,13 @@ def measure_limit(workdir: Path, cfg: dict) -> dict:
                 lms = stored_landmarks(table, landmarks)
                 for k in range(0, len(table), chunk):
                     crops = []
-                    for row in table.iloc[k:k + chunk].itertuples():
+                    for row in table.iloc[k : k + chunk].itertuples():
                         face = model.acquire(read_rgb(row.path), lms.get(row.image_id))
                         if face.status == "ok":
                             crops.append(face.crop)
                     start = time.process_time()
                     for b in range(0, len(crops), batch):
-                        model.represent(crops[b:b + batch])
+                        model.represent(crops[b : b + batch])
                     limit["embed"][model_id] += time.process_time() - start
                     limit["faces"][model_id] += len(crops)
                     limit["faces_by_dataset"][ds] += len(crops)
@@ -150,7 +179,9 @@ def summarise(run: dict, jobs: list[dict], limit: dict) -> dict:
             shares[name] += cpu
             staged += cpu
         rest = j["cpu_s"] - j["startup_cpu_s"] - staged
-        category = CATEGORIES.get(j["rule"], "figures" if j["rule"].startswith("plot_") else "read/other")
+        category = CATEGORIES.get(
+            j["rule"], "figures" if j["rule"].startswith("plot_") else "read/other"
+        )
         shares[category] += rest
     job_cpu = sum(j["cpu_s"] for j in jobs)
     shares["snakemake (scheduler process)"] = run["cpu_s"] - job_cpu
@@ -158,8 +189,17 @@ def summarise(run: dict, jobs: list[dict], limit: dict) -> dict:
     limit_cpu = limit["detect"] + sum(limit["embed"].values())
     by_rule: dict[str, dict] = {}
     for j in jobs:
-        r = by_rule.setdefault(j["rule"], {"jobs": 0, "cpu_s": 0.0, "startup_cpu_s": 0.0, "peak_rss_mb": 0.0,
-                                           "peak_over_declared": 0.0, "over": 0})
+        r = by_rule.setdefault(
+            j["rule"],
+            {
+                "jobs": 0,
+                "cpu_s": 0.0,
+                "startup_cpu_s": 0.0,
+                "peak_rss_mb": 0.0,
+                "peak_over_declared": 0.0,
+                "over": 0,
+            },
+        )
         r["jobs"] += 1
         r["cpu_s"] += j["cpu_s"]
         r["startup_cpu_s"] += j["startup_cpu_s"]
@@ -169,33 +209,59 @@ def summarise(run: dict, jobs: list[dict], limit: dict) -> dict:
         r["over"] += ratio > 1
     return {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "wall_s": run["wall_s"], "tree_cpu_s": run["cpu_s"], "data_build_cpu_s": sum(j["cpu_s"] for j in data),
-        "workflow_cpu_s": workflow_cpu, "limit_cpu_s": limit_cpu, "ratio": workflow_cpu / limit_cpu,
-        "limit": {"detect_cpu_s": limit["detect"], "images": limit["images"],
-                  "embed_cpu_s": dict(limit["embed"]), "faces": dict(limit["faces"]),
-                  "images_by_dataset": limit["images_by_dataset"], "faces_by_dataset": dict(limit["faces_by_dataset"])},
+        "wall_s": run["wall_s"],
+        "tree_cpu_s": run["cpu_s"],
+        "data_build_cpu_s": sum(j["cpu_s"] for j in data),
+        "workflow_cpu_s": workflow_cpu,
+        "limit_cpu_s": limit_cpu,
+        "ratio": workflow_cpu / limit_cpu,
+        "limit": {
+            "detect_cpu_s": limit["detect"],
+            "images": limit["images"],
+            "embed_cpu_s": dict(limit["embed"]),
+            "faces": dict(limit["faces"]),
+            "images_by_dataset": limit["images_by_dataset"],
+            "faces_by_dataset": dict(limit["faces_by_dataset"]),
+        },
         "shares_cpu_s": dict(sorted(shares.items(), key=lambda kv: -kv[1])),
-        "by_rule": by_rule, "jobs": len(jobs), "jobs_over_declared_memory": sum(r["over"] for r in by_rule.values()),
+        "by_rule": by_rule,
+        "jobs": len(jobs),
+        "jobs_over_declared_memory": sum(r["over"] for r in by_rule.values()),
         "job_records": jobs,
     }
 
 
 def report(s: dict) -> str:
-    lines = [f"maskaudit workflow benchmark: {s['machine']}; {s['jobs']} jobs, wall {s['wall_s']:.0f} s", "",
-             "| share of the workflow's CPU | CPU s | x limit |", "|---|---:|---:|"]
+    lines = [
+        f"maskaudit workflow benchmark: {s['machine']}; {s['jobs']} jobs, wall {s['wall_s']:.0f} s",
+        "",
+        "| share of the workflow's CPU | CPU s | x limit |",
+        "|---|---:|---:|",
+    ]
     for name, cpu in s["shares_cpu_s"].items():
         lines.append(f"| {name} | {cpu:,.1f} | {cpu / s['limit_cpu_s']:.3f} |")
-    lines += [f"| **workflow, from the manifests on** | **{s['workflow_cpu_s']:,.1f}** | **{s['ratio']:.3f}** |",
-              f"| limit: bare detection ({s['limit']['images']:,} images) | {s['limit']['detect_cpu_s']:,.1f} | |"]
+    lines += [
+        f"| **workflow, from the manifests on** | **{s['workflow_cpu_s']:,.1f}** | **{s['ratio']:.3f}** |",
+        f"| limit: bare detection ({s['limit']['images']:,} images) | {s['limit']['detect_cpu_s']:,.1f} | |",
+    ]
     for m, cpu in s["limit"]["embed_cpu_s"].items():
-        lines.append(f"| limit: bare forward {m} ({s['limit']['faces'][m]:,} faces) | {cpu:,.1f} | |")
-    lines += [f"| (building the synthetic dataset, not in the ratio) | {s['data_build_cpu_s']:,.1f} | |", "",
-              "| rule | jobs | CPU s | start-up s | largest peak RSS MB | peak / declared mem_mb |",
-              "|---|---:|---:|---:|---:|---:|"]
+        lines.append(
+            f"| limit: bare forward {m} ({s['limit']['faces'][m]:,} faces) | {cpu:,.1f} | |"
+        )
+    lines += [
+        f"| (building the synthetic dataset, not in the ratio) | {s['data_build_cpu_s']:,.1f} | |",
+        "",
+        "| rule | jobs | CPU s | start-up s | largest peak RSS MB | peak / declared mem_mb |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for rule, r in sorted(s["by_rule"].items(), key=lambda kv: -kv[1]["cpu_s"]):
-        lines.append(f"| {rule} | {r['jobs']} | {r['cpu_s']:,.1f} | {r['startup_cpu_s']:,.1f} | "
-                     f"{r['peak_rss_mb']:,.0f} | {r['peak_over_declared']:.2f} |")
-    lines.append(f"\njobs whose peak memory exceeded their declared mem_mb: {s['jobs_over_declared_memory']}")
+        lines.append(
+            f"| {rule} | {r['jobs']} | {r['cpu_s']:,.1f} | {r['startup_cpu_s']:,.1f} | "
+            f"{r['peak_rss_mb']:,.0f} | {r['peak_over_declared']:.2f} |"
+        )
+    lines.append(
+        f"\njobs whose peak memory exceeded their declared mem_mb: {s['jobs_over_declared_memory']}"
+    )
     return "\n".join(lines)
 
 
@@ -205,7 +271,9 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/maskaudit-stress"))
     ap.add_argument("--cores", type=int, default=os.cpu_count())
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks/results/workflow.json")
-    ap.add_argument("--reuse", action="store_true", help="keep an existing workdir's results (no timed run)")
+    ap.add_argument(
+        "--reuse", action="store_true", help="keep an existing workdir's results (no timed run)"
+    )
     args = ap.parse_args()
     if args.reuse:
         run = json.loads((args.workdir / "run.json").read_text())
@@ -213,7 +281,10 @@ def main() -> None:
         shutil.rmtree(args.workdir, ignore_errors=True)
         run = run_workflow(args.config, args.workdir, args.cores)
         (args.workdir / "run.json").write_text(json.dumps(run))
-    print(f"workflow: {run['wall_s']:.0f} s wall, {run['cpu_s']:.0f} s CPU; measuring the limit", flush=True)
+    print(
+        f"workflow: {run['wall_s']:.0f} s wall, {run['cpu_s']:.0f} s CPU; measuring the limit",
+        flush=True,
+    )
     jobs = job_records(args.workdir, sorted(run["config"]["datasets"]))
     summary = summarise(run, jobs, measure_limit(args.workdir, run["config"]))
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -20,8 +20,8 @@ import numpy as np
 from maskaudit.datasets.manifest import read_manifest
 from maskaudit.detect import FaceDetector
 from maskaudit.imageio import read_rgb
-from maskaudit.stats.verification import eer, eer_threshold
 from maskaudit.models import load_model
+from maskaudit.stats.verification import eer, eer_threshold
 
 
 def distances(model, images, marks, identity):
@@ -43,21 +43,31 @@ def main() -> None:
     images = [read_rgb(p) for p in manifest.path]
     detector = FaceDetector()
     marks = [detector.detect(img).landmarks for img in images]
-    print(f"{args.model}: {len(images)} unmasked images, {manifest.identity.nunique()} identities\n")
-    print("| alignment | genuine pairs | genuine distance (min-max) | impostor pairs | impostor distance (min-max) "
-          "| gap midpoint | EER | threshold at EER |")
+    print(
+        f"{args.model}: {len(images)} unmasked images, {manifest.identity.nunique()} identities\n"
+    )
+    print(
+        "| alignment | genuine pairs | genuine distance (min-max) | impostor pairs | impostor distance (min-max) "
+        "| gap midpoint | EER | threshold at EER |"
+    )
     print("|---|---:|---|---:|---|---:|---:|---:|")
     chosen = None
     for alignment in ("shared_landmarks", "end_to_end"):
-        gen, imp, missed = distances(load_model(args.model, alignment), images, marks, list(manifest.identity))
+        gen, imp, missed = distances(
+            load_model(args.model, alignment), images, marks, list(manifest.identity)
+        )
         mid = (gen.max() + imp.min()) / 2 if gen.max() < imp.min() else float("nan")
         rate, thr = eer(-imp, -gen), eer_threshold(-imp, -gen)  # similarity = -distance
-        print(f"| {alignment} ({missed} not found) | {gen.size} | {gen.min():.3f}-{gen.max():.3f} | {imp.size} | "
-              f"{imp.min():.3f}-{imp.max():.3f} | {mid:.3f} | {rate:.3f} | {-thr:.3f} |")
+        print(
+            f"| {alignment} ({missed} not found) | {gen.size} | {gen.min():.3f}-{gen.max():.3f} | {imp.size} | "
+            f"{imp.min():.3f}-{imp.max():.3f} | {mid:.3f} | {rate:.3f} | {-thr:.3f} |"
+        )
         if chosen is None:
             chosen = np.ceil(-thr * 1000) / 1000
-            at = (f"FMR {(imp <= chosen).sum()}/{imp.size}, FNMR {(gen > chosen).sum()}/{gen.size} "
-                  f"on these unmasked pairs")
+            at = (
+                f"FMR {(imp <= chosen).sum()}/{imp.size}, FNMR {(gen > chosen).sum()}/{gen.size} "
+                f"on these unmasked pairs"
+            )
     print(f"\nthreshold (cosine distance, shared_landmarks EER rounded up): {chosen:.3f}; {at}")
 
 

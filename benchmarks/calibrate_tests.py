@@ -35,8 +35,15 @@ def main() -> None:
     ap.add_argument("--alpha", type=float, default=0.05)
     ap.add_argument("--out", default="benchmarks/results/calibrate_tests.tsv")
     args = ap.parse_args()
-    settings = Settings(measures=("fnmr",), attributes=("race",), exploratory_attributes=(), n_boot=args.bootstrap,
-                        n_perm=args.permutations, alpha=args.alpha, min_identities=20)
+    settings = Settings(
+        measures=("fnmr",),
+        attributes=("race",),
+        exploratory_attributes=(),
+        n_boot=args.bootstrap,
+        n_perm=args.permutations,
+        alpha=args.alpha,
+        min_identities=20,
+    )
     start = time.perf_counter()
     raw = run_study(args.audits, settings)
     wall = time.perf_counter() - start
@@ -46,9 +53,11 @@ def main() -> None:
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(table.round(4).to_string(index=False))
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(f"\n{args.audits} audits x {raw.scenario.nunique()} scenarios, {len(raw)} tests, "
-          f"{args.bootstrap} bootstrap / {args.permutations} permutations: {wall:.0f} s wall, "
-          f"{usage.ru_utime + usage.ru_stime:.0f} s CPU (one process), peak RSS {usage.ru_maxrss / 1024:.0f} MB")
+    print(
+        f"\n{args.audits} audits x {raw.scenario.nunique()} scenarios, {len(raw)} tests, "
+        f"{args.bootstrap} bootstrap / {args.permutations} permutations: {wall:.0f} s wall, "
+        f"{usage.ru_utime + usage.ru_stime:.0f} s CPU (one process), peak RSS {usage.ru_maxrss / 1024:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

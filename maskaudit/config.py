@@ -81,8 +81,16 @@ VOCABULARIES = {
     "texture": ("texture", "maskaudit/masks/render.py: _TEXTURE (and plain)", _textures),
     "coverage": ("coverage", "maskaudit/masks/geometry.py: COVERAGE_LEVELS", _coverages),
     "alignment": ("alignment", "maskaudit/models/__init__.py: ALIGNMENTS", _alignments),
-    "detector": ("deepface detector backend", "maskaudit/models/__init__.py: DETECTORS", _detectors),
-    "normalization": ("deepface normalisation", "maskaudit/models/__init__.py: NORMALIZATIONS", _normalizations),
+    "detector": (
+        "deepface detector backend",
+        "maskaudit/models/__init__.py: DETECTORS",
+        _detectors,
+    ),
+    "normalization": (
+        "deepface normalisation",
+        "maskaudit/models/__init__.py: NORMALIZATIONS",
+        _normalizations,
+    ),
     "adapter": ("dataset adapter", "maskaudit/datasets/adapters/__init__.py: ADAPTERS", _adapters),
 }
 
@@ -98,8 +106,10 @@ def unknown_name(vocab: str, value: str, where: str) -> str:
     names = vocabulary(vocab)
     hint = difflib.get_close_matches(value, names, n=1)
     mean = f"; did you mean '{hint[0]}'?" if hint else ""
-    return (f"unknown {noun} '{value}' in {where}{mean} Fix: use one of {', '.join(names)} "
-            "(config/README.md, Names)")
+    return (
+        f"unknown {noun} '{value}' in {where}{mean} Fix: use one of {', '.join(names)} "
+        "(config/README.md, Names)"
+    )
 
 
 def vocabulary_markdown() -> str:
@@ -118,7 +128,9 @@ def _vocabulary_keyword(validator, vocab, instance, schema):
         yield jsonschema.ValidationError(f"vocabulary:{vocab}")
 
 
-_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"vocabulary": _vocabulary_keyword})
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator, {"vocabulary": _vocabulary_keyword}
+)
 
 
 def load_schema(path: str | Path) -> dict:
@@ -162,7 +174,9 @@ def _describe(err: jsonschema.ValidationError) -> str:
         for name in unknown:
             key = f"{where}.{name}" if err.absolute_path else name
             hint = difflib.get_close_matches(name, allowed, n=1)
-            fix = f"did you mean '{hint[0]}'?" if hint else f"allowed keys here: {', '.join(allowed)}"
+            fix = (
+                f"did you mean '{hint[0]}'?" if hint else f"allowed keys here: {', '.join(allowed)}"
+            )
             parts.append(f"config key '{key}' is not recognised. Fix: remove or rename it ({fix})")
         return "; ".join(parts)
     if err.validator == "required":
@@ -202,12 +216,19 @@ def _fill_vendor_defaults(config: dict, schema: dict) -> None:
 
 def _check_cross_references(config: dict) -> None:
     """Checks JSON Schema cannot express: references between sections."""
-    from maskaudit.masking import resolve_colour  # the one colour check, shared with `maskaudit mask`
+    from maskaudit.masking import (
+        resolve_colour,
+    )  # the one colour check, shared with `maskaudit mask`
 
     problems = []
     colours = config["masks"]["colours"]
-    named = [(f"masks.variants.{vid}.colour", spec["colour"]) for vid, spec in config["masks"]["variants"].items()]
-    named += [("masks.grid.colours", c) for c in (config["masks"].get("grid") or {}).get("colours", [])]
+    named = [
+        (f"masks.variants.{vid}.colour", spec["colour"])
+        for vid, spec in config["masks"]["variants"].items()
+    ]
+    named += [
+        ("masks.grid.colours", c) for c in (config["masks"].get("grid") or {}).get("colours", [])
+    ]
     for key, value in named:
         for colour in value if isinstance(value, list) else [value]:
             try:
@@ -231,21 +252,32 @@ def _dataset_problems(datasets: dict) -> list[str]:
     problems = []
     for name, entry in datasets.items():
         source = entry.get("from")
-        if entry["builder"] == "stress" and (source not in datasets or datasets[source]["builder"] == "stress"):
-            problems.append(f"config key 'datasets.{name}.from' names '{source}', which is not a configured real "
-                            f"dataset. Fix: use one of {', '.join(sorted(d for d, e in datasets.items() if e['builder'] != 'stress'))}")
+        if entry["builder"] == "stress" and (
+            source not in datasets or datasets[source]["builder"] == "stress"
+        ):
+            problems.append(
+                f"config key 'datasets.{name}.from' names '{source}', which is not a configured real "
+                f"dataset. Fix: use one of "
+                f"{', '.join(sorted(d for d, e in datasets.items() if e['builder'] != 'stress'))}"
+            )
         if entry["builder"] != "adapter":
             for key in ("adapter", "sample", "archives"):
                 if entry.get(key):
-                    problems.append(f"config key 'datasets.{name}.{key}' only applies to builder 'adapter'. "
-                                    "Fix: remove it or set builder: adapter")
+                    problems.append(
+                        f"config key 'datasets.{name}.{key}' only applies to builder 'adapter'. "
+                        "Fix: remove it or set builder: adapter"
+                    )
             continue
-        adapter = ADAPTERS[entry["adapter"]]  # the schema's ``vocabulary: adapter`` checked the name
+        adapter = ADAPTERS[
+            entry["adapter"]
+        ]  # the schema's ``vocabulary: adapter`` checked the name
         files = {a.file for a in adapter.archives} | {a.key for a in adapter.archives}
         for file in entry.get("archives", {}):
             if file not in files:
-                problems.append(f"config key 'datasets.{name}.archives.{file}' is not an archive of adapter "
-                                f"'{adapter.name}'. Fix: use one of {', '.join(sorted(a.file for a in adapter.archives))}")
+                problems.append(
+                    f"config key 'datasets.{name}.archives.{file}' is not an archive of adapter "
+                    f"'{adapter.name}'. Fix: use one of {', '.join(sorted(a.file for a in adapter.archives))}"
+                )
     return problems
 
 
@@ -254,8 +286,11 @@ def _vendor_problems(config: dict) -> list[str]:
     from maskaudit.vendors import VENDORS
 
     own = {"cache_dir", "impostors_per_probe"}
-    return [f"config key 'vendors.{name}': " + unknown_name("vendor", name, "vendors")
-            for name in config["vendors"] if name not in own and name not in VENDORS]
+    return [
+        f"config key 'vendors.{name}': " + unknown_name("vendor", name, "vendors")
+        for name in config["vendors"]
+        if name not in own and name not in VENDORS
+    ]
 
 
 NAMES_START, NAMES_END = "<!-- names:start -->\n", "<!-- names:end -->"
@@ -277,7 +312,9 @@ def regenerate_names(text: str) -> str:
     return "".join(lines[:start]) + adapter_table() + "".join(lines[end:])
 
 
-if __name__ == "__main__":  # python -m maskaudit.config --names: regenerate config/README.md's tables
+if (
+    __name__ == "__main__"
+):  # python -m maskaudit.config --names: regenerate config/README.md's tables
     import sys
 
     if sys.argv[1:] != ["--names"]:

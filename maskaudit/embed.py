@@ -22,8 +22,14 @@ from maskaudit.usage import stage
 log = logging.getLogger(__name__)
 
 
-def embed_images(model, table: pd.DataFrame, landmarks: dict, batch_size: int,
-                 located: dict | None = None, workers=0) -> tuple[np.ndarray, list[str], dict]:
+def embed_images(
+    model,
+    table: pd.DataFrame,
+    landmarks: dict,
+    batch_size: int,
+    located: dict | None = None,
+    workers=0,
+) -> tuple[np.ndarray, list[str], dict]:
     """Embed the rows of ``table`` (image_id, path, status) whose status is ``ok``.
 
     Each image is decoded once; the model finds its face (its own detector in ``end_to_end``, whose
@@ -35,23 +41,33 @@ def embed_images(model, table: pd.DataFrame, landmarks: dict, batch_size: int,
     ``workers`` > 0 decodes, aligns and preprocesses in that many worker processes
     (:func:`iter_loaded`; or give a running ``ProcessPoolExecutor``) while this process runs the
     forward passes, so an accelerator is fed while the CPU works; batches, and so the vectors, are the
-    same as with ``workers=0`` (one process, one image after another). Workers need ``located`` in ``end_to_end`` (the ``locate_faces`` rule's
+    same as with ``workers=0`` (one process, one image after another). Workers need ``located`` in
+    ``end_to_end`` (the ``locate_faces`` rule's
     regions); without it the detector runs here, serially.
     """
     n = len(table)
     vectors = np.full((n, model.card.dim), np.nan, dtype=np.float32)
     status = list(table.status)
-    faces = {"face_box": np.full((n, 4), np.nan, np.float32), "face_confidence": np.full(n, np.nan, np.float32),
-             "n_faces": np.zeros(n, np.int32), "detail": [""] * n}
+    faces = {
+        "face_box": np.full((n, 4), np.nan, np.float32),
+        "face_confidence": np.full(n, np.nan, np.float32),
+        "n_faces": np.zeros(n, np.int32),
+        "detail": [""] * n,
+    }
     todo = [i for i, s in enumerate(status) if s == "ok"]
-    batches = [todo[k:k + batch_size] for k in range(0, len(todo), batch_size)]
-    if workers and (model.alignment == "shared_landmarks" or located is not None
-                        or model.card.detector == "skip"):
+    batches = [todo[k : k + batch_size] for k in range(0, len(todo), batch_size)]
+    if workers and (
+        model.alignment == "shared_landmarks"
+        or located is not None
+        or model.card.detector == "skip"
+    ):
         loaded = iter_loaded(model.pipeline(), table, batches, landmarks, located or {}, workers)
     else:
         loaded = (_load_serial(model, table, batch, landmarks, located) for batch in batches)
-    pending = None  # the previous batch's rows and vectors, still on the device while this one loads
-    for batch in progress(batches, desc=f"embed {model.card.id}", unit="img", size=len):
+    pending = (
+        None  # the previous batch's rows and vectors, still on the device while this one loads
+    )
+    for _batch in progress(batches, desc=f"embed {model.card.id}", unit="img", size=len):
         inputs, rows = [], []
         for i, face, prepared in next(loaded):
             if face is None:  # unreadable: ``prepared`` holds the reason and the message
@@ -78,8 +94,14 @@ def embed_images(model, table: pd.DataFrame, landmarks: dict, batch_size: int,
     return vectors, status, faces
 
 
-def embed_prepared(model, faces: np.ndarray, meta: dict, batch_size: int, ahead: int | None = None,
-                   readers: int | None = None) -> tuple[np.ndarray, list[str], dict]:
+def embed_prepared(
+    model,
+    faces: np.ndarray,
+    meta: dict,
+    batch_size: int,
+    ahead: int | None = None,
+    readers: int | None = None,
+) -> tuple[np.ndarray, list[str], dict]:
     """Embed faces the ``prepare_faces`` stage stored (:mod:`maskaudit.prepare`): ``faces`` (memory-mapped
     ``(n_slots, h, w, 3)`` resized faces) and ``meta`` (per row: status, slot, face details).
 
@@ -101,14 +123,16 @@ def embed_prepared(model, faces: np.ndarray, meta: dict, batch_size: int, ahead:
     n = len(status)
     vectors = np.full((n, model.card.dim), np.nan, dtype=np.float32)
     rows = np.flatnonzero(meta["slot"] >= 0)
-    batches = [rows[k:k + batch_size] for k in range(0, len(rows), batch_size)]
-    buffers = [model.host_buffer(min(batch_size, len(rows))) for _ in range(min(ahead + 1, len(batches)))]
+    batches = [rows[k : k + batch_size] for k in range(0, len(rows), batch_size)]
+    buffers = [
+        model.host_buffer(min(batch_size, len(rows))) for _ in range(min(ahead + 1, len(batches)))
+    ]
     from_file = isinstance(faces, np.memmap)
     face_bytes = int(np.prod(faces.shape[1:])) * faces.itemsize
     local, handles = threading.local(), []
 
     def read(k):  # batch k into buffer k mod (ahead + 1)
-        slots, out = meta["slot"][batches[k]], buffers[k % len(buffers)][:len(batches[k])]
+        slots, out = meta["slot"][batches[k]], buffers[k % len(buffers)][: len(batches[k])]
         if not from_file:
             np.take(faces, slots, axis=0, out=out)
             return out
@@ -129,8 +153,12 @@ def embed_prepared(model, faces: np.ndarray, meta: dict, batch_size: int, ahead:
         with ThreadPoolExecutor(readers, thread_name_prefix="read-prepared") as reader:
             reads = {k: reader.submit(read, k) for k in range(min(ahead, len(batches)))}
             pending = None  # the previous batch's rows and result function, on the device while this one is read
-            for k in progress(range(len(batches)), desc=f"embed {model.card.id}", unit="img",
-                              size=lambda k: len(batches[k])):
+            for k in progress(
+                range(len(batches)),
+                desc=f"embed {model.card.id}",
+                unit="img",
+                size=lambda k: len(batches[k]),
+            ):
                 with stage("read_wait"):
                     batch = reads.pop(k).result()
                 with stage("embed"):
@@ -146,8 +174,12 @@ def embed_prepared(model, faces: np.ndarray, meta: dict, batch_size: int, ahead:
     finally:
         for fh in handles:
             fh.close()
-    details = {"face_box": meta["face_box"], "face_confidence": meta["face_confidence"],
-               "n_faces": meta["n_faces"], "detail": meta["detail"]}
+    details = {
+        "face_box": meta["face_box"],
+        "face_confidence": meta["face_confidence"],
+        "n_faces": meta["n_faces"],
+        "detail": meta["detail"],
+    }
     return vectors, status, details
 
 
@@ -175,7 +207,9 @@ def _load_serial(model, table, batch, landmarks, located):
             out.append((i, None, (exc.reason, str(exc))))
             continue
         with stage("align"):
-            face = model.acquire(rgb, landmarks.get(row.image_id), (located or {}).get(row.image_id))
+            face = model.acquire(
+                rgb, landmarks.get(row.image_id), (located or {}).get(row.image_id)
+            )
         prepared = None
         if face.status == "ok":
             with stage("preprocess"):
@@ -211,11 +245,21 @@ def loader_pool(workers: int):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker)
+    return ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
+    )
 
 
-def iter_loaded(pipeline, table: pd.DataFrame, batches: list[list[int]], landmarks: dict, located: dict,
-                workers, ahead: int | None = None, min_chunk: int = 4):
+def iter_loaded(
+    pipeline,
+    table: pd.DataFrame,
+    batches: list[list[int]],
+    landmarks: dict,
+    located: dict,
+    workers,
+    ahead: int | None = None,
+    min_chunk: int = 4,
+):
     """Yield each batch's loaded faces, in order, from ``workers`` processes (a count, or a running
     ``ProcessPoolExecutor`` that is left running).
 
@@ -232,13 +276,23 @@ def iter_loaded(pipeline, table: pd.DataFrame, batches: list[list[int]], landmar
         ahead = max(2, -(-8 * count // max(1, len(batches[0]) if batches else 1)))
 
     def submit(pool, batch):
-        items = [(i, table.path.iloc[i], landmarks.get(table.image_id.iloc[i]),
-                  located.get(table.image_id.iloc[i])) for i in batch]
+        items = [
+            (
+                i,
+                table.path.iloc[i],
+                landmarks.get(table.image_id.iloc[i]),
+                located.get(table.image_id.iloc[i]),
+            )
+            for i in batch
+        ]
         size = max(min_chunk, -(-len(items) // count))
-        return [pool.submit(_load_batch, pipeline, items[k:k + size]) for k in range(0, len(items), size)]
+        return [
+            pool.submit(_load_batch, pipeline, items[k : k + size])
+            for k in range(0, len(items), size)
+        ]
 
     with loader_pool(workers) if owned else nullcontext(workers) as pool:
-        pending = deque(submit(pool, b) for b in batches[:ahead + 1])
+        pending = deque(submit(pool, b) for b in batches[: ahead + 1])
         for k in range(len(batches)):
             with stage("loader_wait"):
                 chunks = [f.result() for f in pending.popleft()]
@@ -247,16 +301,31 @@ def iter_loaded(pipeline, table: pd.DataFrame, batches: list[list[int]], landmar
             yield [item for chunk in chunks for item in chunk]
 
 
-def save_cache(path: str | Path, image_ids: list[str], vectors: np.ndarray, status: list[str], sidecar: dict,
-               extra: dict | None = None) -> None:
+def save_cache(
+    path: str | Path,
+    image_ids: list[str],
+    vectors: np.ndarray,
+    status: list[str],
+    sidecar: dict,
+    extra: dict | None = None,
+) -> None:
     """Write the cache (``image_id``, ``vectors``, ``status`` plus ``extra`` arrays) and its JSON sidecar."""
     path = Path(path)
     with stage("write"):
-        np.savez_compressed(path, image_id=np.array(image_ids, dtype=str), vectors=vectors,
-                            status=np.array(status, dtype=str), **(extra or {}))
+        np.savez_compressed(
+            path,
+            image_id=np.array(image_ids, dtype=str),
+            vectors=vectors,
+            status=np.array(status, dtype=str),
+            **(extra or {}),
+        )
     failures = pd.Series([s for s in status if s != "ok"], dtype=str).value_counts().sort_index()
-    sidecar = {**sidecar, "n_images": len(image_ids), "n_embedded": int(sum(s == "ok" for s in status)),
-               "failures": {k: int(v) for k, v in failures.items()}}
+    sidecar = {
+        **sidecar,
+        "n_images": len(image_ids),
+        "n_embedded": int(sum(s == "ok" for s in status)),
+        "failures": {k: int(v) for k, v in failures.items()},
+    }
     path.with_suffix(".json").write_text(json.dumps(sidecar, indent=2, sort_keys=True) + "\n")
 
 

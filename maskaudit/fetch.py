@@ -66,7 +66,9 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def file_digests(path: str | Path, algorithms: tuple[str, ...] = ("sha256", "md5")) -> dict[str, str]:
+def file_digests(
+    path: str | Path, algorithms: tuple[str, ...] = ("sha256", "md5")
+) -> dict[str, str]:
     """``{algorithm: hex digest}`` of a file, read once in 1 MiB blocks."""
     hashes = {a: hashlib.new(a, usedforsecurity=a != "md5") for a in algorithms}
     with open(path, "rb") as fh:
@@ -96,11 +98,18 @@ def part_path(target: str | Path, *, unique: bool = False) -> Path:
     """``<target>.part``, or ``<target>.<pid>.part`` (``unique``) where several processes may write
     the same target at once."""
     target = Path(target)
-    return target.with_name(f"{target.name}.{os.getpid()}.part" if unique else f"{target.name}.part")
+    return target.with_name(
+        f"{target.name}.{os.getpid()}.part" if unique else f"{target.name}.part"
+    )
 
 
-def publish(part: str | Path, target: str | Path, check: Callable[[Path], object] | None = None, *,
-            reject_to: str | Path | None = None):
+def publish(
+    part: str | Path,
+    target: str | Path,
+    check: Callable[[Path], object] | None = None,
+    *,
+    reject_to: str | Path | None = None,
+):
     """Rename the finished ``part`` to ``target`` once ``check(part)`` returns; return what ``check``
     returned. A check rejects the file by raising :class:`FetchError`: the file is then removed, or
     moved to ``reject_to`` where given, and the error propagates, so ``target`` only ever holds a
@@ -130,8 +139,13 @@ def problem_check(find_problem: Callable[[Path], str | None]) -> Callable[[Path]
     return check
 
 
-def store_bytes(target: str | Path, data: bytes, check: Callable[[Path], object] | None = None, *,
-                unique: bool = False) -> Path:
+def store_bytes(
+    target: str | Path,
+    data: bytes,
+    check: Callable[[Path], object] | None = None,
+    *,
+    unique: bool = False,
+) -> Path:
     """Write ``data`` to ``target`` atomically (``.part``, ``check``, rename); nothing is left on failure."""
     target = Path(target)
     part = part_path(target, unique=unique)
@@ -143,8 +157,15 @@ def store_bytes(target: str | Path, data: bytes, check: Callable[[Path], object]
     return target
 
 
-def store_url(target: str | Path, url: str, check: Callable[[Path], object] | None = None, *,
-              timeout: float = 60, retries: int = 1, backoff: float = 0.2) -> Path:
+def store_url(
+    target: str | Path,
+    url: str,
+    check: Callable[[Path], object] | None = None,
+    *,
+    timeout: float = 60,
+    retries: int = 1,
+    backoff: float = 0.2,
+) -> Path:
     """Download ``url`` to ``target`` atomically; nothing is left behind on failure.
 
     The body goes to ``<target>.part`` (length-checked against ``Content-Length``, ``retries`` more
@@ -160,13 +181,17 @@ def store_url(target: str | Path, url: str, check: Callable[[Path], object] | No
     part = part_path(target)
     raw = part_path(target.with_name(target.name + suffix)) if suffix else part
     try:
-        download_resumable(url, raw, timeout=timeout, retries=retries, backoff=backoff, keep_part=False)
+        download_resumable(
+            url, raw, timeout=timeout, retries=retries, backoff=backoff, keep_part=False
+        )
         if suffix:
             try:
                 with DECODERS[suffix](raw) as src, open(part, "wb") as out:
                     shutil.copyfileobj(src, out, BLOCK)
             except (EOFError, OSError, ValueError) as exc:
-                raise FetchError(f"the {suffix} body is truncated or corrupt ({type(exc).__name__}: {exc})") from None
+                raise FetchError(
+                    f"the {suffix} body is truncated or corrupt ({type(exc).__name__}: {exc})"
+                ) from None
         publish(part, target, check)
     finally:
         raw.unlink(missing_ok=True)
@@ -175,9 +200,18 @@ def store_url(target: str | Path, url: str, check: Callable[[Path], object] | No
 
 
 # -- HTTP ------------------------------------------------------------------------------------------------
-def download_resumable(url: str, part: str | Path, *, size: int | None = None, retries: int = 3,
-                       timeout: float = 60, backoff: float = 1.0, block: int = BLOCK,
-                       keep_part: bool = True, name: str | None = None) -> Path:
+def download_resumable(
+    url: str,
+    part: str | Path,
+    *,
+    size: int | None = None,
+    retries: int = 3,
+    timeout: float = 60,
+    backoff: float = 1.0,
+    block: int = BLOCK,
+    keep_part: bool = True,
+    name: str | None = None,
+) -> Path:
     """Download ``url`` into ``part``, resuming whatever ``part`` already holds; return ``part``.
 
     Connection drops and short reads (fewer bytes than ``Content-Length``, or than ``size`` when
@@ -197,21 +231,33 @@ def download_resumable(url: str, part: str | Path, *, size: int | None = None, r
                     return part
             except DownloadError:
                 raise
-            except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, resets, IncompleteRead
-                log.warning("attempt %d for %s stopped after %s bytes: %s", attempt, url,
-                            f"{part.stat().st_size:,}" if part.exists() else 0, exc)
+            except (
+                OSError,
+                http.client.HTTPException,
+            ) as exc:  # URLError, timeouts, resets, IncompleteRead
+                log.warning(
+                    "attempt %d for %s stopped after %s bytes: %s",
+                    attempt,
+                    url,
+                    f"{part.stat().st_size:,}" if part.exists() else 0,
+                    exc,
+                )
             if attempt <= retries:
                 time.sleep(backoff * attempt)
         have = part.stat().st_size if part.exists() else 0
-        raise DownloadError(f"{url}: gave up after {retries + 1} attempts with {have:,} bytes in {part}"
-                            + (_RESUME_HINT if keep_part else ""))
+        raise DownloadError(
+            f"{url}: gave up after {retries + 1} attempts with {have:,} bytes in {part}"
+            + (_RESUME_HINT if keep_part else "")
+        )
     except BaseException:
         if not keep_part:
             part.unlink(missing_ok=True)
         raise
 
 
-def _attempt(url: str, part: Path, *, size: int | None, timeout: float, block: int, name: str) -> bool:
+def _attempt(
+    url: str, part: Path, *, size: int | None, timeout: float, block: int, name: str
+) -> bool:
     """One attempt: append the missing bytes to ``part``. True when the file is complete."""
     have = part.stat().st_size if part.exists() else 0
     if size is not None and have > size:
@@ -235,8 +281,10 @@ def _attempt(url: str, part: Path, *, size: int | None, timeout: float, block: i
         if response.status == 206:
             start = re.match(r"bytes (\d+)-", response.headers.get("Content-Range", ""))
             if not start or int(start.group(1)) != have:
-                raise DownloadError(f"{url}: server answered Range {have}- with "
-                                    f"Content-Range {response.headers.get('Content-Range')!r}")
+                raise DownloadError(
+                    f"{url}: server answered Range {have}- with "
+                    f"Content-Range {response.headers.get('Content-Range')!r}"
+                )
             mode = "ab"
             log.info("resuming %s at byte %s", name, f"{have:,}")
         else:
@@ -272,11 +320,25 @@ def package_dir(folder: str) -> Path | None:
     return Path(list(spec.submodule_search_locations)[0]) / rest
 
 
-def pip_download_command(requirement: str, dest: str | Path, dist: str, *, platform: str | None = None,
-                         index_url: str | None = None) -> list[str]:
+def pip_download_command(
+    requirement: str,
+    dest: str | Path,
+    dist: str,
+    *,
+    platform: str | None = None,
+    index_url: str | None = None,
+) -> list[str]:
     """The ``pip download`` call that fetches exactly one archive of ``requirement`` into ``dest``."""
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-           "--dest", str(dest)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--disable-pip-version-check",
+        "--dest",
+        str(dest),
+    ]
     if dist == "sdist":
         cmd += ["--no-binary", ":all:"]
     elif dist == "wheel":
@@ -290,8 +352,15 @@ def pip_download_command(requirement: str, dest: str | Path, dist: str, *, platf
     return cmd + [requirement]
 
 
-def download_distribution(requirement: str, dest: str | Path, dist: str, *, platform: str | None = None,
-                          index_url: str | None = None, timeout: float = 600) -> Path:
+def download_distribution(
+    requirement: str,
+    dest: str | Path,
+    dist: str,
+    *,
+    platform: str | None = None,
+    index_url: str | None = None,
+    timeout: float = 600,
+) -> Path:
     """Download one archive of ``requirement`` into ``dest`` and return its path.
 
     Re-running finds the archive already there and downloads nothing (pip checks it).
@@ -303,10 +372,14 @@ def download_distribution(requirement: str, dest: str | Path, dist: str, *, plat
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     log.info("%s", proc.stdout.strip())
     if proc.returncode != 0:
-        raise SourceError(f"pip could not download {requirement} ({dist}): {proc.stderr.strip()[-2000:]}")
+        raise SourceError(
+            f"pip could not download {requirement} ({dist}): {proc.stderr.strip()[-2000:]}"
+        )
     saved = re.findall(r"^\s*(?:Saved|File was already downloaded) (.+)$", proc.stdout, re.M)
     if not saved:
-        raise SourceError(f"pip reported success for {requirement} but named no archive:\n{proc.stdout[-2000:]}")
+        raise SourceError(
+            f"pip reported success for {requirement} but named no archive:\n{proc.stdout[-2000:]}"
+        )
     return dest / Path(saved[-1].strip()).name
 
 

@@ -46,7 +46,10 @@ def read_rgb(path: str | Path) -> np.ndarray:
                 return _to_rgb(img)
     except ImageReadError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:  # Pillow's guard, before ours
+    except (
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as exc:  # Pillow's guard, before ours
         raise ImageReadError("too_large", f"{path}: {exc}") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageReadError("unreadable", f"{path}: {exc}") from exc

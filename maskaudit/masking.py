@@ -45,12 +45,33 @@ log = logging.getLogger(__name__)
 RENDERER_VERSION = "maskaudit-procedural-3"  # 3: fixed-point, machine-independent renders
 CHECKS = ("covers_nose_tip", "covers_mouth", "covers_chin", "eyes_clear", "required_in_frame")
 AXES = ("kind", "colour", "texture", "coverage")
-DEFAULT_STORAGE = {"frame": "crop", "format": "jpeg", "jpeg_quality": 95, "png_level": 1, "crop_margin": 0.6,
-                   "max_outside_fraction": 0.05}
-PALETTE = {"blue": "#7FB2E0", "white": "#F0F0F0", "black": "#202020", "grey": "#8C8C8C", "red": "#B83A3A",
-           "green": "#5E9E7A", "skin_light": "#E6BFA0", "skin_dark": "#6B4632"}  # the shipped config's palette
-NONE_VARIANT = {"id": "none", "kind": "none", "colour": "none", "hex": "", "texture": "none", "coverage": "none",
-                "shading": 0.0}
+DEFAULT_STORAGE = {
+    "frame": "crop",
+    "format": "jpeg",
+    "jpeg_quality": 95,
+    "png_level": 1,
+    "crop_margin": 0.6,
+    "max_outside_fraction": 0.05,
+}
+PALETTE = {
+    "blue": "#7FB2E0",
+    "white": "#F0F0F0",
+    "black": "#202020",
+    "grey": "#8C8C8C",
+    "red": "#B83A3A",
+    "green": "#5E9E7A",
+    "skin_light": "#E6BFA0",
+    "skin_dark": "#6B4632",
+}  # the shipped config's palette
+NONE_VARIANT = {
+    "id": "none",
+    "kind": "none",
+    "colour": "none",
+    "hex": "",
+    "texture": "none",
+    "coverage": "none",
+    "shading": 0.0,
+}
 
 
 HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")  # the schema's pattern for masks.colours
@@ -58,8 +79,10 @@ HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")  # the schema's pattern for masks.
 
 def hex_to_rgb(value: str) -> tuple[int, int, int]:
     if not HEX_COLOUR.match(str(value)):
-        raise ValueError(f"colour {value!r} is not a hex value such as '#1F5FBF' (# and six hex digits)")
-    return tuple(int(value[k:k + 2], 16) for k in (1, 3, 5))
+        raise ValueError(
+            f"colour {value!r} is not a hex value such as '#1F5FBF' (# and six hex digits)"
+        )
+    return tuple(int(value[k : k + 2], 16) for k in (1, 3, 5))
 
 
 def resolve_colour(colour: str, palette: dict) -> str:
@@ -69,8 +92,10 @@ def resolve_colour(colour: str, palette: dict) -> str:
         hex_to_rgb(colour)  # raises on anything but '#' and six hex digits
         return colour.upper()
     if colour not in palette:
-        raise ValueError(f"mask colour {colour!r} is neither a name under masks.colours ({', '.join(palette)}) "
-                         "nor a hex value such as '#1F5FBF'")
+        raise ValueError(
+            f"mask colour {colour!r} is neither a name under masks.colours ({', '.join(palette)}) "
+            "nor a hex value such as '#1F5FBF'"
+        )
     return palette[colour].upper()
 
 
@@ -81,10 +106,19 @@ def expand_variants(masks: dict) -> dict[str, dict]:
     grid = masks.get("grid")
     if grid:
         for kind, colour, texture, coverage in itertools.product(
-                grid["kinds"], grid["colours"], grid.get("textures", ["plain"]), grid.get("coverages", ["high"])):
-            name = "-".join([kind, colour.lstrip("#").lower()] + ([texture] if texture != "plain" else [])
-                            + ([coverage] if coverage != "high" else []))
-            out.setdefault(name, {"kind": kind, "colour": colour, "texture": texture, "coverage": coverage})
+            grid["kinds"],
+            grid["colours"],
+            grid.get("textures", ["plain"]),
+            grid.get("coverages", ["high"]),
+        ):
+            name = "-".join(
+                [kind, colour.lstrip("#").lower()]
+                + ([texture] if texture != "plain" else [])
+                + ([coverage] if coverage != "high" else [])
+            )
+            out.setdefault(
+                name, {"kind": kind, "colour": colour, "texture": texture, "coverage": coverage}
+            )
     return out
 
 
@@ -97,7 +131,9 @@ def resolve_variant(masks: dict, name: str) -> dict:
     palette = masks.get("colours", {})
     colours = out["colour"] if isinstance(out["colour"], list) else [out["colour"]]
     out["hex"] = "|".join(resolve_colour(c, palette) for c in colours)
-    for axis in AXES:  # listed values become one "a|b|c" label, so every consumer sees plain strings
+    for (
+        axis
+    ) in AXES:  # listed values become one "a|b|c" label, so every consumer sees plain strings
         if isinstance(out[axis], list):
             out[axis] = "|".join(out[axis])
     return out
@@ -123,8 +159,13 @@ def spec_from_point(point: dict):
     """The :class:`maskaudit.masks.MaskSpec` of a drawn point."""
     from maskaudit.masks import MaskSpec
 
-    return MaskSpec(kind=point["kind"], colour=hex_to_rgb(point["hex"]), coverage=point["coverage"],
-                    shading=float(point["shading"]), texture=point["texture"])
+    return MaskSpec(
+        kind=point["kind"],
+        colour=hex_to_rgb(point["hex"]),
+        coverage=point["coverage"],
+        shading=float(point["shading"]),
+        texture=point["texture"],
+    )
 
 
 def spec_from_variant(variant: dict):
@@ -137,7 +178,9 @@ def texture_seed(seed: int, dataset: str, image_id: str, point: dict) -> int:
     return derive_seed(seed, dataset, image_id, point["kind"], point["coverage"], point["texture"])
 
 
-def crop_box(landmarks: np.ndarray, width: int, height: int, margin: float) -> tuple[int, int, int, int]:
+def crop_box(
+    landmarks: np.ndarray, width: int, height: int, margin: float
+) -> tuple[int, int, int, int]:
     """Face-centred crop ``(x0, y0, x1, y1)``: the landmarks' bounding square widened by ``margin`` times
     its side on every side (0.6 -> 2.2x the landmark extent, room for any detector's face box and
     context), clipped to the image. Every variant of an image uses the same box."""
@@ -146,7 +189,12 @@ def crop_box(landmarks: np.ndarray, width: int, height: int, margin: float) -> t
     centre, half = (lo + hi) / 2, (hi - lo).max() / 2 * (1 + 2 * margin)
     x0, y0 = (min(max(0, math.floor(c - half)), n - 1) for c, n in zip(centre, (width, height)))
     x1, y1 = min(width, math.ceil(centre[0] + half)), min(height, math.ceil(centre[1] + half))
-    return x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)  # at least one pixel, even for a face off the image
+    return (
+        x0,
+        y0,
+        max(x1, x0 + 1),
+        max(y1, y0 + 1),
+    )  # at least one pixel, even for a face off the image
 
 
 def image_suffix(storage: dict) -> str:
@@ -167,8 +215,9 @@ def encode_image(path: str | Path, rgb: np.ndarray, storage: dict) -> None:
         img.save(path, format="PNG", compress_level=int(storage["png_level"]))
 
 
-def mask_image(rgb: np.ndarray, landmarks: np.ndarray, point: dict, rng: np.random.Generator,
-               storage: dict) -> tuple[np.ndarray, dict]:
+def mask_image(
+    rgb: np.ndarray, landmarks: np.ndarray, point: dict, rng: np.random.Generator, storage: dict
+) -> tuple[np.ndarray, dict]:
     """Mask one face (or, for kind ``none``, only crop it) and return the image to store and its record:
     status/detail, yaw, roll, eye distance, occluded fraction of the face region, covered landmark
     groups, fraction of the mask region outside the image, the placement checks and the crop box."""
@@ -182,24 +231,47 @@ def mask_image(rgb: np.ndarray, landmarks: np.ndarray, point: dict, rng: np.rand
     box = crop_box(lm, w, h, storage["crop_margin"]) if storage["frame"] == "crop" else (0, 0, w, h)
     x0, y0, x1, y1 = box
     crop = rgb[y0:y1, x0:x1]
-    rec = {"status": "ok", "detail": "", "yaw_deg": round(estimate_yaw(lm), 3), "roll_deg": round(frame.roll_deg, 3),
-           "eye_distance_px": round(frame.scale, 3), "crop_x0": x0, "crop_y0": y0, "crop_w": x1 - x0,
-           "crop_h": y1 - y0, "width": w, "height": h}
+    rec = {
+        "status": "ok",
+        "detail": "",
+        "yaw_deg": round(estimate_yaw(lm), 3),
+        "roll_deg": round(frame.roll_deg, 3),
+        "eye_distance_px": round(frame.scale, 3),
+        "crop_x0": x0,
+        "crop_y0": y0,
+        "crop_w": x1 - x0,
+        "crop_h": y1 - y0,
+        "width": w,
+        "height": h,
+    }
     if point["kind"] == "none":
         rec.update(occluded_fraction=0.0, covered_groups="", outside_fraction=0.0)
         return crop, rec
     render = render_mask(np.ascontiguousarray(crop), lm - [x0, y0], spec_from_point(point), rng)
     d = render.diagnostics
     outside = outside_fraction(mask_polygon(lm, point["kind"], point["coverage"]), w, h)
-    rec.update(occluded_fraction=round(d["coverage_fraction"], 6), covered_groups=d["covered_groups"],
-               outside_fraction=round(outside, 6), placement_ok=d["placement_ok"],
-               **{k: d[k] for k in CHECKS})
+    rec.update(
+        occluded_fraction=round(d["coverage_fraction"], 6),
+        covered_groups=d["covered_groups"],
+        outside_fraction=round(outside, 6),
+        placement_ok=d["placement_ok"],
+        **{k: d[k] for k in CHECKS},
+    )
     if d["alpha_max"] <= 0:
-        rec.update(status="mask_render_failed", detail="nothing drawn: the mask has zero alpha in the image")
+        rec.update(
+            status="mask_render_failed",
+            detail="nothing drawn: the mask has zero alpha in the image",
+        )
     elif not d["required_in_frame"] or outside > storage["max_outside_fraction"]:
-        rec.update(status="mask_partial_out_of_frame",
-                   detail=f"{outside:.0%} of the mask region lies outside the image"
-                   + ("" if d["required_in_frame"] else "; nose tip, mouth or chin landmarks are outside it"))
+        rec.update(
+            status="mask_partial_out_of_frame",
+            detail=f"{outside:.0%} of the mask region lies outside the image"
+            + (
+                ""
+                if d["required_in_frame"]
+                else "; nose tip, mouth or chin landmarks are outside it"
+            ),
+        )
     elif not d["placement_ok"]:
         checks = [k for k in CHECKS if point["coverage"] != "low" or k != "covers_nose_tip"]
         failed = ", ".join(k for k in checks if not d[k]) or "nose tip covered despite low coverage"
@@ -207,8 +279,17 @@ def mask_image(rgb: np.ndarray, landmarks: np.ndarray, point: dict, rng: np.rand
     return render.image, rec
 
 
-def mask_dataset(manifest: pd.DataFrame, landmarks: dict, statuses: dict, variant: dict, *, dataset: str,
-                 seed: int, out_dir: str | Path, storage: dict | None = None) -> pd.DataFrame:
+def mask_dataset(
+    manifest: pd.DataFrame,
+    landmarks: dict,
+    statuses: dict,
+    variant: dict,
+    *,
+    dataset: str,
+    seed: int,
+    out_dir: str | Path,
+    storage: dict | None = None,
+) -> pd.DataFrame:
     """Store ``variant`` (a :func:`resolve_variant` entry, ``none`` included) for every image; return the
     variant manifest, one row per image in manifest order.
 
@@ -222,11 +303,21 @@ def mask_dataset(manifest: pd.DataFrame, landmarks: dict, statuses: dict, varian
     rows = []
     for row in progress(list(manifest.itertuples()), desc=f"mask {variant['id']}", unit="img"):
         point = draw_point(variant, seed, dataset, row.image_id)
-        rec = {"image_id": row.image_id, "path": "", "status": "ok", "detail": "", "variant": variant["id"],
-               **{k: point[k] for k in (*AXES, "hex")}, "seed": texture_seed(seed, dataset, row.image_id, point)}
+        rec = {
+            "image_id": row.image_id,
+            "path": "",
+            "status": "ok",
+            "detail": "",
+            "variant": variant["id"],
+            **{k: point[k] for k in (*AXES, "hex")},
+            "seed": texture_seed(seed, dataset, row.image_id, point),
+        }
         lm = landmarks.get(row.image_id)
         if lm is None:
-            rec.update(status=statuses[row.image_id], detail="detection failed (see the dataset's acquisition.tsv)")
+            rec.update(
+                status=statuses[row.image_id],
+                detail="detection failed (see the dataset's acquisition.tsv)",
+            )
             rows.append(rec)
             continue
         rgb, failed = try_read_rgb(row.path)
@@ -252,9 +343,15 @@ def stored_landmarks(table: pd.DataFrame, landmarks: dict) -> dict:
     """Landmarks in the coordinates of the stored images (shifted by each row's crop origin)."""
     if "crop_x0" not in table:
         return dict(landmarks)
-    shift = {r.image_id: (r.crop_x0, r.crop_y0) for r in table.itertuples() if r.path and not pd.isna(r.crop_x0)}
-    return {i: (lm - np.asarray(shift[i], np.float32) if lm is not None and i in shift else lm)
-            for i, lm in landmarks.items()}
+    shift = {
+        r.image_id: (r.crop_x0, r.crop_y0)
+        for r in table.itertuples()
+        if r.path and not pd.isna(r.crop_x0)
+    }
+    return {
+        i: (lm - np.asarray(shift[i], np.float32) if lm is not None and i in shift else lm)
+        for i, lm in landmarks.items()
+    }
 
 
 def write_variant_manifest(df: pd.DataFrame, path: str | Path) -> None:

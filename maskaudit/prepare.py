@@ -52,13 +52,24 @@ class PrepCard:
     id: str = "prepare"
 
     @classmethod
-    def of(cls, card) -> "PrepCard":
-        return cls(tuple(card.input_size), card.chip_padding, card.detector, card.align, card.expand_percentage)
+    def of(cls, card) -> PrepCard:
+        return cls(
+            tuple(card.input_size),
+            card.chip_padding,
+            card.detector,
+            card.align,
+            card.expand_percentage,
+        )
 
     def params(self) -> dict:
         """Plain values for a rule's params (a change reruns the preparation and what depends on it)."""
-        return {"input_size": list(self.input_size), "chip_padding": self.chip_padding, "detector": self.detector,
-                "align": self.align, "expand_percentage": self.expand_percentage}
+        return {
+            "input_size": list(self.input_size),
+            "chip_padding": self.chip_padding,
+            "detector": self.detector,
+            "align": self.align,
+            "expand_percentage": self.expand_percentage,
+        }
 
 
 def prep_id(card, alignment: str) -> str:
@@ -75,12 +86,18 @@ def prep_id(card, alignment: str) -> str:
 
 def describe_prep(card, alignment: str) -> dict:
     """What the prepared faces are, for the meta file and the embedding sidecars."""
-    out = {"prep_id": prep_id(card, alignment), "alignment": alignment, "input_size": list(card.input_size),
-           "resize": "deepface resize_image (black padding), float32 BGR, before normalize_input"}
+    out = {
+        "prep_id": prep_id(card, alignment),
+        "alignment": alignment,
+        "input_size": list(card.input_size),
+        "resize": "deepface resize_image (black padding), float32 BGR, before normalize_input",
+    }
     if alignment == "shared_landmarks":
         out["chip"] = f"dlib.get_face_chip, {max(card.input_size)} px, padding {card.chip_padding}"
     else:
-        out.update(detector=card.detector, align=card.align, expand_percentage=card.expand_percentage)
+        out.update(
+            detector=card.detector, align=card.align, expand_percentage=card.expand_percentage
+        )
     return out
 
 
@@ -94,8 +111,16 @@ def prepare_workers(setting, threads: int, n_images: int, min_per_worker: int = 
     return int(setting)
 
 
-def prepare_images(card, alignment: str, table: pd.DataFrame, landmarks: dict, located: dict | None,
-                   out: np.ndarray | None = None, workers=0, chunk: int = 64) -> tuple[np.ndarray, dict]:
+def prepare_images(
+    card,
+    alignment: str,
+    table: pd.DataFrame,
+    landmarks: dict,
+    located: dict | None,
+    out: np.ndarray | None = None,
+    workers=0,
+    chunk: int = 64,
+) -> tuple[np.ndarray, dict]:
     """Decode, align and resize the rows of ``table`` whose status is ``ok`` into ``out`` (a
     ``(n_ok, h, w, 3)`` float32 array or memory map; allocated when ``None``), ``workers`` processes
     (or a running pool) at a time. Returns ``(out, meta)`` (the module's ``meta`` fields but
@@ -105,7 +130,9 @@ def prepare_images(card, alignment: str, table: pd.DataFrame, landmarks: dict, l
     from maskaudit.models.base import FacePipeline
 
     if alignment == "end_to_end" and located is None and card.detector != "skip":
-        raise ValueError("end_to_end preparation needs the detector's stored regions (locate_faces)")
+        raise ValueError(
+            "end_to_end preparation needs the detector's stored regions (locate_faces)"
+        )
     n = len(table)
     w, h = card.input_size
     status = list(table.status)
@@ -114,20 +141,39 @@ def prepare_images(card, alignment: str, table: pd.DataFrame, landmarks: dict, l
         out = np.zeros((len(todo), h, w, 3), np.float32)
     if out.shape != (len(todo), h, w, 3):
         raise ValueError(f"prepared array has shape {out.shape}, needs {(len(todo), h, w, 3)}")
-    meta = {"image_id": np.array(list(table.image_id), dtype=str), "slot": np.full(n, -1, np.int64),
-            "face_box": np.full((n, 4), np.nan, np.float32), "face_confidence": np.full(n, np.nan, np.float32),
-            "n_faces": np.zeros(n, np.int32)}
+    meta = {
+        "image_id": np.array(list(table.image_id), dtype=str),
+        "slot": np.full(n, -1, np.int64),
+        "face_box": np.full((n, 4), np.nan, np.float32),
+        "face_confidence": np.full(n, np.nan, np.float32),
+        "n_faces": np.zeros(n, np.int32),
+    }
     detail = [""] * n
     pipeline = FacePipeline(card, alignment, normalize=False)
     position = {i: k for k, i in enumerate(todo)}
-    batches = [todo[k:k + chunk] for k in range(0, len(todo), chunk)]
+    batches = [todo[k : k + chunk] for k in range(0, len(todo), chunk)]
     located = located or {}
     if workers:
         loaded = iter_loaded(pipeline, table, batches, landmarks, located, workers)
     else:
-        loaded = (_load_batch(pipeline, [(i, table.path.iloc[i], landmarks.get(table.image_id.iloc[i]),
-                                          located.get(table.image_id.iloc[i])) for i in batch]) for batch in batches)
-    for _batch in progress(batches, desc=f"prepare faces ({prep_id(card, alignment)})", unit="img", size=len):
+        loaded = (
+            _load_batch(
+                pipeline,
+                [
+                    (
+                        i,
+                        table.path.iloc[i],
+                        landmarks.get(table.image_id.iloc[i]),
+                        located.get(table.image_id.iloc[i]),
+                    )
+                    for i in batch
+                ],
+            )
+            for batch in batches
+        )
+    for _batch in progress(
+        batches, desc=f"prepare faces ({prep_id(card, alignment)})", unit="img", size=len
+    ):
         with stage("prepare"):
             items = next(loaded)
         for i, face, prepared in items:
@@ -155,7 +201,9 @@ class _FaceFile:
 
     def __init__(self, path, shape):
         self.shape = shape
-        np.lib.format.open_memmap(str(path), mode="w+", dtype=np.float32, shape=shape).flush()  # header, zeros
+        np.lib.format.open_memmap(
+            str(path), mode="w+", dtype=np.float32, shape=shape
+        ).flush()  # header, zeros
         self.offset = _data_offset(path)
         self.size = int(np.prod(shape[1:])) * 4
         self.fh = open(path, "r+b")
@@ -171,23 +219,39 @@ class _FaceFile:
 def _data_offset(path) -> int:
     with open(path, "rb") as fh:
         fmt = np.lib.format
-        (fmt.read_array_header_1_0 if fmt.read_magic(fh) == (1, 0) else fmt.read_array_header_2_0)(fh)
+        (fmt.read_array_header_1_0 if fmt.read_magic(fh) == (1, 0) else fmt.read_array_header_2_0)(
+            fh
+        )
         return fh.tell()
 
 
-def write_prepared(faces_path, meta_path, card, alignment: str, table: pd.DataFrame, landmarks: dict,
-                   located: dict | None, workers=0) -> dict:
+def write_prepared(
+    faces_path,
+    meta_path,
+    card,
+    alignment: str,
+    table: pd.DataFrame,
+    landmarks: dict,
+    located: dict | None,
+    workers=0,
+) -> dict:
     """Run :func:`prepare_images` straight into the uncompressed ``.npy`` at ``faces_path`` and write
     the meta ``.npz``; returns the meta."""
     w, h = card.input_size
     n_ok = int((table.status == "ok").sum())
     faces = _FaceFile(faces_path, (n_ok, h, w, 3))
     try:
-        _, meta = prepare_images(card, alignment, table, landmarks, located, out=faces, workers=workers)
+        _, meta = prepare_images(
+            card, alignment, table, landmarks, located, out=faces, workers=workers
+        )
     finally:
         faces.close()
     with stage("write"):
-        np.savez(meta_path, describe=np.array(json.dumps(describe_prep(card, alignment), sort_keys=True)), **meta)
+        np.savez(
+            meta_path,
+            describe=np.array(json.dumps(describe_prep(card, alignment), sort_keys=True)),
+            **meta,
+        )
     return meta
 
 
@@ -203,6 +267,8 @@ def load_prepared(faces_path, meta_path) -> tuple[np.ndarray, dict]:
 def check_prepared(meta: dict, card, alignment: str, image_ids=None) -> None:
     """Refuse prepared faces made for another geometry or alignment, or for another manifest."""
     if meta["describe"]["prep_id"] != prep_id(card, alignment):
-        raise ValueError(f"prepared faces are {meta['describe']['prep_id']}, model {card.id} needs {prep_id(card, alignment)}")
+        raise ValueError(
+            f"prepared faces are {meta['describe']['prep_id']}, model {card.id} needs {prep_id(card, alignment)}"
+        )
     if image_ids is not None and list(meta["image_id"]) != list(image_ids):
         raise ValueError("prepared faces were made from another manifest (image ids differ)")

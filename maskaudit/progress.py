@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from typing import Callable, Iterable, Sequence, TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 from tqdm import tqdm
 
@@ -15,8 +16,14 @@ T = TypeVar("T")
 log = logging.getLogger("progress")
 
 
-def progress(items: Sequence[T], *, desc: str, unit: str = "it", size: Callable[[T], int] = lambda _: 1,
-             every: float = 5.0) -> Iterable[T]:
+def progress(
+    items: Sequence[T],
+    *,
+    desc: str,
+    unit: str = "it",
+    size: Callable[[T], int] = lambda _: 1,
+    every: float = 5.0,
+) -> Iterable[T]:
     """Yield ``items``, reporting progress in units of ``size(item)`` (e.g. images per batch).
 
     On a terminal this is a tqdm bar. In a rule's log (not a terminal) it writes one plain line at
@@ -38,8 +45,16 @@ def progress(items: Sequence[T], *, desc: str, unit: str = "it", size: Callable[
         now = time.perf_counter()
         if now - last >= every or done == total:
             rate = done / max(now - start, 1e-9)
-            log.info("%s: %d/%d %s (%.1f %s/s, ETA %.0f s)", desc, done, total, unit, rate, unit,
-                     (total - done) / rate if rate else 0.0)
+            log.info(
+                "%s: %d/%d %s (%.1f %s/s, ETA %.0f s)",
+                desc,
+                done,
+                total,
+                unit,
+                rate,
+                unit,
+                (total - done) / rate if rate else 0.0,
+            )
             last = now
 
 
@@ -48,8 +63,12 @@ def setup_logging(log_path: str | None = None, *, mem_mb: float | None = None) -
     the job's CPU, start-up, per-stage time and peak memory against ``mem_mb`` (maskaudit/usage.py)."""
     if log_path:
         sys.stderr = open(log_path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - lives for the process
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, force=True,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO,
+        force=True,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     logging.captureWarnings(True)
     if log_path:
         report_at_exit(mem_mb)

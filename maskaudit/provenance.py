@@ -18,11 +18,13 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
-LOG_ONLY = frozenset({"maskaudit.usage"})  # measures the job (maskaudit/usage.py), never touches data
+LOG_ONLY = frozenset(
+    {"maskaudit.usage"}
+)  # measures the job (maskaudit/usage.py), never touches data
 _DOTTED = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)+(:\w+)?$")
 
 
@@ -54,11 +56,19 @@ def _referenced(path: Path, current: str | None) -> set[str]:
             module = node.module or ""
             if node.level and current:
                 is_pkg = path.name == "__init__.py"
-                anchor = current.split(".")[: len(current.split(".")) - node.level + (1 if is_pkg else 0)]
+                anchor = current.split(".")[
+                    : len(current.split(".")) - node.level + (1 if is_pkg else 0)
+                ]
                 module = ".".join([*anchor, module] if module else anchor)
             names.add(module)
-            names.update(f"{module}.{alias.name}" for alias in node.names)  # `from pkg import submodule`
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _DOTTED.match(node.value):
+            names.update(
+                f"{module}.{alias.name}" for alias in node.names
+            )  # `from pkg import submodule`
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and _DOTTED.match(node.value)
+        ):
             names.add(node.value.split(":")[0])
     return names
 
@@ -68,7 +78,9 @@ def _with_parents(name: str) -> list[str]:
     return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
 
 
-def reached_modules(script: str | Path, *, root: Path = PACKAGE_ROOT, package: str = "maskaudit") -> list[Path]:
+def reached_modules(
+    script: str | Path, *, root: Path = PACKAGE_ROOT, package: str = "maskaudit"
+) -> list[Path]:
     """Every source file of ``package`` that running ``script`` can execute, sorted."""
     seen: set[Path] = set()
     todo = [(Path(script), None)]
@@ -85,11 +97,13 @@ def reached_modules(script: str | Path, *, root: Path = PACKAGE_ROOT, package: s
     return sorted(seen)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _code_hash(script: Path, root: Path, package: str) -> str:
     digest = hashlib.sha256()
     for file in reached_modules(script, root=root, package=package):
-        digest.update(file.relative_to(root).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
+        digest.update(
+            file.relative_to(root).as_posix().encode() + b"\0" + file.read_bytes() + b"\0"
+        )
     return digest.hexdigest()[:16]
 
 

@@ -27,7 +27,8 @@ Output tables (one row per value; column meanings in ``README.md`` and the repor
       quantity (no interval; never used for decisions); its ``errors`` are the false matches plus
       false non-matches at that threshold and ``trials`` the genuine plus impostor scores used;
     * identification: ``rank1`` ... ``rank{k}`` (the CMC; closed set, mated acquired searches),
-      ``*_system`` and ``*_acquired`` (the same counts as the plain names); ``fnir`` / ``fnir_acquired`` (open set, mate not at rank 1 with score >= the
+      ``*_system`` and ``*_acquired`` (the same counts as the plain names); ``fnir`` /
+      ``fnir_acquired`` (open set, mate not at rank 1 with score >= the
       FPIR threshold) and ``fpir`` (non-mated acquired searches with any candidate >= threshold);
     * acquisition: ``fta``, ``fta_system``, ``fta_pipeline`` and ``fta_<origin>`` (dataset, mask, model,
       vendor) over probe images.
@@ -111,22 +112,45 @@ class MetricsSettings:
 
     def __post_init__(self):
         if self.tests is None:
-            object.__setattr__(self, "tests", Settings(n_boot=self.n_boot, n_perm=self.n_perm, level=self.level,
-                                                       min_identities=self.min_identities))
+            object.__setattr__(
+                self,
+                "tests",
+                Settings(
+                    n_boot=self.n_boot,
+                    n_perm=self.n_perm,
+                    level=self.level,
+                    min_identities=self.min_identities,
+                ),
+            )
 
     @classmethod
-    def from_config(cls, config: dict) -> "MetricsSettings":
+    def from_config(cls, config: dict) -> MetricsSettings:
         """From the workflow config (its ``stats`` and ``protocol`` sections and ``seed``)."""
         stats = config["stats"]
-        return cls(seed=config["seed"], n_boot=stats["bootstrap"], n_perm=stats["permutations"],
-                   rank_k=config["protocol"]["rank_k"], fairness_alpha=stats["fairness_alpha"],
-                   level=stats["confidence"], n_components=stats["clustering_components"],
-                   min_identities=stats["min_identities"], min_group_errors=stats["min_group_errors"],
-                   tests=Settings.from_config(stats))
+        return cls(
+            seed=config["seed"],
+            n_boot=stats["bootstrap"],
+            n_perm=stats["permutations"],
+            rank_k=config["protocol"]["rank_k"],
+            fairness_alpha=stats["fairness_alpha"],
+            level=stats["confidence"],
+            n_components=stats["clustering_components"],
+            min_identities=stats["min_identities"],
+            min_group_errors=stats["min_group_errors"],
+            tests=Settings.from_config(stats),
+        )
 
 
-def audit_tables(variants: list[dict], scores: dict, manifest: pd.DataFrame, thresholds: dict, *,
-                 labels: dict, dataset: str, settings: MetricsSettings) -> dict:
+def audit_tables(
+    variants: list[dict],
+    scores: dict,
+    manifest: pd.DataFrame,
+    thresholds: dict,
+    *,
+    labels: dict,
+    dataset: str,
+    settings: MetricsSettings,
+) -> dict:
     """All tables of one (system, dataset): ``rates``, ``differentials``, ``fairness``, ``mask_effects``,
     ``clustering`` and ``tests``. ``scores[variant_id]``: the ``reid``, ``verification`` and
     ``identification`` frames and the ``impostors`` arrays (:func:`maskaudit.protocol.stage.load_scores`).
@@ -137,7 +161,9 @@ def audit_tables(variants: list[dict], scores: dict, manifest: pd.DataFrame, thr
     identities = [str(x) for x in scores[variants[0]["id"]]["impostors"]["identity"]]
     n = len(identities)
     groups = identity_groups(manifest, identities)
-    weights = identity_weights(np.zeros(n, dtype=int), s.n_boot, rng_for(s.seed, dataset, "bootstrap"))
+    weights = identity_weights(
+        np.zeros(n, dtype=int), s.n_boot, rng_for(s.seed, dataset, "bootstrap")
+    )
     perm_rng = {a: rng_for(s.seed, dataset, "permutation", a) for a in ATTRIBUTES}
     perm_labels = {}
     for a in ATTRIBUTES[1:]:
@@ -146,20 +172,66 @@ def audit_tables(variants: list[dict], scores: dict, manifest: pd.DataFrame, thr
         perm_labels[a] = (names, codes, permuted_labels(codes, s.n_perm, perm_rng[a]))
     images = manifest.assign(identity=manifest.identity.astype(str))
 
-    rates, reps, measures_by_variant = rates_table(variants, scores, identities, groups, images, weights, labels,
-                                                   ver_thr, id_thr, rank_k=s.rank_k, level=s.level,
-                                                   min_identities=s.min_identities)
+    rates, reps, measures_by_variant = rates_table(
+        variants,
+        scores,
+        identities,
+        groups,
+        images,
+        weights,
+        labels,
+        ver_thr,
+        id_thr,
+        rank_k=s.rank_k,
+        level=s.level,
+        min_identities=s.min_identities,
+    )
     perm_store = {}  # permuted group rates, shared by the differentials and the gap changes
-    diff = differentials_table(variants, measures_by_variant, reps, groups, perm_labels, labels, perm_store)
-    fair = fairness_table(variants, ver_thr, reps, groups, labels, s.fairness_alpha, s.level,
-                          min_identities=s.min_identities, min_group_errors=s.min_group_errors)
-    effects = mask_effects_table(variants, rates, reps, groups, labels, s.level, measures_by_variant, perm_labels,
-                                 min_identities=s.min_identities, perm_store=perm_store)
-    clus = clustering_table(variants, scores, groups, labels, s.n_components,
-                            {a: perm_labels[a][2] for a in ATTRIBUTES[1:]})
-    tested = tests_table(variants, measures_by_variant, groups, labels, s.tests, seed=s.seed, dataset=dataset)
-    return {"rates": rates, "differentials": diff, "fairness": fair, "mask_effects": effects, "clustering": clus,
-            "tests": tested}
+    diff = differentials_table(
+        variants, measures_by_variant, reps, groups, perm_labels, labels, perm_store
+    )
+    fair = fairness_table(
+        variants,
+        ver_thr,
+        reps,
+        groups,
+        labels,
+        s.fairness_alpha,
+        s.level,
+        min_identities=s.min_identities,
+        min_group_errors=s.min_group_errors,
+    )
+    effects = mask_effects_table(
+        variants,
+        rates,
+        reps,
+        groups,
+        labels,
+        s.level,
+        measures_by_variant,
+        perm_labels,
+        min_identities=s.min_identities,
+        perm_store=perm_store,
+    )
+    clus = clustering_table(
+        variants,
+        scores,
+        groups,
+        labels,
+        s.n_components,
+        {a: perm_labels[a][2] for a in ATTRIBUTES[1:]},
+    )
+    tested = tests_table(
+        variants, measures_by_variant, groups, labels, s.tests, seed=s.seed, dataset=dataset
+    )
+    return {
+        "rates": rates,
+        "differentials": diff,
+        "fairness": fair,
+        "mask_effects": effects,
+        "clustering": clus,
+        "tests": tested,
+    }
 
 
 def collect(frames: list[pd.DataFrame], attribute: str | None = None) -> pd.DataFrame:

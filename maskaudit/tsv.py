@@ -12,7 +12,8 @@ column. Scores and thresholds are kept float32 in the score files for that reaso
 column (rates, intervals) is written with 6 decimals.
 
 :func:`write_tsv` writes exactly what ``DataFrame.to_csv(sep="\\t", float_format="%.6f",
-na_rep="NaN")`` writes (float32 columns aside), about twice as fast on score files of a million rows (pandas formats every
+na_rep="NaN")`` writes (float32 columns aside), about twice as fast on score files of a million
+rows (pandas formats every
 cell through several Python calls): each column becomes a list of strings once, then rows are joined.
 A table with a cell that would need CSV quoting (a tab, quote or line break) goes through pandas.
 """
@@ -59,21 +60,46 @@ def _cells(col: pd.Series) -> list[str] | None:
 def write_tsv(df: pd.DataFrame, path) -> None:
     columns = [_cells(df[c]) for c in df.columns]
     header = [str(c) for c in df.columns]
-    if (not header or any(c is None for c in columns) or any(ch in h for h in header for ch in _SPECIAL)
-            or df.columns.has_duplicates):
+    if (
+        not header
+        or any(c is None for c in columns)
+        or any(ch in h for h in header for ch in _SPECIAL)
+        or df.columns.has_duplicates
+    ):
         df = df.copy() if any(df[c].dtype == np.float32 for c in df.columns) else df
-        for j, c in enumerate(df.columns):
-            if df.iloc[:, j].dtype == np.float32:  # lossless, as above (pandas would print 6 decimals)
-                df.isetitem(j, [FLOAT32_FORMAT % x if x == x else "NaN" for x in df.iloc[:, j].astype(float)])
-        df.to_csv(path, sep="\t", index=False, float_format="%.6f", na_rep="NaN", lineterminator="\n")
+        for j, _c in enumerate(df.columns):
+            if (
+                df.iloc[:, j].dtype == np.float32
+            ):  # lossless, as above (pandas would print 6 decimals)
+                df.isetitem(
+                    j,
+                    [FLOAT32_FORMAT % x if x == x else "NaN" for x in df.iloc[:, j].astype(float)],
+                )
+        df.to_csv(
+            path, sep="\t", index=False, float_format="%.6f", na_rep="NaN", lineterminator="\n"
+        )
         return
     with open(path, "w", encoding="utf-8", newline="") as fh:
         fh.write("\t".join(header) + "\n")
         fh.writelines("\t".join(row) + "\n" for row in zip(*columns))
 
 
-LABELS = frozenset({"image_id", "identity", "gender", "race", "age", "path", "source", "licence", "split",
-                    "near_duplicates", "subject", "group"})  # group: a demographic group in the metric tables
+LABELS = frozenset(
+    {
+        "image_id",
+        "identity",
+        "gender",
+        "race",
+        "age",
+        "path",
+        "source",
+        "licence",
+        "split",
+        "near_duplicates",
+        "subject",
+        "group",
+    }
+)  # group: a demographic group in the metric tables
 LABEL_PREFIXES = ("probe_", "ref_")
 LABEL_SUFFIXES = ("_subject", "_subjects", "_original")
 
@@ -83,8 +109,11 @@ def is_label_column(name) -> bool:
     prefix, ``probe_id``/``ref_id``, and names ending in ``_subject(s)`` or ``_original``."""
     name = str(name)
     bare = name.removeprefix("probe_").removeprefix("ref_")
-    return (name in LABELS or (name.startswith(LABEL_PREFIXES) and (bare in LABELS or bare == "id"))
-            or name.endswith(LABEL_SUFFIXES))
+    return (
+        name in LABELS
+        or (name.startswith(LABEL_PREFIXES) and (bare in LABELS or bare == "id"))
+        or name.endswith(LABEL_SUFFIXES)
+    )
 
 
 def read_tsv(path, dtype=None, usecols=None) -> pd.DataFrame:
@@ -97,4 +126,6 @@ def read_tsv(path, dtype=None, usecols=None) -> pd.DataFrame:
     if labels:
         dtype = {**(dtype or {}), **{c: str for c in labels}}
     na_values = {c: ["NaN"] for c in header if c not in labels}
-    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=na_values, dtype=dtype, usecols=usecols)
+    return pd.read_csv(
+        path, sep="\t", keep_default_na=False, na_values=na_values, dtype=dtype, usecols=usecols
+    )

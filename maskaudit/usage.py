@@ -21,8 +21,8 @@ import logging
 import os
 import resource
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 PREFIX = "USAGE "
 _STAGES: dict[str, float] = {}
@@ -63,7 +63,9 @@ def process_wall_s() -> float:
     """Seconds since this process started (Linux ``/proc``; time since import elsewhere)."""
     try:
         with open("/proc/self/stat") as stat, open("/proc/uptime") as up:
-            ticks = int(stat.read().rsplit(")", 1)[1].split()[19])  # field 22: start time in clock ticks
+            ticks = int(
+                stat.read().rsplit(")", 1)[1].split()[19]
+            )  # field 22: start time in clock ticks
             uptime = float(up.read().split()[0])
         return uptime - ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
@@ -71,9 +73,14 @@ def process_wall_s() -> float:
 
 
 def usage(startup_cpu_s: float, mem_mb: float | None) -> dict:
-    return {"cpu_s": round(cpu_seconds(), 3), "startup_cpu_s": round(startup_cpu_s, 3),
-            "wall_s": round(process_wall_s(), 3), "peak_rss_mb": round(peak_rss_mb(), 1), "mem_mb": mem_mb,
-            "stages": {k: round(v, 3) for k, v in sorted(_STAGES.items())}}
+    return {
+        "cpu_s": round(cpu_seconds(), 3),
+        "startup_cpu_s": round(startup_cpu_s, 3),
+        "wall_s": round(process_wall_s(), 3),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "mem_mb": mem_mb,
+        "stages": {k: round(v, 3) for k, v in sorted(_STAGES.items())},
+    }
 
 
 def report_at_exit(mem_mb: float | None = None) -> None:
@@ -84,7 +91,9 @@ def report_at_exit(mem_mb: float | None = None) -> None:
         record = usage(startup, mem_mb)
         log.info("%s%s", PREFIX, json.dumps(record, sort_keys=True))
         if mem_mb and record["peak_rss_mb"] > mem_mb:
-            log.warning("peak memory %.0f MB exceeded the declared mem_mb=%s", record["peak_rss_mb"], mem_mb)
+            log.warning(
+                "peak memory %.0f MB exceeded the declared mem_mb=%s", record["peak_rss_mb"], mem_mb
+            )
 
     atexit.register(_report)
 
@@ -96,5 +105,5 @@ def read_usage(log_path: str | os.PathLike) -> dict | None:
         for line in fh:
             at = line.find(PREFIX)
             if at >= 0:
-                found = json.loads(line[at + len(PREFIX):])
+                found = json.loads(line[at + len(PREFIX) :])
     return found

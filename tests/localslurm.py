@@ -89,9 +89,7 @@ class LocalSlurm:
     def __init__(self, root: Path):
         self.root = Path(root)
         self.node = socket.gethostname().split(".")[0]
-        self.ports = {
-            name: free_port() for name in ("mysql", "dbd", "ctld", "slurmd")
-        }
+        self.ports = {name: free_port() for name in ("mysql", "dbd", "ctld", "slurmd")}
         self.procs: list[tuple[str, subprocess.Popen]] = []
         self.conf = self.root / "etc" / "slurm.conf"
 
@@ -134,8 +132,7 @@ class LocalSlurm:
 
         dbd = self.path("etc", "slurmdbd.conf")
         dbd.write_text(
-            auth
-            + f"DbdHost=localhost\nDbdAddr=127.0.0.1\nDbdPort={self.ports['dbd']}\n"
+            auth + f"DbdHost=localhost\nDbdAddr=127.0.0.1\nDbdPort={self.ports['dbd']}\n"
             "SlurmUser=root\n"
             f"PidFile={self.path('run', 'slurmdbd.pid')}\n"
             f"LogFile={self.path('log', 'slurmdbd.log')}\n"
@@ -229,7 +226,7 @@ class LocalSlurm:
         with socket.create_connection(("127.0.0.1", self.ports["mysql"]), timeout=1):
             return True
 
-    def start(self) -> "LocalSlurm":
+    def start(self) -> LocalSlurm:
         """Start every daemon; on any failure stop what was started and raise with the logs."""
         try:
             self._start()
@@ -342,7 +339,7 @@ class LocalSlurm:
                     proc.kill()
                     proc.wait(timeout=10)
 
-    def __enter__(self) -> "LocalSlurm":
+    def __enter__(self) -> LocalSlurm:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -359,6 +356,6 @@ if __name__ == "__main__":  # manual check: python tests/localslurm.py /tmp/slur
         print(cluster.run("sbatch", "--parsable", "--output=/dev/null", "--wrap", "hostname"))
         time.sleep(5)
         print(cluster.run("sacct", "-X", "-P", "-o", "JobID,Partition,State,ReqTRES"))
-        input("cluster up, SLURM_CONF=%s; press enter to stop" % cluster.conf)
+        input(f"cluster up, SLURM_CONF={cluster.conf}; press enter to stop")
     finally:
         cluster.stop()

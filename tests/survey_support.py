@@ -10,26 +10,28 @@ loopback port in a subprocess and stops it by its process id.
 from __future__ import annotations
 
 import glob
-import threading
 import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from conftest import REPO
 from PIL import Image
 
-from conftest import REPO
 from maskaudit.survey.bundle import write_bundle
 from maskaudit.survey.store import pseudonym
 
 
-def make_bundle(folder: Path, trials: int = 3, candidates: int = 4, seed: int = 0) -> tuple[Path, pd.DataFrame]:
+def make_bundle(
+    folder: Path, trials: int = 3, candidates: int = 4, seed: int = 0
+) -> tuple[Path, pd.DataFrame]:
     """A bundle of ``trials`` trials over generated face-sized images, and its key (answers included)."""
     folder = Path(folder)
     src = folder / "src"
@@ -49,8 +51,15 @@ def make_bundle(folder: Path, trials: int = 3, candidates: int = 4, seed: int = 
             Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(path)
             paths["none"][name] = path
             cands.append(name)
-        rows.append({"trial_id": f"t{t:012x}", "variant": "surgical-blue", "probe_id": probe,
-                     "candidate_ids": ";".join(cands), "answer": t % candidates - (t % 2)})
+        rows.append(
+            {
+                "trial_id": f"t{t:012x}",
+                "variant": "surgical-blue",
+                "probe_id": probe,
+                "candidate_ids": ";".join(cands),
+                "answer": t % candidates - (t % 2),
+            }
+        )
     key = pd.DataFrame(rows)
     bundle = folder / "bundle"
     doc = write_bundle(key, paths, bundle, seed=seed, dataset="test", candidates=candidates)
@@ -72,17 +81,43 @@ class SurveyServer:
     def __init__(self, bundle: Path, database: str, *args: str, env: dict | None = None):
         import tempfile
 
-        self.cmd = [sys.executable, "-m", "maskaudit", "survey", "serve", "--bundle", str(bundle), "--database",
-                    database, "--port", str(free_port()), "--host", "127.0.0.1", *args]
-        self.env = {**os.environ, "PYTHONPATH": str(REPO), "MASKAUDIT_SURVEY_SECRET": "test-secret", **(env or {})}
+        self.cmd = [
+            sys.executable,
+            "-m",
+            "maskaudit",
+            "survey",
+            "serve",
+            "--bundle",
+            str(bundle),
+            "--database",
+            database,
+            "--port",
+            str(free_port()),
+            "--host",
+            "127.0.0.1",
+            *args,
+        ]
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "MASKAUDIT_SURVEY_SECRET": "test-secret",
+            **(env or {}),
+        }
         self.log_path = Path(tempfile.mkstemp(prefix="survey-server-", suffix=".log")[1])
         self.proc = None
 
-    def __enter__(self) -> "SurveyServer":
+    def __enter__(self) -> SurveyServer:
         with open(self.log_path, "w") as log:
-            self.proc = subprocess.Popen(self.cmd, stdout=log, stderr=subprocess.STDOUT, text=True, env=self.env)
-        found = wait_for(lambda: re.search(r"http://[\d.]+:(\d+)/", self.log_path.read_text())
-                         or self.proc.poll() is not None, timeout=30)
+            self.proc = subprocess.Popen(
+                self.cmd, stdout=log, stderr=subprocess.STDOUT, text=True, env=self.env
+            )
+        found = wait_for(
+            lambda: (
+                re.search(r"http://[\d.]+:(\d+)/", self.log_path.read_text())
+                or self.proc.poll() is not None
+            ),
+            timeout=30,
+        )
         m = re.search(r"http://[\d.]+:(\d+)/", self.log_path.read_text())
         if not (found and m):
             self.stop()
@@ -145,16 +180,43 @@ class LocalPostgres:
             raise RuntimeError(f"{' '.join(cmd)} failed: {proc.stdout}{proc.stderr}")
         return proc.stdout
 
-    def start(self) -> "LocalPostgres":
+    def start(self) -> LocalPostgres:
         self.sock.mkdir(exist_ok=True)
         if self.user:
             shutil.chown(self.root, self.user)
             shutil.chown(self.sock, self.user)
             os.chmod(self.root, 0o755)
-        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "survey", "--no-sync")
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "server.log"), "-w",
-                  "-o", f"-c listen_addresses='' -k {self.sock} -p {self.port} -c fsync=off", "start")
-        self._run(str(self.bin / "createdb"), "-h", str(self.sock), "-p", str(self.port), "-U", "survey", "survey")
+        self._run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-A",
+            "trust",
+            "-U",
+            "survey",
+            "--no-sync",
+        )
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.root / "server.log"),
+            "-w",
+            "-o",
+            f"-c listen_addresses='' -k {self.sock} -p {self.port} -c fsync=off",
+            "start",
+        )
+        self._run(
+            str(self.bin / "createdb"),
+            "-h",
+            str(self.sock),
+            "-p",
+            str(self.port),
+            "-U",
+            "survey",
+            "survey",
+        )
         return self
 
     @property
@@ -164,11 +226,13 @@ class LocalPostgres:
     def stop(self) -> None:
         try:
             if (self.data / "postmaster.pid").exists():
-                self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+                self._run(
+                    str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"
+                )
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 
-    def __enter__(self) -> "LocalPostgres":
+    def __enter__(self) -> LocalPostgres:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -204,7 +268,11 @@ def participant(url: str, barrier: threading.Barrier, out: dict, errors: list, i
         with requests.Session() as s:
             barrier.wait(timeout=30)
             token = TOKEN.search(s.get(url + "/", timeout=30).text).group(1)
-            s.post(url + "/consent", data={"csrf_token": token, "consent": "yes", "adult": "yes"}, timeout=30)
+            s.post(
+                url + "/consent",
+                data={"csrf_token": token, "consent": "yes", "adult": "yes"},
+                timeout=30,
+            )
             sent = {}
             while True:
                 page = s.get(url + "/trial", timeout=30)
@@ -212,9 +280,16 @@ def participant(url: str, barrier: threading.Barrier, out: dict, errors: list, i
                 if not m:
                     break
                 choice = str((i + len(sent)) % 5 - 1)
-                form = {"csrf_token": token, "trial_id": m.group(1), "choice": choice, "elapsed_ms": str(100 + i)}
+                form = {
+                    "csrf_token": token,
+                    "trial_id": m.group(1),
+                    "choice": choice,
+                    "elapsed_ms": str(100 + i),
+                }
                 s.post(url + "/answer", data=form, timeout=30)
-                if i % 4 == 0:  # a double submit (a second click, a replayed form) must not be stored twice
+                if (
+                    i % 4 == 0
+                ):  # a double submit (a second click, a replayed form) must not be stored twice
                     s.post(url + "/answer", data=form, timeout=30)
                 sent[m.group(1)] = choice
             code = re.search(r'id="code">([^<]+)<', page.text).group(1)
@@ -227,8 +302,10 @@ def run_participants(url: str, n: int, out: dict, errors: list, timeout: float =
     """``n`` simulated participants at once (threads released together); True when all finished in time.
     ``out``: pseudonym -> {trial id: choice sent}; ``errors``: what went wrong, one line each."""
     barrier = threading.Barrier(n)
-    threads = [threading.Thread(target=participant, args=(url, barrier, out, errors, i), daemon=True)
-               for i in range(n)]
+    threads = [
+        threading.Thread(target=participant, args=(url, barrier, out, errors, i), daemon=True)
+        for i in range(n)
+    ]
     for t in threads:
         t.start()
     end = time.monotonic() + timeout

@@ -13,11 +13,19 @@ def read(path):
 
 def test_single_image(tmp_path, hopper_path, hopper_rgb):
     out = tmp_path / "masked.png"
-    assert main(["mask", str(hopper_path), "-o", str(out), "--type", "surgical", "--color", "#1f5fbf"]) == 0
+    assert (
+        main(["mask", str(hopper_path), "-o", str(out), "--type", "surgical", "--color", "#1f5fbf"])
+        == 0
+    )
     masked = np.asarray(Image.open(out))
     assert masked.shape == hopper_rgb.shape and (masked != hopper_rgb).any(axis=2).mean() > 0.05
     row = read(tmp_path / "masked.manifest.tsv").iloc[0]
-    assert row.status == "ok" and row.kind == "surgical" and row.colour == "#1F5FBF" and str(row.placement_ok) == "True"
+    assert (
+        row.status == "ok"
+        and row.kind == "surgical"
+        and row.colour == "#1F5FBF"
+        and str(row.placement_ok) == "True"
+    )
     again = tmp_path / "again.png"
     main(["mask", str(hopper_path), "-o", str(again), "--type", "surgical", "--color", "#1f5fbf"])
     assert again.read_bytes() == out.read_bytes()  # seeded: byte-identical
@@ -31,24 +39,62 @@ def test_folder_mode_walks_keeps_structure_and_explains_skips(tmp_path, hopper_r
     img.save(src / "a" / "hopper.jpeg")
     img.convert("L").save(src / "a" / "b" / "grey.PNG")  # grayscale
     img.convert("RGBA").save(src / "a" / "b" / "rgba.png")
-    Image.fromarray((np.asarray(img.convert("L")).astype(np.uint16) * 257)).save(src / "a" / "sixteen.png")
+    Image.fromarray(np.asarray(img.convert("L")).astype(np.uint16) * 257).save(
+        src / "a" / "sixteen.png"
+    )
     Image.fromarray(np.full((200, 200, 3), 90, np.uint8)).save(src / "a" / "empty.png")  # no face
     (src / "broken.jpg").write_bytes(b"not an image")
     (src / "notes.txt").write_text("not an image either")
     out = tmp_path / "out"
-    assert main(["mask", str(src), "-o", str(out), "--type", "cloth", "--color", "skin_dark", "--texture", "dots"]) == 0
+    assert (
+        main(
+            [
+                "mask",
+                str(src),
+                "-o",
+                str(out),
+                "--type",
+                "cloth",
+                "--color",
+                "skin_dark",
+                "--texture",
+                "dots",
+            ]
+        )
+        == 0
+    )
     table = read(out / "manifest.tsv").set_index("input")
     assert len(table) == 7 and not any(p.endswith("notes.txt") for p in table.index)
     status = {p.replace(str(src) + "/", ""): s for p, s in table.status.items()}
-    assert status == {"Hopper.Portrait.v2.JPG": "ok", "a/hopper.jpeg": "ok", "a/b/grey.PNG": "ok", "a/b/rgba.png": "ok",
-                      "a/sixteen.png": "ok", "a/empty.png": "no_face", "broken.jpg": "unreadable"}
-    for name in ["Hopper.Portrait.v2.JPG", "a/hopper.jpeg", "a/b/grey.PNG", "a/b/rgba.png", "a/sixteen.png"]:
+    assert status == {
+        "Hopper.Portrait.v2.JPG": "ok",
+        "a/hopper.jpeg": "ok",
+        "a/b/grey.PNG": "ok",
+        "a/b/rgba.png": "ok",
+        "a/sixteen.png": "ok",
+        "a/empty.png": "no_face",
+        "broken.jpg": "unreadable",
+    }
+    for name in [
+        "Hopper.Portrait.v2.JPG",
+        "a/hopper.jpeg",
+        "a/b/grey.PNG",
+        "a/b/rgba.png",
+        "a/sixteen.png",
+    ]:
         assert (out / name).is_file(), name
     assert not (out / "a" / "empty.png").exists() and not (out / "broken.jpg").exists()
     assert "nothing written" in table.detail[str(src / "a" / "empty.png")]
     ok = table[table.status == "ok"]
-    assert (ok.colour == "#6B4632").all() and (ok.texture == "dots").all() and (ok.eyes_clear.astype(str) == "True").all()
-    assert Image.open(out / "a" / "hopper.jpeg").format == "JPEG" and Image.open(out / "a/b/rgba.png").format == "PNG"
+    assert (
+        (ok.colour == "#6B4632").all()
+        and (ok.texture == "dots").all()
+        and (ok.eyes_clear.astype(str) == "True").all()
+    )
+    assert (
+        Image.open(out / "a" / "hopper.jpeg").format == "JPEG"
+        and Image.open(out / "a/b/rgba.png").format == "PNG"
+    )
 
 
 def test_face_policy_largest_or_all(tmp_path, hopper_rgb):

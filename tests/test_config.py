@@ -4,10 +4,17 @@ import copy
 
 import pytest
 import yaml
-
 from conftest import REPO
-from maskaudit.config import (VOCABULARIES, ConfigError, documented_names, load_schema, validate_config,
-                              vocabulary, vocabulary_markdown)
+
+from maskaudit.config import (
+    VOCABULARIES,
+    ConfigError,
+    documented_names,
+    load_schema,
+    validate_config,
+    vocabulary,
+    vocabulary_markdown,
+)
 
 SCHEMA = load_schema(REPO / "workflow/schemas/config.schema.yaml")
 SHIPPED = yaml.safe_load((REPO / "config/config.yaml").read_text())
@@ -17,7 +24,11 @@ def test_shipped_config_is_valid_and_defaults_are_filled():
     cfg = copy.deepcopy(SHIPPED)
     del cfg["protocol"], cfg["stats"]
     out = validate_config(cfg, SCHEMA)
-    assert out["protocol"]["include_self"] is False and out["protocol"]["fmr_targets"] == [0.01, 0.001, 0.0001]
+    assert out["protocol"]["include_self"] is False and out["protocol"]["fmr_targets"] == [
+        0.01,
+        0.001,
+        0.0001,
+    ]
     assert out["stats"]["bootstrap"] == 1000 and out["stats"]["alpha"] == 0.05
     assert out["masks"]["variants"]["n95-white"]["coverage"] == "high"
 
@@ -57,8 +68,10 @@ def test_reserved_variant_name_and_unknown_model():
     with pytest.raises(ConfigError) as err:
         validate_config(cfg, SCHEMA)
     assert "config key 'masks.variants' has a reserved name 'none'" in str(err.value)
-    assert ("config key 'models.1': unknown model 'vgg-face' in models.1; did you mean 'vgg_face'?"
-            in str(err.value))
+    assert (
+        "config key 'models.1': unknown model 'vgg-face' in models.1; did you mean 'vgg_face'?"
+        in str(err.value)
+    )
 
 
 def _schema_lists(node, path=""):
@@ -77,7 +90,16 @@ def _schema_lists(node, path=""):
 def test_the_schema_lists_no_vocabulary_and_names_each_owner():
     assert list(_schema_lists(SCHEMA)) == []
     text = (REPO / "workflow/schemas/config.schema.yaml").read_text()
-    for vocab in ("system", "mask_kind", "texture", "coverage", "alignment", "detector", "normalization", "adapter"):
+    for vocab in (
+        "system",
+        "mask_kind",
+        "texture",
+        "coverage",
+        "alignment",
+        "detector",
+        "normalization",
+        "adapter",
+    ):
         assert f"vocabulary: {vocab}" in text
 
 
@@ -87,10 +109,14 @@ PLACES = {
     "vendor": lambda c, name: c.setdefault("vendors", {}).update({name: {"max_calls": 0}}),
     "mask_kind": lambda c, name: c["masks"]["variants"]["n95-white"].update(kind=name),
     "texture": lambda c, name: c["masks"]["variants"]["n95-white"].update(texture=[name]),
-    "coverage": lambda c, name: c["masks"].update(grid={"kinds": ["n95"], "colours": ["blue"], "coverages": [name]}),
+    "coverage": lambda c, name: c["masks"].update(
+        grid={"kinds": ["n95"], "colours": ["blue"], "coverages": [name]}
+    ),
     "alignment": lambda c, name: c["embedding"].update(alignment=name),
     "detector": lambda c, name: c["embedding"].update(overrides={"dlib": {"detector": name}}),
-    "normalization": lambda c, name: c["embedding"].update(overrides={"dlib": {"normalization": name}}),
+    "normalization": lambda c, name: c["embedding"].update(
+        overrides={"dlib": {"normalization": name}}
+    ),
     "adapter": lambda c, name: c["datasets"].update(extra={"builder": "adapter", "adapter": name}),
 }
 
@@ -103,8 +129,12 @@ def test_every_accepted_name_is_documented_and_every_documented_name_accepted():
 
     table = documented_names((REPO / "config/README.md").read_text())
     assert table == vocabulary_markdown(), "regenerate it: python -m maskaudit.config --names"
-    rows = {line.split(" | ")[0].lstrip("| "): line.split(" | ")[2] for line in table.splitlines()[2:]}
-    assert set(rows) == {noun for noun, _, _ in VOCABULARIES.values()} and set(PLACES) == set(VOCABULARIES)
+    rows = {
+        line.split(" | ")[0].lstrip("| "): line.split(" | ")[2] for line in table.splitlines()[2:]
+    }
+    assert set(rows) == {noun for noun, _, _ in VOCABULARIES.values()} and set(PLACES) == set(
+        VOCABULARIES
+    )
     for vocab, (noun, _, _) in VOCABULARIES.items():
         documented = [n.strip().strip("`") for n in rows[noun].rstrip(" |").split(",")]
         assert documented == list(vocabulary(vocab))
@@ -133,28 +163,66 @@ def test_every_accepted_name_is_documented_and_every_documented_name_accepted():
         load_model("dlib", alignment="sideways")
 
 
-@pytest.mark.parametrize("edit,key,says", [
-    (lambda c: c.update(models=["arcfase"]), "models.0",
-     "unknown model 'arcfase' in models.0; did you mean 'arcface'?"),
-    (lambda c: c["masks"]["variants"]["n95-white"].update(kind=["n95", "surgicl"]), "masks.variants.n95-white.kind.1",
-     "unknown mask kind 'surgicl' in masks.variants.n95-white.kind.1; did you mean 'surgical'?"),
-    (lambda c: c["masks"]["variants"]["n95-white"].update(texture="dot"), "masks.variants.n95-white.texture",
-     "unknown texture 'dot'"),
-    (lambda c: c["masks"]["variants"]["n95-white"].update(coverage="hihg"), "masks.variants.n95-white.coverage",
-     "did you mean 'high'?"),
-    (lambda c: c["masks"].update(grid={"kinds": ["clothe"], "colours": ["blue"]}), "masks.grid.kinds.0",
-     "did you mean 'cloth'?"),
-    (lambda c: c["embedding"].update(alignment="end2end"), "embedding.alignment", "did you mean 'end_to_end'?"),
-    (lambda c: c["embedding"].update(overrides={"vgg_fase": {"align": False}}), "embedding.overrides",
-     "unknown model 'vgg_fase' in embedding.overrides; did you mean 'vgg_face'?"),
-    (lambda c: c["embedding"].update(overrides={"dlib": {"detector": "retina"}}), "embedding.overrides.dlib.detector",
-     "did you mean 'retinaface'?"),
-    (lambda c: c["embedding"].update(overrides={"dlib": {"normalization": "facenet"}}),
-     "embedding.overrides.dlib.normalization", "did you mean 'Facenet'?"),
-    (lambda c: c["datasets"].update(extra={"builder": "adapter", "adapter": "utk_face"}), "datasets.extra.adapter",
-     "did you mean 'utkface'?"),
-    (lambda c: c["vendors"].update(rekognitoin={}), "vendors.rekognitoin", "did you mean 'rekognition'?"),
-])
+@pytest.mark.parametrize(
+    "edit,key,says",
+    [
+        (
+            lambda c: c.update(models=["arcfase"]),
+            "models.0",
+            "unknown model 'arcfase' in models.0; did you mean 'arcface'?",
+        ),
+        (
+            lambda c: c["masks"]["variants"]["n95-white"].update(kind=["n95", "surgicl"]),
+            "masks.variants.n95-white.kind.1",
+            "unknown mask kind 'surgicl' in masks.variants.n95-white.kind.1; did you mean 'surgical'?",
+        ),
+        (
+            lambda c: c["masks"]["variants"]["n95-white"].update(texture="dot"),
+            "masks.variants.n95-white.texture",
+            "unknown texture 'dot'",
+        ),
+        (
+            lambda c: c["masks"]["variants"]["n95-white"].update(coverage="hihg"),
+            "masks.variants.n95-white.coverage",
+            "did you mean 'high'?",
+        ),
+        (
+            lambda c: c["masks"].update(grid={"kinds": ["clothe"], "colours": ["blue"]}),
+            "masks.grid.kinds.0",
+            "did you mean 'cloth'?",
+        ),
+        (
+            lambda c: c["embedding"].update(alignment="end2end"),
+            "embedding.alignment",
+            "did you mean 'end_to_end'?",
+        ),
+        (
+            lambda c: c["embedding"].update(overrides={"vgg_fase": {"align": False}}),
+            "embedding.overrides",
+            "unknown model 'vgg_fase' in embedding.overrides; did you mean 'vgg_face'?",
+        ),
+        (
+            lambda c: c["embedding"].update(overrides={"dlib": {"detector": "retina"}}),
+            "embedding.overrides.dlib.detector",
+            "did you mean 'retinaface'?",
+        ),
+        (
+            lambda c: c["embedding"].update(overrides={"dlib": {"normalization": "facenet"}}),
+            "embedding.overrides.dlib.normalization",
+            "did you mean 'Facenet'?",
+        ),
+        (
+            lambda c: c["datasets"].update(extra={"builder": "adapter", "adapter": "utk_face"}),
+            "datasets.extra.adapter",
+            "did you mean 'utkface'?",
+        ),
+        (
+            lambda c: c["vendors"].update(rekognitoin={}),
+            "vendors.rekognitoin",
+            "did you mean 'rekognition'?",
+        ),
+    ],
+)
 def test_unknown_names_are_checked_against_their_owner_with_a_suggestion(edit, key, says):
     cfg = copy.deepcopy(SHIPPED)
     cfg.setdefault("vendors", {})
@@ -171,4 +239,7 @@ def test_a_vendor_without_its_own_block_gets_the_common_settings():
     cfg["models"] = ["dlib", "facex"]
     cfg.pop("vendors", None)
     out = validate_config(cfg, SCHEMA)
-    assert out["vendors"]["facex"]["rate_per_s"] == 1 and out["vendors"]["facex"]["identification"] == "search"
+    assert (
+        out["vendors"]["facex"]["rate_per_s"] == 1
+        and out["vendors"]["facex"]["identification"] == "search"
+    )

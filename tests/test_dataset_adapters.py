@@ -9,8 +9,8 @@ import zipfile
 
 import pandas as pd
 import pytest
-
 from dataset_fixtures import BUILDERS, EXPECTED, EXPECTED_ISSUES, FileServer, face_jpeg
+
 from maskaudit.datasets.adapters import ADAPTERS, adapter_table, get_adapter
 from maskaudit.datasets.build import build_manifest
 from maskaudit.datasets.download import Archive, download
@@ -56,15 +56,25 @@ def test_original_labels_are_kept_next_to_the_taxonomy(tmp_path):
     extract_all(sorted(tmp_path.iterdir()), tmp_path / "x")
     df, _ = build_manifest(get_adapter("fairface"), tmp_path / "x")
     row = df.set_index("image_id").loc["train_1"]
-    assert (row.race, row.race_original, row.age_bin, row.age, row.split) == ("Asian", "East Asian", "20-29", "", "train")
+    assert (row.race, row.race_original, row.age_bin, row.age, row.split) == (
+        "Asian",
+        "East Asian",
+        "20-29",
+        "",
+        "train",
+    )
 
 
 def test_fairface_images_are_matched_wherever_the_zip_puts_them(tmp_path):
     import dataset_fixtures as fx
 
-    (tmp_path / "fairface_label_train.csv").write_text("file,age,gender,race,service_test\ntrain/1.jpg,3-9,Male,Indian,True\n")
+    (tmp_path / "fairface_label_train.csv").write_text(
+        "file,age,gender,race,service_test\ntrain/1.jpg,3-9,Male,Indian,True\n"
+    )
     (tmp_path / "fairface_label_val.csv").write_text("file,age,gender,race,service_test\n")
-    (tmp_path / "imgs.zip").write_bytes(fx._zip({"top/train/1.jpg": face_jpeg(1), "top/val/7.jpg": face_jpeg(2)}))
+    (tmp_path / "imgs.zip").write_bytes(
+        fx._zip({"top/train/1.jpg": face_jpeg(1), "top/val/7.jpg": face_jpeg(2)})
+    )
     extract_all(sorted(tmp_path.iterdir()), tmp_path / "x")
     df, issues = build_manifest(get_adapter("fairface"), tmp_path / "x")
     got = df.set_index("image_id")
@@ -74,15 +84,31 @@ def test_fairface_images_are_matched_wherever_the_zip_puts_them(tmp_path):
 
 def test_map_labels_flags_unknown_codes_but_not_missing_values():
     mapped, bad = map_labels(pd.Series(["0", "", "9"]), {"0": "White"}, RACES)
-    assert mapped.tolist() == ["White", "unknown", "unknown"] and bad.tolist() == [False, False, True]
+    assert mapped.tolist() == ["White", "unknown", "unknown"] and bad.tolist() == [
+        False,
+        False,
+        True,
+    ]
     with pytest.raises(ValueError, match="not in the taxonomy"):
         map_labels(pd.Series(["x"]), {"x": "Caucasian"}, RACES)
 
 
 def test_schema_lists_bad_rows():
-    df = pd.DataFrame({"image_id": ["a"], "path": ["a.jpg"], "identity": ["p"], "gender": ["M"], "race": ["White"],
-                       "age": ["x"], "source": [""], "licence": ["l"], "split": [""], "gender_original": ["M"],
-                       "race_original": [""]})
+    df = pd.DataFrame(
+        {
+            "image_id": ["a"],
+            "path": ["a.jpg"],
+            "identity": ["p"],
+            "gender": ["M"],
+            "race": ["White"],
+            "age": ["x"],
+            "source": [""],
+            "licence": ["l"],
+            "split": [""],
+            "gender_original": ["M"],
+            "race_original": [""],
+        }
+    )
     with pytest.raises(SchemaError, match=r"row 2: gender 'M'.*\n.*row 2: age 'x'"):
         check_schema(df)
 
@@ -93,13 +119,21 @@ BLOB = bytes(range(256)) * 4000  # ~1 MB
 
 
 def _archive(server, name="blob.bin", data=BLOB, **kw):
-    return Archive(name, server.url + name, checksum="sha256:" + hashlib.sha256(data).hexdigest(), size=len(data), **kw)
+    return Archive(
+        name,
+        server.url + name,
+        checksum="sha256:" + hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        **kw,
+    )
 
 
 def test_truncated_download_resumes_with_range(tmp_path):
     with FileServer({"blob.bin": BLOB}, truncate={"blob.bin"}) as srv:
         record = download(_archive(srv), tmp_path / "blob.bin", backoff=0, block=4096)
-    assert (tmp_path / "blob.bin").read_bytes() == BLOB and not (tmp_path / "blob.bin.part").exists()
+    assert (tmp_path / "blob.bin").read_bytes() == BLOB and not (
+        tmp_path / "blob.bin.part"
+    ).exists()
     assert srv.requests[0] == ("blob.bin", None)
     assert srv.requests[1] == ("blob.bin", f"bytes={len(BLOB) // 2}-")
     assert record["sha256"] == hashlib.sha256(BLOB).hexdigest() and record["pinned"]
@@ -116,21 +150,29 @@ def test_download_resumes_a_part_left_by_an_earlier_run(tmp_path):
 def test_bad_checksum_is_rejected_and_never_renamed(tmp_path):
     with FileServer({"blob.bin": BLOB}) as srv:
         bad = Archive("blob.bin", srv.url + "blob.bin", checksum="sha256:" + "0" * 64)
-        with pytest.raises(DownloadError, match="sha256 .* expected 0000.*moved to .*blob.bin.rejected"):
+        with pytest.raises(
+            DownloadError, match="sha256 .* expected 0000.*moved to .*blob.bin.rejected"
+        ):
             download(bad, tmp_path / "blob.bin", backoff=0)
     assert not (tmp_path / "blob.bin").exists() and (tmp_path / "blob.bin.rejected").exists()
 
 
 def test_unpinned_archive_records_its_checksum(tmp_path):
     with FileServer({"blob.bin": BLOB}) as srv:
-        record = download(Archive("blob.bin", srv.url + "blob.bin"), tmp_path / "blob.bin", backoff=0)
+        record = download(
+            Archive("blob.bin", srv.url + "blob.bin"), tmp_path / "blob.bin", backoff=0
+        )
     assert record["pinned"] is False and record["sha256"] == hashlib.sha256(BLOB).hexdigest()
     assert record["size"] == len(BLOB)
 
 
 def test_a_local_copy_is_taken_through_a_file_url_and_still_verified(tmp_path):
     (tmp_path / "copy.bin").write_bytes(BLOB)
-    good = Archive("blob.bin", (tmp_path / "copy.bin").as_uri(), checksum="sha256:" + hashlib.sha256(BLOB).hexdigest())
+    good = Archive(
+        "blob.bin",
+        (tmp_path / "copy.bin").as_uri(),
+        checksum="sha256:" + hashlib.sha256(BLOB).hexdigest(),
+    )
     assert download(good, tmp_path / "dl" / "blob.bin", backoff=0)["pinned"]
     bad = Archive("blob.bin", (tmp_path / "copy.bin").as_uri(), checksum="md5:" + "0" * 32)
     with pytest.raises(DownloadError, match="md5"):
@@ -147,10 +189,21 @@ def test_http_404_stops_at_once(tmp_path):
 def test_missing_gated_archive_says_what_where_and_which_licence(tmp_path):
     a = get_adapter("rfw")
     with pytest.raises(ManualDownloadRequired) as err:
-        locate_manual(a.archives[0], "rfw", tmp_path / "manual", title=a.title, licence=a.licence,
-                      licence_url=a.licence_url, how=a.how)
+        locate_manual(
+            a.archives[0],
+            "rfw",
+            tmp_path / "manual",
+            title=a.title,
+            licence=a.licence,
+            licence_url=a.licence_url,
+            how=a.how,
+        )
     msg = str(err.value)
-    assert "test.tar.gz" in msg and a.licence_url in msg and str(tmp_path / "manual" / "rfw" / "test.tar.gz") in msg
+    assert (
+        "test.tar.gz" in msg
+        and a.licence_url in msg
+        and str(tmp_path / "manual" / "rfw" / "test.tar.gz") in msg
+    )
 
 
 def test_extraction_refuses_paths_leaving_the_folder(tmp_path):
@@ -173,13 +226,25 @@ def test_extraction_refuses_paths_leaving_the_folder(tmp_path):
 
 # --- sampling --------------------------------------------------------------------------------------
 
+
 def _population():
     rows = []
-    for g, r, n_ids, per in (("female", "Black", 6, 3), ("male", "Black", 2, 2), ("female", "White", 10, 1),
-                             ("male", "White", 4, 5)):
+    for g, r, n_ids, per in (
+        ("female", "Black", 6, 3),
+        ("male", "Black", 2, 2),
+        ("female", "White", 10, 1),
+        ("male", "White", 4, 5),
+    ):
         for i in range(n_ids):
             for k in range(per):
-                rows.append({"image_id": f"{g}_{r}_{i}_{k}", "identity": f"{g}_{r}_{i}", "gender": g, "race": r})
+                rows.append(
+                    {
+                        "image_id": f"{g}_{r}_{i}_{k}",
+                        "identity": f"{g}_{r}_{i}",
+                        "gender": g,
+                        "race": r,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -192,16 +257,25 @@ def test_sample_balances_cells_keeps_identities_whole_and_is_seeded():
     full = df.groupby("identity").size()
     assert (s1.groupby("identity").size() == full[s1.identity.unique()]).all()  # whole identities
     c = cells.set_index(["gender", "race"])
-    assert c.at[("female", "Black"), "sampled_images"] == 6 and c.at[("female", "White"), "sampled_images"] == 6
-    assert c.at[("male", "Black"), "sampled_images"] == 4 and c.at[("male", "Black"), "short_by"] == 2  # all there is
-    assert c.at[("male", "White"), "sampled_images"] == 10  # two whole identities of 5: overshoots, never splits
+    assert (
+        c.at[("female", "Black"), "sampled_images"] == 6
+        and c.at[("female", "White"), "sampled_images"] == 6
+    )
+    assert (
+        c.at[("male", "Black"), "sampled_images"] == 4 and c.at[("male", "Black"), "short_by"] == 2
+    )  # all there is
+    assert (
+        c.at[("male", "White"), "sampled_images"] == 10
+    )  # two whole identities of 5: overshoots, never splits
     assert c.at[("female", "Black"), "identities_with_2plus_images"] == 2
     assert c.at[("female", "White"), "identities_with_2plus_images"] == 0
 
 
 def test_sample_identity_filters():
     df = _population()
-    s, cells = stratified_sample(df, seed=1, dataset="d", min_images_per_identity=2, max_images_per_identity=2)
+    s, cells = stratified_sample(
+        df, seed=1, dataset="d", min_images_per_identity=2, max_images_per_identity=2
+    )
     assert "female/White" not in set(s.gender + "/" + s.race)
     assert s.groupby("identity").size().max() == 2
     assert cells.sampled_images.sum() == len(s)

@@ -18,9 +18,9 @@ import sys
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import REPO
 from dataset_fixtures import BUILDERS, EXPECTED, FileServer
+
 from maskaudit.datasets.adapters import ADAPTERS
 from maskaudit.datasets.manifest import read_manifest
 
@@ -29,8 +29,20 @@ TRUNCATED = "fei_original/originalimages_part1.zip"
 
 
 def _snakemake(workdir, *args):
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--cores", "2", "--configfile", str(workdir / "config.yaml"), *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
+        "--configfile",
+        str(workdir / "config.yaml"),
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
 
 
@@ -45,8 +57,11 @@ def run(tmp_path_factory):
             entry["archives"] = {}
             for file, data in files.items():
                 served[f"{name}/{file}"] = data
-                entry["archives"][file] = {"url": f"{{url}}{name}/{file}",
-                                           "checksum": "sha256:" + hashlib.sha256(data).hexdigest(), "size": len(data)}
+                entry["archives"][file] = {
+                    "url": f"{{url}}{name}/{file}",
+                    "checksum": "sha256:" + hashlib.sha256(data).hexdigest(),
+                    "size": len(data),
+                }
             if name == "lfw":  # the attribute file keeps checksum null: recorded on first download
                 entry["archives"]["lfw_attributes.txt"] = {"url": "{url}lfw/lfw_attributes.txt"}
         else:  # pinned like a real archive, so the placed file is verified too
@@ -57,9 +72,17 @@ def run(tmp_path_factory):
                 entry["archives"][file] = {"checksum": "sha256:" + hashlib.sha256(data).hexdigest()}
         datasets[name] = entry
     datasets["fairface"]["sample"] = {"images_per_cell": 1}
-    datasets["lfw_badsum"] = {"builder": "adapter", "adapter": "lfw", "archives": {
-        "lfw-deepfunneled.tgz": {"url": "{url}lfw/lfw-deepfunneled.tgz", "checksum": "sha256:" + "0" * 64},
-        "lfw_attributes.txt": {"url": "{url}lfw/lfw_attributes.txt"}}}
+    datasets["lfw_badsum"] = {
+        "builder": "adapter",
+        "adapter": "lfw",
+        "archives": {
+            "lfw-deepfunneled.tgz": {
+                "url": "{url}lfw/lfw-deepfunneled.tgz",
+                "checksum": "sha256:" + "0" * 64,
+            },
+            "lfw_attributes.txt": {"url": "{url}lfw/lfw_attributes.txt"},
+        },
+    }
     datasets["bfw_missing"] = {"builder": "adapter", "adapter": "bfw"}
     with FileServer(served, truncate={TRUNCATED}) as srv:
         for entry in datasets.values():
@@ -88,12 +111,20 @@ def test_fixture_becomes_a_valid_manifest(run, name):
         assert (got.at[image_id, "gender"], got.at[image_id, "race"]) == (gender, race)
     assert all(pd.io.common.file_exists(p) for p in df.path)
     report = json.loads((workdir / f"results/datasets/{name}/validation.json").read_text())
-    assert report["n_images"] == n_images and set(report["coverage"]) >= {"gender", "race", "identity"}
-    issues = pd.read_csv(workdir / f"results/datasets/{name}/issues.tsv", sep="\t", keep_default_na=False)
+    assert report["n_images"] == n_images and set(report["coverage"]) >= {
+        "gender",
+        "race",
+        "identity",
+    }
+    issues = pd.read_csv(
+        workdir / f"results/datasets/{name}/issues.tsv", sep="\t", keep_default_na=False
+    )
     assert report["issues"] == issues.kind.value_counts().to_dict()
     sample = read_manifest(workdir / f"results/datasets/{name}/manifest.tsv")
     assert (workdir / f"results/datasets/{name}/sampling.tsv").exists()
-    if name == "fairface":  # one image per gender x race cell: male/Asian, female/Latino, female/unknown
+    if (
+        name == "fairface"
+    ):  # one image per gender x race cell: male/Asian, female/Latino, female/unknown
         assert len(sample) == 3
     else:
         assert len(sample) == len(df)
@@ -123,7 +154,10 @@ def test_bad_checksum_fails_and_leaves_no_archive(run):
 def test_missing_gated_archive_fails_with_instructions(run):
     workdir, proc, _ = run
     assert not (workdir / "results/datasets/bfw_missing/full.tsv").exists()
-    text = proc.stderr + (workdir / "logs/locate_manual_archive/bfw_missing/BFW-Release.zip.log").read_text()
+    text = (
+        proc.stderr
+        + (workdir / "logs/locate_manual_archive/bfw_missing/BFW-Release.zip.log").read_text()
+    )
     assert "BFW-Release.zip" in text and "github.com/visionjo/facerec-bias-bfw" in text
     assert str(workdir / "manual" / "bfw_missing" / "BFW-Release.zip") in text
 
@@ -131,13 +165,27 @@ def test_missing_gated_archive_fails_with_instructions(run):
 def test_rerun_does_nothing_for_built_datasets(run):
     workdir, _, _ = run
     proc = _snakemake(workdir, "-n", *[f"results/datasets/{d}/manifest.tsv" for d in BUILDERS])
-    assert proc.returncode == 0 and "Nothing to be done" in proc.stdout + proc.stderr, proc.stdout[-2000:]
+    assert proc.returncode == 0 and "Nothing to be done" in proc.stdout + proc.stderr, proc.stdout[
+        -2000:
+    ]
 
 
 def test_paper_config_resolves_the_study_dag():
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", "config/paper.yaml"],
-                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--configfile", "config/paper.yaml"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    for rule in ("locate_manual_archive", "download_archive", "extract_archives", "build_dataset_manifest",
-                 "sample_dataset", "detect_faces", "collect_table"):
+    for rule in (
+        "locate_manual_archive",
+        "download_archive",
+        "extract_archives",
+        "build_dataset_manifest",
+        "sample_dataset",
+        "detect_faces",
+        "collect_table",
+    ):
         assert rule in proc.stdout

@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from PIL import Image
-
 from conftest import REPO
 from deepface_weights import write_random_weights
+from PIL import Image
+
 from maskaudit.embed import load_cache
 from maskaudit.fetch import sha256_file
 from maskaudit.models import REGISTRY
@@ -29,17 +29,36 @@ from maskaudit.models.files import required_files
 pytestmark = pytest.mark.integration  # heavy: VGG-Face and DeepFace write ~1 GB of random weights
 MODELS = ["vgg_face", "facenet", "facenet512", "openface", "deepface", "deepid", "arcface", "sface"]
 EXPECTED_FILES = {  # deepface 0.0.103, PyTorch engine (SFace: ONNX on every engine)
-    "vgg_face": "vgg_face_weights.pth", "facenet": "facenet_weights.pth", "facenet512": "facenet512_weights.pth",
-    "openface": "openface_weights.pth", "deepface": "VGGFace2_DeepFace_weights_val-0.9034.pth",
-    "deepid": "deepid_weights.pth", "arcface": "arcface_weights.pth", "sface": "face_recognition_sface_2021dec.onnx",
+    "vgg_face": "vgg_face_weights.pth",
+    "facenet": "facenet_weights.pth",
+    "facenet512": "facenet512_weights.pth",
+    "openface": "openface_weights.pth",
+    "deepface": "VGGFace2_DeepFace_weights_val-0.9034.pth",
+    "deepid": "deepid_weights.pth",
+    "arcface": "arcface_weights.pth",
+    "sface": "face_recognition_sface_2021dec.onnx",
 }
 
 
 def snakemake(workdir, env, *args):
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--configfile", str(workdir / "config.yaml"), "--cores", "2", *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(workdir / "config.yaml"),
+        "--cores",
+        "2",
+        *args,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1200, env=env)
-    assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
+    assert proc.returncode == 0, (
+        f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
+    )
     return proc
 
 
@@ -49,8 +68,9 @@ EXPLAIN_METHODS = {"facenet": "gradcampp", "openface": "smooth_gradcampp", "deep
 
 
 def targets():
-    return ([f"results/embeddings/{m}/tiny/none.npz" for m in MODELS]
-            + [f"results/explanations/{m}/tiny/surgical-blue.npz" for m in TORCH])
+    return [f"results/embeddings/{m}/tiny/none.npz" for m in MODELS] + [
+        f"results/explanations/{m}/tiny/surgical-blue.npz" for m in TORCH
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -68,15 +88,25 @@ def run(tmp_path_factory, hopper_rgb):
     Image.fromarray(hopper_rgb).save(images / "a_copy.png")
     Image.fromarray(np.ascontiguousarray(hopper_rgb[:, ::-1])).save(images / "b.png")
     rows = [("a", "a.png", "p1"), ("a_copy", "a_copy.png", "p1"), ("b", "b.png", "p2")]
-    pd.DataFrame([{"image_id": i, "path": p, "identity": who, "gender": "female", "race": "White"}
-                  for i, p, who in rows]).to_csv(images / "manifest.tsv", sep="\t", index=False)
+    pd.DataFrame(
+        [
+            {"image_id": i, "path": p, "identity": who, "gender": "female", "race": "White"}
+            for i, p, who in rows
+        ]
+    ).to_csv(images / "manifest.tsv", sep="\t", index=False)
     cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    cfg.update(models=MODELS, weights_download=False,
-               datasets={"tiny": {"builder": "manifest", "manifest": str(images / "manifest.tsv")}})
+    cfg.update(
+        models=MODELS,
+        weights_download=False,
+        datasets={"tiny": {"builder": "manifest", "manifest": str(images / "manifest.tsv")}},
+    )
     cfg["masks"]["variants"] = {"surgical-blue": cfg["masks"]["variants"]["surgical-blue"]}
     cfg["embedding"]["alignment"] = "shared_landmarks"
-    cfg["explain"].update(faces=2, smooth={"samples": 2, "sigma": 0.1},
-                          overrides={m: {"method": method} for m, method in EXPLAIN_METHODS.items()})
+    cfg["explain"].update(
+        faces=2,
+        smooth={"samples": 2, "sigma": 0.1},
+        overrides={m: {"method": method} for m, method in EXPLAIN_METHODS.items()},
+    )
     (work / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     env = {**os.environ, "DEEPFACE_HOME": str(home)}
     env.pop("DEEPFACE_BACKEND_ENGINE", None)
@@ -87,7 +117,9 @@ def run(tmp_path_factory, hopper_rgb):
 
 def test_expected_file_names_come_from_the_installed_deepface():
     for m in MODELS:
-        assert [f.name for f in required_files(REGISTRY[m], "shared_landmarks")] == [EXPECTED_FILES[m]]
+        assert [f.name for f in required_files(REGISTRY[m], "shared_landmarks")] == [
+            EXPECTED_FILES[m]
+        ]
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -96,15 +128,24 @@ def test_model_runs_through_deepface(run, model):
     ids, vectors, status = load_cache(work / f"results/embeddings/{model}/tiny/none.npz")
     card = REGISTRY[model]
     assert ids == ["a", "a_copy", "b"] and status == ["ok"] * 3
-    assert vectors.shape == (3, card.dim) and np.isfinite(vectors).all() and np.abs(vectors).sum() > 0
+    assert (
+        vectors.shape == (3, card.dim) and np.isfinite(vectors).all() and np.abs(vectors).sum() > 0
+    )
     assert np.array_equal(vectors[0], vectors[1])  # identical pixels, identical vector
     assert not np.array_equal(vectors[0], vectors[2])  # the mirrored face is another input
     side = json.loads((work / f"results/embeddings/{model}/tiny/none.json").read_text())
-    assert side["engine"] == "pytorch" and side["deepface_version"] == "0.0.103" and side["device"] in ("cpu", "cuda:0")
+    assert (
+        side["engine"] == "pytorch"
+        and side["deepface_version"] == "0.0.103"
+        and side["device"] in ("cpu", "cuda:0")
+    )
     assert side["weights"] == {EXPECTED_FILES[model]: sha256_file(weights[model], cached=True)}
     from deepface.config.threshold import thresholds
 
-    assert side["threshold"] == thresholds[card.deepface_name]["cosine"] and side["alignment"] == "shared_landmarks"
+    assert (
+        side["threshold"] == thresholds[card.deepface_name]["cosine"]
+        and side["alignment"] == "shared_landmarks"
+    )
 
 
 def test_rerun_does_nothing_and_forced_rerun_is_identical(run):
@@ -137,5 +178,7 @@ def test_pytorch_model_explains_through_the_workflow(run, model):
     w, h = card.input_size
     assert e["maps"].shape == (2, h, w) and np.isfinite(e["maps"]).all() and (e["maps"] >= 0).all()
     shares = e["shares"][0]
-    assert np.isnan(shares).all() or np.isclose(shares.sum(), 1)  # NaN only for a map with no positive mass
+    assert np.isnan(shares).all() or np.isclose(
+        shares.sum(), 1
+    )  # NaN only for a map with no positive mass
     assert np.isfinite(e["shares"]).all() or (e["maps"][0] == 0).all()

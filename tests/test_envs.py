@@ -23,7 +23,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO
 
 ENVS = sorted((REPO / "workflow/envs").glob("*.yaml"))
@@ -91,10 +90,14 @@ def import_code(script: str) -> str:
 
 def test_rules_are_found():
     rules = rules_with_envs()
-    assert {"detect_faces", "mask_images", "embed_images", "plot_mask_gallery"} <= {r for r, _, _ in rules}
+    assert {"detect_faces", "mask_images", "embed_images", "plot_mask_gallery"} <= {
+        r for r, _, _ in rules
+    }
     for rule, env, script in rules:
         assert Path(script).is_file(), f"rule {rule}: {script} missing"
-        assert env is None or (REPO / "workflow/envs" / env).is_file(), f"rule {rule}: env {env} missing"
+        assert env is None or (REPO / "workflow/envs" / env).is_file(), (
+            f"rule {rule}: env {env} missing"
+        )
 
 
 @pytest.mark.parametrize("env", ENVS, ids=lambda p: p.name)
@@ -106,7 +109,9 @@ def test_env_pins_agree_with_requirements(env):
     assert env_pins, f"{env.name} has no pip section"
     for name, version in env_pins.items():
         assert name in required, f"{env.name}: {name} is not in requirements.txt"
-        assert required[name] == version, f"{env.name}: {name}=={version}, requirements.txt: {required[name]}"
+        assert required[name] == version, (
+            f"{env.name}: {name}=={version}, requirements.txt: {required[name]}"
+        )
 
 
 def build_venv(env: Path, root: Path) -> Path:
@@ -114,11 +119,24 @@ def build_venv(env: Path, root: Path) -> Path:
     venv.EnvBuilder(with_pip=True, system_site_packages=False, clear=True).create(target)
     python = target / "bin" / "python"
     done = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--no-compile", "--disable-pip-version-check", *pip_section(env)],
-        capture_output=True, text=True, timeout=1500,
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-compile",
+            "--disable-pip-version-check",
+            *pip_section(env),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1500,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"pip install of {env.name}'s pip section failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+        raise RuntimeError(
+            f"pip install of {env.name}'s pip section failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
+        )
     return python
 
 
@@ -137,13 +155,26 @@ def test_env_runs_its_rules_imports(env, env_pythons, tmp_path):
     python = env_pythons[env.name]
     checks = env_checks()[env.name]
     assert checks, f"{env.name} is used by no rule: delete it or use it"
-    isolated = {"PYTHONPATH": str(REPO), "PYTHONNOUSERSITE": "1", "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"}
+    isolated = {
+        "PYTHONPATH": str(REPO),
+        "PYTHONNOUSERSITE": "1",
+        "PATH": "/usr/bin:/bin",
+        "MPLBACKEND": "Agg",
+    }
     probe = "import sys; print(sys.prefix)"
-    prefix = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, env=isolated).stdout.strip()
+    prefix = subprocess.run(
+        [str(python), "-c", probe], capture_output=True, text=True, env=isolated
+    ).stdout.strip()
     assert Path(prefix) != Path(sys.prefix), "the check must not run in the test's own environment"
     for rule, script in checks:
-        done = subprocess.run([str(python), "-c", import_code(script)], capture_output=True, text=True,
-                              env=isolated, cwd=tmp_path, timeout=600)
+        done = subprocess.run(
+            [str(python), "-c", import_code(script)],
+            capture_output=True,
+            text=True,
+            env=isolated,
+            cwd=tmp_path,
+            timeout=600,
+        )
         assert done.returncode == 0, (
             f"rule {rule} ({Path(script).name}) cannot import in {env.name} alone:\n{done.stderr[-3000:]}"
         )

@@ -12,7 +12,12 @@ from maskaudit.protocol import files
 from maskaudit.protocol.layout import build_layout
 from maskaudit.protocol.score import ScoreOptions, score_variant
 from maskaudit.protocol.sources import SimilaritySource, _blocks
-from maskaudit.protocol.thresholds import baseline_thresholds, fixed_thresholds, tail_size, threshold_from_tail
+from maskaudit.protocol.thresholds import (
+    baseline_thresholds,
+    fixed_thresholds,
+    tail_size,
+    threshold_from_tail,
+)
 from maskaudit.stats.measures import probe_codes, variant_measures
 from maskaudit.tsv import read_tsv, write_tsv
 
@@ -27,15 +32,29 @@ def _source(sim, probe_ids, gallery_ids, probe_status=None, gallery_status=None,
         probe_status=np.asarray(probe_status or ["ok"] * len(probe_ids), dtype=object),
         gallery_ids=np.asarray(gallery_ids, dtype=str),
         gallery_status=np.asarray(gallery_status or ["ok"] * len(gallery_ids), dtype=object),
-        threshold=threshold, threshold_source="test", raw_direction="higher_is_same", system="toy",
-        _block=_blocks(sim), _to_raw=lambda s: s)
+        threshold=threshold,
+        threshold_source="test",
+        raw_direction="higher_is_same",
+        system="toy",
+        _block=_blocks(sim),
+        _to_raw=lambda s: s,
+    )
 
 
 def _manifest(identities):
     n = len(identities)
-    return pd.DataFrame({"image_id": [f"i{k:03d}" for k in range(n)], "path": "", "identity": list(identities),
-                         "gender": ["female" if int(str(x)[1:]) % 2 else "male" for x in identities],
-                         "race": "r", "age": "", "source": "", "licence": ""})
+    return pd.DataFrame(
+        {
+            "image_id": [f"i{k:03d}" for k in range(n)],
+            "path": "",
+            "identity": list(identities),
+            "gender": ["female" if int(str(x)[1:]) % 2 else "male" for x in identities],
+            "race": "r",
+            "age": "",
+            "source": "",
+            "licence": "",
+        }
+    )
 
 
 def _tied_baseline(n_id=60, per_id=2, seed=0):
@@ -53,10 +72,21 @@ def _tied_baseline(n_id=60, per_id=2, seed=0):
 
 
 def _baseline_run(manifest, src, targets, **opts):
-    layout = build_layout(src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status, manifest,
-                          baseline=True)
+    layout = build_layout(
+        src.probe_ids,
+        src.probe_status,
+        src.gallery_ids,
+        src.gallery_status,
+        manifest,
+        baseline=True,
+    )
     n_ok = int(layout.probe_ok.sum())
-    r = score_variant(src, layout, opts.pop("dup", {}), ScoreOptions(tail_k=tail_size(targets, n_ok * n_ok), **opts))
+    r = score_variant(
+        src,
+        layout,
+        opts.pop("dup", {}),
+        ScoreOptions(tail_k=tail_size(targets, n_ok * n_ok), **opts),
+    )
     return layout, r
 
 
@@ -79,9 +109,13 @@ def test_fmr_threshold_never_exceeds_its_target_in_the_scores_precision():
     thresholds = baseline_thresholds(r, src, targets, [], layout.probe_ok)
     for row in thresholds["verification"][1:]:
         t = row["similarity"]
-        assert float(np.float32(t)) == t  # a float32 number: every precision compares float32 scores alike
-        hits32 = int(np.count_nonzero(neg >= t))                     # NumPy: float32 against a Python float
-        hits64 = int(np.count_nonzero(neg.astype(np.float64) >= t))  # float64 against the stored value
+        assert (
+            float(np.float32(t)) == t
+        )  # a float32 number: every precision compares float32 scores alike
+        hits32 = int(np.count_nonzero(neg >= t))  # NumPy: float32 against a Python float
+        hits64 = int(
+            np.count_nonzero(neg.astype(np.float64) >= t)
+        )  # float64 against the stored value
         assert hits32 == hits64 == round(row["realised"] * neg.size)
         assert hits32 <= row["target"] * neg.size
     # the score pass (impostors.npz false matches) counts exactly what the thresholds file reports
@@ -136,7 +170,9 @@ def test_float32_scores_are_written_losslessly(tmp_path):
     write_tsv(pd.DataFrame({"score": s, "x": np.arange(5.0)}), tmp_path / "s.tsv")
     back = read_tsv(tmp_path / "s.tsv", dtype={"score": np.float32})
     np.testing.assert_array_equal(back.score.to_numpy(), s)
-    assert (tmp_path / "s.tsv").read_text().splitlines()[1].split("\t")[1] == "0.000000"  # float64: unchanged
+    assert (tmp_path / "s.tsv").read_text().splitlines()[1].split("\t")[
+        1
+    ] == "0.000000"  # float64: unchanged
 
 
 def test_rates_from_stored_scores_agree_with_the_score_files_decisions(tmp_path):
@@ -151,11 +187,16 @@ def test_rates_from_stored_scores_agree_with_the_score_files_decisions(tmp_path)
     sim[2, 3] = sim[3, 2] = t
     np.fill_diagonal(sim, below)
     src = _source(sim, ids, ids, threshold=float(t))
-    layout = build_layout(src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status, manifest, False)
+    layout = build_layout(
+        src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status, manifest, False
+    )
     r = score_variant(src, layout, {}, ScoreOptions(thresholds={"default": float(t)}, rank_k=2))
     paths = {}
-    for name, frame in (("reid", files.reidentification_frame), ("verification", files.verification_frame),
-                        ("identification", files.identification_frame)):
+    for name, frame in (
+        ("reid", files.reidentification_frame),
+        ("verification", files.verification_frame),
+        ("identification", files.identification_frame),
+    ):
         paths[name] = tmp_path / f"{name}.tsv"
         write_tsv(frame(r, layout, src, manifest, VARIANT), paths[name])
     stored = {k: files.read_scores(p) for k, p in paths.items()}
@@ -164,8 +205,14 @@ def test_rates_from_stored_scores_agree_with_the_score_files_decisions(tmp_path)
     assert (ver.score.to_numpy() == sim[[0, 1, 2, 3], [1, 0, 3, 2]].astype(float)).all()
     assert ver.decision.tolist() == ["non_match", "non_match", "match", "match"]
     assert (ver.threshold == float(t)).all()
-    meas = variant_measures(stored, probe_codes(stored, layout.identities), layout.n_identities,
-                            {"default": float(t)}, {}, 2)
+    meas = variant_measures(
+        stored,
+        probe_codes(stored, layout.identities),
+        layout.n_identities,
+        {"default": float(t)},
+        {},
+        2,
+    )
     got = {m: c for _, m, thr, _, _, c in meas.items if thr == "default"}
     assert got["fnmr"].errors.sum() == (ver.decision == "non_match").sum() == 2
     reid = stored["reid"]
@@ -182,17 +229,36 @@ def _iso_toy():
     manifest = _manifest([f"p{'ABCD'.index(x)}" for x in ident]).assign(image_id=names)
     same = np.equal.outer(ident, ident)
     sim = np.where(same, 0.9, 0.1).astype(np.float32)
-    probe_status = ["mask_partial_out_of_frame", "model_no_face", "ok", "ok", "ok", "ok", "ok", "ok"]
+    probe_status = [
+        "mask_partial_out_of_frame",
+        "model_no_face",
+        "ok",
+        "ok",
+        "ok",
+        "ok",
+        "ok",
+        "ok",
+    ]
     gallery_status = ["ok", "ok", "ok", "ok", "model_no_face", "ok", "no_face", "ok"]
     src = _source(sim, names, names, probe_status, gallery_status, threshold=0.5)
-    layout = build_layout(src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status, manifest, False)
+    layout = build_layout(
+        src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status, manifest, False
+    )
     r = score_variant(src, layout, {}, ScoreOptions(thresholds={"default": 0.5}, rank_k=2))
-    scores = {"reid": files.reidentification_frame(r, layout, src, manifest, VARIANT),
-              "verification": files.verification_frame(r, layout, src, manifest, VARIANT),
-              "identification": files.identification_frame(r, layout, src, manifest, VARIANT),
-              "impostors": r.impostors}
-    meas = variant_measures(scores, probe_codes(scores, layout.identities), layout.n_identities,
-                            {"default": 0.5}, {"default": 0.5}, 2)
+    scores = {
+        "reid": files.reidentification_frame(r, layout, src, manifest, VARIANT),
+        "verification": files.verification_frame(r, layout, src, manifest, VARIANT),
+        "identification": files.identification_frame(r, layout, src, manifest, VARIANT),
+        "impostors": r.impostors,
+    }
+    meas = variant_measures(
+        scores,
+        probe_codes(scores, layout.identities),
+        layout.n_identities,
+        {"default": 0.5},
+        {"default": 0.5},
+        2,
+    )
     counts = {(m, thr): (c.errors.sum(), c.trials.sum()) for _, m, thr, _, _, c in meas.items}
     return scores, counts, probe_status, gallery_status, np.array(ident)
 
@@ -202,12 +268,15 @@ def test_system_level_rates_charge_only_the_systems_own_failures():
     # re-identification: a1 (mask) and c2 (its own original failed detection) are not trials of the
     # system; a2 (model) and b2 (its original failed the model's enrolment) are its errors
     assert c[("reid_fnmr_system", "default")] == (2, 6)
-    assert c[("reid_rate", "default")] == (2, 6)        # reid_rate = 1 - reid_fnmr_system
-    assert c[("reid_fnmr", "default")] == (0, 4)        # acquired only
+    assert c[("reid_rate", "default")] == (2, 6)  # reid_rate = 1 - reid_fnmr_system
+    assert c[("reid_fnmr", "default")] == (0, 4)  # acquired only
     assert c[("reid_rate_acquired", "default")] == (0, 4)
     # verification: 10 mated pairs; a1's two and c1-c2 are pipeline failures; a2's two and b1-b2 the system's
     assert c[("fnmr_system", "default")] == (3, 7) and c[("fnmr", "default")] == (0, 4)
-    assert ("fnmr_with_fta", "default") not in c  # it charged mask and detection failures to the system
+    assert (
+        "fnmr_with_fta",
+        "default",
+    ) not in c  # it charged mask and detection failures to the system
     # impostors: a failed comparison is a trial (never a false match) of fmr_system unless a side
     # failed in the pipeline
     pipe = np.array([s.startswith("mask_") or s == "no_face" for s in probe_status])
@@ -223,11 +292,22 @@ def test_system_level_rates_charge_only_the_systems_own_failures():
     # identification: a1 and c1 (only mate failed detection) are out; a2 (failed probe) and b1 (its
     # only mate failed enrolment) are misses of the system
     ident_rows = scores["identification"].set_index("probe_id")
-    assert ident_rows.search.to_dict() == {"a1": "mated", "a2": "mated", "a3": "mated", "b1": "mated_unenrolled",
-                                           "b2": "mated", "c1": "mated_unenrolled", "c2": "mated", "d1": "non_mated"}
+    assert ident_rows.search.to_dict() == {
+        "a1": "mated",
+        "a2": "mated",
+        "a3": "mated",
+        "b1": "mated_unenrolled",
+        "b2": "mated",
+        "c1": "mated_unenrolled",
+        "c2": "mated",
+        "d1": "non_mated",
+    }
     assert ident_rows.unenrolled_charge.to_dict()["b1"] == "system"
     assert ident_rows.unenrolled_charge.to_dict()["c1"] == "pipeline"
-    assert c[("rank1_system", "-")] == (2, 5) and c[("rank1", "-")] == (0, 3) == c[("rank1_acquired", "-")]
+    assert (
+        c[("rank1_system", "-")] == (2, 5)
+        and c[("rank1", "-")] == (0, 3) == c[("rank1_acquired", "-")]
+    )
     assert c[("fnir_system", "default")] == (2, 5) and c[("fnir", "default")] == (0, 3)
     assert c[("fpir", "default")] == (0, 1) == c[("fpir_system", "default")]
     # failures to acquire over probes, by who is charged
@@ -238,11 +318,18 @@ def test_system_level_rates_charge_only_the_systems_own_failures():
 def test_a_pipeline_failure_on_either_side_takes_the_comparison_out_of_the_systems_trials():
     from maskaudit.protocol.fta import charge, pair_failure
 
-    reason, side = pair_failure(["model_no_face", "ok", "model_no_face"], ["no_face", "model_x", "ok"])
+    reason, side = pair_failure(
+        ["model_no_face", "ok", "model_no_face"], ["no_face", "model_x", "ok"]
+    )
     assert reason.tolist() == ["no_face", "model_x", "model_no_face"]
     assert side.tolist() == ["reference", "reference", "probe"]
-    assert [charge(o) for o in ("model", "vendor", "mask", "dataset", "")] == \
-        ["system", "system", "pipeline", "pipeline", ""]
+    assert [charge(o) for o in ("model", "vendor", "mask", "dataset", "")] == [
+        "system",
+        "system",
+        "pipeline",
+        "pipeline",
+        "",
+    ]
 
 
 # --------------------------------------------------------------------------- finding 6
@@ -261,14 +348,23 @@ def test_cross_identity_duplicates_are_found_by_the_within_identity_rule():
     left = np.ones((32, 32), bool)
     left[:, 22:] = False
     rng = np.random.default_rng(5)
-    sigs["i007"] = (sigs["i003"][0] * 0.9 + 3 + rng.normal(size=(32, 32)), left)  # a re-encoded crop of i003
-    sigs["i020"] = (sigs["i011"][0], np.ones((32, 32), bool))                    # the same picture again
+    sigs["i007"] = (
+        sigs["i003"][0] * 0.9 + 3 + rng.normal(size=(32, 32)),
+        left,
+    )  # a re-encoded crop of i003
+    sigs["i020"] = (sigs["i011"][0], np.ones((32, 32), bool))  # the same picture again
     ids = sorted(sigs)
     identities = [f"p{k}" for k in range(40)]
     identities[21] = identities[20]  # i020 and i021 are one identity: that pair is not "across"
     sigs["i021"] = (sigs["i020"][0], np.ones((32, 32), bool))
-    pairs = duplicate_pairs_across(ids, identities, sigs, min_correlation=0.8, min_overlap=0.4, block=7)
-    assert set(zip(pairs.image_a, pairs.image_b)) == {("i003", "i007"), ("i011", "i020"), ("i011", "i021")}
+    pairs = duplicate_pairs_across(
+        ids, identities, sigs, min_correlation=0.8, min_overlap=0.4, block=7
+    )
+    assert set(zip(pairs.image_a, pairs.image_b)) == {
+        ("i003", "i007"),
+        ("i011", "i020"),
+        ("i011", "i021"),
+    }
     # the vectorised correlation is the loop's, pair by pair
     for a, b, corr, overlap in zip(pairs.image_a, pairs.image_b, pairs.correlation, pairs.overlap):
         ref = similarity(sigs[a], sigs[b])
@@ -284,10 +380,18 @@ def test_protocol_table_reports_duplicates_and_the_within_identity_share():
 
     sigs = _signatures(8, seed=1)
     sigs["i001"] = (sigs["i000"][0] + 0.5, sigs["i000"][1])  # within identity p0
-    sigs["i005"] = (sigs["i002"][0], sigs["i002"][1])        # across: p1 and p3
+    sigs["i005"] = (sigs["i002"][0], sigs["i002"][1])  # across: p1 and p3
     manifest = _manifest(["p0", "p0", "p1", "p2", "p2", "p3", "p4", "p4"])
-    table, pairs, summary = protocol_table(manifest, sigs, min_correlation=0.8, min_overlap=0.4, holdout=0.0,
-                                           seed=1, dataset="d", max_within_share=0.3)
+    table, pairs, summary = protocol_table(
+        manifest,
+        sigs,
+        min_correlation=0.8,
+        min_overlap=0.4,
+        holdout=0.0,
+        seed=1,
+        dataset="d",
+        max_within_share=0.3,
+    )
     t = table.set_index("image_id")
     assert t.near_duplicates["i000"] == "i001" and t.duplicates_across["i002"] == "i005"
     assert t.duplicates_across["i005"] == "i002" and t.duplicates_across["i000"] == ""
@@ -311,14 +415,24 @@ def test_duplicates_across_identities_leave_the_impostors_and_the_thresholds():
     np.fill_diagonal(sim, 1.0)
     sim[0, 1] = sim[1, 0] = 0.99  # one photo under two identities
     src = _source(sim, ids, ids)
-    layout = build_layout(src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status, manifest, True)
+    layout = build_layout(
+        src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status, manifest, True
+    )
     cross = {"i000": {"i001"}, "i001": {"i000"}}
-    r = score_variant(src, layout, {}, ScoreOptions(tail_k=10, thresholds={"t": 0.5}, cross_duplicates=cross))
+    r = score_variant(
+        src, layout, {}, ScoreOptions(tail_k=10, thresholds={"t": 0.5}, cross_duplicates=cross)
+    )
     assert r.reference.n_impostor == 15 - 1 and r.impostors["trials"].sum() == 14
     assert r.reference.tail.max() < 0.99 and r.impostors["fm_count"].sum() == 0
     assert 0.99 not in r.impostors["sample_score"]
-    masked = score_variant(src, build_layout(src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status,
-                                             manifest, False), {}, ScoreOptions(cross_duplicates=cross, rank_k=2))
+    masked = score_variant(
+        src,
+        build_layout(
+            src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status, manifest, False
+        ),
+        {},
+        ScoreOptions(cross_duplicates=cross, rank_k=2),
+    )
     top = masked.search.closed["top_blocks"]
     assert 1 not in top[0] and 0 not in top[1]  # i001's identity is no candidate for i000, and back
     assert masked.impostors["trials"].sum() == 30 - 2
@@ -330,7 +444,9 @@ def test_calibration_split_is_seeded_and_identity_disjoint():
 
     ids = [f"p{k:02d}" for k in range(30)]
     a = calibration_identities(ids, 0.3, 7, "d", exclude={"p00", "p01"})
-    assert len(a) == round(0.3 * 28) and a == calibration_identities(ids, 0.3, 7, "d", exclude={"p00", "p01"})
+    assert len(a) == round(0.3 * 28) and a == calibration_identities(
+        ids, 0.3, 7, "d", exclude={"p00", "p01"}
+    )
     assert not a & {"p00", "p01"} and a != calibration_identities(ids, 0.3, 8, "d")
     assert calibration_identities(ids, 0.0, 7, "d") == set()
 
@@ -356,20 +472,34 @@ def test_with_a_calibration_split_thresholds_and_rates_rest_on_disjoint_identiti
     assert r.reference.n_impostor == neg.size
     (row,) = fixed_thresholds(r.reference.tail, r.reference.n_impostor, [0.2])
     assert np.count_nonzero(neg >= row["similarity"]) == round(row["realised"] * neg.size)
-    _, scored = _baseline_run(manifest, src, [0.2], calibration=calib, thresholds={"fmr_0.2": row["similarity"]})
-    frames = {"reid": files.reidentification_frame(scored, layout, src, manifest, NONE),
-              "verification": files.verification_frame(scored, layout, src, manifest, NONE),
-              "identification": files.identification_frame(scored, layout, src, manifest, NONE),
-              "impostors": scored.impostors}
-    meas = variant_measures(frames, probe_codes(frames, layout.identities), layout.n_identities,
-                            {"fmr_0.2": row["similarity"]}, {}, 1)
+    _, scored = _baseline_run(
+        manifest, src, [0.2], calibration=calib, thresholds={"fmr_0.2": row["similarity"]}
+    )
+    frames = {
+        "reid": files.reidentification_frame(scored, layout, src, manifest, NONE),
+        "verification": files.verification_frame(scored, layout, src, manifest, NONE),
+        "identification": files.identification_frame(scored, layout, src, manifest, NONE),
+        "impostors": scored.impostors,
+    }
+    meas = variant_measures(
+        frames,
+        probe_codes(frames, layout.identities),
+        layout.n_identities,
+        {"fmr_0.2": row["similarity"]},
+        {},
+        1,
+    )
     got = {m: c for _, m, _, _, _, c in meas.items}
     audit = ~np.isin(layout.identities, list(calib))
     fmr = got["fmr"]
     assert fmr.trials[~audit].sum() == 0 and fmr.trials[:, ~audit].sum() == 0
     both = (ident[iu[0]] != ident[iu[1]]) & ~in_cal[iu[0]] & ~in_cal[iu[1]]
-    assert fmr.trials.sum() == both.sum() and fmr.errors.sum() == np.count_nonzero(sim[iu][both] >= row["similarity"])
-    assert got["fnmr"].trials[~audit].sum() == 0 and got["fnmr"].trials.sum() == audit.sum()  # one pair each
+    assert fmr.trials.sum() == both.sum() and fmr.errors.sum() == np.count_nonzero(
+        sim[iu][both] >= row["similarity"]
+    )
+    assert (
+        got["fnmr"].trials[~audit].sum() == 0 and got["fnmr"].trials.sum() == audit.sum()
+    )  # one pair each
 
 
 # --------------------------------------------------------------------------- the demo audit
@@ -387,21 +517,35 @@ def test_demo_rates_thresholds_and_score_files_agree_exactly(audit):
     for row in thresholds["verification"]:
         if not row["supported"]:
             continue
-        rate = overall[(overall.variant == "none") & (overall.measure == "fmr") & (overall.threshold == row["name"])]
-        (errors, trials), = rate[["errors", "trials"]].to_numpy()
+        rate = overall[
+            (overall.variant == "none")
+            & (overall.measure == "fmr")
+            & (overall.threshold == row["name"])
+        ]
+        ((errors, trials),) = rate[["errors", "trials"]].to_numpy()
         assert trials == row["n"] and errors == round(row["realised"] * row["n"]), row["name"]
         if row["name"] != "default":
             assert errors <= row["target"] * trials
     for variant in ["none", "surgical-blue", "n95-skin_dark", "cloth-white"]:
         ver = files.read_scores(audit / f"results/scores/dlib/demo/{variant}/verification.tsv")
         mated = ver[ver.comparison == "mated"]
-        fnmr = overall[(overall.variant == variant) & (overall.measure == "fnmr") & (overall.threshold == "default")]
+        fnmr = overall[
+            (overall.variant == variant)
+            & (overall.measure == "fnmr")
+            & (overall.threshold == "default")
+        ]
         assert fnmr.errors.iloc[0] == (mated.decision == "non_match").sum()
-        assert (mated.decision[mated.score.notna()] == np.where(mated.score >= mated.threshold, "match", "non_match")
-                [mated.score.notna().to_numpy()]).all()
+        assert (
+            mated.decision[mated.score.notna()]
+            == np.where(mated.score >= mated.threshold, "match", "non_match")[
+                mated.score.notna().to_numpy()
+            ]
+        ).all()
     system = overall[(overall.measure == "reid_fnmr_system") & (overall.variant == "surgical-blue")]
     pipeline = overall[(overall.measure == "fta_pipeline") & (overall.variant == "surgical-blue")]
-    assert system.trials.iloc[0] == 14 and pipeline.errors.iloc[0] == 1  # hanks_1's mask: the pipeline's
+    assert (
+        system.trials.iloc[0] == 14 and pipeline.errors.iloc[0] == 1
+    )  # hanks_1's mask: the pipeline's
 
 
 @pytest.mark.integration
@@ -434,12 +578,20 @@ def test_baseline_fpir_read_back_from_the_score_file_is_the_thresholds_realised(
     fpir = {x["name"]: x for x in thr["identification"] if x["supported"]}
     _, scored = _baseline_run(manifest, src, [0.1], held_out=held)
     write_tsv(files.identification_frame(scored, layout, src, manifest, NONE), tmp_path / "i.tsv")
-    stored = {"identification": files.read_scores(tmp_path / "i.tsv"),
-              "reid": files.reidentification_frame(scored, layout, src, manifest, NONE),
-              "verification": files.verification_frame(scored, layout, src, manifest, NONE),
-              "impostors": scored.impostors}
-    meas = variant_measures(stored, probe_codes(stored, layout.identities), layout.n_identities, {},
-                            {k: v["similarity"] for k, v in fpir.items()}, 1)
+    stored = {
+        "identification": files.read_scores(tmp_path / "i.tsv"),
+        "reid": files.reidentification_frame(scored, layout, src, manifest, NONE),
+        "verification": files.verification_frame(scored, layout, src, manifest, NONE),
+        "impostors": scored.impostors,
+    }
+    meas = variant_measures(
+        stored,
+        probe_codes(stored, layout.identities),
+        layout.n_identities,
+        {},
+        {k: v["similarity"] for k, v in fpir.items()},
+        1,
+    )
     got = {thr_name: c for _, m, thr_name, _, _, c in meas.items if m == "fpir"}
     assert set(got) == {"default", "fpir_0.5", "fpir_0.2"}
     for name, row in fpir.items():

@@ -8,10 +8,10 @@ import shutil
 import numpy as np
 import pytest
 import yaml
+from workflow_support import VARIANTS, read, snakemake, write_config
 
 from maskaudit.explain import REGIONS
 from maskaudit.explain.run import load_explanations
-from workflow_support import VARIANTS, read, snakemake, write_config
 
 pytestmark = pytest.mark.integration
 
@@ -22,10 +22,17 @@ def check_maps(workdir, model, variants, method):
     ids = None
     for variant in variants:
         e = load_explanations(workdir / f"results/explanations/{model}/demo/{variant}.npz")
-        assert e["meta"]["method"] == method and e["meta"]["sample_size"] == faces == len(e["image_id"])
-        assert e["meta"]["settings"]["seed"] == config["explain"]["seed"] and e["meta"]["variant"] == variant
+        assert e["meta"]["method"] == method and e["meta"]["sample_size"] == faces == len(
+            e["image_id"]
+        )
+        assert (
+            e["meta"]["settings"]["seed"] == config["explain"]["seed"]
+            and e["meta"]["variant"] == variant
+        )
         ids = e["image_id"].tolist() if ids is None else ids
-        assert e["image_id"].tolist() == ids  # the same photos under every variant: the shift is paired
+        assert (
+            e["image_id"].tolist() == ids
+        )  # the same photos under every variant: the shift is paired
         ok = e["status"] == "ok"
         assert ok.all(), dict(zip(e["image_id"], e["status"]))
         w, h = e["meta"]["pipeline"]["input_size"]
@@ -42,22 +49,44 @@ def test_dlib_maps_region_shares_tables_and_figures(audit):
     check_maps(audit, "dlib", ["none", *VARIANTS], "occlusion")
     att = read(audit, "attention")
     overall = att[(att.model == "dlib") & (att.attribute == "overall")]
-    assert sorted(overall.variant.unique()) == sorted(VARIANTS) and len(overall) == len(VARIANTS) * len(REGIONS)
+    assert sorted(overall.variant.unique()) == sorted(VARIANTS) and len(overall) == len(
+        VARIANTS
+    ) * len(REGIONS)
     for _, part in overall.groupby("variant"):
-        assert np.isclose(part.share_unmasked.sum(), 1, atol=1e-5) and np.isclose(part.share_masked.sum(), 1, atol=1e-5)
-        assert np.allclose(part["shift"], part.share_masked - part.share_unmasked, atol=2e-6)  # 6 decimals
+        assert np.isclose(part.share_unmasked.sum(), 1, atol=1e-5) and np.isclose(
+            part.share_masked.sum(), 1, atol=1e-5
+        )
+        assert np.allclose(
+            part["shift"], part.share_masked - part.share_unmasked, atol=2e-6
+        )  # 6 decimals
         assert (part.n_images == 3).all() and (part.n_failed == 0).all()
         assert ((part.shift_low <= part["shift"]) & (part["shift"] <= part.shift_high)).all()
     mouth = overall[overall.region == "mouth"].set_index("variant")
     assert (mouth["shift"] < 0).all()  # every mask hides the mouth: its share of the map falls
     assert {"gender", "race"} <= set(att.attribute)
     contrasts = read(audit, "attention_contrasts")
-    assert list(contrasts.columns[:9]) == ["model", "dataset", "method", "variant", "attribute", "group_1", "group_2",
-                                           "region", "measure"]
+    assert list(contrasts.columns[:9]) == [
+        "model",
+        "dataset",
+        "method",
+        "variant",
+        "attribute",
+        "group_1",
+        "group_2",
+        "region",
+        "measure",
+    ]
     for figure in ["saliency_grid/demo", "saliency_mean/dlib.demo", "attention_forest/demo"]:
         assert (audit / f"results/figures/{figure}.png").stat().st_size > 10_000, figure
-    named = ["table_attention", "figure_saliency_grid", "figure_saliency_mean", "figure_attention_forest"]
-    assert "Nothing to be done" in snakemake(audit, "--dry-run", *named).stdout  # named targets, all built
+    named = [
+        "table_attention",
+        "figure_saliency_grid",
+        "figure_saliency_mean",
+        "figure_attention_forest",
+    ]
+    assert (
+        "Nothing to be done" in snakemake(audit, "--dry-run", *named).stdout
+    )  # named targets, all built
 
 
 def test_facenet_cv_maps_and_region_shares(audit, tmp_path):
@@ -66,7 +95,10 @@ def test_facenet_cv_maps_and_region_shares(audit, tmp_path):
     write_config(work, lambda cfg: cfg.update(models=["dlib", "facenet_cv"]))
     targets = [f"results/explanations/facenet_cv/demo/{v}.npz" for v in ("none", "surgical-blue")]
     # (a flag ends the helper's --configfile list before the targets)
-    out = snakemake(work, "--keep-going", *targets).stdout + snakemake(work, "--dry-run", *targets).stdout
+    out = (
+        snakemake(work, "--keep-going", *targets).stdout
+        + snakemake(work, "--dry-run", *targets).stdout
+    )
     assert "Nothing to be done" in out
     ids = check_maps(work, "facenet_cv", ["none", "surgical-blue"], "occlusion")
     none, masked = (load_explanations(work / t) for t in targets)

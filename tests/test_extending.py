@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-
 from conftest import REPO
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -30,7 +29,9 @@ def copy_tree(dst: Path, *, resources: bool = False) -> Path:
     dst = Path(dst)
     dst.mkdir(parents=True, exist_ok=True)
     for name in CODE:
-        shutil.copytree(REPO / name, dst / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copytree(
+            REPO / name, dst / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
     shutil.copy2(REPO / "Snakefile", dst / "Snakefile")
     if resources:
         (dst / "resources").mkdir()
@@ -71,16 +72,16 @@ class ToyEmbedder(EmbeddingModel):
         return {"engine": "numpy", "device": "cpu"}
 '''
 
-TOY_MODEL_CARD = '''        ModelCard(
+TOY_MODEL_CARD = """        ModelCard(
             id="toy", name="toy block-mean embedder", dim=16, metric="cosine", threshold=0.3,
             threshold_source="made up (a test)", factory="maskaudit.models.toy:ToyEmbedder", family="dlib",
             input_size=(32, 32), normalization="base", mem_mb=500, threads=1,
         ),
-'''
+"""
 
-TOY_MASK_KIND = '''    "toy": {"k": 1.0, "drop": 0.3, "side": 0.03, "chin": 0.1, "box": 0.0, "width": 0.9,
+TOY_MASK_KIND = """    "toy": {"k": 1.0, "drop": 0.3, "side": 0.03, "chin": 0.1, "box": 0.0, "width": 0.9,
             "fixing": None, "cartridges": False, "relief": "cloth"},
-'''
+"""
 
 TOY_ADAPTER = '''"""A toy dataset: <identity>_<gender>_<n>.jpg files in one archive."""
 
@@ -134,11 +135,11 @@ def credentials_message(settings):
     return None
 '''
 
-TOY_VENDOR_CARD = '''        ModelCard(
+TOY_VENDOR_CARD = """        ModelCard(
             id="toyvendor", name="Toy vendor (similarity 0-1)", dim=0, metric="similarity", threshold=0.5,
             kind="comparison", factory="maskaudit.vendors.toyvendor:ToyVendor", threshold_source="made up (a test)",
         ),
-'''
+"""
 
 
 def add_toys(root: Path) -> None:
@@ -152,13 +153,22 @@ def add_toys(root: Path) -> None:
     # a dataset adapter: its module, one entry in ADAPTERS
     (pkg / "datasets/adapters/toyset.py").write_text(TOY_ADAPTER)
     edit(pkg / "datasets/adapters/__init__.py", "utkface, youtube_faces)", "toyset, ", before=True)
-    edit(pkg / "datasets/adapters/__init__.py", "    mlfw.ADAPTER,\n", "    toyset.ADAPTER,\n", before=False)
+    edit(
+        pkg / "datasets/adapters/__init__.py",
+        "    mlfw.ADAPTER,\n",
+        "    toyset.ADAPTER,\n",
+        before=False,
+    )
     # a vendor: its module, one card (kind "comparison") in the registry
     (pkg / "vendors/toyvendor.py").write_text(TOY_VENDOR)
     edit(pkg / "models/__init__.py", "    ]\n}\n\nKINDS", TOY_VENDOR_CARD)
     # every recipe ends by regenerating the documented names
-    subprocess.run([sys.executable, "-m", "maskaudit.config", "--names"], cwd=root, check=True,
-                   env={**os.environ, "PYTHONPATH": str(root)})
+    subprocess.run(
+        [sys.executable, "-m", "maskaudit.config", "--names"],
+        cwd=root,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
 
 
 def toy_config(root: Path, *, dataset: bool = True, vendor: bool = True) -> Path:
@@ -175,8 +185,14 @@ def toy_config(root: Path, *, dataset: bool = True, vendor: bool = True) -> Path
 
 def snakemake(root: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(root)}
-    return subprocess.run([SNAKEMAKE, "--configfile", "toy.yaml", *args], cwd=root, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [SNAKEMAKE, "--configfile", "toy.yaml", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -189,10 +205,17 @@ def toy_tree(tmp_path_factory):
 
 def test_the_toys_are_documented_names(toy_tree):
     names = (toy_tree / "config/README.md").read_text()
-    for noun, name in (("model", "toy"), ("vendor", "toyvendor"), ("mask kind", "toy"), ("dataset adapter", "toyset")):
+    for noun, name in (
+        ("model", "toy"),
+        ("vendor", "toyvendor"),
+        ("mask kind", "toy"),
+        ("dataset adapter", "toyset"),
+    ):
         row = next(line for line in names.splitlines() if line.startswith(f"| {noun} |"))
         assert f"`{name}`" in row
-    assert "| `toyset` | [Toy faces](https://example.org/toy) | direct |" in names  # the adapters table too
+    assert (
+        "| `toyset` | [Toy faces](https://example.org/toy) | direct |" in names
+    )  # the adapters table too
 
 
 def test_the_demo_dag_plans_every_toy(toy_tree):
@@ -200,12 +223,12 @@ def test_the_demo_dag_plans_every_toy(toy_tree):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = proc.stdout
     for path in (
-        "results/masked/demo/toy-blue/manifest.tsv",          # the toy mask kind renders
-        "results/embeddings/toy/demo/toy-blue.npz",           # the toy model embeds it
+        "results/masked/demo/toy-blue/manifest.tsv",  # the toy mask kind renders
+        "results/embeddings/toy/demo/toy-blue.npz",  # the toy model embeds it
         "results/scores/toy/demo/toy-blue/verification.tsv",  # and is scored like any system
-        "results/comparisons/toyvendor/demo/toy-blue.npz",    # the toy vendor is asked
+        "results/comparisons/toyvendor/demo/toy-blue.npz",  # the toy vendor is asked
         "results/scores/toyvendor/demo/none/verification.tsv",
-        "results/datasets/toys/manifest.tsv",                 # the toy dataset is read by its adapter
+        "results/datasets/toys/manifest.tsv",  # the toy dataset is read by its adapter
         "results/embeddings/toy/toys/toy-blue.npz",
         "results/metrics/toy/toys/rates.tsv",
     ):
@@ -216,10 +239,19 @@ def test_a_misspelt_toy_is_refused_with_the_nearest_name(toy_tree):
     cfg = yaml.safe_load((toy_tree / "toy.yaml").read_text())
     cfg["masks"]["variants"]["toy-blue"]["kind"] = "toi"
     (toy_tree / "bad.yaml").write_text(yaml.safe_dump(cfg))
-    proc = subprocess.run([SNAKEMAKE, "-n", "--configfile", "bad.yaml"], cwd=toy_tree, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(toy_tree)}, timeout=600)
+    proc = subprocess.run(
+        [SNAKEMAKE, "-n", "--configfile", "bad.yaml"],
+        cwd=toy_tree,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(toy_tree)},
+        timeout=600,
+    )
     assert proc.returncode != 0
-    assert "unknown mask kind 'toi' in masks.variants.toy-blue.kind; did you mean 'toy'?" in proc.stdout + proc.stderr
+    assert (
+        "unknown mask kind 'toi' in masks.variants.toy-blue.kind; did you mean 'toy'?"
+        in proc.stdout + proc.stderr
+    )
 
 
 def test_a_real_run_embeds_the_toy_mask_kind_with_the_toy_model_and_scores_it(tmp_path):
@@ -238,8 +270,14 @@ def test_a_real_run_embeds_the_toy_mask_kind_with_the_toy_model_and_scores_it(tm
     assert sum(r["status"] == "ok" and r["placement_ok"] == "True" for r in rows) >= len(rows) - 2
     cache = np.load(root / "results/embeddings/toy/demo/toy-blue.npz")
     ok = cache["status"] == "ok"
-    assert cache["vectors"].shape[1] == 16 and ok.sum() >= len(ok) - 2 and np.isfinite(cache["vectors"][ok]).all()
+    assert (
+        cache["vectors"].shape[1] == 16
+        and ok.sum() >= len(ok) - 2
+        and np.isfinite(cache["vectors"][ok]).all()
+    )
     baseline = np.load(root / "results/embeddings/toy/demo/none.npz")
-    assert not np.allclose(cache["vectors"][ok], baseline["vectors"][ok])  # the mask changes the toy's vectors
+    assert not np.allclose(
+        cache["vectors"][ok], baseline["vectors"][ok]
+    )  # the mask changes the toy's vectors
     scores = (root / target).read_text().splitlines()
     assert len(scores) > 1 and "\ttoy\tblue\t" in scores[1]

@@ -10,20 +10,19 @@ import subprocess
 import sys
 
 import pytest
-from PIL import Image
-
 from conftest import REPO
+from PIL import Image
 from workflow_support import write_config
 
 pytestmark = pytest.mark.integration
 
-ENTRY = '''FIGURES = {
+ENTRY = """FIGURES = {
     "toy": figure(
         "dataset",
         {"manifest": "results/datasets/{dataset}/manifest.tsv"},
         "identities per gender",
     ),
-'''
+"""
 
 PLOT = '''
 
@@ -48,10 +47,24 @@ save(toy(read_manifest(snakemake.input.manifest)), snakemake.output.figure)
 
 
 def snakemake(tree, workdir, *args):
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(tree / "Snakefile"), "--directory", str(workdir),
-           "--cores", "1", *args, "--configfile", str(workdir / "config.yaml")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(tree / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "1",
+        *args,
+        "--configfile",
+        str(workdir / "config.yaml"),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert proc.returncode == 0, (
+        f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    )
     return proc.stdout + proc.stderr
 
 
@@ -62,7 +75,11 @@ def tree(tmp_path_factory):
     skip = shutil.ignore_patterns("__pycache__", ".snakemake", "results", "logs")
     for name in ["Snakefile", "workflow", "maskaudit", "config", "profiles"]:
         src = REPO / name
-        (shutil.copytree(src, tree / name, ignore=skip) if src.is_dir() else shutil.copy(src, tree / name))
+        (
+            shutil.copytree(src, tree / name, ignore=skip)
+            if src.is_dir()
+            else shutil.copy(src, tree / name)
+        )
     common = tree / "workflow/rules/common.smk"
     text = common.read_text()
     assert text.count("FIGURES = {\n") == 1
@@ -70,7 +87,9 @@ def tree(tmp_path_factory):
     with open(tree / "maskaudit/plots.py", "a") as fh:
         fh.write(PLOT)
     (tree / "workflow/scripts/plot_toy.py").write_text(SCRIPT)
-    (tree / "workflow/report/toy.rst").write_text("Identities per gender in dataset {{ snakemake.wildcards.dataset }}.\n")
+    (tree / "workflow/report/toy.rst").write_text(
+        "Identities per gender in dataset {{ snakemake.wildcards.dataset }}.\n"
+    )
     return tree
 
 
@@ -80,7 +99,11 @@ def workdir(tmp_path_factory):
     write_config(workdir)
     cached = REPO / "resources/downloads/demo"
     if cached.is_dir():
-        shutil.copytree(cached, workdir / "resources/downloads/demo", ignore=shutil.ignore_patterns("downloads.tsv"))
+        shutil.copytree(
+            cached,
+            workdir / "resources/downloads/demo",
+            ignore=shutil.ignore_patterns("downloads.tsv"),
+        )
     return workdir
 
 

@@ -27,18 +27,24 @@ def _tgz(path, members):
                 tf.addfile(info, io.BytesIO(data))
 
 
-@pytest.mark.parametrize("member", ["../escape.jpg", "/etc/escape.jpg", "a/../../escape.jpg", "C:/escape.jpg"])
+@pytest.mark.parametrize(
+    "member", ["../escape.jpg", "/etc/escape.jpg", "a/../../escape.jpg", "C:/escape.jpg"]
+)
 def test_a_member_leaving_the_folder_is_refused(tmp_path, member):
     with zipfile.ZipFile(tmp_path / "bad.zip", "w") as zf:
         zf.writestr("ok.jpg", b"x")
         zf.writestr(member, b"x")
     with pytest.raises(ExtractError, match="refusing member path"):
         extract_all([tmp_path / "bad.zip"], tmp_path / "data" / "x")
-    assert not (tmp_path / "escape.jpg").exists() and not (tmp_path / "data" / "escape.jpg").exists()
+    assert (
+        not (tmp_path / "escape.jpg").exists() and not (tmp_path / "data" / "escape.jpg").exists()
+    )
 
 
 def test_a_symlink_member_is_skipped_with_a_warning_never_followed(tmp_path, caplog):
-    _tgz(tmp_path / "links.tgz", [("a.jpg", b"jpeg", "file"), ("evil.jpg", "/etc/passwd", "symlink")])
+    _tgz(
+        tmp_path / "links.tgz", [("a.jpg", b"jpeg", "file"), ("evil.jpg", "/etc/passwd", "symlink")]
+    )
     with caplog.at_level(logging.WARNING):
         counts = extract_all([tmp_path / "links.tgz"], tmp_path / "x")
     assert counts == {"links.tgz": 1} and not (tmp_path / "x" / "evil.jpg").exists()
@@ -49,7 +55,10 @@ def test_a_truncated_archive_stops_and_keeps_the_previous_extraction(tmp_path):
     """Outcome: ExtractError naming the file; the folder extracted by an earlier run is untouched."""
     _tgz(tmp_path / "good.tgz", [("a.jpg", b"old" * 1000, "file")])
     extract_all([tmp_path / "good.tgz"], tmp_path / "x")
-    _tgz(tmp_path / "new.tgz", [("a.jpg", bytes(range(256)) * 400, "file"), ("b.jpg", b"y" * 5000, "file")])
+    _tgz(
+        tmp_path / "new.tgz",
+        [("a.jpg", bytes(range(256)) * 400, "file"), ("b.jpg", b"y" * 5000, "file")],
+    )
     data = (tmp_path / "new.tgz").read_bytes()
     (tmp_path / "new.tgz").write_bytes(data[: len(data) // 2])
     with pytest.raises(ExtractError, match="cannot unpack .*new.tgz"):

@@ -19,8 +19,11 @@ def read(path):
 
 
 def digest(folder):
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture()
@@ -41,7 +44,10 @@ def test_output_equal_to_the_input_folder_is_refused(photos, capsys):
     # asked explicitly: masked in place, every original listed once
     assert main(["mask", str(photos), "-o", str(photos), "--overwrite-input"]) == 0
     rows = read(photos / "manifest.tsv")
-    assert sorted(rows.input) == [str(photos / "a.jpg"), str(photos / "sub" / "b.png")] and (rows.status == "ok").all()
+    assert (
+        sorted(rows.input) == [str(photos / "a.jpg"), str(photos / "sub" / "b.png")]
+        and (rows.status == "ok").all()
+    )
     assert digest(photos)["a.jpg"] != before["a.jpg"]
 
 
@@ -53,14 +59,19 @@ def test_output_inside_the_input_is_refused_unless_asked_and_never_read_back(pho
     assert "inside the input folder" in capsys.readouterr().out and digest(photos) == before
     for _ in range(2):
         assert main(["mask", str(photos), "-o", str(inside), "--overwrite-input"]) == 0
-        assert sorted(read(inside / "manifest.tsv").input) == [str(photos / "a.jpg"), str(photos / "sub" / "b.png")]
+        assert sorted(read(inside / "manifest.tsv").input) == [
+            str(photos / "a.jpg"),
+            str(photos / "sub" / "b.png"),
+        ]
     assert {k: v for k, v in digest(photos).items() if not k.startswith("masked/")} == before
 
 
 def test_a_single_file_onto_itself_is_refused(photos, capsys):
     before = digest(photos)
     assert main(["mask", str(photos / "a.jpg"), "-o", str(photos / "a.jpg")]) == 2
-    assert main(["mask", str(photos / "a.jpg"), "-o", str(photos)]) == 2  # folder output: same name, same place
+    assert (
+        main(["mask", str(photos / "a.jpg"), "-o", str(photos)]) == 2
+    )  # folder output: same name, same place
     assert "would overwrite the input" in capsys.readouterr().out and digest(photos) == before
 
 
@@ -70,7 +81,10 @@ def test_a_write_error_is_a_manifest_row_and_the_run_goes_on(photos, tmp_path):
     (out / "a.jpg").mkdir(parents=True)  # the target name is taken by a folder: the write fails
     assert main(["mask", str(photos), "-o", str(out)]) == 1
     rows = read(out / "manifest.tsv").set_index("input")
-    assert rows.status[str(photos / "a.jpg")] == "write_error" and "could not write" in rows.detail[str(photos / "a.jpg")]
+    assert (
+        rows.status[str(photos / "a.jpg")] == "write_error"
+        and "could not write" in rows.detail[str(photos / "a.jpg")]
+    )
     assert rows.status[str(photos / "sub" / "b.png")] == "ok" and (out / "sub" / "b.png").is_file()
 
 
@@ -107,21 +121,44 @@ def test_several_types_in_one_pass_detect_each_face_once(photos, tmp_path, monke
     real, calls = FaceFinder.find, []
     monkeypatch.setattr(FaceFinder, "find", lambda self, rgb: calls.append(1) or real(self, rgb))
     out = tmp_path / "out"
-    assert main(["mask", str(photos), "-o", str(out), "--type", "Surgical,N95", "--color", "blue,#1F5FBF"]) == 0
+    assert (
+        main(
+            [
+                "mask",
+                str(photos),
+                "-o",
+                str(out),
+                "--type",
+                "Surgical,N95",
+                "--color",
+                "blue,#1F5FBF",
+            ]
+        )
+        == 0
+    )
     assert len(calls) == 2
     rows = read(out / "manifest.tsv")
-    assert len(rows) == 8 and set(rows.kind) == {"surgical", "n95"} and set(rows.colour) == {"#7FB2E0", "#1F5FBF"}
+    assert (
+        len(rows) == 8
+        and set(rows.kind) == {"surgical", "n95"}
+        and set(rows.colour) == {"#7FB2E0", "#1F5FBF"}
+    )
     for variant in ("surgical-blue", "n95-blue", "surgical-1f5fbf", "n95-1f5fbf"):
         assert (out / variant / "a.jpg").is_file() and (out / variant / "sub" / "b.png").is_file()
     one = tmp_path / "one.jpg"  # the same render as a single-type run
     assert main(["mask", str(photos / "a.jpg"), "-o", str(one), "--type", "N95"]) == 0
-    assert np.array_equal(np.asarray(Image.open(one)), np.asarray(Image.open(out / "n95-blue" / "a.jpg")))
+    assert np.array_equal(
+        np.asarray(Image.open(one)), np.asarray(Image.open(out / "n95-blue" / "a.jpg"))
+    )
 
 
-@pytest.mark.parametrize("argv,says", [
-    (["--type", "balaclava"], "invalid mask type balaclava"),
-    (["--upsample", "-1"], "must be a whole number >= 0"),
-])
+@pytest.mark.parametrize(
+    "argv,says",
+    [
+        (["--type", "balaclava"], "invalid mask type balaclava"),
+        (["--upsample", "-1"], "must be a whole number >= 0"),
+    ],
+)
 def test_bad_options_are_a_usage_error_without_a_traceback(photos, tmp_path, capsys, argv, says):
     with pytest.raises(SystemExit) as exc:
         main(["mask", str(photos), "-o", str(tmp_path / "out"), *argv])
@@ -136,8 +173,13 @@ def test_the_cli_and_the_config_reject_the_same_colours(photos, tmp_path, capsys
 
     assert main(["mask", str(photos), "-o", str(tmp_path / "out"), "--color", colour]) == 2
     assert colour in capsys.readouterr().out
-    config = {"masks": {"colours": {"blue": "#7FB2E0"}, "variants": {"v": {"kind": "n95", "colour": colour}}},
-              "datasets": {}}
+    config = {
+        "masks": {
+            "colours": {"blue": "#7FB2E0"},
+            "variants": {"v": {"kind": "n95", "colour": colour}},
+        },
+        "datasets": {},
+    }
     with pytest.raises(ConfigError, match="masks.variants.v.colour"):
         _check_cross_references(config)
 
@@ -147,4 +189,7 @@ def test_a_symlink_loop_is_a_manifest_row(photos, tmp_path):
     (photos / "loop.jpg").symlink_to("loop.jpg")
     assert main(["mask", str(photos), "-o", str(tmp_path / "out")]) == 0
     rows = read(tmp_path / "out" / "manifest.tsv").set_index("input")
-    assert rows.status[str(photos / "loop.jpg")] == "unreadable" and rows.detail[str(photos / "loop.jpg")] == "symlink loop"
+    assert (
+        rows.status[str(photos / "loop.jpg")] == "unreadable"
+        and rows.detail[str(photos / "loop.jpg")] == "symlink loop"
+    )

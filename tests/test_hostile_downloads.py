@@ -10,8 +10,8 @@ import http.server
 import threading
 
 import pytest
-
 from deepface_weights import write_random_weights
+
 from maskaudit.models import REGISTRY
 from maskaudit.models.files import required_files
 from maskaudit.weights import WeightFile, WeightsNotFound, fetch, locate
@@ -76,7 +76,12 @@ def test_an_html_page_everywhere_stops_naming_each_url(host, tmp_path):
     spec = required_files(REGISTRY["deepid"], "shared_landmarks")[0]
     routes[f"/mirror/{spec.name}"] = (b"<html>quota exceeded</html>", None)
     with pytest.raises(WeightsNotFound) as err:
-        fetch(WeightFile(**{**spec.__dict__, "urls": ()}), "deepid", fetch_dir=tmp_path / "f", mirror=f"{base}/mirror")
+        fetch(
+            WeightFile(**{**spec.__dict__, "urls": ()}),
+            "deepid",
+            fetch_dir=tmp_path / "f",
+            mirror=f"{base}/mirror",
+        )
     assert f"{base}/mirror/{spec.name}" in str(err.value) and "HTML page" in str(err.value)
     assert leftovers(tmp_path / "f") == [] and locate(spec, None, tmp_path / "f") is None
 

@@ -11,7 +11,9 @@ from PIL import Image
 from maskaudit.imageio import ImageReadError, read_rgb
 
 
-@pytest.mark.parametrize("side", [10_000, 13_000])  # above Pillow's warning limit (89 M), and above ours (144 M)
+@pytest.mark.parametrize(
+    "side", [10_000, 13_000]
+)  # above Pillow's warning limit (89 M), and above ours (144 M)
 def test_a_decompression_bomb_is_too_large_not_unreadable(tmp_path, side):
     """Outcome: reason ``too_large`` (Pillow's own bomb guard fires before the pixel count is compared)."""
     path = tmp_path / "bomb.png"
@@ -24,15 +26,17 @@ def test_a_decompression_bomb_is_too_large_not_unreadable(tmp_path, side):
 
 def test_a_dark_16_bit_image_stays_dark(tmp_path):
     """Outcome: samples 0..200 of 65535 read as 0..1, not as an 8-bit image 0..200 (the issue's case)."""
-    dark = (np.arange(64, dtype=np.uint16).reshape(8, 8) * 3 + 11)  # max 200
+    dark = np.arange(64, dtype=np.uint16).reshape(8, 8) * 3 + 11  # max 200
     Image.fromarray(dark).save(tmp_path / "dark.png")
     assert Image.open(tmp_path / "dark.png").mode == "I;16"
     out = read_rgb(tmp_path / "dark.png")
     assert out.max() == round(200 * 255 / 65535) == 1 and out.dtype == np.uint8
 
 
-@pytest.mark.parametrize("content,reason", [(b"", "unreadable"), (b"<html>not an image</html>", "unreadable"),
-                                            (None, "missing_file")])
+@pytest.mark.parametrize(
+    "content,reason",
+    [(b"", "unreadable"), (b"<html>not an image</html>", "unreadable"), (None, "missing_file")],
+)
 def test_empty_fake_and_missing_files_are_rows(tmp_path, content, reason):
     path = tmp_path / "x.jpg"
     if content is not None:

@@ -7,10 +7,10 @@ run, ``masks.grid`` included (checked against Snakemake's own dry run); an endpo
 
 import re
 
-from conftest import REPO
+from workflow_support import snakemake, write_config
+
 from maskaudit.vendors.base import without_userinfo
 from maskaudit.vendors.inputs import TABLE_KEYS, read_job_inputs
-from workflow_support import snakemake, write_config
 
 
 def _jobs(out, rule):
@@ -19,7 +19,11 @@ def _jobs(out, rule):
     for block in re.split(r"\n(?:local)?rule ", out)[1:]:
         if block.startswith(f"{rule}:"):
             wc = re.search(r"wildcards: (.*)", block)
-            key = tuple(sorted(tuple(kv.split("=", 1)) for kv in wc.group(1).split(", "))) if wc else ()
+            key = (
+                tuple(sorted(tuple(kv.split("=", 1)) for kv in wc.group(1).split(", ")))
+                if wc
+                else ()
+            )
             jobs[key] = re.search(r"input: (.*)", block).group(1).split(", ")
     return jobs
 
@@ -36,7 +40,9 @@ def test_the_plan_prices_exactly_the_jobs_the_workflow_plans_grid_included(tmp_p
 
     write_config(tmp_path, edit)
     compare = _jobs(snakemake(tmp_path, "--dry-run", "vendor_comparisons").stdout, "compare_vendor")
-    (listed,) = _jobs(snakemake(tmp_path, "--dry-run", "vendor_inputs").stdout, "list_vendor_inputs").values()
+    (listed,) = _jobs(
+        snakemake(tmp_path, "--dry-run", "vendor_inputs").stdout, "list_vendor_inputs"
+    ).values()
     for path in listed:  # stand-ins for the real inputs: only the listing rule runs
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).touch()
@@ -58,11 +64,18 @@ def test_endpoint_credentials_never_reach_the_sidecar():
 
     adapter = FaceX({"base_url": "https://user:s3cret@fx.example:8443/api"}, client=None)
     assert adapter.model_info()["endpoint"] == "https://fx.example:8443/api"
-    sidecar = {"model_info": {"endpoint": "http://a:b@h/x"}, "unavailable_reason": "GET https://u:p@h/y failed",
-               "n": 3, "list": ["ftp://only-user@h/z", "mailto:x@y.z"]}
+    sidecar = {
+        "model_info": {"endpoint": "http://a:b@h/x"},
+        "unavailable_reason": "GET https://u:p@h/y failed",
+        "n": 3,
+        "list": ["ftp://only-user@h/z", "mailto:x@y.z"],
+    }
     clean = without_userinfo(sidecar)
     assert "b@" not in str(clean) and ":p@" not in str(clean) and "only-user" not in str(clean)
-    assert clean["unavailable_reason"] == "GET https://h/y failed" and clean["list"][1] == "mailto:x@y.z"
+    assert (
+        clean["unavailable_reason"] == "GET https://h/y failed"
+        and clean["list"][1] == "mailto:x@y.z"
+    )
 
 
 def test_a_time_out_does_not_suggest_lowering_the_rate(tmp_path):
@@ -76,8 +89,15 @@ def test_a_time_out_does_not_suggest_lowering_the_rate(tmp_path):
     from maskaudit.vendors.limits import TokenBucket
 
     def client():
-        return VendorClient("facex", cache=ResponseCache(tmp_path), ledger=Ledger(tmp_path), cap=Cap(None, None),
-                            bucket=TokenBucket(1000, 10), max_retries=1, sleep=lambda s: None)
+        return VendorClient(
+            "facex",
+            cache=ResponseCache(tmp_path),
+            ledger=Ledger(tmp_path),
+            cap=Cap(None, None),
+            bucket=TokenBucket(1000, 10),
+            max_retries=1,
+            sleep=lambda s: None,
+        )
 
     def timeout():
         raise Transient("connection problem with https://fx.example: ReadTimeout")
@@ -104,4 +124,8 @@ def test_a_run_with_zero_usable_systems_fails_saying_why_each_was_skipped(tmp_pa
     proc = snakemake(tmp_path, "--dry-run", check=False)
     assert proc.returncode != 0
     text = proc.stdout + proc.stderr
-    assert "no system left to audit" in text and "'facex': missing FACEX_USER_ID" in text and "'azure':" in text
+    assert (
+        "no system left to audit" in text
+        and "'facex': missing FACEX_USER_ID" in text
+        and "'azure':" in text
+    )

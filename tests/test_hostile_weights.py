@@ -10,8 +10,8 @@ import json
 import warnings
 
 import pytest
-
 from deepface_weights import write_random_weights
+
 from maskaudit.models import REGISTRY, load_model
 from maskaudit.models.files import required_files
 from maskaudit.weights import WeightFile, WeightsRejected, find_weights, locate_all, verify
@@ -27,9 +27,13 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@pytest.mark.parametrize("model,name", [("facenet_cv", "graph_final.pb"),
-                                        ("dlib", "dlib_face_recognition_resnet_model_v1.dat")])
-def test_random_bytes_under_a_pinned_name_are_refused_naming_both_hashes_and_the_fix(tmp_path, model, name):
+@pytest.mark.parametrize(
+    "model,name",
+    [("facenet_cv", "graph_final.pb"), ("dlib", "dlib_face_recognition_resnet_model_v1.dat")],
+)
+def test_random_bytes_under_a_pinned_name_are_refused_naming_both_hashes_and_the_fix(
+    tmp_path, model, name
+):
     """Outcome: refusal before anything loads; the file stays."""
     mine = tmp_path / "mine"
     mine.mkdir()
@@ -39,24 +43,36 @@ def test_random_bytes_under_a_pinned_name_are_refused_naming_both_hashes_and_the
         load_model(model, "shared_landmarks", weights_dir=str(mine), fetch_dir=str(tmp_path / "f"))
     msg = str(err.value)
     pinned = required_files(REGISTRY[model], "shared_landmarks")[0].sha256
-    assert str(mine / name) in msg and f"expected SHA-256 {pinned}" in msg and f"found {sha(junk)}" in msg
+    assert (
+        str(mine / name) in msg
+        and f"expected SHA-256 {pinned}" in msg
+        and f"found {sha(junk)}" in msg
+    )
     assert "Fix: delete or replace" in msg and f"Only the jobs of {model} stop" in msg
     assert (mine / name).read_bytes() == junk
 
 
 def test_eye_cascade_under_the_frontal_face_name_is_refused(tmp_path):
     """The issue's case: any other cascade (here a copy of another XML) under the frontal-face name."""
-    spec = next(f for f in required_files(REGISTRY["dlib"], "end_to_end") if f.name.startswith("haarcascade_front"))
+    spec = next(
+        f
+        for f in required_files(REGISTRY["dlib"], "end_to_end")
+        if f.name.startswith("haarcascade_front")
+    )
     mine = tmp_path / "mine"
     mine.mkdir()
-    (mine / spec.name).write_text('<?xml version="1.0"?>\n<opencv_storage><cascade>eye</cascade></opencv_storage>\n')
+    (mine / spec.name).write_text(
+        '<?xml version="1.0"?>\n<opencv_storage><cascade>eye</cascade></opencv_storage>\n'
+    )
     with pytest.raises(WeightsRejected, match=f"expected SHA-256 {spec.sha256}"):
         locate_all([spec], "detector opencv", mine, tmp_path / "f")
     # the fetch_detector_weights rule's path: refused before a record with the wrong hash is written
     from maskaudit.models.files import provision_files
 
     with pytest.raises(WeightsRejected, match=str(mine / spec.name)):
-        provision_files([spec], "detector opencv", weights_dir=mine, fetch_dir=tmp_path / "f", download=False)
+        provision_files(
+            [spec], "detector opencv", weights_dir=mine, fetch_dir=tmp_path / "f", download=False
+        )
 
 
 def test_a_corrupt_68_point_predictor_is_refused(tmp_path):
@@ -99,7 +115,11 @@ def test_the_right_architecture_is_accepted_recorded_and_a_later_change_is_refus
     with pytest.raises(WeightsRejected) as err:
         verify(spec, path, "deepid", tmp_path / "f")
     msg = str(err.value)
-    assert f"expected SHA-256 {first}" in msg and f"found {sha(path.read_bytes())}" in msg and str(record) in msg
+    assert (
+        f"expected SHA-256 {first}" in msg
+        and f"found {sha(path.read_bytes())}" in msg
+        and str(record) in msg
+    )
     record.unlink()
     assert verify(spec, path, "deepid", tmp_path / "f") == sha(path.read_bytes())
 

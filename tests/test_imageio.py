@@ -51,14 +51,16 @@ def test_grayscale_and_16bit_become_rgb(tmp_path):
     out = read_rgb(_save(tmp_path, "g.png", Image.fromarray(grey, "L")))
     assert out.shape == (8, 8, 3)
     assert (out[..., 0] == grey).all() and (out[..., 2] == grey).all()
-    deep = (np.arange(64, dtype=np.uint16).reshape(8, 8) * 1000)
+    deep = np.arange(64, dtype=np.uint16).reshape(8, 8) * 1000
     out16 = read_rgb(_save(tmp_path, "d.png", Image.fromarray(deep)))
     # scaled by the full 16-bit range: 63000 / 65535 * 255 = 245.1
     assert out16.dtype == np.uint8 and out16.max() == 245 and out16[0, 0, 0] == 0
 
 
 def test_palette_image(tmp_path):
-    img = Image.fromarray(np.full((5, 5, 3), (10, 120, 200), np.uint8)).convert("P", palette=Image.Palette.ADAPTIVE)
+    img = Image.fromarray(np.full((5, 5, 3), (10, 120, 200), np.uint8)).convert(
+        "P", palette=Image.Palette.ADAPTIVE
+    )
     assert read_rgb(_save(tmp_path, "p.png", img))[2, 2].tolist() == [10, 120, 200]
 
 

@@ -11,12 +11,19 @@ import hashlib
 
 import numpy as np
 import pytest
-
-from maskaudit.masks import MaskSpec, render_mask
 from test_masks import grey, synthetic_landmarks
 
-CASES = [("surgical", "plain", 0.6), ("n95", "check", 0.6), ("kn95", "plain", 1.0), ("cloth", "weave", 0.6),
-         ("gas", "dots", 0.3), ("wide", "floral", 0.6), ("round", "plain", 0.6)]
+from maskaudit.masks import MaskSpec, render_mask
+
+CASES = [
+    ("surgical", "plain", 0.6),
+    ("n95", "check", 0.6),
+    ("kn95", "plain", 1.0),
+    ("cloth", "weave", 0.6),
+    ("gas", "dots", 0.3),
+    ("wide", "floral", 0.6),
+    ("round", "plain", 0.6),
+]
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +51,9 @@ def shaded_canvas():
 
 
 @pytest.mark.parametrize("kind,texture,shading", CASES)
-def test_one_ulp_on_every_float_input_leaves_the_bytes_unchanged(hopper_face, kind, texture, shading):
+def test_one_ulp_on_every_float_input_leaves_the_bytes_unchanged(
+    hopper_face, kind, texture, shading
+):
     """Inputs: the 68 landmarks (136 floats) and the shading; both real (dlib) and synthetic
     (non-integer, rolled 17 degrees) landmarks."""
     rng = np.random.default_rng(0)
@@ -53,7 +62,10 @@ def test_one_ulp_on_every_float_input_leaves_the_bytes_unchanged(hopper_face, ki
         reference = render_bytes(image, lm, kind, texture, shading)
         for how in ("up", "down", "mixed"):
             s = float(nudged(np.float64(shading), how, rng))
-            assert render_bytes(image, nudged(lm, how, rng), kind, texture, min(max(s, 0.0), 1.0)) == reference, how
+            assert (
+                render_bytes(image, nudged(lm, how, rng), kind, texture, min(max(s, 0.0), 1.0))
+                == reference
+            ), how
 
 
 TRANSCENDENTAL = ("exp", "tanh", "sin", "cos", "hypot", "arctan2", "sqrt", "power", "log", "interp")
@@ -76,14 +88,17 @@ class OtherMachine:
             if not np.issubdtype(np.asarray(out).dtype, np.floating):
                 return out
             up = self.rng.random(np.shape(out)) < 0.5
-            return np.where(up, np.nextafter(out, np.inf), np.nextafter(out, -np.inf)).astype(np.asarray(out).dtype)
+            return np.where(up, np.nextafter(out, np.inf), np.nextafter(out, -np.inf)).astype(
+                np.asarray(out).dtype
+            )
 
         return nudged_call
 
 
 @pytest.mark.parametrize("kind,texture,shading", CASES)
-def test_transcendental_results_one_ulp_off_leave_the_bytes_unchanged(hopper_face, monkeypatch, kind, texture,
-                                                                        shading):
+def test_transcendental_results_one_ulp_off_leave_the_bytes_unchanged(
+    hopper_face, monkeypatch, kind, texture, shading
+):
     """A simulated second machine: exp, tanh, sin, cos, hypot, arctan2, sqrt, power, log and interp in
     the renderer and the mask geometry each return a result one ulp off (three random patterns)."""
     import maskaudit.masks.geometry as geometry
@@ -112,10 +127,16 @@ HASHES = {  # SHA-256 of render_bytes(hopper, its dlib landmarks, ...) with mask
 @pytest.mark.parametrize("kind,texture,shading", CASES)
 def test_renders_match_their_committed_hashes(hopper_face, kind, texture, shading):
     image, lm = hopper_face
-    assert hashlib.sha256(render_bytes(image, lm, kind, texture, shading)).hexdigest() == HASHES[kind]
+    assert (
+        hashlib.sha256(render_bytes(image, lm, kind, texture, shading)).hexdigest() == HASHES[kind]
+    )
 
 
 def test_a_grey_photo_gets_a_grey_mask_in_integer_arithmetic():
-    out = render_mask(grey(colour=False), synthetic_landmarks(200, 130, 80), MaskSpec("n95", (200, 40, 40)),
-                      np.random.default_rng(0)).image
+    out = render_mask(
+        grey(colour=False),
+        synthetic_landmarks(200, 130, 80),
+        MaskSpec("n95", (200, 40, 40)),
+        np.random.default_rng(0),
+    ).image
     assert (out[..., 0] == out[..., 1]).all() and (out[..., 1] == out[..., 2]).all()

@@ -176,15 +176,17 @@ def test_system_rates():
 
 # --------------------------------------------------------------------------- identification
 def _rank_matrix():
-    scores = np.array([
-        [0.9, 0.2, 0.3, NAN],  # p0 mate c0: no non-mate >= 0.9          -> rank 1
-        [0.6, 0.6, 0.7, NAN],  # p1 mate c0: 0.6 (tie) and 0.7 >= 0.6     -> rank 3
-        [0.1, 0.2, 0.3, NAN],  # p2 no mate                                -> NaN
-        [NAN, NAN, NAN, NAN],  # p3 failed probe (mate c1)                 -> NaN
-        [0.4, 0.8, 0.5, NAN],  # p4 mates c1, c2: best 0.8, 0.4 below      -> rank 1
-        [0.5, 0.3, 0.1, NAN],  # p5 only mate is the failed enrolment c3   -> NaN
-        [0.5, 0.7, 0.7, NAN],  # p6 mate c2 = 0.7, non-mate c1 ties        -> rank 2
-    ])
+    scores = np.array(
+        [
+            [0.9, 0.2, 0.3, NAN],  # p0 mate c0: no non-mate >= 0.9          -> rank 1
+            [0.6, 0.6, 0.7, NAN],  # p1 mate c0: 0.6 (tie) and 0.7 >= 0.6     -> rank 3
+            [0.1, 0.2, 0.3, NAN],  # p2 no mate                                -> NaN
+            [NAN, NAN, NAN, NAN],  # p3 failed probe (mate c1)                 -> NaN
+            [0.4, 0.8, 0.5, NAN],  # p4 mates c1, c2: best 0.8, 0.4 below      -> rank 1
+            [0.5, 0.3, 0.1, NAN],  # p5 only mate is the failed enrolment c3   -> NaN
+            [0.5, 0.7, 0.7, NAN],  # p6 mate c2 = 0.7, non-mate c1 ties        -> rank 2
+        ]
+    )
     is_mate = np.zeros(scores.shape, bool)
     for p, c in [(0, 0), (1, 0), (3, 1), (4, 1), (4, 2), (5, 3), (6, 2)]:
         is_mate[p, c] = True
@@ -229,10 +231,15 @@ def test_recognition_rate_with_nan():
 # --------------------------------------------------------------------------- Clopper–Pearson
 def test_clopper_pearson_known_values():
     lo, hi = intervals.clopper_pearson(0, 10)
-    assert lo == 0.0 and hi == pytest.approx(1 - 0.025 ** 0.1) and hi == pytest.approx(0.3085, abs=1e-4)
-    assert intervals.clopper_pearson(5, 10) == (pytest.approx(0.1871, abs=1e-4), pytest.approx(0.8129, abs=1e-4))
+    assert (
+        lo == 0.0 and hi == pytest.approx(1 - 0.025**0.1) and hi == pytest.approx(0.3085, abs=1e-4)
+    )
+    assert intervals.clopper_pearson(5, 10) == (
+        pytest.approx(0.1871, abs=1e-4),
+        pytest.approx(0.8129, abs=1e-4),
+    )
     lo, hi = intervals.clopper_pearson(10, 10)
-    assert lo == pytest.approx(0.025 ** 0.1) and hi == 1.0
+    assert lo == pytest.approx(0.025**0.1) and hi == 1.0
     lo, hi = intervals.clopper_pearson(0, 0)
     assert math.isnan(lo) and math.isnan(hi)
     with pytest.raises(ValueError):
@@ -278,7 +285,9 @@ def test_empty_inputs_give_nan():
 # --------------------------------------------------------------------------- cross-checks
 def _random_scores(seed, n_neg=400, n_pos=150, decimals=1):
     rng = np.random.default_rng(seed)
-    return np.round(rng.normal(0, 1, n_neg), decimals), np.round(rng.normal(1.2, 1, n_pos), decimals)
+    return np.round(rng.normal(0, 1, n_neg), decimals), np.round(
+        rng.normal(1.2, 1, n_pos), decimals
+    )
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -5,16 +5,27 @@ import os
 
 import numpy as np
 import pytest
-
 from conftest import REPO
-from maskaudit.models import ALIGNMENTS, REGISTRY, ModelCard, get_card, load_model, register
-from maskaudit.models.files import provision
 from package_faces import load_faces
 
-FETCH = str(REPO / "resources/weights")  # the workflow's fetch folder (git-ignored); Haar cascades land here
+from maskaudit.models import ALIGNMENTS, REGISTRY, ModelCard, get_card, load_model, register
+from maskaudit.models.files import provision
 
-NINE = {"vgg_face": "VGG-Face", "facenet": "Facenet", "facenet512": "Facenet512", "openface": "OpenFace",
-        "deepface": "DeepFace", "deepid": "DeepID", "arcface": "ArcFace", "dlib": "Dlib", "sface": "SFace"}
+FETCH = str(
+    REPO / "resources/weights"
+)  # the workflow's fetch folder (git-ignored); Haar cascades land here
+
+NINE = {
+    "vgg_face": "VGG-Face",
+    "facenet": "Facenet",
+    "facenet512": "Facenet512",
+    "openface": "OpenFace",
+    "deepface": "DeepFace",
+    "deepid": "DeepID",
+    "arcface": "ArcFace",
+    "dlib": "Dlib",
+    "sface": "SFace",
+}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -52,7 +63,12 @@ def test_the_nine_deepface_models_are_registered_with_deepfaces_defaults():
     for model_id, name in NINE.items():
         card = get_card(model_id)
         assert card.deepface_name == name and card.kind == "embedding"
-        assert (card.detector, card.align, card.normalization, card.metric) == ("opencv", True, "base", "cosine")
+        assert (card.detector, card.align, card.normalization, card.metric) == (
+            "opencv",
+            True,
+            "base",
+            "cosine",
+        )
         assert card.threshold == thresholds[name]["cosine"] and card.thresholds == thresholds[name]
 
 
@@ -61,14 +77,25 @@ def test_cards_are_consistent():
         assert card.metric in ("euclidean", "cosine") and card.threshold > 0 and card.dim > 0
         assert card.kind in ("embedding", "comparison")
         assert os.path.isfile(f"workflow/envs/embed-{card.family}.yaml")
-        if card.family != "torch":  # dlib, onnxruntime and OpenCV dnn run on the CPU here: never ask for a GPU
+        if (
+            card.family != "torch"
+        ):  # dlib, onnxruntime and OpenCV dnn run on the CPU here: never ask for a GPU
             assert not card.gpu
 
 
 def test_comparison_cards_are_registered_but_not_loadable():
-    card = ModelCard(id="fake_api", name="Fake API", dim=0, metric="similarity", threshold=80.0,
-                     threshold_source="vendor default", factory="", kind="comparison", similarity_scale="0-100",
-                     raw_direction="higher_is_same")
+    card = ModelCard(
+        id="fake_api",
+        name="Fake API",
+        dim=0,
+        metric="similarity",
+        threshold=80.0,
+        threshold_source="vendor default",
+        factory="",
+        kind="comparison",
+        similarity_scale="0-100",
+        raw_direction="higher_is_same",
+    )
     register(card)
     try:
         assert get_card("fake_api").kind == "comparison"
@@ -90,9 +117,15 @@ def test_real_models_put_one_person_closer_than_two(model_id, alignment, faces, 
     same = [cosine(vecs[i], vecs[j]) for i, j in [(0, 1), (0, 2), (1, 2)]]
     other = [cosine(vecs[i], vecs[3]) for i in range(3)]
     assert min(same) > max(other)
-    assert np.array_equal(m.embed([faces["obama"]], [landmarks["obama"]])[0], vecs[0])  # deterministic
+    assert np.array_equal(
+        m.embed([faces["obama"]], [landmarks["obama"]])[0], vecs[0]
+    )  # deterministic
     meta = m.describe()
-    assert meta["alignment"] == alignment and meta["device"] == "cpu" and all(len(h) == 64 for h in meta["weights"].values())
+    assert (
+        meta["alignment"] == alignment
+        and meta["device"] == "cpu"
+        and all(len(h) == 64 for h in meta["weights"].values())
+    )
 
 
 @pytest.mark.parametrize("model_id", ["dlib", "facenet_cv"])
@@ -101,7 +134,9 @@ def test_end_to_end_charges_a_missed_face_to_the_model(model_id, faces):
     blank = np.full((240, 240, 3), 128, np.uint8)
     missed, found = m.acquire(blank, None), m.acquire(faces["obama"], None)
     assert missed.status == "model_no_face" and missed.crop is None and "opencv" in missed.detail
-    assert found.status == "ok" and found.n_faces == 1 and found.confidence > 0 and found.box[2] > 50
+    assert (
+        found.status == "ok" and found.n_faces == 1 and found.confidence > 0 and found.box[2] > 50
+    )
 
 
 def test_dlib_matches_deepface_represent(faces, landmarks):
@@ -116,8 +151,11 @@ def test_dlib_matches_deepface_represent(faces, landmarks):
                 theirs = DeepFace.represent(faces[name][:, :, ::-1].copy(), model_name="Dlib")
             else:  # the same aligned chip, detection skipped
                 chip = m.acquire(faces[name], landmarks[name]).crop
-                theirs = DeepFace.represent((chip[:, :, ::-1] * 255).astype(np.uint8), model_name="Dlib",
-                                            detector_backend="skip")
+                theirs = DeepFace.represent(
+                    (chip[:, :, ::-1] * 255).astype(np.uint8),
+                    model_name="Dlib",
+                    detector_backend="skip",
+                )
             assert cosine(ours, np.asarray(theirs[0]["embedding"])) >= 0.99
 
 
@@ -128,9 +166,13 @@ def test_dlib_decisions_match_deepface_verify(faces):
     names = ["obama", "obama2", "biden"]
     vecs = dict(zip(names, m.embed([faces[n] for n in names], [None] * len(names))))
     for i, a in enumerate(names):
-        for b in names[i + 1:]:  # one genuine, two impostor pairs (the benchmark checks every demo pair)
+        for b in names[
+            i + 1 :
+        ]:  # one genuine, two impostor pairs (the benchmark checks every demo pair)
             ours = 1 - cosine(vecs[a], vecs[b]) <= m.card.threshold
-            theirs = DeepFace.verify(faces[a][:, :, ::-1].copy(), faces[b][:, :, ::-1].copy(), model_name="Dlib")
+            theirs = DeepFace.verify(
+                faces[a][:, :, ::-1].copy(), faces[b][:, :, ::-1].copy(), model_name="Dlib"
+            )
             assert ours == theirs["verified"] and theirs["threshold"] == m.card.threshold
 
 
@@ -144,7 +186,12 @@ def test_missing_weights_name_the_file_the_folder_and_the_source(tmp_path, monke
     from maskaudit.weights import WeightsNotFound
 
     with pytest.raises(WeightsNotFound) as err:
-        load_model("arcface", "shared_landmarks", weights_dir=str(tmp_path / "mine"), fetch_dir=str(tmp_path / "f"))
+        load_model(
+            "arcface",
+            "shared_landmarks",
+            weights_dir=str(tmp_path / "mine"),
+            fetch_dir=str(tmp_path / "f"),
+        )
     msg = str(err.value)
     assert "'arcface_weights.pth'" in msg and str(tmp_path / "mine" / "arcface_weights.pth") in msg
     assert "github.com/serengil/deepface_models" in msg and "weights_dir" in msg
@@ -158,11 +205,20 @@ def test_located_faces_equal_deepfaces_extract_faces(faces, tmp_path):
 
     from maskaudit.models.located import FaceLocator, extract_located, load_located, save_located
 
-    pair = [cv2.resize(faces[n], (400, 480)) for n in ("obama", "obama2")]  # two faces, eyes found in one
-    images = {**{n: faces[n] for n in ("obama", "biden")}, "pair": np.hstack(pair),
-              "blank": np.full((200, 200, 3), 128, np.uint8)}
-    skip = detection.extract_faces(np.ascontiguousarray(faces["obama"][:, :, ::-1]), detector_backend="skip",
-                                   color_face="rgb", normalize_face=True)
+    pair = [
+        cv2.resize(faces[n], (400, 480)) for n in ("obama", "obama2")
+    ]  # two faces, eyes found in one
+    images = {
+        **{n: faces[n] for n in ("obama", "biden")},
+        "pair": np.hstack(pair),
+        "blank": np.full((200, 200, 3), 128, np.uint8),
+    }
+    skip = detection.extract_faces(
+        np.ascontiguousarray(faces["obama"][:, :, ::-1]),
+        detector_backend="skip",
+        color_face="rgb",
+        normalize_face=True,
+    )
     ours = extract_located(faces["obama"], None, detector="skip", align=True)
     assert len(ours) == len(skip) == 1 and np.array_equal(ours[0]["face"], skip[0]["face"])
     assert ours[0]["facial_area"] == {k: skip[0]["facial_area"][k] for k in "xywh"}
@@ -170,15 +226,25 @@ def test_located_faces_equal_deepfaces_extract_faces(faces, tmp_path):
     for align, expand in [(True, 0), (False, 0), (True, 20)]:
         locator = FaceLocator("opencv", align, fetch_dir=FETCH)
         located = {n: locator.locate(img) for n, img in images.items()}
-        save_located(tmp_path / "l.npz", [*located, "skipped"], [*located.values(), None], locator.describe())
+        save_located(
+            tmp_path / "l.npz", [*located, "skipped"], [*located.values(), None], locator.describe()
+        )
         stored = load_located(tmp_path / "l.npz")
         assert set(stored) == set(images) and len(stored["blank"]) == 0 and len(stored["pair"]) >= 2
         for name, rgb in images.items():
-            ours = extract_located(rgb, stored[name], detector="opencv", align=align, expand_percentage=expand)
+            ours = extract_located(
+                rgb, stored[name], detector="opencv", align=align, expand_percentage=expand
+            )
             try:
-                theirs = detection.extract_faces(np.ascontiguousarray(rgb[:, :, ::-1]), detector_backend="opencv",
-                                                 align=align, expand_percentage=expand, color_face="rgb",
-                                                 normalize_face=True, enforce_detection=True)
+                theirs = detection.extract_faces(
+                    np.ascontiguousarray(rgb[:, :, ::-1]),
+                    detector_backend="opencv",
+                    align=align,
+                    expand_percentage=expand,
+                    color_face="rgb",
+                    normalize_face=True,
+                    enforce_detection=True,
+                )
             except ValueError:  # deepface: no face
                 theirs = []
             assert len(ours) == len(theirs), (name, align, expand)

@@ -12,10 +12,9 @@ import re
 import tomllib
 
 import pytest
+from conftest import REPO
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-
-from conftest import REPO
 
 
 def pins(path) -> dict[str, str]:
@@ -55,8 +54,12 @@ DECLARED = declared()
 
 
 def test_same_distributions():
-    assert set(PINS) - set(DECLARED) == set(), "pinned in requirements.txt but not declared in pyproject.toml"
-    assert set(DECLARED) - set(PINS) == set(), "declared in pyproject.toml but not pinned in requirements.txt"
+    assert set(PINS) - set(DECLARED) == set(), (
+        "pinned in requirements.txt but not declared in pyproject.toml"
+    )
+    assert set(DECLARED) - set(PINS) == set(), (
+        "declared in pyproject.toml but not pinned in requirements.txt"
+    )
 
 
 @pytest.mark.parametrize("name", sorted(PINS))
@@ -69,7 +72,9 @@ def test_pin_inside_declared_range(name):
 
 def test_nodeps_never_declared():
     assert NODEPS, "requirements-nodeps.txt is empty"
-    assert not set(NODEPS) & set(DECLARED), "a --no-deps distribution would be resolved with its dependencies"
+    assert not set(NODEPS) & set(DECLARED), (
+        "a --no-deps distribution would be resolved with its dependencies"
+    )
 
 
 def test_all_extra_covers_every_extra():

@@ -10,14 +10,48 @@ from maskaudit.privacy.probe import cross_validate, identity_folds, probe_system
 
 
 def test_age_buckets_are_the_seed_studys_seven():
-    assert [b[0] for b in AGE_BUCKETS] == ["baby", "child", "teenager", "young", "adult", "middle_aged", "senior"]
-    cases = {0: "baby", 3: "baby", 3.9: "baby", 4: "child", 12: "child", 13: "teenager", 19: "teenager",
-             20: "young", 30: "young", 31: "adult", 45: "adult", 46: "middle_aged", 60: "middle_aged",
-             61: "senior", 99: "senior", "": "", None: "", "n/a": "", -2: "", float("nan"): ""}
+    assert [b[0] for b in AGE_BUCKETS] == [
+        "baby",
+        "child",
+        "teenager",
+        "young",
+        "adult",
+        "middle_aged",
+        "senior",
+    ]
+    cases = {
+        0: "baby",
+        3: "baby",
+        3.9: "baby",
+        4: "child",
+        12: "child",
+        13: "teenager",
+        19: "teenager",
+        20: "young",
+        30: "young",
+        31: "adult",
+        45: "adult",
+        46: "middle_aged",
+        60: "middle_aged",
+        61: "senior",
+        99: "senior",
+        "": "",
+        None: "",
+        "n/a": "",
+        -2: "",
+        float("nan"): "",
+    }
     for age, bucket in cases.items():
         assert age_bucket(age) == bucket, age
-    assert REFERENCE_UTKFACE["gender"] == {"measure": "accuracy", "unmasked": 0.9823, "masked": 0.9401}
-    assert REFERENCE_UTKFACE["age"]["unmasked"] == 5.44 and REFERENCE_UTKFACE["race"]["masked"] == 0.8220
+    assert REFERENCE_UTKFACE["gender"] == {
+        "measure": "accuracy",
+        "unmasked": 0.9823,
+        "masked": 0.9401,
+    }
+    assert (
+        REFERENCE_UTKFACE["age"]["unmasked"] == 5.44
+        and REFERENCE_UTKFACE["race"]["masked"] == 0.8220
+    )
 
 
 def people(n_ident=40, per=3, dim=12, signal=4.0, seed=0):
@@ -28,8 +62,11 @@ def people(n_ident=40, per=3, dim=12, signal=4.0, seed=0):
     centre = rng.normal(size=(n_ident, dim))
     centre[:, 0] += signal * (gender == "male")
     centre[:, 1] += signal * (age - 40) / 20
-    rows = [(f"id{a:02d}_{k}", f"id{a:02d}", gender[a], "unknown", f"{age[a]:.1f}")
-            for a in range(n_ident) for k in range(per)]
+    rows = [
+        (f"id{a:02d}_{k}", f"id{a:02d}", gender[a], "unknown", f"{age[a]:.1f}")
+        for a in range(n_ident)
+        for k in range(per)
+    ]
     manifest = pd.DataFrame(rows, columns=["image_id", "identity", "gender", "race", "age"])
     x = np.repeat(centre, per, axis=0) + 0.3 * rng.normal(size=(len(rows), dim))
     return manifest, x.astype(np.float32)
@@ -47,7 +84,9 @@ def test_cross_validation_cannot_memorise_identities():
     rng = np.random.default_rng(3)
     n_ident, per = 40, 5
     identity = np.repeat([f"p{a}" for a in range(n_ident)], per)
-    x = np.repeat(rng.normal(size=(n_ident, 20)) * 5, per, axis=0) + 0.01 * rng.normal(size=(n_ident * per, 20))
+    x = np.repeat(rng.normal(size=(n_ident, 20)) * 5, per, axis=0) + 0.01 * rng.normal(
+        size=(n_ident * per, 20)
+    )
     y = np.repeat(rng.choice(["a", "b"], n_ident), per).astype(object)
     folds = identity_folds(identity, 5, seed=0, key="mem")
     pred = cross_validate(x, x, y, identity, folds, "linear", False, seed=0, hidden=8)
@@ -64,13 +103,32 @@ def test_probe_finds_signal_and_shuffled_labels_reach_chance(tmp_path):
     masked[4] = np.nan
     save_cache(tmp_path / "m.npz", list(manifest.image_id), masked, status, {})
     caches = {"none": tmp_path / "none.npz", "m": tmp_path / "m.npz"}
-    table = probe_system(manifest, caches, system="s", dataset="d", probes=["linear"], folds=5, n_boot=200, seed=4)
-    mlp = probe_system(manifest, caches, system="s", dataset="d", probes=["mlp"], targets=["gender"], folds=5,
-                       n_boot=200, seed=4, hidden=16, shuffled_control=False)
-    table = pd.concat([table, mlp]).set_index(["train_variant", "test_variant", "labels", "target", "probe"])
+    table = probe_system(
+        manifest, caches, system="s", dataset="d", probes=["linear"], folds=5, n_boot=200, seed=4
+    )
+    mlp = probe_system(
+        manifest,
+        caches,
+        system="s",
+        dataset="d",
+        probes=["mlp"],
+        targets=["gender"],
+        folds=5,
+        n_boot=200,
+        seed=4,
+        hidden=16,
+        shuffled_control=False,
+    )
+    table = pd.concat([table, mlp]).set_index(
+        ["train_variant", "test_variant", "labels", "target", "probe"]
+    )
     for cond in [("none", "none"), ("m", "m"), ("none", "m")]:
         gender = table.loc[(*cond, "true", "gender", "linear")]
-        assert gender.value > 0.8 and gender.gain_low > 0 and gender.reference_utkface in (0.9823, 0.9401)
+        assert (
+            gender.value > 0.8
+            and gender.gain_low > 0
+            and gender.reference_utkface in (0.9823, 0.9401)
+        )
         age = table.loc[(*cond, "true", "age", "linear")]
         assert age.measure == "mae" and age.gain_low > 0  # MAE below the median predictor's
     assert table.loc[("none", "m", "true", "gender", "linear")].n_failed == 1

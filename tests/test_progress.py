@@ -22,6 +22,7 @@ def test_job_log_ends_with_a_usage_record_checked_against_mem_mb(tmp_path):
     import sys
 
     from conftest import REPO
+
     from maskaudit.usage import read_usage
 
     code = (
@@ -37,7 +38,9 @@ def test_job_log_ends_with_a_usage_record_checked_against_mem_mb(tmp_path):
     )
     for name, mem in (("roomy", 4000), ("tight", 100)):
         log = tmp_path / f"{name}.log"
-        subprocess.run([sys.executable, "-c", code.format(log=str(log), mem=mem)], check=True, cwd=REPO)
+        subprocess.run(
+            [sys.executable, "-c", code.format(log=str(log), mem=mem)], check=True, cwd=REPO
+        )
         record = read_usage(log)
         assert record["mem_mb"] == mem and 400 < record["peak_rss_mb"] < 1500
         assert set(record["stages"]) == {"embed", "write"} and record["stages"]["embed"] > 0

@@ -3,8 +3,8 @@
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
+
 from maskaudit.provenance import _code_hash, code_hash, reached_modules
 
 
@@ -37,12 +37,16 @@ def _hash(pkg):
 
 def test_reach_follows_relative_imports_parents_and_registry_strings(pkg):
     root, script = pkg
-    reached = {p.relative_to(root).as_posix() for p in reached_modules(script, root=root, package="pkg")}
+    reached = {
+        p.relative_to(root).as_posix() for p in reached_modules(script, root=root, package="pkg")
+    }
     assert reached == {"__init__.py", "a.py", "reg.py", "sub/__init__.py", "sub/b.py", "d.py"}
 
 
-@pytest.mark.parametrize("edited, changes", [("sub/b.py", True), ("d.py", True), ("sub/__init__.py", True),
-                                              ("c.py", False)])
+@pytest.mark.parametrize(
+    "edited, changes",
+    [("sub/b.py", True), ("d.py", True), ("sub/__init__.py", True), ("c.py", False)],
+)
 def test_hash_changes_exactly_when_a_reached_module_changes(pkg, edited, changes):
     root, _ = pkg
     before = _hash(pkg)

@@ -14,7 +14,12 @@ from bs4 import BeautifulSoup
 from workflow_support import planned_jobs, read, snakemake, write_config
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-COLLECTED = {"overall": "overall", "gender": "by_gender", "race": "by_race", "gender_race": "by_gender_race"}
+COLLECTED = {
+    "overall": "overall",
+    "gender": "by_gender",
+    "race": "by_race",
+    "gender_race": "by_gender_race",
+}
 STANDALONE_SIGNIFICANT = re.compile(r"(?<!not )\bsignificant\b")
 
 
@@ -37,7 +42,10 @@ def source_row(audit, soup, sid) -> tuple[str, str, dict]:
 def test_findings_agree_with_the_tables_exactly(audit, page):
     html, soup = page
     assert len(html.encode()) <= 3 * 2**20
-    assert [(c["data-model"], c["data-dataset"]) for c in soup.select("section.card")] == [("dlib", "demo"), ("dlib+contrastive", "demo")]  # a head is a system
+    assert [(c["data-model"], c["data-dataset"]) for c in soup.select("section.card")] == [
+        ("dlib", "demo"),
+        ("dlib+contrastive", "demo"),
+    ]  # a head is a system
     tables = {}
 
     def table_lines(name):
@@ -54,7 +62,9 @@ def test_findings_agree_with_the_tables_exactly(audit, page):
             assert abs(float(shown) - float(value)) <= 5e-4, (shown, path, line)
         # a card's number comes from its system's metrics file: the same row is in the collected table
         if path.startswith("results/metrics/"):
-            name = "mask_effects" if path.endswith("mask_effects.tsv") else COLLECTED[row["attribute"]]
+            name = (
+                "mask_effects" if path.endswith("mask_effects.tsv") else COLLECTED[row["attribute"]]
+            )
             assert line in table_lines(name), (path, line)
         checked += 1
     assert checked > 50
@@ -67,15 +77,24 @@ def test_findings_agree_with_the_tables_exactly(audit, page):
     # the heatmap's numbers: each system's overall report.measure (reid_fnmr_system) at the smallest FMR
     # target that every system supports (report.fmr: null)
     thr = read(audit, "thresholds")
-    ok = thr[(thr.comparison == "verification") & thr.target.notna() & (thr.supported.astype(str) == "True")]
+    ok = thr[
+        (thr.comparison == "verification")
+        & thr.target.notna()
+        & (thr.supported.astype(str) == "True")
+    ]
     common = set.intersection(*(set(g.threshold) for _, g in ok.groupby("model")))
     fixed = ok[ok.threshold.isin(common)].sort_values("target").threshold.iloc[0]
     overall = read(audit, "overall")
     for model in ("dlib", "dlib+contrastive"):
-        sel = overall[(overall.model == model) & (overall.measure == "reid_fnmr_system")
-                      & (overall.threshold == fixed)].set_index("variant")
-        cells = {td["data-variant"]: td.select_one("a.num").get_text()
-                 for td in soup.select(f'#heatmap td[data-system="{model} · demo"]')}
+        sel = overall[
+            (overall.model == model)
+            & (overall.measure == "reid_fnmr_system")
+            & (overall.threshold == fixed)
+        ].set_index("variant")
+        cells = {
+            td["data-variant"]: td.select_one("a.num").get_text()
+            for td in soup.select(f'#heatmap td[data-system="{model} · demo"]')
+        }
         assert list(cells)[0] == "none" and len(cells) == 4
         assert cells == {v: f"{sel.loc[v, 'value']:.3f}" for v in cells}
 
@@ -87,9 +106,15 @@ def test_findings_agree_with_the_tables_exactly(audit, page):
     assert len(items) == len(read(audit, source.pop()))
     for li in items:
         path, _, row = source_row(audit, soup, li["data-src"])
-        expected = (row["verdict"] if path.endswith("tests.tsv") else
-                    "significant" if row["significant"] == "True" else
-                    "too_few_samples" if row["evidence"] == "untested" or row["p_holm"] == "NaN" else "not_significant")
+        expected = (
+            row["verdict"]
+            if path.endswith("tests.tsv")
+            else "significant"
+            if row["significant"] == "True"
+            else "too_few_samples"
+            if row["evidence"] == "untested" or row["p_holm"] == "NaN"
+            else "not_significant"
+        )
         assert li["data-verdict"] == expected
         text = li.select_one(".sentence").get_text()
         assert bool(STANDALONE_SIGNIFICANT.search(text)) == (expected == "significant"), text
@@ -108,7 +133,13 @@ def test_page_in_headless_chromium(audit, page, tmp_path):
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1000,1400"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1000,1400",
+    ):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -129,11 +160,22 @@ def test_page_in_headless_chromium(audit, page, tmp_path):
         errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
         assert errors == []
         assert state["cards"] == 2 and state["figures"] >= 2 and state["broken"] == 0
-        assert state["external"] == [] and state["loaded"] == []  # nothing fetched: the page is standalone
+        assert (
+            state["external"] == [] and state["loaded"] == []
+        )  # nothing fetched: the page is standalone
         assert state["missing"] == [] and state["wide"] <= 0
-        files = {unquote(urlparse(href).path) for raw, href in state["links"] if not raw.startswith("#")}
-        assert files and all(Path(f).is_file() for f in files), [f for f in files if not Path(f).is_file()]
-        assert {Path(f).name for f in files} >= {"dlib.demo.png", "demo.png", "overall.tsv", "manifest.tsv"}
+        files = {
+            unquote(urlparse(href).path) for raw, href in state["links"] if not raw.startswith("#")
+        }
+        assert files and all(Path(f).is_file() for f in files), [
+            f for f in files if not Path(f).is_file()
+        ]
+        assert {Path(f).name for f in files} >= {
+            "dlib.demo.png",
+            "demo.png",
+            "overall.tsv",
+            "manifest.tsv",
+        }
         driver.set_window_size(1000, min(state["height"], 12000))
         shot = tmp_path / "audit.png"
         assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 50_000
@@ -151,7 +193,9 @@ def test_adding_a_system_rebuilds_only_its_card_and_the_cross_system_views(audit
         write_config(audit)
     assert jobs["render_system_card"] == 1 and jobs["render_audit_report"] == 1
     out = snakemake(audit, "--dry-run", "--force", "results/report/cards/dlib.demo.html").stdout
-    assert re.search(r"^render_system_card\s+1$", out, re.M) and re.search(r"^total\s+1$", out, re.M)
+    assert re.search(r"^render_system_card\s+1$", out, re.M) and re.search(
+        r"^total\s+1$", out, re.M
+    )
 
 
 def test_report_fmr_must_be_a_protocol_target(audit):

@@ -21,14 +21,18 @@ def test_every_job_rule_declares_threads_mem_and_runtime():
         resources = re.search(r"^    resources:\n((?:        .*\n)+)", block, re.M)
         assert resources, f"rule {name} declares no resources"
         for key in ("mem_mb", "runtime"):
-            assert re.search(rf"^        {key}=", resources.group(1), re.M), f"rule {name} declares no {key}"
+            assert re.search(rf"^        {key}=", resources.group(1), re.M), (
+                f"rule {name} declares no {key}"
+            )
 
 
 def test_gpu_comes_only_from_the_model_card():
     for name, block in rule_blocks():
         gpu = re.search(r"^        gpu=(.*),$", block, re.M)
         if gpu:
-            assert gpu.group(1) == "get_model_gpu", f"rule {name} asks for a GPU outside the model card"
+            assert gpu.group(1) == "get_model_gpu", (
+                f"rule {name} asks for a GPU outside the model card"
+            )
 
 
 def test_downloads_stay_on_the_submit_host():

@@ -17,43 +17,77 @@ from maskaudit.protocol.layout import build_layout
 from maskaudit.protocol.near_duplicates import near_duplicate_map, near_duplicate_pairs
 from maskaudit.protocol.open_set import held_out_identities
 from maskaudit.protocol.pairs import mated_pairs
+from maskaudit.protocol.reference import distance_matrix
 from maskaudit.protocol.score import ScoreOptions, score_variant
 from maskaudit.protocol.sources import from_comparisons, from_embeddings
 from maskaudit.protocol.thresholds import fixed_thresholds, tail_size, threshold_from_tail
 from maskaudit.stats import verification as M
-from maskaudit.protocol.reference import distance_matrix
 
-CARD = ModelCard(id="toy", name="toy", dim=2, metric="euclidean", threshold=0.5, threshold_source="test",
-                 factory="x:y")
+CARD = ModelCard(
+    id="toy",
+    name="toy",
+    dim=2,
+    metric="euclidean",
+    threshold=0.5,
+    threshold_source="test",
+    factory="x:y",
+)
 VARIANT = {"id": "surgical-blue", "kind": "surgical", "colour": "blue"}
 
 
 def _manifest():
-    return pd.DataFrame({
-        "image_id": ["a1", "a2", "b1", "c1"], "path": [""] * 4, "identity": ["A", "A", "B", "C"],
-        "gender": ["female", "female", "male", "female"], "race": ["Black", "Black", "White", "White"],
-        "age": ["", "", "", ""], "source": [""] * 4, "licence": [""] * 4,
-    })
+    return pd.DataFrame(
+        {
+            "image_id": ["a1", "a2", "b1", "c1"],
+            "path": [""] * 4,
+            "identity": ["A", "A", "B", "C"],
+            "gender": ["female", "female", "male", "female"],
+            "race": ["Black", "Black", "White", "White"],
+            "age": ["", "", "", ""],
+            "source": [""] * 4,
+            "licence": [""] * 4,
+        }
+    )
 
 
 def _caches():
     ids = ["a1", "a2", "b1", "c1"]
     refs = np.array([[0, 0], [0.3, 0], [1, 0], [0, 1]], float)
-    probes = np.array([[0.1, 0], [0.9, 0], [np.nan, np.nan], [0, 0.6]], float)  # a2's masked copy drifts to b1
+    probes = np.array(
+        [[0.1, 0], [0.9, 0], [np.nan, np.nan], [0, 0.6]], float
+    )  # a2's masked copy drifts to b1
     return (ids, probes, ["ok", "ok", "no_face", "ok"]), (ids, refs, ["ok"] * 4)
 
 
 def _run(source, manifest, baseline=False, dup=None, **opts):
-    layout = build_layout(source.probe_ids, source.probe_status, source.gallery_ids, source.gallery_status,
-                          manifest, baseline=baseline)
+    layout = build_layout(
+        source.probe_ids,
+        source.probe_status,
+        source.gallery_ids,
+        source.gallery_status,
+        manifest,
+        baseline=baseline,
+    )
     return layout, score_variant(source, layout, dup or {}, ScoreOptions(**opts))
 
 
 # --------------------------------------------------------------------------- seams
 def test_fta_origin_by_prefix():
-    assert [fta_origin(r) for r in ["ok", "", "model_no_face", "vendor_unavailable", "mask_render_failed",
-                                    "no_face", "multiple_faces", "unreadable", "missing_file", "too_large"]] == \
-        ["", "", "model", "vendor", "mask", "dataset", "dataset", "dataset", "dataset", "dataset"]
+    assert [
+        fta_origin(r)
+        for r in [
+            "ok",
+            "",
+            "model_no_face",
+            "vendor_unavailable",
+            "mask_render_failed",
+            "no_face",
+            "multiple_faces",
+            "unreadable",
+            "missing_file",
+            "too_large",
+        ]
+    ] == ["", "", "model", "vendor", "mask", "dataset", "dataset", "dataset", "dataset", "dataset"]
     reason, side = pair_failure(["ok", "mask_render_failed", "ok"], ["no_face", "no_face", "ok"])
     assert reason.tolist() == ["no_face", "mask_render_failed", ""]
     assert side.tolist() == ["reference", "probe", ""]
@@ -65,27 +99,44 @@ def test_similarity_scale_and_raw_values():
     block = src.block(np.arange(4))
     expect = -distance_matrix(probes[1], refs[1], "euclidean")
     np.testing.assert_allclose(block, expect, atol=1e-6)  # float32 chunks vs float64 reference
-    assert src.threshold == -0.5 and src.threshold_raw == 0.5 and src.raw_direction == "lower_is_same"
-    cos = ModelCard(id="c", name="c", dim=2, metric="cosine", threshold=0.3, threshold_source="t", factory="x:y")
+    assert (
+        src.threshold == -0.5 and src.threshold_raw == 0.5 and src.raw_direction == "lower_is_same"
+    )
+    cos = ModelCard(
+        id="c", name="c", dim=2, metric="cosine", threshold=0.3, threshold_source="t", factory="x:y"
+    )
     csrc = from_embeddings(probes, (refs[0], refs[1] + [1, 1], refs[2]), cos)
     cexp = 1 - distance_matrix(probes[1], refs[1] + [1, 1], "cosine")
     np.testing.assert_allclose(csrc.block(np.arange(4)), cexp, atol=1e-6)
-    assert csrc.threshold == pytest.approx(0.7) and csrc.to_raw(np.array([0.7]))[0] == pytest.approx(0.3)
+    assert csrc.threshold == pytest.approx(0.7) and csrc.to_raw(np.array([0.7]))[
+        0
+    ] == pytest.approx(0.3)
 
 
 # --------------------------------------------------------------------------- pairs
 def test_mated_pairs_vectorised_match_brute_force():
     rng = np.random.default_rng(0)
     ident = rng.integers(0, 6, 40).astype(str)
-    manifest = pd.DataFrame({"image_id": [f"i{k}" for k in range(40)], "identity": ident,
-                             "gender": "x", "race": "y", "age": ""})
+    manifest = pd.DataFrame(
+        {
+            "image_id": [f"i{k}" for k in range(40)],
+            "identity": ident,
+            "gender": "x",
+            "race": "y",
+            "age": "",
+        }
+    )
     ids = manifest.image_id.tolist()
     for baseline in (False, True):
         layout = build_layout(ids, ["ok"] * 40, ids, ["ok"] * 40, manifest, baseline=baseline)
         p, g = mated_pairs(layout)
         got = set(zip(p.tolist(), g.tolist()))
-        brute = {(i, j) for i in range(40) for j in range(40)
-                 if i != j and ident[i] == ident[j] and (not baseline or j > i)}
+        brute = {
+            (i, j)
+            for i in range(40)
+            for j in range(40)
+            if i != j and ident[i] == ident[j] and (not baseline or j > i)
+        }
         assert got == brute
         assert len(got) == len(p)  # each pair once
 
@@ -131,7 +182,12 @@ def test_identification_excludes_self_and_ranks_identities():
     # a1 (0.1, 0): own original left out; mate a2 at 0.2 beats B (0.9), C (1.005): rank 1
     # a2 (0.9, 0): mate a1 at 0.9, B at 0.1: rank 2.  c1: no other photo -> non-mated search.
     assert ident.mate_rank["a1"] == 1 and ident.mate_rank["a2"] == 2
-    assert ident.search.tolist() == ["mated", "mated", "non_mated", "non_mated"]  # B and C have one photo
+    assert ident.search.tolist() == [
+        "mated",
+        "mated",
+        "non_mated",
+        "non_mated",
+    ]  # B and C have one photo
     assert np.isnan(ident.mate_rank["b1"]) and ident.fta_reason["b1"] == "no_face"
     assert ident.top_subjects["a2"] == "B;A" and ident.top_subjects["c1"] == "A;B"
     assert not ident.self_in_gallery.any()
@@ -161,19 +217,42 @@ def test_random_scores_match_brute_force(chunk, tmp_path):
     rng = np.random.default_rng(11)
     n, n_id = 30, 8
     ident = np.sort(rng.integers(0, n_id, n))
-    manifest = pd.DataFrame({"image_id": [f"i{k:02d}" for k in range(n)], "identity": [f"P{x}" for x in ident],
-                             "gender": np.where(ident % 2, "male", "female"), "race": "r", "age": ""})
+    manifest = pd.DataFrame(
+        {
+            "image_id": [f"i{k:02d}" for k in range(n)],
+            "identity": [f"P{x}" for x in ident],
+            "gender": np.where(ident % 2, "male", "female"),
+            "race": "r",
+            "age": "",
+        }
+    )
     ids = manifest.image_id.tolist()
     sim = np.round(rng.normal(size=(n, n)), 1).astype(np.float32)  # many ties
-    sim[3, :] = np.nan   # failed probe
+    sim[3, :] = np.nan  # failed probe
     sim[[5, 9], [2, 4]] = np.nan  # not compared
     status = ["ok"] * n
     status[3] = "vendor_no_face"
-    np.savez(tmp_path / "c.npz", probe_id=np.array(ids), gallery_id=np.array(ids), similarity=sim,
-             probe_status=np.array(status), gallery_status=np.array(["ok"] * n))
-    (tmp_path / "c.json").write_text(json.dumps({"system": "fake", "similarity_scale": "0-1",
-                                                 "raw_direction": "higher_is_same", "threshold": 0.5,
-                                                 "threshold_source": "doc", "n_calls": 1, "cached_calls": 0}))
+    np.savez(
+        tmp_path / "c.npz",
+        probe_id=np.array(ids),
+        gallery_id=np.array(ids),
+        similarity=sim,
+        probe_status=np.array(status),
+        gallery_status=np.array(["ok"] * n),
+    )
+    (tmp_path / "c.json").write_text(
+        json.dumps(
+            {
+                "system": "fake",
+                "similarity_scale": "0-1",
+                "raw_direction": "higher_is_same",
+                "threshold": 0.5,
+                "threshold_source": "doc",
+                "n_calls": 1,
+                "cached_calls": 0,
+            }
+        )
+    )
     src = from_comparisons(tmp_path / "c.npz")
     t = 0.55
     layout, r = _run(src, manifest, thresholds={"default": t}, chunk=chunk, rank_k=3, tail_k=300)
@@ -205,7 +284,9 @@ def test_random_scores_match_brute_force(chunk, tmp_path):
     neg = np.array(neg, np.float32)
     for target in (0.05, 0.1, 0.3):
         tt, realised = threshold_from_tail(r.reference.tail, r.reference.n_impostor, target)
-        np.testing.assert_array_equal(neg >= tt, neg.astype(float) >= M.fmr_threshold(neg.astype(float), target))
+        np.testing.assert_array_equal(
+            neg >= tt, neg.astype(float) >= M.fmr_threshold(neg.astype(float), target)
+        )
         assert realised == np.count_nonzero(neg >= tt) / neg.size
 
 
@@ -215,11 +296,27 @@ def test_comparisons_file_and_embeddings_agree(tmp_path):
     emb = from_embeddings(probes, refs, CARD)
     sim = emb.block(np.arange(4)).astype(np.float32)
     sim[0, 3] = np.nan  # the vendor never compared a1 with c1
-    np.savez(tmp_path / "v.npz", probe_id=np.array(probes[0]), gallery_id=np.array(refs[0]), similarity=sim,
-             probe_status=np.array(["ok", "ok", "vendor_no_face", "ok"]), gallery_status=np.array(["ok"] * 4))
-    (tmp_path / "v.json").write_text(json.dumps({"system": "fake", "similarity_scale": "-distance",
-                                                 "raw_direction": "lower_is_same", "threshold": -0.5,
-                                                 "threshold_source": "doc", "n_calls": 12, "cached_calls": 0}))
+    np.savez(
+        tmp_path / "v.npz",
+        probe_id=np.array(probes[0]),
+        gallery_id=np.array(refs[0]),
+        similarity=sim,
+        probe_status=np.array(["ok", "ok", "vendor_no_face", "ok"]),
+        gallery_status=np.array(["ok"] * 4),
+    )
+    (tmp_path / "v.json").write_text(
+        json.dumps(
+            {
+                "system": "fake",
+                "similarity_scale": "-distance",
+                "raw_direction": "lower_is_same",
+                "threshold": -0.5,
+                "threshold_source": "doc",
+                "n_calls": 12,
+                "cached_calls": 0,
+            }
+        )
+    )
     vendor = from_comparisons(tmp_path / "v.npz")
     m = _manifest()
     la, ra = _run(emb, m, thresholds={"default": -0.5}, rank_k=2)
@@ -242,8 +339,15 @@ def test_baseline_counts_each_unordered_pair_once():
     rng = np.random.default_rng(3)
     vecs = rng.normal(size=(6, 4))
     ids = [f"i{k}" for k in range(6)]
-    manifest = pd.DataFrame({"image_id": ids, "identity": ["A", "A", "B", "B", "C", "D"], "gender": "x",
-                             "race": "y", "age": ""})
+    manifest = pd.DataFrame(
+        {
+            "image_id": ids,
+            "identity": ["A", "A", "B", "B", "C", "D"],
+            "gender": "x",
+            "race": "y",
+            "age": "",
+        }
+    )
     src = from_embeddings((ids, vecs, ["ok"] * 6), (ids, vecs, ["ok"] * 6), CARD)
     layout, r = _run(src, manifest, baseline=True)
     assert r.reference.n_impostor == 6 * 5 // 2 - 2  # C(6,2) minus the two mated pairs
@@ -253,12 +357,22 @@ def test_baseline_counts_each_unordered_pair_once():
 # --------------------------------------------------------------------------- thresholds, near duplicates, open set
 def test_thresholds_unsupported_below_ten_over_fmr():
     neg = np.sort(np.random.default_rng(1).normal(size=999))[::-1]
-    rows = fixed_thresholds(neg[:tail_size([0.01, 0.1], 999)], 999, [0.01, 0.1])
-    assert not rows[0]["supported"] and np.isnan(rows[0]["similarity"]) and "< 1000" in rows[0]["reason"]
-    neg32 = neg.astype(np.float32)  # scores are float32; bob's rule on them accepts the same impostors
+    rows = fixed_thresholds(neg[: tail_size([0.01, 0.1], 999)], 999, [0.01, 0.1])
+    assert (
+        not rows[0]["supported"]
+        and np.isnan(rows[0]["similarity"])
+        and "< 1000" in rows[0]["reason"]
+    )
+    neg32 = neg.astype(
+        np.float32
+    )  # scores are float32; bob's rule on them accepts the same impostors
     assert rows[1]["supported"]
     bob = M.fmr_threshold(neg32.astype(float), 0.1)  # a float64 number: compared in float64
-    assert np.count_nonzero(neg32 >= rows[1]["similarity"]) == np.count_nonzero(neg32.astype(float) >= bob) == 99
+    assert (
+        np.count_nonzero(neg32 >= rows[1]["similarity"])
+        == np.count_nonzero(neg32.astype(float) >= bob)
+        == 99
+    )
     assert rows[1]["realised"] <= 0.1
 
 
@@ -267,11 +381,18 @@ def test_near_duplicate_pairs_only_within_identity():
     full = np.ones((32, 32), bool)
     left = full.copy()
     left[:, 20:] = False  # a crop: part of the chip is outside the image
-    sigs = {"x1": (grey, full), "x2": (grey + 0.05 * np.random.default_rng(1).normal(size=(32, 32)), left),
-            "x3": (np.random.default_rng(2).normal(size=(32, 32)), full), "y1": (grey, full)}
-    pairs = near_duplicate_pairs(["x1", "x2", "x3", "y1"], ["X", "X", "X", "Y"], sigs, min_correlation=0.8,
-                                 min_overlap=0.4)
-    assert list(zip(pairs.image_a, pairs.image_b)) == [("x1", "x2")]  # y1 is identical but another identity
+    sigs = {
+        "x1": (grey, full),
+        "x2": (grey + 0.05 * np.random.default_rng(1).normal(size=(32, 32)), left),
+        "x3": (np.random.default_rng(2).normal(size=(32, 32)), full),
+        "y1": (grey, full),
+    }
+    pairs = near_duplicate_pairs(
+        ["x1", "x2", "x3", "y1"], ["X", "X", "X", "Y"], sigs, min_correlation=0.8, min_overlap=0.4
+    )
+    assert list(zip(pairs.image_a, pairs.image_b)) == [
+        ("x1", "x2")
+    ]  # y1 is identical but another identity
     assert near_duplicate_map(pairs) == {"x1": {"x2"}, "x2": {"x1"}}
 
 

@@ -40,10 +40,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import localslurm
 import pytest
 import yaml
-
-import localslurm
 from conftest import REPO
 
 pytestmark = pytest.mark.integration
@@ -58,27 +57,50 @@ def demo_config(workdir: Path) -> None:
     cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())
     cfg["datasets"]["demo"]["sources"] = str(REPO / "config/datasets/demo.yaml")
     cfg["masks"]["variants"] = {k: v for k, v in cfg["masks"]["variants"].items() if k in VARIANTS}
-    cfg["mitigation"]["bases"], cfg["privacy"]["probes"] = [], []  # tests/test_mitigation.py runs those stages
+    cfg["mitigation"]["bases"], cfg["privacy"]["probes"] = (
+        [],
+        [],
+    )  # tests/test_mitigation.py runs those stages
     (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     cached = REPO / "resources/downloads/demo"
     if cached.is_dir():  # reuse archives a `make demo` already fetched; pip re-checks them
-        shutil.copytree(cached, workdir / "resources/downloads/demo", ignore=shutil.ignore_patterns("downloads.tsv"))
+        shutil.copytree(
+            cached,
+            workdir / "resources/downloads/demo",
+            ignore=shutil.ignore_patterns("downloads.tsv"),
+        )
 
 
 def snakemake_cmd(workdir: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-            "--configfile", str(workdir / "config.yaml"), *args]
+    return [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(workdir / "config.yaml"),
+        *args,
+    ]
 
 
 def run_snakemake(workdir: Path, *args: str, env=None, check=True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(snakemake_cmd(workdir, *args), capture_output=True, text=True, timeout=1800, env=env)
+    proc = subprocess.run(
+        snakemake_cmd(workdir, *args), capture_output=True, text=True, timeout=1800, env=env
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}"
+        )
     return proc
 
 
 def table_files(workdir: Path) -> list[str]:
-    return sorted(str(p.relative_to(workdir)) for p in (workdir / "results/tables").rglob("*") if p.is_file())
+    return sorted(
+        str(p.relative_to(workdir)) for p in (workdir / "results/tables").rglob("*") if p.is_file()
+    )
 
 
 def incomplete_outputs(workdir: Path) -> list[str]:
@@ -100,21 +122,31 @@ def finished_outputs(workdir: Path) -> dict[str, int]:
     out = {}
     for path in (workdir / "results").rglob("*"):
         rel = str(path.relative_to(workdir))
-        if path.is_file() and not rel.startswith("results/prepared/") and not any(rel == r or rel.startswith(r.rstrip("/") + "/") for r in running):
+        if (
+            path.is_file()
+            and not rel.startswith("results/prepared/")
+            and not any(rel == r or rel.startswith(r.rstrip("/") + "/") for r in running)
+        ):
             out[rel] = path.stat().st_mtime_ns
     return out
 
 
-def kill_during_embedding(workdir: Path, cmd: list[str], env=None) -> tuple[dict[str, int], list[str]]:
+def kill_during_embedding(
+    workdir: Path, cmd: list[str], env=None
+) -> tuple[dict[str, int], list[str]]:
     """Run ``cmd``; once an embedding job has started, SIGKILL Snakemake and its local jobs.
     Returns the outputs finished before the kill (with mtimes) and those it left incomplete."""
     log_path = workdir / "killed-run.log"
     with open(log_path, "w") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
     try:
         deadline = time.monotonic() + 900
         while not [p for p in incomplete_outputs(workdir) if p.startswith("results/embeddings/")]:
-            assert proc.poll() is None, "the run ended before an embedding job started:\n" + log_path.read_text()[-3000:]
+            assert proc.poll() is None, (
+                "the run ended before an embedding job started:\n" + log_path.read_text()[-3000:]
+            )
             assert time.monotonic() < deadline, "no embedding job started within 15 minutes"
             time.sleep(0.05)
         return finished_outputs(workdir), incomplete_outputs(workdir)
@@ -139,7 +171,13 @@ def killed_and_resumed_local_run(tmp_path_factory) -> dict:
         "rerun": run_snakemake(workdir, "--cores", "1", check=False),
         "resume": run_snakemake(workdir, "--cores", "1", "--rerun-incomplete"),
     }
-    return {"workdir": workdir, "before": before, "killed": killed, "partial": partial, "steps": steps}
+    return {
+        "workdir": workdir,
+        "before": before,
+        "killed": killed,
+        "partial": partial,
+        "steps": steps,
+    }
 
 
 def test_killed_run_refuses_incomplete_outputs(local_resumed_run):
@@ -172,8 +210,10 @@ def test_resume_recomputes_only_what_was_unfinished(local_resumed_run):
 def cluster_unavailable() -> str | None:
     missing = localslurm.missing_programs()
     if missing:
-        return (f"SLURM test cluster unavailable: missing {', '.join(missing)} "
-                f"(install: apt-get install -y {' '.join(localslurm.PACKAGES)}; .ci/run does)")
+        return (
+            f"SLURM test cluster unavailable: missing {', '.join(missing)} "
+            f"(install: apt-get install -y {' '.join(localslurm.PACKAGES)}; .ci/run does)"
+        )
     reasons = localslurm.conflicts()
     if reasons:
         return "SLURM test cluster cannot start here: " + "; ".join(reasons)
@@ -217,7 +257,9 @@ def slurm_run(runs):
     if runs["slurm"] is None:
         pytest.skip(runs["cluster"])
     run = runs["slurm"]
-    assert run["resume"].returncode == 0, "the resumed SLURM run failed:\n" + run["logs"][-1][-6000:]
+    assert run["resume"].returncode == 0, (
+        "the resumed SLURM run failed:\n" + run["logs"][-1][-6000:]
+    )
     return run
 
 
@@ -243,8 +285,11 @@ def site_profile(dest: Path) -> Path:
 
 def profile_set_resources() -> list[str]:
     profile = yaml.safe_load((REPO / "profiles/slurm/profile.yaml").read_text())
-    return [f"{rule}:{key}={value}" for rule, values in profile.get("set-resources", {}).items()
-            for key, value in values.items()]
+    return [
+        f"{rule}:{key}={value}"
+        for rule, values in profile.get("set-resources", {}).items()
+        for key, value in values.items()
+    ]
 
 
 def killed_and_resumed_slurm_run(cluster, tmp_path_factory) -> dict:
@@ -254,14 +299,21 @@ def killed_and_resumed_slurm_run(cluster, tmp_path_factory) -> dict:
     demo_config(workdir)
     profile = site_profile(workdir / "profile")
     args = [
-        "--workflow-profile", str(profile),
-        "--jobs", "4",
+        "--workflow-profile",
+        str(profile),
+        "--jobs",
+        "4",
         # Poll every few seconds instead of the plugin's 40 s start: test speed only.
-        "--slurm-init-seconds-before-status-checks", "2",
+        "--slurm-init-seconds-before-status-checks",
+        "2",
         # the CLI replaces the profile's set-resources, so they are passed again beside the stand-in
-        "--set-resources", GPU_STANDIN, *profile_set_resources(),
+        "--set-resources",
+        GPU_STANDIN,
+        *profile_set_resources(),
     ]
-    before, killed = kill_during_embedding(workdir, snakemake_cmd(workdir, *args), env=cluster.env())
+    before, killed = kill_during_embedding(
+        workdir, snakemake_cmd(workdir, *args), env=cluster.env()
+    )
     cluster.run("scancel", "--user", getpass.getuser())
     deadline = time.monotonic() + 120
     while cluster.run("squeue", "--noheader", "--user", getpass.getuser()).strip():
@@ -323,8 +375,28 @@ def snakemake_jobs(log: str) -> list[dict]:
 
 
 def sacct_jobs(cluster) -> dict[str, dict]:
-    fields = ["JobID", "Comment", "Partition", "TimelimitRaw", "ReqMem", "ReqCPUS", "ReqTRES", "AllocTRES", "State"]
-    out = cluster.run("sacct", "-X", "-P", "-n", "-a", "-S", "2000-01-01", "-o", ",".join(f + "%300" for f in fields))
+    fields = [
+        "JobID",
+        "Comment",
+        "Partition",
+        "TimelimitRaw",
+        "ReqMem",
+        "ReqCPUS",
+        "ReqTRES",
+        "AllocTRES",
+        "State",
+    ]
+    out = cluster.run(
+        "sacct",
+        "-X",
+        "-P",
+        "-n",
+        "-a",
+        "-S",
+        "2000-01-01",
+        "-o",
+        ",".join(f + "%300" for f in fields),
+    )
     rows = [dict(zip(fields, line.split("|"))) for line in out.splitlines() if line.strip()]
     return {row["JobID"]: row for row in rows}
 
@@ -341,8 +413,12 @@ def profile_groups() -> dict[str, str]:
 def test_jobs_went_through_sbatch_with_declared_resources(slurm_run, cluster):
     accounting = sacct_jobs(cluster)
     grouped_rules = profile_groups()
-    pool_mb = int(dict(r.split("=") for r in yaml.safe_load(
-        (REPO / "profiles/slurm/profile.yaml").read_text())["resources"])["mem_mb"])
+    pool_mb = int(
+        dict(
+            r.split("=")
+            for r in yaml.safe_load((REPO / "profiles/slurm/profile.yaml").read_text())["resources"]
+        )["mem_mb"]
+    )
     all_submitted, remote, states, groups = set(), [], {}, {}
     for attempt, log in enumerate(slurm_run["logs"]):  # the killed run, then the resumed one
         resumed = attempt == len(slurm_run["logs"]) - 1
@@ -360,17 +436,23 @@ def test_jobs_went_through_sbatch_with_declared_resources(slurm_run, cluster):
                 if job["group"] in submitted:
                     groups.setdefault(submitted[job["group"]], []).append(job)
                 else:
-                    assert not resumed, f"group of {job['rule']} {job['wildcards']} was not submitted"
+                    assert not resumed, (
+                        f"group of {job['rule']} {job['wildcards']} was not submitted"
+                    )
                 continue
             assert job["rule"] not in grouped_rules, f"{job['rule']} ran outside its group"
             if job["jobid"] not in submitted:
-                assert not resumed, f"{job['rule']} {job['wildcards']} was not submitted with sbatch"
+                assert not resumed, (
+                    f"{job['rule']} {job['wildcards']} was not submitted with sbatch"
+                )
                 continue  # announced just before the kill
             remote.append(job)
             row = accounting[submitted[job["jobid"]]]
             states[row["State"]] = states.get(row["State"], 0) + 1
             what = f"{job['rule']} ({job['wildcards']}), SLURM job {row['JobID']}: {row}"
-            assert row["State"] == "COMPLETED" or (not resumed and row["State"].startswith("CANCELLED")), what
+            assert row["State"] == "COMPLETED" or (
+                not resumed and row["State"].startswith("CANCELLED")
+            ), what
             assert row["Comment"].startswith(f"rule_{job['rule']}"), what
             res = job["resources"]
             assert row["ReqMem"] == f"{res['mem_mb']}M", what
@@ -382,21 +464,38 @@ def test_jobs_went_through_sbatch_with_declared_resources(slurm_run, cluster):
             else:
                 assert row["Partition"] == "cpu" and "gres/gpu" not in row["ReqTRES"], what
     rules = {j["rule"] for j in remote}
-    assert rules >= {"detect_faces", "merge_faces", "mask_images", "prepare_faces", "embed_images", "build_protocol"}
+    assert rules >= {
+        "detect_faces",
+        "merge_faces",
+        "mask_images",
+        "prepare_faces",
+        "embed_images",
+        "build_protocol",
+    }
     # the shared preparation is a CPU job with several cores; embedding jobs declare their GPU memory
     prepares = [j for j in remote if j["rule"] == "prepare_faces"]
-    assert prepares and all(j["threads"] > 1 and not int(j["resources"].get("gpu", 0)) for j in prepares)
+    assert prepares and all(
+        j["threads"] > 1 and not int(j["resources"].get("gpu", 0)) for j in prepares
+    )
     gpu_jobs = [j for j in remote if int(j["resources"].get("gpu", 0))]
-    cpu_embeds = [j for j in remote if j["rule"] == "embed_images" and not int(j["resources"].get("gpu", 0))]
+    cpu_embeds = [
+        j for j in remote if j["rule"] == "embed_images" and not int(j["resources"].get("gpu", 0))
+    ]
     assert gpu_jobs and cpu_embeds, "the run must exercise both GPU and CPU routing"
-    assert any(state.startswith("CANCELLED") for state in states), f"the kill cancelled no job: {states}"
+    assert any(state.startswith("CANCELLED") for state in states), (
+        f"the kill cancelled no job: {states}"
+    )
     # Cheap per-(model, dataset) steps: one sbatch per (model, dataset), sized by Snakemake within the pool.
     assert groups, "no group job was submitted"
     for slurm_id, members in groups.items():
         row = accounting[slurm_id]
-        what = f"group job {slurm_id}: {row}; members {[(j['rule'], j['wildcards']) for j in members]}"
+        what = (
+            f"group job {slurm_id}: {row}; members {[(j['rule'], j['wildcards']) for j in members]}"
+        )
         assert row["State"] == "COMPLETED" and row["Comment"].startswith("rule_model_dataset"), what
-        assert len({re.sub(r", variant=[\w-]+", "", j["wildcards"]) for j in members}) == 1, what  # one pair
+        assert len({re.sub(r", variant=[\w-]+", "", j["wildcards"]) for j in members}) == 1, (
+            what
+        )  # one pair
         assert {"score_comparisons", "compute_metrics"} <= {j["rule"] for j in members}, what
         pinned = profile_resources()
         mem = [int(j["resources"]["mem_mb"]) for j in members]  # all known: the profile pins them

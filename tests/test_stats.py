@@ -38,9 +38,13 @@ def test_ratios_match_explicit_resampling():
     E, N = rng.integers(0, 3, (6, 6)).astype(float), rng.integers(3, 6, (6, 6)).astype(float)
     w = identity_weights(np.zeros(6, int), 20, rng)
     for b in range(20):
-        drawn = np.repeat(np.arange(6), w[b].astype(int))  # the identities of replicate b, with repeats
+        drawn = np.repeat(
+            np.arange(6), w[b].astype(int)
+        )  # the identities of replicate b, with repeats
         assert ratio_1d(w, e, n)[b] == pytest.approx(e[drawn].sum() / n[drawn].sum())
-        assert ratio_2d(w, E, N)[b] == pytest.approx(E[np.ix_(drawn, drawn)].sum() / N[np.ix_(drawn, drawn)].sum())
+        assert ratio_2d(w, E, N)[b] == pytest.approx(
+            E[np.ix_(drawn, drawn)].sum() / N[np.ix_(drawn, drawn)].sum()
+        )
 
 
 def test_interval_needs_half_the_replicates():
@@ -72,7 +76,9 @@ def test_group_sums_and_permutations():
 # --------------------------------------------------------------------------- differentials
 def test_differentials_known_answers():
     fmr, fnmr = [0.01, 0.02, 0.04], [0.1, 0.3, 0.2]
-    assert D.max_min_ratio(fmr) == pytest.approx(4) and D.max_min_difference(fnmr) == pytest.approx(0.2)
+    assert D.max_min_ratio(fmr) == pytest.approx(4) and D.max_min_difference(fnmr) == pytest.approx(
+        0.2
+    )
     assert D.fdr(fmr, fnmr) == pytest.approx(1 - (0.5 * 0.03 + 0.5 * 0.2))
     # Gini of [1, 2, 4]: sum|xi-xj| over ordered pairs = 2*(1+3+2) = 12; 12/(2*9*7/3) = 12/42; * 3/2
     assert D.gini([1, 2, 4]) == pytest.approx(1.5 * 12 / 42)
@@ -81,8 +87,8 @@ def test_differentials_known_answers():
 
 
 def test_differentials_at_zero_and_degenerate():
-    assert D.max_min_ratio([0, 0, 0]) == 1.0        # all equal: no differential
-    assert math.isnan(D.max_min_ratio([0, 0.1]))    # 0.1 / 0 is undefined, not infinite
+    assert D.max_min_ratio([0, 0, 0]) == 1.0  # all equal: no differential
+    assert math.isnan(D.max_min_ratio([0, 0.1]))  # 0.1 / 0 is undefined, not infinite
     assert D.gini([0, 0]) == 0.0 and D.gini([0.2, 0.2]) == 0.0
     assert D.fdr([0, 0], [0, 0]) == 1.0
     assert math.isnan(D.inequity_rate([0, 0.1], [0.1, 0.2]))
@@ -93,8 +99,12 @@ def test_differentials_at_zero_and_degenerate():
 # --------------------------------------------------------------------------- clustering
 def test_clustering_index_known_answers():
     labels = np.array(["a", "a", "b", "b"])
-    assert C.clustering_index([1, 1, -1, -1], labels) == pytest.approx(1.0)  # no variance within groups
-    assert C.clustering_index([1, -1, 1, -1], labels) == pytest.approx(0.0)  # no variance between groups
+    assert C.clustering_index([1, 1, -1, -1], labels) == pytest.approx(
+        1.0
+    )  # no variance within groups
+    assert C.clustering_index([1, -1, 1, -1], labels) == pytest.approx(
+        0.0
+    )  # no variance between groups
     # within = (0.5^2*2) + (0.5^2*2) = 1; total: mean 0, values 1.5, .5, -.5, -1.5 -> 5; C = 1 - 1/5
     assert C.clustering_index([1.5, 0.5, -0.5, -1.5], labels) == pytest.approx(0.8)
     assert math.isnan(C.clustering_index([1, 2], ["a", "a"]))
@@ -117,12 +127,22 @@ def _toy_dataset(seed=0, n_id=12, per_id=3, dim=8):
     centres = rng.normal(size=(n_id, dim))
     ident = np.repeat(np.arange(n_id), per_id)
     n = ident.size
-    manifest = pd.DataFrame({
-        "image_id": [f"img{k:03d}" for k in range(n)], "path": "", "identity": [f"id{x:02d}" for x in ident],
-        "gender": np.where(ident % 2, "male", "female"), "race": np.where(ident < n_id // 2, "Black", "White"),
-        "age": "", "source": "", "licence": ""})
+    manifest = pd.DataFrame(
+        {
+            "image_id": [f"img{k:03d}" for k in range(n)],
+            "path": "",
+            "identity": [f"id{x:02d}" for x in ident],
+            "gender": np.where(ident % 2, "male", "female"),
+            "race": np.where(ident < n_id // 2, "Black", "White"),
+            "age": "",
+            "source": "",
+            "licence": "",
+        }
+    )
     gallery = centres[ident] + 0.35 * rng.normal(size=(n, dim))
-    masked = gallery + 0.5 * rng.normal(size=(n, dim)) * np.where(ident < n_id // 2, 1.5, 1.0)[:, None]
+    masked = (
+        gallery + 0.5 * rng.normal(size=(n, dim)) * np.where(ident < n_id // 2, 1.5, 1.0)[:, None]
+    )
     status = ["ok"] * n
     status[4] = "mask_render_failed"
     masked[4] = np.nan
@@ -133,21 +153,41 @@ def _scores_for(manifest, gallery, masked, status, card, variant_id, thresholds)
     ids = manifest.image_id.tolist()
     probes = (ids, gallery, ["ok"] * len(ids)) if variant_id == "none" else (ids, masked, status)
     src = from_embeddings(probes, (ids, gallery, ["ok"] * len(ids)), card)
-    layout = build_layout(src.probe_ids, src.probe_status, src.gallery_ids, src.gallery_status, manifest,
-                          baseline=variant_id == "none")
-    opts = ScoreOptions(rank_k=3, thresholds=thresholds, held_out=frozenset({"id00", "id07"}),
-                        tail_k=tail_size([0.05, 0.01], len(ids) ** 2))
+    layout = build_layout(
+        src.probe_ids,
+        src.probe_status,
+        src.gallery_ids,
+        src.gallery_status,
+        manifest,
+        baseline=variant_id == "none",
+    )
+    opts = ScoreOptions(
+        rank_k=3,
+        thresholds=thresholds,
+        held_out=frozenset({"id00", "id07"}),
+        tail_k=tail_size([0.05, 0.01], len(ids) ** 2),
+    )
     r = score_variant(src, layout, {}, opts)
-    variant = {"id": variant_id, "kind": "none" if variant_id == "none" else "surgical",
-               "colour": "none" if variant_id == "none" else "blue"}
+    variant = {
+        "id": variant_id,
+        "kind": "none" if variant_id == "none" else "surgical",
+        "colour": "none" if variant_id == "none" else "blue",
+    }
     return src, layout, r, variant
 
 
 def _audit(seed=0, **options):
     """The toy audit's tables; ``options`` go to audit_tables (e.g. min_identities)."""
     manifest, gallery, masked, status = _toy_dataset(seed)
-    card = ModelCard(id="toy", name="toy", dim=8, metric="euclidean", threshold=1.2, threshold_source="t",
-                     factory="x:y")
+    card = ModelCard(
+        id="toy",
+        name="toy",
+        dim=8,
+        metric="euclidean",
+        threshold=1.2,
+        threshold_source="t",
+        factory="x:y",
+    )
     src, layout, base, _ = _scores_for(manifest, gallery, masked, status, card, "none", {})
     thresholds = baseline_thresholds(base, src, [0.05, 0.01], [0.2], layout.probe_ok)
     ver = {r["name"]: r["similarity"] for r in thresholds["verification"]}
@@ -155,13 +195,22 @@ def _audit(seed=0, **options):
     for vid in ("none", "surgical-blue"):
         src, layout, r, variant = _scores_for(manifest, gallery, masked, status, card, vid, ver)
         variants.append(variant)
-        scores[vid] = {"reid": files.reidentification_frame(r, layout, src, manifest, variant),
-                       "verification": files.verification_frame(r, layout, src, manifest, variant),
-                       "identification": files.identification_frame(r, layout, src, manifest, variant),
-                       "impostors": r.impostors}
+        scores[vid] = {
+            "reid": files.reidentification_frame(r, layout, src, manifest, variant),
+            "verification": files.verification_frame(r, layout, src, manifest, variant),
+            "identification": files.identification_frame(r, layout, src, manifest, variant),
+            "impostors": r.impostors,
+        }
     settings = MetricsSettings(seed=1, n_boot=50, n_perm=50, rank_k=3, n_components=3, **options)
-    tables = audit_tables(variants, scores, manifest, thresholds, labels={"model": "toy", "dataset": "d"},
-                          dataset="d", settings=settings)
+    tables = audit_tables(
+        variants,
+        scores,
+        manifest,
+        thresholds,
+        labels={"model": "toy", "dataset": "d"},
+        dataset="d",
+        settings=settings,
+    )
     return tables, thresholds, scores
 
 
@@ -173,12 +222,19 @@ def audit():
 def test_tables_use_only_global_thresholds(audit):
     tables, thresholds, _ = audit
     rates = tables["rates"]
-    allowed = {r["name"] for r in thresholds["verification"] + thresholds["identification"] if r["supported"]}
+    allowed = {
+        r["name"]
+        for r in thresholds["verification"] + thresholds["identification"]
+        if r["supported"]
+    }
     assert set(rates.threshold) <= allowed | {"-", "group_eer"}
     # every group row at a named threshold carries that one similarity value
-    for name, grp in rates[rates.threshold.isin(allowed)].groupby(["threshold", "comparison"]):
+    for _name, grp in rates[rates.threshold.isin(allowed)].groupby(["threshold", "comparison"]):
         assert grp.threshold_similarity.nunique() == 1
-    assert thresholds["verification"][2]["name"] == "fmr_0.01" and not thresholds["verification"][2]["supported"]
+    assert (
+        thresholds["verification"][2]["name"] == "fmr_0.01"
+        and not thresholds["verification"][2]["supported"]
+    )
 
 
 def test_failures_are_never_counted_as_correct(audit):
@@ -217,9 +273,13 @@ def test_no_probe_is_ranked_against_itself(audit):
 def test_differentials_are_descriptive_beside_their_null(audit):
     tables, _, _ = audit
     d = tables["differentials"]
-    assert not {"difference_low", "difference_high", "significant"} & set(d.columns)  # no biased gap interval
+    assert not {"difference_low", "difference_high", "significant"} & set(
+        d.columns
+    )  # no biased gap interval
     ok = d[d.difference.notna()]
-    assert len(ok) and ok.difference_null_mean.notna().all() and (ok.difference_null_mean >= 0).all()
+    assert (
+        len(ok) and ok.difference_null_mean.notna().all() and (ok.difference_null_mean >= 0).all()
+    )
     assert (ok.difference_null_mean > 0).any()
     assert (ok.worst_trials > 0).all() and ok.worst_errors.notna().all()
 
@@ -237,10 +297,17 @@ def test_mask_effects_and_clustering_present(audit):
     assert {"masked_minus_unmasked", "gap_change"} == set(eff.effect)  # no pseudo-interaction
     gap = eff[eff.effect == "gap_change"]
     assert gap.ci_low.isna().all() and gap.null_expectation.notna().any()
-    row = eff[(eff.effect == "masked_minus_unmasked") & (eff.measure == "reid_rate") & (eff.group == "all")].iloc[0]
+    row = eff[
+        (eff.effect == "masked_minus_unmasked")
+        & (eff.measure == "reid_rate")
+        & (eff.group == "all")
+    ].iloc[0]
     assert row.value == pytest.approx(row.masked - row.unmasked)
     clus = tables["clustering"]
-    assert set(clus.attribute) == {"gender", "race", "gender_race"} and clus.clustering_index.between(0, 1).all()
+    assert (
+        set(clus.attribute) == {"gender", "race", "gender_race"}
+        and clus.clustering_index.between(0, 1).all()
+    )
     fair = tables["fairness"]
     assert set(fair.statistic) == {"fdr", "garbe", "inequity_rate"}
 
@@ -250,8 +317,15 @@ def test_degenerate_all_failures_and_one_group():
     manifest["race"] = "White"  # one group only
     status = ["model_no_face"] * len(status)  # the model failed on every masked probe
     masked[:] = np.nan
-    card = ModelCard(id="toy", name="toy", dim=8, metric="euclidean", threshold=1.2, threshold_source="t",
-                     factory="x:y")
+    card = ModelCard(
+        id="toy",
+        name="toy",
+        dim=8,
+        metric="euclidean",
+        threshold=1.2,
+        threshold_source="t",
+        factory="x:y",
+    )
     src, layout, base, _ = _scores_for(manifest, gallery, masked, status, card, "none", {})
     thresholds = baseline_thresholds(base, src, [0.05], [0.2], layout.probe_ok)
     ver = {r["name"]: r["similarity"] for r in thresholds["verification"]}
@@ -259,25 +333,42 @@ def test_degenerate_all_failures_and_one_group():
     for vid in ("none", "surgical-blue"):
         src, layout, r, variant = _scores_for(manifest, gallery, masked, status, card, vid, ver)
         variants.append(variant)
-        scores[vid] = {"reid": files.reidentification_frame(r, layout, src, manifest, variant),
-                       "verification": files.verification_frame(r, layout, src, manifest, variant),
-                       "identification": files.identification_frame(r, layout, src, manifest, variant),
-                       "impostors": r.impostors}
-    tables = audit_tables(variants, scores, manifest, thresholds, labels={}, dataset="d",
-                          settings=MetricsSettings(seed=1, n_boot=20, n_perm=20, rank_k=2, n_components=2))
+        scores[vid] = {
+            "reid": files.reidentification_frame(r, layout, src, manifest, variant),
+            "verification": files.verification_frame(r, layout, src, manifest, variant),
+            "identification": files.identification_frame(r, layout, src, manifest, variant),
+            "impostors": r.impostors,
+        }
+    tables = audit_tables(
+        variants,
+        scores,
+        manifest,
+        thresholds,
+        labels={},
+        dataset="d",
+        settings=MetricsSettings(seed=1, n_boot=20, n_perm=20, rank_k=2, n_components=2),
+    )
     r = tables["rates"].set_index(["variant", "attribute", "group", "measure", "threshold"])
     masked_all = ("surgical-blue", "overall", "all")
-    assert r.loc[(*masked_all, "reid_rate", "default")].value == 0.0  # the system's failures are rejections
-    assert math.isnan(r.loc[(*masked_all, "reid_rate_acquired", "default")].value)  # nothing acquired
+    assert (
+        r.loc[(*masked_all, "reid_rate", "default")].value == 0.0
+    )  # the system's failures are rejections
+    assert math.isnan(
+        r.loc[(*masked_all, "reid_rate_acquired", "default")].value
+    )  # nothing acquired
     assert r.loc[(*masked_all, "fnmr_system", "default")].value == 1.0
     assert math.isnan(r.loc[(*masked_all, "fnmr", "default")].value)
     assert r.loc[(*masked_all, "fta_model", "-")].value == 1.0
     assert r.loc[(*masked_all, "rank1_system", "-")].value == 0.0
     assert math.isnan(r.loc[(*masked_all, "rank1", "-")].value)  # rank1 is acquired only (issue 15)
-    assert math.isnan(r.loc[(*masked_all, "fmr", "default")].value)  # no acquired impostor comparison
+    assert math.isnan(
+        r.loc[(*masked_all, "fmr", "default")].value
+    )  # no acquired impostor comparison
     d = tables["differentials"]
     race = d[d.attribute == "race"]
-    assert (race.n_groups <= 1).all() and race.difference.isna().all()  # one group (0 where its rate is NaN)
+    assert (
+        race.n_groups <= 1
+    ).all() and race.difference.isna().all()  # one group (0 where its rate is NaN)
 
 
 def test_metrics_settings_read_every_stats_key_of_the_config():
@@ -288,14 +379,31 @@ def test_metrics_settings_read_every_stats_key_of_the_config():
     from maskaudit.stats.hypotheses import Settings
 
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    config["stats"].update(bootstrap=123, permutations=45, confidence=0.9, fairness_alpha=0.25,
-                           clustering_components=4, min_identities=7, min_group_errors=11)
+    config["stats"].update(
+        bootstrap=123,
+        permutations=45,
+        confidence=0.9,
+        fairness_alpha=0.25,
+        clustering_components=4,
+        min_identities=7,
+        min_group_errors=11,
+    )
     config["protocol"]["rank_k"], config["seed"] = 3, 99
     s = MetricsSettings.from_config(config)
-    assert (s.seed, s.n_boot, s.n_perm, s.rank_k, s.fairness_alpha, s.level, s.n_components, s.min_identities,
-            s.min_group_errors) == (99, 123, 45, 3, 0.25, 0.9, 4, 7, 11)
+    assert (
+        s.seed,
+        s.n_boot,
+        s.n_perm,
+        s.rank_k,
+        s.fairness_alpha,
+        s.level,
+        s.n_components,
+        s.min_identities,
+        s.min_group_errors,
+    ) == (99, 123, 45, 3, 0.25, 0.9, 4, 7, 11)
     assert s.tests == Settings.from_config(config["stats"])
     assert (s.tests.n_boot, s.tests.n_perm, s.tests.min_identities) == (123, 45, 7)
     # without explicit test settings the tests share the stage's resampling settings
-    assert MetricsSettings(seed=1, n_boot=9, n_perm=8, rank_k=2, min_identities=3).tests == Settings(
-        n_boot=9, n_perm=8, min_identities=3)
+    assert MetricsSettings(
+        seed=1, n_boot=9, n_perm=8, rank_k=2, min_identities=3
+    ).tests == Settings(n_boot=9, n_perm=8, min_identities=3)

@@ -8,12 +8,32 @@ from maskaudit.datasets.stress import SYNTHETIC_TAG, build_stress
 
 
 def _sources(hopper_path, tmp_path):
-    return validate_manifest(pd.DataFrame([
-        {"image_id": "hopper", "path": str(hopper_path), "identity": "grace_hopper", "gender": "female",
-         "race": "white", "age": "", "source": "matplotlib", "licence": "public domain"},
-        {"image_id": "gone", "path": str(tmp_path / "missing.jpg"), "identity": "nobody", "gender": "",
-         "race": "", "age": "", "source": "", "licence": ""},
-    ]))
+    return validate_manifest(
+        pd.DataFrame(
+            [
+                {
+                    "image_id": "hopper",
+                    "path": str(hopper_path),
+                    "identity": "grace_hopper",
+                    "gender": "female",
+                    "race": "white",
+                    "age": "",
+                    "source": "matplotlib",
+                    "licence": "public domain",
+                },
+                {
+                    "image_id": "gone",
+                    "path": str(tmp_path / "missing.jpg"),
+                    "identity": "nobody",
+                    "gender": "",
+                    "race": "",
+                    "age": "",
+                    "source": "",
+                    "licence": "",
+                },
+            ]
+        )
+    )
 
 
 def test_stress_images_are_seeded_synthetic_and_keep_the_person(hopper_path, tmp_path):
@@ -25,9 +45,9 @@ def test_stress_images_are_seeded_synthetic_and_keep_the_person(hopper_path, tmp
     assert list(a.identity.unique()) == ["grace_hopper"] and set(a.gender) == {"female"}
     assert a.source.str.startswith(f"{SYNTHETIC_TAG} of hopper:").all()
     bytes_a = [open(p, "rb").read() for p in a.path]
-    assert bytes_a == [open(p, "rb").read() for p in b.path]          # same seed: identical files
-    assert bytes_a != [open(p, "rb").read() for p in c.path]          # other seed: other images
-    assert len(set(bytes_a)) == 6                                      # every augmentation differs
+    assert bytes_a == [open(p, "rb").read() for p in b.path]  # same seed: identical files
+    assert bytes_a != [open(p, "rb").read() for p in c.path]  # other seed: other images
+    assert len(set(bytes_a)) == 6  # every augmentation differs
     assert all(max(Image.open(p).size) <= 200 for p in a.path)
     validate_manifest(a)  # the rows meet the manifest contract
 

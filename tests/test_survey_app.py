@@ -7,10 +7,10 @@ import re
 import time
 
 import pytest
+from survey_support import make_bundle
 
 from maskaudit.survey.app import create_app
 from maskaudit.survey.store import open_store
-from survey_support import make_bundle
 
 
 @pytest.fixture
@@ -54,17 +54,27 @@ def test_a_participant_goes_through_and_every_answer_is_stored_once(survey):
         tid, images, page = on_screen(client)
         assert f"Trial {n + 1} of 3".encode() in page
         assert all(client.get(i).status_code == 200 for i in images) and len(images) == 5
-        r = client.post("/answer", data={"csrf_token": token, "trial_id": tid, "choice": "1", "elapsed_ms": "900"})
+        r = client.post(
+            "/answer",
+            data={"csrf_token": token, "trial_id": tid, "choice": "1", "elapsed_ms": "900"},
+        )
         assert r.status_code == 302
         # the same answer again (double click, replay) is not stored twice
-        client.post("/answer", data={"csrf_token": token, "trial_id": tid, "choice": "2", "elapsed_ms": "900"})
+        client.post(
+            "/answer",
+            data={"csrf_token": token, "trial_id": tid, "choice": "2", "elapsed_ms": "900"},
+        )
         seen.append(tid)
     assert client.get("/trial").headers["Location"].endswith("/done")
     done = client.get("/done").data
     assert b"Your answers are saved" in done
     table = store.export()
     assert sorted(table.trial_id) == sorted(key.trial_id) and list(table.trial_id) == seen
-    assert set(table.choice) == {"1"} and set(table.status) == {"complete"} and set(table.rt_ms) == {"900"}
+    assert (
+        set(table.choice) == {"1"}
+        and set(table.status) == {"complete"}
+        and set(table.rt_ms) == {"900"}
+    )
     # pseudonymous: the export carries neither the code shown to the participant nor any address
     code = re.search(rb'id="code">([^<]+)<', done).group(1).decode()
     assert code not in table.participant.iloc[0] and store.participant(code)["status"] == "complete"
@@ -77,14 +87,32 @@ def test_posts_without_the_session_csrf_token_are_refused(survey):
     tid, _, _ = on_screen(client)
     other = app_for(survey).test_client()  # another browser's token is not this session's
     other_token = csrf(other.get("/").data)
-    assert client.post("/answer", data={"csrf_token": other_token, "trial_id": tid, "choice": "0"}).status_code == 403
-    assert client.post("/answer", data={"csrf_token": token, "trial_id": tid, "choice": "0"}).status_code == 302
+    assert (
+        client.post(
+            "/answer", data={"csrf_token": other_token, "trial_id": tid, "choice": "0"}
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            "/answer", data={"csrf_token": token, "trial_id": tid, "choice": "0"}
+        ).status_code
+        == 302
+    )
     assert survey[2].counts()["responses"] == 1
 
 
-@pytest.mark.parametrize("field,value", [("choice", "7"), ("choice", "1 OR 1=1"), ("choice", "timeout"),
-                                         ("trial_id", "t'; DROP TABLE responses;--"), ("trial_id", "t000000000099"),
-                                         ("choice", "")])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("choice", "7"),
+        ("choice", "1 OR 1=1"),
+        ("choice", "timeout"),
+        ("trial_id", "t'; DROP TABLE responses;--"),
+        ("trial_id", "t000000000099"),
+        ("choice", ""),
+    ],
+)
 def test_every_field_is_validated(survey, field, value):
     client = app_for(survey).test_client()
     token = start(client)
@@ -116,15 +144,31 @@ def test_time_limit_conditions_time_outs_and_late_answers(survey):
     app = app_for(survey, time_limits=[None, 1], grace_s=0.2)
     first, second = app.test_client(), app.test_client()
     t1, t2 = start(first), start(second)
-    assert b'id="timer"' not in on_screen(first)[2]  # conditions are assigned in turn: none, then 1 s
+    assert (
+        b'id="timer"' not in on_screen(first)[2]
+    )  # conditions are assigned in turn: none, then 1 s
     tid, _, page = on_screen(second)
     assert b'id="timer" data-limit-ms="1000"' in page
-    assert second.post("/answer", data={"csrf_token": t2, "trial_id": tid, "choice": "timeout"}).status_code == 302
+    assert (
+        second.post(
+            "/answer", data={"csrf_token": t2, "trial_id": tid, "choice": "timeout"}
+        ).status_code
+        == 302
+    )
     tid, _, _ = on_screen(second)
-    time.sleep(1.3)  # answer after the limit and its grace: stored as a time-out whatever the client says
-    second.post("/answer", data={"csrf_token": t2, "trial_id": tid, "choice": "2", "elapsed_ms": "500"})
+    time.sleep(
+        1.3
+    )  # answer after the limit and its grace: stored as a time-out whatever the client says
+    second.post(
+        "/answer", data={"csrf_token": t2, "trial_id": tid, "choice": "2", "elapsed_ms": "500"}
+    )
     tid, _, _ = on_screen(first)  # no limit: a time-out is not a valid answer
-    assert first.post("/answer", data={"csrf_token": t1, "trial_id": tid, "choice": "timeout"}).status_code == 400
+    assert (
+        first.post(
+            "/answer", data={"csrf_token": t1, "trial_id": tid, "choice": "timeout"}
+        ).status_code
+        == 400
+    )
     table = store.export()
     assert list(table.condition) == ["1s", "1s"]
     assert list(table.timed_out) == ["true", "true"] and list(table.choice) == ["", ""]
@@ -141,8 +185,14 @@ def test_images_only_of_the_current_trial_and_never_a_path(survey):
     shown = {i.rsplit("/", 1)[1] for i in images}
     for name in every:
         assert client.get(f"/image/{name}").status_code == (200 if name in shown else 404)
-    for bad in ["../trials.json", "..%2Ftrials.json", "%2e%2e/%2e%2e/etc/passwd", "trials.json", "/etc/passwd",
-                every[0].upper()]:
+    for bad in [
+        "../trials.json",
+        "..%2Ftrials.json",
+        "%2e%2e/%2e%2e/etc/passwd",
+        "trials.json",
+        "/etc/passwd",
+        every[0].upper(),
+    ]:
         r = client.get(f"/image/{bad}")
         assert r.status_code == 404 and b'"trials"' not in r.data
 
@@ -164,9 +214,14 @@ def test_withdrawal_deletes_every_answer_by_session_and_by_code(survey):
     fresh = app.test_client()  # later, from another browser, with the code from the done page
     token = csrf(fresh.get("/withdraw").data)
     assert fresh.post("/withdraw", data={"csrf_token": token, "code": "x" * 22}).status_code == 404
-    assert fresh.post("/withdraw", data={"csrf_token": token, "code": "' OR 1=1 --"}).status_code == 400
-    assert b"1 answer(s) were deleted" in fresh.post("/withdraw", data={"csrf_token": token,
-                                                                          "code": remaining[0]}).data
+    assert (
+        fresh.post("/withdraw", data={"csrf_token": token, "code": "' OR 1=1 --"}).status_code
+        == 400
+    )
+    assert (
+        b"1 answer(s) were deleted"
+        in fresh.post("/withdraw", data={"csrf_token": token, "code": remaining[0]}).data
+    )
     assert store.counts() == {"participants": 0, "complete": 0, "responses": 0, "withdrawals": 2}
     assert set(code_b) >= set(remaining)
 
@@ -195,7 +250,10 @@ def test_errors_show_no_stack_trace_and_headers_are_strict(survey):
     assert b"Traceback" not in r.data and b"NoneType" not in r.data and b"store" not in r.data
     assert client.get("/nope").status_code == 404
     h = client.get("/").headers
-    assert "script-src 'self'" in h["Content-Security-Policy"] and "unsafe-inline" not in h["Content-Security-Policy"]
+    assert (
+        "script-src 'self'" in h["Content-Security-Policy"]
+        and "unsafe-inline" not in h["Content-Security-Policy"]
+    )
     assert h["X-Frame-Options"] == "DENY" and h["X-Content-Type-Options"] == "nosniff"
     cookie = client.get_cookie("survey")
     assert cookie.http_only and cookie.same_site == "Strict"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from survey_support import SurveyServer, make_bundle, require, wait_for
 
 from maskaudit.survey.store import open_store
-from survey_support import SurveyServer, make_bundle, require, wait_for
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
@@ -21,8 +21,15 @@ def browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1200,900", "--no-first-run", "--disable-extensions"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1200,900",
+        "--no-first-run",
+        "--disable-extensions",
+    ):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
     driver.set_page_load_timeout(30)
@@ -55,8 +62,9 @@ def test_consent_keyboard_mouse_timeout_withdrawal_and_submission(browser, tmp_p
         consent(browser, srv.url)
         assert browser.find_element(By.ID, "timer").text in ("1", "2")
         images = browser.find_elements(By.TAG_NAME, "img")
-        assert len(images) == 5 and all(browser.execute_script("return arguments[0].naturalWidth", i) == 64
-                                         for i in images)
+        assert len(images) == 5 and all(
+            browser.execute_script("return arguments[0].naturalWidth", i) == 64 for i in images
+        )
         browser.find_element(By.TAG_NAME, "body").send_keys("2")  # keyboard: the second face
         assert wait_for(lambda: trial_number(browser) == 2)
         browser.find_element(By.ID, "choice-2").click()  # mouse: the third face
@@ -73,13 +81,19 @@ def test_consent_keyboard_mouse_timeout_withdrawal_and_submission(browser, tmp_p
         assert store.counts()["responses"] == 4
         browser.find_element(By.ID, "withdraw-link").click()
         browser.find_element(By.ID, "confirm-withdraw").click()
-        assert wait_for(lambda: "You have withdrawn. 1 answer(s) were deleted." in browser.page_source)
+        assert wait_for(
+            lambda: "You have withdrawn. 1 answer(s) were deleted." in browser.page_source
+        )
 
         browser.get(srv.url + "/image/../trials.json")
         assert "trials" not in browser.page_source.lower().replace("not found", "")
     table = store.export()
     assert store.counts() == {"participants": 1, "complete": 1, "responses": 3, "withdrawals": 1}
     assert store.participant(code)["status"] == "complete"
-    assert list(table.choice) == ["1", "2", ""] and list(table.timed_out) == ["false", "false", "true"]
+    assert list(table.choice) == ["1", "2", ""] and list(table.timed_out) == [
+        "false",
+        "false",
+        "true",
+    ]
     assert set(table.condition) == {"2s"} and int(table.server_ms.iloc[2]) >= 1900
     assert all(int(v) > 0 for v in table.rt_ms.iloc[:2])

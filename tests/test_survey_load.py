@@ -3,17 +3,24 @@ no response lost, none stored twice (counted). Bounded: 2 trials each, 60 s at m
 
 from __future__ import annotations
 
-from maskaudit.survey.store import open_store
 from survey_support import SurveyServer, make_bundle, run_participants
+
+from maskaudit.survey.store import open_store
 
 PARTICIPANTS = 200
 TRIALS = 2
+
+
 def test_200_concurrent_participants_lose_and_duplicate_nothing(tmp_path):
     bundle, key = make_bundle(tmp_path, trials=TRIALS)
     db = f"sqlite:///{tmp_path}/survey.sqlite"
     out, errors = {}, []
-    with SurveyServer(bundle, db, "--threads", "16", "--rate-per-address", "20000", "--time-limits", "none") as srv:
-        assert run_participants(srv.url, PARTICIPANTS, out, errors, timeout=60), "load test did not finish in 60 s"
+    with SurveyServer(
+        bundle, db, "--threads", "16", "--rate-per-address", "20000", "--time-limits", "none"
+    ) as srv:
+        assert run_participants(srv.url, PARTICIPANTS, out, errors, timeout=60), (
+            "load test did not finish in 60 s"
+        )
     assert not errors, errors[:5]
     assert len(out) == PARTICIPANTS
     table = open_store(db).export()

@@ -15,7 +15,9 @@ from maskaudit.survey.trials import check_trial
 
 
 def read(path):
-    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["NaN"], dtype={"choice": str})
+    return pd.read_csv(
+        path, sep="\t", keep_default_na=False, na_values=["NaN"], dtype={"choice": str}
+    )
 
 
 def test_demo_trials_keep_the_protocol_and_hide_the_answers(audit):
@@ -28,8 +30,14 @@ def test_demo_trials_keep_the_protocol_and_hide_the_answers(audit):
     assert (design.built <= design.requested).all() and design.built.sum() == len(key)
     doc = load_bundle(survey / "bundle")
     text = (survey / "bundle/trials.json").read_text()
-    assert [t["id"] for t in doc["trials"]] == list(key.trial_id) and doc["build"] == key.build.iloc[0]
-    for word in set(key.probe_id) | set(key.probe_identity) | {"answer", "closed", "open", "attention", "surgical"}:
+    assert [t["id"] for t in doc["trials"]] == list(key.trial_id) and doc[
+        "build"
+    ] == key.build.iloc[0]
+    for word in (
+        set(key.probe_id)
+        | set(key.probe_identity)
+        | {"answer", "closed", "open", "attention", "surgical"}
+    ):
         assert word not in text, word
     assert len(list((survey / "bundle/images").iterdir())) == len(key) * 5
 
@@ -49,10 +57,14 @@ def test_the_system_answers_the_same_trials(audit):
 
 def test_committed_synthetic_responses_match_the_demo_build_and_are_analysed(audit):
     quality = read(audit / "results/tables/survey_quality.tsv").set_index("item")["count"]
-    assert quality["unknown_trial"] == 0 and quality["other_build"] == 0  # the committed file fits these trials
+    assert (
+        quality["unknown_trial"] == 0 and quality["other_build"] == 0
+    )  # the committed file fits these trials
     assert quality["synthetic_responses"] == quality["responses"] > 0
     versus = read(audit / "results/tables/survey_versus.tsv")
-    assert set(versus.system) == {"dlib", "dlib+contrastive"} and {"all", "surgical-blue"} <= set(versus.variant)
+    assert set(versus.system) == {"dlib", "dlib+contrastive"} and {"all", "surgical-blue"} <= set(
+        versus.variant
+    )
     # The contrast comes from maskaudit.stats.contrasts.mask_effect: a row on fewer identities than the
     # demo's stats.min_identities (10) keeps its difference but has no interval or p-value, with a note
     # (the demo survey has 9 identities, so that is every row); larger rows are tested.
@@ -63,7 +75,11 @@ def test_committed_synthetic_responses_match_the_demo_build_and_are_analysed(aud
     assert versus[~few].p_signflip.between(0, 1).all()
     assert (versus[~few].difference_low <= versus[~few].difference_high).all()
     acc = read(audit / "results/tables/survey_accuracy.tsv")
-    assert {"humans", "dlib", "dlib+contrastive"} == set(acc.rater) and {"none", "10s", "all"} <= set(acc.condition)
+    assert {"humans", "dlib", "dlib+contrastive"} == set(acc.rater) and {
+        "none",
+        "10s",
+        "all",
+    } <= set(acc.condition)
     for figure in ("accuracy", "versus", "agreement", "gaps"):
         assert (audit / f"results/figures/survey/{figure}.png").stat().st_size > 10_000
 
@@ -76,5 +92,7 @@ def test_the_demo_bundle_is_served(audit, tmp_path):
     page = client.get("/trial").data
     images = re.findall(rb'src="(/image/[^"]+)"', page)
     assert len(images) == 5
-    assert all(client.get(i.decode()).data[:2] == b"\xff\xd8" for i in images)  # the demo's JPEG crops
+    assert all(
+        client.get(i.decode()).data[:2] == b"\xff\xd8" for i in images
+    )  # the demo's JPEG crops
     store.close()

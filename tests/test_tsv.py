@@ -13,14 +13,21 @@ def pandas_bytes(df, path):
 
 
 FRAMES = {
-    "mixed": pd.DataFrame({
-        "score": [0.1234567, -0.0, np.nan, np.inf, -1e-9, 1e12],
-        "n": [1, 2, 3, 4, 5, 6], "ok": [True, False, True, True, False, True],
-        "id": ["a", "b", "", "d é", None, "f"], "str": pd.array(["x", None, "z", "", "y", "w"], dtype="string"),
-        "obj": ["t", 3, 2.5, None, np.nan, False], "nullable": pd.array([1, None, 3, 4, 5, 6], dtype="Int64"),
-        "cat": pd.Categorical(["u", "v", "u", None, "v", "u"]),
-    }),
-    "needs_quoting": pd.DataFrame({"detail": ["plain", "has\ttab", 'has "quote"', "line\nbreak"], "x": [1.0] * 4}),
+    "mixed": pd.DataFrame(
+        {
+            "score": [0.1234567, -0.0, np.nan, np.inf, -1e-9, 1e12],
+            "n": [1, 2, 3, 4, 5, 6],
+            "ok": [True, False, True, True, False, True],
+            "id": ["a", "b", "", "d é", None, "f"],
+            "str": pd.array(["x", None, "z", "", "y", "w"], dtype="string"),
+            "obj": ["t", 3, 2.5, None, np.nan, False],
+            "nullable": pd.array([1, None, 3, 4, 5, 6], dtype="Int64"),
+            "cat": pd.Categorical(["u", "v", "u", None, "v", "u"]),
+        }
+    ),
+    "needs_quoting": pd.DataFrame(
+        {"detail": ["plain", "has\ttab", 'has "quote"', "line\nbreak"], "x": [1.0] * 4}
+    ),
     "dates": pd.DataFrame({"when": pd.to_datetime(["2020-01-01", "2021-05-06"]), "x": [1, 2]}),
     "unhashable": pd.DataFrame({"lists": [[1, 2], [3]]}),
     "empty_rows": pd.DataFrame({"a": pd.Series([], dtype=float), "b": pd.Series([], dtype=object)}),

@@ -27,38 +27,71 @@ NAN = np.nan
 
 
 def _manifest():
-    return pd.DataFrame({"image_id": IDS, "path": [""] * 5, "identity": ["A", "A", "B", "B", "C"],
-                         "gender": ["female", "female", "male", "male", "female"],
-                         "race": ["Black", "Black", "White", "White", "White"], "age": [""] * 5,
-                         "source": [""] * 5, "licence": [""] * 5})
+    return pd.DataFrame(
+        {
+            "image_id": IDS,
+            "path": [""] * 5,
+            "identity": ["A", "A", "B", "B", "C"],
+            "gender": ["female", "female", "male", "male", "female"],
+            "race": ["Black", "Black", "White", "White", "White"],
+            "age": [""] * 5,
+            "source": [""] * 5,
+            "licence": [""] * 5,
+        }
+    )
 
 
 # 1:1 scores the vendor was asked for: re-identification (diagonal), mated pairs and one impostor per
 # probe. a1's one sampled impostor (c1) is low, so ranking 1:N from this array would put a1's mate first.
-SIM = np.array([[95, 80, NAN, NAN, 10],
-                [85, 97, 20, NAN, NAN],
-                [NAN, NAN, 96, 88, 15],
-                [12, NAN, 70, 94, NAN],
-                [NAN, 5, NAN, NAN, 99]], dtype=np.float32)
+SIM = np.array(
+    [
+        [95, 80, NAN, NAN, 10],
+        [85, 97, 20, NAN, NAN],
+        [NAN, NAN, 96, 88, 15],
+        [12, NAN, 70, 94, NAN],
+        [NAN, 5, NAN, NAN, 99],
+    ],
+    dtype=np.float32,
+)
 # the vendor's own search, top 2 candidates: a1's search returns b1 above its mate a2
-SEARCH = np.array([[NAN, 80, 90, NAN, NAN],
-                   [85, NAN, NAN, NAN, 30],
-                   [NAN, NAN, NAN, 88, 40],
-                   [NAN, NAN, 70, NAN, 60],
-                   [NAN, 50, 45, NAN, NAN]], dtype=np.float32)
+SEARCH = np.array(
+    [
+        [NAN, 80, 90, NAN, NAN],
+        [85, NAN, NAN, NAN, 30],
+        [NAN, NAN, NAN, 88, 40],
+        [NAN, NAN, 70, NAN, 60],
+        [NAN, 50, 45, NAN, NAN],
+    ],
+    dtype=np.float32,
+)
 
 
-def _write(tmp_path, identification, sim=SIM, search=SEARCH, search_probe=None, planned=None, name="v"):
-    arrays = {"probe_id": np.array(IDS), "gallery_id": np.array(IDS), "similarity": sim,
-              "raw_score": sim, "probe_status": np.array(["ok"] * 5), "gallery_status": np.array(["ok"] * 5),
-              "search_similarity": search,
-              "search_probe_status": np.array(search_probe or ["ok"] * 5),
-              "search_gallery_status": np.array(["ok"] * 5)}
+def _write(
+    tmp_path, identification, sim=SIM, search=SEARCH, search_probe=None, planned=None, name="v"
+):
+    arrays = {
+        "probe_id": np.array(IDS),
+        "gallery_id": np.array(IDS),
+        "similarity": sim,
+        "raw_score": sim,
+        "probe_status": np.array(["ok"] * 5),
+        "gallery_status": np.array(["ok"] * 5),
+        "search_similarity": search,
+        "search_probe_status": np.array(search_probe or ["ok"] * 5),
+        "search_gallery_status": np.array(["ok"] * 5),
+    }
     if planned is not None:
         arrays["planned"] = planned
     np.savez(tmp_path / f"{name}.npz", **arrays)
-    meta = {"system": "fakevendor", "similarity_scale": "0-100", "raw_direction": "higher_is_same",
-            "threshold": 80.0, "threshold_source": "vendor default", "n_calls": 0, "cached_calls": 0}
+    meta = {
+        "system": "fakevendor",
+        "similarity_scale": "0-100",
+        "raw_direction": "higher_is_same",
+        "threshold": 80.0,
+        "threshold_source": "vendor default",
+        "n_calls": 0,
+        "cached_calls": 0,
+    }
     if identification is not None:
         meta["identification"] = identification
     (tmp_path / f"{name}.json").write_text(json.dumps(meta))
@@ -66,14 +99,29 @@ def _write(tmp_path, identification, sim=SIM, search=SEARCH, search_probe=None, 
 
 
 def _run(source, baseline=False, **opts):
-    layout = build_layout(source.probe_ids, source.probe_status, source.gallery_ids, source.gallery_status,
-                          _manifest(), baseline=baseline)
+    layout = build_layout(
+        source.probe_ids,
+        source.probe_status,
+        source.gallery_ids,
+        source.gallery_status,
+        _manifest(),
+        baseline=baseline,
+    )
     opts.setdefault("rank_k", 2)
     return layout, score_variant(source, layout, {}, ScoreOptions(**opts))
 
 
-SEARCHED = {"method": "vendor_search", "array": "search_similarity", "top_k": 2, "reason": "own search"}
-NOT_RUN = {"method": "not_run", "array": None, "reason": "vendors.fakevendor.identification is none"}
+SEARCHED = {
+    "method": "vendor_search",
+    "array": "search_similarity",
+    "top_k": 2,
+    "reason": "own search",
+}
+NOT_RUN = {
+    "method": "not_run",
+    "array": None,
+    "reason": "vendors.fakevendor.identification is none",
+}
 
 
 def test_identification_ranks_come_from_the_search_array_not_the_sampled_pairs(tmp_path):
@@ -116,16 +164,23 @@ def test_not_run_identification_is_neither_hit_nor_miss(tmp_path):
     assert set(ident.search) == {"not_run"} and set(ident.open_search) == {"not_run"}
     assert ident.mate_rank.isna().all() and ident.open_best_nonmate_score.isna().all()
     cols = identification_columns(r)
-    assert cols == {"identification_source": "not_run",
-                    "identification_reason": "vendors.fakevendor.identification is none"}
+    assert cols == {
+        "identification_source": "not_run",
+        "identification_reason": "vendors.fakevendor.identification is none",
+    }
     np.testing.assert_allclose(r.pairs.reid, np.diag(SIM))  # 1:1 is unaffected
 
     # measures: the identification rows have no trials at all (not misses, not correct rejections)
-    scores = {"reid": files.reidentification_frame(r, layout, src, _manifest(), VARIANT),
-              "verification": files.verification_frame(r, layout, src, _manifest(), VARIANT),
-              "identification": ident.assign(**cols), "impostors": r.impostors}
+    scores = {
+        "reid": files.reidentification_frame(r, layout, src, _manifest(), VARIANT),
+        "verification": files.verification_frame(r, layout, src, _manifest(), VARIANT),
+        "identification": ident.assign(**cols),
+        "impostors": r.impostors,
+    }
     ids = [str(x) for x in r.impostors["identity"]]
-    meas = variant_measures(scores, probe_codes(scores, ids), len(ids), {"default": 80.0}, {"default": 80.0}, 2)
+    meas = variant_measures(
+        scores, probe_codes(scores, ids), len(ids), {"default": 80.0}, {"default": 80.0}, 2
+    )
     by = {(c, m): counts for c, m, _, _, _, counts in meas.items}
     for m in ("rank1", "rank2", "fnir", "fpir"):
         assert by[("identification", m)].trials.sum() == 0, m
@@ -134,15 +189,23 @@ def test_not_run_identification_is_neither_hit_nor_miss(tmp_path):
     # thresholds: the open-set ones are unsupported, with the reason
     _, base = _run(src, baseline=True, tail_k=10)
     thr = baseline_thresholds(base, src, [0.1], [0.1], layout.probe_ok)
-    assert all(not row["supported"] and np.isnan(row["similarity"]) and "1:N not run" in row["reason"]
-               for row in thr["identification"])
+    assert all(
+        not row["supported"] and np.isnan(row["similarity"]) and "1:N not run" in row["reason"]
+        for row in thr["identification"]
+    )
     assert thr["verification"][0]["supported"]
 
     # tables: NaN identification values with the reason in a note column
     thr.update(model="fakevendor", dataset="toy")
-    tables = audit_tables([{"id": "none", "kind": "none", "colour": "none"}], {"none": scores}, _manifest(), thr,
-                          labels={"model": "fakevendor", "dataset": "toy"}, dataset="toy",
-                          settings=MetricsSettings(seed=0, n_boot=5, n_perm=5, rank_k=2))
+    tables = audit_tables(
+        [{"id": "none", "kind": "none", "colour": "none"}],
+        {"none": scores},
+        _manifest(),
+        thr,
+        labels={"model": "fakevendor", "dataset": "toy"},
+        dataset="toy",
+        settings=MetricsSettings(seed=0, n_boot=5, n_perm=5, rank_k=2),
+    )
     rates = tables["rates"]
     idr = rates[rates.comparison == "identification"]
     assert len(idr) and idr.value.isna().all() and (idr.trials == 0).all()
@@ -169,7 +232,14 @@ def test_collected_tables_give_other_systems_an_empty_note():
     from maskaudit.tables import collect
 
     a = pd.DataFrame({"model": ["dlib"], "attribute": ["overall"], "value": [0.5]})
-    b = pd.DataFrame({"model": ["facex"], "attribute": ["overall"], "value": [np.nan], "note": ["1:N not run: x"]})
+    b = pd.DataFrame(
+        {
+            "model": ["facex"],
+            "attribute": ["overall"],
+            "value": [np.nan],
+            "note": ["1:N not run: x"],
+        }
+    )
     out = collect([a, b], "overall")
     assert out.note.tolist() == ["", "1:N not run: x"]
     assert "note" not in collect([a, a])

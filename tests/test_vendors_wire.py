@@ -23,14 +23,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import REPO
 from fakes.azure import FakeAzure
-from fakes.faces import ORACLE
 from fakes.facepp import FakeFacePP
+from fakes.faces import ORACLE
 from fakes.facex import FakeFaceX
 from fakes.rekognition import FakeRekognition
 from fakes.server import Reply
+
 from maskaudit.config import load_schema, validate_config
 from maskaudit.models import get_card
 from maskaudit.vendors.comparisons import load_comparisons
@@ -52,16 +52,35 @@ SECRETS = {
     "FACEPP_API_SECRET": "fppSecret" + uuid.uuid4().hex,
     "FACEX_USER_ID": "fxUser" + uuid.uuid4().hex,
 }
-ENV = {**SECRETS, "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/nonexistent",
-       "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_DEFAULT_REGION": "us-east-1"}
+ENV = {
+    **SECRETS,
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_CONFIG_FILE": "/nonexistent",
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 
 def snakemake(workdir, *args, env=None, config="config.yaml", check=True):
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--cores", "2", *args, "--configfile", str(workdir / config)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
+        *args,
+        "--configfile",
+        str(workdir / config),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
     if check and proc.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}")
+        raise AssertionError(
+            f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
+        )
     return proc
 
 
@@ -75,10 +94,14 @@ def env():
 
 @pytest.fixture(scope="module")
 def fakes():
-    servers = {"rekognition": FakeRekognition(SECRETS["AWS_ACCESS_KEY_ID"], SECRETS["AWS_SECRET_ACCESS_KEY"]),
-               "azure": FakeAzure(SECRETS["FACE_APIKEY"]),
-               "facepp": FakeFacePP(SECRETS["FACEPP_API_KEY"], SECRETS["FACEPP_API_SECRET"]),
-               "facex": FakeFaceX(SECRETS["FACEX_USER_ID"])}
+    servers = {
+        "rekognition": FakeRekognition(
+            SECRETS["AWS_ACCESS_KEY_ID"], SECRETS["AWS_SECRET_ACCESS_KEY"]
+        ),
+        "azure": FakeAzure(SECRETS["FACE_APIKEY"]),
+        "facepp": FakeFacePP(SECRETS["FACEPP_API_KEY"], SECRETS["FACEPP_API_SECRET"]),
+        "facex": FakeFaceX(SECRETS["FACEX_USER_ID"]),
+    }
     for s in servers.values():
         s.__enter__()
     yield servers
@@ -91,8 +114,12 @@ def study_config(fakes, **vendor_over) -> dict:
     cfg["datasets"]["demo"]["sources"] = str(REPO / "config/datasets/demo.yaml")
     cfg["masks"]["variants"] = {VARIANT: cfg["masks"]["variants"][VARIANT]}
     cfg["models"] = VENDORS
-    cfg["vendors"]["impostors_per_probe"] = 2  # fewer paid calls in the demo; the protocol is the same
-    cfg["stats"].update(bootstrap=20, permutations=20)  # the full audit below: intervals, not their precision
+    cfg["vendors"]["impostors_per_probe"] = (
+        2  # fewer paid calls in the demo; the protocol is the same
+    )
+    cfg["stats"].update(
+        bootstrap=20, permutations=20
+    )  # the full audit below: intervals, not their precision
     cfg["explain"]["vendors"] = False  # the vendors' maps: tests/test_explain_vendors.py
     v = cfg["vendors"]
     v["rekognition"]["endpoint_url"] = fakes["rekognition"].url
@@ -106,7 +133,10 @@ def study_config(fakes, **vendor_over) -> dict:
 
 
 def settings(fakes, vendor, **over):
-    cfg = validate_config(study_config(fakes, **{vendor: over}), load_schema(REPO / "workflow/schemas/config.schema.yaml"))
+    cfg = validate_config(
+        study_config(fakes, **{vendor: over}),
+        load_schema(REPO / "workflow/schemas/config.schema.yaml"),
+    )
     return cfg["vendors"][vendor]
 
 
@@ -117,7 +147,11 @@ def demo(tmp_path_factory, fakes, env):
     (workdir / "config.yaml").write_text(yaml.safe_dump(study_config(fakes), sort_keys=False))
     cached = REPO / "resources/downloads/demo"
     if cached.is_dir():
-        shutil.copytree(cached, workdir / "resources/downloads/demo", ignore=shutil.ignore_patterns("downloads.tsv"))
+        shutil.copytree(
+            cached,
+            workdir / "resources/downloads/demo",
+            ignore=shutil.ignore_patterns("downloads.tsv"),
+        )
     snakemake(workdir, "vendor_inputs", env=env)
     return workdir
 
@@ -134,7 +168,12 @@ def faces(demo):
     path = dict(zip(gallery.image_id, gallery.path))
     masked = [p for p, s in zip(probes.path, probes.status) if s == "ok"]
     no_face = next(p for p in masked if ORACLE.embedding(prepare(p, FAKE_LIMITS).data) is None)
-    return {"obama_1": path["obama_1"], "obama_2": path["obama_2"], "biden": path["biden_1"], "no_face": no_face}
+    return {
+        "obama_1": path["obama_1"],
+        "obama_2": path["obama_2"],
+        "biden": path["biden_1"],
+        "no_face": no_face,
+    }
 
 
 FAKE_LIMITS = Limits(max_side=1024, max_bytes=5 * 1024 * 1024, min_side=36)
@@ -150,10 +189,22 @@ def prep(adapter, path):
 
 
 THROTTLES = {
-    "rekognition": ("CompareFaces", Reply(400, {"__type": "ProvisionedThroughputExceededException", "message": "slow"},
-                                          content_type="application/x-amz-json-1.1")),
-    "azure": ("verify", Reply(429, {"error": {"code": "429", "message": "Rate limit is exceeded."}},
-                              {"Retry-After": "0.25"})),
+    "rekognition": (
+        "CompareFaces",
+        Reply(
+            400,
+            {"__type": "ProvisionedThroughputExceededException", "message": "slow"},
+            content_type="application/x-amz-json-1.1",
+        ),
+    ),
+    "azure": (
+        "verify",
+        Reply(
+            429,
+            {"error": {"code": "429", "message": "Rate limit is exceeded."}},
+            {"Retry-After": "0.25"},
+        ),
+    ),
     "facepp": ("compare", Reply(403, {"error_message": "CONCURRENCY_LIMIT_EXCEEDED"})),
     "facex": ("match_faces", Reply(429, {"status": "failure", "message": "too many requests"})),
 }
@@ -161,7 +212,9 @@ THROTTLES = {
 
 # -- 1:1 on the wire ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("vendor", VENDORS)
-def test_genuine_outscores_impostor_and_cache_answers_the_second_time(vendor, fakes, faces, tmp_path):
+def test_genuine_outscores_impostor_and_cache_answers_the_second_time(
+    vendor, fakes, faces, tmp_path
+):
     a = open_(vendor, fakes, tmp_path)
     o1, o2, bi = (prep(a, faces[k]) for k in ("obama_1", "obama_2", "biden"))
     before = fakes[vendor].count()
@@ -172,7 +225,10 @@ def test_genuine_outscores_impostor_and_cache_answers_the_second_time(vendor, fa
     assert sign * genuine["raw"] > sign * impostor["raw"]
     assert sent == (5 if vendor == "azure" else 2)  # azure: detect each image once (3) + verify (2)
     again = open_(vendor, fakes, tmp_path)
-    assert again.compare(o1, o2)["raw"] == genuine["raw"] and again.compare(o1, bi)["raw"] == impostor["raw"]
+    assert (
+        again.compare(o1, o2)["raw"] == genuine["raw"]
+        and again.compare(o1, bi)["raw"] == impostor["raw"]
+    )
     assert fakes[vendor].count() - before == sent and again.client.counters.cached == 2
 
 
@@ -183,13 +239,22 @@ def test_rekognition_request_shape_and_sigv4(fakes, faces, tmp_path):
     a.compare(prep(a, faces["obama_1"]), prep(a, faces["biden"]))
     req = fake.requests("CompareFaces")[-1]
     body = json.loads(req.body)
-    assert body["SimilarityThreshold"] == 0 and body["QualityFilter"] == "NONE"  # low pairs keep their score
-    assert set(body["SourceImage"]) == {"Bytes"} and req.headers["content-type"] == "application/x-amz-json-1.1"
-    assert req.headers["authorization"].startswith("AWS4-HMAC-SHA256 Credential=" + SECRETS["AWS_ACCESS_KEY_ID"])
+    assert (
+        body["SimilarityThreshold"] == 0 and body["QualityFilter"] == "NONE"
+    )  # low pairs keep their score
+    assert (
+        set(body["SourceImage"]) == {"Bytes"}
+        and req.headers["content-type"] == "application/x-amz-json-1.1"
+    )
+    assert req.headers["authorization"].startswith(
+        "AWS4-HMAC-SHA256 Credential=" + SECRETS["AWS_ACCESS_KEY_ID"]
+    )
     assert fake.signatures_checked == checked + 1
 
 
-def test_rekognition_wrong_secret_fails_the_signature_and_is_not_retried(fakes, faces, tmp_path, monkeypatch):
+def test_rekognition_wrong_secret_fails_the_signature_and_is_not_retried(
+    fakes, faces, tmp_path, monkeypatch
+):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
     a = open_("rekognition", fakes, tmp_path)
     before = fakes["rekognition"].count()
@@ -208,7 +273,11 @@ def test_each_vendors_own_throttle_signal_is_retried_and_charged(vendor, fakes, 
     fake.inject(op, reply, times=2)
     before = fake.count(op)
     assert a.compare(o1, o2)["status"] == "ok"
-    assert fake.count(op) - before == 3 and a.client.counters.retries == 2 and a.client.counters.throttled == 2
+    assert (
+        fake.count(op) - before == 3
+        and a.client.counters.retries == 2
+        and a.client.counters.throttled == 2
+    )
     assert a.client.ledger.spent(vendor)[0] == a.client.counters.calls  # every attempt charged
     if vendor == "azure":
         assert sleeps == [0.25, 0.25]  # Retry-After honoured
@@ -235,7 +304,9 @@ def test_facepp_transient_and_image_errors(fakes, faces, tmp_path):
     o1, o2 = prep(a, faces["obama_1"]), prep(a, faces["obama_2"])
     fake.inject("compare", Reply(500, {"error_message": "INTERNAL_ERROR"}))
     assert a.compare(o1, o2)["status"] == "ok" and a.client.counters.retries == 1
-    fake.inject("compare", Reply(413, raw=b"413 Request Entity Too Large", content_type="text/plain"))  # not JSON
+    fake.inject(
+        "compare", Reply(413, raw=b"413 Request Entity Too Large", content_type="text/plain")
+    )  # not JSON
     assert a.compare(o2, o1)["status"] == "vendor_image_too_large"
     fake.inject("compare", Reply(401, {"error_message": "AUTHENTICATION_ERROR"}))
     with pytest.raises(AuthError, match="FACEPP_API_KEY"):
@@ -251,7 +322,9 @@ def test_oversized_images_are_downscaled_before_sending(fakes, faces, tmp_path):
     img.resize((round(img.width * scale), round(img.height * scale))).save(big, compress_level=1)
     a = open_("facepp", fakes, tmp_path / "cache")
     p = prep(a, big)
-    assert p.record["downscaled"] and max(p.record["sent"]) <= 4096 and len(p.data) <= 2 * 1024 * 1024
+    assert (
+        p.record["downscaled"] and max(p.record["sent"]) <= 4096 and len(p.data) <= 2 * 1024 * 1024
+    )
     assert max(p.record["original"]) > 4096
     assert a.compare(p, prep(a, faces["obama_2"]))["status"] == "ok"
     w, h, n = fakes["facepp"].sizes[-2]
@@ -261,15 +334,30 @@ def test_oversized_images_are_downscaled_before_sending(fakes, faces, tmp_path):
 # -- errors that change the run's state ----------------------------------------------------------------
 def test_azure_limited_access_becomes_unavailable_not_a_crash(demo, faces, tmp_path, env):
     with FakeAzure(SECRETS["FACE_APIKEY"], limited_access=True) as fake:
-        s = {**settings({"rekognition": fake, "azure": fake, "facepp": fake, "facex": fake}, "azure")}
+        s = {
+            **settings({"rekognition": fake, "azure": fake, "facepp": fake, "facex": fake}, "azure")
+        }
         a = open_adapter("azure", s, tmp_path)
         with pytest.raises(Unavailable, match="Limited Access"):
             a.detect(prep(a, faces["obama_1"]))
         probes, gallery = load_tables(**job_inputs(demo, "none"))
-        arrays, side = execute("azure", s, tmp_path, probes, gallery, dataset="demo", variant="none",
-                               card=get_card("azure"), seed=1, impostors_per_probe=2)
+        arrays, side = execute(
+            "azure",
+            s,
+            tmp_path,
+            probes,
+            gallery,
+            dataset="demo",
+            variant="none",
+            card=get_card("azure"),
+            seed=1,
+            impostors_per_probe=2,
+        )
     assert side["available"] is False and "UnsupportedFeature" in side["unavailable_reason"]
-    assert set(arrays["probe_status"]) == {"vendor_unavailable"} and np.isnan(arrays["similarity"]).all()
+    assert (
+        set(arrays["probe_status"]) == {"vendor_unavailable"}
+        and np.isnan(arrays["similarity"]).all()
+    )
     assert a.client.cache.count() == 0
 
 
@@ -284,13 +372,27 @@ def test_azure_wrong_key_is_an_auth_error(fakes, faces, tmp_path, monkeypatch):
 def test_cap_below_the_plan_stops_before_the_first_call(demo, fakes, tmp_path):
     probes, gallery = load_tables(**job_inputs(demo, "none"))
     before = fakes["facepp"].count()
-    with pytest.raises(BudgetExceeded, match=r"needs an estimated \d+ calls but only 20 .* Nothing was sent"):
-        execute("facepp", settings(fakes, "facepp", max_calls=20), tmp_path, probes, gallery,
-                dataset="demo", variant="none", card=get_card("facepp"), seed=1, impostors_per_probe=5)
+    with pytest.raises(
+        BudgetExceeded, match=r"needs an estimated \d+ calls but only 20 .* Nothing was sent"
+    ):
+        execute(
+            "facepp",
+            settings(fakes, "facepp", max_calls=20),
+            tmp_path,
+            probes,
+            gallery,
+            dataset="demo",
+            variant="none",
+            card=get_card("facepp"),
+            seed=1,
+            impostors_per_probe=5,
+        )
     assert fakes["facepp"].count() == before
 
 
-def test_hard_cap_counts_retries_and_stops_before_the_call_that_would_exceed_it(fakes, faces, tmp_path):
+def test_hard_cap_counts_retries_and_stops_before_the_call_that_would_exceed_it(
+    fakes, faces, tmp_path
+):
     op, reply = THROTTLES["rekognition"]
     fake = fakes["rekognition"]
     a = open_("rekognition", fakes, tmp_path, max_calls=3)
@@ -329,10 +431,14 @@ def test_azure_and_facepp_listing_follow_their_pagination(fakes, tmp_path):
     assert a.list_galleries() == names and az.count("list_groups") - before == 2  # start/top paging
     f = open_("facepp", fakes, tmp_path)
     before = fp.count("faceset/getfacesets")
-    assert f.list_galleries() == names and fp.count("faceset/getfacesets") - before == 2  # start/next paging
+    assert (
+        f.list_galleries() == names and fp.count("faceset/getfacesets") - before == 2
+    )  # start/next paging
     for n in names:
         assert a.delete_gallery(n) and f.delete_gallery(n)
-    assert not a.delete_gallery(names[0]) and not f.delete_gallery(names[0])  # already gone: tolerated
+    assert not a.delete_gallery(names[0]) and not f.delete_gallery(
+        names[0]
+    )  # already gone: tolerated
 
 
 CRASH_SCRIPT = """
@@ -352,8 +458,11 @@ execute(vendor, cfg["vendors"][vendor], cfg["vendors"]["cache_dir"], probes, gal
         dataset="demo", variant="none", card=get_card(vendor), seed=1, impostors_per_probe=0)
 """
 
-GALLERIES = {"rekognition": ("SearchFacesByImage", "collections"), "azure": ("identify", "groups"),
-             "facepp": ("search", "facesets")}
+GALLERIES = {
+    "rekognition": ("SearchFacesByImage", "collections"),
+    "azure": ("identify", "groups"),
+    "facepp": ("search", "facesets"),
+}
 
 
 @pytest.mark.parametrize("vendor", list(GALLERIES))
@@ -366,11 +475,24 @@ def test_cleanup_sweeps_the_gallery_of_a_killed_run(vendor, demo, fakes, env, tm
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
     release = fake.hold(op)
     fake.arrived[op].clear()
-    proc = subprocess.Popen([sys.executable, "-c", CRASH_SCRIPT, vendor, str(demo), str(tmp_path / "config.yaml"),
-                             str(REPO / "workflow/schemas/config.schema.yaml")], env={**env, "PYTHONPATH": str(REPO)},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            CRASH_SCRIPT,
+            vendor,
+            str(demo),
+            str(tmp_path / "config.yaml"),
+            str(REPO / "workflow/schemas/config.schema.yaml"),
+        ],
+        env={**env, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
-        assert fake.arrived[op].wait(timeout=180), proc.stdout.read().decode()[-3000:] if proc.poll() else "no search"
+        assert fake.arrived[op].wait(timeout=180), (
+            proc.stdout.read().decode()[-3000:] if proc.poll() else "no search"
+        )
         live = [n for n in getattr(fake, state) if n.startswith("maskaudit-")]
         assert len(live) == 1  # the run's gallery exists while it searches
         proc.send_signal(signal.SIGKILL)  # no finally runs
@@ -380,9 +502,25 @@ def test_cleanup_sweeps_the_gallery_of_a_killed_run(vendor, demo, fakes, env, tm
         release.set()
     time.sleep(0.2)
     assert live[0] in getattr(fake, state)  # orphaned
-    out = subprocess.run([sys.executable, "-m", "maskaudit", "vendors", "cleanup", "--configfile",
-                          str(tmp_path / "config.yaml"), "--directory", str(demo), "--vendor", vendor],
-                         env={**env, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "maskaudit",
+            "vendors",
+            "cleanup",
+            "--configfile",
+            str(tmp_path / "config.yaml"),
+            "--directory",
+            str(demo),
+            "--vendor",
+            vendor,
+        ],
+        env={**env, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert f"{live[0]}: deleted" in out.stdout
     assert not [n for n in getattr(fake, state) if n.startswith("maskaudit-")]
@@ -392,10 +530,27 @@ def test_facex_matrix_is_not_run_when_the_budget_cannot_cover_it(demo, fakes, tm
     probes, gallery = load_tables(**job_inputs(demo, "none"))
     before = fakes["facex"].count()
     # masked-variant pairs without impostors: 15 + 20 genuine cells; the full matrix needs 190 more
-    pairs = vendor_pairs(gallery.image_id, gallery.identity, seed=1, dataset="demo", impostors_per_probe=0,
-                         baseline=False)
-    arrays, side = execute("facex", settings(fakes, "facex", max_calls=60), tmp_path, probes, gallery, pairs=pairs,
-                           dataset="demo", variant="none", card=get_card("facex"), seed=1, impostors_per_probe=0)
+    pairs = vendor_pairs(
+        gallery.image_id,
+        gallery.identity,
+        seed=1,
+        dataset="demo",
+        impostors_per_probe=0,
+        baseline=False,
+    )
+    arrays, side = execute(
+        "facex",
+        settings(fakes, "facex", max_calls=60),
+        tmp_path,
+        probes,
+        gallery,
+        pairs=pairs,
+        dataset="demo",
+        variant="none",
+        card=get_card("facex"),
+        seed=1,
+        impostors_per_probe=0,
+    )
     assert fakes["facex"].count() - before == 35 == side["n_calls"]
     ident = side["identification"]
     assert ident["method"] == "not_run" and ident["array"] is None
@@ -412,9 +567,23 @@ def _counts(fakes):
 def test_demo_audit_with_all_four_vendors(demo, fakes, env):
     workdir = demo
     before_plan = _counts(fakes)
-    plan = subprocess.run([sys.executable, "-m", "maskaudit", "vendors", "plan", "--configfile",
-                           str(workdir / "config.yaml"), "--directory", str(workdir)],
-                          env={**env, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=300)
+    plan = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "maskaudit",
+            "vendors",
+            "plan",
+            "--configfile",
+            str(workdir / "config.yaml"),
+            "--directory",
+            str(workdir),
+        ],
+        env={**env, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert plan.returncode == 0, plan.stderr
     assert _counts(fakes) == before_plan  # the plan sends nothing
 
@@ -422,8 +591,13 @@ def test_demo_audit_with_all_four_vendors(demo, fakes, env):
     capped = yaml.safe_load((workdir / "config.yaml").read_text())
     capped["vendors"]["rekognition"]["max_calls"] = 5
     (workdir / "capped.yaml").write_text(yaml.safe_dump(capped))
-    stopped = snakemake(workdir, "results/comparisons/rekognition/demo/none.npz", env=env, config="capped.yaml",
-                        check=False)
+    stopped = snakemake(
+        workdir,
+        "results/comparisons/rekognition/demo/none.npz",
+        env=env,
+        config="capped.yaml",
+        check=False,
+    )
     assert stopped.returncode != 0 and _counts(fakes) == before_plan
     log = (workdir / "logs/compare_vendor/rekognition/demo/none.log").read_text()
     assert "vendors.rekognition.max_calls = 5" in log and "Nothing was sent" in log
@@ -434,10 +608,20 @@ def test_demo_audit_with_all_four_vendors(demo, fakes, env):
     assert all(after[v] > before[v] for v in VENDORS)
     for vendor in VENDORS:
         for variant in ["none", VARIANT]:
-            arrays, side = load_comparisons(workdir / f"results/comparisons/{vendor}/demo/{variant}.npz")
+            arrays, side = load_comparisons(
+                workdir / f"results/comparisons/{vendor}/demo/{variant}.npz"
+            )
             assert side["system"] == vendor and side["available"] and side["n_calls"] > 0
-            assert {"similarity_scale", "raw_direction", "threshold", "threshold_source", "cached_calls"} <= set(side)
-            assert arrays["similarity"].shape == (15, 15) and arrays["similarity"].dtype == np.float32
+            assert {
+                "similarity_scale",
+                "raw_direction",
+                "threshold",
+                "threshold_source",
+                "cached_calls",
+            } <= set(side)
+            assert (
+                arrays["similarity"].shape == (15, 15) and arrays["similarity"].dtype == np.float32
+            )
         arrays, side = load_comparisons(workdir / f"results/comparisons/{vendor}/demo/none.npz")
         sim = arrays["similarity"]
         same = np.diag(sim)
@@ -448,13 +632,20 @@ def test_demo_audit_with_all_four_vendors(demo, fakes, env):
         if vendor != "facex":
             assert (np.isfinite(arrays["search_similarity"]).sum(axis=1) == 5).all()
         masked, _ = load_comparisons(workdir / f"results/comparisons/{vendor}/demo/{VARIANT}.npz")
-        assert "vendor_no_face" in masked["probe_status"]  # masks hide faces from the fakes' detector
+        assert (
+            "vendor_no_face" in masked["probe_status"]
+        )  # masks hide faces from the fakes' detector
 
     # a rerun does nothing; recomputing the comparisons sends no request (the cache answers)
     rerun = snakemake(workdir, "vendor_comparisons", env=env)
     assert "Nothing to be done" in rerun.stdout + rerun.stderr
-    snakemake(workdir, *[f"results/comparisons/{v}/demo/none.npz" for v in VENDORS], "--forcerun", "compare_vendor",
-              env=env)
+    snakemake(
+        workdir,
+        *[f"results/comparisons/{v}/demo/none.npz" for v in VENDORS],
+        "--forcerun",
+        "compare_vendor",
+        env=env,
+    )
     assert _counts(fakes) == after
     for vendor in VENDORS:
         _, side = load_comparisons(workdir / f"results/comparisons/{vendor}/demo/none.npz")
@@ -478,10 +669,29 @@ def test_demo_audit_with_all_four_vendors(demo, fakes, env):
 
     # a vendor without credentials is skipped with a message; the others still run
     no_facex = {k: v for k, v in env.items() if k != "FACEX_USER_ID"}
-    dry = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory",
-                          str(workdir), "--cores", "2", "vendor_comparisons", "-n", "--forcerun", "compare_vendor",
-                          "--configfile", str(workdir / "config.yaml")], env=no_facex, capture_output=True, text=True,
-                         timeout=300)
+    dry = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(workdir),
+            "--cores",
+            "2",
+            "vendor_comparisons",
+            "-n",
+            "--forcerun",
+            "compare_vendor",
+            "--configfile",
+            str(workdir / "config.yaml"),
+        ],
+        env=no_facex,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert dry.returncode == 0, dry.stderr
     assert "skipping vendor 'facex': missing FACEX_USER_ID" in dry.stdout + dry.stderr
     assert re.search(r"compare_vendor\s+6$", dry.stdout, re.M), dry.stdout
@@ -489,22 +699,46 @@ def test_demo_audit_with_all_four_vendors(demo, fakes, env):
 
 def check_audit_outputs(workdir):
     """The vendors' rows in every table and their figures, with 1:N from the array each sidecar names."""
-    tables = {p.stem: pd.read_csv(p, sep="\t", keep_default_na=False, na_values=["NaN"])
-              for p in (workdir / "results/tables").glob("*.tsv")}
-    expected = {"overall", "by_gender", "by_race", "by_gender_race", "differentials", "fairness", "mask_effects",
-                "mask_colour_by_race", "clustering", "thresholds"}
+    tables = {
+        p.stem: pd.read_csv(p, sep="\t", keep_default_na=False, na_values=["NaN"])
+        for p in (workdir / "results/tables").glob("*.tsv")
+    }
+    expected = {
+        "overall",
+        "by_gender",
+        "by_race",
+        "by_gender_race",
+        "differentials",
+        "fairness",
+        "mask_effects",
+        "mask_colour_by_race",
+        "clustering",
+        "thresholds",
+    }
     assert expected <= set(tables), sorted(tables)
     for name in expected:
         assert set(VENDORS) <= set(tables[name].model), f"{name}: {sorted(set(tables[name].model))}"
     overall = tables["overall"]
     for vendor in VENDORS:
-        for figure in ["rates_by_variant", "score_distributions", "det", "cmc", "forest", "mask_colour", "clustering"]:
+        for figure in [
+            "rates_by_variant",
+            "score_distributions",
+            "det",
+            "cmc",
+            "forest",
+            "mask_colour",
+            "clustering",
+        ]:
             png = workdir / f"results/figures/{figure}/{vendor}.demo.png"
             assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
         for variant in ["none", VARIANT]:
             _, side = load_comparisons(workdir / f"results/comparisons/{vendor}/demo/{variant}.npz")
-            ident = pd.read_csv(workdir / f"results/scores/{vendor}/demo/{variant}/identification.tsv", sep="\t",
-                                keep_default_na=False, na_values=["NaN"])
+            ident = pd.read_csv(
+                workdir / f"results/scores/{vendor}/demo/{variant}/identification.tsv",
+                sep="\t",
+                keep_default_na=False,
+                na_values=["NaN"],
+            )
             assert set(ident.identification_source) == {side["identification"]["array"]}
             assert (ident.system_kind == "comparison").all()
         rows = overall[(overall.model == vendor) & (overall.variant == "none")].set_index("measure")
@@ -528,8 +762,13 @@ def test_vendor_without_1n_is_reported_as_not_run_in_every_table(demo, fakes, en
     before = _counts(fakes)
     cmc = workdir / "results/figures/cmc/facex.demo.png"
     cmc.unlink(missing_ok=True)
-    snakemake(workdir, "results/tables/overall.tsv", "results/tables/thresholds.tsv", str(cmc.relative_to(workdir)),
-              env=env)
+    snakemake(
+        workdir,
+        "results/tables/overall.tsv",
+        "results/tables/thresholds.tsv",
+        str(cmc.relative_to(workdir)),
+        env=env,
+    )
     assert cmc.read_bytes()[:4] == b"\x89PNG"  # an empty CMC that says why (1:N not run)
     if had_comparisons:  # the 1:1 pairs were already answered: the cache serves them
         assert _counts(fakes) == before
@@ -537,17 +776,29 @@ def test_vendor_without_1n_is_reported_as_not_run_in_every_table(demo, fakes, en
     for variant in ["none", VARIANT]:
         _, side = load_comparisons(workdir / f"results/comparisons/facex/demo/{variant}.npz")
         assert side["identification"] == {"method": "not_run", "array": None, "reason": reason}
-        ident = pd.read_csv(workdir / f"results/scores/facex/demo/{variant}/identification.tsv", sep="\t",
-                            keep_default_na=False, na_values=["NaN"])
+        ident = pd.read_csv(
+            workdir / f"results/scores/facex/demo/{variant}/identification.tsv",
+            sep="\t",
+            keep_default_na=False,
+            na_values=["NaN"],
+        )
         assert set(ident.search) == {"not_run"} and ident.mate_rank.isna().all()
         assert set(ident.identification_reason) == {reason}
-    overall = pd.read_csv(workdir / "results/tables/overall.tsv", sep="\t", keep_default_na=False, na_values=["NaN"])
+    overall = pd.read_csv(
+        workdir / "results/tables/overall.tsv", sep="\t", keep_default_na=False, na_values=["NaN"]
+    )
     ident_rows = overall[overall.comparison == "identification"]
     assert len(ident_rows) and ident_rows.value.isna().all() and (ident_rows.trials == 0).all()
     assert (ident_rows.note == f"1:N not run: {reason}").all()
     ver = overall[(overall.comparison == "verification") & (overall.measure == "fnmr")]
-    assert (ver.trials > 0).all() and (overall[overall.comparison != "identification"].note == "").all()
-    thresholds = pd.read_csv(workdir / "results/tables/thresholds.tsv", sep="\t", keep_default_na=False,
-                             na_values=["NaN"])
+    assert (ver.trials > 0).all() and (
+        overall[overall.comparison != "identification"].note == ""
+    ).all()
+    thresholds = pd.read_csv(
+        workdir / "results/tables/thresholds.tsv",
+        sep="\t",
+        keep_default_na=False,
+        na_values=["NaN"],
+    )
     open_set = thresholds[thresholds.comparison == "identification"]
     assert (~open_set.supported).all() and open_set.reason.str.startswith("1:N not run").all()

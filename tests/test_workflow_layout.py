@@ -4,7 +4,6 @@ reads what the workflow hands it: scoring's named inputs follow the system's kin
 import re
 
 import pytest
-
 from workflow_support import snakemake, write_config
 
 pytestmark = pytest.mark.integration
@@ -30,9 +29,15 @@ def test_scoring_reads_embedding_caches_or_a_vendors_comparisons(tmp_path, monke
             wildcards = dict(kv.split("=", 1) for kv in wc.group(1).split(", "))
             inputs[rule, wildcards["model"]] = re.search(r"input: (.*)", block).group(1).split(", ")
     assert inputs["score_comparisons", "dlib"][:2] == [
-        "results/embeddings/dlib/demo/surgical-blue.npz", "results/embeddings/dlib/demo/none.npz"]
+        "results/embeddings/dlib/demo/surgical-blue.npz",
+        "results/embeddings/dlib/demo/none.npz",
+    ]
     assert inputs["score_comparisons", "azure"][:2] == [
-        "results/comparisons/azure/demo/surgical-blue.npz", "results/comparisons/azure/demo/surgical-blue.json"]
+        "results/comparisons/azure/demo/surgical-blue.npz",
+        "results/comparisons/azure/demo/surgical-blue.json",
+    ]
     assert inputs["fix_thresholds", "dlib"][:2] == ["results/embeddings/dlib/demo/none.npz"] * 2
     assert inputs["fix_thresholds", "azure"][:2] == [
-        "results/comparisons/azure/demo/none.npz", "results/comparisons/azure/demo/none.json"]
+        "results/comparisons/azure/demo/none.npz",
+        "results/comparisons/azure/demo/none.json",
+    ]

@@ -12,27 +12,44 @@ import sys
 
 import pandas as pd
 import yaml
-
 from conftest import REPO
 
 VARIANTS = ["surgical-blue", "n95-skin_dark", "cloth-white"]
 
 
 def snakemake(workdir, *args, check=True):
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--cores", "2", "--configfile", str(workdir / "config.yaml"), *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
+        "--configfile",
+        str(workdir / "config.yaml"),
+        *args,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
     if check and proc.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}")
+        raise AssertionError(
+            f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
+        )
     return proc
 
 
 def write_config(workdir, edit=None):
     cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())
     cfg["datasets"]["demo"]["sources"] = str(REPO / "config/datasets/demo.yaml")
-    cfg["survey"]["responses"] = str(REPO / cfg["survey"]["responses"])  # the committed synthetic responses
+    cfg["survey"]["responses"] = str(
+        REPO / cfg["survey"]["responses"]
+    )  # the committed synthetic responses
     cfg["masks"]["variants"] = {k: v for k, v in cfg["masks"]["variants"].items() if k in VARIANTS}
-    cfg["models"] = ["dlib"]  # one model keeps this test short; tests/test_embedding_workflow.py runs both
+    cfg["models"] = [
+        "dlib"
+    ]  # one model keeps this test short; tests/test_embedding_workflow.py runs both
     # one mitigation head keeps it short too; tests/test_mitigation.py trains all three losses on its caches
     cfg["mitigation"]["losses"] = ["contrastive"]
     if edit:
@@ -42,19 +59,27 @@ def write_config(workdir, edit=None):
 
 def planned_jobs(workdir) -> dict[str, int]:
     out = snakemake(workdir, "--dry-run").stdout
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", out, re.M) if m.group(1) != "total"}
+    return {
+        m.group(1): int(m.group(2))
+        for m in re.finditer(r"^(\w+)\s+(\d+)$", out, re.M)
+        if m.group(1) != "total"
+    }
 
 
 def run_demo_audit(workdir):
     write_config(workdir)
     cached = REPO / "resources/downloads/demo"
     if cached.is_dir():  # reuse archives a `make demo` already fetched; pip re-checks them
-        shutil.copytree(cached, workdir / "resources/downloads/demo", ignore=shutil.ignore_patterns("downloads.tsv"))
+        shutil.copytree(
+            cached,
+            workdir / "resources/downloads/demo",
+            ignore=shutil.ignore_patterns("downloads.tsv"),
+        )
     snakemake(workdir)
     return workdir
 
 
 def read(workdir, table):
-    return pd.read_csv(workdir / f"results/tables/{table}.tsv", sep="\t", keep_default_na=False, na_values=["NaN"])
-
-
+    return pd.read_csv(
+        workdir / f"results/tables/{table}.tsv", sep="\t", keep_default_na=False, na_values=["NaN"]
+    )

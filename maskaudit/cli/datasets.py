@@ -4,9 +4,15 @@ from __future__ import annotations
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("datasets", help="list dataset adapters, or show how to obtain one dataset's archives")
-    p.add_argument("adapter", nargs="?", help="an adapter name; without it, the table of every adapter")
-    p.add_argument("--manual-dir", default="resources/manual", help="downloads.manual_dir of your config")
+    p = subparsers.add_parser(
+        "datasets", help="list dataset adapters, or show how to obtain one dataset's archives"
+    )
+    p.add_argument(
+        "adapter", nargs="?", help="an adapter name; without it, the table of every adapter"
+    )
+    p.add_argument(
+        "--manual-dir", default="resources/manual", help="downloads.manual_dir of your config"
+    )
     p.add_argument("--dataset", help="the dataset id in your config (default: the adapter name)")
     p.set_defaults(func=run)
 
@@ -24,12 +30,17 @@ def run(args) -> int:
         print(exc.args[0])
         return 2
     dataset = args.dataset or a.name
-    print(f"{a.title}\n  home:    {a.homepage}\n  licence: {a.licence} ({a.licence_url})\n  access:  {a.access}")
+    print(
+        f"{a.title}\n  home:    {a.homepage}\n  licence: {a.licence} ({a.licence_url})\n  access:  {a.access}"
+    )
     if a.how:
         print(f"  how:     {a.how}")
     for arc in a.archives:
-        where = (f"put it at {manual_path(args.manual_dir, dataset, arc)}" if a.access == "manual"
-                 else f"downloaded from {arc.url}")
+        where = (
+            f"put it at {manual_path(args.manual_dir, dataset, arc)}"
+            if a.access == "manual"
+            else f"downloaded from {arc.url}"
+        )
         pin = arc.checksum or "not pinned (recorded on first use)"
         print(f"  - {arc.file}: {where}; checksum {pin}")
     return 0

@@ -30,8 +30,10 @@ def kinds_arg(value: str) -> list[str]:
     kinds = [v.strip().lower() for v in value.split(",") if v.strip()]
     bad = [v for v in kinds if v not in MASK_KINDS]
     if not kinds or bad:
-        raise argparse.ArgumentTypeError(f"invalid mask type {', '.join(bad) or repr(value)}; "
-                                         f"choose from {', '.join(MASK_KINDS)} (any case, comma-separated)")
+        raise argparse.ArgumentTypeError(
+            f"invalid mask type {', '.join(bad) or repr(value)}; "
+            f"choose from {', '.join(MASK_KINDS)} (any case, comma-separated)"
+        )
     return list(dict.fromkeys(kinds))
 
 
@@ -48,31 +50,77 @@ def upsample_arg(value: str) -> int:
 def register(subparsers) -> None:
     from maskaudit.masks import COVERAGE_LEVELS, MASK_KINDS, TEXTURES
 
-    p = subparsers.add_parser("mask", help="mask one image or a folder of images",
-                              description=__doc__.split("\n\n")[0],
-                              formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("input", help="an image file (.jpg, .jpeg, .png) or a folder, walked recursively")
-    p.add_argument("-o", "--output", required=True,
-                   help="output file (single image) or folder (the input's structure is kept)")
-    p.add_argument("--type", dest="kinds", default=["surgical"], type=kinds_arg, metavar="TYPE[,TYPE...]",
-                   help=f"mask kind(s), any case: {', '.join(MASK_KINDS)}; several are rendered in one pass")
-    p.add_argument("--color", "--colour", dest="colour", default="blue",
-                   help="a palette name (blue, white, black, grey, red, green, skin_light, skin_dark) or '#RRGGBB'; "
-                        "several, comma-separated, make a grid with the types")
+    p = subparsers.add_parser(
+        "mask",
+        help="mask one image or a folder of images",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument(
+        "input", help="an image file (.jpg, .jpeg, .png) or a folder, walked recursively"
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="output file (single image) or folder (the input's structure is kept)",
+    )
+    p.add_argument(
+        "--type",
+        dest="kinds",
+        default=["surgical"],
+        type=kinds_arg,
+        metavar="TYPE[,TYPE...]",
+        help=f"mask kind(s), any case: {', '.join(MASK_KINDS)}; several are rendered in one pass",
+    )
+    p.add_argument(
+        "--color",
+        "--colour",
+        dest="colour",
+        default="blue",
+        help="a palette name (blue, white, black, grey, red, green, skin_light, skin_dark) or '#RRGGBB'; "
+        "several, comma-separated, make a grid with the types",
+    )
     p.add_argument("--texture", default="plain", choices=TEXTURES)
     p.add_argument("--coverage", default="high", choices=COVERAGE_LEVELS, help="nose coverage")
-    p.add_argument("--shading", type=float, default=0.6, help="0 flat colour .. 1 follows the face's lighting")
-    p.add_argument("--faces", default="largest", choices=("largest", "all"), help="which faces to mask")
-    p.add_argument("--frame", default="full", choices=("full", "crop"),
-                   help="write the whole image or a face-centred crop (the workflow's default)")
-    p.add_argument("--format", default="same", choices=("same", "jpeg", "png"),
-                   help="output encoding; 'same' follows the output name's suffix (JPEG quality 95, PNG level 1)")
+    p.add_argument(
+        "--shading", type=float, default=0.6, help="0 flat colour .. 1 follows the face's lighting"
+    )
+    p.add_argument(
+        "--faces", default="largest", choices=("largest", "all"), help="which faces to mask"
+    )
+    p.add_argument(
+        "--frame",
+        default="full",
+        choices=("full", "crop"),
+        help="write the whole image or a face-centred crop (the workflow's default)",
+    )
+    p.add_argument(
+        "--format",
+        default="same",
+        choices=("same", "jpeg", "png"),
+        help="output encoding; 'same' follows the output name's suffix (JPEG quality 95, PNG level 1)",
+    )
     p.add_argument("--seed", type=int, default=0, help="master seed of the texture noise")
-    p.add_argument("--upsample", type=upsample_arg, default=1, help="HOG upsampling, >= 0 (2 finds smaller faces, ~4x slower)")
-    p.add_argument("--weights-dir", default=None, help="folder holding shape_predictor_68_face_landmarks.dat")
-    p.add_argument("--manifest", default=None, help="manifest path (default: OUTPUT/manifest.tsv, or next to the file)")
-    p.add_argument("--overwrite-input", action="store_true",
-                   help="allow an output equal to or inside the input (originals may be overwritten)")
+    p.add_argument(
+        "--upsample",
+        type=upsample_arg,
+        default=1,
+        help="HOG upsampling, >= 0 (2 finds smaller faces, ~4x slower)",
+    )
+    p.add_argument(
+        "--weights-dir", default=None, help="folder holding shape_predictor_68_face_landmarks.dat"
+    )
+    p.add_argument(
+        "--manifest",
+        default=None,
+        help="manifest path (default: OUTPUT/manifest.tsv, or next to the file)",
+    )
+    p.add_argument(
+        "--overwrite-input",
+        action="store_true",
+        help="allow an output equal to or inside the input (originals may be overwritten)",
+    )
     p.set_defaults(func=run)
 
 
@@ -86,7 +134,9 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def plan(input_path: Path, output: Path, broken: list | None = None) -> list[tuple[Path, Path, str]]:
+def plan(
+    input_path: Path, output: Path, broken: list | None = None
+) -> list[tuple[Path, Path, str]]:
     """(source, target, relative name) for every image to mask; folder mode keeps the tree and never
     walks into ``output``. Image-named entries that cannot be read as files (a symlink loop, a
     dangling link) are appended to ``broken`` as (path, reason)."""
@@ -104,9 +154,14 @@ def plan(input_path: Path, output: Path, broken: list | None = None) -> list[tup
                     os.stat(p)
                     reason = "not a regular file"
                 except OSError as exc:
-                    reason = "symlink loop" if exc.errno == 40 else f"dangling link ({exc.strerror})"
+                    reason = (
+                        "symlink loop" if exc.errno == 40 else f"dangling link ({exc.strerror})"
+                    )
                 broken.append((p, reason))
-        return [(p, output / p.relative_to(input_path), p.relative_to(input_path).as_posix()) for p in files]
+        return [
+            (p, output / p.relative_to(input_path), p.relative_to(input_path).as_posix())
+            for p in files
+        ]
     target = output if output.suffix.lower() in IMAGE_SUFFIXES else output / input_path.name
     return [(input_path, target, input_path.name)]
 
@@ -114,11 +169,18 @@ def plan(input_path: Path, output: Path, broken: list | None = None) -> list[tup
 def _overlap(src: Path, out: Path) -> str | None:
     """Why writing to ``out`` would touch the input ``src``, or ``None``."""
     if src.is_dir() and _inside(out, src):
-        return (f"the output {out} is the input folder" if _inside(src, out) else
-                f"the output {out} is inside the input folder {src} (the next run would read the masks as input)")
-    if src.is_file() and (os.path.realpath(out) == os.path.realpath(src)
-                          or (out.suffix.lower() not in IMAGE_SUFFIXES
-                              and os.path.realpath(out / src.name) == os.path.realpath(src))):
+        return (
+            f"the output {out} is the input folder"
+            if _inside(src, out)
+            else f"the output {out} is inside the input folder {src} (the next run would read the masks as input)"
+        )
+    if src.is_file() and (
+        os.path.realpath(out) == os.path.realpath(src)
+        or (
+            out.suffix.lower() not in IMAGE_SUFFIXES
+            and os.path.realpath(out / src.name) == os.path.realpath(src)
+        )
+    ):
         return f"the output would overwrite the input {src}"
     return None
 
@@ -142,11 +204,20 @@ def run(args) -> int:
     import pandas as pd
 
     from maskaudit.imageio import try_read_rgb
+    from maskaudit.masking import (
+        DEFAULT_STORAGE,
+        PALETTE,
+        crop_box,
+        draw_point,
+        encode_image,
+        mask_image,
+        resolve_variant,
+        spec_from_point,
+        texture_seed,
+    )
     from maskaudit.masks.faces import FaceFinder, select_faces
     from maskaudit.progress import progress
     from maskaudit.tsv import write_tsv
-    from maskaudit.masking import (DEFAULT_STORAGE, PALETTE, crop_box, draw_point, encode_image, mask_image,
-                                    resolve_variant, spec_from_point, texture_seed)
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     src, out = Path(args.input), Path(args.output)
@@ -160,41 +231,77 @@ def run(args) -> int:
     variants = {}
     try:
         for kind, colour in itertools.product(args.kinds, colours):
-            entry = {"kind": kind, "colour": colour, "texture": args.texture, "coverage": args.coverage,
-                     "shading": args.shading}
+            entry = {
+                "kind": kind,
+                "colour": colour,
+                "texture": args.texture,
+                "coverage": args.coverage,
+                "shading": args.shading,
+            }
             variant = resolve_variant({"colours": PALETTE, "variants": {"cli": entry}}, "cli")
-            spec_from_point(draw_point(variant, args.seed, "cli", ""))  # validates shading and friends
+            spec_from_point(
+                draw_point(variant, args.seed, "cli", "")
+            )  # validates shading and friends
             variants[f"{kind}-{colour.lstrip('#').lower()}"] = variant
     except ValueError as exc:
         print(f"error: {exc}")
         return 2
     several = len(variants) > 1
     if several and src.is_file() and out.suffix.lower() in IMAGE_SUFFIXES:
-        print(f"error: several types or colours need an output folder (OUTPUT/<type>-<colour>/), not the file {out}")
+        print(
+            f"error: several types or colours need an output folder (OUTPUT/<type>-<colour>/), not the file {out}"
+        )
         return 2
     overlap = _overlap(src, out)
     if overlap and not args.overwrite_input:
-        print(f"error: {overlap}. Nothing was written. Fix: choose an output outside {src}, or pass "
-              "--overwrite-input if you mean it (originals may be overwritten)")
+        print(
+            f"error: {overlap}. Nothing was written. Fix: choose an output outside {src}, or pass "
+            "--overwrite-input if you mean it (originals may be overwritten)"
+        )
         return 2
     broken: list = []
     jobs = plan(src, out, broken)
-    manifest = Path(args.manifest) if args.manifest else (
-        out / "manifest.tsv" if src.is_dir() or out.suffix.lower() not in IMAGE_SUFFIXES
-        else out.with_name(out.stem + ".manifest.tsv"))
+    manifest = (
+        Path(args.manifest)
+        if args.manifest
+        else (
+            out / "manifest.tsv"
+            if src.is_dir() or out.suffix.lower() not in IMAGE_SUFFIXES
+            else out.with_name(out.stem + ".manifest.tsv")
+        )
+    )
     problem = _writable(manifest.parent)
     if problem:
-        print(f"error: cannot write the manifest {manifest}: {problem}. Nothing was done. Fix: make the folder "
-              "writable, or choose another --output or --manifest")
+        print(
+            f"error: cannot write the manifest {manifest}: {problem}. Nothing was done. Fix: make the folder "
+            "writable, or choose another --output or --manifest"
+        )
         return 2
     finder = FaceFinder(upsample=args.upsample, weights_dir=args.weights_dir)
-    rows = [{"input": str(p), "output": "", "face": 0, "n_faces": 0, "status": "unreadable", "detail": reason,
-             "seed": ""} for p, reason in broken]
+    rows = [
+        {
+            "input": str(p),
+            "output": "",
+            "face": 0,
+            "n_faces": 0,
+            "status": "unreadable",
+            "detail": reason,
+            "seed": "",
+        }
+        for p, reason in broken
+    ]
     done, stopped = 0, None
     try:
         for source, target0, name in progress(jobs, desc="mask", unit="img"):
-            base = {"input": str(source), "output": "", "face": 0, "n_faces": 0, "status": "ok", "detail": "",
-                    "seed": ""}
+            base = {
+                "input": str(source),
+                "output": "",
+                "face": 0,
+                "n_faces": 0,
+                "status": "ok",
+                "detail": "",
+                "seed": "",
+            }
             rgb, failed = try_read_rgb(source)
             if failed:
                 rows.append({**base, "status": failed.reason, "detail": failed.detail})
@@ -202,28 +309,63 @@ def run(args) -> int:
                 continue
             faces = finder.find(rgb)
             if not faces:
-                rows.append({**base, "status": "no_face", "detail": "HOG found no face; nothing written"})
+                rows.append(
+                    {**base, "status": "no_face", "detail": "HOG found no face; nothing written"}
+                )
                 done += 1
                 continue
             chosen = select_faces(faces, args.faces)
             for vname, variant in variants.items():
-                target = (out / vname / Path(name) if several and src.is_dir() else
-                          out / vname / src.name if several else target0)
+                target = (
+                    out / vname / Path(name)
+                    if several and src.is_dir()
+                    else out / vname / src.name
+                    if several
+                    else target0
+                )
                 point = draw_point(variant, args.seed, "cli", name)
-                fmt = args.format if args.format != "same" else ("png" if target.suffix.lower() == ".png" else "jpeg")
+                fmt = (
+                    args.format
+                    if args.format != "same"
+                    else ("png" if target.suffix.lower() == ".png" else "jpeg")
+                )
                 storage = {**DEFAULT_STORAGE, "frame": "full", "format": fmt}
                 image, face_rows = rgb, []
-                described = {"kind": point["kind"], "colour": point["hex"], "texture": args.texture,
-                             "coverage": args.coverage}
+                described = {
+                    "kind": point["kind"],
+                    "colour": point["hex"],
+                    "texture": args.texture,
+                    "coverage": args.coverage,
+                }
                 for k, face in enumerate(chosen, 1):
                     seed = texture_seed(args.seed, "cli", f"{name}#{k}", point)
-                    image, rec = mask_image(image, face.landmarks, point, np.random.default_rng(seed), storage)
-                    face_rows.append({**base, "face": k, "n_faces": len(faces), **rec, "seed": str(seed),
-                                      "detail": rec["detail"] or (f"{len(faces) - len(chosen)} smaller face(s) left "
-                                                                  "unmasked" if len(faces) > len(chosen) else "")})
-                if args.frame == "crop":  # the workflow's face-centred crop around the (first) masked face
-                    x0, y0, x1, y1 = crop_box(chosen[0].landmarks, rgb.shape[1], rgb.shape[0],
-                                              DEFAULT_STORAGE["crop_margin"])
+                    image, rec = mask_image(
+                        image, face.landmarks, point, np.random.default_rng(seed), storage
+                    )
+                    face_rows.append(
+                        {
+                            **base,
+                            "face": k,
+                            "n_faces": len(faces),
+                            **rec,
+                            "seed": str(seed),
+                            "detail": rec["detail"]
+                            or (
+                                f"{len(faces) - len(chosen)} smaller face(s) left unmasked"
+                                if len(faces) > len(chosen)
+                                else ""
+                            ),
+                        }
+                    )
+                if (
+                    args.frame == "crop"
+                ):  # the workflow's face-centred crop around the (first) masked face
+                    x0, y0, x1, y1 = crop_box(
+                        chosen[0].landmarks,
+                        rgb.shape[1],
+                        rgb.shape[0],
+                        DEFAULT_STORAGE["crop_margin"],
+                    )
                     image = image[y0:y1, x0:x1]
                 if fmt == "jpeg" and target.suffix.lower() == ".png":
                     target = target.with_suffix(".jpg")
@@ -231,33 +373,64 @@ def run(args) -> int:
                     target = target.with_suffix(".png")
                 try:
                     encode_image(target, image, storage)
-                except OSError as exc:  # a read-only subfolder, a full disk: a row, never a lost manifest
+                except (
+                    OSError
+                ) as exc:  # a read-only subfolder, a full disk: a row, never a lost manifest
                     try:
                         if target.is_file():
                             target.unlink()  # a half-written image is never left under the final name
                     except OSError:
                         pass
-                    rows.extend({**r, **described, "status": "write_error", "output": "",
-                                 "detail": f"could not write {target}: {exc.strerror or exc}"} for r in face_rows)
+                    rows.extend(
+                        {
+                            **r,
+                            **described,
+                            "status": "write_error",
+                            "output": "",
+                            "detail": f"could not write {target}: {exc.strerror or exc}",
+                        }
+                        for r in face_rows
+                    )
                     continue
                 rows.extend({**r, **described, "output": str(target)} for r in face_rows)
             done += 1
     except BaseException as exc:  # Ctrl-C or a crash: record what was done, then stop as asked
         stopped = exc
-    rows += [{"input": str(s), "output": "", "face": 0, "n_faces": 0, "status": "not_processed",
-              "detail": f"the batch stopped before this file ({type(stopped).__name__})", "seed": ""}
-             for s, _, _ in jobs[done:]] if stopped is not None else []
+    rows += (
+        [
+            {
+                "input": str(s),
+                "output": "",
+                "face": 0,
+                "n_faces": 0,
+                "status": "not_processed",
+                "detail": f"the batch stopped before this file ({type(stopped).__name__})",
+                "seed": "",
+            }
+            for s, _, _ in jobs[done:]
+        ]
+        if stopped is not None
+        else []
+    )
     table = pd.DataFrame(rows)
     if table.empty:
         print(f"no .jpg, .jpeg or .png images under {src}")
         return 1
     if len(variants) == 1:  # rows without a render (unreadable, no_face) still say what was asked
         only = next(iter(variants.values()))
-        fill = {"kind": only["kind"], "colour": only["hex"], "texture": args.texture, "coverage": args.coverage}
+        fill = {
+            "kind": only["kind"],
+            "colour": only["hex"],
+            "texture": args.texture,
+            "coverage": args.coverage,
+        }
     else:
-        fill = {"kind": ",".join(v["kind"] for v in variants.values()),
-                "colour": ",".join(v["hex"] for v in variants.values()), "texture": args.texture,
-                "coverage": args.coverage}
+        fill = {
+            "kind": ",".join(v["kind"] for v in variants.values()),
+            "colour": ",".join(v["hex"] for v in variants.values()),
+            "texture": args.texture,
+            "coverage": args.coverage,
+        }
     for column, value in fill.items():
         table[column] = table[column].fillna(value) if column in table else value
     tmp = manifest.with_name(manifest.name + ".part")
@@ -268,5 +441,7 @@ def run(args) -> int:
         raise stopped
     written = table[table.output != ""].input.nunique()
     counts = table.status.value_counts().to_dict()
-    print(f"masked {written} of {len(jobs) + len(broken)} images; statuses {counts}; manifest {manifest}")
+    print(
+        f"masked {written} of {len(jobs) + len(broken)} images; statuses {counts}; manifest {manifest}"
+    )
     return 1 if "write_error" in counts else 0

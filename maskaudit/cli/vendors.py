@@ -34,8 +34,11 @@ def _vendors(config: dict, only: list[str] | None) -> list[str]:
     listed = [m for m in config["models"] if m in VENDORS]
     chosen = [v for v in listed if not only or v in only]
     if not chosen:
-        print(f"maskaudit vendors: no commercial system selected (add {', '.join(VENDORS[:-1])} or {VENDORS[-1]} "
-              "to 'models' in the config, or check --vendor)", file=sys.stderr)
+        print(
+            f"maskaudit vendors: no commercial system selected (add {', '.join(VENDORS[:-1])} or {VENDORS[-1]} "
+            "to 'models' in the config, or check --vendor)",
+            file=sys.stderr,
+        )
     return chosen
 
 
@@ -50,8 +53,11 @@ def cmd_plan(args) -> int:
     workdir = Path(args.directory)
     table = workdir / args.inputs
     if not table.is_file():
-        print(f"maskaudit vendors plan: {table} is missing (the vendor jobs and their inputs, as the workflow "
-              "plans them). Fix: run `snakemake --cores all vendor_inputs` first (it sends nothing)", file=sys.stderr)
+        print(
+            f"maskaudit vendors plan: {table} is missing (the vendor jobs and their inputs, as the workflow "
+            "plans them). Fix: run `snakemake --cores all vendor_inputs` first (it sends nothing)",
+            file=sys.stderr,
+        )
         return 2
     try:
         rows = plan_rows(config, vendors, read_job_inputs(table, workdir), workdir)
@@ -94,23 +100,42 @@ def cmd_cleanup(args) -> int:
             print(f"{vendor}: cleanup failed: {exc}", file=sys.stderr)
             status = 1
             continue
-        print(f"{vendor}: {len(done)} gallery(ies) swept" + "".join(f"\n  {n}: {s}" for n, s in done))
+        print(
+            f"{vendor}: {len(done)} gallery(ies) swept" + "".join(f"\n  {n}: {s}" for n, s in done)
+        )
     return status
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("vendors", help="commercial APIs: plan the cost, check credentials, clean up",
-                                   description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = subparsers.add_parser(
+        "vendors",
+        help="commercial APIs: plan the cost, check credentials, clean up",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="vendors_command", metavar="ACTION", required=True)
-    for name, func, text in [("plan", cmd_plan, "calls and estimated cost per vendor; sends nothing"),
-                             ("check", cmd_check, "which vendors have credentials (no calls, no secrets printed)"),
-                             ("cleanup", cmd_cleanup, "delete galleries left by a killed run")]:
+    for name, func, text in [
+        ("plan", cmd_plan, "calls and estimated cost per vendor; sends nothing"),
+        ("check", cmd_check, "which vendors have credentials (no calls, no secrets printed)"),
+        ("cleanup", cmd_cleanup, "delete galleries left by a killed run"),
+    ]:
         p = sub.add_parser(name, help=text, description=text)
-        p.add_argument("--configfile", default="config/config.yaml", help="the study's config (default: %(default)s)")
-        p.add_argument("--directory", default=".", help="the workflow's working directory (default: %(default)s)")
+        p.add_argument(
+            "--configfile",
+            default="config/config.yaml",
+            help="the study's config (default: %(default)s)",
+        )
+        p.add_argument(
+            "--directory",
+            default=".",
+            help="the workflow's working directory (default: %(default)s)",
+        )
         p.add_argument("--vendor", action="append", help="only this vendor (repeatable)")
         if name == "plan":
-            p.add_argument("--inputs", default="results/comparisons/inputs.tsv",
-                           help="the vendor jobs' inputs, written by `snakemake vendor_inputs`, relative to "
-                                "--directory (default: %(default)s)")
+            p.add_argument(
+                "--inputs",
+                default="results/comparisons/inputs.tsv",
+                help="the vendor jobs' inputs, written by `snakemake vendor_inputs`, relative to "
+                "--directory (default: %(default)s)",
+            )
         p.set_defaults(func=func)

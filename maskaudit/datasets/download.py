@@ -45,15 +45,22 @@ class Archive:
         if not self.key:
             object.__setattr__(self, "key", self.file)
         if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", self.key):
-            raise ValueError(f"archive key {self.key!r} must be path-safe; give a key for {self.file!r}")
+            raise ValueError(
+                f"archive key {self.key!r} must be path-safe; give a key for {self.file!r}"
+            )
         if self.checksum is not None and not _CHECKSUM.match(self.checksum):
-            raise ValueError(f"{self.file}: checksum must be 'sha256:<64 hex>' or 'md5:<32 hex>', got {self.checksum!r}")
+            raise ValueError(
+                f"{self.file}: checksum must be 'sha256:<64 hex>' or 'md5:<32 hex>', got {self.checksum!r}"
+            )
 
-    def with_overrides(self, override: dict | None) -> "Archive":
+    def with_overrides(self, override: dict | None) -> Archive:
         """This archive with ``url``/``checksum``/``size`` replaced from a config entry (a mirror)."""
         if not override:
             return self
-        fields = {**asdict(self), **{k: v for k, v in override.items() if k in ("url", "checksum", "size")}}
+        fields = {
+            **asdict(self),
+            **{k: v for k, v in override.items() if k in ("url", "checksum", "size")},
+        }
         if "checksum" in override:
             fields["checksum_source"] = "config override"
         return Archive(**fields)
@@ -71,16 +78,34 @@ def verify_file(path: str | Path, archive: Archive) -> dict:
         algo, expected = archive.checksum.split(":", 1)
         if digests[algo] != expected:
             problems.append(f"{algo} {digests[algo]}, expected {expected}")
-    record = {"file": archive.file, "key": archive.key, "url": archive.url, "path": str(path), "size": size,
-              **digests, "expected_checksum": archive.checksum, "expected_size": archive.size,
-              "checksum_source": archive.checksum_source, "pinned": archive.checksum is not None}
+    record = {
+        "file": archive.file,
+        "key": archive.key,
+        "url": archive.url,
+        "path": str(path),
+        "size": size,
+        **digests,
+        "expected_checksum": archive.checksum,
+        "expected_size": archive.size,
+        "checksum_source": archive.checksum_source,
+        "pinned": archive.checksum is not None,
+    }
     if problems:
-        raise DownloadError(f"{path.name} does not match the expected archive: " + "; ".join(problems))
+        raise DownloadError(
+            f"{path.name} does not match the expected archive: " + "; ".join(problems)
+        )
     return record
 
 
-def download(archive: Archive, dest: str | Path, *, retries: int = 3, timeout: float = 60,
-             backoff: float = 1.0, block: int = 1 << 20) -> dict:
+def download(
+    archive: Archive,
+    dest: str | Path,
+    *,
+    retries: int = 3,
+    timeout: float = 60,
+    backoff: float = 1.0,
+    block: int = 1 << 20,
+) -> dict:
     """Download ``archive.url`` to ``dest`` (resuming ``dest.part``), verify it and return its record.
 
     Connection drops and short reads are retried up to ``retries`` times, each attempt resuming
@@ -91,20 +116,34 @@ def download(archive: Archive, dest: str | Path, *, retries: int = 3, timeout: f
     """
     dest = Path(dest)
     part = dest.with_name(dest.name + ".part")
-    download_resumable(archive.url, part, size=archive.size, retries=retries, timeout=timeout, backoff=backoff,
-                       block=block, name=archive.file)
+    download_resumable(
+        archive.url,
+        part,
+        size=archive.size,
+        retries=retries,
+        timeout=timeout,
+        backoff=backoff,
+        block=block,
+        name=archive.file,
+    )
     rejected = dest.with_name(dest.name + ".rejected")
     try:  # atomic: the final name only ever holds a verified file
         record = publish(part, dest, lambda p: verify_file(p, archive), reject_to=rejected)
     except DownloadError as exc:
-        raise DownloadError(f"{exc}. The downloaded bytes were moved to {rejected}; the next run downloads "
-                            f"the file again from {archive.url}. If the publisher changed the archive, "
-                            "check it and set the new checksum in the dataset's config entry (archives:).") from None
+        raise DownloadError(
+            f"{exc}. The downloaded bytes were moved to {rejected}; the next run downloads "
+            f"the file again from {archive.url}. If the publisher changed the archive, "
+            "check it and set the new checksum in the dataset's config entry (archives:)."
+        ) from None
     record["path"] = str(dest)
     if not archive.checksum:
-        log.warning("%s has no pinned checksum; recorded sha256:%s (%s bytes). Pin it in the adapter table "
-                    "or the config's archives: entry to verify later downloads.", archive.file,
-                    record["sha256"], f"{record['size']:,}")
+        log.warning(
+            "%s has no pinned checksum; recorded sha256:%s (%s bytes). Pin it in the adapter table "
+            "or the config's archives: entry to verify later downloads.",
+            archive.file,
+            record["sha256"],
+            f"{record['size']:,}",
+        )
     return record
 
 

@@ -23,7 +23,9 @@ def is_archive(name: str) -> bool:
 def _safe(name: str, archive: Path) -> str:
     parts = PurePosixPath(name.replace("\\", "/")).parts
     if not parts or parts[0] == "/" or ".." in parts or ":" in parts[0]:
-        raise ExtractError(f"{archive.name}: refusing member path {name!r} (absolute or leaving the folder)")
+        raise ExtractError(
+            f"{archive.name}: refusing member path {name!r} (absolute or leaving the folder)"
+        )
     return "/".join(parts)
 
 

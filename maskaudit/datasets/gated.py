@@ -22,8 +22,16 @@ def manual_path(manual_dir: str | Path, dataset: str, archive: Archive) -> Path:
     return Path(manual_dir) / dataset / archive.file
 
 
-def locate_manual(archive: Archive, dataset: str, manual_dir: str | Path, *, title: str, licence: str,
-                  licence_url: str, how: str) -> dict:
+def locate_manual(
+    archive: Archive,
+    dataset: str,
+    manual_dir: str | Path,
+    *,
+    title: str,
+    licence: str,
+    licence_url: str,
+    how: str,
+) -> dict:
     """Return the verified record of a manually placed archive, or raise with the instructions."""
     path = manual_path(manual_dir, dataset, archive)
     if not path.is_file():
@@ -35,13 +43,21 @@ def locate_manual(archive: Archive, dataset: str, manual_dir: str | Path, *, tit
             f"  how:         {how}\n"
             f"  put it at:   {path}\n"
             "then run the workflow again. The workflow reads this archive only from that place and "
-            "downloads nothing for this dataset.")
+            "downloads nothing for this dataset."
+        )
     try:
         record = verify_file(path, archive)
     except DownloadError as exc:
-        raise DownloadError(f"{exc} (file at {path}). Obtain the archive again from {archive.url}.") from None
+        raise DownloadError(
+            f"{exc} (file at {path}). Obtain the archive again from {archive.url}."
+        ) from None
     record["access"] = "manual"
     if not archive.checksum:
-        log.warning("%s has no pinned checksum; recorded sha256:%s (%s bytes). Pin it under the dataset's "
-                    "archives: entry to verify later copies.", archive.file, record["sha256"], f"{record['size']:,}")
+        log.warning(
+            "%s has no pinned checksum; recorded sha256:%s (%s bytes). Pin it under the dataset's "
+            "archives: entry to verify later copies.",
+            archive.file,
+            record["sha256"],
+            f"{record['size']:,}",
+        )
     return record

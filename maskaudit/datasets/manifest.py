@@ -41,12 +41,16 @@ def validate_manifest(df: pd.DataFrame, *, where: str = "manifest") -> pd.DataFr
     """Return ``df`` in canonical form (all columns, string dtype, ``unknown`` labels) or raise."""
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
-        raise ManifestError(f"{where}: missing required column(s) {missing}; expected {list(REQUIRED_COLUMNS)}")
+        raise ManifestError(
+            f"{where}: missing required column(s) {missing}; expected {list(REQUIRED_COLUMNS)}"
+        )
     extra = [c for c in df.columns if c not in COLUMNS]
     badly_named = [c for c in extra if not _EXTRA.match(str(c))]
     if badly_named:
-        raise ManifestError(f"{where}: column name(s) {badly_named} must be lowercase snake_case "
-                            f"(dataset-specific columns keep their own {_EXTRA.pattern} names)")
+        raise ManifestError(
+            f"{where}: column name(s) {badly_named} must be lowercase snake_case "
+            f"(dataset-specific columns keep their own {_EXTRA.pattern} names)"
+        )
     df = df.copy()
     for col in OPTIONAL_COLUMNS:
         if col not in df.columns:
@@ -93,22 +97,31 @@ def label_conflicts(df: pd.DataFrame) -> list[str]:
         distinct = df.groupby("identity", sort=True)[col].agg(lambda v: list(dict.fromkeys(v)))
         for identity, values in distinct.items():
             if len(values) > 1:
-                out.append(f"identity '{identity}' has {col} labels {values}; its first image's '{values[0]}' is used")
+                out.append(
+                    f"identity '{identity}' has {col} labels {values}; its first image's '{values[0]}' is used"
+                )
     return out
 
 
 def outside_root(paths, root: str | Path) -> list[str]:
     """The entries of ``paths`` that resolve outside the folder ``root`` (``../``, absolute paths, links)."""
     base = Path(root).resolve()
-    return [p for p in paths if p and not Path(os.path.realpath(Path(root) / p)).is_relative_to(base)]
+    return [
+        p for p in paths if p and not Path(os.path.realpath(Path(root) / p)).is_relative_to(base)
+    ]
 
 
 def warn_conflicts(df: pd.DataFrame, where: str) -> list[str]:
     lines = label_conflicts(df)
     if lines:
-        log.warning("%s: %d identities have labels that disagree between their images (fix the labels, or "
-                    "accept that the first image's are used):\n  %s", where, len(lines),
-                    "\n  ".join(lines[:20]) + (f"\n  ... and {len(lines) - 20} more" if len(lines) > 20 else ""))
+        log.warning(
+            "%s: %d identities have labels that disagree between their images (fix the labels, or "
+            "accept that the first image's are used):\n  %s",
+            where,
+            len(lines),
+            "\n  ".join(lines[:20])
+            + (f"\n  ... and {len(lines) - 20} more" if len(lines) > 20 else ""),
+        )
     return lines
 
 

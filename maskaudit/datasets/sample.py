@@ -21,14 +21,24 @@ CELLS = ("gender", "race")
 def identity_cells(df: pd.DataFrame) -> pd.Series:
     """The (gender, race) cell of each identity: its most frequent pair, ties by sorted name."""
     pairs = df.gender + "/" + df.race
-    counts = pd.DataFrame({"identity": df.identity, "cell": pairs}).value_counts().reset_index(name="n")
-    counts = counts.sort_values(["identity", "n", "cell"], ascending=[True, False, True], kind="stable")
+    counts = (
+        pd.DataFrame({"identity": df.identity, "cell": pairs}).value_counts().reset_index(name="n")
+    )
+    counts = counts.sort_values(
+        ["identity", "n", "cell"], ascending=[True, False, True], kind="stable"
+    )
     return counts.drop_duplicates("identity").set_index("identity").cell
 
 
-def stratified_sample(df: pd.DataFrame, *, seed: int, dataset: str, images_per_cell: int | None = None,
-                      min_images_per_identity: int = 1, max_images_per_identity: int | None = None
-                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def stratified_sample(
+    df: pd.DataFrame,
+    *,
+    seed: int,
+    dataset: str,
+    images_per_cell: int | None = None,
+    min_images_per_identity: int = 1,
+    max_images_per_identity: int | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return ``(sample, cells)``; ``cells`` reports each cell before and after sampling."""
     sizes = df.groupby("identity").size()
     eligible = df[df.identity.map(sizes) >= min_images_per_identity]
@@ -60,13 +70,19 @@ def stratified_sample(df: pd.DataFrame, *, seed: int, dataset: str, images_per_c
         chosen.append(picked)
         sizes_picked = picked.groupby("identity").size()
         gender, race = cell.split("/", 1)
-        report.append({
-            "gender": gender, "race": race, "available_images": len(rows), "available_identities": len(idents),
-            "sampled_images": len(picked), "sampled_identities": int(sizes_picked.size),
-            "identities_with_2plus_images": int((sizes_picked >= 2).sum()),
-            "target_images": "" if images_per_cell is None else images_per_cell,
-            "short_by": 0 if images_per_cell is None else max(0, images_per_cell - len(picked)),
-        })
+        report.append(
+            {
+                "gender": gender,
+                "race": race,
+                "available_images": len(rows),
+                "available_identities": len(idents),
+                "sampled_images": len(picked),
+                "sampled_identities": int(sizes_picked.size),
+                "identities_with_2plus_images": int((sizes_picked >= 2).sum()),
+                "target_images": "" if images_per_cell is None else images_per_cell,
+                "short_by": 0 if images_per_cell is None else max(0, images_per_cell - len(picked)),
+            }
+        )
     sample = pd.concat(chosen) if chosen else df.iloc[:0]
     sample = sample.sort_values("image_id", kind="stable").reset_index(drop=True)
     return sample, pd.DataFrame(report)

@@ -36,19 +36,30 @@ def augment(rgb: np.ndarray, rng: np.random.Generator, *, max_side: int) -> tupl
     cw, ch = round(w * scale), round(h * scale)
     left, top = round((w - cw) * dx), round((h - ch) * dy)
     img = img.crop((left, top, left + cw, top + ch))
-    img = img.rotate(angle, resample=Image.Resampling.BILINEAR, expand=False, fillcolor=(128, 128, 128))
+    img = img.rotate(
+        angle, resample=Image.Resampling.BILINEAR, expand=False, fillcolor=(128, 128, 128)
+    )
     if max(img.size) > max_side:
         k = max_side / max(img.size)
-        img = img.resize((max(1, round(img.width * k)), max(1, round(img.height * k))), Image.Resampling.LANCZOS)
+        img = img.resize(
+            (max(1, round(img.width * k)), max(1, round(img.height * k))), Image.Resampling.LANCZOS
+        )
     img = ImageEnhance.Contrast(ImageEnhance.Brightness(img).enhance(brightness)).enhance(contrast)
-    out = np.clip(np.asarray(img, dtype=np.float32) * gains.astype(np.float32), 0, 255).round().astype(np.uint8)
-    desc = (f"flip={int(flip)} crop={scale:.3f} rot={angle:+.2f}deg brightness={brightness:.3f} "
-            f"contrast={contrast:.3f} gain={','.join(f'{g:.3f}' for g in gains)}")
+    out = (
+        np.clip(np.asarray(img, dtype=np.float32) * gains.astype(np.float32), 0, 255)
+        .round()
+        .astype(np.uint8)
+    )
+    desc = (
+        f"flip={int(flip)} crop={scale:.3f} rot={angle:+.2f}deg brightness={brightness:.3f} "
+        f"contrast={contrast:.3f} gain={','.join(f'{g:.3f}' for g in gains)}"
+    )
     return out, desc
 
 
-def build_stress(sources: pd.DataFrame, *, size: int, seed: int, out_dir, max_side: int = 640,
-                 quality: int = 92) -> pd.DataFrame:
+def build_stress(
+    sources: pd.DataFrame, *, size: int, seed: int, out_dir, max_side: int = 640, quality: int = 92
+) -> pd.DataFrame:
     """Write ``size`` augmented images to ``out_dir`` and return their manifest rows.
 
     ``sources`` is a validated manifest; unreadable source images are skipped with their reason in
@@ -72,9 +83,18 @@ def build_stress(sources: pd.DataFrame, *, size: int, seed: int, out_dir, max_si
         image, desc = augment(rgb, rng_for(seed, "stress", k), max_side=max_side)
         path = out_dir / f"stress{k:06d}.jpg"
         Image.fromarray(image).save(path, format="JPEG", quality=quality)
-        rows.append({"image_id": path.stem, "path": str(path), "identity": src.identity, "gender": src.gender,
-                     "race": src.race, "age": src.age,
-                     "source": f"{SYNTHETIC_TAG} of {src.image_id}: {desc}", "licence": src.licence})
+        rows.append(
+            {
+                "image_id": path.stem,
+                "path": str(path),
+                "identity": src.identity,
+                "gender": src.gender,
+                "race": src.race,
+                "age": src.age,
+                "source": f"{SYNTHETIC_TAG} of {src.image_id}: {desc}",
+                "licence": src.licence,
+            }
+        )
     frame = pd.DataFrame(rows)
     frame.attrs["skipped"] = skipped
     return frame

@@ -34,8 +34,9 @@ def is_known(value: str, vocabulary: tuple[str, ...]) -> bool:
     return value in vocabulary
 
 
-def map_labels(original: pd.Series, mapping: dict[str, str], vocabulary: tuple[str, ...]
-               ) -> tuple[pd.Series, pd.Series]:
+def map_labels(
+    original: pd.Series, mapping: dict[str, str], vocabulary: tuple[str, ...]
+) -> tuple[pd.Series, pd.Series]:
     """Map source values onto the taxonomy.
 
     Returns ``(mapped, unknown_code)``: ``mapped`` is the taxonomy label (``unknown`` when the source

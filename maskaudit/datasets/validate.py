@@ -49,8 +49,10 @@ def coverage(df: pd.DataFrame) -> dict[str, float]:
     """Share of rows with a value in each column (``unknown`` and empty count as missing)."""
     if len(df) == 0:
         return {c: 0.0 for c in df.columns}
-    return {c: round(float(((df[c].astype(str) != "") & (df[c].astype(str) != UNKNOWN)).mean()), 6)
-            for c in df.columns}
+    return {
+        c: round(float(((df[c].astype(str) != "") & (df[c].astype(str) != UNKNOWN)).mean()), 6)
+        for c in df.columns
+    }
 
 
 def summary(df: pd.DataFrame, issues: pd.DataFrame) -> dict:
@@ -61,7 +63,13 @@ def summary(df: pd.DataFrame, issues: pd.DataFrame) -> dict:
         "n_identities": int(per_identity.size),
         "n_identities_with_2plus_images": int((per_identity >= 2).sum()),
         "coverage": coverage(df),
-        "gender_counts": {k: int(v) for k, v in sorted(df.gender.value_counts().items())} if len(df) else {},
-        "race_counts": {k: int(v) for k, v in sorted(df.race.value_counts().items())} if len(df) else {},
-        "issues": {k: int(v) for k, v in sorted(issues.kind.value_counts().items())} if len(issues) else {},
+        "gender_counts": {k: int(v) for k, v in sorted(df.gender.value_counts().items())}
+        if len(df)
+        else {},
+        "race_counts": {k: int(v) for k, v in sorted(df.race.value_counts().items())}
+        if len(df)
+        else {},
+        "issues": {k: int(v) for k, v in sorted(issues.kind.value_counts().items())}
+        if len(issues)
+        else {},
     }

@@ -54,7 +54,9 @@ def fit_ramp(crop: np.ndarray, height: int, width: int) -> np.ndarray:
     rms = float(np.sqrt(np.mean((design @ coef - xy) ** 2)))
     quantum = max(width, height) / 255.0
     if rms > 1.0 + quantum:
-        raise AlignmentNotAffine(f"alignment is not affine: the ramp fit leaves {rms:.2f} px rms (allowed {1 + quantum:.2f})")
+        raise AlignmentNotAffine(
+            f"alignment is not affine: the ramp fit leaves {rms:.2f} px rms (allowed {1 + quantum:.2f})"
+        )
     return coef.T
 
 
@@ -84,9 +86,14 @@ def warp(values: np.ndarray, affine: np.ndarray, shape) -> np.ndarray:
     (bilinear; 0 where nothing maps)."""
     import cv2
 
-    return cv2.warpAffine(np.ascontiguousarray(values, dtype=np.float32), np.asarray(affine, np.float64),
-                          (int(shape[1]), int(shape[0])), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                          borderValue=0)
+    return cv2.warpAffine(
+        np.ascontiguousarray(values, dtype=np.float32),
+        np.asarray(affine, np.float64),
+        (int(shape[1]), int(shape[0])),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
 
 
 TEMPLATE_SIZE = 128

@@ -32,7 +32,7 @@ comes from a ``torch.Generator`` seeded by the caller, so maps are deterministic
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -43,6 +43,7 @@ Score = Callable[[np.ndarray], np.ndarray]
 def occlusion_masks(height: int, width: int, patch: float, stride: float) -> np.ndarray:
     """``(K, height, width)`` bool patches: side ``patch`` x the image side, step ``stride`` x the side,
     the last row and column of patches flush with the border (every pixel is covered)."""
+
     def starts(n, frac_patch, frac_stride):
         size, step = max(1, round(frac_patch * n)), max(1, round(frac_stride * n))
         s = list(range(0, n - size + 1, step))
@@ -54,10 +55,14 @@ def occlusion_masks(height: int, width: int, patch: float, stride: float) -> np.
     xs, pw = starts(width, patch, stride)
     rows = (np.arange(height)[None] >= ys[:, None]) & (np.arange(height)[None] < ys[:, None] + ph)
     cols = (np.arange(width)[None] >= xs[:, None]) & (np.arange(width)[None] < xs[:, None] + pw)
-    return (rows[:, None, :, None] & cols[None, :, None, :]).reshape(len(ys) * len(xs), height, width)
+    return (rows[:, None, :, None] & cols[None, :, None, :]).reshape(
+        len(ys) * len(xs), height, width
+    )
 
 
-def rise_masks(height: int, width: int, n: int, cells: int, p: float, rng: np.random.Generator) -> np.ndarray:
+def rise_masks(
+    height: int, width: int, n: int, cells: int, p: float, rng: np.random.Generator
+) -> np.ndarray:
     """``(n, height, width)`` float32 RISE masks in [0, 1] (see the module docstring)."""
     import cv2
 
@@ -66,12 +71,16 @@ def rise_masks(height: int, width: int, n: int, cells: int, p: float, rng: np.ra
     shifts = np.stack([rng.integers(0, ch, n), rng.integers(0, cw, n)], axis=1)
     out = np.empty((n, height, width), np.float32)
     for k in range(n):  # building the masks, not scoring: the copies are scored in batches below
-        big = cv2.resize(grids[k], ((cells + 1) * cw, (cells + 1) * ch), interpolation=cv2.INTER_LINEAR)
-        out[k] = big[shifts[k, 0]:shifts[k, 0] + height, shifts[k, 1]:shifts[k, 1] + width]
+        big = cv2.resize(
+            grids[k], ((cells + 1) * cw, (cells + 1) * ch), interpolation=cv2.INTER_LINEAR
+        )
+        out[k] = big[shifts[k, 0] : shifts[k, 0] + height, shifts[k, 1] : shifts[k, 1] + width]
     return out
 
 
-def _score_all(score: Score, image: np.ndarray, make_copies, k: int, batch_size: int) -> tuple[float, np.ndarray]:
+def _score_all(
+    score: Score, image: np.ndarray, make_copies, k: int, batch_size: int
+) -> tuple[float, np.ndarray]:
     """Scores of the image (first) and its ``k`` copies, ``batch_size`` per call."""
     scores = np.empty(k + 1)
     for start in range(0, k + 1, batch_size):
@@ -92,14 +101,27 @@ def fill_value(image: np.ndarray, fill: str) -> np.ndarray:
     raise ValueError(f"fill must be mean, black or gray, got {fill!r}")
 
 
-def occlusion_map(score: Score, image: np.ndarray, *, patch: float = 0.25, stride: float = 0.125,
-                  fill: str = "mean", batch_size: int = 64, with_score: bool = False):
+def occlusion_map(
+    score: Score,
+    image: np.ndarray,
+    *,
+    patch: float = 0.25,
+    stride: float = 0.125,
+    fill: str = "mean",
+    batch_size: int = 64,
+    with_score: bool = False,
+):
     """Occlusion map of ``image`` (H, W, 3) for ``score`` (and the image's own score, ``with_score``)."""
     h, w = image.shape[:2]
     masks = occlusion_masks(h, w, patch, stride)
     colour = fill_value(image, fill).astype(image.dtype)
-    base, scores = _score_all(score, image, lambda idx: np.where(masks[idx, :, :, None], colour, image[None]),
-                              len(masks), batch_size)
+    base, scores = _score_all(
+        score,
+        image,
+        lambda idx: np.where(masks[idx, :, :, None], colour, image[None]),
+        len(masks),
+        batch_size,
+    )
     sal = occlusion_from_scores(base, scores, masks)
     return (sal, base) if with_score else sal
 
@@ -114,10 +136,14 @@ def occlusion_from_scores(base: float, scores: np.ndarray, masks: np.ndarray) ->
 def rise_from_scores(scores: np.ndarray, masks: np.ndarray, p: float) -> np.ndarray:
     """The RISE map from the copies' ``scores`` (one per mask) and the keep probability ``p``."""
     s = np.asarray(scores, float)
-    return (np.tensordot((s - s.mean()).astype(np.float32), masks, axes=1) / (len(s) * p)).astype(np.float32)
+    return (np.tensordot((s - s.mean()).astype(np.float32), masks, axes=1) / (len(s) * p)).astype(
+        np.float32
+    )
 
 
-def floor_missing(base: float, scores: np.ndarray, floor: float | None = None) -> tuple[np.ndarray, int]:
+def floor_missing(
+    base: float, scores: np.ndarray, floor: float | None = None
+) -> tuple[np.ndarray, int]:
     """Copies the system could not score (NaN: a vendor found no face in them) get ``floor`` (the
     bottom of the system's scale: hiding that part cost the face), or without one the lowest score of
     the image and its scored copies. Returns (scores, how many were missing)."""
@@ -130,16 +156,31 @@ def floor_missing(base: float, scores: np.ndarray, floor: float | None = None) -
     return np.where(missing, floor, s), int(missing.sum())
 
 
-def rise_map(score: Score, image: np.ndarray, *, n_masks: int = 500, cells: int = 7, p: float = 0.5,
-             fill: str = "mean", batch_size: int = 64, rng: np.random.Generator, with_score: bool = False):
+def rise_map(
+    score: Score,
+    image: np.ndarray,
+    *,
+    n_masks: int = 500,
+    cells: int = 7,
+    p: float = 0.5,
+    fill: str = "mean",
+    batch_size: int = 64,
+    rng: np.random.Generator,
+    with_score: bool = False,
+):
     """RISE map of ``image`` (H, W, 3) for ``score``, masks drawn from ``rng`` (and the image's own
     score, ``with_score``)."""
     h, w = image.shape[:2]
     masks = rise_masks(h, w, n_masks, cells, p, rng)
     colour = fill_value(image, fill).astype(np.float32)
     img = image.astype(np.float32)
-    base, scores = _score_all(score, img, lambda idx: img[None] * masks[idx, :, :, None]
-                              + colour * (1 - masks[idx, :, :, None]), n_masks, batch_size)
+    base, scores = _score_all(
+        score,
+        img,
+        lambda idx: img[None] * masks[idx, :, :, None] + colour * (1 - masks[idx, :, :, None]),
+        n_masks,
+        batch_size,
+    )
     sal = rise_from_scores(scores, masks, p)
     return (sal, base) if with_score else sal
 
@@ -150,7 +191,9 @@ def find_module(net, layer: str):
     modules = dict(net.named_modules())
     if layer not in modules:
         names = [k for k in modules if k][-8:]
-        raise ValueError(f"layer {layer!r} is not a module of {type(net).__name__}; its last modules: {names}")
+        raise ValueError(
+            f"layer {layer!r} is not a module of {type(net).__name__}; its last modules: {names}"
+        )
     return modules[layer]
 
 
@@ -169,11 +212,15 @@ def _cam(net, module, x, target, plusplus: bool):
         hook.remove()
     a = store["a"].detach()
     if a.ndim != 4:
-        raise ValueError(f"layer output has shape {tuple(a.shape)}; a class-activation map needs (n, C, h, w)")
+        raise ValueError(
+            f"layer output has shape {tuple(a.shape)}; a class-activation map needs (n, C, h, w)"
+        )
     if plusplus:
-        g2, g3 = g ** 2, g ** 3
+        g2, g3 = g**2, g**3
         den = 2 * g2 + a.sum((2, 3), keepdim=True) * g3
-        alpha = torch.where(den != 0, g2 / torch.where(den != 0, den, torch.ones_like(den)), torch.zeros_like(den))
+        alpha = torch.where(
+            den != 0, g2 / torch.where(den != 0, den, torch.ones_like(den)), torch.zeros_like(den)
+        )
         weights = (alpha * F.relu(g)).sum((2, 3), keepdim=True)
     else:
         weights = g.mean((2, 3), keepdim=True)
@@ -184,13 +231,22 @@ def _cam(net, module, x, target, plusplus: bool):
 def _noisy(x, sigma, generator):
     import torch
 
-    span = (x.amax(dim=(1, 2, 3), keepdim=True) - x.amin(dim=(1, 2, 3), keepdim=True))
+    span = x.amax(dim=(1, 2, 3), keepdim=True) - x.amin(dim=(1, 2, 3), keepdim=True)
     noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device="cpu").to(x.device)
     return x + noise * sigma * span
 
 
-def gradient_map(net, x, target, method: str, *, layer: str | None = None, samples: int = 16, sigma: float = 0.1,
-                 generator=None) -> np.ndarray:
+def gradient_map(
+    net,
+    x,
+    target,
+    method: str,
+    *,
+    layer: str | None = None,
+    samples: int = 16,
+    sigma: float = 0.1,
+    generator=None,
+) -> np.ndarray:
     """``(n, H, W)`` maps of the input batch ``x`` (n, C, H, W) for ``target(net(x)) -> (n,)``."""
     import torch
 
@@ -207,6 +263,8 @@ def gradient_map(net, x, target, method: str, *, layer: str | None = None, sampl
     if method in ("gradcam", "gradcampp"):
         return _cam(net, module, x, target, method == "gradcampp").cpu().numpy()
     if method == "smooth_gradcampp":
-        total = sum(_cam(net, module, _noisy(x, sigma, generator), target, True) for _ in range(samples))
+        total = sum(
+            _cam(net, module, _noisy(x, sigma, generator), target, True) for _ in range(samples)
+        )
         return (total / samples).cpu().numpy()
     raise ValueError(f"unknown gradient method {method!r}")

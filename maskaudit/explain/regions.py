@@ -19,7 +19,11 @@ import numpy as np
 
 from maskaudit.explain import REGIONS
 
-HULLS = {"mouth": range(48, 60), "nose": range(27, 36), "eyes_brows": [*range(17, 27), *range(36, 48)]}
+HULLS = {
+    "mouth": range(48, 60),
+    "nose": range(27, 36),
+    "eyes_brows": [*range(17, 27), *range(36, 48)],
+}
 
 
 def region_labels(landmarks: np.ndarray, shape, grow: float = 0.1) -> np.ndarray:
@@ -37,7 +41,9 @@ def region_labels(landmarks: np.ndarray, shape, grow: float = 0.1) -> np.ndarray
     labels[face > 0] = REGIONS.index("jaw_cheeks")
     for name in ("eyes_brows", "nose", "mouth"):  # reversed claim order: the last written wins
         part = np.zeros((h, w), np.uint8)
-        cv2.fillConvexPoly(part, cv2.convexHull(np.round(lm[list(HULLS[name])]).astype(np.int32)), 1)
+        cv2.fillConvexPoly(
+            part, cv2.convexHull(np.round(lm[list(HULLS[name])]).astype(np.int32)), 1
+        )
         labels[cv2.dilate(part, kernel) > 0] = REGIONS.index(name)
     return labels
 
@@ -48,4 +54,7 @@ def region_shares(saliency: np.ndarray, labels: np.ndarray) -> np.ndarray:
     total = mass.sum()
     if not total > 0:
         return np.full(len(REGIONS), np.nan)
-    return np.bincount(labels.ravel(), weights=mass.ravel(), minlength=len(REGIONS))[:len(REGIONS)] / total
+    return (
+        np.bincount(labels.ravel(), weights=mass.ravel(), minlength=len(REGIONS))[: len(REGIONS)]
+        / total
+    )

@@ -16,13 +16,11 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from maskaudit.explain import BLACK_BOX_METHODS, GRADIENT_METHODS, REGIONS
-from maskaudit.explain import geometry, methods
+from maskaudit.explain import BLACK_BOX_METHODS, GRADIENT_METHODS, REGIONS, geometry, methods
 from maskaudit.explain.regions import region_labels, region_shares
 from maskaudit.imageio import try_read_rgb
 from maskaudit.progress import progress
@@ -37,16 +35,23 @@ class Settings:
     layer: str | None = None
     seed: int = 0
     batch_size: int = 64
-    occlusion: dict = field(default_factory=lambda: {"patch": 0.25, "stride": 0.125, "fill": "mean"})
+    occlusion: dict = field(
+        default_factory=lambda: {"patch": 0.25, "stride": 0.125, "fill": "mean"}
+    )
     rise: dict = field(default_factory=lambda: {"masks": 500, "cells": 7, "p": 0.5, "fill": "mean"})
     smooth: dict = field(default_factory=lambda: {"samples": 16, "sigma": 0.1})
     region_grow: float = 0.1
 
 
-def sample_images(table: pd.DataFrame, landmarks: dict, n: int, seed: int, dataset: str) -> list[str]:
+def sample_images(
+    table: pd.DataFrame, landmarks: dict, n: int, seed: int, dataset: str
+) -> list[str]:
     """``n`` image ids (sorted) drawn without replacement from the acquired rows of the baseline table."""
-    ok = sorted(i for i, s in zip(table.image_id, table.status)
-                if s == "ok" and i in landmarks and np.isfinite(landmarks[i]).all())
+    ok = sorted(
+        i
+        for i, s in zip(table.image_id, table.status)
+        if s == "ok" and i in landmarks and np.isfinite(landmarks[i]).all()
+    )
     if n >= len(ok):
         return ok
     pick = rng_for(seed, "explain-sample", dataset).choice(len(ok), size=n, replace=False)
@@ -67,15 +72,21 @@ def torch_network(model):
 def check_method(model, settings: Settings) -> None:
     if settings.method in GRADIENT_METHODS:
         if torch_network(model)[0] is None:
-            raise ValueError(f"{model.card.id} has no PyTorch network, so {settings.method!r} cannot run on it; "
-                             f"use one of {BLACK_BOX_METHODS} (explain.black_box_method)")
+            raise ValueError(
+                f"{model.card.id} has no PyTorch network, so {settings.method!r} cannot run on it; "
+                f"use one of {BLACK_BOX_METHODS} (explain.black_box_method)"
+            )
         if settings.method != "smoothgrad" and not settings.layer:
-            raise ValueError(f"{settings.method!r} needs a layer: set explain.overrides.{model.card.id}.layer")
+            raise ValueError(
+                f"{settings.method!r} needs a layer: set explain.overrides.{model.card.id}.layer"
+            )
     elif settings.method not in BLACK_BOX_METHODS:
         raise ValueError(f"unknown explanation method {settings.method!r}")
 
 
-def explain_crop(model, crop: np.ndarray, reference: np.ndarray, settings: Settings, seed: int) -> tuple[np.ndarray, float]:
+def explain_crop(
+    model, crop: np.ndarray, reference: np.ndarray, settings: Settings, seed: int
+) -> tuple[np.ndarray, float]:
     """The map of one face crop on the network's input grid, and the target's value on the crop."""
     ref = np.asarray(reference, np.float64) / np.linalg.norm(reference)
     w, h = model.card.input_size
@@ -87,8 +98,9 @@ def explain_crop(model, crop: np.ndarray, reference: np.ndarray, settings: Setti
         r = torch.as_tensor(ref, dtype=x.dtype, device=x.device)[None]
         target = lambda emb: (emb.reshape(len(emb), -1) * r).sum(1)  # noqa: E731  <f(x), r/|r|>
         gen = torch.Generator().manual_seed(seed)
-        sal = methods.gradient_map(net, x, target, settings.method, layer=settings.layer, generator=gen,
-                                   **settings.smooth)[0]
+        sal = methods.gradient_map(
+            net, x, target, settings.method, layer=settings.layer, generator=gen, **settings.smooth
+        )[0]
         with torch.no_grad():
             value = float(target(net(x))[0])
         return sal.astype(np.float32), value
@@ -99,27 +111,59 @@ def explain_crop(model, crop: np.ndarray, reference: np.ndarray, settings: Setti
 
     if settings.method == "occlusion":  # the photo is scored in the same batched pass as its copies
         o = settings.occlusion
-        sal, value = methods.occlusion_map(score, crop, patch=o["patch"], stride=o["stride"], fill=o["fill"],
-                                           batch_size=settings.batch_size, with_score=True)
+        sal, value = methods.occlusion_map(
+            score,
+            crop,
+            patch=o["patch"],
+            stride=o["stride"],
+            fill=o["fill"],
+            batch_size=settings.batch_size,
+            with_score=True,
+        )
     else:
         r = settings.rise
-        sal, value = methods.rise_map(score, crop, n_masks=r["masks"], cells=r["cells"], p=r["p"], fill=r["fill"],
-                                      batch_size=settings.batch_size, rng=np.random.default_rng(seed), with_score=True)
+        sal, value = methods.rise_map(
+            score,
+            crop,
+            n_masks=r["masks"],
+            cells=r["cells"],
+            p=r["p"],
+            fill=r["fill"],
+            batch_size=settings.batch_size,
+            rng=np.random.default_rng(seed),
+            with_score=True,
+        )
     # onto the input grid: the inverse of the resize from crop to input
     to_input = geometry.invert(geometry.input_to_crop(crop.shape, (w, h)))
     return geometry.warp(sal, to_input, (h, w)), value
 
 
-def explain_images(model, table: pd.DataFrame, landmarks: dict, references: dict, sample: list[str],
-                   settings: Settings, *, dataset: str, located: dict | None = None) -> dict:
+def explain_images(
+    model,
+    table: pd.DataFrame,
+    landmarks: dict,
+    references: dict,
+    sample: list[str],
+    settings: Settings,
+    *,
+    dataset: str,
+    located: dict | None = None,
+) -> dict:
     """Maps, affines, region shares and target values for the ``sample`` rows of a variant ``table``."""
     check_method(model, settings)
     w, h = model.card.input_size
     n = len(sample)
-    out = {"image_id": np.array(sample, dtype=str), "status": ["ok"] * n, "detail": [""] * n,
-           "maps": np.full((n, h, w), np.nan, np.float32), "to_image": np.full((n, 2, 3), np.nan),
-           "image_shape": np.zeros((n, 2), np.int32), "landmarks": np.full((n, 68, 2), np.nan, np.float32),
-           "shares": np.full((n, len(REGIONS)), np.nan), "target": np.full(n, np.nan)}
+    out = {
+        "image_id": np.array(sample, dtype=str),
+        "status": ["ok"] * n,
+        "detail": [""] * n,
+        "maps": np.full((n, h, w), np.nan, np.float32),
+        "to_image": np.full((n, 2, 3), np.nan),
+        "image_shape": np.zeros((n, 2), np.int32),
+        "landmarks": np.full((n, 68, 2), np.nan, np.float32),
+        "shares": np.full((n, len(REGIONS)), np.nan),
+        "target": np.full(n, np.nan),
+    }
     rows = table.set_index("image_id")
     for k, image_id in enumerate(progress(sample, desc=f"explain {model.card.id}", unit="img")):
         row = rows.loc[image_id] if image_id in rows.index else None
@@ -128,7 +172,10 @@ def explain_images(model, table: pd.DataFrame, landmarks: dict, references: dict
             continue
         ref = references.get(image_id)
         if ref is None or not np.isfinite(ref).all():
-            out["status"][k], out["detail"][k] = "no_reference", "the unmasked reference embedding failed"
+            out["status"][k], out["detail"][k] = (
+                "no_reference",
+                "the unmasked reference embedding failed",
+            )
             continue
         rgb, failed = try_read_rgb(row.path)
         if failed:
@@ -143,20 +190,31 @@ def explain_images(model, table: pd.DataFrame, landmarks: dict, references: dict
             out["status"][k], out["detail"][k] = face.status, face.detail
             continue
         crop = np.asarray(face.crop, np.float64)
-        sal, value = explain_crop(model, crop, ref, settings, derive_seed(settings.seed, "explain", dataset, image_id))
-        to_image = geometry.compose(geometry.crop_to_image(model, rgb.shape, lm, loc),
-                                    geometry.input_to_crop(crop.shape, (w, h)))
+        sal, value = explain_crop(
+            model, crop, ref, settings, derive_seed(settings.seed, "explain", dataset, image_id)
+        )
+        to_image = geometry.compose(
+            geometry.crop_to_image(model, rgb.shape, lm, loc),
+            geometry.input_to_crop(crop.shape, (w, h)),
+        )
         out["maps"][k], out["to_image"][k], out["target"][k] = sal, to_image, value
         out["image_shape"][k] = rgb.shape[:2]
         out["landmarks"][k] = lm
         on_image = geometry.warp(sal, to_image, rgb.shape)
-        out["shares"][k] = region_shares(on_image, region_labels(lm, rgb.shape, settings.region_grow))
-    out["status"], out["detail"] = np.array(out["status"], dtype=str), np.array(out["detail"], dtype=str)
+        out["shares"][k] = region_shares(
+            on_image, region_labels(lm, rgb.shape, settings.region_grow)
+        )
+    out["status"], out["detail"] = (
+        np.array(out["status"], dtype=str),
+        np.array(out["detail"], dtype=str),
+    )
     return out
 
 
 def save_explanations(path, result: dict, meta: dict) -> None:
-    np.savez_compressed(path, **result, regions=np.array(REGIONS), meta=np.array(json.dumps(meta, sort_keys=True)))
+    np.savez_compressed(
+        path, **result, regions=np.array(REGIONS), meta=np.array(json.dumps(meta, sort_keys=True))
+    )
 
 
 def load_explanations(path) -> dict:
@@ -177,11 +235,15 @@ def settings_for(card, explain: dict) -> Settings:
     over = (explain.get("overrides") or {}).get(card.id, {})
     default = explain["gradient_method"] if card.family == "torch" else explain["black_box_method"]
     method = over.get("method", default)
-    return Settings(method=method, layer=over.get("layer", card.saliency_layer) if method in GRADIENT_METHODS else None,
-                    seed=int(explain["seed"]),  # a vendor compares one pair per request: no batches
-                    batch_size=int(explain["batch_size"]) if method in BLACK_BOX_METHODS and card.kind != "comparison"
-                    else 0,
-                    occlusion=dict(explain["occlusion"]) if method == "occlusion" else {},
-                    rise=dict(explain["rise"]) if method == "rise" else {},
-                    smooth=dict(explain["smooth"]) if method in ("smoothgrad", "smooth_gradcampp") else {},
-                    region_grow=float(explain["region_grow"]))
+    return Settings(
+        method=method,
+        layer=over.get("layer", card.saliency_layer) if method in GRADIENT_METHODS else None,
+        seed=int(explain["seed"]),  # a vendor compares one pair per request: no batches
+        batch_size=int(explain["batch_size"])
+        if method in BLACK_BOX_METHODS and card.kind != "comparison"
+        else 0,
+        occlusion=dict(explain["occlusion"]) if method == "occlusion" else {},
+        rise=dict(explain["rise"]) if method == "rise" else {},
+        smooth=dict(explain["smooth"]) if method in ("smoothgrad", "smooth_gradcampp") else {},
+        region_grow=float(explain["region_grow"]),
+    )

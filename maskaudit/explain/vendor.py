@@ -80,7 +80,9 @@ def perturbation_masks(settings, grid, rng: np.random.Generator) -> np.ndarray:
     if settings.method == "rise":
         r = settings.rise
         return methods.rise_masks(h, w, r["masks"], r["cells"], r["p"], rng)
-    raise ValueError(f"a commercial API has no gradients: use occlusion or rise, not {settings.method!r}")
+    raise ValueError(
+        f"a commercial API has no gradients: use occlusion or rise, not {settings.method!r}"
+    )
 
 
 def prepared_copies(rgb: np.ndarray, box, masks: np.ndarray, settings, limits) -> list[Prepared]:
@@ -94,14 +96,21 @@ def prepared_copies(rgb: np.ndarray, box, masks: np.ndarray, settings, limits) -
     copy = rgb.copy()
     for m in masks:  # one JPEG per copy: the bytes its request carries
         keep = (~m).astype(np.float32) if occlusion else m
-        keep = cv2.resize(keep, (x1 - x0, y1 - y0),
-                          interpolation=cv2.INTER_NEAREST if occlusion else cv2.INTER_LINEAR)[..., None]
-        copy[y0:y1, x0:x1] = np.clip(np.rint(part * keep + colour * (1 - keep)), 0, 255).astype(np.uint8)
+        keep = cv2.resize(
+            keep,
+            (x1 - x0, y1 - y0),
+            interpolation=cv2.INTER_NEAREST if occlusion else cv2.INTER_LINEAR,
+        )[..., None]
+        copy[y0:y1, x0:x1] = np.clip(np.rint(part * keep + colour * (1 - keep)), 0, 255).astype(
+            np.uint8
+        )
         out.append(prepare_array(copy, limits))
     return out
 
 
-def requests_needed(adapter, copies: list[Prepared], reference: Prepared, detected: set | None = None) -> dict:
+def requests_needed(
+    adapter, copies: list[Prepared], reference: Prepared, detected: set | None = None
+) -> dict:
     """Requests by billed operation that comparing every copy with ``reference`` would send now."""
     detected = set() if detected is None else detected
     total: dict[str, int] = {}
@@ -137,7 +146,9 @@ def photo_requests(adapter, photo: dict) -> dict:
 def photo_copies(photo: dict, limits) -> list[Prepared]:
     """The photo and its copies as sent (built once per loaded photo)."""
     if "copies" not in photo:
-        photo["copies"] = prepared_copies(photo["rgb"], photo["box"], photo["masks"], photo["settings"], limits)
+        photo["copies"] = prepared_copies(
+            photo["rgb"], photo["box"], photo["masks"], photo["settings"], limits
+        )
     return photo["copies"]
 
 
@@ -149,15 +160,26 @@ def room(adapter) -> tuple[float, float]:
     """Calls and USD the vendor's caps still leave (``inf`` where uncapped)."""
     calls, usd = adapter.client.ledger.spent(adapter.vendor)
     cap = adapter.client.cap
-    return (np.inf if cap.max_calls is None else cap.max_calls - calls,
-            np.inf if cap.max_usd is None else cap.max_usd - usd)
+    return (
+        np.inf if cap.max_calls is None else cap.max_calls - calls,
+        np.inf if cap.max_usd is None else cap.max_usd - usd,
+    )
 
 
 class Photos:
     """The sample's photos as a vendor job reads them: stored probe, landmarks, box and reference."""
 
-    def __init__(self, adapter, table: pd.DataFrame, gallery: pd.DataFrame, landmarks: dict, sample: list[str],
-                 settings, grid, dataset: str):
+    def __init__(
+        self,
+        adapter,
+        table: pd.DataFrame,
+        gallery: pd.DataFrame,
+        landmarks: dict,
+        sample: list[str],
+        settings,
+        grid,
+        dataset: str,
+    ):
         self.adapter, self.settings, self.grid, self.dataset = adapter, settings, grid, dataset
         self.rows = table.set_index("image_id")
         self.gallery = gallery.set_index("image_id")
@@ -171,19 +193,34 @@ class Photos:
             return {"status": "missing" if row is None else row.status, "detail": ""}
         ref = self.gallery.loc[image_id] if image_id in self.gallery.index else None
         if ref is None or ref.status != "ok":
-            return {"status": "no_reference", "detail": "the unmasked original failed before the vendor"}
+            return {
+                "status": "no_reference",
+                "detail": "the unmasked original failed before the vendor",
+            }
         lm = self.landmarks.get(image_id)
         try:
             rgb = read_rgb(row.path)
             reference = prepare(ref.path, self.adapter.limits)
-            base = prepare_array(rgb, self.adapter.limits)  # = the stored file as compare_vendor sends it
+            base = prepare_array(
+                rgb, self.adapter.limits
+            )  # = the stored file as compare_vendor sends it
         except (ImageReadError, ImageRejected) as exc:
             return {"status": exc.reason, "detail": str(exc)}
         box = face_box(lm, rgb.shape)
-        rng = np.random.default_rng(derive_seed(self.settings.seed, "explain", self.dataset, image_id))
+        rng = np.random.default_rng(
+            derive_seed(self.settings.seed, "explain", self.dataset, image_id)
+        )
         masks = perturbation_masks(self.settings, self.grid, rng)
-        return {"status": "ok", "rgb": rgb, "lm": lm, "box": box, "reference": reference, "base": base,
-                "masks": masks, "settings": self.settings}
+        return {
+            "status": "ok",
+            "rgb": rgb,
+            "lm": lm,
+            "box": box,
+            "reference": reference,
+            "base": base,
+            "masks": masks,
+            "settings": self.settings,
+        }
 
     def plan(self) -> dict:
         """Requests by operation that mapping every photo of the sample would send now (the cache and the
@@ -198,25 +235,54 @@ class Photos:
         return total
 
 
-def explain_vendor(vendor: str, vendor_settings: dict, cache_dir, card, table: pd.DataFrame, gallery: pd.DataFrame,
-                   landmarks: dict, sample: list[str], settings, *, dataset: str, **adapter_extra) -> tuple[dict, dict]:
+def explain_vendor(
+    vendor: str,
+    vendor_settings: dict,
+    cache_dir,
+    card,
+    table: pd.DataFrame,
+    gallery: pd.DataFrame,
+    landmarks: dict,
+    sample: list[str],
+    settings,
+    *,
+    dataset: str,
+    **adapter_extra,
+) -> tuple[dict, dict]:
     """One (vendor, dataset, variant) explanation job: ``(result, meta)`` for
     :func:`~maskaudit.explain.run.save_explanations`. An authentication error stops the job."""
     from maskaudit.vendors.registry import open_adapter
 
     adapter = open_adapter(vendor, vendor_settings, cache_dir, **adapter_extra)
-    plan = Photos(adapter, table, gallery, landmarks, sample, settings, card.input_size, dataset).plan()
+    plan = Photos(
+        adapter, table, gallery, landmarks, sample, settings, card.input_size, dataset
+    ).plan()
     calls, usd = cost(vendor, plan)
-    log.info("%s: the maps need %d requests now (%s, $%.4f at list prices)", vendor, calls, plan, usd)
-    result = explain_vendor_images(adapter, card, table, gallery, landmarks, sample, settings, dataset=dataset)
-    meta = {**describe(adapter, card, settings), "plan_before_run": {"requests": plan, "n_calls": calls,
-                                                                     "usd": round(usd, 6)},
-            **adapter.client.counters.as_dict()}
+    log.info(
+        "%s: the maps need %d requests now (%s, $%.4f at list prices)", vendor, calls, plan, usd
+    )
+    result = explain_vendor_images(
+        adapter, card, table, gallery, landmarks, sample, settings, dataset=dataset
+    )
+    meta = {
+        **describe(adapter, card, settings),
+        "plan_before_run": {"requests": plan, "n_calls": calls, "usd": round(usd, 6)},
+        **adapter.client.counters.as_dict(),
+    }
     return result, meta
 
 
-def explain_vendor_images(adapter, card, table: pd.DataFrame, gallery: pd.DataFrame, landmarks: dict,
-                          sample: list[str], settings, *, dataset: str) -> dict:
+def explain_vendor_images(
+    adapter,
+    card,
+    table: pd.DataFrame,
+    gallery: pd.DataFrame,
+    landmarks: dict,
+    sample: list[str],
+    settings,
+    *,
+    dataset: str,
+) -> dict:
     """Maps, affines, region shares and target values of the ``sample`` under one variant ``table``
     (the same arrays as :func:`maskaudit.explain.run.explain_images`, plus ``copies_failed`` and
     ``requests``: the requests sent for each photo)."""
@@ -224,11 +290,19 @@ def explain_vendor_images(adapter, card, table: pd.DataFrame, gallery: pd.DataFr
     sign = 1.0 if adapter.raw_direction == "higher_is_same" else -1.0
     photos = Photos(adapter, table, gallery, landmarks, sample, settings, (w, h), dataset)
     n = len(sample)
-    out = {"image_id": np.array(sample, dtype=str), "status": ["ok"] * n, "detail": [""] * n,
-           "maps": np.full((n, h, w), np.nan, np.float32), "to_image": np.full((n, 2, 3), np.nan),
-           "image_shape": np.zeros((n, 2), np.int32), "landmarks": np.full((n, 68, 2), np.nan, np.float32),
-           "shares": np.full((n, len(REGIONS)), np.nan), "target": np.full(n, np.nan),
-           "copies_failed": np.zeros(n, np.int32), "requests": np.zeros(n, np.int32)}
+    out = {
+        "image_id": np.array(sample, dtype=str),
+        "status": ["ok"] * n,
+        "detail": [""] * n,
+        "maps": np.full((n, h, w), np.nan, np.float32),
+        "to_image": np.full((n, 2, 3), np.nan),
+        "image_shape": np.zeros((n, 2), np.int32),
+        "landmarks": np.full((n, 68, 2), np.nan, np.float32),
+        "shares": np.full((n, len(REGIONS)), np.nan),
+        "target": np.full(n, np.nan),
+        "copies_failed": np.zeros(n, np.int32),
+        "requests": np.zeros(n, np.int32),
+    }
     unavailable = None
     for k, image_id in enumerate(progress(sample, desc=f"explain {adapter.vendor}", unit="img")):
         if unavailable is not None:
@@ -242,10 +316,12 @@ def explain_vendor_images(adapter, card, table: pd.DataFrame, gallery: pd.DataFr
         left_calls, left_usd = room(adapter)
         if need_calls > left_calls or need_usd > left_usd + 1e-12:
             out["status"][k] = "vendor_budget"
-            out["detail"][k] = (f"the photo and its {len(photo['masks'])} copies need {need_calls} requests "
-                                f"(${need_usd:.4f}) but the caps vendors.{adapter.vendor}.max_calls/max_usd leave "
-                                f"{left_calls} / ${left_usd:.4f}; nothing was sent for it. Fix: raise the caps "
-                                f"(`maskaudit vendors plan`)")
+            out["detail"][k] = (
+                f"the photo and its {len(photo['masks'])} copies need {need_calls} requests "
+                f"(${need_usd:.4f}) but the caps vendors.{adapter.vendor}.max_calls/max_usd leave "
+                f"{left_calls} / ${left_usd:.4f}; nothing was sent for it. Fix: raise the caps "
+                f"(`maskaudit vendors plan`)"
+            )
             log.warning("%s %s: not mapped: %s", adapter.vendor, image_id, out["detail"][k])
             continue
         before, reference = adapter.client.counters.calls, photo["reference"]
@@ -254,7 +330,9 @@ def explain_vendor_images(adapter, card, table: pd.DataFrame, gallery: pd.DataFr
             if records[0]["status"] == "ok":
                 try:
                     copies = photo_copies(photo, adapter.limits)
-                except ImageRejected as exc:  # a copy the vendor would refuse (never: same size as the photo)
+                except (
+                    ImageRejected
+                ) as exc:  # a copy the vendor would refuse (never: same size as the photo)
                     out["status"][k], out["detail"][k] = exc.reason, str(exc)
                     continue
                 records += [adapter.compare(c, reference) for c in copies[1:]]
@@ -273,25 +351,44 @@ def explain_vendor_images(adapter, card, table: pd.DataFrame, gallery: pd.DataFr
             continue
         base = sign * records[0]["raw"]
         scores = np.array([sign * r["raw"] if r["status"] == "ok" else np.nan for r in records[1:]])
-        scores, out["copies_failed"][k] = methods.floor_missing(base, scores, SCORE_FLOOR.get(adapter.vendor))
+        scores, out["copies_failed"][k] = methods.floor_missing(
+            base, scores, SCORE_FLOOR.get(adapter.vendor)
+        )
         masks = photo["masks"]
-        sal = (methods.occlusion_from_scores(base, scores, masks) if settings.method == "occlusion"
-               else methods.rise_from_scores(scores, masks, settings.rise["p"]))
+        sal = (
+            methods.occlusion_from_scores(base, scores, masks)
+            if settings.method == "occlusion"
+            else methods.rise_from_scores(scores, masks, settings.rise["p"])
+        )
         rgb, lm = photo["rgb"], photo["lm"]
         to_image = grid_to_image(photo["box"], (w, h))
         out["maps"][k], out["to_image"][k], out["target"][k] = sal, to_image, base + 0.0
         out["image_shape"][k], out["landmarks"][k] = rgb.shape[:2], lm
         on_image = geometry.warp(sal, to_image, rgb.shape)
-        out["shares"][k] = region_shares(on_image, region_labels(lm, rgb.shape, settings.region_grow))
-    out["status"], out["detail"] = np.array(out["status"], dtype=str), np.array(out["detail"], dtype=str)
+        out["shares"][k] = region_shares(
+            on_image, region_labels(lm, rgb.shape, settings.region_grow)
+        )
+    out["status"], out["detail"] = (
+        np.array(out["status"], dtype=str),
+        np.array(out["detail"], dtype=str),
+    )
     return out
 
 
 def describe(adapter, card, settings) -> dict:
     """What the maps of a vendor depend on, for the explanation file's ``meta``."""
-    return {"model": card.id, "name": card.name, "kind": card.kind, "model_info": adapter.model_info(),
-            "raw_direction": adapter.raw_direction,
-            "pipeline": {"alignment": "vendor", "input_size": list(card.input_size), "box_margin": MARGIN,
-                         "map_on": "the stored photo (image coordinates): a grid over the landmarks' box grown by "
-                                   f"{MARGIN:g} x its side; the whole photo is sent",
-                         "image_limits": vars(adapter.limits)}}
+    return {
+        "model": card.id,
+        "name": card.name,
+        "kind": card.kind,
+        "model_info": adapter.model_info(),
+        "raw_direction": adapter.raw_direction,
+        "pipeline": {
+            "alignment": "vendor",
+            "input_size": list(card.input_size),
+            "box_margin": MARGIN,
+            "map_on": "the stored photo (image coordinates): a grid over the landmarks' box grown by "
+            f"{MARGIN:g} x its side; the whole photo is sent",
+            "image_limits": vars(adapter.limits),
+        },
+    }

@@ -6,8 +6,15 @@ landmarks a mask's alpha covers. The kinds are the entries of ``MASK_KIND_SHAPES
 textures those of render.py's ``_TEXTURE``: each is named there only (docs/extending.md).
 """
 
-from .geometry import (COVERAGE_LEVELS, LANDMARK_GROUPS, MASK_KIND_SHAPES, MASK_KINDS, check_placement, estimate_yaw,
-                       mask_polygon)
+from .geometry import (
+    COVERAGE_LEVELS,
+    LANDMARK_GROUPS,
+    MASK_KIND_SHAPES,
+    MASK_KINDS,
+    check_placement,
+    estimate_yaw,
+    mask_polygon,
+)
 from .render import TEXTURES, MaskRender, MaskSpec, render_mask
 
 __all__ = [

@@ -27,12 +27,22 @@ class FaceFinder(HogLandmarks):
     """All faces of an image, largest first. ``upsample`` 1 finds faces down to about 40 px (eye
     distance ~15 px) on the ``max_side`` copy; landmarks always use the full-resolution image."""
 
-    def __init__(self, *, upsample: int = 1, max_side: int = 1600, min_score: float = 0.0,
-                 weights_dir: str | None = None):
-        super().__init__(upsample=upsample, max_side=max_side, min_score=min_score, weights_dir=weights_dir)
+    def __init__(
+        self,
+        *,
+        upsample: int = 1,
+        max_side: int = 1600,
+        min_score: float = 0.0,
+        weights_dir: str | None = None,
+    ):
+        super().__init__(
+            upsample=upsample, max_side=max_side, min_score=min_score, weights_dir=weights_dir
+        )
 
     def find(self, rgb: np.ndarray) -> list[Face]:
-        faces = [Face(box, float(score), self.landmarks(rgb, box)) for box, score in self.boxes(rgb)]
+        faces = [
+            Face(box, float(score), self.landmarks(rgb, box)) for box, score in self.boxes(rgb)
+        ]
         return sorted(faces, key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
 
 

@@ -26,27 +26,94 @@ import numpy as np
 # straps) or None; ``cartridges``: two filter cartridges on the cheeks; ``relief``: the surface
 # render.py draws (a key of its ``_RELIEF``: surgical pleats, n95 cup, kn95 fold, cloth wrinkles).
 MASK_KIND_SHAPES = {
-    "surgical": {"k": 3.0, "drop": 0.22, "side": 0.05, "chin": 0.14, "box": 0.06, "width": 1.0,
-                 "fixing": "loops", "cartridges": False, "relief": "surgical"},
-    "n95": {"k": 0.55, "drop": 0.30, "side": 0.02, "chin": 0.10, "box": 0.0, "width": 0.93,
-            "fixing": "straps", "cartridges": False, "relief": "n95"},
-    "kn95": {"k": 1.15, "drop": 0.34, "side": 0.04, "chin": 0.12, "box": 0.03, "width": 0.97,
-             "fixing": "loops", "cartridges": False, "relief": "kn95"},
-    "cloth": {"k": 1.7, "drop": 0.32, "side": 0.03, "chin": 0.11, "box": 0.0, "width": 1.0,
-              "fixing": "loops", "cartridges": False, "relief": "cloth"},
-    "gas": {"k": 0.7, "drop": 0.28, "side": 0.04, "chin": 0.12, "box": 0.0, "width": 0.95,
-            "fixing": "straps", "cartridges": True, "relief": "n95"},
-    "wide": {"k": 2.2, "drop": 0.16, "side": 0.12, "chin": 0.14, "box": 0.10, "width": 1.04,
-             "fixing": None, "cartridges": False, "relief": "cloth"},
-    "round": {"k": 0.65, "drop": 0.40, "side": 0.0, "chin": 0.08, "box": 0.0, "width": 0.86,
-              "fixing": None, "cartridges": False, "relief": "cloth"},
+    "surgical": {
+        "k": 3.0,
+        "drop": 0.22,
+        "side": 0.05,
+        "chin": 0.14,
+        "box": 0.06,
+        "width": 1.0,
+        "fixing": "loops",
+        "cartridges": False,
+        "relief": "surgical",
+    },
+    "n95": {
+        "k": 0.55,
+        "drop": 0.30,
+        "side": 0.02,
+        "chin": 0.10,
+        "box": 0.0,
+        "width": 0.93,
+        "fixing": "straps",
+        "cartridges": False,
+        "relief": "n95",
+    },
+    "kn95": {
+        "k": 1.15,
+        "drop": 0.34,
+        "side": 0.04,
+        "chin": 0.12,
+        "box": 0.03,
+        "width": 0.97,
+        "fixing": "loops",
+        "cartridges": False,
+        "relief": "kn95",
+    },
+    "cloth": {
+        "k": 1.7,
+        "drop": 0.32,
+        "side": 0.03,
+        "chin": 0.11,
+        "box": 0.0,
+        "width": 1.0,
+        "fixing": "loops",
+        "cartridges": False,
+        "relief": "cloth",
+    },
+    "gas": {
+        "k": 0.7,
+        "drop": 0.28,
+        "side": 0.04,
+        "chin": 0.12,
+        "box": 0.0,
+        "width": 0.95,
+        "fixing": "straps",
+        "cartridges": True,
+        "relief": "n95",
+    },
+    "wide": {
+        "k": 2.2,
+        "drop": 0.16,
+        "side": 0.12,
+        "chin": 0.14,
+        "box": 0.10,
+        "width": 1.04,
+        "fixing": None,
+        "cartridges": False,
+        "relief": "cloth",
+    },
+    "round": {
+        "k": 0.65,
+        "drop": 0.40,
+        "side": 0.0,
+        "chin": 0.08,
+        "box": 0.0,
+        "width": 0.86,
+        "fixing": None,
+        "cartridges": False,
+        "relief": "cloth",
+    },
 }
 MASK_KINDS = tuple(MASK_KIND_SHAPES)
 COVERAGE_LEVELS = ("high", "medium", "low")
 _DROP_SCALE = {"high": 1.0, "medium": 0.7, "low": 0.25}
-_EYE_MARGIN = 0.12  # top edge stays this far (frame units, and at least 2 px) below the lower eyelids
+_EYE_MARGIN = (
+    0.12  # top edge stays this far (frame units, and at least 2 px) below the lower eyelids
+)
 _N_TOP, _N_LOW, _N_JAW = 24, 72, 120  # fixed vertex counts: the outline never changes its length
-_SOFT = 0.02  # frame units: width of the smooth step used for every "where does the jaw reach v" query
+_SOFT = (
+    0.02  # frame units: width of the smooth step used for every "where does the jaw reach v" query
+)
 
 
 @dataclass(frozen=True)
@@ -76,7 +143,9 @@ class MaskGeometry:
     """A mask outline in frame units plus the anchors that the renderer's shading uses."""
 
     frame: FaceFrame
-    outline: np.ndarray  # (K, 2) closed outline, frame units, first point not repeated; K fixed per kind
+    outline: (
+        np.ndarray
+    )  # (K, 2) closed outline, frame units, first point not repeated; K fixed per kind
     top: float  # v of the nose anchor (top of the mask)
     nose_u: float  # u of the nose line at the anchor
     bottom: float  # largest v of the outline (below the chin)
@@ -94,7 +163,9 @@ def validate_landmarks(landmarks) -> np.ndarray:
     """Return landmarks as a float64 (68, 2) array or raise ValueError."""
     pts = np.asarray(landmarks, dtype=np.float64)
     if pts.shape != (68, 2):
-        raise ValueError(f"landmarks must be a (68, 2) array of dlib 68-point (x, y) pixels, got shape {pts.shape}")
+        raise ValueError(
+            f"landmarks must be a (68, 2) array of dlib 68-point (x, y) pixels, got shape {pts.shape}"
+        )
     if not np.isfinite(pts).all():
         raise ValueError("landmarks must be finite (no NaN or inf)")
     return pts
@@ -106,7 +177,9 @@ def face_frame(landmarks: np.ndarray) -> FaceFrame:
     left, right = pts[36:42].mean(0), pts[42:48].mean(0)
     scale = float(np.linalg.norm(right - left))
     if not scale > 1e-6:
-        raise ValueError("landmarks are degenerate: the two eye centres (points 36-41, 42-47) coincide")
+        raise ValueError(
+            "landmarks are degenerate: the two eye centres (points 36-41, 42-47) coincide"
+        )
     ex = (right - left) / scale
     ey = np.array([-ex[1], ex[0]])
     if (pts[8] - pts[27]) @ ey < 0:  # mirrored landmark order: keep v pointing at the chin
@@ -158,7 +231,9 @@ def _jaw_offset(q: np.ndarray, side: float, chin: float, box: float = 0.0, n: in
     pts = np.stack([np.interp(ts, t, jaw[:, 0]), np.interp(ts, t, jaw[:, 1])], axis=1)
     kernel = np.exp(-0.5 * (np.arange(-6, 7) / 2.5) ** 2)
     padded = np.pad(pts, ((6, 6), (0, 0)), mode="reflect", reflect_type="odd")
-    pts = np.stack([np.convolve(padded[:, i], kernel / kernel.sum(), "valid") for i in (0, 1)], axis=1)
+    pts = np.stack(
+        [np.convolve(padded[:, i], kernel / kernel.sum(), "valid") for i in (0, 1)], axis=1
+    )
     tang = np.gradient(pts, axis=0)
     tang /= np.maximum(np.linalg.norm(tang, axis=1, keepdims=True), 1e-9)
     normal = np.stack([-tang[:, 1], tang[:, 0]], axis=1)  # outward for a jaw running 0 -> 8 -> 16
@@ -190,18 +265,33 @@ def _tent(anchor: np.ndarray, corner: np.ndarray, k: float, n: int = _N_TOP) -> 
     """Top edge from the nose anchor to a side corner: v eases as 1 - (1 - t)^k (k > 1 tented at the
     nose, k < 1 domed)."""
     t = np.linspace(0.0, 1.0, n)
-    return np.stack([anchor[0] + t * (corner[0] - anchor[0]), anchor[1] + (corner[1] - anchor[1]) * (1 - (1 - t) ** k)], 1)
+    return np.stack(
+        [
+            anchor[0] + t * (corner[0] - anchor[0]),
+            anchor[1] + (corner[1] - anchor[1]) * (1 - (1 - t) ** k),
+        ],
+        1,
+    )
 
 
-def _clear_the_nose(outline: np.ndarray, side: np.ndarray, q: np.ndarray, top: float, margin: float = 0.12) -> np.ndarray:
+def _clear_the_nose(
+    outline: np.ndarray, side: np.ndarray, q: np.ndarray, top: float, margin: float = 0.12
+) -> np.ndarray:
     """On a turned head the nose can stick out past the far cheek's contour; push the outline out so it
     passes at least ``margin`` beyond the nose line (27 -> 30 -> 33) on each side, fading out below the
-    nose base (and near the top edge's apex). ``side``: +1 for outline points on the right half, -1 on the left (0 at the chin)."""
+    nose base (and near the top edge's apex). ``side``: +1 for outline points on the right half, -1
+    on the left (0 at the chin)."""
     out = outline.copy()
     v = out[:, 1]
-    nose = np.interp(v, [q[27, 1], q[30, 1], max(q[33, 1], q[30, 1] + 1e-6)], [q[27, 0], q[30, 0], q[33, 0]])
-    fade = np.clip((q[33, 1] + 0.15 - v) / 0.15, 0.0, 1.0) * np.clip((v - top - 0.08) / 0.1, 0.0, 1.0)
-    push = np.maximum(side * (nose - out[:, 0]) + margin, 0.0)  # how far the point sits inside the nose
+    nose = np.interp(
+        v, [q[27, 1], q[30, 1], max(q[33, 1], q[30, 1] + 1e-6)], [q[27, 0], q[30, 0], q[33, 0]]
+    )
+    fade = np.clip((q[33, 1] + 0.15 - v) / 0.15, 0.0, 1.0) * np.clip(
+        (v - top - 0.08) / 0.1, 0.0, 1.0
+    )
+    push = np.maximum(
+        side * (nose - out[:, 0]) + margin, 0.0
+    )  # how far the point sits inside the nose
     out[:, 0] += side * fade * push
     return out
 
@@ -230,19 +320,31 @@ def mask_geometry(landmarks: np.ndarray, kind: str, coverage: str = "high") -> M
     frame = face_frame(landmarks)
     q = frame.to_frame(landmarks)
     par = MASK_KIND_SHAPES[kind]
-    top = min(_nose_anchor(q, coverage), q[48:55, 1].min() - 0.08)  # never below the upper lip (smiles)
+    top = min(
+        _nose_anchor(q, coverage), q[48:55, 1].min() - 0.08
+    )  # never below the upper lip (smiles)
     nose_u = _nose_u(q, top)
     ts, jaw, s8 = _jaw_offset(q, par["side"], par["chin"], par["box"])
     jaw[:, 0] = nose_u + par["width"] * (jaw[:, 0] - nose_u)
     bottom = float(max(jaw[:, 1].max(), q[8, 1] + par["chin"]))
     corner_v = min(top + par["drop"] * _DROP_SCALE[coverage], bottom - 0.5)
-    corner_v = max(min(corner_v, q[[48, 54], 1].min() - 0.06), top)  # the top edge passes above the mouth corners
+    corner_v = max(
+        min(corner_v, q[[48, 54], 1].min() - 0.06), top
+    )  # the top edge passes above the mouth corners
     s_left, s_right = _soft_reach(ts, jaw, s8, corner_v)
     left, right = _at(ts, jaw, s_left), _at(ts, jaw, s_right)
     lower = _at(ts, jaw, np.linspace(s_left, s_right, _N_LOW))
     anchor = np.array([nose_u, top])
-    outline = np.concatenate([_tent(anchor, right, par["k"])[::-1], _tent(anchor, left, par["k"])[1:], lower[1:-1]])
-    side = np.concatenate([np.ones(_N_TOP), -np.ones(_N_TOP - 1), np.sign(np.linspace(s_left, s_right, _N_LOW)[1:-1] - s8)])
+    outline = np.concatenate(
+        [_tent(anchor, right, par["k"])[::-1], _tent(anchor, left, par["k"])[1:], lower[1:-1]]
+    )
+    side = np.concatenate(
+        [
+            np.ones(_N_TOP),
+            -np.ones(_N_TOP - 1),
+            np.sign(np.linspace(s_left, s_right, _N_LOW)[1:-1] - s8),
+        ]
+    )
     outline = _clear_the_nose(outline, side, q, top)
     outline = _clamp_below_eyes(outline, q, max(_EYE_MARGIN, 2.0 / frame.scale))
     chin_u = q[8, 0]
@@ -285,7 +387,10 @@ def _straps(q, ts, jaw, s_left, s_right, s8, yaw) -> tuple:
     straps = []
     for sign, ear_idx, s_top, s_end in ((-1.0, 0, s_left, s8), (1.0, 16, s_right, s8)):
         seen = _visible(sign, yaw)
-        for frac, lift in ((0.12, -0.05), (0.62, 0.75)):  # upper strap over the ear, lower one below it
+        for frac, lift in (
+            (0.12, -0.05),
+            (0.62, 0.75),
+        ):  # upper strap over the ear, lower one below it
             start = _at(ts, jaw, s_top + frac * (s_end - s_top))
             end = q[ear_idx] + np.array([0.3 * sign, lift])
             straps.append(start[None, :] + np.linspace(0.0, seen, 12)[:, None] * (end - start))
@@ -355,12 +460,20 @@ def check_placement(alpha: np.ndarray, landmarks: np.ndarray, coverage: str = "h
         "eyes_clear": bool(np.all(val[36:48][inside[36:48]] <= 0.05)),
         "required_in_frame": bool(inside[required].all()),
         "alpha_max": alpha_max,
-        "covered_groups": ",".join(g for g, idx in LANDMARK_GROUPS.items() if np.mean(val[list(idx)] >= 0.5) >= 0.5),
+        "covered_groups": ",".join(
+            g for g, idx in LANDMARK_GROUPS.items() if np.mean(val[list(idx)] >= 0.5) >= 0.5
+        ),
         "coverage_fraction": _hull_mean(alpha, pts),
     }
     nose_ok = all_((30,), lambda v: v < 0.5) if coverage == "low" else res["covers_nose_tip"]
-    res["placement_ok"] = bool(alpha_max > 0 and res["required_in_frame"] and nose_ok and res["covers_mouth"]
-                               and res["covers_chin"] and res["eyes_clear"])
+    res["placement_ok"] = bool(
+        alpha_max > 0
+        and res["required_in_frame"]
+        and nose_ok
+        and res["covers_mouth"]
+        and res["covers_chin"]
+        and res["eyes_clear"]
+    )
     return res
 
 

@@ -26,10 +26,22 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .geometry import (COVERAGE_LEVELS, MASK_KIND_SHAPES, MASK_KINDS, MaskGeometry, check_placement, estimate_yaw,
-                       face_frame, mask_geometry, outside_fraction, validate_landmarks)
+from .geometry import (
+    COVERAGE_LEVELS,
+    MASK_KIND_SHAPES,
+    MASK_KINDS,
+    MaskGeometry,
+    check_placement,
+    estimate_yaw,
+    face_frame,
+    mask_geometry,
+    outside_fraction,
+    validate_landmarks,
+)
 
-_RELIEF_PX = 64.0  # relief and texture grid: pixels per interocular distance (bounds the cost of big faces)
+_RELIEF_PX = (
+    64.0  # relief and texture grid: pixels per interocular distance (bounds the cost of big faces)
+)
 Q = 4096  # fixed point of relief, pattern and lighting: 12 fractional bits
 LANDMARK_GRID = 64  # landmarks are snapped to 1/64 px
 SHADING_GRID = 256  # shading is snapped to 1/256
@@ -57,12 +69,21 @@ class MaskSpec:
             rgb = tuple(self.colour)
         except TypeError:
             rgb = ()
-        if len(rgb) != 3 or not all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) and 0 <= c <= 255 for c in rgb):
-            raise ValueError(f"MaskSpec.colour must be three integers in 0..255 (sRGB), got {self.colour!r}")
+        if len(rgb) != 3 or not all(
+            isinstance(c, (int, np.integer)) and not isinstance(c, bool) and 0 <= c <= 255
+            for c in rgb
+        ):
+            raise ValueError(
+                f"MaskSpec.colour must be three integers in 0..255 (sRGB), got {self.colour!r}"
+            )
         object.__setattr__(self, "colour", tuple(int(c) for c in rgb))
         if not isinstance(self.coverage, str) or self.coverage not in COVERAGE_LEVELS:
-            raise ValueError(f"MaskSpec.coverage must be one of {COVERAGE_LEVELS}, got {self.coverage!r}")
-        ok = isinstance(self.shading, (int, float, np.integer, np.floating)) and not isinstance(self.shading, bool)
+            raise ValueError(
+                f"MaskSpec.coverage must be one of {COVERAGE_LEVELS}, got {self.coverage!r}"
+            )
+        ok = isinstance(self.shading, (int, float, np.integer, np.floating)) and not isinstance(
+            self.shading, bool
+        )
         if not ok or not 0.0 <= float(self.shading) <= 1.0:
             raise ValueError(f"MaskSpec.shading must be a number in [0, 1], got {self.shading!r}")
         object.__setattr__(self, "shading", float(self.shading))
@@ -74,19 +95,33 @@ class MaskSpec:
 class MaskRender:
     image: np.ndarray  # HxWx3 uint8 RGB, masked
     alpha: np.ndarray  # HxW float32 in [0, 1]
-    diagnostics: dict  # check_placement() keys plus roll_deg, interocular_px, n_vertices, roi_pixels
+    diagnostics: (
+        dict  # check_placement() keys plus roll_deg, interocular_px, n_vertices, roi_pixels
+    )
 
 
-def render_mask(image: np.ndarray, landmarks: np.ndarray, spec: MaskSpec, rng: np.random.Generator) -> MaskRender:
+def render_mask(
+    image: np.ndarray, landmarks: np.ndarray, spec: MaskSpec, rng: np.random.Generator
+) -> MaskRender:
     """Draw ``spec`` on ``image`` (HxWx3 uint8 RGB) anchored to 68 dlib ``landmarks`` (x, y pixels)."""
     img = np.asarray(image)
-    if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8 or img.shape[0] == 0 or img.shape[1] == 0:
-        raise ValueError(f"image must be a non-empty HxWx3 uint8 RGB array, got {img.dtype} {img.shape}")
+    if (
+        img.ndim != 3
+        or img.shape[2] != 3
+        or img.dtype != np.uint8
+        or img.shape[0] == 0
+        or img.shape[1] == 0
+    ):
+        raise ValueError(
+            f"image must be a non-empty HxWx3 uint8 RGB array, got {img.dtype} {img.shape}"
+        )
     if not isinstance(spec, MaskSpec):
         raise TypeError(f"spec must be a MaskSpec, got {type(spec).__name__}")
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    given = validate_landmarks(landmarks)  # the record's roll, yaw and placement use the landmarks as given
+    given = validate_landmarks(
+        landmarks
+    )  # the record's roll, yaw and placement use the landmarks as given
     snapped = np.rint(given * LANDMARK_GRID) / LANDMARK_GRID
     shading = round(spec.shading * SHADING_GRID) / SHADING_GRID
     geom = mask_geometry(snapped, spec.kind, spec.coverage)
@@ -101,8 +136,13 @@ def render_mask(image: np.ndarray, landmarks: np.ndarray, spec: MaskSpec, rng: n
     grey = bool((img[..., 0] == img[..., 1]).all() and (img[..., 1] == img[..., 2]).all())
     if x1 > x0 and y1 > y0:
         off = np.array([x0, y0], float)
-        body, full = _rasterise(poly - off, [c - off for c in loops], [c - off for c in parts], loop_w,
-                                 (y1 - y0, x1 - x0))
+        body, full = _rasterise(
+            poly - off,
+            [c - off for c in loops],
+            [c - off for c in parts],
+            loop_w,
+            (y1 - y0, x1 - x0),
+        )
         if full.any():
             roi = img[y0:y1, x0:x1]
             relief_q, pattern_q = _relief(geom, spec, rng, body, x0, y0)
@@ -115,13 +155,21 @@ def render_mask(image: np.ndarray, landmarks: np.ndarray, spec: MaskSpec, rng: n
             if pattern_q is not None:  # printed/woven texture: blend towards a contrasting shade
                 accent = colour * 0.55 if colour.mean() > 110 else colour + 0.5 * (255.0 - colour)
                 rgb += (lit * (pattern_q / Q))[..., None] * (accent - colour)
-            rgb += (24.0 * (relief - 1.0))[..., None]  # lets pleats and seams show on near-black masks
-            hot = rgb > 230.0  # highlights roll off instead of clipping, so white masks keep their relief
+            rgb += (24.0 * (relief - 1.0))[
+                ..., None
+            ]  # lets pleats and seams show on near-black masks
+            hot = (
+                rgb > 230.0
+            )  # highlights roll off instead of clipping, so white masks keep their relief
             rgb[hot] = 230.0 + 25.0 * np.tanh((rgb[hot] - 230.0) / 25.0)
             mask = np.rint(np.clip(rgb, 0, 255) * 256).astype(np.int32)  # 1/256 steps
             if grey:  # a black-and-white photo gets a black-and-white mask (same luminance, integer weights)
-                mask[:] = ((mask[..., 0] * 299 + mask[..., 1] * 587 + mask[..., 2] * 114 + 500) // 1000)[..., None]
-            a = full.astype(np.int32)[..., None]  # 8-bit coverage; every term below fits int32 (< 2**25)
+                mask[:] = (
+                    (mask[..., 0] * 299 + mask[..., 1] * 587 + mask[..., 2] * 114 + 500) // 1000
+                )[..., None]
+            a = full.astype(np.int32)[
+                ..., None
+            ]  # 8-bit coverage; every term below fits int32 (< 2**25)
             num = roi.astype(np.int32) * 256 * (255 - a) + mask * a
             out[y0:y1, x0:x1] = ((num + 255 * 128) // (255 * 256)).astype(np.uint8)
             alpha[y0:y1, x0:x1] = full.astype(np.float32) / np.float32(255.0)
@@ -155,7 +203,15 @@ def _rasterise(poly, loops, parts, loop_w, shape):
     if parts:
         cv2.fillPoly(canvas, [fixed(c) for c in parts], 255, cv2.LINE_8, shift=4)
     if loops:
-        cv2.polylines(canvas, [fixed(c) for c in loops], False, 255, max(1, round(loop_w * ss)), cv2.LINE_8, shift=4)
+        cv2.polylines(
+            canvas,
+            [fixed(c) for c in loops],
+            False,
+            255,
+            max(1, round(loop_w * ss)),
+            cv2.LINE_8,
+            shift=4,
+        )
     full = _block_mean(canvas, ss)
     return body, full
 
@@ -166,11 +222,13 @@ def _block_mean(canvas: np.ndarray, k: int) -> np.ndarray:
     sums = np.zeros((h, w), np.uint16)  # at most 16 x 255
     for i in range(k):
         for j in range(k):
-            sums += canvas[i: h * k: k, j: w * k: k]
+            sums += canvas[i : h * k : k, j : w * k : k]
     return ((sums + k * k // 2) // (k * k)).astype(np.uint8)
 
 
-def _upsample(a: np.ndarray, w: int, h: int, scale: tuple[float, float] | None = None) -> np.ndarray:
+def _upsample(
+    a: np.ndarray, w: int, h: int, scale: tuple[float, float] | None = None
+) -> np.ndarray:
     """Bilinear resampling of ``a`` to ``(h, w)`` with pixel centres aligned (as ``cv2.INTER_LINEAR``),
     in plain float64 arithmetic; ``scale``: input pixels per output pixel (x, y), else the size ratio."""
     hs, ws = a.shape
@@ -256,20 +314,36 @@ def _relief(geom: MaskGeometry, spec: MaskSpec, rng, body, x0: int, y0: int):
     px = (w / ws) / s  # one grid pixel in frame units
     inside = small > 0.5
     # chamfer distance (OpenCV computes the 3x3 L2 mask in integers), snapped to 1/64 grid pixel
-    dist = np.rint(cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, 3).astype(np.float64) * 64) / 64 * px
+    dist = (
+        np.rint(
+            cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, 3).astype(np.float64) * 64
+        )
+        / 64
+        * px
+    )
     relief = _RELIEF[MASK_KIND_SHAPES[kind]["relief"]](u, v, geom, rng, px, dist)
     # form shading of a curved mask: darker rim, sides turning away, lower half facing down
     mid, half = 0.5 * (geom.top + geom.bottom), max(0.5 * (geom.bottom - geom.top), 1e-3)
-    relief *= (1.0 - 0.22 * np.exp(-dist / 0.05) - 0.16 * np.clip(np.abs(u - geom.nose_u) / 1.2, 0, 1) ** 2
-               - 0.10 * np.clip((v - mid) / half, 0, 1) ** 2)
+    relief *= (
+        1.0
+        - 0.22 * np.exp(-dist / 0.05)
+        - 0.16 * np.clip(np.abs(u - geom.nose_u) / 1.2, 0, 1) ** 2
+        - 0.10 * np.clip((v - mid) / half, 0, 1) ** 2
+    )
     relief_q = _q(relief)  # mean 1 over the body, from an exact integer sum
     total = int(relief_q[inside].sum()) if inside.any() else 0
     relief = relief_q * int(inside.sum()) / total if total > 0 else relief_q / Q
     relief = np.where(inside, relief, 0.95)  # loops, straps and parts: plain band
-    for part in geom.parts:  # respirator cartridges: darker discs with a bright rim and a centre cap
-        d = np.hypot(*(((u, v) - part.mean(0)[:, None, None]) / (np.ptp(part, 0) / 2)[:, None, None]))
+    for (
+        part
+    ) in geom.parts:  # respirator cartridges: darker discs with a bright rim and a centre cap
+        d = np.hypot(
+            *(((u, v) - part.mean(0)[:, None, None]) / (np.ptp(part, 0) / 2)[:, None, None])
+        )
         disc = np.clip((1.0 - d) / max(px * 3, 1e-3), 0.0, 1.0)
-        relief = relief * (1 - disc) + disc * (0.55 + 0.35 * _line(d - 0.85, 0.08, px) + 0.2 * (d < 0.35))
+        relief = relief * (1 - disc) + disc * (
+            0.55 + 0.35 * _line(d - 0.85, 0.08, px) + 0.2 * (d < 0.35)
+        )
     pattern = None if spec.texture == "plain" else _TEXTURE[spec.texture](u, v, rng, px)
     if pattern is not None:
         pattern = _q(np.where(inside, pattern, 0.0))
@@ -296,7 +370,9 @@ def _lighting(roi, weight, s, shading):
     padded = np.pad(lum, ((0, hk * k - h), (0, wk * k - w)), mode="edge")
     small = (padded.reshape(hk, k, wk, k).sum(axis=(1, 3)) + k * k // 2) // (k * k)
     sigma = 0.35 * s / k
-    r = max(0, int(round((math.sqrt(4.0 * sigma * sigma + 1.0) - 1.0) / 2.0)))  # 3 boxes of 2r+1 ~ Gaussian sigma
+    r = max(
+        0, int(round((math.sqrt(4.0 * sigma * sigma + 1.0) - 1.0) / 2.0))
+    )  # 3 boxes of 2r+1 ~ Gaussian sigma
     for _ in range(3):
         small = _box_blur(small, r)
     blurred = np.rint(_upsample(small, w, h, scale=(1.0 / k, 1.0 / k))).astype(np.int64)
@@ -321,7 +397,11 @@ def _surgical(u, v, g, rng, px, dist):
     relief = np.ones_like(u)
     for frac in np.array([0.36, 0.52, 0.68]) + rng.uniform(-0.025, 0.025, 3):
         d = v - (g.top + frac * height + 0.06 * du**2)
-        relief += 0.09 * _line(d + 0.05, 0.035, px) - 0.15 * _line(d, 0.012, px) - 0.05 * _line(d - 0.03, 0.02, px)
+        relief += (
+            0.09 * _line(d + 0.05, 0.035, px)
+            - 0.15 * _line(d, 0.012, px)
+            - 0.05 * _line(d - 0.03, 0.02, px)
+        )
     relief += 0.07 * np.exp(-((du / 0.12) ** 2) - ((v - g.top) / 0.3) ** 2)  # tented over the nose
     relief -= 0.06 * _line(dist - 0.045, 0.008, px)  # stitched hem
     return relief
@@ -332,7 +412,9 @@ def _n95(u, v, g, rng, px, dist):
     hu, hv = rng.normal(0.0, 0.04, 2)
     du = u - g.nose_u
     cy = 0.5 * (g.top + g.bottom) + 0.1
-    half_w = np.maximum(np.where(du < 0, g.nose_u - g.outline[:, 0].min(), g.outline[:, 0].max() - g.nose_u), 0.05)
+    half_w = np.maximum(
+        np.where(du < 0, g.nose_u - g.outline[:, 0].min(), g.outline[:, 0].max() - g.nose_u), 0.05
+    )
     half_h = np.maximum(np.where(v < cy, cy - g.top, g.bottom - cy), 0.05)
     r2 = ((du - hu) / half_w) ** 2 + ((v - cy - hv) / half_h) ** 2
     relief = 1.0 + 0.16 * (1.0 - np.clip(r2, 0, 1.5))
@@ -351,7 +433,9 @@ def _kn95(u, v, g, rng, px, dist):
     relief = 1.0 + 0.06 * side - 0.16 * _line(ds, 0.008, px) + 0.08 * _line(ds + 0.02, 0.015, px)
     relief -= 0.12 * _line(dist - 0.05, 0.006, px)  # welded seam line
     relief += 0.05 * (dist < 0.05)
-    relief += 0.12 * _line(dist - 0.08, 0.02, px) * np.exp(-np.power((u - g.nose_u) / 0.2, 6))  # nose clip
+    relief += (
+        0.12 * _line(dist - 0.08, 0.02, px) * np.exp(-np.power((u - g.nose_u) / 0.2, 6))
+    )  # nose clip
     relief += 0.012 * rng.standard_normal(u.shape, dtype=np.float32)  # non-woven fabric grain
     return relief
 
@@ -359,7 +443,9 @@ def _kn95(u, v, g, rng, px, dist):
 def _cloth(u, v, g, rng, px, dist):
     """Low-frequency wrinkles and fine weave noise (seeded), plus a vertical centre seam."""
     step, u0, v0 = 0.25, -2.0, g.top - 0.4
-    grid = rng.standard_normal((int((g.bottom + 0.4 - v0) / step) + 4, int(4.0 / step) + 4)).astype(np.float32)
+    grid = rng.standard_normal((int((g.bottom + 0.4 - v0) / step) + 4, int(4.0 / step) + 4)).astype(
+        np.float32
+    )
     wrinkles = _bicubic(grid, (u - u0) / step, (v - v0) / step)
     weave = rng.standard_normal(u.shape, dtype=np.float32)
     ds = _seam_offset(u, v, g)

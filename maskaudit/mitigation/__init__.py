@@ -48,11 +48,17 @@ def derived_card(model_id: str, registry: dict):
         return None
     base = registry[parsed[0]]
     return dataclasses.replace(
-        base, id=model_id, name=f"{base.name} + {parsed[1]} head (trained on its cached embeddings, backbone frozen)",
-        base=base.id, factory="maskaudit.mitigation.head:HeadedModel",
+        base,
+        id=model_id,
+        name=f"{base.name} + {parsed[1]} head (trained on its cached embeddings, backbone frozen)",
+        base=base.id,
+        factory="maskaudit.mitigation.head:HeadedModel",
         threshold_source=f"the base system's default ({base.threshold_source}); the head is not calibrated: "
-                         f"read the fmr_* thresholds",
-        mem_mb=1000, threads=1, runtime=10)  # gpu: the base's (training asks for one where it does)
+        f"read the fmr_* thresholds",
+        mem_mb=1000,
+        threads=1,
+        runtime=10,
+    )  # gpu: the base's (training asks for one where it does)
 
 
 def head_models(config: dict, models: list[str], out=None) -> list[str]:
@@ -64,8 +70,10 @@ def head_models(config: dict, models: list[str], out=None) -> list[str]:
     heads = []
     for base in section.get("bases", []):
         if base not in models:
-            print(f"maskaudit: no mitigation heads for '{base}': it is not in 'models'. The rest of the audit runs.",
-                  file=out or sys.stderr)
+            print(
+                f"maskaudit: no mitigation heads for '{base}': it is not in 'models'. The rest of the audit runs.",
+                file=out or sys.stderr,
+            )
             continue
         heads += [head_id(base, loss) for loss in section.get("losses", [])]
     return heads

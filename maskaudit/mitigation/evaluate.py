@@ -53,12 +53,18 @@ def _unit(v):
         return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def _system_counts(caches: dict, image_identity: dict, ident_index: dict, near: set, targets) -> dict:
+def _system_counts(
+    caches: dict, image_identity: dict, ident_index: dict, near: set, targets
+) -> dict:
     """Per-identity counts of one system over eval identities (see module docstring)."""
     k = len(ident_index)
     ids0, v0, st0 = load_cache(caches["none"])
     u0 = _unit(np.asarray(v0, np.float32))
-    g_rows = [r for r, i in enumerate(ids0) if i in image_identity and st0[r] == "ok" and np.isfinite(u0[r]).all()]
+    g_rows = [
+        r
+        for r, i in enumerate(ids0)
+        if i in image_identity and st0[r] == "ok" and np.isfinite(u0[r]).all()
+    ]
     g_ident = np.array([ident_index[image_identity[ids0[r]]] for r in g_rows], int)
     sim0 = u0[g_rows] @ u0[g_rows].T
     iu = np.triu_indices(len(g_rows), 1)
@@ -89,8 +95,13 @@ def _system_counts(caches: dict, image_identity: dict, ident_index: dict, near: 
             if r0 is not None and st0[r0] == "ok" and np.isfinite(u0[r0]).all():
                 reid_sum[a_i] += 1 - float(u[r] @ u0[r0])
                 reid_n[a_i] += 1
-            mates = [c for c, g in enumerate(g_rows) if g_ident[c] == a_i and ids0[g] != image
-                     and frozenset((image, ids0[g])) not in near]
+            mates = [
+                c
+                for c, g in enumerate(g_rows)
+                if g_ident[c] == a_i
+                and ids0[g] != image
+                and frozenset((image, ids0[g])) not in near
+            ]
             if not mates:
                 continue
             scores = u0[[g_rows[c] for c in mates]] @ u[r]
@@ -102,9 +113,20 @@ def _system_counts(caches: dict, image_identity: dict, ident_index: dict, near: 
     return out
 
 
-def before_after(manifest: pd.DataFrame, systems: dict, eval_identities, near_duplicates: pd.DataFrame, *,
-                 fmr_targets, n_boot: int, level: float, seed: int, dataset: str, eval_label: str,
-                 min_identities: int = 20) -> pd.DataFrame:
+def before_after(
+    manifest: pd.DataFrame,
+    systems: dict,
+    eval_identities,
+    near_duplicates: pd.DataFrame,
+    *,
+    fmr_targets,
+    n_boot: int,
+    level: float,
+    seed: int,
+    dataset: str,
+    eval_label: str,
+    min_identities: int = 20,
+) -> pd.DataFrame:
     """The long before/after table. ``systems`` maps system id to ``{variant: cache path}`` (``none``
     included); its first entry is the base, the others are heads (id ``<base>+<loss>``). A value
     resting on fewer than ``min_identities`` identities (``stats.min_identities``) gets no interval,
@@ -113,10 +135,14 @@ def before_after(manifest: pd.DataFrame, systems: dict, eval_identities, near_du
     ident_index = {name: i for i, name in enumerate(eval_identities)}
     m = manifest[manifest.identity.isin(ident_index)]
     image_identity = dict(zip(m.image_id.astype(str), m.identity.astype(str)))
-    near = {frozenset(p) for p in zip(near_duplicates.image_a.astype(str), near_duplicates.image_b.astype(str))}
+    near = {
+        frozenset(p)
+        for p in zip(near_duplicates.image_a.astype(str), near_duplicates.image_b.astype(str))
+    }
     per_identity = m.drop_duplicates("identity").set_index("identity")
-    weights = bootstrap.identity_weights(np.zeros(len(eval_identities)), n_boot,
-                                         rng_for(seed, "before_after", dataset))
+    weights = bootstrap.identity_weights(
+        np.zeros(len(eval_identities)), n_boot, rng_for(seed, "before_after", dataset)
+    )
     base = next(iter(systems))
     rows, reps = [], {}
     for system, caches in systems.items():
@@ -125,50 +151,117 @@ def before_after(manifest: pd.DataFrame, systems: dict, eval_identities, near_du
         imp_value = S.sum() / N.sum() if N.sum() else np.nan
         imp_reps = bootstrap.ratio_2d(weights, S, N)
         for variant, c in counts["variants"].items():
-            def add(measure, threshold, group, value, replicates, n_ident, trials, supported=True, reason=""):
+
+            def add(
+                measure,
+                threshold,
+                group,
+                value,
+                replicates,
+                n_ident,
+                trials,
+                supported=True,
+                reason="",
+            ):
                 few = supported and n_ident < min_identities
-                lo, hi = bootstrap.interval(replicates, level) if supported and not few else (np.nan, np.nan)
+                lo, hi = (
+                    bootstrap.interval(replicates, level)
+                    if supported and not few
+                    else (np.nan, np.nan)
+                )
                 if few:
                     reason = f"fewer than {min_identities} identities ({int(n_ident)}): no interval"
                 reps[(system, variant, measure, threshold, group)] = replicates
-                rows.append({"dataset": dataset, "base": base, "system": system,
-                             "loss": "" if system == base else system.rpartition("+")[2], "variant": variant,
-                             "measure": measure, "threshold": threshold, "group": group,
-                             "value": value if supported else np.nan, "low": lo, "high": hi,
-                             "n_identities": int(n_ident), "trials": int(trials), "supported": bool(supported),
-                             "reason": reason, "eval_identities": eval_label})
+                rows.append(
+                    {
+                        "dataset": dataset,
+                        "base": base,
+                        "system": system,
+                        "loss": "" if system == base else system.rpartition("+")[2],
+                        "variant": variant,
+                        "measure": measure,
+                        "threshold": threshold,
+                        "group": group,
+                        "value": value if supported else np.nan,
+                        "low": lo,
+                        "high": hi,
+                        "n_identities": int(n_ident),
+                        "trials": int(trials),
+                        "supported": bool(supported),
+                        "reason": reason,
+                        "eval_identities": eval_label,
+                    }
+                )
 
             rs, rn = c["reid"]
             reid_value = rs.sum() / rn.sum() if rn.sum() else np.nan
             reid_reps = bootstrap.ratio_1d(weights, rs, rn)
-            add("reid_distance", "-", "all", reid_value, reid_reps, np.count_nonzero(rn), rn.sum(), rn.sum() > 0,
-                "" if rn.sum() else "no acquired masked/unmasked pair")
+            add(
+                "reid_distance",
+                "-",
+                "all",
+                reid_value,
+                reid_reps,
+                np.count_nonzero(rn),
+                rn.sum(),
+                rn.sum() > 0,
+                "" if rn.sum() else "no acquired masked/unmasked pair",
+            )
             ok = rn.sum() > 0 and N.sum() > 0
             with np.errstate(invalid="ignore", divide="ignore"):
-                add("reid_distance_ratio", "-", "all", reid_value / imp_value, reid_reps / imp_reps,
-                    np.count_nonzero(rn), rn.sum(), ok, "" if ok else "no impostor pair among eval identities")
+                add(
+                    "reid_distance_ratio",
+                    "-",
+                    "all",
+                    reid_value / imp_value,
+                    reid_reps / imp_reps,
+                    np.count_nonzero(rn),
+                    rn.sum(),
+                    ok,
+                    "" if ok else "no impostor pair among eval identities",
+                )
             err, trials = c["fnmr"]
             for t in counts["thresholds"]:
                 name = t["name"]
                 supported = t["supported"] and trials.sum() > 0
-                reason = t["reason"] or ("" if trials.sum() else "no mated pair among eval identities")
-                add("fnmr", name, "all", err[name].sum() / trials.sum() if trials.sum() else np.nan,
-                    bootstrap.ratio_1d(weights, err[name], trials), np.count_nonzero(trials), trials.sum(),
-                    supported, reason)
+                reason = t["reason"] or (
+                    "" if trials.sum() else "no mated pair among eval identities"
+                )
+                add(
+                    "fnmr",
+                    name,
+                    "all",
+                    err[name].sum() / trials.sum() if trials.sum() else np.nan,
+                    bootstrap.ratio_1d(weights, err[name], trials),
+                    np.count_nonzero(trials),
+                    trials.sum(),
+                    supported,
+                    reason,
+                )
                 if not supported:
                     continue
                 for attribute in ATTRIBUTES:
-                    labels = per_identity.reindex(eval_identities)[attribute].fillna("").astype(str).to_numpy()
-                    groups = {g: labels == g for g in sorted(set(labels) - UNKNOWN)
-                              if trials[labels == g].sum() > 0}
+                    labels = (
+                        per_identity.reindex(eval_identities)[attribute]
+                        .fillna("")
+                        .astype(str)
+                        .to_numpy()
+                    )
+                    groups = {
+                        g: labels == g
+                        for g in sorted(set(labels) - UNKNOWN)
+                        if trials[labels == g].sum() > 0
+                    }
                     if len(groups) < 2:
                         continue
                     ref = sorted(groups, key=lambda g: (-int(groups[g].sum()), g))[0]
 
                     def rate(g):
                         mask = groups[g]
-                        return (err[name][mask].sum() / trials[mask].sum(),
-                                bootstrap.ratio_1d(weights * mask, err[name] * mask, trials * mask))
+                        return (
+                            err[name][mask].sum() / trials[mask].sum(),
+                            bootstrap.ratio_1d(weights * mask, err[name] * mask, trials * mask),
+                        )
 
                     ref_value, ref_reps = rate(ref)
                     for g in groups:
@@ -176,8 +269,15 @@ def before_after(manifest: pd.DataFrame, systems: dict, eval_identities, near_du
                             continue
                         value, g_reps = rate(g)
                         members = groups[g] | groups[ref]
-                        add("fnmr_gap", name, f"{attribute}:{g}-{ref}", value - ref_value, g_reps - ref_reps,
-                            np.count_nonzero(trials[members]), trials[members].sum())
+                        add(
+                            "fnmr_gap",
+                            name,
+                            f"{attribute}:{g}-{ref}",
+                            value - ref_value,
+                            g_reps - ref_reps,
+                            np.count_nonzero(trials[members]),
+                            trials[members].sum(),
+                        )
     table = pd.DataFrame(rows)
     changes = []
     for row in table.itertuples():
@@ -185,15 +285,22 @@ def before_after(manifest: pd.DataFrame, systems: dict, eval_identities, near_du
         if row.system == base or key not in reps or not row.supported:
             changes.append((np.nan, np.nan, np.nan))
             continue
-        before = table[(table.system == base) & (table.variant == row.variant) & (table.measure == row.measure)
-                       & (table.threshold == row.threshold) & (table.group == row.group)]
+        before = table[
+            (table.system == base)
+            & (table.variant == row.variant)
+            & (table.measure == row.measure)
+            & (table.threshold == row.threshold)
+            & (table.group == row.group)
+        ]
         if before.empty or not before.supported.iloc[0]:
             changes.append((np.nan, np.nan, np.nan))
             continue
         if min(row.n_identities, before.n_identities.iloc[0]) < min_identities:
             changes.append((row.value - before.value.iloc[0], np.nan, np.nan))
             continue
-        lo, hi = paired_change(reps[key], reps[(row.system, row.variant, row.measure, row.threshold, row.group)], level)
+        lo, hi = paired_change(
+            reps[key], reps[(row.system, row.variant, row.measure, row.threshold, row.group)], level
+        )
         changes.append((row.value - before.value.iloc[0], lo, hi))
     table[["change", "change_low", "change_high"]] = pd.DataFrame(changes, index=table.index)
     return table

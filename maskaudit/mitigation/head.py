@@ -27,8 +27,11 @@ def forward(weights: dict, x: np.ndarray) -> np.ndarray:
 
 
 def save_checkpoint(path, weights: dict, config: dict) -> None:
-    np.savez(path, **{k: np.asarray(weights[k], dtype=np.float32) for k in ARRAYS},
-             config=np.array(json.dumps(config, sort_keys=True)))
+    np.savez(
+        path,
+        **{k: np.asarray(weights[k], dtype=np.float32) for k in ARRAYS},
+        config=np.array(json.dumps(config, sort_keys=True)),
+    )
 
 
 def load_checkpoint(path) -> tuple[dict, dict]:
@@ -40,8 +43,14 @@ def load_checkpoint(path) -> tuple[dict, dict]:
         weights = {k: z[k] for k in ARRAYS}
         config = json.loads(str(z["config"]))
     hidden, dim = weights["w1"].shape
-    if weights["b1"].shape != (hidden,) or weights["w2"].shape != (dim, hidden) or weights["b2"].shape != (dim,):
-        raise ValueError(f"{path}: inconsistent head shapes {({k: v.shape for k, v in weights.items()})}")
+    if (
+        weights["b1"].shape != (hidden,)
+        or weights["w2"].shape != (dim, hidden)
+        or weights["b2"].shape != (dim,)
+    ):
+        raise ValueError(
+            f"{path}: inconsistent head shapes { ({k: v.shape for k, v in weights.items()}) }"
+        )
     return weights, config
 
 
@@ -56,7 +65,9 @@ class HeadedModel:
 
         self.card = card
         self.base = load_model(card.base, alignment, weights_dir=weights_dir, **kw)
-        self.weights, self.config = load_checkpoint(checkpoint or Path("results/heads") / card.id / "checkpoint.npz")
+        self.weights, self.config = load_checkpoint(
+            checkpoint or Path("results/heads") / card.id / "checkpoint.npz"
+        )
 
     def acquire(self, *args, **kw):
         return self.base.acquire(*args, **kw)

@@ -32,7 +32,9 @@ EPS = 1e-6
 def cross_correlation(z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
     """``C = z1n^T z2n / N`` with each column standardised over the batch (biased std, ``+EPS``)."""
     if z1.shape != z2.shape or z1.ndim != 2 or z1.shape[0] < 2:
-        raise ValueError(f"need two (N >= 2, D) batches of one shape, got {tuple(z1.shape)} and {tuple(z2.shape)}")
+        raise ValueError(
+            f"need two (N >= 2, D) batches of one shape, got {tuple(z1.shape)} and {tuple(z2.shape)}"
+        )
     z1n = (z1 - z1.mean(0)) / (z1.std(0, unbiased=False) + EPS)
     z2n = (z2 - z2.mean(0)) / (z2.std(0, unbiased=False) + EPS)
     return z1n.T @ z2n / z1.shape[0]
@@ -54,7 +56,9 @@ def _distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (2.0 - 2.0 * a @ b.T).clamp_min(1e-12).sqrt()
 
 
-def triplet_mse_loss(masked, unmasked, identity, *, margin: float = 0.2, mse_weight: float = 1.0) -> torch.Tensor:
+def triplet_mse_loss(
+    masked, unmasked, identity, *, margin: float = 0.2, mse_weight: float = 1.0
+) -> torch.Tensor:
     a, p = _unit(masked), _unit(unmasked)
     d = _distances(a, p)
     other = identity[:, None] != identity[None, :]
@@ -71,11 +75,17 @@ def contrastive_loss(masked, unmasked, identity, *, margin: float = 0.5) -> torc
     d = _distances(a, p)
     same = identity[:, None] == identity[None, :]
     genuine = d[same].pow(2).mean() if bool(same.any()) else d.new_zeros(())
-    impostor = (margin - d[~same]).clamp_min(0.0).pow(2).mean() if bool((~same).any()) else d.new_zeros(())
+    impostor = (
+        (margin - d[~same]).clamp_min(0.0).pow(2).mean() if bool((~same).any()) else d.new_zeros(())
+    )
     return 0.5 * genuine + 0.5 * impostor
 
 
-LOSS_FUNCTIONS = {"barlow_twins": barlow_twins_loss, "triplet_mse": triplet_mse_loss, "contrastive": contrastive_loss}
+LOSS_FUNCTIONS = {
+    "barlow_twins": barlow_twins_loss,
+    "triplet_mse": triplet_mse_loss,
+    "contrastive": contrastive_loss,
+}
 
 
 def make_loss(name: str, settings: dict | None = None):

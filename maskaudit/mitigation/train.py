@@ -41,7 +41,12 @@ class ResidualHead(nn.Module):
         return u + self.fc2(torch.relu(self.fc1(u)))
 
     def arrays(self) -> dict:
-        return {"w1": self.fc1.weight, "b1": self.fc1.bias, "w2": self.fc2.weight, "b2": self.fc2.bias}
+        return {
+            "w1": self.fc1.weight,
+            "b1": self.fc1.bias,
+            "w2": self.fc2.weight,
+            "b2": self.fc2.bias,
+        }
 
 
 def pick_device(requested: str) -> str:
@@ -50,15 +55,26 @@ def pick_device(requested: str) -> str:
 
 
 def _numpy(model: ResidualHead) -> dict:
-    return {k: v.detach().cpu().numpy().astype(np.float32).copy() for k, v in model.arrays().items()}
+    return {
+        k: v.detach().cpu().numpy().astype(np.float32).copy() for k, v in model.arrays().items()
+    }
 
 
-def train_head(train: pd.DataFrame, val: pd.DataFrame, loss: str, settings: dict, *, seed: int,
-               device: str = "cpu", threads: int = 1) -> tuple[dict, pd.DataFrame, dict]:
+def train_head(
+    train: pd.DataFrame,
+    val: pd.DataFrame,
+    loss: str,
+    settings: dict,
+    *,
+    seed: int,
+    device: str = "cpu",
+    threads: int = 1,
+) -> tuple[dict, pd.DataFrame, dict]:
     """Train on ``train`` pairs (:func:`maskaudit.mitigation.data.load_pairs`), select on ``val``.
 
     ``settings``: ``hidden``, ``epochs``, ``batch_size``, ``learning_rate``, ``weight_decay`` and the
-    loss's own settings under its name (where ``learning_rate`` and ``epochs`` may override). Returns ``(weights, curve, info)``: NumPy arrays for
+    loss's own settings under its name (where ``learning_rate`` and ``epochs`` may override).
+    Returns ``(weights, curve, info)``: NumPy arrays for
     :func:`maskaudit.mitigation.head.save_checkpoint`, one curve row per epoch (0 = untrained:
     ``train_loss``, ``val_loss``, ``val_pair_distance``, ``val_impostor_distance``), and ``info``
     (best epoch, samples/s, device).
@@ -67,22 +83,31 @@ def train_head(train: pd.DataFrame, val: pd.DataFrame, loss: str, settings: dict
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(max(1, int(threads)))
     if len(train) < 2:
-        raise ValueError(f"{len(train)} training pair(s): a head needs at least two (more identities or variants)")
+        raise ValueError(
+            f"{len(train)} training pair(s): a head needs at least two (more identities or variants)"
+        )
     dev = torch.device(device)
     codes = {name: k for k, name in enumerate(sorted(set(train.identity) | set(val.identity)))}
 
     def tensors(pairs):
-        return (torch.tensor(pairs.attrs["masked"], device=dev), torch.tensor(pairs.attrs["unmasked"], device=dev),
-                torch.tensor(pairs.identity.map(codes).to_numpy(np.int64), device=dev))
+        return (
+            torch.tensor(pairs.attrs["masked"], device=dev),
+            torch.tensor(pairs.attrs["unmasked"], device=dev),
+            torch.tensor(pairs.identity.map(codes).to_numpy(np.int64), device=dev),
+        )
 
     tm, tu, ti = tensors(train)
     vm, vu, vi = tensors(val)
     model = ResidualHead(tm.shape[1], int(settings["hidden"])).to(dev)
-    own = dict(settings.get(loss) or {})  # the loss's own settings; learning_rate/epochs here override
-    lr, epochs = float(own.pop("learning_rate", settings["learning_rate"])), int(own.pop("epochs", settings["epochs"]))
+    own = dict(
+        settings.get(loss) or {}
+    )  # the loss's own settings; learning_rate/epochs here override
+    lr, epochs = (
+        float(own.pop("learning_rate", settings["learning_rate"])),
+        int(own.pop("epochs", settings["epochs"])),
+    )
     criterion = make_loss(loss, own)
-    opt = torch.optim.Adam(model.parameters(), lr=lr,
-                           weight_decay=float(settings["weight_decay"]))
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=float(settings["weight_decay"]))
     gen = torch.Generator().manual_seed(derive_seed(seed, "mitigation-shuffle", loss))
     batch = max(2, int(settings["batch_size"]))
 
@@ -101,8 +126,15 @@ def train_head(train: pd.DataFrame, val: pd.DataFrame, loss: str, settings: dict
 
     rows, best = [], (np.inf, 0, _numpy(model))
     v, pd_, imp = evaluate()
-    rows.append({"epoch": 0, "train_loss": float("nan"), "val_loss": v, "val_pair_distance": pd_,
-                 "val_impostor_distance": imp})
+    rows.append(
+        {
+            "epoch": 0,
+            "train_loss": float("nan"),
+            "val_loss": v,
+            "val_pair_distance": pd_,
+            "val_impostor_distance": imp,
+        }
+    )
     if np.isfinite(v):
         best = (v, 0, _numpy(model))
     seen, t0 = 0, time.perf_counter()
@@ -111,28 +143,53 @@ def train_head(train: pd.DataFrame, val: pd.DataFrame, loss: str, settings: dict
         order = torch.randperm(len(tm), generator=gen).to(dev)
         total, count = 0.0, 0
         for k in range(0, len(order), batch):
-            idx = order[k:k + batch]
+            idx = order[k : k + batch]
             if len(idx) < 2:  # a batch statistic (and any negative) needs two pairs
                 continue
             value = criterion(model(tm[idx]), model(tu[idx]), ti[idx])
             opt.zero_grad()
             value.backward()
             opt.step()
-            total, count, seen = total + float(value.detach()) * len(idx), count + len(idx), seen + len(idx)
+            total, count, seen = (
+                total + float(value.detach()) * len(idx),
+                count + len(idx),
+                seen + len(idx),
+            )
         v, pd_, imp = evaluate()
-        rows.append({"epoch": epoch, "train_loss": total / max(count, 1), "val_loss": v, "val_pair_distance": pd_,
-                     "val_impostor_distance": imp})
+        rows.append(
+            {
+                "epoch": epoch,
+                "train_loss": total / max(count, 1),
+                "val_loss": v,
+                "val_pair_distance": pd_,
+                "val_impostor_distance": imp,
+            }
+        )
         if np.isfinite(v) and v < best[0]:
             best = (v, epoch, _numpy(model))
     elapsed = time.perf_counter() - t0
     if not np.isfinite(best[0]):
         log.warning("no usable validation pairs: keeping the last epoch's weights")
         best = (float("nan"), epochs, _numpy(model))
-    info = {"best_epoch": int(best[1]), "best_val_loss": float(best[0]), "device": str(dev),
-            "train_pairs": int(len(train)), "val_pairs": int(len(val)), "train_seconds": elapsed, "samples_seen": seen,
-            "samples_per_s": seen / elapsed if elapsed > 0 else float("nan")}
-    log.info("%s: best epoch %d of %s (val loss %.4f), %.0f samples/s on %s", loss, best[1], epochs,
-             best[0], info["samples_per_s"], dev)
+    info = {
+        "best_epoch": int(best[1]),
+        "best_val_loss": float(best[0]),
+        "device": str(dev),
+        "train_pairs": int(len(train)),
+        "val_pairs": int(len(val)),
+        "train_seconds": elapsed,
+        "samples_seen": seen,
+        "samples_per_s": seen / elapsed if elapsed > 0 else float("nan"),
+    }
+    log.info(
+        "%s: best epoch %d of %s (val loss %.4f), %.0f samples/s on %s",
+        loss,
+        best[1],
+        epochs,
+        best[0],
+        info["samples_per_s"],
+        dev,
+    )
     return best[2], pd.DataFrame(rows), info
 
 

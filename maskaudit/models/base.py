@@ -21,9 +21,9 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -37,11 +37,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Face:
-    status: str                          # "ok" or a model_* failure-to-acquire reason
-    crop: np.ndarray | None = None       # RGB float in [0, 1], before resizing
+    status: str  # "ok" or a model_* failure-to-acquire reason
+    crop: np.ndarray | None = None  # RGB float in [0, 1], before resizing
     detail: str = ""
-    box: tuple = (np.nan,) * 4           # x, y, w, h in the image (end_to_end only)
-    confidence: float = np.nan           # the detector's score (end_to_end only)
+    box: tuple = (np.nan,) * 4  # x, y, w, h in the image (end_to_end only)
+    confidence: float = np.nan  # the detector's score (end_to_end only)
     n_faces: int = 0
 
 
@@ -62,8 +62,9 @@ def resolve_files(card, alignment: str, weights_dir=None, fetch_dir=FETCH_DIR) -
     return locate_all(required_files(card, alignment), card.id, weights_dir, fetch_dir)
 
 
-def acquire_face(card, alignment: str, rgb: np.ndarray, landmarks: np.ndarray | None,
-                 regions: np.ndarray | None) -> Face:
+def acquire_face(
+    card, alignment: str, rgb: np.ndarray, landmarks: np.ndarray | None, regions: np.ndarray | None
+) -> Face:
     """The face ``card`` embeds from one image, given what was found in it beforehand: the dataset's
     68 ``landmarks`` (``shared_landmarks``) or the detector's stored ``regions`` (``end_to_end``; unused
     when the detector is ``skip``). Needs no network, so loader workers run it (:mod:`maskaudit.embed`)."""
@@ -72,15 +73,26 @@ def acquire_face(card, alignment: str, rgb: np.ndarray, landmarks: np.ndarray | 
             return Face("no_face", detail="no dataset landmarks to align with")
         chip = face_chip(rgb, landmarks, max(card.input_size), card.chip_padding)
         return Face("ok", chip.astype(np.float64) / 255.0, n_faces=1)
-    found = extract_located(rgb, regions, detector=card.detector, align=card.align,
-                            expand_percentage=card.expand_percentage)
+    found = extract_located(
+        rgb,
+        regions,
+        detector=card.detector,
+        align=card.align,
+        expand_percentage=card.expand_percentage,
+    )
     if not found:
         return Face("model_no_face", detail=f"deepface detector '{card.detector}' found no face")
     best = max(found, key=lambda f: f["facial_area"]["w"] * f["facial_area"]["h"])
     area = best["facial_area"]
     detail = f"{len(found)} faces found; the largest was embedded" if len(found) > 1 else ""
-    return Face("ok", best["face"], detail, (area["x"], area["y"], area["w"], area["h"]),
-                float(best["confidence"]), len(found))
+    return Face(
+        "ok",
+        best["face"],
+        detail,
+        (area["x"], area["y"], area["w"], area["h"]),
+        float(best["confidence"]),
+        len(found),
+    )
 
 
 def prepare_face(crop: np.ndarray, input_size: tuple[int, int], normalization: str) -> np.ndarray:
@@ -108,10 +120,14 @@ def resize_face(crop: np.ndarray, input_size: tuple[int, int]) -> np.ndarray:
     factor = min(h / rows, w / cols)
     dsize = (int(cols * factor), int(rows * factor))
     # resize treats channels independently: resize whichever of RGB/BGR is contiguous (no copy), then flip
-    img = cv2.resize(crop, dsize)[:, :, ::-1] if crop.flags.c_contiguous else cv2.resize(crop[:, :, ::-1], dsize)
+    img = (
+        cv2.resize(crop, dsize)[:, :, ::-1]
+        if crop.flags.c_contiguous
+        else cv2.resize(crop[:, :, ::-1], dsize)
+    )
     out = np.zeros((h, w, 3), np.float32)
     top, left = (h - img.shape[0]) // 2, (w - img.shape[1]) // 2
-    out[top:top + img.shape[0], left:left + img.shape[1]] = img
+    out[top : top + img.shape[0], left : left + img.shape[1]] = img
     if out.max() > 1:
         out = (out / 255.0).astype(np.float32)
     return out
@@ -135,7 +151,9 @@ class FacePipeline:
 
     card: object
     alignment: str
-    normalize: bool = True   # False: stop before ``normalize_input`` (the prepare_faces stage's arrays)
+    normalize: bool = (
+        True  # False: stop before ``normalize_input`` (the prepare_faces stage's arrays)
+    )
 
     def load(self, path, landmarks, regions) -> tuple[Face, np.ndarray | None]:
         """Decode, align and preprocess one stored image: its :class:`Face` (crop dropped) and the
@@ -145,8 +163,11 @@ class FacePipeline:
         face = acquire_face(self.card, self.alignment, read_rgb(path), landmarks, regions)
         if face.status != "ok":
             return face, None
-        prepared = (prepare_face(face.crop, self.card.input_size, self.card.normalization) if self.normalize
-                    else resize_face(face.crop, self.card.input_size))
+        prepared = (
+            prepare_face(face.crop, self.card.input_size, self.card.normalization)
+            if self.normalize
+            else resize_face(face.crop, self.card.input_size)
+        )
         face.crop = None
         return face, prepared
 
@@ -154,10 +175,18 @@ class FacePipeline:
 class EmbeddingModel:
     """Base of every embedding model; subclasses implement :meth:`_load`, :meth:`_forward`, :meth:`_versions`."""
 
-    def __init__(self, card, alignment: str = "shared_landmarks", weights_dir=None, fetch_dir=FETCH_DIR,
-                 files: dict[str, Path] | None = None):
+    def __init__(
+        self,
+        card,
+        alignment: str = "shared_landmarks",
+        weights_dir=None,
+        fetch_dir=FETCH_DIR,
+        files: dict[str, Path] | None = None,
+    ):
         self.card, self.alignment = card, alignment
-        self.files = files if files is not None else resolve_files(card, alignment, weights_dir, fetch_dir)
+        self.files = (
+            files if files is not None else resolve_files(card, alignment, weights_dir, fetch_dir)
+        )
         # deepface loads only from $DEEPFACE_HOME/.deepface/weights and downloads what is missing there;
         # a private home holding exactly the resolved files means it never downloads.
         self.home = stage_deepface_home(self.files)
@@ -165,18 +194,26 @@ class EmbeddingModel:
         self._load()
 
     # -- the pipeline -------------------------------------------------------------------------
-    def acquire(self, rgb: np.ndarray, landmarks: np.ndarray | None, located: np.ndarray | None = None) -> Face:
+    def acquire(
+        self, rgb: np.ndarray, landmarks: np.ndarray | None, located: np.ndarray | None = None
+    ) -> Face:
         """The face this model embeds from one RGB ``uint8`` image (landmarks: the dataset's 68 points;
         ``located``: in ``end_to_end``, the regions its detector already found in this image, stored by
         the ``locate_faces`` rule; without them the detector runs here)."""
-        if self.alignment == "shared_landmarks" or located is not None or self.card.detector == "skip":
+        if (
+            self.alignment == "shared_landmarks"
+            or located is not None
+            or self.card.detector == "skip"
+        ):
             return acquire_face(self.card, self.alignment, rgb, landmarks, located)
         return self._detect(rgb, located)
 
     @property
     def locator(self) -> FaceLocator:
         if getattr(self, "_locator", None) is None:
-            self._locator = FaceLocator(self.card.detector, self.card.align, staged=True)  # __init__ staged its files
+            self._locator = FaceLocator(
+                self.card.detector, self.card.align, staged=True
+            )  # __init__ staged its files
         return self._locator
 
     def _detect(self, rgb: np.ndarray, located: np.ndarray | None = None) -> Face:
@@ -202,7 +239,9 @@ class EmbeddingModel:
         """Embeddings of a batch :meth:`prepare` (or :func:`prepare_face`, in a loader worker) made."""
         out = np.asarray(self._forward(batch), dtype=np.float32).reshape(len(batch), -1)
         if out.shape[1] != self.card.dim:
-            raise RuntimeError(f"{self.card.id}: network returned {out.shape[1]}-d vectors, card says {self.card.dim}")
+            raise RuntimeError(
+                f"{self.card.id}: network returned {out.shape[1]}-d vectors, card says {self.card.dim}"
+            )
         return out
 
     def submit(self, inputs: Sequence[np.ndarray]):
@@ -225,11 +264,13 @@ class EmbeddingModel:
         out = self.represent_prepared(normalize_batch(batch, self.card.normalization))
         return lambda: out
 
-    def pipeline(self) -> "FacePipeline":
+    def pipeline(self) -> FacePipeline:
         """The model's face pipeline without its network: picklable, for loader worker processes."""
         return FacePipeline(self.card, self.alignment)
 
-    def embed(self, images: Sequence[np.ndarray], landmarks: Sequence[np.ndarray | None]) -> np.ndarray:
+    def embed(
+        self, images: Sequence[np.ndarray], landmarks: Sequence[np.ndarray | None]
+    ) -> np.ndarray:
         """Convenience for whole images: NaN rows where the model found no face."""
         faces = [self.acquire(img, lm) for img, lm in zip(images, landmarks)]
         out = np.full((len(faces), self.card.dim), np.nan, np.float32)
@@ -242,18 +283,40 @@ class EmbeddingModel:
     def describe(self) -> dict:
         """Everything that determines the vectors, recorded in every embedding cache's sidecar."""
         c = self.card
-        pipeline = {"alignment": self.alignment, "input_size": list(c.input_size), "normalization": c.normalization}
+        pipeline = {
+            "alignment": self.alignment,
+            "input_size": list(c.input_size),
+            "normalization": c.normalization,
+        }
         if self.alignment == "end_to_end":
-            pipeline.update(detector=c.detector, align=c.align, expand_percentage=c.expand_percentage,
-                            face_choice="largest detected face", resize="deepface resize_image (black padding)")
+            pipeline.update(
+                detector=c.detector,
+                align=c.align,
+                expand_percentage=c.expand_percentage,
+                face_choice="largest detected face",
+                resize="deepface resize_image (black padding)",
+            )
         else:
-            pipeline.update(chip=f"dlib.get_face_chip from the dataset's 68 landmarks, "
-                                 f"{max(c.input_size)}x{max(c.input_size)}, padding {c.chip_padding}")
+            pipeline.update(
+                chip=f"dlib.get_face_chip from the dataset's 68 landmarks, "
+                f"{max(c.input_size)}x{max(c.input_size)}, padding {c.chip_padding}"
+            )
         return {
-            "model": c.id, "name": c.name, "kind": c.kind, "family": c.family, "deepface_name": c.deepface_name,
-            "dim": c.dim, "metric": c.metric, "threshold": c.threshold, "threshold_source": c.threshold_source,
-            "thresholds": c.thresholds, "alignment": self.alignment, "pipeline": pipeline,
-            "weights": {name: sha256_file(p, cached=True) for name, p in sorted(self.files.items())},
+            "model": c.id,
+            "name": c.name,
+            "kind": c.kind,
+            "family": c.family,
+            "deepface_name": c.deepface_name,
+            "dim": c.dim,
+            "metric": c.metric,
+            "threshold": c.threshold,
+            "threshold_source": c.threshold_source,
+            "thresholds": c.thresholds,
+            "alignment": self.alignment,
+            "pipeline": pipeline,
+            "weights": {
+                name: sha256_file(p, cached=True) for name, p in sorted(self.files.items())
+            },
             **self._versions(),
         }
 
@@ -262,7 +325,11 @@ class EmbeddingModel:
 
         from maskaudit.models.files import deepface_engine
 
-        return {"deepface_version": deepface.__version__, "engine": deepface_engine(), "device": self.device}
+        return {
+            "deepface_version": deepface.__version__,
+            "engine": deepface_engine(),
+            "device": self.device,
+        }
 
     device = "cpu"
 

@@ -23,9 +23,13 @@ class DeepfaceModel(EmbeddingModel):
         deepface_engine()
         from deepface.modules import modeling
 
-        if hasattr(modeling, "cached_models"):  # never reuse a network loaded from another DEEPFACE_HOME
+        if hasattr(
+            modeling, "cached_models"
+        ):  # never reuse a network loaded from another DEEPFACE_HOME
             del modeling.cached_models
-        self.client = modeling.build_model(task="facial_recognition", model_name=self.card.deepface_name)
+        self.client = modeling.build_model(
+            task="facial_recognition", model_name=self.card.deepface_name
+        )
         self.device = _device_of(self.client)
 
     def submit(self, inputs):
@@ -38,7 +42,10 @@ class DeepfaceModel(EmbeddingModel):
 
         n = len(inputs)
         if not hasattr(self, "_slots"):
-            self._slots, self._turn = [{"host": None, "done": None}, {"host": None, "done": None}], 0
+            self._slots, self._turn = (
+                [{"host": None, "done": None}, {"host": None, "done": None}],
+                0,
+            )
         slot = self._slots[self._turn]
         self._turn ^= 1
         if slot["done"] is not None:
@@ -58,7 +65,9 @@ class DeepfaceModel(EmbeddingModel):
             done.synchronize()
             vectors = out.numpy().reshape(n, -1)
             if vectors.shape[1] != self.card.dim:
-                raise RuntimeError(f"{self.card.id}: network returned {vectors.shape[1]}-d vectors, card says {self.card.dim}")
+                raise RuntimeError(
+                    f"{self.card.id}: network returned {vectors.shape[1]}-d vectors, card says {self.card.dim}"
+                )
             return vectors
 
         return result
@@ -90,7 +99,11 @@ class DeepfaceModel(EmbeddingModel):
 
         n = len(batch)
         tensor = self.__dict__.get("_pinned", {}).get(batch.__array_interface__["data"][0])
-        host = tensor[:n] if tensor is not None else torch.from_numpy(np.ascontiguousarray(batch)).pin_memory()
+        host = (
+            tensor[:n]
+            if tensor is not None
+            else torch.from_numpy(np.ascontiguousarray(batch)).pin_memory()
+        )
         with torch.no_grad():
             x = host.to(self.client.device, non_blocking=True)
             x = normalize_on_device(x, self.card.normalization).permute(0, 3, 1, 2)
@@ -104,7 +117,9 @@ class DeepfaceModel(EmbeddingModel):
             done.synchronize()
             vectors = out.numpy().reshape(n, -1)
             if vectors.shape[1] != self.card.dim:
-                raise RuntimeError(f"{self.card.id}: network returned {vectors.shape[1]}-d vectors, card says {self.card.dim}")
+                raise RuntimeError(
+                    f"{self.card.id}: network returned {vectors.shape[1]}-d vectors, card says {self.card.dim}"
+                )
             return vectors
 
         return result
@@ -135,7 +150,11 @@ def normalize_on_device(x, normalization: str):
     if normalization == "Facenet2018":
         return x / 127.5 - 1
     if normalization in ("VGGFace", "VGGFace2"):
-        means = (93.5940, 104.7624, 129.1863) if normalization == "VGGFace" else (91.4953, 103.8827, 131.0912)
+        means = (
+            (93.5940, 104.7624, 129.1863)
+            if normalization == "VGGFace"
+            else (91.4953, 103.8827, 131.0912)
+        )
         return x - torch.tensor(means, dtype=torch.float32, device=x.device)
     if normalization == "ArcFace":
         return (x - 127.5) / 128

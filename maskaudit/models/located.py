@@ -50,7 +50,9 @@ def _bordered(rgb: np.ndarray, align: bool) -> tuple[np.ndarray, int, int]:
 class FaceLocator:
     """One deepface detector backend, run as deepface runs it before extracting faces."""
 
-    def __init__(self, detector: str, align: bool, *, weights_dir=None, fetch_dir=None, staged: bool = False):
+    def __init__(
+        self, detector: str, align: bool, *, weights_dir=None, fetch_dir=None, staged: bool = False
+    ):
         """``staged``: a model already put the detector's files in ``DEEPFACE_HOME``; otherwise they
         are located like every weight file (:mod:`maskaudit.weights`) and staged in a private home."""
         from deepface.modules import modeling
@@ -60,7 +62,12 @@ class FaceLocator:
 
         self.detector, self.align = detector, align
         if not staged:
-            files = locate_all(detector_files(detector), f"detector {detector}", weights_dir, fetch_dir or FETCH_DIR)
+            files = locate_all(
+                detector_files(detector),
+                f"detector {detector}",
+                weights_dir,
+                fetch_dir or FETCH_DIR,
+            )
             os.environ["DEEPFACE_HOME"] = str(stage_deepface_home(files))
             if hasattr(modeling, "cached_models"):  # never reuse a detector built from another home
                 del modeling.cached_models
@@ -76,26 +83,39 @@ class FaceLocator:
             for j, name in enumerate(POINTS):
                 point = getattr(r, name, None)
                 if point is not None:
-                    out[k, 5 + 2 * j: 7 + 2 * j] = point
+                    out[k, 5 + 2 * j : 7 + 2 * j] = point
         return out
 
     def describe(self) -> dict:
         import deepface
 
-        return {"detector": self.detector, "align": self.align, "deepface_version": deepface.__version__}
+        return {
+            "detector": self.detector,
+            "align": self.align,
+            "deepface_version": deepface.__version__,
+        }
 
 
 def _region(row: np.ndarray):
     from deepface.models.Detector import FacialAreaRegion
 
-    points = {name: (None if np.isnan(row[5 + 2 * j]) else (int(row[5 + 2 * j]), int(row[6 + 2 * j])))
-              for j, name in enumerate(POINTS)}
-    return FacialAreaRegion(x=int(row[0]), y=int(row[1]), w=int(row[2]), h=int(row[3]),
-                            confidence=None if np.isnan(row[4]) else float(row[4]), **points)
+    points = {
+        name: (None if np.isnan(row[5 + 2 * j]) else (int(row[5 + 2 * j]), int(row[6 + 2 * j])))
+        for j, name in enumerate(POINTS)
+    }
+    return FacialAreaRegion(
+        x=int(row[0]),
+        y=int(row[1]),
+        w=int(row[2]),
+        h=int(row[3]),
+        confidence=None if np.isnan(row[4]) else float(row[4]),
+        **points,
+    )
 
 
-def extract_located(rgb: np.ndarray, regions: np.ndarray, *, detector: str, align: bool,
-                    expand_percentage: int = 0) -> list[dict]:
+def extract_located(
+    rgb: np.ndarray, regions: np.ndarray, *, detector: str, align: bool, expand_percentage: int = 0
+) -> list[dict]:
     """The faces deepface's ``extract_faces`` returns for ``rgb``, from the stored ``regions``:
     dicts with ``face`` (RGB float in [0, 1]), ``facial_area`` (x, y, w, h) and ``confidence``.
     ``detector="skip"`` (no detector) gives the whole image, as deepface does; ``regions`` is unused."""
@@ -104,13 +124,25 @@ def extract_located(rgb: np.ndarray, regions: np.ndarray, *, detector: str, alig
     height, width = rgb.shape[:2]
     if detector == "skip":  # deepface takes the whole image as the face
         face = rgb if rgb.max() <= 1 else rgb / 255
-        return [{"face": face, "confidence": 0.0, "facial_area": {"x": 0, "y": 0, "w": width - 1, "h": height - 1}}]
+        return [
+            {
+                "face": face,
+                "confidence": 0.0,
+                "facial_area": {"x": 0, "y": 0, "w": width - 1, "h": height - 1},
+            }
+        ]
     bgr, wb, hb = _bordered(rgb, align)
     out = []
     for row in regions:
-        found = detection.extract_face(facial_area=_region(row), img=bgr, align=align,
-                                       expand_percentage=max(0, expand_percentage), width_border=wb,
-                                       height_border=hb, detector_backend=detector)
+        found = detection.extract_face(
+            facial_area=_region(row),
+            img=bgr,
+            align=align,
+            expand_percentage=max(0, expand_percentage),
+            width_border=wb,
+            height_border=hb,
+            detector_backend=detector,
+        )
         face = found.img
         if face.shape[0] == 0 or face.shape[1] == 0:
             continue
@@ -119,28 +151,52 @@ def extract_located(rgb: np.ndarray, regions: np.ndarray, *, detector: str, alig
             face = face / 255
         area = found.facial_area
         x, y = max(0, int(area.x)), max(0, int(area.y))
-        out.append({"face": face, "confidence": round(float(found.confidence or 0), 2),
-                    "facial_area": {"x": x, "y": y, "w": min(width - x - 1, int(area.w)),
-                                    "h": min(height - y - 1, int(area.h))}})
+        out.append(
+            {
+                "face": face,
+                "confidence": round(float(found.confidence or 0), 2),
+                "facial_area": {
+                    "x": x,
+                    "y": y,
+                    "w": min(width - x - 1, int(area.w)),
+                    "h": min(height - y - 1, int(area.h)),
+                },
+            }
+        )
     return out
 
 
-def save_located(path: str | Path, image_ids: list[str], regions: list[np.ndarray | None], describe: dict) -> None:
+def save_located(
+    path: str | Path, image_ids: list[str], regions: list[np.ndarray | None], describe: dict
+) -> None:
     """All regions of all images in one file: ``regions`` stacked, ``offsets`` per image, and
     ``searched`` false where an image was not searched (``None``: it failed before, or is unreadable)."""
     counts = [0 if r is None else len(r) for r in regions]
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     searched = np.array([r is not None for r in regions])
-    stacked = np.concatenate([r for r in regions if r is not None and len(r)] or [np.zeros((0, WIDTH))])
-    np.savez_compressed(path, image_id=np.array(image_ids, dtype=str), offsets=offsets, searched=searched,
-                        regions=stacked, describe=np.array(json.dumps(describe, sort_keys=True)))
+    stacked = np.concatenate(
+        [r for r in regions if r is not None and len(r)] or [np.zeros((0, WIDTH))]
+    )
+    np.savez_compressed(
+        path,
+        image_id=np.array(image_ids, dtype=str),
+        offsets=offsets,
+        searched=searched,
+        regions=stacked,
+        describe=np.array(json.dumps(describe, sort_keys=True)),
+    )
 
 
 def load_located(path: str | Path) -> dict[str, np.ndarray]:
     """Image id -> its ``(n_faces, 15)`` regions, for the images that were searched."""
     with np.load(path) as z:
-        ids, offsets, searched, regions = z["image_id"].tolist(), z["offsets"], z["searched"], z["regions"]
-    return {i: regions[offsets[k]:offsets[k + 1]] for k, i in enumerate(ids) if searched[k]}
+        ids, offsets, searched, regions = (
+            z["image_id"].tolist(),
+            z["offsets"],
+            z["searched"],
+            z["regions"],
+        )
+    return {i: regions[offsets[k] : offsets[k + 1]] for k, i in enumerate(ids) if searched[k]}
 
 
 def locate_images(locator: FaceLocator, table) -> list[np.ndarray | None]:

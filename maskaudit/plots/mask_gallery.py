@@ -16,9 +16,16 @@ import numpy as np  # noqa: E402
 from maskaudit.masks.geometry import estimate_yaw  # noqa: E402
 from maskaudit.masks.render import MaskSpec, render_mask  # noqa: E402
 
-_RGB = {"blue": (0x7F, 0xB2, 0xE0), "white": (0xF0, 0xF0, 0xF0), "black": (0x20, 0x20, 0x20),
-        "grey": (0x8C, 0x8C, 0x8C), "red": (0xB8, 0x3A, 0x3A), "navy": (0x1F, 0x3F, 0x7F),
-        "cream": (0xF0, 0xE6, 0xD8), "skin_dark": (0x6B, 0x46, 0x32)}
+_RGB = {
+    "blue": (0x7F, 0xB2, 0xE0),
+    "white": (0xF0, 0xF0, 0xF0),
+    "black": (0x20, 0x20, 0x20),
+    "grey": (0x8C, 0x8C, 0x8C),
+    "red": (0xB8, 0x3A, 0x3A),
+    "navy": (0x1F, 0x3F, 0x7F),
+    "cream": (0xF0, 0xE6, 0xD8),
+    "skin_dark": (0x6B, 0x46, 0x32),
+}
 
 CATALOGUE = [
     ("surgical\nblue", MaskSpec("surgical", _RGB["blue"])),
@@ -37,11 +44,18 @@ CATALOGUE = [
     ("NIST round\nlow", MaskSpec("round", _RGB["blue"], "low")),
     ("surgical\nskin_dark", MaskSpec("surgical", _RGB["skin_dark"])),
 ]
-YAW_KINDS = [MaskSpec("surgical", _RGB["blue"]), MaskSpec("n95", _RGB["white"]), MaskSpec("kn95", _RGB["black"]),
-             MaskSpec("cloth", _RGB["red"], texture="check"), MaskSpec("gas", _RGB["grey"])]
+YAW_KINDS = [
+    MaskSpec("surgical", _RGB["blue"]),
+    MaskSpec("n95", _RGB["white"]),
+    MaskSpec("kn95", _RGB["black"]),
+    MaskSpec("cloth", _RGB["red"], texture="check"),
+    MaskSpec("gas", _RGB["grey"]),
+]
 
 
-def face_tile(rgb: np.ndarray, landmarks: np.ndarray, size: int = 160, margin: float = 0.35) -> np.ndarray:
+def face_tile(
+    rgb: np.ndarray, landmarks: np.ndarray, size: int = 160, margin: float = 0.35
+) -> np.ndarray:
     """A square crop around the 68 landmarks (plus ``margin`` of their extent, white outside the
     image), resized to ``size``."""
     lo, hi = landmarks.min(0), landmarks.max(0)
@@ -50,12 +64,16 @@ def face_tile(rgb: np.ndarray, landmarks: np.ndarray, size: int = 160, margin: f
     x2, y2 = np.ceil(centre + half).astype(int)
     pad = max(0, -x1, -y1, x2 - rgb.shape[1], y2 - rgb.shape[0])
     padded = np.pad(rgb, ((pad, pad), (pad, pad), (0, 0)), constant_values=255) if pad else rgb
-    return cv2.resize(padded[y1 + pad:y2 + pad, x1 + pad:x2 + pad], (size, size), interpolation=cv2.INTER_AREA)
+    return cv2.resize(
+        padded[y1 + pad : y2 + pad, x1 + pad : x2 + pad], (size, size), interpolation=cv2.INTER_AREA
+    )
 
 
 def catalogue_tiles(rgb: np.ndarray, landmarks: np.ndarray, seed: int = 0) -> tuple[list, list]:
-    tiles = [face_tile(render_mask(rgb, landmarks, spec, np.random.default_rng(seed)).image, landmarks)
-             for _, spec in CATALOGUE]
+    tiles = [
+        face_tile(render_mask(rgb, landmarks, spec, np.random.default_rng(seed)).image, landmarks)
+        for _, spec in CATALOGUE
+    ]
     return tiles, [label for label, _ in CATALOGUE]
 
 
@@ -76,22 +94,46 @@ def gallery_figure(sections: list[tuple[str, list, list]], per_row: int = 8) -> 
     rows = []  # ("title", text) or ("tiles", tiles, labels)
     for title, tiles, labels in sections:
         rows.append(("title", title))
-        rows += [("tiles", tiles[k:k + per_row], labels[k:k + per_row]) for k in range(0, len(tiles), per_row)]
+        rows += [
+            ("tiles", tiles[k : k + per_row], labels[k : k + per_row])
+            for k in range(0, len(tiles), per_row)
+        ]
     heights = [0.28 if r[0] == "title" else 2.0 for r in rows]
-    fig, axes = plt.subplots(len(rows), per_row, figsize=(1.6 * per_row, sum(heights)), squeeze=False,
-                             gridspec_kw={"height_ratios": heights})
+    fig, axes = plt.subplots(
+        len(rows),
+        per_row,
+        figsize=(1.6 * per_row, sum(heights)),
+        squeeze=False,
+        gridspec_kw={"height_ratios": heights},
+    )
     for r, row in enumerate(rows):
         for c in range(per_row):
             axes[r, c].set_axis_off()
         if row[0] == "title":
-            axes[r, 0].text(0.0, 0.2, row[1], transform=axes[r, 0].transAxes, fontsize=10, weight="bold",
-                            ha="left", va="bottom")
+            axes[r, 0].text(
+                0.0,
+                0.2,
+                row[1],
+                transform=axes[r, 0].transAxes,
+                fontsize=10,
+                weight="bold",
+                ha="left",
+                va="bottom",
+            )
             continue
         for c, (tile, label) in enumerate(zip(row[1], row[2])):
             ax = axes[r, c]
             if isinstance(tile, str):
-                ax.text(0.5, 0.5, tile.replace("_", " "), ha="center", va="center", fontsize=6, color="red",
-                        transform=ax.transAxes)
+                ax.text(
+                    0.5,
+                    0.5,
+                    tile.replace("_", " "),
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="red",
+                    transform=ax.transAxes,
+                )
             else:
                 ax.imshow(tile)
             ax.set_title(label, fontsize=6, pad=2)

@@ -12,13 +12,24 @@ cross-validation, identity-bootstrap intervals and chance levels.
 REFERENCE_UTKFACE = {
     "gender": {"measure": "accuracy", "unmasked": 0.9823, "masked": 0.9401},
     "race": {"measure": "accuracy", "unmasked": 0.9123, "masked": 0.8220},
-    "age_bucket": {"measure": "accuracy", "unmasked": 0.701, "masked": 0.6794},  # masked: its uniform split
+    "age_bucket": {
+        "measure": "accuracy",
+        "unmasked": 0.701,
+        "masked": 0.6794,
+    },  # masked: its uniform split
     "age": {"measure": "mae", "unmasked": 5.44, "masked": 6.21},
 }
 
 # The seed's seven age groups (inclusive ranges in years; "61 and above").
-AGE_BUCKETS = (("baby", 0, 3), ("child", 4, 12), ("teenager", 13, 19), ("young", 20, 30), ("adult", 31, 45),
-               ("middle_aged", 46, 60), ("senior", 61, 200))
+AGE_BUCKETS = (
+    ("baby", 0, 3),
+    ("child", 4, 12),
+    ("teenager", 13, 19),
+    ("young", 20, 30),
+    ("adult", 31, 45),
+    ("middle_aged", 46, 60),
+    ("senior", 61, 200),
+)
 
 
 def age_bucket(age) -> str:

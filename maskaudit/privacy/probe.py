@@ -30,7 +30,9 @@ import numpy as np
 import pandas as pd
 
 from maskaudit.embed import load_cache
-from maskaudit.mitigation.evaluate import paired_change  # the one paired-contrast interval of this stage
+from maskaudit.mitigation.evaluate import (
+    paired_change,
+)  # the one paired-contrast interval of this stage
 from maskaudit.privacy import REFERENCE_UTKFACE, age_bucket
 from maskaudit.seeding import derive_seed, rng_for
 from maskaudit.stats import bootstrap
@@ -44,9 +46,16 @@ def labels_of(manifest: pd.DataFrame) -> pd.DataFrame:
     """Per image: ``image_id``, ``identity`` and every target ("" / NaN where unknown)."""
     out = manifest[["image_id", "identity"]].astype(str).copy()
     for col in ("gender", "race"):
-        out[col] = manifest[col].fillna("").astype(str).where(lambda s: ~s.isin(UNKNOWN), "") \
-            if col in manifest else ""
-    age = pd.to_numeric(manifest["age"], errors="coerce") if "age" in manifest else pd.Series(np.nan, index=out.index)
+        out[col] = (
+            manifest[col].fillna("").astype(str).where(lambda s: ~s.isin(UNKNOWN), "")
+            if col in manifest
+            else ""
+        )
+    age = (
+        pd.to_numeric(manifest["age"], errors="coerce")
+        if "age" in manifest
+        else pd.Series(np.nan, index=out.index)
+    )
     out["age"] = age.where(age >= 0)
     out["age_bucket"] = [age_bucket(a) for a in out.age]
     return out
@@ -62,7 +71,9 @@ def make_probe(probe: str, regression: bool, seed: int, hidden: int):
         model = Ridge(alpha=1.0) if regression else LogisticRegression(max_iter=2000, C=1.0)
     elif probe == "mlp":
         cls = MLPRegressor if regression else MLPClassifier
-        model = cls(hidden_layer_sizes=(hidden,), alpha=1e-3, max_iter=300, random_state=seed % (2**32))
+        model = cls(
+            hidden_layer_sizes=(hidden,), alpha=1e-3, max_iter=300, random_state=seed % (2**32)
+        )
     else:
         raise ValueError(f"unknown probe {probe!r}; use one of {PROBES}")
     return make_pipeline(StandardScaler(), model)
@@ -75,8 +86,9 @@ def identity_folds(identities, folds: int, seed: int, key: str) -> dict:
     return {names[i]: rank % k for rank, i in enumerate(order)}
 
 
-def cross_validate(x_train, x_test, y, identity, folds: dict, probe: str, regression: bool, seed: int,
-                   hidden: int) -> np.ndarray:
+def cross_validate(
+    x_train, x_test, y, identity, folds: dict, probe: str, regression: bool, seed: int, hidden: int
+) -> np.ndarray:
     """Out-of-fold predictions; rows with a NaN test vector (failed image) get none (NaN / None).
 
     ``x_train`` rows are the training features and ``x_test`` the test features of the same images
@@ -109,7 +121,9 @@ def _per_identity(values, identity, names):
     return sums, counts
 
 
-def score(pred, y, identity, regression: bool, *, n_boot: int, level: float, seed: int, key: str) -> dict:
+def score(
+    pred, y, identity, regression: bool, *, n_boot: int, level: float, seed: int, key: str
+) -> dict:
     """Value, chance and gain with identity-bootstrap intervals over the predicted images (module docstring)."""
     if regression:
         done = np.isfinite(np.asarray(pred, float))
@@ -118,7 +132,9 @@ def score(pred, y, identity, regression: bool, *, n_boot: int, level: float, see
         base = np.where(done, np.abs(const - np.asarray(y, float)), np.nan)
     else:
         done = np.array([p is not None for p in pred])
-        values, counts = np.unique(y[done].astype(str), return_counts=True) if done.any() else ([None], [0])
+        values, counts = (
+            np.unique(y[done].astype(str), return_counts=True) if done.any() else ([None], [0])
+        )
         const = values[int(np.argmax(counts))]
         err = np.where(done, (pred == y).astype(float), np.nan)
         base = np.where(done, (y.astype(str) == const).astype(float), np.nan)
@@ -131,10 +147,24 @@ def score(pred, y, identity, regression: bool, *, n_boot: int, level: float, see
     v, c = (s.sum() / total, s0.sum() / total) if total else (np.nan, np.nan)
     lo, hi = bootstrap.interval(value, level)
     clo, chi = bootstrap.interval(chance, level)
-    glo, ghi = paired_change(chance, value, level) if not regression else paired_change(value, chance, level)
-    return {"value": v, "low": lo, "high": hi, "chance": c, "chance_low": clo, "chance_high": chi,
-            "gain": (c - v) if regression else (v - c), "gain_low": glo, "gain_high": ghi,
-            "n_images": int(total), "n_identities": int(np.count_nonzero(n))}
+    glo, ghi = (
+        paired_change(chance, value, level)
+        if not regression
+        else paired_change(value, chance, level)
+    )
+    return {
+        "value": v,
+        "low": lo,
+        "high": hi,
+        "chance": c,
+        "chance_low": clo,
+        "chance_high": chi,
+        "gain": (c - v) if regression else (v - c),
+        "gain_low": glo,
+        "gain_high": ghi,
+        "n_images": int(total),
+        "n_identities": int(np.count_nonzero(n)),
+    }
 
 
 def eligible(labels: pd.DataFrame, target: str, min_identities: int) -> str:
@@ -145,8 +175,14 @@ def eligible(labels: pd.DataFrame, target: str, min_identities: int) -> str:
         return "" if known >= need else f"{known} identities with an age < {need} needed"
     per_class = labels[labels[target] != ""].groupby(target).identity.nunique()
     big = per_class[per_class >= min_identities]
-    return "" if len(big) >= 2 else (f"fewer than two classes with >= {min_identities} identities "
-                                     f"({dict(per_class.astype(int))})")
+    return (
+        ""
+        if len(big) >= 2
+        else (
+            f"fewer than two classes with >= {min_identities} identities "
+            f"({dict(per_class.astype(int))})"
+        )
+    )
 
 
 def shuffle_labels(labels: pd.DataFrame, seed: int, key: str) -> pd.DataFrame:
@@ -161,9 +197,22 @@ def shuffle_labels(labels: pd.DataFrame, seed: int, key: str) -> pd.DataFrame:
     return out
 
 
-def probe_system(manifest: pd.DataFrame, caches: dict, *, system: str, dataset: str, probes=PROBES, targets=TARGETS,
-                 folds: int = 5, hidden: int = 64, min_identities: int = 2, n_boot: int = 200, level: float = 0.95,
-                 seed: int = 0, shuffled_control: bool = True) -> pd.DataFrame:
+def probe_system(
+    manifest: pd.DataFrame,
+    caches: dict,
+    *,
+    system: str,
+    dataset: str,
+    probes=PROBES,
+    targets=TARGETS,
+    folds: int = 5,
+    hidden: int = 64,
+    min_identities: int = 2,
+    n_boot: int = 200,
+    level: float = 0.95,
+    seed: int = 0,
+    shuffled_control: bool = True,
+) -> pd.DataFrame:
     """Every (condition, target, probe) row for one system and dataset; ``caches`` maps variant to
     cache path (``none`` first). Images failed in a condition's test variant are left out and counted
     in ``n_failed``."""
@@ -174,21 +223,35 @@ def probe_system(manifest: pd.DataFrame, caches: dict, *, system: str, dataset: 
         frame = pd.DataFrame(np.asarray(vec, np.float32), index=ids)
         frame[[s != "ok" for s in status]] = np.nan
         vectors[variant] = frame.reindex(labels.index).to_numpy(np.float32)
-    conditions = [("none", "none", "true")] + [(v, v, "true") for v in caches if v != "none"] \
+    conditions = (
+        [("none", "none", "true")]
+        + [(v, v, "true") for v in caches if v != "none"]
         + [("none", v, "true") for v in caches if v != "none"]
+    )
     if shuffled_control:
         conditions.append(("none", "none", "shuffled"))
     rows = []
     for train_v, test_v, kind in conditions:
-        lab = labels.reset_index() if kind == "true" else shuffle_labels(labels.reset_index(), seed, f"{system}/{dataset}")
+        lab = (
+            labels.reset_index()
+            if kind == "true"
+            else shuffle_labels(labels.reset_index(), seed, f"{system}/{dataset}")
+        )
         for target in targets:
             regression = target == "age"
             known = (lab.age.notna() if regression else lab[target] != "").to_numpy()
             reason = eligible(lab[known], target, min_identities)
             ref = REFERENCE_UTKFACE[target]
-            base = {"dataset": dataset, "system": system, "train_variant": train_v, "test_variant": test_v,
-                    "labels": kind, "target": target, "measure": ref["measure"],
-                    "reference_utkface": ref["unmasked" if test_v == "none" else "masked"]}
+            base = {
+                "dataset": dataset,
+                "system": system,
+                "train_variant": train_v,
+                "test_variant": test_v,
+                "labels": kind,
+                "target": target,
+                "measure": ref["measure"],
+                "reference_utkface": ref["unmasked" if test_v == "none" else "masked"],
+            }
             if reason:
                 for probe in probes:
                     rows.append({**base, "probe": probe, "supported": False, "reason": reason})
@@ -199,16 +262,64 @@ def probe_system(manifest: pd.DataFrame, caches: dict, *, system: str, dataset: 
             n_failed = int((~np.isfinite(xte).all(1)).sum())
             fold_of = identity_folds(identity, folds, seed, f"{dataset}/{target}")
             for probe in probes:
-                key = f"{system}/{dataset}/{train_v}/{test_v}/{kind}/{target}/{probe}"
-                pred = cross_validate(xtr, xte, y, identity, fold_of, probe, regression, seed, hidden)
-                stats = score(pred, y, identity, regression, n_boot=n_boot, level=level, seed=seed,
-                              key=f"{dataset}/{target}")
-                rows.append({**base, "probe": probe, **stats, "n_failed": n_failed,
-                             "folds": len(set(fold_of.values())), "supported": True, "reason": ""})
-    columns = ["dataset", "system", "train_variant", "test_variant", "labels", "target", "probe", "measure", "value",
-               "low", "high", "chance", "chance_low", "chance_high", "gain", "gain_low", "gain_high", "n_images",
-               "n_identities", "n_failed", "folds", "supported", "reason", "reference_utkface"]
+                pred = cross_validate(
+                    xtr, xte, y, identity, fold_of, probe, regression, seed, hidden
+                )
+                stats = score(
+                    pred,
+                    y,
+                    identity,
+                    regression,
+                    n_boot=n_boot,
+                    level=level,
+                    seed=seed,
+                    key=f"{dataset}/{target}",
+                )
+                rows.append(
+                    {
+                        **base,
+                        "probe": probe,
+                        **stats,
+                        "n_failed": n_failed,
+                        "folds": len(set(fold_of.values())),
+                        "supported": True,
+                        "reason": "",
+                    }
+                )
+    columns = [
+        "dataset",
+        "system",
+        "train_variant",
+        "test_variant",
+        "labels",
+        "target",
+        "probe",
+        "measure",
+        "value",
+        "low",
+        "high",
+        "chance",
+        "chance_low",
+        "chance_high",
+        "gain",
+        "gain_low",
+        "gain_high",
+        "n_images",
+        "n_identities",
+        "n_failed",
+        "folds",
+        "supported",
+        "reason",
+        "reference_utkface",
+    ]
     table = pd.DataFrame(rows).reindex(columns=columns)
-    for col in ("n_images", "n_identities", "n_failed", "folds"):  # counts stay integers beside NaN rows
-        table[col] = pd.Series([int(v) if pd.notna(v) else np.nan for v in table[col]], index=table.index, dtype=object)
+    for col in (
+        "n_images",
+        "n_identities",
+        "n_failed",
+        "folds",
+    ):  # counts stay integers beside NaN rows
+        table[col] = pd.Series(
+            [int(v) if pd.notna(v) else np.nan for v in table[col]], index=table.index, dtype=object
+        )
     return table

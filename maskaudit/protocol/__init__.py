@@ -9,7 +9,8 @@ Three comparisons are kept apart everywhere (files, tables, figures); they are n
     genuine = the probe against the *other* unmasked photos of the same identity (near-duplicate
     photos excluded, see :mod:`maskaudit.protocol.near_duplicates`); impostors = every non-mated
     probe x reference score of the full probe x gallery matrix, except pairs flagged as the same
-    picture under two identities (``duplicates_across`` in the protocol's image table). In the baseline (``none``) a pair of
+    picture under two identities (``duplicates_across`` in the protocol's image table). In the
+    baseline (``none``) a pair of
     unmasked photos is one comparison, so each unordered pair is counted once (``i < j`` in gallery
     order), for mated and non-mated pairs alike.
 ``identification``
@@ -52,7 +53,8 @@ Score files per (model, dataset, variant), under ``results/scores/{model}/{datas
     or ``fta``.
 ``identification.tsv`` (one row per probe): closed-set ``search`` (``mated`` when the gallery holds
     another enrolled photo of the probe's identity, ``mated_unenrolled`` when it holds others but none
-    was enrolled, with ``unenrolled_charge`` = ``system`` or ``pipeline``, else ``non_mated``), ``mate_rank`` (1 + identities other
+    was enrolled, with ``unenrolled_charge`` = ``system`` or ``pipeline``, else ``non_mated``),
+    ``mate_rank`` (1 + identities other
     than the probe's scoring >= its mate's best score; ties count against the probe; NaN when the
     probe failed or no mate was scored), ``mate_score``, ``best_nonmate_score``, the top-k
     identities and scores (``;``-joined), and the open-set columns ``open_search``,
@@ -61,9 +63,11 @@ Score files per (model, dataset, variant), under ``results/scores/{model}/{datas
     the full 1:1 matrix; ``not_run``) and ``identification_reason``; when 1:N was not run, ``search``
     and ``open_search`` are ``not_run`` and every rank and score is NaN (neither hit nor miss).
 ``impostors.npz``: identity-pair sufficient statistics of all non-mated comparisons:
-    ``identity`` (n,), ``probe_identity`` (P,) / ``gallery_identity`` (G,) codes into it, ``trials`` / ``failures`` (n, n) acquired and failed comparisons of probe
+    ``identity`` (n,), ``probe_identity`` (P,) / ``gallery_identity`` (G,) codes into it,
+    ``trials`` / ``failures`` (n, n) acquired and failed comparisons of probe
     identity a x reference identity b, ``failures_system`` (n, n) the failed ones charged to the system
-    (no pipeline failure on either side), ``calibration`` (n,) identities of the calibration split, ``score_sum`` / ``score_count`` (n, n) similarity sums over
+    (no pipeline failure on either side), ``calibration`` (n,) identities of the calibration split,
+    ``score_sum`` / ``score_count`` (n, n) similarity sums over
     all scored comparisons (mated included, self pairs excluded; for the subject x subject matrix),
     the global thresholds ``threshold_name`` / ``threshold_value`` and, per threshold, the sparse
     false-match counts ``fm_threshold``, ``fm_probe``, ``fm_ref``, ``fm_count``, and a seeded

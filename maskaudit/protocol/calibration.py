@@ -23,7 +23,9 @@ import numpy as np
 from maskaudit.seeding import rng_for
 
 
-def calibration_identities(identities, share: float, seed: int, dataset: str, exclude=()) -> set[str]:
+def calibration_identities(
+    identities, share: float, seed: int, dataset: str, exclude=()
+) -> set[str]:
     """The calibration identities (strings); empty when ``share == 0``."""
     if not 0.0 <= share < 1.0:
         raise ValueError(f"protocol.calibration_share must be in [0, 1), got {share}")

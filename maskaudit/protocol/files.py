@@ -10,9 +10,27 @@ from maskaudit.protocol.score import VariantScores
 from maskaudit.tsv import FLOAT32_FORMAT, read_tsv
 
 LABELS = ("identity", "gender", "race", "age")
-NPZ_KEYS = ("identity", "probe_identity", "gallery_identity", "trials", "failures", "failures_system", "score_sum", "score_count", "threshold_name", "threshold_value",
-            "fm_threshold", "fm_probe", "fm_ref", "fm_count", "sample_probe", "sample_ref", "sample_score",
-            "sample_fraction", "calibration")
+NPZ_KEYS = (
+    "identity",
+    "probe_identity",
+    "gallery_identity",
+    "trials",
+    "failures",
+    "failures_system",
+    "score_sum",
+    "score_count",
+    "threshold_name",
+    "threshold_value",
+    "fm_threshold",
+    "fm_probe",
+    "fm_ref",
+    "fm_count",
+    "sample_probe",
+    "sample_ref",
+    "sample_score",
+    "sample_fraction",
+    "calibration",
+)
 
 
 def _side(manifest: pd.DataFrame, ids, prefix: str) -> pd.DataFrame:
@@ -22,8 +40,12 @@ def _side(manifest: pd.DataFrame, ids, prefix: str) -> pd.DataFrame:
 
 
 def mask_columns(variant: dict) -> dict:
-    return {"probe_mask": variant["id"], "mask_kind": variant["kind"], "mask_colour": variant["colour"],
-            "ref_mask": "none"}
+    return {
+        "probe_mask": variant["id"],
+        "mask_kind": variant["kind"],
+        "mask_colour": variant["colour"],
+        "ref_mask": "none",
+    }
 
 
 def _pairs_frame(probe, gallery, scores, comparison, source, manifest, variant) -> pd.DataFrame:
@@ -31,8 +53,14 @@ def _pairs_frame(probe, gallery, scores, comparison, source, manifest, variant) 
     reason, side = pair_failure(source.probe_status[probe], source.gallery_status[gallery])
     scores = np.array(scores, dtype=np.float32)  # stored as computed (float32, written losslessly)
     scores[reason != ""] = np.nan
-    out = pd.concat([pd.DataFrame({"probe_id": p_ids, "ref_id": g_ids, "comparison": comparison}),
-                     _side(manifest, p_ids, "probe"), _side(manifest, g_ids, "ref")], axis=1)
+    out = pd.concat(
+        [
+            pd.DataFrame({"probe_id": p_ids, "ref_id": g_ids, "comparison": comparison}),
+            _side(manifest, p_ids, "probe"),
+            _side(manifest, g_ids, "ref"),
+        ],
+        axis=1,
+    )
     out = out.assign(**mask_columns(variant))
     thr = np.float32(source.threshold)  # the float32 threshold of the thresholds file's `default`
     out["score"] = scores
@@ -49,18 +77,29 @@ def _pairs_frame(probe, gallery, scores, comparison, source, manifest, variant) 
     return out
 
 
-def reidentification_frame(result: VariantScores, layout, source, manifest, variant) -> pd.DataFrame:
+def reidentification_frame(
+    result: VariantScores, layout, source, manifest, variant
+) -> pd.DataFrame:
     """One row per probe with its own original in the gallery (``comparison=reidentification``)."""
     probe = np.flatnonzero(layout.self_col >= 0)
-    return _pairs_frame(probe, layout.self_col[probe], result.pairs.reid[probe], "reidentification", source,
-                        manifest, variant)
+    return _pairs_frame(
+        probe,
+        layout.self_col[probe],
+        result.pairs.reid[probe],
+        "reidentification",
+        source,
+        manifest,
+        variant,
+    )
 
 
 def verification_frame(result: VariantScores, layout, source, manifest, variant) -> pd.DataFrame:
     """Mated pairs (``comparison=mated``) and excluded near-duplicate pairs (``near_duplicate``)."""
     pairs = result.pairs
     comparison = np.where(pairs.near_duplicate, "near_duplicate", "mated")
-    return _pairs_frame(pairs.mated_probe, pairs.mated_gallery, pairs.mated, comparison, source, manifest, variant)
+    return _pairs_frame(
+        pairs.mated_probe, pairs.mated_gallery, pairs.mated, comparison, source, manifest, variant
+    )
 
 
 def identification_frame(result: VariantScores, layout, source, manifest, variant) -> pd.DataFrame:
@@ -70,7 +109,9 @@ def identification_frame(result: VariantScores, layout, source, manifest, varian
     # the search's own statuses when 1:N came from a separate search (a vendor's search answers)
     reason = np.where(found.probe_ok, "", found.probe_status).astype(object)
     closed, opened = found.closed, found.open
-    ident = layout.identities[layout.block_ident] if layout.block_ident.size else np.zeros(0, dtype=str)
+    ident = (
+        layout.identities[layout.block_ident] if layout.block_ident.size else np.zeros(0, dtype=str)
+    )
 
     def names(blocks):
         return [";".join(ident[b] for b in row if b >= 0) for row in blocks]
@@ -115,17 +156,37 @@ def load_impostors(path) -> dict:
         return {k: z[k] for k in z.files}
 
 
-SCORE_COLUMNS = ("score", "threshold", "mate_score", "best_nonmate_score", "open_mate_score",
-                 "open_best_nonmate_score")
+SCORE_COLUMNS = (
+    "score",
+    "threshold",
+    "mate_score",
+    "best_nonmate_score",
+    "open_mate_score",
+    "open_best_nonmate_score",
+)
 """float32 columns of the score files: written losslessly (``%.9g``) and read back as float32, so the
 values every metric compares are exactly the ones the score pass compared."""
 
 
 def read_scores(path, columns: list[str] | None = None) -> pd.DataFrame:
     """A score file; ``columns``: read only these (a figure needs three of a million-row file's thirty)."""
-    return read_tsv(path, usecols=columns,
-                    dtype={**{c: np.float32 for c in SCORE_COLUMNS},"probe_age": str, "ref_age": str, "fta_reason": str, "fta_origin": str,
-                           "fta_side": str, "top_subjects": str, "top_scores": str,
-                           "best_nonmate_subject": str, "probe_subject": str, "ref_subject": str,
-                           "identification_source": str, "identification_reason": str,
-                           "unenrolled_charge": str})
+    return read_tsv(
+        path,
+        usecols=columns,
+        dtype={
+            **{c: np.float32 for c in SCORE_COLUMNS},
+            "probe_age": str,
+            "ref_age": str,
+            "fta_reason": str,
+            "fta_origin": str,
+            "fta_side": str,
+            "top_subjects": str,
+            "top_scores": str,
+            "best_nonmate_subject": str,
+            "probe_subject": str,
+            "ref_subject": str,
+            "identification_source": str,
+            "identification_reason": str,
+            "unenrolled_charge": str,
+        },
+    )

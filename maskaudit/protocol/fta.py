@@ -25,7 +25,9 @@ OK = ("ok", "")
 
 def charge(origin: str) -> str:
     """``system`` (model, vendor), ``pipeline`` (dataset, mask) or ``''`` (no failure)."""
-    return "system" if origin in SYSTEM_ORIGINS else "pipeline" if origin in PIPELINE_ORIGINS else ""
+    return (
+        "system" if origin in SYSTEM_ORIGINS else "pipeline" if origin in PIPELINE_ORIGINS else ""
+    )
 
 
 def charges(reasons) -> np.ndarray:
@@ -49,8 +51,11 @@ def origins(reasons) -> np.ndarray:
     """:func:`fta_origin` of every entry (vectorised over the unique reasons)."""
     arr = np.asarray(reasons, dtype=str)
     uniq, inv = np.unique(arr, return_inverse=True)
-    return np.array([fta_origin(u) for u in uniq], dtype=object)[inv.reshape(arr.shape)] if arr.size else \
-        np.array([], dtype=object)
+    return (
+        np.array([fta_origin(u) for u in uniq], dtype=object)[inv.reshape(arr.shape)]
+        if arr.size
+        else np.array([], dtype=object)
+    )
 
 
 def pair_failure(probe_status, ref_status) -> tuple[np.ndarray, np.ndarray]:

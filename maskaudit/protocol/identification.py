@@ -25,8 +25,13 @@ def identity_best(block: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return np.maximum.reduceat(filled, starts, axis=1)
 
 
-def search(best: np.ndarray, mate_block: np.ndarray, searchable: np.ndarray, rank_k: int,
-           hidden: np.ndarray | None = None) -> dict:
+def search(
+    best: np.ndarray,
+    mate_block: np.ndarray,
+    searchable: np.ndarray,
+    rank_k: int,
+    hidden: np.ndarray | None = None,
+) -> dict:
     """Ranks and scores of one block of searches.
 
     ``best``: ``(c, B)`` identity scores (:func:`identity_best`); ``mate_block``: ``(c,)`` block of
@@ -52,7 +57,11 @@ def search(best: np.ndarray, mate_block: np.ndarray, searchable: np.ndarray, ran
         nonmate_block, nonmate = np.zeros(c, dtype=np.int64), np.full(c, NEG)
     k = min(rank_k, n_blocks)
     if k:
-        part = np.argpartition(-best, k - 1, axis=1)[:, :k] if k < n_blocks else np.tile(np.arange(n_blocks), (c, 1))
+        part = (
+            np.argpartition(-best, k - 1, axis=1)[:, :k]
+            if k < n_blocks
+            else np.tile(np.arange(n_blocks), (c, 1))
+        )
         vals = np.take_along_axis(best, part, 1)
         # exact order: score descending, then block (identity code) ascending; ties at the k-th
         # place broken the same way by re-selecting among all blocks tied with the k-th score

@@ -21,14 +21,27 @@ from __future__ import annotations
 import pandas as pd
 
 from maskaudit.protocol.calibration import calibration_identities
-from maskaudit.protocol.near_duplicates import duplicate_pairs_across, near_duplicate_map, near_duplicate_pairs
+from maskaudit.protocol.near_duplicates import (
+    duplicate_pairs_across,
+    near_duplicate_map,
+    near_duplicate_pairs,
+)
 from maskaudit.protocol.open_set import held_out_identities
 from maskaudit.tsv import read_tsv
 
 
-def protocol_table(manifest: pd.DataFrame, signatures: dict, *, min_correlation: float, min_overlap: float,
-                   holdout: float, seed: int, dataset: str, max_within_share: float = 0.5,
-                   calibration_share: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def protocol_table(
+    manifest: pd.DataFrame,
+    signatures: dict,
+    *,
+    min_correlation: float,
+    min_overlap: float,
+    holdout: float,
+    seed: int,
+    dataset: str,
+    max_within_share: float = 0.5,
+    calibration_share: float = 0.0,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """``signatures``: image id -> face signature (images that failed detection are absent).
 
     Returns (image table, near-duplicate pairs with ``scope`` within/across, one-row summary)."""
@@ -38,27 +51,48 @@ def protocol_table(manifest: pd.DataFrame, signatures: dict, *, min_correlation:
     across = duplicate_pairs_across(manifest.image_id, identity, signatures, **cut)
     dup, cross = near_duplicate_map(within), near_duplicate_map(across)
     held = held_out_identities(manifest.identity, holdout, seed, dataset)
-    calib = calibration_identities(manifest.identity, calibration_share, seed, dataset, exclude=held)
-    table = pd.DataFrame({
-        "image_id": manifest.image_id.to_numpy(), "identity": identity.to_numpy(),
-        "near_duplicates": [";".join(sorted(dup.get(i, ()))) for i in manifest.image_id],
-        "duplicates_across": [";".join(sorted(cross.get(i, ()))) for i in manifest.image_id],
-        "open_set": ["held_out" if str(x) in held else "gallery" for x in manifest.identity],
-        "calibration": ["calibration" if str(x) in calib else "audit" for x in manifest.identity],
-    })
-    pairs = pd.concat([within.assign(scope="within"), across.assign(scope="across")], ignore_index=True)
+    calib = calibration_identities(
+        manifest.identity, calibration_share, seed, dataset, exclude=held
+    )
+    table = pd.DataFrame(
+        {
+            "image_id": manifest.image_id.to_numpy(),
+            "identity": identity.to_numpy(),
+            "near_duplicates": [";".join(sorted(dup.get(i, ()))) for i in manifest.image_id],
+            "duplicates_across": [";".join(sorted(cross.get(i, ()))) for i in manifest.image_id],
+            "open_set": ["held_out" if str(x) in held else "gallery" for x in manifest.identity],
+            "calibration": [
+                "calibration" if str(x) in calib else "audit" for x in manifest.identity
+            ],
+        }
+    )
+    pairs = pd.concat(
+        [within.assign(scope="within"), across.assign(scope="across")], ignore_index=True
+    )
     of = dict(zip(manifest.image_id, identity))
     screened = identity[manifest.image_id.isin(list(signatures)).to_numpy()]
     per_id = screened.value_counts()
     mated = int((per_id * (per_id - 1) // 2).sum())
     share = len(within) / mated if mated else float("nan")
-    summary = pd.DataFrame([{
-        "dataset": dataset, "n_images": len(manifest), "n_screened": int(screened.size),
-        "n_identities": int(identity.nunique()), "mated_pairs": mated, "within_pairs": len(within),
-        "within_share": share, "within_share_warning": bool(mated and share > max_within_share),
-        "max_within_share": float(max_within_share), "across_pairs": len(across),
-        "across_identities": len({of[i] for i in cross}),
-        "min_correlation": float(min_correlation), "min_overlap": float(min_overlap)}])
+    summary = pd.DataFrame(
+        [
+            {
+                "dataset": dataset,
+                "n_images": len(manifest),
+                "n_screened": int(screened.size),
+                "n_identities": int(identity.nunique()),
+                "mated_pairs": mated,
+                "within_pairs": len(within),
+                "within_share": share,
+                "within_share_warning": bool(mated and share > max_within_share),
+                "max_within_share": float(max_within_share),
+                "across_pairs": len(across),
+                "across_identities": len({of[i] for i in cross}),
+                "min_correlation": float(min_correlation),
+                "min_overlap": float(min_overlap),
+            }
+        ]
+    )
     return table, pairs, summary
 
 

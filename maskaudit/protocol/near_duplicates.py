@@ -35,7 +35,9 @@ def face_signature(chip_rgb: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray,
     """``(grey 32x32 float, valid 32x32 bool)`` of an aligned chip and its in-image pixel mask."""
     grey = cv2.cvtColor(np.ascontiguousarray(chip_rgb), cv2.COLOR_RGB2GRAY).astype(np.float64)
     small = cv2.resize(grey, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
-    inside = cv2.resize(np.asarray(valid, np.float64), (SIZE, SIZE), interpolation=cv2.INTER_AREA) > 0.99
+    inside = (
+        cv2.resize(np.asarray(valid, np.float64), (SIZE, SIZE), interpolation=cv2.INTER_AREA) > 0.99
+    )
     return small, inside
 
 
@@ -50,8 +52,9 @@ def similarity(a: tuple, b: tuple) -> tuple[float, float]:
     return (float((x * y).sum() / den) if den > 0 else float("nan")), overlap
 
 
-def near_duplicate_pairs(image_ids, identities, signatures: dict, *, min_correlation: float,
-                         min_overlap: float) -> pd.DataFrame:
+def near_duplicate_pairs(
+    image_ids, identities, signatures: dict, *, min_correlation: float, min_overlap: float
+) -> pd.DataFrame:
     """Unordered same-identity pairs ``(image_a, image_b, correlation, overlap)`` that are near-duplicates.
 
     Only photos of one identity are compared (a loop over identities, all pairs inside each).
@@ -92,8 +95,15 @@ def masked_correlations(xa, ma, xb, mb) -> tuple[np.ndarray, np.ndarray]:
     return corr, n / ma.shape[1]
 
 
-def duplicate_pairs_across(image_ids, identities, signatures: dict, *, min_correlation: float,
-                           min_overlap: float, block: int = 512) -> pd.DataFrame:
+def duplicate_pairs_across(
+    image_ids,
+    identities,
+    signatures: dict,
+    *,
+    min_correlation: float,
+    min_overlap: float,
+    block: int = 512,
+) -> pd.DataFrame:
     """Unordered pairs of images of **different** identities that are near-duplicates by the same rule
     as :func:`near_duplicate_pairs`: ``(image_a, image_b, correlation, overlap)``, ``image_a`` first in
     ``image_ids`` order. All pairs are compared, ``block`` rows of matrix products at a time
@@ -115,7 +125,9 @@ def duplicate_pairs_across(image_ids, identities, signatures: dict, *, min_corre
         i, j = i + r0, j + r0
         keep = (j > i) & (ident[i] != ident[j])
         for a, b in zip(i[keep].tolist(), j[keep].tolist()):
-            rows.append((ids[a], ids[b], float(corr[a - r0, b - r0]), float(overlap[a - r0, b - r0])))
+            rows.append(
+                (ids[a], ids[b], float(corr[a - r0, b - r0]), float(overlap[a - r0, b - r0]))
+            )
     return pd.DataFrame(rows, columns=columns)
 
 

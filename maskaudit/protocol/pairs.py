@@ -35,8 +35,9 @@ def pair_keys(probe, gallery, n_gallery: int) -> np.ndarray:
     return np.asarray(probe, dtype=np.int64) * n_gallery + np.asarray(gallery, dtype=np.int64)
 
 
-def excluded_pairs(layout: Layout, probe_ids, gallery_ids, near_duplicates: dict[str, set[str]],
-                   include_self: bool) -> tuple[np.ndarray, np.ndarray]:
+def excluded_pairs(
+    layout: Layout, probe_ids, gallery_ids, near_duplicates: dict[str, set[str]], include_self: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """``(near-duplicate keys, identification-exclusion keys)`` as sorted ``probe * G + gallery``.
 
     Near-duplicate keys: the probe against a near-duplicate of its own original. Identification
@@ -44,8 +45,12 @@ def excluded_pairs(layout: Layout, probe_ids, gallery_ids, near_duplicates: dict
     """
     g_index = {str(i): k for k, i in enumerate(gallery_ids)}
     n_g = len(gallery_ids)
-    dup = [(p, g_index[d]) for p, pid in enumerate(map(str, probe_ids))
-           for d in sorted(near_duplicates.get(pid, ())) if d in g_index]
+    dup = [
+        (p, g_index[d])
+        for p, pid in enumerate(map(str, probe_ids))
+        for d in sorted(near_duplicates.get(pid, ()))
+        if d in g_index
+    ]
     dup_keys = np.unique(np.array([pair_keys(p, g, n_g) for p, g in dup], dtype=np.int64))
     if include_self:
         return dup_keys, np.zeros(0, dtype=np.int64)

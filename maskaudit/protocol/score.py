@@ -34,9 +34,9 @@ class ScoreOptions:
     chunk: int = 1024
     impostor_sample: int = 1_000_000
     sample_seed: tuple = (0,)
-    held_out: frozenset = frozenset()          # identities (strings) out of the open-set gallery
+    held_out: frozenset = frozenset()  # identities (strings) out of the open-set gallery
     thresholds: dict = field(default_factory=dict)  # name -> similarity; NaN ones are skipped
-    tail_k: int = 0                            # keep the tail_k highest impostor scores (thresholds)
+    tail_k: int = 0  # keep the tail_k highest impostor scores (thresholds)
     # image id -> images of other identities that are the same picture: no impostor, no 1:N candidate
     cross_duplicates: dict = field(default_factory=dict)
     # identities (strings) that fix the thresholds when the calibration split is on (empty: everyone);
@@ -56,7 +56,7 @@ def iter_blocks(source, layout: Layout, chunk: int):
     order = probe_order(layout)
     bad_cols = ~layout.gallery_ok[layout.order]
     for r0 in range(0, order.size, max(1, chunk)):
-        rows = order[r0:r0 + chunk]
+        rows = order[r0 : r0 + chunk]
         block = np.array(source.block(rows, layout.order), dtype=np.float32, copy=True)
         block[~layout.probe_ok[rows]] = np.nan
         block[:, bad_cols] = np.nan
@@ -97,7 +97,9 @@ class _PairCounts:
     def __init__(self, layout: Layout, names):
         n, b = layout.n_identities, layout.block_starts.size
         self.layout = layout
-        self.trials = np.zeros((n, b), dtype=np.int32)   # int32: < 2^31 comparisons per identity pair
+        self.trials = np.zeros(
+            (n, b), dtype=np.int32
+        )  # int32: < 2^31 comparisons per identity pair
         self.failures = np.zeros((n, b), dtype=np.int32)
         self.failures_system = np.zeros((n, b), dtype=np.int32)  # neither side a pipeline failure
         self.score_sum = np.zeros((n, b), dtype=np.float64)
@@ -124,13 +126,19 @@ class _PairCounts:
         col_bad = ~self.layout.gallery_ok[self.layout.order]
         if row_bad.any() or col_bad.any():
             failed = (row_bad[:, None] | col_bad[None, :]) & nonmated
-            if planned is not None:  # a comparison-only system: only the cells it was asked to compare
+            if (
+                planned is not None
+            ):  # a comparison-only system: only the cells it was asked to compare
                 failed &= planned
             self._accumulate(self.failures, pid, self._reduce(failed))
             lay = self.layout
             row_sys, col_sys = lay.probe_system_failed[rows], lay.gallery_system_failed[lay.order]
             row_pipe, col_pipe = row_bad & ~row_sys, col_bad & ~col_sys
-            system = failed & (row_sys[:, None] | col_sys[None, :]) & ~(row_pipe[:, None] | col_pipe[None, :])
+            system = (
+                failed
+                & (row_sys[:, None] | col_sys[None, :])
+                & ~(row_pipe[:, None] | col_pipe[None, :])
+            )
             self._accumulate(self.failures_system, pid, self._reduce(system))
         scored = acquired & counted
         self._accumulate(self.score_sum, pid, self._reduce(np.where(scored, block, 0), np.float64))
@@ -139,8 +147,11 @@ class _PairCounts:
             hit = valid & (block >= t)
             r, c = np.nonzero(hit)
             if r.size:  # sparse: only the pairs that matched
-                key = pid[r] * self.layout.block_starts.size + np.searchsorted(self.layout.block_starts, c,
-                                                                                   side="right") - 1
+                key = (
+                    pid[r] * self.layout.block_starts.size
+                    + np.searchsorted(self.layout.block_starts, c, side="right")
+                    - 1
+                )
                 uniq, cnt = np.unique(key, return_counts=True)
                 n_b = self.layout.block_starts.size
                 self.fm[k].append((uniq // n_b, uniq % n_b, cnt))
@@ -150,7 +161,9 @@ class _PairCounts:
         lay, n = self.layout, self.layout.n_identities
 
         def square(m):
-            if lay.block_ident.size == n:  # every identity has gallery images: already square, no copy
+            if (
+                lay.block_ident.size == n
+            ):  # every identity has gallery images: already square, no copy
                 return m
             out = np.zeros((n, n), dtype=m.dtype)
             out[:, lay.block_ident] = m
@@ -168,14 +181,26 @@ class _PairCounts:
             fm_p.append(key // n)
             fm_r.append(key % n)
             fm_c.append(np.bincount(inv, weights=c).astype(np.int64))
-        cat = (lambda xs: np.concatenate(xs) if xs else np.zeros(0, dtype=np.int64))
-        return {"trials": square(self.trials), "failures": square(self.failures),
-                "failures_system": square(self.failures_system),
-                "score_sum": square(self.score_sum), "score_count": square(self.score_count),
-                "fm_threshold": cat(fm_t), "fm_probe": cat(fm_p), "fm_ref": cat(fm_r), "fm_count": cat(fm_c)}
+
+        def cat(xs):
+            return np.concatenate(xs) if xs else np.zeros(0, dtype=np.int64)
+
+        return {
+            "trials": square(self.trials),
+            "failures": square(self.failures),
+            "failures_system": square(self.failures_system),
+            "score_sum": square(self.score_sum),
+            "score_count": square(self.score_count),
+            "fm_threshold": cat(fm_t),
+            "fm_probe": cat(fm_p),
+            "fm_ref": cat(fm_r),
+            "fm_count": cat(fm_c),
+        }
 
 
-def identification_sides(source, layout: Layout) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def identification_sides(
+    source, layout: Layout
+) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(mode, probe_ok, gallery_ok, probe_status, gallery_status)`` of the 1:N search (see the module docstring)."""
     mode = getattr(source, "identification", "similarity")
     if mode == "search_similarity":
@@ -183,9 +208,16 @@ def identification_sides(source, layout: Layout) -> tuple[str, np.ndarray, np.nd
         g_status = np.asarray(source.search_gallery_status, dtype=object)
         return mode, np.isin(status, OK), np.isin(g_status, OK), status, g_status
     if mode not in ("similarity", "not_run"):
-        raise ValueError(f"{source.system}: identification source {mode!r}; use similarity, search_similarity or not_run")
-    return (mode, layout.probe_ok, layout.gallery_ok, np.asarray(source.probe_status, dtype=object),
-            np.asarray(source.gallery_status, dtype=object))
+        raise ValueError(
+            f"{source.system}: identification source {mode!r}; use similarity, search_similarity or not_run"
+        )
+    return (
+        mode,
+        layout.probe_ok,
+        layout.gallery_ok,
+        np.asarray(source.probe_status, dtype=object),
+        np.asarray(source.gallery_status, dtype=object),
+    )
 
 
 def _search_rows(source, mode, rows, layout, probe_ok, gallery_ok, block):
@@ -271,23 +303,35 @@ class _Exclusions:
     """Which (probe, gallery) cells each part of the pass leaves out, as sorted ``probe * G + gallery``
     keys; the ``*_r`` keys use the probe's position in :func:`probe_order` (the order chunks come in)."""
 
-    dup_keys: np.ndarray      # near-duplicates of a probe within its identity
-    ident_excl: np.ndarray    # out of a probe's 1:N gallery: own original (unless include_self), near-duplicates
+    dup_keys: np.ndarray  # near-duplicates of a probe within its identity
+    ident_excl: (
+        np.ndarray
+    )  # out of a probe's 1:N gallery: own original (unless include_self), near-duplicates
     ident_excl_r: np.ndarray
-    self_dup_r: np.ndarray    # own original and near-duplicates: no score sums
-    cross_r: np.ndarray       # the same picture under another identity: no impostor, no 1:N candidate
+    self_dup_r: np.ndarray  # own original and near-duplicates: no score sums
+    cross_r: np.ndarray  # the same picture under another identity: no impostor, no 1:N candidate
 
 
-def _exclusions(source, layout: Layout, near_duplicates: dict, opts: ScoreOptions, rank: np.ndarray) -> _Exclusions:
+def _exclusions(
+    source, layout: Layout, near_duplicates: dict, opts: ScoreOptions, rank: np.ndarray
+) -> _Exclusions:
     n_g = layout.gallery_ident.size
-    dup_keys, ident_excl = excluded_pairs(layout, source.probe_ids, source.gallery_ids, near_duplicates,
-                                          opts.include_self)
+    dup_keys, ident_excl = excluded_pairs(
+        layout, source.probe_ids, source.gallery_ids, near_duplicates, opts.include_self
+    )
     has_self = layout.self_col >= 0
     self_keys = pair_keys(np.flatnonzero(has_self), layout.self_col[has_self], n_g)
     self_dup = np.unique(np.concatenate([self_keys, dup_keys]))
-    cross_keys = excluded_pairs(layout, source.probe_ids, source.gallery_ids, opts.cross_duplicates, True)[0]
-    return _Exclusions(dup_keys, ident_excl, _ranked_keys(ident_excl, rank, n_g), _ranked_keys(self_dup, rank, n_g),
-                       _ranked_keys(cross_keys, rank, n_g))
+    cross_keys = excluded_pairs(
+        layout, source.probe_ids, source.gallery_ids, opts.cross_duplicates, True
+    )[0]
+    return _Exclusions(
+        dup_keys,
+        ident_excl,
+        _ranked_keys(ident_excl, rank, n_g),
+        _ranked_keys(self_dup, rank, n_g),
+        _ranked_keys(cross_keys, rank, n_g),
+    )
 
 
 def _in_probe_order(parts: dict, order: np.ndarray) -> dict:
@@ -317,13 +361,17 @@ class _PairPass:
     def add(self, r0: int, rows: np.ndarray, block: np.ndarray) -> None:
         lay = self.layout
         local = self.has_self[rows]
-        self.reid[rows[local]] = block[np.flatnonzero(local), lay.position[lay.self_col[rows[local]]]]
+        self.reid[rows[local]] = block[
+            np.flatnonzero(local), lay.position[lay.self_col[rows[local]]]
+        ]
         lo, hi = np.searchsorted(self.m_rank, [r0, r0 + rows.size])
         sel = self.m_sort[lo:hi]
         self.mated[sel] = block[self.m_rank[lo:hi] - r0, lay.position[self.m_gallery[sel]]]
 
     def result(self) -> PairScores:
-        return PairScores(self.reid, self.m_probe, self.m_gallery, self.mated, np.isin(self.m_keys, self.dup_keys))
+        return PairScores(
+            self.reid, self.m_probe, self.m_gallery, self.mated, np.isin(self.m_keys, self.dup_keys)
+        )
 
 
 class _SearchPass:
@@ -331,17 +379,26 @@ class _SearchPass:
 
     def __init__(self, source, layout: Layout, excl: _Exclusions, opts: ScoreOptions):
         self.source, self.layout, self.excl, self.rank_k = source, layout, excl, opts.rank_k
-        self.mode, self.probe_ok, self.gallery_ok, self.status, self.gallery_status = \
+        self.mode, self.probe_ok, self.gallery_ok, self.status, self.gallery_status = (
             identification_sides(source, layout)
+        )
         self.held_codes = np.isin(layout.identities, list(opts.held_out))
         self.hidden = self.held_codes[layout.block_ident]
         self.closed, self.opened = {}, {}
 
     def add(self, r0: int, rows: np.ndarray, block: np.ndarray) -> None:
         lay, n_g, r1 = self.layout, self.layout.gallery_ident.size, r0 + rows.size
-        id_block = _search_rows(self.source, self.mode, rows, lay, self.probe_ok, self.gallery_ok, block)
-        ident_block = _blank(_blank(id_block, self.excl.ident_excl_r, r0, r1, lay, n_g), self.excl.cross_r, r0, r1,
-                             lay, n_g)
+        id_block = _search_rows(
+            self.source, self.mode, rows, lay, self.probe_ok, self.gallery_ok, block
+        )
+        ident_block = _blank(
+            _blank(id_block, self.excl.ident_excl_r, r0, r1, lay, n_g),
+            self.excl.cross_r,
+            r0,
+            r1,
+            lay,
+            n_g,
+        )
         best = identity_best(ident_block, lay.block_starts)
         mate_block = lay.ident_block[lay.probe_ident[rows]]
         searchable = self.probe_ok[rows]
@@ -354,31 +411,49 @@ class _SearchPass:
         lay, ident_excl = self.layout, self.excl.ident_excl
         n_p, n_g = lay.probe_ident.size, lay.gallery_ident.size
         per_id = np.bincount(lay.gallery_ident[flag], minlength=lay.n_identities)[lay.probe_ident]
-        gone = np.bincount(ident_excl // n_g, weights=flag[ident_excl % n_g], minlength=n_p) \
-            if ident_excl.size else 0
+        gone = (
+            np.bincount(ident_excl // n_g, weights=flag[ident_excl % n_g], minlength=n_p)
+            if ident_excl.size
+            else 0
+        )
         return per_id - np.asarray(gone, np.int64)
 
     def result(self, order: np.ndarray) -> SearchScores:
         lay = self.layout
         n_p = lay.probe_ident.size
         mates_available = self._mates(self.gallery_ok)  # acquired mates a probe may find
-        mates_total = self._mates(np.ones(lay.gallery_ident.size, bool))  # mates whatever their status
-        mates_system = self._mates(charges(self.gallery_status) == "system")  # failed to enrol (system origin)
+        mates_total = self._mates(
+            np.ones(lay.gallery_ident.size, bool)
+        )  # mates whatever their status
+        mates_system = self._mates(
+            charges(self.gallery_status) == "system"
+        )  # failed to enrol (system origin)
         held_probe = self.held_codes[lay.probe_ident]
         # a probe whose identity has gallery photos, none of them enrolled, is its own category: never a
         # non-mated search; charged to the system when one of those mates failed with a system origin
         unenrolled = (mates_available <= 0) & (mates_total > 0)
-        closed_search = np.where(mates_available > 0, "mated", np.where(unenrolled, "mated_unenrolled", "non_mated"))
+        closed_search = np.where(
+            mates_available > 0, "mated", np.where(unenrolled, "mated_unenrolled", "non_mated")
+        )
         open_search = np.where(held_probe, "non_mated", closed_search)
-        unenrolled_charge = np.where(unenrolled, np.where(mates_system > 0, "system", "pipeline"), "")
+        unenrolled_charge = np.where(
+            unenrolled, np.where(mates_system > 0, "system", "pipeline"), ""
+        )
         if self.mode == "not_run":
             closed_search = open_search = np.full(n_p, "not_run")
             unenrolled_charge = np.full(n_p, "")
-        return SearchScores(mode=self.mode, reason=getattr(self.source, "identification_reason", ""),
-                            probe_ok=self.probe_ok, probe_status=self.status,
-                            closed=_in_probe_order(self.closed, order), open=_in_probe_order(self.opened, order),
-                            closed_search=closed_search, open_search=open_search, mates_available=mates_available,
-                            unenrolled_charge=unenrolled_charge)
+        return SearchScores(
+            mode=self.mode,
+            reason=getattr(self.source, "identification_reason", ""),
+            probe_ok=self.probe_ok,
+            probe_status=self.status,
+            closed=_in_probe_order(self.closed, order),
+            open=_in_probe_order(self.opened, order),
+            closed_search=closed_search,
+            open_search=open_search,
+            mates_available=mates_available,
+            unenrolled_charge=unenrolled_charge,
+        )
 
 
 class _ImpostorPass:
@@ -389,7 +464,9 @@ class _ImpostorPass:
         self.planned = getattr(source, "planned", None)
         calib = np.isin(layout.identities, list(opts.calibration))
         self.calib = calib
-        self.reference = ~calib if not calib.any() else calib  # identities whose pairs fix the thresholds
+        self.reference = (
+            ~calib if not calib.any() else calib
+        )  # identities whose pairs fix the thresholds
         self.ref_cols = self.reference[layout.gallery_ident[layout.order]]
         self.sorted_ident = layout.gallery_ident[layout.order]
         self.names = [k for k, v in opts.thresholds.items() if np.isfinite(v)]
@@ -403,7 +480,9 @@ class _ImpostorPass:
             n_candidates = int(layout.probe_ok.sum()) * int(layout.gallery_ok.sum())
         else:
             n_candidates = int(self.planned[np.ix_(layout.probe_ok, layout.gallery_ok)].sum())
-        self.rate = 1.0 if n_candidates <= opts.impostor_sample else opts.impostor_sample / n_candidates
+        self.rate = (
+            1.0 if n_candidates <= opts.impostor_sample else opts.impostor_sample / n_candidates
+        )
         self.rng = rng_for(*opts.sample_seed, "impostor-sample")
 
     def add(self, r0: int, rows: np.ndarray, block: np.ndarray) -> None:
@@ -423,14 +502,22 @@ class _ImpostorPass:
             counted[cd // n_g - r0, lay.position[cd % n_g]] = False
         acquired = ~np.isnan(block)
         valid = acquired & nonmated
-        self.counts.add(rows, block, acquired, valid, nonmated, counted, self.thr_values,
-                        None if self.planned is None else self.planned[rows][:, lay.order])
+        self.counts.add(
+            rows,
+            block,
+            acquired,
+            valid,
+            nonmated,
+            counted,
+            self.thr_values,
+            None if self.planned is None else self.planned[rows][:, lay.order],
+        )
         ref_valid = valid & self.reference[lay.probe_ident[rows]][:, None] & self.ref_cols[None, :]
         self.n_impostor += int(np.count_nonzero(ref_valid))
         if self.tail_k:
             tail = np.concatenate([self.tail, block[ref_valid]])
             if tail.size > self.tail_k:
-                tail = tail[np.argpartition(-tail, self.tail_k - 1)[:self.tail_k]]
+                tail = tail[np.argpartition(-tail, self.tail_k - 1)[: self.tail_k]]
             self.tail = tail
         if self.rate < 1.0:
             valid &= self.rng.random(block.shape, dtype=np.float32) < self.rate
@@ -443,14 +530,26 @@ class _ImpostorPass:
         sp = np.concatenate([s[0] for s in samples]) if samples else np.zeros(0, np.int64)
         sg = np.concatenate([s[1] for s in samples]) if samples else np.zeros(0, np.int64)
         ss = np.concatenate([s[2] for s in samples]) if samples else np.zeros(0, np.float32)
-        imp.update(calibration=self.calib, identity=lay.identities, probe_identity=lay.probe_ident,
-                   gallery_identity=lay.gallery_ident, threshold_name=np.array(self.names, dtype=str),
-                   threshold_value=np.array(self.thr_values, dtype=np.float32).astype(float), sample_probe=sp,
-                   sample_ref=sg, sample_score=ss.astype(np.float32), sample_fraction=np.float64(self.rate))
-        return imp, ReferenceTail(np.sort(self.tail)[::-1], self.n_impostor, self.reference[lay.probe_ident])
+        imp.update(
+            calibration=self.calib,
+            identity=lay.identities,
+            probe_identity=lay.probe_ident,
+            gallery_identity=lay.gallery_ident,
+            threshold_name=np.array(self.names, dtype=str),
+            threshold_value=np.array(self.thr_values, dtype=np.float32).astype(float),
+            sample_probe=sp,
+            sample_ref=sg,
+            sample_score=ss.astype(np.float32),
+            sample_fraction=np.float64(self.rate),
+        )
+        return imp, ReferenceTail(
+            np.sort(self.tail)[::-1], self.n_impostor, self.reference[lay.probe_ident]
+        )
 
 
-def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOptions) -> VariantScores:
+def score_variant(
+    source, layout: Layout, near_duplicates: dict, opts: ScoreOptions
+) -> VariantScores:
     """Every score of one variant, in one chunked pass over the similarity blocks (see the module
     docstring); the genuine pairs, the 1:N searches and the impostors each take what they need of a block."""
     order = probe_order(layout)
@@ -465,5 +564,10 @@ def score_variant(source, layout: Layout, near_duplicates: dict, opts: ScoreOpti
         searches.add(r0, rows, block)
         impostors.add(r0, rows, block)
     imp, reference = impostors.result()
-    return VariantScores(pairs=pairs.result(), search=searches.result(order), impostors=imp, reference=reference,
-                         self_excluded=not opts.include_self)
+    return VariantScores(
+        pairs=pairs.result(),
+        search=searches.result(order),
+        impostors=imp,
+        reference=reference,
+        self_excluded=not opts.include_self,
+    )

@@ -38,7 +38,9 @@ def embedding_similarity_threshold(card) -> tuple[float, float, str]:
         return -float(card.threshold), float(card.threshold), LOWER
     if card.metric == "cosine":
         return 1.0 - float(card.threshold), float(card.threshold), LOWER
-    raise ValueError(f"model {card.id}: unknown metric {card.metric!r}; use 'euclidean' or 'cosine'")
+    raise ValueError(
+        f"model {card.id}: unknown metric {card.metric!r}; use 'euclidean' or 'cosine'"
+    )
 
 
 @dataclass
@@ -53,7 +55,7 @@ class SimilaritySource:
     probe_status: np.ndarray
     gallery_ids: np.ndarray
     gallery_status: np.ndarray
-    threshold: float              # the system's own decision threshold, similarity units
+    threshold: float  # the system's own decision threshold, similarity units
     threshold_source: str
     raw_direction: str
     system: str
@@ -77,7 +79,8 @@ class SimilaritySource:
         return self._to_raw(np.asarray(similarity, dtype=float))
 
     def search_block(self, rows: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
-        """float32 1:N search answers of probes ``rows`` x gallery ``cols`` (``identification == "search_similarity"``)."""
+        """float32 1:N search answers of probes ``rows`` x gallery ``cols`` (``identification ==
+        "search_similarity"``)."""
         return self._search_block(np.asarray(rows), None if cols is None else np.asarray(cols))
 
     @property
@@ -113,11 +116,19 @@ def from_embeddings(probes: tuple, gallery: tuple, card) -> SimilaritySource:
 
         def to_raw(s):
             return -s
+
     return SimilaritySource(
-        probe_ids=np.asarray(probes[0], dtype=str), probe_status=np.asarray(probes[2], dtype=object),
-        gallery_ids=np.asarray(gallery[0], dtype=str), gallery_status=np.asarray(gallery[2], dtype=object),
-        threshold=thr, threshold_source=card.threshold_source, raw_direction=direction, system=card.id,
-        _block=block, _to_raw=to_raw)
+        probe_ids=np.asarray(probes[0], dtype=str),
+        probe_status=np.asarray(probes[2], dtype=object),
+        gallery_ids=np.asarray(gallery[0], dtype=str),
+        gallery_status=np.asarray(gallery[2], dtype=object),
+        threshold=thr,
+        threshold_source=card.threshold_source,
+        raw_direction=direction,
+        system=card.id,
+        _block=block,
+        _to_raw=to_raw,
+    )
 
 
 def from_embedding_caches(probes_path, gallery_path, card) -> SimilaritySource:
@@ -135,47 +146,68 @@ def from_comparisons(npz_path, sidecar_path=None) -> SimilaritySource:
     with np.load(npz_path, allow_pickle=False) as z:
         missing = [k for k in REQUIRED_ARRAYS if k not in z.files]
         if missing:
-            raise ValueError(f"{npz_path}: missing array(s) {missing}; a comparisons file needs {list(REQUIRED_ARRAYS)}")
+            raise ValueError(
+                f"{npz_path}: missing array(s) {missing}; a comparisons file needs {list(REQUIRED_ARRAYS)}"
+            )
         arrays = {k: z[k] for k in REQUIRED_ARRAYS}
     meta = json.loads(sidecar_path.read_text())
     missing = [k for k in REQUIRED_SIDECAR if k not in meta]
     if missing:
-        raise ValueError(f"{sidecar_path}: missing key(s) {missing}; the sidecar needs {list(REQUIRED_SIDECAR)}")
+        raise ValueError(
+            f"{sidecar_path}: missing key(s) {missing}; the sidecar needs {list(REQUIRED_SIDECAR)}"
+        )
     sim = np.asarray(arrays["similarity"], dtype=np.float32)
     p, g = len(arrays["probe_id"]), len(arrays["gallery_id"])
     if sim.shape != (p, g):
-        raise ValueError(f"{npz_path}: similarity has shape {sim.shape}, expected ({p}, {g}) = (probes, gallery)")
+        raise ValueError(
+            f"{npz_path}: similarity has shape {sim.shape}, expected ({p}, {g}) = (probes, gallery)"
+        )
     direction = meta["raw_direction"]
     if direction not in (HIGHER, LOWER):
-        raise ValueError(f"{sidecar_path}: raw_direction {direction!r}; use {HIGHER!r} or {LOWER!r}")
+        raise ValueError(
+            f"{sidecar_path}: raw_direction {direction!r}; use {HIGHER!r} or {LOWER!r}"
+        )
 
     def to_raw(s):  # the seam's convention: a distance d was delivered as similarity -d
         return s if direction == HIGHER else -s
 
     mode, reason, search = _identification_source(npz_path, sidecar_path, meta, (p, g))
     return SimilaritySource(
-        probe_ids=np.asarray(arrays["probe_id"], dtype=str), probe_status=np.asarray(arrays["probe_status"], dtype=object),
+        probe_ids=np.asarray(arrays["probe_id"], dtype=str),
+        probe_status=np.asarray(arrays["probe_status"], dtype=object),
         gallery_ids=np.asarray(arrays["gallery_id"], dtype=str),
         gallery_status=np.asarray(arrays["gallery_status"], dtype=object),
-        threshold=float(meta["threshold"]), threshold_source=str(meta["threshold_source"]), raw_direction=direction,
-        system=str(meta["system"]), _block=_blocks(sim), _to_raw=to_raw, identification=mode,
-        identification_reason=reason, search_probe_status=search.get("search_probe_status"),
+        threshold=float(meta["threshold"]),
+        threshold_source=str(meta["threshold_source"]),
+        raw_direction=direction,
+        system=str(meta["system"]),
+        _block=_blocks(sim),
+        _to_raw=to_raw,
+        identification=mode,
+        identification_reason=reason,
+        search_probe_status=search.get("search_probe_status"),
         search_gallery_status=search.get("search_gallery_status"),
-        _search_block=_blocks(search["search_similarity"]) if "search_similarity" in search else None,
-        planned=search.get("planned"))
+        _search_block=_blocks(search["search_similarity"])
+        if "search_similarity" in search
+        else None,
+        planned=search.get("planned"),
+    )
 
 
 def _blocks(matrix: np.ndarray):
     def block(rows, cols):
         out = matrix[rows]
         return out if cols is None else out[:, cols]
+
     return block
 
 
 SEARCH_ARRAYS = ("search_similarity", "search_probe_status", "search_gallery_status")
 
 
-def _identification_source(npz_path, sidecar_path, meta: dict, shape: tuple) -> tuple[str, str, dict]:
+def _identification_source(
+    npz_path, sidecar_path, meta: dict, shape: tuple
+) -> tuple[str, str, dict]:
     """``(mode, reason, arrays)`` from the sidecar's ``identification`` pointer.
 
     A file without the pointer (older vendor files, hand-made files) ranks 1:N from ``similarity``
@@ -195,16 +227,22 @@ def _identification_source(npz_path, sidecar_path, meta: dict, shape: tuple) -> 
         if array == "similarity":
             return "similarity", "", extra
         if array != "search_similarity":
-            raise ValueError(f"{sidecar_path}: identification.array {array!r}; use 'search_similarity', 'similarity' "
-                             f"or null (1:N not run)")
+            raise ValueError(
+                f"{sidecar_path}: identification.array {array!r}; use 'search_similarity', 'similarity' "
+                f"or null (1:N not run)"
+            )
         missing = [k for k in SEARCH_ARRAYS if k not in z.files]
         if missing:
-            raise ValueError(f"{npz_path}: the sidecar points 1:N at search_similarity but the file lacks {missing}")
+            raise ValueError(
+                f"{npz_path}: the sidecar points 1:N at search_similarity but the file lacks {missing}"
+            )
         extra.update({k: z[k] for k in SEARCH_ARRAYS})
     extra["search_similarity"] = np.asarray(extra["search_similarity"], dtype=np.float32)
     if extra["search_similarity"].shape != shape:
-        raise ValueError(f"{npz_path}: search_similarity has shape {extra['search_similarity'].shape}, expected "
-                         f"{shape} = (probes, gallery)")
+        raise ValueError(
+            f"{npz_path}: search_similarity has shape {extra['search_similarity'].shape}, expected "
+            f"{shape} = (probes, gallery)"
+        )
     for k in ("search_probe_status", "search_gallery_status"):
         extra[k] = np.asarray(extra[k], dtype=object)
     return "search_similarity", "", extra

@@ -63,9 +63,9 @@ def as_float32(t: float) -> float:
 def _robust_between(a: np.float32, b: np.float32):
     """A float32 strictly between ``a`` and ``b`` with more than one ulp to each, or None."""
     up, down = np.float32(np.inf), np.float32(-np.inf)
-    lo = np.nextafter(a, up)                       # a moved up one ulp must stay below t
+    lo = np.nextafter(a, up)  # a moved up one ulp must stay below t
     hi = np.nextafter(b, down) if np.isfinite(b) else np.float32(np.finfo(np.float32).max)
-    if not np.nextafter(lo, up) < hi:              # no float32 strictly between lo and hi
+    if not np.nextafter(lo, up) < hi:  # no float32 strictly between lo and hi
         return None
     mid = np.float32((np.float64(lo) + np.float64(hi)) / 2.0)
     return float(mid) if lo < mid < hi else float(np.nextafter(lo, up))
@@ -97,10 +97,19 @@ def fixed_thresholds(tail_desc, n: int, targets, prefix: str = "fmr") -> list[di
     rows = []
     for target in targets:
         need = int(math.ceil(MIN_PER_TARGET / target - 1e-9))
-        row = {"name": target_name(prefix, target), "target": float(target), "n": int(n), "n_required": need}
+        row = {
+            "name": target_name(prefix, target),
+            "target": float(target),
+            "n": int(n),
+            "n_required": need,
+        }
         if n < need:
-            row.update(similarity=math.nan, realised=math.nan, supported=False,
-                       reason=f"{n} comparisons < {need} (= 10/{target:g}) needed to fix this threshold")
+            row.update(
+                similarity=math.nan,
+                realised=math.nan,
+                supported=False,
+                reason=f"{n} comparisons < {need} (= 10/{target:g}) needed to fix this threshold",
+            )
         else:
             t, realised = threshold_from_tail(np.asarray(tail_desc, dtype=np.float32), n, target)
             row.update(similarity=t, realised=realised, supported=True, reason="")
@@ -108,41 +117,83 @@ def fixed_thresholds(tail_desc, n: int, targets, prefix: str = "fmr") -> list[di
     return rows
 
 
-def baseline_thresholds(result: VariantScores, source, fmr_targets, fpir_targets, probe_ok, *,
-                        reference: str | None = None) -> dict:
+def baseline_thresholds(
+    result: VariantScores,
+    source,
+    fmr_targets,
+    fpir_targets,
+    probe_ok,
+    *,
+    reference: str | None = None,
+) -> dict:
     """Thresholds from a :func:`maskaudit.protocol.score.score_variant` run on the baseline; ``reference``
     describes the impostors that fixed them (:data:`REFERENCE` when None)."""
     default = as_float32(source.threshold)
     ref, found = result.reference, result.search
-    verification = [{"name": "default", "target": math.nan, "n": int(ref.n_impostor), "n_required": 0,
-                     "similarity": default, "realised": _realised(ref, default),
-                     "supported": True, "reason": f"system default: {source.threshold_source}"}]
+    verification = [
+        {
+            "name": "default",
+            "target": math.nan,
+            "n": int(ref.n_impostor),
+            "n_required": 0,
+            "similarity": default,
+            "realised": _realised(ref, default),
+            "supported": True,
+            "reason": f"system default: {source.threshold_source}",
+        }
+    ]
     verification += fixed_thresholds(ref.tail, ref.n_impostor, fmr_targets, "fmr")
     nonmated = (found.open_search == "non_mated") & probe_ok & ref.reference_probe
     best = np.nan_to_num(found.open["best_nonmate_score"][nonmated], nan=-np.inf)
     default_fpir = float(np.count_nonzero(best >= default)) / best.size if best.size else math.nan
-    identification = [{"name": "default", "target": math.nan, "n": int(best.size), "n_required": 0,
-                       "similarity": default, "realised": default_fpir, "supported": True,
-                       "reason": "system default: a candidate is returned iff its score >= the 1:1 threshold"}]
-    identification += fixed_thresholds(np.sort(best.astype(np.float32))[::-1], int(best.size), fpir_targets, "fpir")
+    identification = [
+        {
+            "name": "default",
+            "target": math.nan,
+            "n": int(best.size),
+            "n_required": 0,
+            "similarity": default,
+            "realised": default_fpir,
+            "supported": True,
+            "reason": "system default: a candidate is returned iff its score >= the 1:1 threshold",
+        }
+    ]
+    identification += fixed_thresholds(
+        np.sort(best.astype(np.float32))[::-1], int(best.size), fpir_targets, "fpir"
+    )
     if found.mode == "not_run":  # no 1:N answers: no open-set operating point either
         for r in identification:
-            r.update(similarity=math.nan, realised=math.nan, supported=False,
-                     reason=f"1:N not run: {found.reason}")
+            r.update(
+                similarity=math.nan,
+                realised=math.nan,
+                supported=False,
+                reason=f"1:N not run: {found.reason}",
+            )
     for rows in (verification, identification):
         for r in rows:
-            r["similarity_raw"] = float(source.to_raw(np.array([r["similarity"]]))[0]) \
-                if np.isfinite(r["similarity"]) else math.nan
-    return {"system": source.system, "raw_direction": source.raw_direction,
-            "reference": REFERENCE if reference is None else reference,
-            "verification": verification, "identification": identification}
+            r["similarity_raw"] = (
+                float(source.to_raw(np.array([r["similarity"]]))[0])
+                if np.isfinite(r["similarity"])
+                else math.nan
+            )
+    return {
+        "system": source.system,
+        "raw_direction": source.raw_direction,
+        "reference": REFERENCE if reference is None else reference,
+        "verification": verification,
+        "identification": identification,
+    }
 
 
-REFERENCE = ("every non-mated pair of the dataset's unmasked images (variant none), each once; the audit "
-             "evaluates its rates on these same impostors (no calibration split)")
-REFERENCE_SPLIT = ("the non-mated pairs of the unmasked images (variant none) with both sides among the {n} "
-                   "calibration identities (protocol.calibration_share), each once; every rate leaves those "
-                   "identities out")
+REFERENCE = (
+    "every non-mated pair of the dataset's unmasked images (variant none), each once; the audit "
+    "evaluates its rates on these same impostors (no calibration split)"
+)
+REFERENCE_SPLIT = (
+    "the non-mated pairs of the unmasked images (variant none) with both sides among the {n} "
+    "calibration identities (protocol.calibration_share), each once; every rate leaves those "
+    "identities out"
+)
 
 
 def _realised(ref: ReferenceTail, t) -> float:

@@ -21,9 +21,17 @@ import numpy as np  # noqa: E402
 
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#F0E442", "#999999"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "<"]
-STYLE = {"svg.fonttype": "none", "svg.hashsalt": "maskaudit", "font.size": 8, "font.family": "DejaVu Sans",
-         "axes.titlesize": 9, "axes.labelsize": 8, "xtick.labelsize": 7, "ytick.labelsize": 7,
-         "legend.fontsize": 7}
+STYLE = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "maskaudit",
+    "font.size": 8,
+    "font.family": "DejaVu Sans",
+    "axes.titlesize": 9,
+    "axes.labelsize": 8,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "legend.fontsize": 7,
+}
 PAGE_WIDTH_IN = 6.3  # A4 with 20 mm margins, minus a little
 _BETWEEN_TAGS = re.compile(r">\s+<")
 _DECIMALS = re.compile(r"(?<=[ ,:(\"LMCHVlmchv-])(\d+\.\d{2})\d+")
@@ -45,8 +53,15 @@ def data_uri(svg: str) -> str:
     return "data:image/svg+xml;charset=utf-8," + quote(svg, safe=" !$'()*+,-./:;<=>?@[]^_`{|}~")
 
 
-def heatmap(values: np.ndarray, rows: list[str], cols: list[str], flagged: np.ndarray, *, quantity: str,
-            title: str) -> str:
+def heatmap(
+    values: np.ndarray,
+    rows: list[str],
+    cols: list[str],
+    flagged: np.ndarray,
+    *,
+    quantity: str,
+    title: str,
+) -> str:
     """Systems (``rows``) x mask variants (``cols``), cells coloured by ``values`` (a proportion), the
     value printed in each cell while cells are wide enough; ``*`` marks a small-sample cell, grey
     ``n/a`` a missing one. The longer of the two lists runs down the page, so the figure fits its width."""
@@ -64,9 +79,18 @@ def heatmap(values: np.ndarray, rows: list[str], cols: list[str], flagged: np.nd
             for (i, j), v in np.ndenumerate(values):
                 text = "n/a" if not np.isfinite(v) else f"{v:.3f}" + ("*" if flagged[i, j] else "")
                 dark = np.isfinite(v) and im.norm(v) <= 0.6
-                ax.text(j, i, text, ha="center", va="center", fontsize=7 if n_c <= 6 else 6,
-                        color="white" if dark else "black")
-        ax.set_xticks(range(n_c), cols, rotation=30 if n_c > 3 else 0, ha="right" if n_c > 3 else "center")
+                ax.text(
+                    j,
+                    i,
+                    text,
+                    ha="center",
+                    va="center",
+                    fontsize=7 if n_c <= 6 else 6,
+                    color="white" if dark else "black",
+                )
+        ax.set_xticks(
+            range(n_c), cols, rotation=30 if n_c > 3 else 0, ha="right" if n_c > 3 else "center"
+        )
         ax.set_yticks(range(n_r), rows)
         variant_axis, system_axis = "mask variant (none = unmasked baseline)", "system · dataset"
         ax.set_xlabel(system_axis if systems_across else variant_axis)
@@ -82,8 +106,14 @@ def group_panels(panels: dict, variants: list[str], *, quantity: str) -> str:
     ``variants`` order, with the group ``all`` for the whole dataset."""
     with plt.rc_context(STYLE):
         n = max(1, len(panels))
-        fig, axes = plt.subplots(n, 1, figsize=(PAGE_WIDTH_IN, 0.6 + 1.9 * n), squeeze=False, layout="constrained",
-                                 sharex=True)
+        fig, axes = plt.subplots(
+            n,
+            1,
+            figsize=(PAGE_WIDTH_IN, 0.6 + 1.9 * n),
+            squeeze=False,
+            layout="constrained",
+            sharex=True,
+        )
         x = np.arange(len(variants))
         for ax, (attribute, groups) in zip(axes[:, 0], panels.items()):
             names = [g for g in groups if g != "all"]
@@ -96,13 +126,24 @@ def group_panels(panels: dict, variants: list[str], *, quantity: str) -> str:
                 y, lo, hi = pts[:, 0], pts[:, 1], pts[:, 2]
                 has = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(y)
                 err = np.vstack([np.where(has, y - lo, 0), np.where(has, hi - y, 0)])
-                ax.errorbar(x + off, y, yerr=err, fmt=marker, color=colour, ms=4, lw=1, capsize=2,
-                            label="whole dataset" if g == "all" else g)
+                ax.errorbar(
+                    x + off,
+                    y,
+                    yerr=err,
+                    fmt=marker,
+                    color=colour,
+                    ms=4,
+                    lw=1,
+                    capsize=2,
+                    label="whole dataset" if g == "all" else g,
+                )
             ax.set_ylabel(f"{quantity}\n(proportion)")
             ax.set_title(f"by {attribute}", loc="left")
             ax.set_ylim(-0.03, 1.03)
             ax.grid(axis="y", alpha=0.3)
             ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
         axes[-1, 0].set_xticks(x, variants, rotation=20, ha="right")
-        axes[-1, 0].set_xlabel("mask variant (none = unmasked baseline); bars: 95 % identity-bootstrap intervals")
+        axes[-1, 0].set_xlabel(
+            "mask variant (none = unmasked baseline); bars: 95 % identity-bootstrap intervals"
+        )
         return to_svg(fig)

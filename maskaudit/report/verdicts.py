@@ -20,16 +20,25 @@ import pandas as pd
 from maskaudit.report.sources import fmt_interval, fmt_p, fmt_signed, missing
 
 VERDICTS = ("significant", "not_significant", "too_few_samples")
-VERDICT_LABEL = {"significant": "significant", "not_significant": "not significant",
-                 "too_few_samples": "too few samples to tell"}
+VERDICT_LABEL = {
+    "significant": "significant",
+    "not_significant": "not significant",
+    "too_few_samples": "too few samples to tell",
+}
 HYPOTHESES = ("mask_effect", "mask_group_interaction", "group_difference", "colour_group_contrast")
 
 MEASURE_LABEL = {
-    "reid_fnmr": "re-identification FNMR", "reid_rate": "re-identification rate",
+    "reid_fnmr": "re-identification FNMR",
+    "reid_rate": "re-identification rate",
     "reid_fnmr_system": "system re-identification FNMR",
     "fnmr": "verification FNMR",
-    "fnmr_system": "system verification FNMR", "fmr": "FMR", "fnir": "FNIR", "fnir_system": "system FNIR",
-    "fpir": "FPIR", "rank1": "rank-1 identification rate", "rank1_system": "system rank-1 rate",
+    "fnmr_system": "system verification FNMR",
+    "fmr": "FMR",
+    "fnir": "FNIR",
+    "fnir_system": "system FNIR",
+    "fpir": "FPIR",
+    "rank1": "rank-1 identification rate",
+    "rank1_system": "system rank-1 rate",
     "fta": "failure to acquire",
 }
 
@@ -54,18 +63,37 @@ def from_tests(frame: pd.DataFrame) -> list[dict]:
     for _, r in frame.iterrows():
         verdict = str(r["verdict"])
         if verdict not in VERDICTS:
-            raise ValueError(f"tests.tsv line {r['_line']}: verdict {verdict!r} is not one of {', '.join(VERDICTS)}")
-        out.append({
-            "table": "tests", "line": int(r["_line"]), "model": str(r["model"]), "dataset": str(r["dataset"]),
-            "family": str(r["family"]), "role": str(r["role"]), "hypothesis": str(r["hypothesis"]),
-            "variant": str(r["variant"]), "attribute": str(r["attribute"]), "group_a": str(r["group_a"]),
-            "group_b": str(r["group_b"]), "comparison": str(r["comparison"]), "measure": str(r["measure"]),
-            "threshold": str(r["threshold"]), "estimate": r["estimate"], "ci_low": r["ci_low"],
-            "ci_high": r["ci_high"], "p": r["p_value"], "p_holm": r["p_holm"],
-            "min_attainable_p": r["min_attainable_p"], "verdict": verdict,
-            "reason": "" if missing(r["reason"]) else str(r["reason"]),
-            "n_a": r["n_identities_a"], "n_b": r["n_identities_b"],
-        })
+            raise ValueError(
+                f"tests.tsv line {r['_line']}: verdict {verdict!r} is not one of {', '.join(VERDICTS)}"
+            )
+        out.append(
+            {
+                "table": "tests",
+                "line": int(r["_line"]),
+                "model": str(r["model"]),
+                "dataset": str(r["dataset"]),
+                "family": str(r["family"]),
+                "role": str(r["role"]),
+                "hypothesis": str(r["hypothesis"]),
+                "variant": str(r["variant"]),
+                "attribute": str(r["attribute"]),
+                "group_a": str(r["group_a"]),
+                "group_b": str(r["group_b"]),
+                "comparison": str(r["comparison"]),
+                "measure": str(r["measure"]),
+                "threshold": str(r["threshold"]),
+                "estimate": r["estimate"],
+                "ci_low": r["ci_low"],
+                "ci_high": r["ci_high"],
+                "p": r["p_value"],
+                "p_holm": r["p_holm"],
+                "min_attainable_p": r["min_attainable_p"],
+                "verdict": verdict,
+                "reason": "" if missing(r["reason"]) else str(r["reason"]),
+                "n_a": r["n_identities_a"],
+                "n_b": r["n_identities_b"],
+            }
+        )
     return out
 
 
@@ -94,16 +122,34 @@ def from_differentials(frame: pd.DataFrame) -> list[dict]:
     """Normalised verdicts from ``differentials.tsv`` rows: the worst-minus-best gap of each error rate."""
     out = []
     for _, r in frame.iterrows():
-        out.append({
-            "table": "differentials", "line": int(r["_line"]), "model": str(r["model"]),
-            "dataset": str(r["dataset"]), "family": str(r["attribute"]), "role": "primary",
-            "hypothesis": "group_difference", "variant": str(r["variant"]), "attribute": str(r["attribute"]),
-            "group_a": str(r["worst_group"]), "group_b": str(r["best_group"]), "comparison": str(r["comparison"]),
-            "measure": str(r["measure"]), "threshold": str(r["threshold"]), "estimate": r["difference"],
-            "ci_low": r["difference_low"], "ci_high": r["difference_high"], "p": r["p_permutation"],
-            "p_holm": r["p_holm"], "min_attainable_p": float("nan"), "verdict": differential_verdict(r),
-            "reason": _differential_reason(r), "n_a": float("nan"), "n_b": float("nan"),
-        })
+        out.append(
+            {
+                "table": "differentials",
+                "line": int(r["_line"]),
+                "model": str(r["model"]),
+                "dataset": str(r["dataset"]),
+                "family": str(r["attribute"]),
+                "role": "primary",
+                "hypothesis": "group_difference",
+                "variant": str(r["variant"]),
+                "attribute": str(r["attribute"]),
+                "group_a": str(r["worst_group"]),
+                "group_b": str(r["best_group"]),
+                "comparison": str(r["comparison"]),
+                "measure": str(r["measure"]),
+                "threshold": str(r["threshold"]),
+                "estimate": r["difference"],
+                "ci_low": r["difference_low"],
+                "ci_high": r["difference_high"],
+                "p": r["p_permutation"],
+                "p_holm": r["p_holm"],
+                "min_attainable_p": float("nan"),
+                "verdict": differential_verdict(r),
+                "reason": _differential_reason(r),
+                "n_a": float("nan"),
+                "n_b": float("nan"),
+            }
+        )
     return out
 
 
@@ -139,7 +185,9 @@ def evidence(v: dict) -> str:
     ci = fmt_interval(v["ci_low"], v["ci_high"], signed=True)
     if ci:
         parts.append(ci)
-    p = f"p = {fmt_p(v['p'])}" + ("" if missing(v["p_holm"]) else f", Holm-adjusted p = {fmt_p(v['p_holm'])}")
+    p = f"p = {fmt_p(v['p'])}" + (
+        "" if missing(v["p_holm"]) else f", Holm-adjusted p = {fmt_p(v['p_holm'])}"
+    )
     return " ".join(parts) + "; " + p
 
 

@@ -11,7 +11,8 @@ becomes, in a replicate,
 
 A replicate with no trials gives NaN; intervals are percentile intervals over the finite
 replicates (NaN when fewer than half the replicates are finite). The tables also report NaN when
-fewer than two identities contribute trials: one cluster carries no between-identity variance. The same weights are used for
+fewer than two identities contribute trials: one cluster carries no between-identity variance. The
+same weights are used for
 every system, variant and threshold of a dataset, so differences between them are paired.
 """
 

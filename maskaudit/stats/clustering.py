@@ -80,8 +80,10 @@ def clustering_null(x, permuted_codes) -> np.ndarray:
     sums = group_sums_1d(codes, x, n_groups)
     counts = group_sums_1d(codes, np.ones_like(x), n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
-        between = np.where(counts > 0, sums ** 2 / np.where(counts > 0, counts, 1), 0.0).sum(1) \
+        between = (
+            np.where(counts > 0, sums**2 / np.where(counts > 0, counts, 1), 0.0).sum(1)
             - xk.sum() ** 2 / xk.size
+        )
     return 1.0 - (total - between) / total
 
 
@@ -99,7 +101,7 @@ def principal_coordinates(matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     # fixed sign: the largest-magnitude coordinate of each component is positive (determinism)
     flip = np.sign(u[np.abs(u).argmax(0), np.arange(u.shape[1])])
     u = u * np.where(flip == 0, 1, flip)
-    var = s ** 2
+    var = s**2
     ratio = var / var.sum() if var.sum() > 0 else np.zeros_like(var)
     return u * s, ratio, keep
 
@@ -117,8 +119,14 @@ def clustering_index(x, labels) -> float:
     return float(1.0 - within / total)
 
 
-def clustering_table(variants: list[dict], scores: dict, groups: pd.DataFrame, labels: dict, n_components: int,
-                     permuted: dict) -> pd.DataFrame:
+def clustering_table(
+    variants: list[dict],
+    scores: dict,
+    groups: pd.DataFrame,
+    labels: dict,
+    n_components: int,
+    permuted: dict,
+) -> pd.DataFrame:
     """C_k of each variant's non-mated subject matrix for the first ``n_components`` components, with
     its null: ``expected_under_null``, the permutation ``null_mean`` and ``p_value`` (``permuted[attribute]``:
     ``(n_perm, n)`` shuffled group codes over all identities; -1 = unknown)."""
@@ -135,13 +143,24 @@ def clustering_table(variants: list[dict], scores: dict, groups: pd.DataFrame, l
             for k in range(min(n_components, coords.shape[1])):
                 null = clustering_null(coords[:, k], perm)
                 ck = clustering_index(coords[is_known, k], lab[is_known])
-                rows.append({**labels, "variant": variant["id"], "mask_kind": variant["kind"],
-                             "mask_colour": variant["colour"], "attribute": attribute, "component": k + 1,
-                             "explained_variance": float(ratio[k]), "n_subjects": int(is_known.sum()),
-                             "n_groups": int(np.unique(lab[is_known]).size),
-                             "clustering_index": ck,
-                             "null_mean": float(np.nanmean(null)) if np.isfinite(null).any() else np.nan,
-                             "null_expected": expected_under_null(int(np.unique(lab[is_known]).size),
-                                                                  int(is_known.sum())),
-                             "p_value": p_value(ck, null), "n_perm": int(null.size)})
+                rows.append(
+                    {
+                        **labels,
+                        "variant": variant["id"],
+                        "mask_kind": variant["kind"],
+                        "mask_colour": variant["colour"],
+                        "attribute": attribute,
+                        "component": k + 1,
+                        "explained_variance": float(ratio[k]),
+                        "n_subjects": int(is_known.sum()),
+                        "n_groups": int(np.unique(lab[is_known]).size),
+                        "clustering_index": ck,
+                        "null_mean": float(np.nanmean(null)) if np.isfinite(null).any() else np.nan,
+                        "null_expected": expected_under_null(
+                            int(np.unique(lab[is_known]).size), int(is_known.sum())
+                        ),
+                        "p_value": p_value(ck, null),
+                        "n_perm": int(null.size),
+                    }
+                )
     return pd.DataFrame(rows)

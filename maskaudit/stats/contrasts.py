@@ -104,13 +104,17 @@ def _evaluate(cells, weights):
                 phi = phi + s * (e - r[:, None] * n) / big_n[:, None]
         k = w.sum(-1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            var = var + np.where(k > 1, k / np.maximum(k - 1, 1), np.nan) * (w * phi ** 2).sum(-1)
+            var = var + np.where(k > 1, k / np.maximum(k - 1, 1), np.nan) * (w * phi**2).sum(-1)
     return theta, np.sqrt(var)
 
 
 def _studentised(theta, se):
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(se > 0, theta / np.where(se > 0, se, 1), np.where(theta == 0, 0.0, np.sign(theta) * np.inf))
+        return np.where(
+            se > 0,
+            theta / np.where(se > 0, se, 1),
+            np.where(theta == 0, 0.0, np.sign(theta) * np.inf),
+        )
 
 
 def _bootstrap_t(estimate, se, th_b, se_b, level, bound):
@@ -128,7 +132,10 @@ def _bootstrap_t(estimate, se, th_b, se_b, level, bound):
     q_lo, q_hi = np.quantile(t_b, [a, 1.0 - a], method="inverted_cdf")
     with np.errstate(invalid="ignore"):
         lo, hi = estimate - q_hi * se, estimate - q_lo * se
-    lo, hi = (estimate if np.isnan(lo) else lo), (estimate if np.isnan(hi) else hi)  # 0 x inf: SE = 0
+    lo, hi = (
+        (estimate if np.isnan(lo) else lo),
+        (estimate if np.isnan(hi) else hi),
+    )  # 0 x inf: SE = 0
     return float(np.clip(lo, -bound, bound)), float(np.clip(hi, -bound, bound))
 
 
@@ -136,7 +143,9 @@ def _counts(e, n, member):
     return float(np.asarray(e)[member].sum()), float(np.asarray(n)[member].sum())
 
 
-def _run(cells, members, *, swap, n_boot, n_perm, rng, level, min_identities, names=("A", "B")) -> Contrast:
+def _run(
+    cells, members, *, swap, n_boot, n_perm, rng, level, min_identities, names=("A", "B")
+) -> Contrast:
     """Shared machinery: ``members`` is one bool mask (mask effect) or two (A, B)."""
     out = Contrast()
     ks = [int(m.sum()) for m in members]
@@ -182,8 +191,9 @@ def _run(cells, members, *, swap, n_boot, n_perm, rng, level, min_identities, na
         reps.append(_evaluate(sub, w))
     th_b = np.concatenate([r[0] for r in reps])
     se_b = np.concatenate([r[1] for r in reps])
-    out.ci_low, out.ci_high = _bootstrap_t(out.estimate, out.se, th_b, se_b, level,
-                                           bound=sum(abs(c[1]) for c in cells) / 2)
+    out.ci_low, out.ci_high = _bootstrap_t(
+        out.estimate, out.se, th_b, se_b, level, bound=sum(abs(c[1]) for c in cells) / 2
+    )
 
     # permutation of the studentised statistic
     exceed = 0
@@ -192,8 +202,10 @@ def _run(cells, members, *, swap, n_boot, n_perm, rng, level, min_identities, na
         for start in range(0, n_perm, _CHUNK):
             p = min(_CHUNK, n_perm - start)
             flip = rng.random((p, idx.size)) < 0.5
-            cells_p = [(g0, s1, np.where(flip, e0, e1), np.where(flip, n0, n1)),
-                       (g0, s0, np.where(flip, e1, e0), np.where(flip, n1, n0))]
+            cells_p = [
+                (g0, s1, np.where(flip, e0, e1), np.where(flip, n0, n1)),
+                (g0, s0, np.where(flip, e1, e0), np.where(flip, n1, n0)),
+            ]
             th, s = _evaluate(cells_p, [np.broadcast_to(z[0], (p, idx.size))])
             exceed += int(np.count_nonzero(np.abs(_studentised(th, s)) >= t_obs * (1 - 1e-9)))
     else:  # group contrasts: shuffle the A/B labels among the identities of both groups
@@ -218,9 +230,19 @@ def _check(*arrays):
     return arr
 
 
-def mask_effect(errors, trials, errors_base, trials_base, member=None, *, n_boot: int = 1000,
-                n_perm: int = 1000, rng: np.random.Generator, level: float = 0.95,
-                min_identities: int = 10) -> Contrast:
+def mask_effect(
+    errors,
+    trials,
+    errors_base,
+    trials_base,
+    member=None,
+    *,
+    n_boot: int = 1000,
+    n_perm: int = 1000,
+    rng: np.random.Generator,
+    level: float = 0.95,
+    min_identities: int = 10,
+) -> Contrast:
     """``R_variant - R_base`` of the identities in ``member`` (all when None); paired by identity.
 
     ``errors``/``trials``: per identity under the variant; ``*_base``: the same identities under the
@@ -230,26 +252,66 @@ def mask_effect(errors, trials, errors_base, trials_base, member=None, *, n_boot
     m = np.ones(e1.size, bool) if member is None else np.asarray(member, bool)
     m = m & (n1 > 0) & (n0 > 0)
     cells = [(0, 1.0, e1, n1), (0, -1.0, e0, n0)]
-    return _run(cells, [m], swap=True, n_boot=n_boot, n_perm=n_perm, rng=rng, level=level,
-                min_identities=min_identities, names=("the group",))
+    return _run(
+        cells,
+        [m],
+        swap=True,
+        n_boot=n_boot,
+        n_perm=n_perm,
+        rng=rng,
+        level=level,
+        min_identities=min_identities,
+        names=("the group",),
+    )
 
 
-def group_difference(errors, trials, in_a, in_b, *, n_boot: int = 1000, n_perm: int = 1000,
-                     rng: np.random.Generator, level: float = 0.95, min_identities: int = 10,
-                     names=("A", "B")) -> Contrast:
+def group_difference(
+    errors,
+    trials,
+    in_a,
+    in_b,
+    *,
+    n_boot: int = 1000,
+    n_perm: int = 1000,
+    rng: np.random.Generator,
+    level: float = 0.95,
+    min_identities: int = 10,
+    names=("A", "B"),
+) -> Contrast:
     """``R_A - R_B`` in one condition; ``in_a`` / ``in_b`` disjoint bool masks over identities
     (``names``: the groups' names in a ``reason``)."""
     e, n = _check(errors, trials)
     a, b = _groups(in_a, in_b)
     a, b = a & (n > 0), b & (n > 0)
     cells = [(0, 1.0, e, n), (1, -1.0, e, n)]
-    return _run(cells, [a, b], swap=False, n_boot=n_boot, n_perm=n_perm, rng=rng, level=level,
-                min_identities=min_identities, names=names)
+    return _run(
+        cells,
+        [a, b],
+        swap=False,
+        n_boot=n_boot,
+        n_perm=n_perm,
+        rng=rng,
+        level=level,
+        min_identities=min_identities,
+        names=names,
+    )
 
 
-def difference_in_differences(errors, trials, errors_base, trials_base, in_a, in_b, *, n_boot: int = 1000,
-                              n_perm: int = 1000, rng: np.random.Generator, level: float = 0.95,
-                              min_identities: int = 10, names=("A", "B")) -> Contrast:
+def difference_in_differences(
+    errors,
+    trials,
+    errors_base,
+    trials_base,
+    in_a,
+    in_b,
+    *,
+    n_boot: int = 1000,
+    n_perm: int = 1000,
+    rng: np.random.Generator,
+    level: float = 0.95,
+    min_identities: int = 10,
+    names=("A", "B"),
+) -> Contrast:
     """``(R_A - R_A,base) - (R_B - R_B,base)``: the signed condition x group interaction.
 
     Only identities with trials in both conditions take part (the contrast is paired).
@@ -259,8 +321,17 @@ def difference_in_differences(errors, trials, errors_base, trials_base, in_a, in
     both = (n1 > 0) & (n0 > 0)
     a, b = a & both, b & both
     cells = [(0, 1.0, e1, n1), (0, -1.0, e0, n0), (1, -1.0, e1, n1), (1, 1.0, e0, n0)]
-    return _run(cells, [a, b], swap=False, n_boot=n_boot, n_perm=n_perm, rng=rng, level=level,
-                min_identities=min_identities, names=names)
+    return _run(
+        cells,
+        [a, b],
+        swap=False,
+        n_boot=n_boot,
+        n_perm=n_perm,
+        rng=rng,
+        level=level,
+        min_identities=min_identities,
+        names=names,
+    )
 
 
 def _groups(in_a, in_b):

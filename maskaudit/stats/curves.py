@@ -25,8 +25,12 @@ def group_det(verification: pd.DataFrame, impostors: dict, groups: pd.Series) ->
     both identities in the group; the extra group ``all`` holds every pair.
     """
     identity = np.asarray(impostors["identity"]).astype(str)
-    p_grp = groups.reindex(identity[impostors["probe_identity"][impostors["sample_probe"]]]).to_numpy()
-    r_grp = groups.reindex(identity[impostors["gallery_identity"][impostors["sample_ref"]]]).to_numpy()
+    p_grp = groups.reindex(
+        identity[impostors["probe_identity"][impostors["sample_probe"]]]
+    ).to_numpy()
+    r_grp = groups.reindex(
+        identity[impostors["gallery_identity"][impostors["sample_ref"]]]
+    ).to_numpy()
     mated = verification[verification.comparison == "mated"]
     m_grp = groups.reindex(mated.probe_subject.astype(str)).to_numpy()
     out = {}

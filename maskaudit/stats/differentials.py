@@ -44,7 +44,9 @@ def max_min_difference(rates) -> float:
 
 def fdr(fmr, fnmr, alpha: float = 0.5) -> float:
     a, b = max_min_difference(fmr), max_min_difference(fnmr)
-    return float(1.0 - (alpha * a + (1.0 - alpha) * b)) if np.isfinite(a) and np.isfinite(b) else NAN
+    return (
+        float(1.0 - (alpha * a + (1.0 - alpha) * b)) if np.isfinite(a) and np.isfinite(b) else NAN
+    )
 
 
 def gini(rates) -> float:
@@ -65,4 +67,4 @@ def garbe(fmr, fnmr, alpha: float = 0.5) -> float:
 
 def inequity_rate(fmr, fnmr, alpha: float = 0.5) -> float:
     a, b = max_min_ratio(fmr), max_min_ratio(fnmr)
-    return float(a ** alpha * b ** (1.0 - alpha)) if np.isfinite(a) and np.isfinite(b) else NAN
+    return float(a**alpha * b ** (1.0 - alpha)) if np.isfinite(a) and np.isfinite(b) else NAN

@@ -20,7 +20,9 @@ from maskaudit.stats.measures import identification_note, probe_codes, variant_m
 from maskaudit.stats.verification import eer, eer_threshold
 
 
-def group_eer(scores: dict, members_codes: np.ndarray, codes: dict, imp_codes) -> tuple[float, float, float]:
+def group_eer(
+    scores: dict, members_codes: np.ndarray, codes: dict, imp_codes
+) -> tuple[float, float, float]:
     """``(EER, errors, trials)`` of one group at its own EER threshold (:func:`eer_threshold`: accept
     iff ``s >= θ*``, ties on ``|FMR - FNMR|`` broken by the smallest ``FMR + FNMR``, then the smallest θ).
 
@@ -32,7 +34,9 @@ def group_eer(scores: dict, members_codes: np.ndarray, codes: dict, imp_codes) -
     mated = (ver.comparison == "mated").to_numpy()
     pos = ver.score.to_numpy(dtype=float)[mated & np.isin(codes["verification"], members_codes)]
     p_code, r_code = imp_codes
-    neg = scores["impostors"]["sample_score"][np.isin(p_code, members_codes) & np.isin(r_code, members_codes)]
+    neg = scores["impostors"]["sample_score"][
+        np.isin(p_code, members_codes) & np.isin(r_code, members_codes)
+    ]
     pos, neg = pos[np.isfinite(pos)], neg[np.isfinite(neg)].astype(float)
     if not (pos.size and neg.size):
         return float("nan"), float("nan"), float(pos.size + neg.size)
@@ -41,9 +45,21 @@ def group_eer(scores: dict, members_codes: np.ndarray, codes: dict, imp_codes) -
     return eer(neg, pos), float(errors), float(pos.size + neg.size)
 
 
-def rates_table(variants: list[dict], scores: dict, identities: list[str], groups: pd.DataFrame,
-                images: pd.DataFrame, weights: np.ndarray, labels: dict, ver_thr: dict, id_thr: dict, *,
-                rank_k: int, level: float, min_identities: int) -> tuple[pd.DataFrame, dict, dict]:
+def rates_table(
+    variants: list[dict],
+    scores: dict,
+    identities: list[str],
+    groups: pd.DataFrame,
+    images: pd.DataFrame,
+    weights: np.ndarray,
+    labels: dict,
+    ver_thr: dict,
+    id_thr: dict,
+    *,
+    rank_k: int,
+    level: float,
+    min_identities: int,
+) -> tuple[pd.DataFrame, dict, dict]:
     """``(rates, reps, measures_by_variant)`` of one (system, dataset).
 
     ``reps[(variant, attribute, group, measure, threshold)] = (rate, bootstrap replicates, identities
@@ -61,13 +77,23 @@ def rates_table(variants: list[dict], scores: dict, identities: list[str], group
         id_note = identification_note(sc["identification"])
         measures_by_variant[vid] = meas
         imp = sc["impostors"]
-        imp_codes = (imp["probe_identity"][imp["sample_probe"]], imp["gallery_identity"][imp["sample_ref"]])
+        imp_codes = (
+            imp["probe_identity"][imp["sample_probe"]],
+            imp["gallery_identity"][imp["sample_ref"]],
+        )
         for attribute in ATTRIBUTES:
             for group in sorted(set(groups[attribute])):
                 member = (groups[attribute] == group).to_numpy()
-                base = {**labels, "variant": vid, "mask_kind": variant["kind"], "mask_colour": variant["colour"],
-                        "attribute": attribute, "group": group, "n_identities": int(member.sum()),
-                        "n_images": int(images.identity.isin(np.array(identities)[member]).sum())}
+                base = {
+                    **labels,
+                    "variant": vid,
+                    "mask_kind": variant["kind"],
+                    "mask_colour": variant["colour"],
+                    "attribute": attribute,
+                    "group": group,
+                    "n_identities": int(member.sum()),
+                    "n_images": int(images.identity.isin(np.array(identities)[member]).sum()),
+                }
                 for comparison, measure, thr, t, success, counts in meas.items:
                     e, tr = counts.total(member)
                     rate = e / tr if tr else np.nan
@@ -76,23 +102,59 @@ def rates_table(variants: list[dict], scores: dict, identities: list[str], group
                         rate, rep = 1.0 - rate, 1.0 - rep
                     units = counts.units(member)
                     reps[(vid, attribute, group, measure, thr)] = (rate, rep, units, e, tr)
-                    cp = clopper_pearson(int(round(tr - e if success else e)), int(round(tr)), 1 - level) \
-                        if float(tr).is_integer() else (np.nan, np.nan)
-                    lo, hi = interval(rep, level) if units >= max(2, min_identities) else (np.nan, np.nan)
-                    rate_rows.append({**base, "comparison": comparison, "measure": measure, "threshold": thr,
-                                      "threshold_similarity": t, "value": rate, "errors": e, "trials": tr,
-                                      "n_units": units, "under_30_errors": bool(min(e, tr - e) < 30),
-                                      "cp_low": cp[0], "cp_high": cp[1],
-                                      "boot_low": lo, "boot_high": hi})
+                    cp = (
+                        clopper_pearson(
+                            int(round(tr - e if success else e)), int(round(tr)), 1 - level
+                        )
+                        if float(tr).is_integer()
+                        else (np.nan, np.nan)
+                    )
+                    lo, hi = (
+                        interval(rep, level)
+                        if units >= max(2, min_identities)
+                        else (np.nan, np.nan)
+                    )
+                    rate_rows.append(
+                        {
+                            **base,
+                            "comparison": comparison,
+                            "measure": measure,
+                            "threshold": thr,
+                            "threshold_similarity": t,
+                            "value": rate,
+                            "errors": e,
+                            "trials": tr,
+                            "n_units": units,
+                            "under_30_errors": bool(min(e, tr - e) < 30),
+                            "cp_low": cp[0],
+                            "cp_high": cp[1],
+                            "boot_low": lo,
+                            "boot_high": hi,
+                        }
+                    )
                     if id_note and comparison == "identification":
                         rate_rows[-1]["note"] = id_note
-                eer_value, eer_errors, eer_trials = group_eer(sc, np.flatnonzero(member), codes, imp_codes)
-                rate_rows.append({**base, "comparison": "verification", "measure": "eer_group_own_threshold",
-                                  "threshold": "group_eer", "threshold_similarity": np.nan, "value": eer_value,
-                                  "errors": eer_errors, "trials": eer_trials, "n_units": int(member.sum()),
-                                  "under_30_errors": bool(not eer_errors >= 30), "cp_low": np.nan,
-                                  "cp_high": np.nan,
-                                  "boot_low": np.nan, "boot_high": np.nan})
+                eer_value, eer_errors, eer_trials = group_eer(
+                    sc, np.flatnonzero(member), codes, imp_codes
+                )
+                rate_rows.append(
+                    {
+                        **base,
+                        "comparison": "verification",
+                        "measure": "eer_group_own_threshold",
+                        "threshold": "group_eer",
+                        "threshold_similarity": np.nan,
+                        "value": eer_value,
+                        "errors": eer_errors,
+                        "trials": eer_trials,
+                        "n_units": int(member.sum()),
+                        "under_30_errors": bool(not eer_errors >= 30),
+                        "cp_low": np.nan,
+                        "cp_high": np.nan,
+                        "boot_low": np.nan,
+                        "boot_high": np.nan,
+                    }
+                )
     rates = pd.DataFrame(rate_rows)
     if "note" in rates:
         rates["note"] = rates["note"].fillna("")

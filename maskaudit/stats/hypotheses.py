@@ -48,10 +48,39 @@ log = logging.getLogger(__name__)
 
 PRIMARY, EXPLORATORY = "primary", "exploratory"
 BASELINE = "none"
-COLUMNS = ["family", "role", "hypothesis", "variant", "base_variant", "attribute", "group_a", "group_b",
-           "comparison", "measure", "threshold", "estimate", "ci_low", "ci_high", "se", "p_value", "p_holm",
-           "n_perm", "min_attainable_p", "verdict", "reason", "n_identities_a", "n_identities_b", "errors_a",
-           "errors_b", "trials_a", "trials_b", "errors_a_base", "errors_b_base", "trials_a_base", "trials_b_base"]
+COLUMNS = [
+    "family",
+    "role",
+    "hypothesis",
+    "variant",
+    "base_variant",
+    "attribute",
+    "group_a",
+    "group_b",
+    "comparison",
+    "measure",
+    "threshold",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "se",
+    "p_value",
+    "p_holm",
+    "n_perm",
+    "min_attainable_p",
+    "verdict",
+    "reason",
+    "n_identities_a",
+    "n_identities_b",
+    "errors_a",
+    "errors_b",
+    "trials_a",
+    "trials_b",
+    "errors_a_base",
+    "errors_b_base",
+    "trials_a_base",
+    "trials_b_base",
+]
 
 
 @dataclass(frozen=True)
@@ -83,15 +112,22 @@ class Settings:
     min_identities: int = 20
 
     @classmethod
-    def from_config(cls, stats: dict) -> "Settings":
+    def from_config(cls, stats: dict) -> Settings:
         t = stats.get("tests", {})
-        return cls(measures=tuple(t.get("measures", cls.measures)),
-                   thresholds=tuple(t.get("thresholds", cls.thresholds)),
-                   attributes=tuple(t.get("attributes", cls.attributes)),
-                   exploratory_attributes=tuple(t.get("exploratory_attributes", cls.exploratory_attributes)),
-                   n_boot=stats.get("bootstrap", cls.n_boot), n_perm=stats.get("permutations", cls.n_perm),
-                   max_perm=stats.get("max_permutations", cls.max_perm), level=stats.get("confidence", cls.level),
-                   alpha=stats.get("alpha", cls.alpha), min_identities=stats.get("min_identities", cls.min_identities))
+        return cls(
+            measures=tuple(t.get("measures", cls.measures)),
+            thresholds=tuple(t.get("thresholds", cls.thresholds)),
+            attributes=tuple(t.get("attributes", cls.attributes)),
+            exploratory_attributes=tuple(
+                t.get("exploratory_attributes", cls.exploratory_attributes)
+            ),
+            n_boot=stats.get("bootstrap", cls.n_boot),
+            n_perm=stats.get("permutations", cls.n_perm),
+            max_perm=stats.get("max_permutations", cls.max_perm),
+            level=stats.get("confidence", cls.level),
+            alpha=stats.get("alpha", cls.alpha),
+            min_identities=stats.get("min_identities", cls.min_identities),
+        )
 
 
 def predeclared(variants: list[dict], groups: dict, available, settings: Settings) -> list[Spec]:
@@ -106,29 +142,74 @@ def predeclared(variants: list[dict], groups: dict, available, settings: Setting
         if (measure, thr) not in available:
             log.info("tests: no %s at threshold %s here; its tests are skipped", measure, thr)
             continue
-        for role, attributes in ((PRIMARY, settings.attributes), (EXPLORATORY, settings.exploratory_attributes)):
+        for role, attributes in (
+            (PRIMARY, settings.attributes),
+            (EXPLORATORY, settings.exploratory_attributes),
+        ):
             for v in masked if has_base else []:
                 if role == PRIMARY:
-                    specs.append(Spec(role, "mask_effect", v["id"], BASELINE, "overall", "all", "", measure, thr))
+                    specs.append(
+                        Spec(
+                            role,
+                            "mask_effect",
+                            v["id"],
+                            BASELINE,
+                            "overall",
+                            "all",
+                            "",
+                            measure,
+                            thr,
+                        )
+                    )
                 for attribute in attributes:
                     names = groups.get(attribute, [])
-                    specs += [Spec(role, "mask_effect", v["id"], BASELINE, attribute, g, "", measure, thr)
-                              for g in names]
-                    specs += [Spec(role, "mask_group_interaction", v["id"], BASELINE, attribute, a, b, measure, thr)
-                              for a, b in itertools.combinations(names, 2)]
+                    specs += [
+                        Spec(role, "mask_effect", v["id"], BASELINE, attribute, g, "", measure, thr)
+                        for g in names
+                    ]
+                    specs += [
+                        Spec(
+                            role,
+                            "mask_group_interaction",
+                            v["id"],
+                            BASELINE,
+                            attribute,
+                            a,
+                            b,
+                            measure,
+                            thr,
+                        )
+                        for a, b in itertools.combinations(names, 2)
+                    ]
         for v in variants:
             for attribute in (*settings.attributes, *settings.exploratory_attributes):
-                specs += [Spec(EXPLORATORY, "group_difference", v["id"], "", attribute, a, b, measure, thr)
-                          for a, b in itertools.combinations(groups.get(attribute, []), 2)]
+                specs += [
+                    Spec(
+                        EXPLORATORY, "group_difference", v["id"], "", attribute, a, b, measure, thr
+                    )
+                    for a, b in itertools.combinations(groups.get(attribute, []), 2)
+                ]
         by_kind = {}
         for v in masked:
             by_kind.setdefault(v["kind"], []).append(v)
-        for kind, vs in sorted(by_kind.items()):
+        for _kind, vs in sorted(by_kind.items()):
             for v1, v2 in itertools.combinations(sorted(vs, key=lambda v: v["id"]), 2):
                 if v1["colour"] == v2["colour"]:
                     continue
-                specs += [Spec(EXPLORATORY, "colour_group_contrast", v1["id"], v2["id"], "race", a, b, measure, thr)
-                          for a, b in itertools.combinations(groups.get("race", []), 2)]
+                specs += [
+                    Spec(
+                        EXPLORATORY,
+                        "colour_group_contrast",
+                        v1["id"],
+                        v2["id"],
+                        "race",
+                        a,
+                        b,
+                        measure,
+                        thr,
+                    )
+                    for a, b in itertools.combinations(groups.get("race", []), 2)
+                ]
     return specs
 
 
@@ -138,13 +219,22 @@ def permutations_for(m: int, settings: Settings, grow: bool = True) -> tuple[int
     need = math.ceil(2 * m / settings.alpha) if m and grow else 0
     n_perm = min(max(settings.n_perm, need), max(settings.max_perm, settings.n_perm))
     if m and 1.0 / (n_perm + 1) > settings.alpha / m:
-        return n_perm, (f"cannot pass Holm: smallest attainable p 1/({n_perm}+1) > alpha/m = "
-                        f"{settings.alpha}/{m}; raise stats.max_permutations")
+        return n_perm, (
+            f"cannot pass Holm: smallest attainable p 1/({n_perm}+1) > alpha/m = "
+            f"{settings.alpha}/{m}; raise stats.max_permutations"
+        )
     return n_perm, ""
 
 
-def run_tests(specs: list[Spec], counts, labels: dict, settings: Settings, *, seed_parts: tuple,
-              family_prefix: str = "") -> pd.DataFrame:
+def run_tests(
+    specs: list[Spec],
+    counts,
+    labels: dict,
+    settings: Settings,
+    *,
+    seed_parts: tuple,
+    family_prefix: str = "",
+) -> pd.DataFrame:
     """Run every spec and add Holm and verdicts per family.
 
     ``counts(variant, measure, threshold) -> (errors, trials)``: per-identity arrays (``None`` when
@@ -161,9 +251,16 @@ def run_tests(specs: list[Spec], counts, labels: dict, settings: Settings, *, se
         n_perm, cap_reason = families[spec.role]
         rng = rng_for(*seed_parts, "tests", *(getattr(spec, f) for f in Spec.__dataclass_fields__))
         cur = counts(spec.variant, spec.measure, spec.threshold)
-        base = counts(spec.base_variant, spec.measure, spec.threshold) if spec.base_variant else None
-        kw = dict(n_boot=settings.n_boot, n_perm=n_perm, rng=rng, level=settings.level,
-                  min_identities=settings.min_identities)
+        base = (
+            counts(spec.base_variant, spec.measure, spec.threshold) if spec.base_variant else None
+        )
+        kw = dict(
+            n_boot=settings.n_boot,
+            n_perm=n_perm,
+            rng=rng,
+            level=settings.level,
+            min_identities=settings.min_identities,
+        )
         lab = np.asarray(labels[spec.attribute]).astype(str)
         in_a = lab == spec.group_a
         pair = (spec.group_a, spec.group_b)
@@ -174,8 +271,9 @@ def run_tests(specs: list[Spec], counts, labels: dict, settings: Settings, *, se
         elif spec.hypothesis == "group_difference":
             res = K.group_difference(cur[0], cur[1], in_a, lab == spec.group_b, names=pair, **kw)
         else:
-            res = K.difference_in_differences(cur[0], cur[1], base[0], base[1], in_a, lab == spec.group_b,
-                                              names=pair, **kw)
+            res = K.difference_in_differences(
+                cur[0], cur[1], base[0], base[1], in_a, lab == spec.group_b, names=pair, **kw
+            )
         row = {"family": f"{family_prefix}{spec.role}", **spec.__dict__, **res.as_dict()}
         if res.tested and cap_reason:
             row["reason"] = cap_reason
@@ -193,15 +291,18 @@ def add_verdicts(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
     tested = out.p_value.notna()
     excludes = (out.ci_low > 0) | (out.ci_high < 0)
     reject = out.p_holm < alpha
-    out["verdict"] = np.where(~tested, "too_few_samples",
-                              np.where(reject & excludes, "significant", "not_significant"))
+    out["verdict"] = np.where(
+        ~tested, "too_few_samples", np.where(reject & excludes, "significant", "not_significant")
+    )
     out.loc[reject & ~excludes & tested, "reason"] = "Holm p < alpha but the interval includes 0"
     quiet = tested & ~reject & excludes & (out.reason == "")
     out.loc[quiet, "reason"] = "the interval excludes 0 but Holm p >= alpha"
     return out
 
 
-def tests_table(variants, measures_by_variant, groups, labels, settings: Settings, *, seed, dataset) -> pd.DataFrame:
+def tests_table(
+    variants, measures_by_variant, groups, labels, settings: Settings, *, seed, dataset
+) -> pd.DataFrame:
     """The predeclared tests of one (system, dataset), Holm per (system, dataset, role). Only
     per-probe-identity (1-D) error measures are tested. ``measures_by_variant[variant]``:
     :class:`maskaudit.stats.measures.Measures`; ``groups``: :func:`maskaudit.stats.groups.identity_groups`."""
@@ -214,9 +315,17 @@ def tests_table(variants, measures_by_variant, groups, labels, settings: Setting
     names = {a: known_groups(groups, a) for a in ATTRIBUTES}
     specs = predeclared(variants, names, {(m, t) for _, m, t in counts}, settings)
     prefix = "/".join(str(labels[k]) for k in ("model", "dataset") if k in labels)
-    table = run_tests(specs, lambda v, m, t: counts.get((v, m, t)), {a: groups[a].to_numpy() for a in ATTRIBUTES},
-                      settings, seed_parts=(seed, dataset), family_prefix=f"{prefix}/" if prefix else "")
-    table.insert(table.columns.get_loc("measure"), "comparison", table.measure.map(comparison).fillna(""))
+    table = run_tests(
+        specs,
+        lambda v, m, t: counts.get((v, m, t)),
+        {a: groups[a].to_numpy() for a in ATTRIBUTES},
+        settings,
+        seed_parts=(seed, dataset),
+        family_prefix=f"{prefix}/" if prefix else "",
+    )
+    table.insert(
+        table.columns.get_loc("measure"), "comparison", table.measure.map(comparison).fillna("")
+    )
     for k, v in reversed(list(labels.items())):
         table.insert(0, k, v)
     return table

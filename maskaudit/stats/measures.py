@@ -49,15 +49,21 @@ def _charged(frame) -> tuple[np.ndarray, np.ndarray]:
     return np.isin(origin, SYSTEM_ORIGINS), np.isin(origin, PIPELINE_ORIGINS)
 
 
-def variant_measures(scores: dict, codes: dict, n: int, ver_thresholds: dict, id_thresholds: dict,
-                     rank_k: int) -> Measures:
+def variant_measures(
+    scores: dict, codes: dict, n: int, ver_thresholds: dict, id_thresholds: dict, rank_k: int
+) -> Measures:
     """``scores``: ``reid``, ``verification``, ``identification`` frames and ``impostors`` arrays.
 
     Decisions are recomputed from the stored float32 scores with the same rule as the score files'
     ``decision`` column (accept iff ``score >= threshold``, both float32 numbers), so they agree exactly.
     """
     out = Measures()
-    reid, ver, ident, imp = scores["reid"], scores["verification"], scores["identification"], scores["impostors"]
+    reid, ver, ident, imp = (
+        scores["reid"],
+        scores["verification"],
+        scores["identification"],
+        scores["impostors"],
+    )
     supported = {k: v for k, v in ver_thresholds.items() if np.isfinite(v)}
 
     r_code = codes["reid"]
@@ -80,42 +86,117 @@ def variant_measures(scores: dict, codes: dict, n: int, ver_thresholds: dict, id
             r_rej = r_failed | (r_score < t)
             v_rej = v_failed | (v_score < t)
         r_system_trial = r_counted & ~r_pipeline
-        out.add("reidentification", "reid_rate", name, t, True, from_rows(r_code, n, r_rej, r_system_trial))
-        out.add("reidentification", "reid_rate_acquired", name, t, True,
-                from_rows(r_code, n, r_rej, r_counted & ~r_failed))
-        out.add("reidentification", "reid_fnmr", name, t, False, from_rows(r_code, n, r_rej, r_counted & ~r_failed))
-        out.add("reidentification", "reid_fnmr_system", name, t, False, from_rows(r_code, n, r_rej, r_system_trial))
-        out.add("verification", "fnmr", name, t, False, from_rows(v_code, n, v_rej, v_counted & ~v_failed))
-        out.add("verification", "fnmr_system", name, t, False, from_rows(v_code, n, v_rej, v_counted & ~v_pipeline))
+        out.add(
+            "reidentification",
+            "reid_rate",
+            name,
+            t,
+            True,
+            from_rows(r_code, n, r_rej, r_system_trial),
+        )
+        out.add(
+            "reidentification",
+            "reid_rate_acquired",
+            name,
+            t,
+            True,
+            from_rows(r_code, n, r_rej, r_counted & ~r_failed),
+        )
+        out.add(
+            "reidentification",
+            "reid_fnmr",
+            name,
+            t,
+            False,
+            from_rows(r_code, n, r_rej, r_counted & ~r_failed),
+        )
+        out.add(
+            "reidentification",
+            "reid_fnmr_system",
+            name,
+            t,
+            False,
+            from_rows(r_code, n, r_rej, r_system_trial),
+        )
+        out.add(
+            "verification",
+            "fnmr",
+            name,
+            t,
+            False,
+            from_rows(v_code, n, v_rej, v_counted & ~v_failed),
+        )
+        out.add(
+            "verification",
+            "fnmr_system",
+            name,
+            t,
+            False,
+            from_rows(v_code, n, v_rej, v_counted & ~v_pipeline),
+        )
         k = names.index(name)
         sel = f_row == k
         fm = coo_matrix(n, imp["fm_probe"][sel], imp["fm_ref"][sel], imp["fm_count"][sel])
         out.add("verification", "fmr", name, t, False, Counts(fm, trials))
-        if sys_failures is not None:  # a system failure is a trial, never a false match (FAR = FMR (1 - FTA))
+        if (
+            sys_failures is not None
+        ):  # a system failure is a trial, never a false match (FAR = FMR (1 - FTA))
             out.add("verification", "fmr_system", name, t, False, Counts(fm, trials + sys_failures))
     failures = imp["failures"].astype(float)
-    out.add("verification", "fta_impostor", NO_THRESHOLD, np.nan, False, Counts(failures, trials + failures))
+    out.add(
+        "verification",
+        "fta_impostor",
+        NO_THRESHOLD,
+        np.nan,
+        False,
+        Counts(failures, trials + failures),
+    )
 
     i_code = codes["identification"]
     i_failed = (ident.fta_reason.astype(str) != "").to_numpy()
     i_system, i_pipeline = _charged(ident)
-    charge = ident["unenrolled_charge"].astype(str).to_numpy() if "unenrolled_charge" in ident else \
-        np.full(len(ident), "")
+    charge = (
+        ident["unenrolled_charge"].astype(str).to_numpy()
+        if "unenrolled_charge" in ident
+        else np.full(len(ident), "")
+    )
     closed = (ident.search == "mated").to_numpy()
     # a mated search whose every mate failed the system's enrolment: a miss of the system
-    closed_system = (closed | ((ident.search == "mated_unenrolled").to_numpy() & (charge == "system"))) & ~i_pipeline
+    closed_system = (
+        closed | ((ident.search == "mated_unenrolled").to_numpy() & (charge == "system"))
+    ) & ~i_pipeline
     ranks = ident.mate_rank.to_numpy(dtype=float)
     for r in range(1, rank_k + 1):  # the CMC, point by point
         with np.errstate(invalid="ignore"):
             miss = ~(ranks <= r)
-        out.add("identification", f"rank{r}", NO_THRESHOLD, np.nan, True, from_rows(i_code, n, miss, closed & ~i_failed))
-        out.add("identification", f"rank{r}_acquired", NO_THRESHOLD, np.nan, True,
-                from_rows(i_code, n, miss, closed & ~i_failed))
-        out.add("identification", f"rank{r}_system", NO_THRESHOLD, np.nan, True,
-                from_rows(i_code, n, miss, closed_system))
+        out.add(
+            "identification",
+            f"rank{r}",
+            NO_THRESHOLD,
+            np.nan,
+            True,
+            from_rows(i_code, n, miss, closed & ~i_failed),
+        )
+        out.add(
+            "identification",
+            f"rank{r}_acquired",
+            NO_THRESHOLD,
+            np.nan,
+            True,
+            from_rows(i_code, n, miss, closed & ~i_failed),
+        )
+        out.add(
+            "identification",
+            f"rank{r}_system",
+            NO_THRESHOLD,
+            np.nan,
+            True,
+            from_rows(i_code, n, miss, closed_system),
+        )
     o_mated = (ident.open_search == "mated").to_numpy()
-    o_mated_system = (o_mated | ((ident.open_search == "mated_unenrolled").to_numpy() & (charge == "system"))) \
-        & ~i_pipeline
+    o_mated_system = (
+        o_mated | ((ident.open_search == "mated_unenrolled").to_numpy() & (charge == "system"))
+    ) & ~i_pipeline
     o_nonmated = (ident.open_search == "non_mated").to_numpy()  # not_run searches are neither
     o_rank = ident.open_mate_rank.to_numpy(dtype=float)
     o_mate = ident.open_mate_score.to_numpy(dtype=float)
@@ -126,20 +207,77 @@ def variant_measures(scores: dict, codes: dict, n: int, ver_thresholds: dict, id
         with np.errstate(invalid="ignore"):
             miss = ~((o_rank == 1) & (o_mate >= t))
             false_pos = o_non >= t
-        out.add("identification", "fnir", name, t, False, from_rows(i_code, n, miss, o_mated & ~i_failed))
-        out.add("identification", "fnir_acquired", name, t, False, from_rows(i_code, n, miss, o_mated & ~i_failed))
-        out.add("identification", "fnir_system", name, t, False, from_rows(i_code, n, miss, o_mated_system))
-        out.add("identification", "fpir", name, t, False, from_rows(i_code, n, false_pos, o_nonmated & ~i_failed))
-        out.add("identification", "fpir_system", name, t, False,
-                from_rows(i_code, n, false_pos, o_nonmated & ~i_pipeline))
+        out.add(
+            "identification",
+            "fnir",
+            name,
+            t,
+            False,
+            from_rows(i_code, n, miss, o_mated & ~i_failed),
+        )
+        out.add(
+            "identification",
+            "fnir_acquired",
+            name,
+            t,
+            False,
+            from_rows(i_code, n, miss, o_mated & ~i_failed),
+        )
+        out.add(
+            "identification",
+            "fnir_system",
+            name,
+            t,
+            False,
+            from_rows(i_code, n, miss, o_mated_system),
+        )
+        out.add(
+            "identification",
+            "fpir",
+            name,
+            t,
+            False,
+            from_rows(i_code, n, false_pos, o_nonmated & ~i_failed),
+        )
+        out.add(
+            "identification",
+            "fpir_system",
+            name,
+            t,
+            False,
+            from_rows(i_code, n, false_pos, o_nonmated & ~i_pipeline),
+        )
 
     origin = ident.fta_origin.astype(str).to_numpy()
     everyone = np.ones(len(ident), bool)
-    out.add("acquisition", "fta", NO_THRESHOLD, np.nan, False, from_rows(i_code, n, i_failed, everyone))
-    out.add("acquisition", "fta_system", NO_THRESHOLD, np.nan, False, from_rows(i_code, n, i_system, everyone))
-    out.add("acquisition", "fta_pipeline", NO_THRESHOLD, np.nan, False, from_rows(i_code, n, i_pipeline, everyone))
+    out.add(
+        "acquisition", "fta", NO_THRESHOLD, np.nan, False, from_rows(i_code, n, i_failed, everyone)
+    )
+    out.add(
+        "acquisition",
+        "fta_system",
+        NO_THRESHOLD,
+        np.nan,
+        False,
+        from_rows(i_code, n, i_system, everyone),
+    )
+    out.add(
+        "acquisition",
+        "fta_pipeline",
+        NO_THRESHOLD,
+        np.nan,
+        False,
+        from_rows(i_code, n, i_pipeline, everyone),
+    )
     for o in ORIGINS:
-        out.add("acquisition", f"fta_{o}", NO_THRESHOLD, np.nan, False, from_rows(i_code, n, origin == o, everyone))
+        out.add(
+            "acquisition",
+            f"fta_{o}",
+            NO_THRESHOLD,
+            np.nan,
+            False,
+            from_rows(i_code, n, origin == o, everyone),
+        )
     calib = np.asarray(imp["calibration"], bool) if "calibration" in imp else np.zeros(n, bool)
     if calib.any():  # identity-disjoint calibration split: those identities fixed the thresholds
         out.items = [(*item[:5], audit_only(item[5], ~calib)) for item in out.items]
@@ -156,14 +294,25 @@ def audit_only(counts: Counts, audit: np.ndarray) -> Counts:
 
 def probe_codes(scores: dict, identities) -> dict:
     code = {x: k for k, x in enumerate(identities)}
-    return {"reid": scores["reid"].probe_subject.astype(str).map(code).to_numpy(),
-            "verification": scores["verification"].probe_subject.astype(str).map(code).to_numpy(),
-            "identification": scores["identification"].probe_subject.astype(str).map(code).to_numpy()}
+    return {
+        "reid": scores["reid"].probe_subject.astype(str).map(code).to_numpy(),
+        "verification": scores["verification"].probe_subject.astype(str).map(code).to_numpy(),
+        "identification": scores["identification"].probe_subject.astype(str).map(code).to_numpy(),
+    }
 
 
 def identification_note(ident: pd.DataFrame) -> str:
     """``"1:N not run: <reason>"`` when a comparison-only system's identification was not run, else ``""``."""
-    if "identification_source" not in ident or not (ident.identification_source.astype(str) == "not_run").any():
+    if (
+        "identification_source" not in ident
+        or not (ident.identification_source.astype(str) == "not_run").any()
+    ):
         return ""
-    reasons = sorted({str(r) for r in ident.get("identification_reason", pd.Series(dtype=str)).dropna() if str(r)})
+    reasons = sorted(
+        {
+            str(r)
+            for r in ident.get("identification_reason", pd.Series(dtype=str)).dropna()
+            if str(r)
+        }
+    )
     return "1:N not run: " + ("; ".join(reasons) or "no reason recorded")

@@ -37,7 +37,7 @@ def group_sums_2d(labels: np.ndarray, matrix, n_groups: int) -> np.ndarray:
     m = np.asarray(matrix, float)
     out = np.zeros((labels.shape[0], n_groups))
     for g in range(n_groups):
-        z = (labels == g).astype(float)          # (n_perm, n)
+        z = (labels == g).astype(float)  # (n_perm, n)
         out[:, g] = np.einsum("pi,pi->p", z @ m, z)
     return out
 

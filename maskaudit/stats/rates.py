@@ -51,22 +51,34 @@ class Counts:
     def permuted(self, labels: np.ndarray, n_groups: int) -> np.ndarray:
         """``(n_perm, n_groups)`` group rates under permuted identity labels."""
         if self.pairwise:
-            return _div(group_sums_2d(labels, self.errors, n_groups), group_sums_2d(labels, self.trials, n_groups))
-        return _div(group_sums_1d(labels, self.errors, n_groups), group_sums_1d(labels, self.trials, n_groups))
+            return _div(
+                group_sums_2d(labels, self.errors, n_groups),
+                group_sums_2d(labels, self.trials, n_groups),
+            )
+        return _div(
+            group_sums_1d(labels, self.errors, n_groups),
+            group_sums_1d(labels, self.trials, n_groups),
+        )
 
 
 def per_identity(codes: np.ndarray, n: int, values) -> np.ndarray:
     """Sum ``values`` (one per row) by identity code."""
-    return np.bincount(np.asarray(codes, dtype=np.int64), weights=np.asarray(values, dtype=float), minlength=n)
+    return np.bincount(
+        np.asarray(codes, dtype=np.int64), weights=np.asarray(values, dtype=float), minlength=n
+    )
 
 
 def from_rows(codes, n: int, error, trial) -> Counts:
     """1-D counts from per-row booleans: ``trial`` rows count, ``error`` rows (within them) are errors."""
     trial = np.asarray(trial, bool)
-    return Counts(per_identity(codes, n, np.asarray(error, bool) & trial), per_identity(codes, n, trial))
+    return Counts(
+        per_identity(codes, n, np.asarray(error, bool) & trial), per_identity(codes, n, trial)
+    )
 
 
 def coo_matrix(n: int, rows, cols, values) -> np.ndarray:
     out = np.zeros((n, n))
-    np.add.at(out, (np.asarray(rows, np.int64), np.asarray(cols, np.int64)), np.asarray(values, float))
+    np.add.at(
+        out, (np.asarray(rows, np.int64), np.asarray(cols, np.int64)), np.asarray(values, float)
+    )
     return out

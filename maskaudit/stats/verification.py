@@ -86,7 +86,9 @@ def eer_threshold(negatives, positives) -> float:
     a, b = fm.astype(np.int64) * pos.size, fnm.astype(np.int64) * neg.size
     gap, total = np.abs(a - b), a + b
     best = np.flatnonzero(gap == gap.min())
-    return float(cand[best[np.argmin(total[best])]])  # argmin: first (= smallest threshold) on equal sums
+    return float(
+        cand[best[np.argmin(total[best])]]
+    )  # argmin: first (= smallest threshold) on equal sums
 
 
 def eer(negatives, positives) -> float:
@@ -173,8 +175,9 @@ def roc_curve(negatives, positives) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return fmr, tmr, thr
 
 
-def system_rates(fmr: float, fnmr: float, fta_negatives: float,
-                 fta_positives: float) -> tuple[float, float]:
+def system_rates(
+    fmr: float, fnmr: float, fta_negatives: float, fta_positives: float
+) -> tuple[float, float]:
     """System-level ``FAR = FMR·(1 − FtA_neg)`` and ``FRR = FtA_pos + FNMR·(1 − FtA_pos)``.
 
     FtA_* are failure-to-acquire *rates* in [0, 1] (ValueError otherwise); FMR/FNMR are the

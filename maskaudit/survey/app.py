@@ -34,7 +34,17 @@ import time
 from collections import defaultdict, deque
 from pathlib import Path
 
-from flask import Flask, Response, abort, redirect, render_template, request, send_from_directory, session, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from jinja2 import DictLoader
 from werkzeug.exceptions import HTTPException
 
@@ -74,9 +84,20 @@ class RateLimiter:
             return True
 
 
-def create_app(bundle_dir, store, *, secret_key: str, time_limits=(None,), rate_per_address: int = 300,
-               rate_per_participant: int = 60, grace_s: float = 3.0, secure_cookies: bool = False,
-               title: str = "Recognising masked faces", contact: str = "", seed: int = 0) -> Flask:
+def create_app(
+    bundle_dir,
+    store,
+    *,
+    secret_key: str,
+    time_limits=(None,),
+    rate_per_address: int = 300,
+    rate_per_participant: int = 60,
+    grace_s: float = 3.0,
+    secure_cookies: bool = False,
+    title: str = "Recognising masked faces",
+    contact: str = "",
+    seed: int = 0,
+) -> Flask:
     bundle_dir = Path(bundle_dir)
     bundle = load_bundle(bundle_dir)
     images_dir = (bundle_dir / "images").resolve()
@@ -88,10 +109,19 @@ def create_app(bundle_dir, store, *, secret_key: str, time_limits=(None,), rate_
 
     app = Flask(__name__, static_folder=None)
     app.jinja_loader = DictLoader(pages.TEMPLATES)
-    app.config.update(SECRET_KEY=secret_key, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
-                      SESSION_COOKIE_SECURE=secure_cookies, SESSION_COOKIE_NAME="survey",
-                      MAX_CONTENT_LENGTH=16 * 1024, MAX_FORM_MEMORY_SIZE=16 * 1024, MAX_FORM_PARTS=20,
-                      PROPAGATE_EXCEPTIONS=False, TRAP_HTTP_EXCEPTIONS=False, DEBUG=False)
+    app.config.update(
+        SECRET_KEY=secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=secure_cookies,
+        SESSION_COOKIE_NAME="survey",
+        MAX_CONTENT_LENGTH=16 * 1024,
+        MAX_FORM_MEMORY_SIZE=16 * 1024,
+        MAX_FORM_PARTS=20,
+        PROPAGATE_EXCEPTIONS=False,
+        TRAP_HTTP_EXCEPTIONS=False,
+        DEBUG=False,
+    )
     app.extensions["survey_store"] = store
 
     def csrf_token() -> str:
@@ -124,14 +154,20 @@ def create_app(bundle_dir, store, *, secret_key: str, time_limits=(None,), rate_
             abort(429)
         if request.method == "POST":
             sent = request.form.get("csrf_token", "")
-            if not (isinstance(sent, str) and "csrf" in session and hmac.compare_digest(sent, session["csrf"])):
+            if not (
+                isinstance(sent, str)
+                and "csrf" in session
+                and hmac.compare_digest(sent, session["csrf"])
+            ):
                 abort(403, "This form has expired. Please go back to the start page.")
 
     @app.after_request
     def headers(resp: Response):
-        resp.headers["Content-Security-Policy"] = ("default-src 'none'; img-src 'self'; script-src 'self'; "
-                                                   "style-src 'self'; form-action 'self'; base-uri 'none'; "
-                                                   "frame-ancestors 'none'")
+        resp.headers["Content-Security-Policy"] = (
+            "default-src 'none'; img-src 'self'; script-src 'self'; "
+            "style-src 'self'; form-action 'self'; base-uri 'none'; "
+            "frame-ancestors 'none'"
+        )
         resp.headers["X-Frame-Options"] = "DENY"
         resp.headers["X-Content-Type-Options"] = "nosniff"
         resp.headers["Referrer-Policy"] = "no-referrer"
@@ -145,7 +181,9 @@ def create_app(bundle_dir, store, *, secret_key: str, time_limits=(None,), rate_
         p = current()
         if p is not None:
             return redirect(url_for("trial") if p["status"] == "active" else url_for("done"))
-        return render("consent.html", n_trials=len(trials), k=k, limited=any(limits.values()), contact=contact)
+        return render(
+            "consent.html", n_trials=len(trials), k=k, limited=any(limits.values()), contact=contact
+        )
 
     @app.post("/consent")
     def consent():
@@ -153,7 +191,10 @@ def create_app(bundle_dir, store, *, secret_key: str, time_limits=(None,), rate_
             abort(400, "Please confirm both boxes to take part.")
         if current() is None:
             code = secrets.token_urlsafe(16)
-            order = [bundle["trials"][i]["id"] for i in rng_for(seed, "survey", "order", code).permutation(len(trials))]
+            order = [
+                bundle["trials"][i]["id"]
+                for i in rng_for(seed, "survey", "order", code).permutation(len(trials))
+            ]
             store.create_participant(code, conditions, bundle["build"], order)
             session["p"] = code
         return redirect(url_for("trial"))
@@ -169,8 +210,15 @@ def create_app(bundle_dir, store, *, secret_key: str, time_limits=(None,), rate_
             return redirect(url_for("done"))
         store.show(p["code"], tid)
         t = trials[tid]
-        return render("trial.html", number=i + 1, total=len(p["order"]), limit=limits.get(p["condition"]),
-                      trial_id=tid, probe=t["probe"], candidates=t["candidates"])
+        return render(
+            "trial.html",
+            number=i + 1,
+            total=len(p["order"]),
+            limit=limits.get(p["condition"]),
+            trial_id=tid,
+            probe=t["probe"],
+            candidates=t["candidates"],
+        )
 
     @app.post("/answer")
     def answer():
@@ -188,13 +236,21 @@ def create_app(bundle_dir, store, *, secret_key: str, time_limits=(None,), rate_
         allowed = {str(j) for j in range(-1, k)} | ({"timeout"} if limit else set())
         if choice not in allowed:
             abort(400, "Unknown answer.")
-        rt = int(elapsed) if re.fullmatch(r"\d{1,7}", elapsed or "") and int(elapsed) <= MAX_RT_MS else None
+        rt = (
+            int(elapsed)
+            if re.fullmatch(r"\d{1,7}", elapsed or "") and int(elapsed) <= MAX_RT_MS
+            else None
+        )
         if p["shown_trial"] != tid:  # not the trial on screen: answered already, or never shown
             return redirect(url_for("trial"))
         server_ms = int(round((time.time() - float(p["shown_at"])) * 1000))
-        timed_out = choice == "timeout" or (limit is not None and server_ms > (limit + grace_s) * 1000)
+        timed_out = choice == "timeout" or (
+            limit is not None and server_ms > (limit + grace_s) * 1000
+        )
         position = p["order"].index(tid)
-        store.record(p["code"], tid, position, None if timed_out else int(choice), timed_out, rt, server_ms)
+        store.record(
+            p["code"], tid, position, None if timed_out else int(choice), timed_out, rt, server_ms
+        )
         return redirect(url_for("trial"))
 
     @app.get("/done")
@@ -242,14 +298,24 @@ def create_app(bundle_dir, store, *, secret_key: str, time_limits=(None,), rate_
     def error(exc):
         if isinstance(exc, HTTPException):
             code = exc.code or 500
-            message = exc.description if code in (400, 403, 404) and exc.description and \
-                not exc.description.startswith(("The ", "You ")) else {
-                    403: "This form has expired or is not yours.", 404: "Not found.",
-                    405: "Not allowed.", 413: "Too much data.", 429: "Too many requests: please wait a minute.",
+            message = (
+                exc.description
+                if code in (400, 403, 404)
+                and exc.description
+                and not exc.description.startswith(("The ", "You "))
+                else {
+                    403: "This form has expired or is not yours.",
+                    404: "Not found.",
+                    405: "Not allowed.",
+                    413: "Too much data.",
+                    429: "Too many requests: please wait a minute.",
                 }.get(code, "The request could not be handled.")
+            )
         else:
             log.exception("unhandled error on %s %s", request.method, request.path)
             code, message = 500, "Something went wrong on our side. Your earlier answers are saved."
-        return render_template("error.html", title=title, heading=f"Error {code}", message=message), code
+        return render_template(
+            "error.html", title=title, heading=f"Error {code}", message=message
+        ), code
 
     return app

@@ -29,8 +29,15 @@ def token(seed: int, trial: str, slot: str, suffix: str) -> str:
     return f"{digest}.{'png' if suffix.lower() == '.png' else 'jpg'}"
 
 
-def write_bundle(key: pd.DataFrame, image_paths: dict[str, dict[str, Path]], out: Path, *, seed: int,
-                 dataset: str, candidates: int) -> dict:
+def write_bundle(
+    key: pd.DataFrame,
+    image_paths: dict[str, dict[str, Path]],
+    out: Path,
+    *,
+    seed: int,
+    dataset: str,
+    candidates: int,
+) -> dict:
     """Copy each trial's images under opaque names and write ``trials.json``; returns the document.
 
     ``image_paths``: variant -> image id -> file (the probe's variant for probes, ``none`` for candidates).
@@ -51,7 +58,13 @@ def write_bundle(key: pd.DataFrame, image_paths: dict[str, dict[str, Path]], out
             shutil.copyfile(src, out / "images" / names[-1])
         trials.append({"id": row.trial_id, "probe": probe, "candidates": names})
     build = hashlib.sha256(json.dumps(trials, sort_keys=True).encode()).hexdigest()[:16]
-    doc = {"format": FORMAT, "dataset": dataset, "build": build, "candidates": candidates, "trials": trials}
+    doc = {
+        "format": FORMAT,
+        "dataset": dataset,
+        "build": build,
+        "candidates": candidates,
+        "trials": trials,
+    }
     (out / "trials.json").write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
     return doc
 
@@ -72,8 +85,16 @@ def load_bundle(folder: Path) -> dict:
         ids.add(t["id"])
         names = [t.get("probe"), *t.get("candidates", [])]
         if len(names) != 1 + int(doc["candidates"]):
-            raise ValueError(f"{path}: trial {t['id']} does not have {doc['candidates']} candidates")
+            raise ValueError(
+                f"{path}: trial {t['id']} does not have {doc['candidates']} candidates"
+            )
         for n in names:
-            if not isinstance(n, str) or not TOKEN.match(n) or not (folder / "images" / n).is_file():
-                raise ValueError(f"{path}: trial {t['id']} names a missing or malformed image {n!r}")
+            if (
+                not isinstance(n, str)
+                or not TOKEN.match(n)
+                or not (folder / "images" / n).is_file()
+            ):
+                raise ValueError(
+                    f"{path}: trial {t['id']} names a missing or malformed image {n!r}"
+                )
     return doc

@@ -11,7 +11,9 @@ def survey_problems(survey: dict, datasets, variants) -> list[str]:
         return []
     problems = []
     if survey["dataset"] not in datasets:
-        problems.append(f"survey.dataset '{survey['dataset']}' is not audited (datasets: {', '.join(datasets)})")
+        problems.append(
+            f"survey.dataset '{survey['dataset']}' is not audited (datasets: {', '.join(datasets)})"
+        )
     missing = [v for v in survey.get("variants", []) if v not in variants]
     if missing:
         problems.append(f"survey.variants {missing} are not under masks.variants")

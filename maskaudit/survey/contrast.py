@@ -11,8 +11,17 @@ import numpy as np
 from maskaudit.stats.contrasts import mask_effect
 
 
-def paired_contrast(human_correct, system_correct, trials, *, n_boot: int, n_perm: int,
-                    rng: np.random.Generator, level: float = 0.95, min_identities: int = 10) -> dict:
+def paired_contrast(
+    human_correct,
+    system_correct,
+    trials,
+    *,
+    n_boot: int,
+    n_perm: int,
+    rng: np.random.Generator,
+    level: float = 0.95,
+    min_identities: int = 10,
+) -> dict:
     """Human minus system accuracy on the same trials, clustered by identity (sign: human - system).
 
     Per identity ``a``: ``human_correct[a]`` = sum over its trials of the share of human responses that
@@ -35,11 +44,34 @@ def paired_contrast(human_correct, system_correct, trials, *, n_boot: int, n_per
     total = n.sum()
     units = int(np.count_nonzero(n > 0))
     if total <= 0:
-        return {"estimate": np.nan, "low": np.nan, "high": np.nan, "p": np.nan, "n_units": 0, "trials": 0,
-                "reason": "no trials"}
+        return {
+            "estimate": np.nan,
+            "low": np.nan,
+            "high": np.nan,
+            "p": np.nan,
+            "n_units": 0,
+            "trials": 0,
+            "reason": "no trials",
+        }
     # errors >= 0 up to float noise of the per-identity sums
-    c = mask_effect(np.clip(n - y, 0, None), n, np.clip(n - x, 0, None), n, n_boot=n_boot, n_perm=n_perm,
-                    rng=rng, level=level, min_identities=min_identities)
+    c = mask_effect(
+        np.clip(n - y, 0, None),
+        n,
+        np.clip(n - x, 0, None),
+        n,
+        n_boot=n_boot,
+        n_perm=n_perm,
+        rng=rng,
+        level=level,
+        min_identities=min_identities,
+    )
     est = c.estimate if np.isfinite(c.estimate) else float((x.sum() - y.sum()) / total)
-    return {"estimate": est, "low": c.ci_low, "high": c.ci_high, "p": c.p_value, "n_units": units,
-            "trials": int(total), "reason": c.reason}
+    return {
+        "estimate": est,
+        "low": c.ci_low,
+        "high": c.ci_high,
+        "p": c.p_value,
+        "n_units": units,
+        "trials": int(total),
+        "reason": c.reason,
+    }

@@ -21,7 +21,17 @@ import pandas as pd
 from maskaudit.protocol.fta import fta_origin
 from maskaudit.protocol.sources import open_source
 
-COLUMNS = ["trial_id", "system", "variant", "choice", "best_score", "threshold", "scores", "fta_reason", "fta_origin"]
+COLUMNS = [
+    "trial_id",
+    "system",
+    "variant",
+    "choice",
+    "best_score",
+    "threshold",
+    "scores",
+    "fta_reason",
+    "fta_origin",
+]
 
 
 def identification_threshold(thresholds: dict, name: str) -> float:
@@ -29,10 +39,14 @@ def identification_threshold(thresholds: dict, name: str) -> float:
     for t in thresholds.get("identification", []):
         if t["name"] == name:
             if not t.get("supported", False):
-                raise ValueError(f"threshold {name!r} of {thresholds.get('model')} is unsupported: {t.get('reason')}")
+                raise ValueError(
+                    f"threshold {name!r} of {thresholds.get('model')} is unsupported: {t.get('reason')}"
+                )
             return float(t["similarity"])
-    raise ValueError(f"no identification threshold {name!r}; known: "
-                     f"{[t['name'] for t in thresholds.get('identification', [])]}")
+    raise ValueError(
+        f"no identification threshold {name!r}; known: "
+        f"{[t['name'] for t in thresholds.get('identification', [])]}"
+    )
 
 
 def answer(scores: np.ndarray, threshold: float) -> int | None:
@@ -44,8 +58,14 @@ def answer(scores: np.ndarray, threshold: float) -> int | None:
     return best if scores[best] >= threshold else -1
 
 
-def score_trials(key: pd.DataFrame, inputs_by_variant: dict[str, dict], card, thresholds: dict,
-                 threshold_name: str, system: str) -> pd.DataFrame:
+def score_trials(
+    key: pd.DataFrame,
+    inputs_by_variant: dict[str, dict],
+    card,
+    thresholds: dict,
+    threshold_name: str,
+    system: str,
+) -> pd.DataFrame:
     """One row per non-attention trial with the system's answer (:data:`COLUMNS`)."""
     thr = identification_threshold(thresholds, threshold_name)
     rows = []
@@ -55,12 +75,25 @@ def score_trials(key: pd.DataFrame, inputs_by_variant: dict[str, dict], card, th
         gallery_index = {g: i for i, g in enumerate(source.gallery_ids)}
         for row in trials.itertuples():
             cands = str(row.candidate_ids).split(";")
-            base = {"trial_id": row.trial_id, "system": system, "variant": variant, "threshold": thr}
+            base = {
+                "trial_id": row.trial_id,
+                "system": system,
+                "variant": variant,
+                "threshold": thr,
+            }
             p = probe_index.get(row.probe_id)
             status = str(source.probe_status[p]) if p is not None else "missing_probe"
             if status not in ("ok", ""):
-                rows.append({**base, "choice": "", "best_score": np.nan, "scores": "", "fta_reason": status,
-                             "fta_origin": fta_origin(status)})
+                rows.append(
+                    {
+                        **base,
+                        "choice": "",
+                        "best_score": np.nan,
+                        "scores": "",
+                        "fta_reason": status,
+                        "fta_origin": fta_origin(status),
+                    }
+                )
                 continue
             cols = np.array([gallery_index.get(c, -1) for c in cands])
             scores = np.full(len(cands), np.nan)
@@ -74,11 +107,16 @@ def score_trials(key: pd.DataFrame, inputs_by_variant: dict[str, dict], card, th
             if choice is None:  # every candidate failed: charge it to the first candidate's failure
                 g = [str(source.gallery_status[c]) for c in cols if c >= 0]
                 reason = next((s for s in g if s not in ("ok", "")), "not_compared")
-            rows.append({**base, "choice": "" if choice is None else str(choice),
-                         "best_score": float(np.nanmax(scores)) if np.isfinite(scores).any() else np.nan,
-                         "scores": ";".join("" if not np.isfinite(s) else f"{s:.6f}" for s in scores),
-                         "fta_reason": reason, "fta_origin": fta_origin(reason) if reason != "not_compared" else "",
-                         })
+            rows.append(
+                {
+                    **base,
+                    "choice": "" if choice is None else str(choice),
+                    "best_score": float(np.nanmax(scores)) if np.isfinite(scores).any() else np.nan,
+                    "scores": ";".join("" if not np.isfinite(s) else f"{s:.6f}" for s in scores),
+                    "fta_reason": reason,
+                    "fta_origin": fta_origin(reason) if reason != "not_compared" else "",
+                }
+            )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

@@ -66,8 +66,14 @@ ERROR = """{% extends "base.html" %}{% block body %}
 <h1>{{ heading }}</h1><p id="error">{{ message }}</p><p><a href="{{ url_for('index') }}">Back to the start</a></p>
 {% endblock %}"""
 
-TEMPLATES = {"base.html": BASE, "consent.html": CONSENT, "trial.html": TRIAL, "done.html": DONE,
-             "withdraw.html": WITHDRAW, "error.html": ERROR}
+TEMPLATES = {
+    "base.html": BASE,
+    "consent.html": CONSENT,
+    "trial.html": TRIAL,
+    "done.html": DONE,
+    "withdraw.html": WITHDRAW,
+    "error.html": ERROR,
+}
 
 SCRIPT = """(function () {
   'use strict';

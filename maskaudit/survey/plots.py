@@ -8,6 +8,7 @@ import pandas as pd
 
 from maskaudit.plots import save  # noqa: F401  (the scripts save through here)
 
+
 def _errorbars(ax, x, frame, value, low, high, **kw):
     y = frame[value].to_numpy(float)
     lo = np.clip(y - frame[low].to_numpy(float), 0, None)
@@ -19,8 +20,11 @@ def accuracy(table: pd.DataFrame) -> plt.Figure:
     """Overall accuracy per variant: humans in each time condition, every system as a marker."""
     t = table[table.attribute == "overall"]
     variants = sorted(set(t.variant) - {"all"}) + ["all"]
-    raters = [(r, c) for r, c in t[["rater", "condition"]].drop_duplicates().itertuples(index=False)
-              if not (r == "humans" and c == "all") or t[t.rater == "humans"].condition.nunique() == 1]
+    raters = [
+        (r, c)
+        for r, c in t[["rater", "condition"]].drop_duplicates().itertuples(index=False)
+        if not (r == "humans" and c == "all") or t[t.rater == "humans"].condition.nunique() == 1
+    ]
     fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(variants) + 2), 4))
     width = 0.8 / max(len(raters), 1)
     for j, (rater, cond) in enumerate(raters):
@@ -42,8 +46,16 @@ def versus(table: pd.DataFrame) -> plt.Figure:
     t = table[table.condition == "all"].reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(7, max(2.5, 0.35 * len(t) + 1.5)))
     y = np.arange(len(t))
-    ax.errorbar(t.difference, y, xerr=[np.nan_to_num(t.difference - t.difference_low),
-                                       np.nan_to_num(t.difference_high - t.difference)], fmt="o", capsize=3)
+    ax.errorbar(
+        t.difference,
+        y,
+        xerr=[
+            np.nan_to_num(t.difference - t.difference_low),
+            np.nan_to_num(t.difference_high - t.difference),
+        ],
+        fmt="o",
+        capsize=3,
+    )
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_yticks(y, [f"{r.system} / {r.variant}  (p={r.p_signflip:.3g})" for r in t.itertuples()])
     ax.set_xlabel("human accuracy - system accuracy (same trials)")
@@ -85,4 +97,3 @@ def gaps(table: pd.DataFrame) -> plt.Figure:
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
-

@@ -23,7 +23,7 @@ import hashlib
 import sqlite3
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -50,8 +50,19 @@ SCHEMA = [
     """CREATE TABLE IF NOT EXISTS withdrawals (day TEXT PRIMARY KEY, n INTEGER NOT NULL)""",
 ]
 
-EXPORT_COLUMNS = ["participant", "build", "condition", "trial_id", "position", "choice", "timed_out", "rt_ms",
-                  "server_ms", "status", "source"]
+EXPORT_COLUMNS = [
+    "participant",
+    "build",
+    "condition",
+    "trial_id",
+    "position",
+    "choice",
+    "timed_out",
+    "rt_ms",
+    "server_ms",
+    "status",
+    "source",
+]
 
 
 def pseudonym(code: str) -> str:
@@ -82,7 +93,9 @@ class Store:
             return psycopg.connect(self.url, autocommit=True)
         con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         con.execute("PRAGMA journal_mode=WAL")
-        con.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives a crash of the server, fsync at checkpoints
+        con.execute(
+            "PRAGMA synchronous=NORMAL"
+        )  # WAL: a commit survives a crash of the server, fsync at checkpoints
         con.execute("PRAGMA foreign_keys=ON")
         con.execute("PRAGMA busy_timeout=30000")
         return con
@@ -129,21 +142,33 @@ class Store:
             cur.close()
 
     # --- participants ---
-    def create_participant(self, code: str, conditions: list[str], build: str, order: list[str]) -> str:
+    def create_participant(
+        self, code: str, conditions: list[str], build: str, order: list[str]
+    ) -> str:
         """Insert a participant in the least-filled condition (ties: listed order); returns the condition."""
-        hour = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:00Z")
+        hour = datetime.now(UTC).strftime("%Y-%m-%dT%H:00Z")
         with self._tx() as tx:
             if self.postgres:  # one assignment at a time, as SQLite's BEGIN IMMEDIATE gives
                 tx.execute("LOCK TABLE participants IN SHARE ROW EXCLUSIVE MODE")
-            counts = dict(tx.execute("SELECT condition, COUNT(*) FROM participants GROUP BY condition").fetchall())
+            counts = dict(
+                tx.execute(
+                    "SELECT condition, COUNT(*) FROM participants GROUP BY condition"
+                ).fetchall()
+            )
             condition = min(conditions, key=lambda c: (counts.get(c, 0), conditions.index(c)))
-            tx.execute("INSERT INTO participants (code, condition, build, trial_order, status, created) "
-                       "VALUES (?, ?, ?, ?, 'active', ?)", (code, condition, build, ";".join(order), hour))
+            tx.execute(
+                "INSERT INTO participants (code, condition, build, trial_order, status, created) "
+                "VALUES (?, ?, ?, ?, 'active', ?)",
+                (code, condition, build, ";".join(order), hour),
+            )
         return condition
 
     def participant(self, code: str) -> dict | None:
-        rows = self._query("SELECT code, condition, build, trial_order, status, shown_trial, shown_at "
-                           "FROM participants WHERE code = ?", (code,))
+        rows = self._query(
+            "SELECT code, condition, build, trial_order, status, shown_trial, shown_at "
+            "FROM participants WHERE code = ?",
+            (code,),
+        )
         if not rows:
             return None
         keys = ("code", "condition", "build", "order", "status", "shown_trial", "shown_at")
@@ -157,20 +182,35 @@ class Store:
     def show(self, code: str, trial: str) -> None:
         """Remember which trial was put on screen and when (server clock); kept when it is shown again."""
         with self._tx() as tx:
-            tx.execute("UPDATE participants SET shown_trial = ?, shown_at = ? "
-                       "WHERE code = ? AND (shown_trial IS NULL OR shown_trial <> ?)",
-                       (trial, time.time(), code, trial))
+            tx.execute(
+                "UPDATE participants SET shown_trial = ?, shown_at = ? "
+                "WHERE code = ? AND (shown_trial IS NULL OR shown_trial <> ?)",
+                (trial, time.time(), code, trial),
+            )
 
-    def record(self, code: str, trial: str, position: int, choice: int | None, timed_out: bool, rt_ms: int | None,
-               server_ms: int) -> bool:
+    def record(
+        self,
+        code: str,
+        trial: str,
+        position: int,
+        choice: int | None,
+        timed_out: bool,
+        rt_ms: int | None,
+        server_ms: int,
+    ) -> bool:
         """Store one answer; False (and nothing stored) when the participant already answered the trial."""
         with self._tx() as tx:
-            cur = tx.execute("INSERT INTO responses (code, trial_id, position, choice, timed_out, rt_ms, server_ms) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code, trial_id) DO NOTHING",
-                             (code, trial, position, choice, int(timed_out), rt_ms, server_ms))
+            cur = tx.execute(
+                "INSERT INTO responses (code, trial_id, position, choice, timed_out, rt_ms, server_ms) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code, trial_id) DO NOTHING",
+                (code, trial, position, choice, int(timed_out), rt_ms, server_ms),
+            )
             stored = cur.rowcount == 1
             if stored:
-                tx.execute("UPDATE participants SET shown_trial = NULL, shown_at = NULL WHERE code = ?", (code,))
+                tx.execute(
+                    "UPDATE participants SET shown_trial = NULL, shown_at = NULL WHERE code = ?",
+                    (code,),
+                )
         return stored
 
     def complete(self, code: str) -> None:
@@ -179,29 +219,36 @@ class Store:
 
     def withdraw(self, code: str) -> int | None:
         """Delete the participant and every answer; the number of answers deleted, None if unknown."""
-        day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+        day = datetime.now(UTC).strftime("%Y-%m-%d")
         with self._tx() as tx:
             if not tx.execute("SELECT 1 FROM participants WHERE code = ?", (code,)).fetchall():
                 return None
             n = tx.execute("DELETE FROM responses WHERE code = ?", (code,)).rowcount
             tx.execute("DELETE FROM participants WHERE code = ?", (code,))
-            tx.execute("INSERT INTO withdrawals (day, n) VALUES (?, 1) "
-                       "ON CONFLICT (day) DO UPDATE SET n = withdrawals.n + 1", (day,))
+            tx.execute(
+                "INSERT INTO withdrawals (day, n) VALUES (?, 1) "
+                "ON CONFLICT (day) DO UPDATE SET n = withdrawals.n + 1",
+                (day,),
+            )
         return n
 
     # --- reading out ---
     def counts(self) -> dict:
         one = lambda sql: int(self._query(sql)[0][0] or 0)  # noqa: E731
-        return {"participants": one("SELECT COUNT(*) FROM participants"),
-                "complete": one("SELECT COUNT(*) FROM participants WHERE status = 'complete'"),
-                "responses": one("SELECT COUNT(*) FROM responses"),
-                "withdrawals": one("SELECT SUM(n) FROM withdrawals")}
+        return {
+            "participants": one("SELECT COUNT(*) FROM participants"),
+            "complete": one("SELECT COUNT(*) FROM participants WHERE status = 'complete'"),
+            "responses": one("SELECT COUNT(*) FROM responses"),
+            "withdrawals": one("SELECT SUM(n) FROM withdrawals"),
+        }
 
     def export(self, source: str = "collected") -> pd.DataFrame:
         """Every stored answer, participants pseudonymised (:func:`pseudonym`), in a stable order."""
-        rows = self._query("SELECT p.code, p.build, p.condition, r.trial_id, r.position, r.choice, r.timed_out, "
-                           "r.rt_ms, r.server_ms, p.status FROM responses r JOIN participants p ON p.code = r.code "
-                           "ORDER BY p.code, r.position")
+        rows = self._query(
+            "SELECT p.code, p.build, p.condition, r.trial_id, r.position, r.choice, r.timed_out, "
+            "r.rt_ms, r.server_ms, p.status FROM responses r JOIN participants p ON p.code = r.code "
+            "ORDER BY p.code, r.position"
+        )
         out = pd.DataFrame(rows, columns=EXPORT_COLUMNS[:-1])
         out["participant"] = out.participant.map(pseudonym)
         out["choice"] = [("" if c is None or pd.isna(c) else str(int(c))) for c in out.choice]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from maskaudit.vendors.cache import cache_key
 from maskaudit.vendors.client import VendorClient
@@ -26,7 +26,7 @@ class Adapter:
     vendor: str = ""
     limits: Limits
     has_search: bool = False
-    max_candidates: int = 0          # most candidates one search can return
+    max_candidates: int = 0  # most candidates one search can return
     raw_direction: str = "higher_is_same"
 
     def __init__(self, settings: dict, client: VendorClient):
@@ -42,13 +42,24 @@ class Adapter:
 
     def model_info(self) -> dict:
         """What identifies the answers, for the sidecars: the endpoint without any ``user:password@``."""
-        return {"endpoint": without_userinfo(self.endpoint()), "model": self.model_version(),
-                "adapter_schema": ADAPTER_SCHEMA}
+        return {
+            "endpoint": without_userinfo(self.endpoint()),
+            "model": self.model_version(),
+            "adapter_schema": ADAPTER_SCHEMA,
+        }
 
-    def key(self, operation: str, params: dict, images: list[Prepared], gallery: str | None = None) -> str:
-        return cache_key(self.vendor, operation, endpoint=self.endpoint(), model=self.model_version(),
-                         params={**params, "adapter_schema": ADAPTER_SCHEMA},
-                         images=[p.sha256 for p in images], gallery=gallery)
+    def key(
+        self, operation: str, params: dict, images: list[Prepared], gallery: str | None = None
+    ) -> str:
+        return cache_key(
+            self.vendor,
+            operation,
+            endpoint=self.endpoint(),
+            model=self.model_version(),
+            params={**params, "adapter_schema": ADAPTER_SCHEMA},
+            images=[p.sha256 for p in images],
+            gallery=gallery,
+        )
 
     # -- 1:1 --------------------------------------------------------------------------------------
     def compare_key(self, probe: Prepared, reference: Prepared) -> str:
@@ -57,7 +68,9 @@ class Adapter:
     def compare_calls(self, probe: Prepared, reference: Prepared, detected: set) -> dict[str, int]:
         """The requests :meth:`compare` would send now, by billed operation (cache hits send none).
         ``detected``: SHA-256 of the images this job has already sent for detection (Azure); updated."""
-        return {} if self.client.cache.contains(self.compare_key(probe, reference)) else {"compare": 1}
+        return (
+            {} if self.client.cache.contains(self.compare_key(probe, reference)) else {"compare": 1}
+        )
 
     def known_failure(self, images: dict) -> dict | None:
         """A failure already known from the cache without a request for these images (Azure: detect)."""
@@ -80,7 +93,9 @@ class Adapter:
         return self.client.cache.contains(self.search_key(probe, k, digest))
 
     @contextmanager
-    def gallery(self, run_id: str, items: list[tuple[int, Prepared]], digest: str) -> Iterator["Gallery"]:
+    def gallery(
+        self, run_id: str, items: list[tuple[int, Prepared]], digest: str
+    ) -> Iterator[Gallery]:
         """Create ``maskaudit-<run id>``, enrol ``items`` (gallery index, image), yield it, delete it in ``finally``.
 
         ``digest`` identifies the gallery's content for the search cache keys."""

@@ -23,12 +23,30 @@ from pathlib import Path
 CACHE_SCHEMA = "maskaudit-vendor-cache-1"
 
 
-def cache_key(vendor: str, operation: str, *, endpoint: str, model: str, params: dict,
-              images: list[str], gallery: str | None = None) -> str:
+def cache_key(
+    vendor: str,
+    operation: str,
+    *,
+    endpoint: str,
+    model: str,
+    params: dict,
+    images: list[str],
+    gallery: str | None = None,
+) -> str:
     """SHA-256 of the canonical JSON of everything that determines a response (image order matters)."""
-    doc = {"schema": CACHE_SCHEMA, "vendor": vendor, "operation": operation, "endpoint": endpoint,
-           "model": model, "params": params, "images": list(images), "gallery": gallery}
-    return hashlib.sha256(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    doc = {
+        "schema": CACHE_SCHEMA,
+        "vendor": vendor,
+        "operation": operation,
+        "endpoint": endpoint,
+        "model": model,
+        "params": params,
+        "images": list(images),
+        "gallery": gallery,
+    }
+    return hashlib.sha256(
+        json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
 
 
 def connect(path: Path, timeout: float = 60.0) -> sqlite3.Connection:
@@ -61,7 +79,8 @@ class ResponseCache:
         with self._lock:
             self._con.execute(
                 "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, vendor TEXT NOT NULL, "
-                "operation TEXT NOT NULL, value TEXT NOT NULL, created REAL NOT NULL)")
+                "operation TEXT NOT NULL, value TEXT NOT NULL, created REAL NOT NULL)"
+            )
 
     def get(self, key: str) -> dict | None:
         with self._lock:
@@ -70,19 +89,26 @@ class ResponseCache:
 
     def contains(self, key: str) -> bool:
         with self._lock:
-            return self._con.execute("SELECT 1 FROM responses WHERE key = ?", (key,)).fetchone() is not None
+            return (
+                self._con.execute("SELECT 1 FROM responses WHERE key = ?", (key,)).fetchone()
+                is not None
+            )
 
     def put(self, key: str, vendor: str, operation: str, value: dict) -> None:
         text = json.dumps(value, sort_keys=True)
         with self._lock:
-            self._con.execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?)",
-                              (key, vendor, operation, text, time.time()))
+            self._con.execute(
+                "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?)",
+                (key, vendor, operation, text, time.time()),
+            )
 
     def count(self, vendor: str | None = None) -> int:
         with self._lock:
             if vendor is None:
                 return self._con.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
-            return self._con.execute("SELECT COUNT(*) FROM responses WHERE vendor = ?", (vendor,)).fetchone()[0]
+            return self._con.execute(
+                "SELECT COUNT(*) FROM responses WHERE vendor = ?", (vendor,)
+            ).fetchone()[0]
 
     def close(self) -> None:
         with self._lock:

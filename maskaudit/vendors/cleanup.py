@@ -17,5 +17,7 @@ from maskaudit.vendors.registry import open_adapter
 def sweep(vendor: str, settings: dict, cache_dir: str | Path) -> list[tuple[str, str]]:
     """Delete orphans; returns ``(name, "deleted" | "already gone")`` per gallery."""
     adapter = open_adapter(vendor, settings, cache_dir)
-    names = list(dict.fromkeys(adapter.list_galleries() + adapter.client.ledger.open_galleries(vendor)))
+    names = list(
+        dict.fromkeys(adapter.list_galleries() + adapter.client.ledger.open_galleries(vendor))
+    )
     return [(name, "deleted" if adapter.delete_gallery(name) else "already gone") for name in names]

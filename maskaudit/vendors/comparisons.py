@@ -26,17 +26,32 @@ from pathlib import Path
 
 import numpy as np
 
-ARRAYS = ("probe_id", "gallery_id", "similarity", "raw_score", "probe_status", "gallery_status",
-          "search_similarity", "search_probe_status", "search_gallery_status", "planned")
+ARRAYS = (
+    "probe_id",
+    "gallery_id",
+    "similarity",
+    "raw_score",
+    "probe_status",
+    "gallery_status",
+    "search_similarity",
+    "search_probe_status",
+    "search_gallery_status",
+    "planned",
+)
 
 
 def save_comparisons(path: str | Path, arrays: dict, sidecar: dict) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    def dtype(k):
-        return bool if k == "planned" else np.float32 if "similarity" in k or k == "raw_score" else str
 
-    out = {k: np.asarray(arrays[k], dtype=dtype(k)) for k in ARRAYS if k in arrays or k != "planned"}
+    def dtype(k):
+        return (
+            bool if k == "planned" else np.float32 if "similarity" in k or k == "raw_score" else str
+        )
+
+    out = {
+        k: np.asarray(arrays[k], dtype=dtype(k)) for k in ARRAYS if k in arrays or k != "planned"
+    }
     with open(path, "wb") as fh:
         np.savez_compressed(fh, **out)
     path.with_suffix(".json").write_text(json.dumps(sidecar, indent=2, sort_keys=True) + "\n")

@@ -37,7 +37,9 @@ class NoFace(VendorError):
 class ImageRejected(VendorError):
     """The vendor refused the image itself (size, format). ``reason`` is a ``vendor_*`` code."""
 
-    def __init__(self, message: str, reason: str = "vendor_image_rejected", side: str | None = None):
+    def __init__(
+        self, message: str, reason: str = "vendor_image_rejected", side: str | None = None
+    ):
         super().__init__(message)
         self.reason = reason
         self.side = side

@@ -17,12 +17,24 @@ from contextlib import contextmanager
 
 from maskaudit.vendors import rest
 from maskaudit.vendors.base import GALLERY_PREFIX, Adapter, Gallery, gallery_name
-from maskaudit.vendors.errors import AuthError, ImageRejected, NoFace, Throttled, Transient, VendorError
+from maskaudit.vendors.errors import (
+    AuthError,
+    ImageRejected,
+    NoFace,
+    Throttled,
+    Transient,
+    VendorError,
+)
 from maskaudit.vendors.images import Limits, Prepared
 
 LIMITS = Limits(max_side=4096, max_bytes=2 * 1024 * 1024, min_side=48)
 KEY_ENV, SECRET_ENV, ENDPOINT_ENV = "FACEPP_API_KEY", "FACEPP_API_SECRET", "FACEPP_ENDPOINT"
-IMAGE_ERRORS = {"IMAGE_FILE_TOO_LARGE", "INVALID_IMAGE_SIZE", "IMAGE_ERROR_UNSUPPORTED_FORMAT", "IMAGE_DOWNLOAD_TIMEOUT"}
+IMAGE_ERRORS = {
+    "IMAGE_FILE_TOO_LARGE",
+    "INVALID_IMAGE_SIZE",
+    "IMAGE_ERROR_UNSUPPORTED_FORMAT",
+    "IMAGE_DOWNLOAD_TIMEOUT",
+}
 TAG = "maskaudit"
 
 
@@ -38,17 +50,29 @@ class FacePlusPlus(Adapter):
         self.session = rest.session()
 
     def endpoint(self) -> str:
-        return (self.settings.get("endpoint") or os.environ.get(ENDPOINT_ENV)
-                or "https://api-us.faceplusplus.com").rstrip("/")
+        return (
+            self.settings.get("endpoint")
+            or os.environ.get(ENDPOINT_ENV)
+            or "https://api-us.faceplusplus.com"
+        ).rstrip("/")
 
     def model_version(self) -> str:
         return "facepp/v3"
 
     def _post(self, path: str, fields: dict, files: dict | None = None) -> dict:
-        data = {"api_key": os.environ.get(KEY_ENV, ""), "api_secret": os.environ.get(SECRET_ENV, ""), **fields}
-        r = rest.send(self.session, "POST", f"{self.endpoint()}/facepp/v3/{path}", data=data,
-                      files={k: (f"{k}.jpg", v, "image/jpeg") for k, v in (files or {}).items()},
-                      timeout=self.settings.get("timeout_s", 60))
+        data = {
+            "api_key": os.environ.get(KEY_ENV, ""),
+            "api_secret": os.environ.get(SECRET_ENV, ""),
+            **fields,
+        }
+        r = rest.send(
+            self.session,
+            "POST",
+            f"{self.endpoint()}/facepp/v3/{path}",
+            data=data,
+            files={k: (f"{k}.jpg", v, "image/jpeg") for k, v in (files or {}).items()},
+            timeout=self.settings.get("timeout_s", 60),
+        )
         if r.status_code == 413:  # comes as plain text, not JSON
             raise ImageRejected("413 request entity too large", reason="vendor_image_too_large")
         body = rest.json_or_text(r)
@@ -59,9 +83,13 @@ class FacePlusPlus(Adapter):
             raise Throttled(f"{r.status_code} {message}", retry_after=rest.retry_after(r))
         if r.status_code >= 500 or message == "INTERNAL_ERROR":
             raise Transient(f"{r.status_code} {message}")
-        if r.status_code == 401 or message.startswith(("AUTHENTICATION_ERROR", "AUTHORIZATION_ERROR")):
-            raise AuthError(f"Face++ refused the key ({r.status_code} {message}). Fix: set {KEY_ENV} and "
-                            f"{SECRET_ENV} for the region of vendors.facepp.endpoint")
+        if r.status_code == 401 or message.startswith(
+            ("AUTHENTICATION_ERROR", "AUTHORIZATION_ERROR")
+        ):
+            raise AuthError(
+                f"Face++ refused the key ({r.status_code} {message}). Fix: set {KEY_ENV} and "
+                f"{SECRET_ENV} for the region of vendors.facepp.endpoint"
+            )
         if message.split(":")[0] in IMAGE_ERRORS:
             raise ImageRejected(f"{r.status_code} {message}")
         raise VendorError(f"Face++ {path}: {r.status_code} {message}")
@@ -69,12 +97,23 @@ class FacePlusPlus(Adapter):
     # -- 1:1 --------------------------------------------------------------------------------------
     def compare(self, probe: Prepared, reference: Prepared) -> dict:
         def send():
-            body = self._post("compare", {}, {"image_file1": probe.data, "image_file2": reference.data})
+            body = self._post(
+                "compare", {}, {"image_file1": probe.data, "image_file2": reference.data}
+            )
             if "confidence" not in body:
-                sides = [s for s, k in (("probe", "faces1"), ("reference", "faces2")) if not body.get(k)]
-                raise NoFace("compare found no face", side="both" if len(sides) == 2 else (sides or [None])[0])
-            return {"status": "ok", "raw": float(body["confidence"]), "thresholds": body.get("thresholds", {}),
-                    "request_id": body.get("request_id", "")}
+                sides = [
+                    s for s, k in (("probe", "faces1"), ("reference", "faces2")) if not body.get(k)
+                ]
+                raise NoFace(
+                    "compare found no face",
+                    side="both" if len(sides) == 2 else (sides or [None])[0],
+                )
+            return {
+                "status": "ok",
+                "raw": float(body["confidence"]),
+                "thresholds": body.get("thresholds", {}),
+                "request_id": body.get("request_id", ""),
+            }
 
         return self.client.call("compare", send, key=self.compare_key(probe, reference))
 
@@ -82,7 +121,11 @@ class FacePlusPlus(Adapter):
         body = self._post("detect", {}, {"image_file": image.data})
         if not body.get("faces"):
             raise NoFace("detect found no face")
-        return {"status": "ok", "face_token": body["faces"][0]["face_token"], "n_faces": len(body["faces"])}
+        return {
+            "status": "ok",
+            "face_token": body["faces"][0]["face_token"],
+            "n_faces": len(body["faces"]),
+        }
 
     # -- 1:N --------------------------------------------------------------------------------------
     def search_key(self, probe: Prepared, k: int, digest: str) -> str:
@@ -91,8 +134,15 @@ class FacePlusPlus(Adapter):
     @contextmanager
     def gallery(self, run_id: str, items: list[tuple[int, Prepared]], digest: str):
         name = gallery_name(run_id)
-        self.client.call("create_gallery", lambda: {"status": "ok", **self._post(
-            "faceset/create", {"outer_id": name, "display_name": name, "tags": TAG})})
+        self.client.call(
+            "create_gallery",
+            lambda: {
+                "status": "ok",
+                **self._post(
+                    "faceset/create", {"outer_id": name, "display_name": name, "tags": TAG}
+                ),
+            },
+        )
         self.client.ledger.gallery_created(self.vendor, name, run_id)
         try:
             gallery = _FacePPGallery(self, name, digest)
@@ -104,15 +154,25 @@ class FacePlusPlus(Adapter):
                     gallery.token_to_index[record["face_token"]] = index
             tokens = list(gallery.token_to_index)
             for start in range(0, len(tokens), 5):
-                batch = tokens[start:start + 5]
-                self.client.call("enroll", lambda batch=batch: {"status": "ok", **self._post(
-                    "faceset/addface", {"outer_id": name, "face_tokens": ",".join(batch)})})
+                batch = tokens[start : start + 5]
+                self.client.call(
+                    "enroll",
+                    lambda batch=batch: {
+                        "status": "ok",
+                        **self._post(
+                            "faceset/addface", {"outer_id": name, "face_tokens": ",".join(batch)}
+                        ),
+                    },
+                )
             yield gallery
         finally:
             self.delete_gallery(name)
 
     def _delete_request(self, name: str) -> dict:
-        return {"status": "ok", **self._post("faceset/delete", {"outer_id": name, "check_empty": "0"})}
+        return {
+            "status": "ok",
+            **self._post("faceset/delete", {"outer_id": name, "check_empty": "0"}),
+        }
 
     def _already_gone(self, exc: VendorError) -> bool:
         return "INVALID_OUTER_ID" in str(exc)
@@ -120,9 +180,18 @@ class FacePlusPlus(Adapter):
     def list_galleries(self) -> list[str]:
         names, start = [], 1
         while start:
-            page = self.client.call("list_galleries", lambda start=start: {"status": "ok", **self._post(
-                "faceset/getfacesets", {"tags": TAG, "start": str(start)})})
-            names += [f["outer_id"] for f in page.get("facesets", []) if f.get("outer_id", "").startswith(GALLERY_PREFIX)]
+            page = self.client.call(
+                "list_galleries",
+                lambda start=start: {
+                    "status": "ok",
+                    **self._post("faceset/getfacesets", {"tags": TAG, "start": str(start)}),
+                },
+            )
+            names += [
+                f["outer_id"]
+                for f in page.get("facesets", [])
+                if f.get("outer_id", "").startswith(GALLERY_PREFIX)
+            ]
             start = page.get("next")
         return names
 
@@ -138,11 +207,18 @@ class _FacePPGallery(Gallery):
         k = min(k, a.max_candidates)
 
         def send():
-            body = a._post("search", {"outer_id": self.name, "return_result_count": str(k)}, {"image_file": probe.data})
+            body = a._post(
+                "search",
+                {"outer_id": self.name, "return_result_count": str(k)},
+                {"image_file": probe.data},
+            )
             if not body.get("faces") or "results" not in body:
                 raise NoFace("search found no face in the probe", side="probe")
-            cands = [[self.token_to_index[c["face_token"]], float(c["confidence"])]
-                     for c in body["results"] if c["face_token"] in self.token_to_index]
+            cands = [
+                [self.token_to_index[c["face_token"]], float(c["confidence"])]
+                for c in body["results"]
+                if c["face_token"] in self.token_to_index
+            ]
             return {"status": "ok", "candidates": cands, "thresholds": body.get("thresholds", {})}
 
         return a.client.call("search", send, key=a.search_key(probe, k, self.digest))

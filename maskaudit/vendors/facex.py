@@ -19,7 +19,14 @@ from urllib.parse import urlparse
 
 from maskaudit.vendors import rest
 from maskaudit.vendors.base import Adapter
-from maskaudit.vendors.errors import AuthError, ImageRejected, NoFace, Throttled, Transient, VendorError
+from maskaudit.vendors.errors import (
+    AuthError,
+    ImageRejected,
+    NoFace,
+    Throttled,
+    Transient,
+    VendorError,
+)
 from maskaudit.vendors.images import Limits, Prepared
 
 LIMITS = Limits(max_side=1024, max_bytes=5 * 1024 * 1024, min_side=48)
@@ -52,10 +59,17 @@ class FaceX(Adapter):
             headers = {"user_id": os.environ.get(USER_ENV, "")}
             if os.environ.get(KEY_ENV):
                 headers["user_key"] = os.environ[KEY_ENV]
-            r = rest.send(self.session, "POST", f"{self.endpoint()}/match_faces", headers=headers,
-                          files={"img_1": ("img_1.jpg", probe.data, "image/jpeg"),
-                                 "img_2": ("img_2.jpg", reference.data, "image/jpeg")},
-                          timeout=self.settings.get("timeout_s", 60))
+            r = rest.send(
+                self.session,
+                "POST",
+                f"{self.endpoint()}/match_faces",
+                headers=headers,
+                files={
+                    "img_1": ("img_1.jpg", probe.data, "image/jpeg"),
+                    "img_2": ("img_2.jpg", reference.data, "image/jpeg"),
+                },
+                timeout=self.settings.get("timeout_s", 60),
+            )
             body = rest.json_or_text(r)
             message = str(body.get("message", body.get("error", body.get("text", ""))))
             if r.status_code == 429:
@@ -63,8 +77,10 @@ class FaceX(Adapter):
             if r.status_code >= 500:
                 raise Transient(f"{r.status_code} {message}")
             if r.status_code in (401, 403):
-                raise AuthError(f"FaceX refused the user id ({r.status_code} {message}). Fix: set {USER_ENV} "
-                                f"(and {KEY_ENV} for v1 accounts) and check the plan's call limit")
+                raise AuthError(
+                    f"FaceX refused the user id ({r.status_code} {message}). Fix: set {USER_ENV} "
+                    f"(and {KEY_ENV} for v1 accounts) and check the plan's call limit"
+                )
             if r.status_code == 413:
                 raise ImageRejected(f"413 {message}", reason="vendor_image_too_large")
             data = body.get("data") if isinstance(body.get("data"), dict) else body
@@ -73,8 +89,10 @@ class FaceX(Adapter):
             if "face" in message.lower() and any(w in message.lower() for w in ("no ", "not ")):
                 side = {"img_1": "probe", "img_2": "reference"}.get(str(body.get("image", "")))
                 raise NoFace(f"{r.status_code} {message}", side=side)
-            raise VendorError(f"FaceX match_faces: {r.status_code}, no distance in the answer "
-                              f"(keys: {', '.join(sorted(body))})")
+            raise VendorError(
+                f"FaceX match_faces: {r.status_code}, no distance in the answer "
+                f"(keys: {', '.join(sorted(body))})"
+            )
 
         return self.client.call("compare", send, key=self.compare_key(probe, reference))
 
@@ -91,5 +109,7 @@ def credentials_message(settings: dict) -> str | None:
         return f"missing {', '.join(missing)}"
     parsed = urlparse(url)
     if parsed.scheme != "https" and parsed.hostname not in LOOPBACK:
-        return f"the FaceX base URL {url} is not https:// (refused: faces would travel in clear text)"
+        return (
+            f"the FaceX base URL {url} is not https:// (refused: faces would travel in clear text)"
+        )
     return None

@@ -15,7 +15,15 @@ from maskaudit.masking import read_variant_manifest
 from maskaudit.tsv import read_tsv, write_tsv
 
 COLUMNS = ["image_id", "path", "status"]
-JOB_COLUMNS = ["dataset", "variant", "manifest", "landmarks", "images", "explain_baseline", "explain_images"]
+JOB_COLUMNS = [
+    "dataset",
+    "variant",
+    "manifest",
+    "landmarks",
+    "images",
+    "explain_baseline",
+    "explain_images",
+]
 TABLE_KEYS = ("manifest", "landmarks", "images")  # the arguments of load_tables
 
 
@@ -27,12 +35,18 @@ def write_job_inputs(rows: list[dict], path: str | Path) -> None:
     write_tsv(pd.DataFrame(rows, columns=JOB_COLUMNS), path)
 
 
-def read_job_inputs(path: str | Path, workdir: str | Path = ".") -> dict[tuple[str, str], dict[str, Path]]:
+def read_job_inputs(
+    path: str | Path, workdir: str | Path = "."
+) -> dict[tuple[str, str], dict[str, Path]]:
     """``(dataset, variant) -> {"manifest", "landmarks"[, "images", "explain_baseline", "explain_images"]}``,
     paths resolved against ``workdir`` (empty cells left out) for each vendor job the workflow plans."""
     workdir = Path(workdir)
-    return {(r.dataset, r.variant): {k: workdir / getattr(r, k) for k in JOB_COLUMNS[2:] if getattr(r, k)}
-            for r in read_tsv(path, dtype=str).fillna("").itertuples()}
+    return {
+        (r.dataset, r.variant): {
+            k: workdir / getattr(r, k) for k in JOB_COLUMNS[2:] if getattr(r, k)
+        }
+        for r in read_tsv(path, dtype=str).fillna("").itertuples()
+    }
 
 
 def load_tables(manifest, landmarks, images=None) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -10,12 +10,18 @@ from __future__ import annotations
 import random
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 class TokenBucket:
-    def __init__(self, rate_per_s: float, burst: int = 1, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        rate_per_s: float,
+        burst: int = 1,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         if rate_per_s <= 0:
             raise ValueError("rate_per_s must be positive")
         self.rate, self.capacity = float(rate_per_s), float(max(1, burst))
@@ -40,8 +46,14 @@ class TokenBucket:
                 self._sleep(wait)
 
 
-def backoff_delay(attempt: int, *, base_s: float, cap_s: float, retry_after: float | None = None,
-                  rng: random.Random | None = None) -> float:
+def backoff_delay(
+    attempt: int,
+    *,
+    base_s: float,
+    cap_s: float,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+) -> float:
     """Seconds to wait before retry number ``attempt`` (1-based).
 
     The vendor's ``Retry-After`` wins when given (capped at ``cap_s``); otherwise exponential backoff

@@ -20,8 +20,9 @@ import pandas as pd
 from maskaudit.seeding import rng_for
 
 
-def vendor_pairs(image_ids, identities, *, seed: int, dataset: str, impostors_per_probe: int,
-                 baseline: bool) -> pd.DataFrame:
+def vendor_pairs(
+    image_ids, identities, *, seed: int, dataset: str, impostors_per_probe: int, baseline: bool
+) -> pd.DataFrame:
     """``probe_id, ref_id, comparison`` rows in a fixed order (probe order, then reference position)."""
     ids = np.asarray(image_ids, dtype=str)
     ident = np.asarray(identities, dtype=str)
@@ -32,11 +33,18 @@ def vendor_pairs(image_ids, identities, *, seed: int, dataset: str, impostors_pe
         chosen += [(j, "mated") for j in np.flatnonzero(ident == ident[i]) if j != i]
         others = np.flatnonzero(ident != ident[i])
         if len(others) and impostors_per_probe:
-            pick = rng.choice(len(others), size=min(impostors_per_probe, len(others)), replace=False)
+            pick = rng.choice(
+                len(others), size=min(impostors_per_probe, len(others)), replace=False
+            )
             chosen += [(int(others[k]), "non_mated") for k in sorted(pick)]
         for j, kind in chosen:
             cell = (min(i, j), max(i, j)) if baseline else (i, j)
             cells.setdefault(cell, kind)
     rows = sorted(cells.items())
-    return pd.DataFrame({"probe_id": [ids[p] for (p, _), _ in rows], "ref_id": [ids[g] for (_, g), _ in rows],
-                         "comparison": [kind for _, kind in rows]})
+    return pd.DataFrame(
+        {
+            "probe_id": [ids[p] for (p, _), _ in rows],
+            "ref_id": [ids[g] for (_, g), _ in rows],
+            "comparison": [kind for _, kind in rows],
+        }
+    )

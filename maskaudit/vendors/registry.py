@@ -43,10 +43,15 @@ def credentials_problem(vendor: str, settings: dict) -> str | None:
 def open_adapter(vendor: str, settings: dict, cache_dir: str | Path, *, sleep=time.sleep, **extra):
     """The vendor's adapter wired to the shared cache, ledger, cap and rate limit of ``settings``."""
     client = VendorClient(
-        vendor, cache=ResponseCache(cache_dir), ledger=Ledger(cache_dir),
+        vendor,
+        cache=ResponseCache(cache_dir),
+        ledger=Ledger(cache_dir),
         cap=Cap(settings.get("max_calls"), settings.get("max_usd")),
         bucket=TokenBucket(settings["rate_per_s"], settings.get("burst", 1), sleep=sleep),
-        max_retries=settings["max_retries"], backoff_base_s=settings["backoff_base_s"],
-        backoff_cap_s=settings["backoff_cap_s"], sleep=sleep)
+        max_retries=settings["max_retries"],
+        backoff_base_s=settings["backoff_base_s"],
+        backoff_cap_s=settings["backoff_cap_s"],
+        sleep=sleep,
+    )
     module, name = _factory(vendor)
     return getattr(importlib.import_module(module), name)(settings, client, **extra)

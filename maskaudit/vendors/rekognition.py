@@ -18,15 +18,31 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from maskaudit.vendors.base import GALLERY_PREFIX, Adapter, Gallery, gallery_name
-from maskaudit.vendors.errors import (AuthError, ImageRejected, NoFace, Throttled, Transient,
-                                      VendorError)
+from maskaudit.vendors.errors import (
+    AuthError,
+    ImageRejected,
+    NoFace,
+    Throttled,
+    Transient,
+    VendorError,
+)
 from maskaudit.vendors.images import Limits, Prepared
 
 LIMITS = Limits(max_side=4096, max_bytes=5 * 1024 * 1024, min_side=80)
-THROTTLE = {"ThrottlingException", "ProvisionedThroughputExceededException", "LimitExceededException",
-            "TooManyRequestsException"}
-AUTH = {"AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException",
-        "ExpiredTokenException", "MissingAuthenticationTokenException", "IncompleteSignature"}
+THROTTLE = {
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "LimitExceededException",
+    "TooManyRequestsException",
+}
+AUTH = {
+    "AccessDeniedException",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "ExpiredTokenException",
+    "MissingAuthenticationTokenException",
+    "IncompleteSignature",
+}
 
 
 def _safe_external_id(index: int) -> str:
@@ -52,9 +68,15 @@ class Rekognition(Adapter):
 
             # a fresh session per adapter: boto3's default session caches credentials for the process
             self._boto = boto3.session.Session().client(
-                "rekognition", region_name=self.settings["region"], endpoint_url=self.settings.get("endpoint_url"),
-                config=Config(retries={"total_max_attempts": 1}, connect_timeout=10,
-                              read_timeout=self.settings.get("timeout_s", 60)))
+                "rekognition",
+                region_name=self.settings["region"],
+                endpoint_url=self.settings.get("endpoint_url"),
+                config=Config(
+                    retries={"total_max_attempts": 1},
+                    connect_timeout=10,
+                    read_timeout=self.settings.get("timeout_s", 60),
+                ),
+            )
         return self._boto
 
     def endpoint(self) -> str:
@@ -66,7 +88,13 @@ class Rekognition(Adapter):
         return self.settings.get("model_label", "current")
 
     def _send(self, operation: str, **kwargs) -> dict:
-        from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, HTTPClientError
+        from botocore.exceptions import (
+            ClientError,
+            HTTPClientError,
+        )
+        from botocore.exceptions import (
+            ConnectionError as BotoConnectionError,
+        )
 
         try:
             response = getattr(self.boto, operation)(**kwargs)
@@ -77,9 +105,11 @@ class Rekognition(Adapter):
             if code in THROTTLE:
                 raise Throttled(f"{code}: {message}") from None
             if code in AUTH:
-                raise AuthError(f"Rekognition refused the credentials ({code}): {message}. Fix: check the AWS "
-                                f"credential chain (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) and the "
-                                f"IAM permissions listed in config/README.md") from None
+                raise AuthError(
+                    f"Rekognition refused the credentials ({code}): {message}. Fix: check the AWS "
+                    f"credential chain (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) and the "
+                    f"IAM permissions listed in config/README.md"
+                ) from None
             if code == "InvalidParameterException":
                 raise NoFace(f"{code}: {message}") from None
             if code in ("ImageTooLargeException", "InvalidImageFormatException"):
@@ -102,13 +132,22 @@ class Rekognition(Adapter):
         params = self.COMPARE_PARAMS
 
         def send():
-            r = self._send("compare_faces", SourceImage={"Bytes": probe.data}, TargetImage={"Bytes": reference.data},
-                           **params)
+            r = self._send(
+                "compare_faces",
+                SourceImage={"Bytes": probe.data},
+                TargetImage={"Bytes": reference.data},
+                **params,
+            )
             matches = r.get("FaceMatches", [])
-            if not matches:  # with threshold 0 every target face is a match; none means no face found
+            if (
+                not matches
+            ):  # with threshold 0 every target face is a match; none means no face found
                 raise NoFace("CompareFaces returned no face match", side="reference")
-            return {"status": "ok", "raw": max(float(m["Similarity"]) for m in matches),
-                    "n_target_faces": len(matches) + len(r.get("UnmatchedFaces", []))}
+            return {
+                "status": "ok",
+                "raw": max(float(m["Similarity"]) for m in matches),
+                "n_target_faces": len(matches) + len(r.get("UnmatchedFaces", [])),
+            }
 
         return self.client.call("compare", send, key=self.compare_key(probe, reference))
 
@@ -123,14 +162,25 @@ class Rekognition(Adapter):
 
     # -- 1:N --------------------------------------------------------------------------------------
     def search_key(self, probe: Prepared, k: int, digest: str) -> str:
-        return self.key("search", {"MaxFaces": k, "FaceMatchThreshold": 0.0, "QualityFilter": "NONE"}, [probe],
-                        gallery=digest)
+        return self.key(
+            "search",
+            {"MaxFaces": k, "FaceMatchThreshold": 0.0, "QualityFilter": "NONE"},
+            [probe],
+            gallery=digest,
+        )
 
     @contextmanager
     def gallery(self, run_id: str, items: list[tuple[int, Prepared]], digest: str):
         name = gallery_name(run_id)
-        self.client.call("create_gallery", lambda: {"status": "ok", **self._send(
-            "create_collection", CollectionId=name, Tags={"maskaudit-run": run_id})})
+        self.client.call(
+            "create_gallery",
+            lambda: {
+                "status": "ok",
+                **self._send(
+                    "create_collection", CollectionId=name, Tags={"maskaudit-run": run_id}
+                ),
+            },
+        )
         self.client.ledger.gallery_created(self.vendor, name, run_id)
         try:
             gallery = _RekognitionGallery(self, name, digest)
@@ -150,8 +200,10 @@ class Rekognition(Adapter):
         names, token = [], None
         while True:
             kwargs = {"MaxResults": 100, **({"NextToken": token} if token else {})}
-            page = self.client.call("list_galleries", lambda: {"status": "ok", **self._send("list_collections",
-                                                                                              **kwargs)})
+            page = self.client.call(
+                "list_galleries",
+                lambda: {"status": "ok", **self._send("list_collections", **kwargs)},
+            )
             names += [c for c in page.get("CollectionIds", []) if c.startswith(GALLERY_PREFIX)]
             token = page.get("NextToken")
             if not token:
@@ -169,15 +221,28 @@ class _RekognitionGallery(Gallery):
         a = self.adapter
 
         def send():
-            r = a._send("index_faces", CollectionId=self.name, Image={"Bytes": image.data},
-                        ExternalImageId=_safe_external_id(index), MaxFaces=1, QualityFilter="NONE",
-                        DetectionAttributes=["DEFAULT"])
+            r = a._send(
+                "index_faces",
+                CollectionId=self.name,
+                Image={"Bytes": image.data},
+                ExternalImageId=_safe_external_id(index),
+                MaxFaces=1,
+                QualityFilter="NONE",
+                DetectionAttributes=["DEFAULT"],
+            )
             records = r.get("FaceRecords", [])
             if not records:
-                reasons = sorted({x for u in r.get("UnindexedFaces", []) for x in u.get("Reasons", [])})
-                raise NoFace(f"IndexFaces indexed no face (reasons: {', '.join(reasons) or 'none given'})")
-            return {"status": "ok", "face_id": records[0]["Face"]["FaceId"],
-                    "face_model_version": r.get("FaceModelVersion", "")}
+                reasons = sorted(
+                    {x for u in r.get("UnindexedFaces", []) for x in u.get("Reasons", [])}
+                )
+                raise NoFace(
+                    f"IndexFaces indexed no face (reasons: {', '.join(reasons) or 'none given'})"
+                )
+            return {
+                "status": "ok",
+                "face_id": records[0]["Face"]["FaceId"],
+                "face_model_version": r.get("FaceModelVersion", ""),
+            }
 
         record = a.client.call("enroll", send)
         self.enrolled[index] = record["status"]
@@ -190,11 +255,24 @@ class _RekognitionGallery(Gallery):
         k = min(k, a.max_candidates)
 
         def send():
-            r = a._send("search_faces_by_image", CollectionId=self.name, Image={"Bytes": probe.data}, MaxFaces=k,
-                        FaceMatchThreshold=0.0, QualityFilter="NONE")
-            cands = [[self.face_to_index[m["Face"]["FaceId"]], float(m["Similarity"])]
-                     for m in r.get("FaceMatches", []) if m["Face"]["FaceId"] in self.face_to_index]
-            return {"status": "ok", "candidates": cands, "face_model_version": r.get("FaceModelVersion", "")}
+            r = a._send(
+                "search_faces_by_image",
+                CollectionId=self.name,
+                Image={"Bytes": probe.data},
+                MaxFaces=k,
+                FaceMatchThreshold=0.0,
+                QualityFilter="NONE",
+            )
+            cands = [
+                [self.face_to_index[m["Face"]["FaceId"]], float(m["Similarity"])]
+                for m in r.get("FaceMatches", [])
+                if m["Face"]["FaceId"] in self.face_to_index
+            ]
+            return {
+                "status": "ok",
+                "candidates": cands,
+                "face_model_version": r.get("FaceModelVersion", ""),
+            }
 
         return a.client.call("search", send, key=a.search_key(probe, k, self.digest))
 
@@ -209,6 +287,8 @@ def credentials_message(settings: dict) -> str | None:
     except Exception as exc:  # a broken profile file is a configuration problem, not a crash
         return f"the AWS credential chain failed: {type(exc).__name__}"
     if creds is None:
-        return ("no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-                "or configure ~/.aws/credentials)")
+        return (
+            "no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+            "or configure ~/.aws/credentials)"
+        )
     return None

@@ -21,11 +21,15 @@ def session() -> requests.Session:
     return s
 
 
-def send(s: requests.Session, method: str, url: str, *, timeout: float, **kwargs) -> requests.Response:
+def send(
+    s: requests.Session, method: str, url: str, *, timeout: float, **kwargs
+) -> requests.Response:
     try:
         return s.request(method, url, timeout=timeout, **kwargs)
     except (requests.ConnectionError, requests.Timeout) as exc:
-        raise Transient(f"connection problem with {url.split('?')[0]}: {type(exc).__name__}") from None
+        raise Transient(
+            f"connection problem with {url.split('?')[0]}: {type(exc).__name__}"
+        ) from None
 
 
 def retry_after(response: requests.Response) -> float | None:

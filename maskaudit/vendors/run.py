@@ -73,8 +73,16 @@ def _prepare_side(table: pd.DataFrame, adapter: Adapter) -> Side:
 
 
 class VariantJob:
-    def __init__(self, adapter: Adapter, probes: pd.DataFrame, gallery: pd.DataFrame, pairs: pd.DataFrame, *,
-                 identification: str, top_k: int):
+    def __init__(
+        self,
+        adapter: Adapter,
+        probes: pd.DataFrame,
+        gallery: pd.DataFrame,
+        pairs: pd.DataFrame,
+        *,
+        identification: str,
+        top_k: int,
+    ):
         self.adapter, self.identification, self.top_k = adapter, identification, top_k
         self.probes = _prepare_side(probes, adapter)
         self.gallery = _prepare_side(gallery, adapter)
@@ -88,12 +96,14 @@ class VariantJob:
                 self.pairs.append(cell)
         P, G = len(self.probes.ids), len(self.gallery.ids)
         self.raw = np.full((P, G), np.nan)
-        self.planned = np.zeros((P, G), dtype=bool)   # the 1:1 cells this job was asked to compare
+        self.planned = np.zeros((P, G), dtype=bool)  # the 1:1 cells this job was asked to compare
         self.search_raw = np.full((P, G), np.nan)
         self.search_probe_status = ["not_run"] * P
         self.search_gallery_status = ["not_run"] * G
         self.id_info: dict = {}
-        self.vendor_thresholds: dict[str, int] = {}   # distinct per-response thresholds -> how many scores
+        self.vendor_thresholds: dict[
+            str, int
+        ] = {}  # distinct per-response thresholds -> how many scores
 
     # -- planning ---------------------------------------------------------------------------------
     @property
@@ -105,7 +115,11 @@ class VariantJob:
         return "none"
 
     def _sendable(self, cells) -> list[tuple[int, int]]:
-        return [(p, g) for p, g in cells if self.probes.status[p] == "ok" and self.gallery.status[g] == "ok"]
+        return [
+            (p, g)
+            for p, g in cells
+            if self.probes.status[p] == "ok" and self.gallery.status[g] == "ok"
+        ]
 
     def _uncached(self, cells) -> list[tuple[int, int]]:
         a = self.adapter
@@ -113,7 +127,11 @@ class VariantJob:
         return [c for c, k in zip(cells, keys) if not a.client.cache.contains(k)]
 
     def _gallery_items(self) -> list[tuple[int, Prepared]]:
-        return [(g, img) for g, (img, st) in enumerate(zip(self.gallery.images, self.gallery.status)) if st == "ok"]
+        return [
+            (g, img)
+            for g, (img, st) in enumerate(zip(self.gallery.images, self.gallery.status))
+            if st == "ok"
+        ]
 
     def _digest(self) -> str:
         items = [[g, img.sha256] for g, img in self._gallery_items()]
@@ -125,35 +143,55 @@ class VariantJob:
         one = self._uncached(self._sendable(self.pairs))
         calls = {"compare": len(one)}
         if v == "azure":
-            calls["detect"] = len({s for p, g in one for s in (self.probes.images[p].sha256,
-                                                               self.gallery.images[g].sha256)})
+            calls["detect"] = len(
+                {
+                    s
+                    for p, g in one
+                    for s in (self.probes.images[p].sha256, self.gallery.images[g].sha256)
+                }
+            )
         search_calls = {}
         mode = self.search_mode
         if mode == "search":
             digest, k = self._digest(), min(self.top_k, a.max_candidates)
-            todo = [p for p, img in enumerate(self.probes.images)
-                    if img is not None and not a.search_resolved(img, k, digest)]
+            todo = [
+                p
+                for p, img in enumerate(self.probes.images)
+                if img is not None and not a.search_resolved(img, k, digest)
+            ]
             G = len(self._gallery_items())
             if todo:
                 search_calls = {"create_gallery": 1, "search": len(todo), "delete_gallery": 1}
                 if v == "rekognition":
                     search_calls["enroll"] = G
                 elif v == "azure":
-                    search_calls.update(add_person=G, enroll=G, train=1, training_status=1, detect=len(todo))
+                    search_calls.update(
+                        add_person=G, enroll=G, train=1, training_status=1, detect=len(todo)
+                    )
                 elif v == "facepp":
                     search_calls.update(detect=G, enroll=math.ceil(G / 5))
         matrix_extra = 0
         if mode == "matrix":
-            all_cells = self._sendable([(p, g) for p in range(len(self.probes.ids)) for g in range(len(self.gallery.ids))])
+            all_cells = self._sendable(
+                [(p, g) for p in range(len(self.probes.ids)) for g in range(len(self.gallery.ids))]
+            )
             matrix_extra = len(self._uncached([c for c in all_cells if c not in set(self.pairs)]))
         total = {**calls}
         for op, n in search_calls.items():
             total[op] = total.get(op, 0) + n
         usd = sum(n * price(v, op) for op, n in total.items())
-        return {"vendor": v, "pairs": len(self.pairs), "pairs_sendable": len(self._sendable(self.pairs)),
-                "calls": total, "n_calls": sum(total.values()), "usd": round(usd, 6), "identification": mode,
-                "matrix_extra_calls": matrix_extra, "matrix_extra_usd": round(matrix_extra * price(v, "compare"), 6),
-                "prices_version": PRICES_VERSION}
+        return {
+            "vendor": v,
+            "pairs": len(self.pairs),
+            "pairs_sendable": len(self._sendable(self.pairs)),
+            "calls": total,
+            "n_calls": sum(total.values()),
+            "usd": round(usd, 6),
+            "identification": mode,
+            "matrix_extra_calls": matrix_extra,
+            "matrix_extra_usd": round(matrix_extra * price(v, "compare"), 6),
+            "prices_version": PRICES_VERSION,
+        }
 
     # -- sending ----------------------------------------------------------------------------------
     def _compare_cells(self, cells, desc: str) -> None:
@@ -194,21 +232,33 @@ class VariantJob:
         k, digest = min(self.top_k, a.max_candidates), self._digest()
         items = self._gallery_items()
         # probes the vendor already found no face in (1:1) are not searched: same image, same answer
-        probes = [(p, img) for p, img in enumerate(self.probes.images) if self.probes.status[p] == "ok"]
+        probes = [
+            (p, img) for p, img in enumerate(self.probes.images) if self.probes.status[p] == "ok"
+        ]
         enroll_key = a.key("enrollment", {}, [], gallery=digest)
-        if all(a.search_resolved(img, k, digest) for _, img in probes) and a.client.cache.contains(enroll_key):
+        if all(a.search_resolved(img, k, digest) for _, img in probes) and a.client.cache.contains(
+            enroll_key
+        ):
             enrolled = a.client.cached(enroll_key)["enrolled"]
             results = [(p, self._resolved_search(img, k, digest)) for p, img in probes]
         else:
             with a.gallery(run_id, items, digest) as gallery:
-                results = [(p, gallery.search(img, k)) for p, img in progress(probes, desc="search", unit="probe")]
+                results = [
+                    (p, gallery.search(img, k))
+                    for p, img in progress(probes, desc="search", unit="probe")
+                ]
                 enrolled = {str(g): st for g, st in gallery.enrolled.items()}
                 model = getattr(gallery, "face_model_version", "")
-                a.client.cache.put(enroll_key, a.vendor, "enrollment",
-                                   {"status": "ok", "enrolled": enrolled, "gallery_model_version": model})
+                a.client.cache.put(
+                    enroll_key,
+                    a.vendor,
+                    "enrollment",
+                    {"status": "ok", "enrolled": enrolled, "gallery_model_version": model},
+                )
         for g in range(len(self.gallery.ids)):
-            self.search_gallery_status[g] = enrolled.get(str(g), self.gallery.status[g] if self.gallery.status[g] != "ok"
-                                                         else "not_run")
+            self.search_gallery_status[g] = enrolled.get(
+                str(g), self.gallery.status[g] if self.gallery.status[g] != "ok" else "not_run"
+            )
         for p, rec in results:
             self.search_probe_status[p] = rec["status"]
             for g, raw in rec.get("candidates", []):
@@ -217,9 +267,13 @@ class VariantJob:
             if st != "ok":
                 self.search_probe_status[p] = st
         model = (a.client.cache.get(enroll_key) or {}).get("gallery_model_version", "")
-        self.id_info = {"method": "vendor_search", "array": "search_similarity", "top_k": k,
-                        "gallery_model_version": model,
-                        "reason": f"{a.vendor}'s own search, top {k} candidates per probe"}
+        self.id_info = {
+            "method": "vendor_search",
+            "array": "search_similarity",
+            "top_k": k,
+            "gallery_model_version": model,
+            "reason": f"{a.vendor}'s own search, top {k} candidates per probe",
+        }
 
     def _resolved_search(self, img: Prepared, k: int, digest: str) -> dict:
         a = self.adapter
@@ -238,7 +292,11 @@ class VariantJob:
         elif mode == "matrix":
             self._matrix()
         else:
-            self.id_info = {"method": "not_run", "array": None, "reason": f"vendors.{a.vendor}.identification is none"}
+            self.id_info = {
+                "method": "not_run",
+                "array": None,
+                "reason": f"vendors.{a.vendor}.identification is none",
+            }
 
     def _matrix(self) -> None:
         a = self.adapter
@@ -251,40 +309,73 @@ class VariantJob:
         need_usd = len(todo) * price(a.vendor, "compare")
         why = "no 1:N search in this adapter" if not a.has_search else "identification: matrix"
         if len(todo) > room_calls or need_usd > room_usd + 1e-12:
-            self.id_info = {"method": "not_run", "array": None, "reason": (
-                f"{why}; the full {len(self.probes.ids)}x{len(self.gallery.ids)} matrix needs {len(todo)} more "
-                f"calls (${need_usd:.4f}) but the budget has {room_calls} calls / ${room_usd:.4f} left")}
+            self.id_info = {
+                "method": "not_run",
+                "array": None,
+                "reason": (
+                    f"{why}; the full {len(self.probes.ids)}x{len(self.gallery.ids)} matrix needs {len(todo)} more "
+                    f"calls (${need_usd:.4f}) but the budget has {room_calls} calls / ${room_usd:.4f} left"
+                ),
+            }
             log.warning("%s: 1:N not run: %s", a.vendor, self.id_info["reason"])
             return
         self.planned[:] = True  # the whole matrix was asked for (failed images are not sent again)
-        self._compare_cells([c for c in self._sendable(cells) if np.isnan(self.raw[c])], f"{a.vendor} 1:N matrix")
-        self.id_info = {"method": "compare_matrix", "array": "similarity", "reason": f"{why}; every probe compared "
-                        f"with every gallery image through 1:1 calls"}
+        self._compare_cells(
+            [c for c in self._sendable(cells) if np.isnan(self.raw[c])], f"{a.vendor} 1:N matrix"
+        )
+        self.id_info = {
+            "method": "compare_matrix",
+            "array": "similarity",
+            "reason": f"{why}; every probe compared with every gallery image through 1:1 calls",
+        }
 
     # -- results ----------------------------------------------------------------------------------
     def arrays(self) -> dict:
         sign = 1.0 if self.adapter.raw_direction == "higher_is_same" else -1.0
-        return {"probe_id": self.probes.ids, "gallery_id": self.gallery.ids, "raw_score": self.raw,
-                "similarity": sign * self.raw + 0.0, "probe_status": self.probes.status,  # + 0.0: no -0.0
-                "gallery_status": self.gallery.status, "search_similarity": sign * self.search_raw + 0.0,
-                "search_probe_status": self.search_probe_status, "search_gallery_status": self.search_gallery_status,
-                "planned": self.planned}
+        return {
+            "probe_id": self.probes.ids,
+            "gallery_id": self.gallery.ids,
+            "raw_score": self.raw,
+            "similarity": sign * self.raw + 0.0,
+            "probe_status": self.probes.status,  # + 0.0: no -0.0
+            "gallery_status": self.gallery.status,
+            "search_similarity": sign * self.search_raw + 0.0,
+            "search_probe_status": self.search_probe_status,
+            "search_gallery_status": self.search_gallery_status,
+            "planned": self.planned,
+        }
 
     def mark_unavailable(self, reason: str) -> None:
         """The vendor refused the account (e.g. Azure Limited Access): every sendable image fails, charged to it."""
         self.raw[:] = np.nan
         self.search_raw[:] = np.nan
         for side in (self.probes, self.gallery):
-            side.status = ["vendor_unavailable" if s == "ok" or s.startswith("vendor_") else s for s in side.status]
+            side.status = [
+                "vendor_unavailable" if s == "ok" or s.startswith("vendor_") else s
+                for s in side.status
+            ]
         self.search_probe_status = list(self.probes.status)
         self.search_gallery_status = list(self.gallery.status)
         self.id_info = {"method": "not_run", "array": None, "reason": reason}
 
 
-def execute(vendor: str, settings: dict, cache_dir: str, probes: pd.DataFrame, gallery: pd.DataFrame, *,
-            dataset: str, variant: str, card, seed: int, impostors_per_probe: int,
-            pairs: pd.DataFrame | None = None, **adapter_extra) -> tuple[dict, dict]:
-    """Run one job end to end; returns ``(arrays, sidecar)`` for :func:`~maskaudit.vendors.comparisons.save_comparisons`.
+def execute(
+    vendor: str,
+    settings: dict,
+    cache_dir: str,
+    probes: pd.DataFrame,
+    gallery: pd.DataFrame,
+    *,
+    dataset: str,
+    variant: str,
+    card,
+    seed: int,
+    impostors_per_probe: int,
+    pairs: pd.DataFrame | None = None,
+    **adapter_extra,
+) -> tuple[dict, dict]:
+    """Run one job end to end; returns ``(arrays, sidecar)`` for
+    :func:`~maskaudit.vendors.comparisons.save_comparisons`.
 
     A Limited Access refusal (:class:`Unavailable`) yields the ``vendor_unavailable`` state for every
     sendable image instead of a crash; a budget stop or an authentication error stops the job.
@@ -292,11 +383,23 @@ def execute(vendor: str, settings: dict, cache_dir: str, probes: pd.DataFrame, g
     from maskaudit.vendors.registry import open_adapter
 
     if pairs is None:
-        pairs = vendor_pairs(gallery.image_id, gallery.identity, seed=seed, dataset=dataset,
-                             impostors_per_probe=impostors_per_probe, baseline=variant == "none")
+        pairs = vendor_pairs(
+            gallery.image_id,
+            gallery.identity,
+            seed=seed,
+            dataset=dataset,
+            impostors_per_probe=impostors_per_probe,
+            baseline=variant == "none",
+        )
     adapter = open_adapter(vendor, settings, cache_dir, **adapter_extra)
-    job = VariantJob(adapter, probes, gallery, pairs, identification=settings["identification"],
-                     top_k=settings["top_k"])
+    job = VariantJob(
+        adapter,
+        probes,
+        gallery,
+        pairs,
+        identification=settings["identification"],
+        top_k=settings["top_k"],
+    )
     plan = job.plan()
     _refuse_over_budget(adapter, plan)
     run_id = new_run_id(dataset, variant)
@@ -307,26 +410,53 @@ def execute(vendor: str, settings: dict, cache_dir: str, probes: pd.DataFrame, g
         available, reason = False, str(exc)
         log.error("%s", exc)
         job.mark_unavailable(reason)
-    downscaled = {**job.probes.downscaled, **{f"gallery:{k}": v for k, v in job.gallery.downscaled.items()}}
-    sidecar = {
-        "system": card.id, "name": card.name, "kind": "comparison", "dataset": dataset, "variant": variant,
-        "available": available, "unavailable_reason": reason,
-        "similarity_scale": SCALES[vendor], "raw_direction": adapter.raw_direction,
-        "similarity": "raw" if adapter.raw_direction == "higher_is_same" else "-raw",
-        "threshold": card.threshold, "threshold_source": card.threshold_source,
-        "model_info": adapter.model_info(), "identification": job.id_info,
-        "vendor_thresholds": [{"thresholds": json.loads(k), "n_scores": n} for k, n in job.vendor_thresholds.items()],
-        **adapter.client.counters.as_dict(),
-        "plan_before_run": plan, "image_recipe": RECIPE, "limits": vars(adapter.limits),
-        "n_downscaled": len(downscaled), "downscaled": downscaled,
-        "n_probes": len(job.probes.ids), "n_gallery": len(job.gallery.ids), "n_pairs": len(job.pairs),
-        "pairs_by_comparison": {str(k): int(v) for k, v in pairs.comparison.value_counts().sort_index().items()},
-        "impostors_per_probe": impostors_per_probe, "seed": seed,
-        "n_scored_pairs": int(sum(not np.isnan(job.raw[c]) for c in job.pairs)),
-        "probe_failures": _count(job.probes.status), "gallery_failures": _count(job.gallery.status),
+    downscaled = {
+        **job.probes.downscaled,
+        **{f"gallery:{k}": v for k, v in job.gallery.downscaled.items()},
     }
-    log.info("%s: %d calls sent, %d answered from the cache, %d retries", vendor, sidecar["n_calls"],
-             sidecar["cached_calls"], sidecar["retries"])
+    sidecar = {
+        "system": card.id,
+        "name": card.name,
+        "kind": "comparison",
+        "dataset": dataset,
+        "variant": variant,
+        "available": available,
+        "unavailable_reason": reason,
+        "similarity_scale": SCALES[vendor],
+        "raw_direction": adapter.raw_direction,
+        "similarity": "raw" if adapter.raw_direction == "higher_is_same" else "-raw",
+        "threshold": card.threshold,
+        "threshold_source": card.threshold_source,
+        "model_info": adapter.model_info(),
+        "identification": job.id_info,
+        "vendor_thresholds": [
+            {"thresholds": json.loads(k), "n_scores": n} for k, n in job.vendor_thresholds.items()
+        ],
+        **adapter.client.counters.as_dict(),
+        "plan_before_run": plan,
+        "image_recipe": RECIPE,
+        "limits": vars(adapter.limits),
+        "n_downscaled": len(downscaled),
+        "downscaled": downscaled,
+        "n_probes": len(job.probes.ids),
+        "n_gallery": len(job.gallery.ids),
+        "n_pairs": len(job.pairs),
+        "pairs_by_comparison": {
+            str(k): int(v) for k, v in pairs.comparison.value_counts().sort_index().items()
+        },
+        "impostors_per_probe": impostors_per_probe,
+        "seed": seed,
+        "n_scored_pairs": int(sum(not np.isnan(job.raw[c]) for c in job.pairs)),
+        "probe_failures": _count(job.probes.status),
+        "gallery_failures": _count(job.gallery.status),
+    }
+    log.info(
+        "%s: %d calls sent, %d answered from the cache, %d retries",
+        vendor,
+        sidecar["n_calls"],
+        sidecar["cached_calls"],
+        sidecar["retries"],
+    )
     return job.arrays(), without_userinfo(sidecar)  # an error text may quote the endpoint URL
 
 
@@ -348,11 +478,14 @@ def _refuse_over_budget(adapter: Adapter, plan: dict) -> None:
     cap = adapter.client.cap
     if cap.max_calls is not None and calls + plan["n_calls"] > cap.max_calls:
         raise BudgetExceeded(
-            f"{adapter.vendor}: this job needs an estimated {plan['n_calls']} calls but only {cap.max_calls - calls} of "
+            f"{adapter.vendor}: this job needs an estimated {plan['n_calls']} calls but only "
+            f"{cap.max_calls - calls} of "
             f"vendors.{adapter.vendor}.max_calls = {cap.max_calls} are left. Nothing was sent. Fix: check "
-            f"`maskaudit vendors plan` and raise the cap if the cost is acceptable")
+            f"`maskaudit vendors plan` and raise the cap if the cost is acceptable"
+        )
     if cap.max_usd is not None and usd + plan["usd"] > cap.max_usd + 1e-12:
         raise BudgetExceeded(
             f"{adapter.vendor}: this job is estimated at ${plan['usd']:.4f} but only ${cap.max_usd - usd:.4f} of "
             f"vendors.{adapter.vendor}.max_usd = {cap.max_usd} is left. Nothing was sent. Fix: check "
-            f"`maskaudit vendors plan` and raise the cap if the cost is acceptable")
+            f"`maskaudit vendors plan` and raise the cap if the cost is acceptable"
+        )

@@ -9,8 +9,17 @@ from maskaudit.vendors.registry import credentials_problem
 
 # Settings that change what a vendor answers (tracked by Snakemake as params: editing one reruns the
 # vendor's jobs, from the cache where possible). Caps, rates and retries only change how calls are sent.
-RESULT_KEYS = ("region", "endpoint_url", "endpoint", "api_version", "detection_model", "recognition_model",
-               "base_url", "identification", "top_k")
+RESULT_KEYS = (
+    "region",
+    "endpoint_url",
+    "endpoint",
+    "api_version",
+    "detection_model",
+    "recognition_model",
+    "base_url",
+    "identification",
+    "top_k",
+)
 
 
 def vendor_settings(config: dict, vendor: str) -> dict:
@@ -32,15 +41,20 @@ def usable_models(config: dict, out=None) -> list[str]:
         if model in VENDORS:
             problem = credentials_problem(model, vendor_settings(config, model))
             if problem:
-                print(f"maskaudit: skipping vendor '{model}': {problem}. The rest of the audit runs.",
-                      file=out or sys.stderr)
+                print(
+                    f"maskaudit: skipping vendor '{model}': {problem}. The rest of the audit runs.",
+                    file=out or sys.stderr,
+                )
                 skipped.append(f"'{model}': {problem}")
                 continue
         kept.append(model)
     if not kept:
         from maskaudit.config import ConfigError
 
-        raise ConfigError("no system left to audit: every model in 'models' was skipped:\n  - "
-                          + "\n  - ".join(skipped) + "\nFix: provide the credentials named above, or add an "
-                          "embedding model (e.g. dlib) to 'models'")
+        raise ConfigError(
+            "no system left to audit: every model in 'models' was skipped:\n  - "
+            + "\n  - ".join(skipped)
+            + "\nFix: provide the credentials named above, or add an "
+            "embedding model (e.g. dlib) to 'models'"
+        )
     return kept

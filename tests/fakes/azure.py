@@ -44,7 +44,7 @@ class FakeAzure(FakeServer):
         prefix = f"/face/{self.api_version}/"
         if not req.path.startswith(prefix):
             return "unknown"
-        rest = req.path[len(prefix):]
+        rest = req.path[len(prefix) :]
         for method, pattern, name in ROUTES:
             m = re.fullmatch(pattern, rest)
             if m and req.method == method:
@@ -54,7 +54,9 @@ class FakeAzure(FakeServer):
 
     def authenticate(self, op, req):
         if req.headers.get("ocp-apim-subscription-key") != self.key:
-            return error(401, "401", "Access denied due to invalid subscription key or wrong API endpoint.")
+            return error(
+                401, "401", "Access denied due to invalid subscription key or wrong API endpoint."
+            )
         return None
 
     def handle(self, op, req) -> Reply:
@@ -65,7 +67,9 @@ class FakeAzure(FakeServer):
     def op_detect(self, req):
         q = req.query
         if self.limited_access and q.get("returnFaceId") == "true":
-            return error(403, "InvalidRequest", "Invalid request has been sent.", "UnsupportedFeature")
+            return error(
+                403, "InvalidRequest", "Invalid request has been sent.", "UnsupportedFeature"
+            )
         if req.headers.get("content-type") != "application/octet-stream":
             return error(415, "BadArgument", "Unsupported media type")
         vec = ORACLE.embedding(req.body)
@@ -73,12 +77,22 @@ class FakeAzure(FakeServer):
             return Reply(200, [])
         fid = str(uuid.uuid4())
         self.face_ids[fid] = vec
-        return Reply(200, [{"faceId": fid, "recognitionModel": q.get("recognitionModel", "recognition_01"),
-                            "faceRectangle": {"top": 10, "left": 10, "width": 100, "height": 100}}])
+        return Reply(
+            200,
+            [
+                {
+                    "faceId": fid,
+                    "recognitionModel": q.get("recognitionModel", "recognition_01"),
+                    "faceRectangle": {"top": 10, "left": 10, "width": 100, "height": 100},
+                }
+            ],
+        )
 
     def op_verify(self, req):
         if self.limited_access:
-            return error(403, "InvalidRequest", "Invalid request has been sent.", "UnsupportedFeature")
+            return error(
+                403, "InvalidRequest", "Invalid request has been sent.", "UnsupportedFeature"
+            )
         body = req.json()
         a, b = self.face_ids.get(body["faceId1"]), self.face_ids.get(body["faceId2"])
         if a is None or b is None:
@@ -92,13 +106,19 @@ class FakeAzure(FakeServer):
         if start:
             names = [n for n in names if n > start]
         top = int(req.query.get("top", 1000))
-        return Reply(200, [{"largePersonGroupId": n, "name": n, "userData": ""} for n in names[:top]])
+        return Reply(
+            200, [{"largePersonGroupId": n, "name": n, "userData": ""} for n in names[:top]]
+        )
 
     def op_create_group(self, req):
         g = req.route["g"]
         if g in self.groups:
             return error(409, "LargePersonGroupExists", "Large person group already exists.")
-        self.groups[g] = {"persons": {}, "trained": False, "model": req.json().get("recognitionModel")}
+        self.groups[g] = {
+            "persons": {},
+            "trained": False,
+            "model": req.json().get("recognitionModel"),
+        }
         return Reply(200, None)
 
     def op_delete_group(self, req):
@@ -120,7 +140,11 @@ class FakeAzure(FakeServer):
             return error(404, "PersonNotFound", "Person is not found.")
         vec = ORACLE.embedding(req.body)
         if vec is None:
-            return error(400, "InvalidImage", "No face detected in the image or the specified targetFace area.")
+            return error(
+                400,
+                "InvalidImage",
+                "No face detected in the image or the specified targetFace area.",
+            )
         group["persons"][req.route["p"]].append(vec)
         group["trained"] = False
         return Reply(200, {"persistedFaceId": str(uuid.uuid4())})
@@ -136,14 +160,20 @@ class FakeAzure(FakeServer):
         group = self.groups.get(req.route["g"])
         if group is None:
             return error(404, "LargePersonGroupNotFound", "Large person group is not found.")
-        status = "running" if group["trained"] == "running" else ("succeeded" if group["trained"] else "notstarted")
+        status = (
+            "running"
+            if group["trained"] == "running"
+            else ("succeeded" if group["trained"] else "notstarted")
+        )
         if group["trained"] == "running":
             group["trained"] = True  # one poll later it is done
         return Reply(200, {"status": status, "createdDateTime": "2026-01-01T00:00:00Z"})
 
     def op_identify(self, req):
         if self.limited_access:
-            return error(403, "InvalidRequest", "Invalid request has been sent.", "UnsupportedFeature")
+            return error(
+                403, "InvalidRequest", "Invalid request has been sent.", "UnsupportedFeature"
+            )
         body = req.json()
         group = self.groups.get(body["largePersonGroupId"])
         if group is None:
@@ -153,9 +183,22 @@ class FakeAzure(FakeServer):
         out = []
         for fid in body["faceIds"]:
             vec = self.face_ids[fid]
-            cands = sorted(((max(ORACLE.likeness(ORACLE.distance(vec, v)) for v in faces), pid)
-                            for pid, faces in group["persons"].items() if faces), reverse=True)
+            cands = sorted(
+                (
+                    (max(ORACLE.likeness(ORACLE.distance(vec, v)) for v in faces), pid)
+                    for pid, faces in group["persons"].items()
+                    if faces
+                ),
+                reverse=True,
+            )
             cands = [c for c in cands if c[0] >= body.get("confidenceThreshold", 0.5)]
-            out.append({"faceId": fid, "candidates": [{"personId": p, "confidence": c} for c, p in
-                                                       cands[:body.get("maxNumOfCandidatesReturned", 10)]]})
+            out.append(
+                {
+                    "faceId": fid,
+                    "candidates": [
+                        {"personId": p, "confidence": c}
+                        for c, p in cands[: body.get("maxNumOfCandidatesReturned", 10)]
+                    ],
+                }
+            )
         return Reply(200, out)

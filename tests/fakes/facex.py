@@ -31,10 +31,24 @@ class FakeFaceX(FakeServer):
             return Reply(404, {"status": "failure", "message": "not found"})
         _, files = req.form()
         if self.scorer is not None:
-            return Reply(200, {"status": "success", "data": {"distance": float(self.scorer(files["img_1"], files["img_2"]))}})
+            return Reply(
+                200,
+                {
+                    "status": "success",
+                    "data": {"distance": float(self.scorer(files["img_1"], files["img_2"]))},
+                },
+            )
         a, b = ORACLE.embedding(files["img_1"]), ORACLE.embedding(files["img_2"])
         for name, vec in (("img_1", a), ("img_2", b)):
             if vec is None:
-                return Reply(200, {"status": "failure", "message": "Face not detected", "image": name})
+                return Reply(
+                    200, {"status": "failure", "message": "Face not detected", "image": name}
+                )
         d = ORACLE.distance(a, b)
-        return Reply(200, {"status": "success", "data": {"distance": d, "result": "MATCH" if d < 0.5 else "NOT A MATCH"}})
+        return Reply(
+            200,
+            {
+                "status": "success",
+                "data": {"distance": d, "result": "MATCH" if d < 0.5 else "NOT A MATCH"},
+            },
+        )

@@ -36,10 +36,20 @@ def expected_signature(req, secret: str) -> tuple[str, str]:
     access_key, date, region, service, terminal = parts["Credential"].split("/")
     signed = parts["SignedHeaders"].split(";")
     canonical_headers = "".join(f"{h}:{' '.join(req.headers[h].split())}\n" for h in signed)
-    canonical = "\n".join(["POST" if req.method == "POST" else req.method, req.path or "/", "", canonical_headers,
-                           ";".join(signed), _sha(req.body)])
+    canonical = "\n".join(
+        [
+            "POST" if req.method == "POST" else req.method,
+            req.path or "/",
+            "",
+            canonical_headers,
+            ";".join(signed),
+            _sha(req.body),
+        ]
+    )
     scope = f"{date}/{region}/{service}/{terminal}"
-    to_sign = "\n".join(["AWS4-HMAC-SHA256", req.headers["x-amz-date"], scope, _sha(canonical.encode())])
+    to_sign = "\n".join(
+        ["AWS4-HMAC-SHA256", req.headers["x-amz-date"], scope, _sha(canonical.encode())]
+    )
     key = _hmac(f"AWS4{secret}".encode(), date)
     for part in (region, service, terminal):
         key = _hmac(key, part)
@@ -47,7 +57,9 @@ def expected_signature(req, secret: str) -> tuple[str, str]:
 
 
 def _error(kind: str, message: str, status: int = 400) -> Reply:
-    return Reply(status, {"__type": kind, "message": message}, content_type="application/x-amz-json-1.1")
+    return Reply(
+        status, {"__type": kind, "message": message}, content_type="application/x-amz-json-1.1"
+    )
 
 
 class FakeRekognition(FakeServer):
@@ -62,13 +74,22 @@ class FakeRekognition(FakeServer):
 
     def authenticate(self, op, req):
         if "authorization" not in req.headers:
-            return _error("MissingAuthenticationTokenException", "Missing Authentication Token", 403)
+            return _error(
+                "MissingAuthenticationTokenException", "Missing Authentication Token", 403
+            )
         access_key, signature = expected_signature(req, self.secret_key)
         if access_key != self.access_key:
-            return _error("UnrecognizedClientException", "The security token included in the request is invalid.")
+            return _error(
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            )
         got = req.headers["authorization"].rsplit("Signature=", 1)[1]
         if not hmac.compare_digest(got, signature):
-            return _error("InvalidSignatureException", "The request signature we calculated does not match.", 403)
+            return _error(
+                "InvalidSignatureException",
+                "The request signature we calculated does not match.",
+                403,
+            )
         self.signatures_checked += 1
         return None
 
@@ -79,7 +100,12 @@ class FakeRekognition(FakeServer):
         return data, None
 
     def _ok(self, body: dict) -> Reply:
-        return Reply(200, body, {"x-amzn-RequestId": str(uuid.uuid4())}, content_type="application/x-amz-json-1.1")
+        return Reply(
+            200,
+            body,
+            {"x-amzn-RequestId": str(uuid.uuid4())},
+            content_type="application/x-amz-json-1.1",
+        )
 
     def handle(self, op, req) -> Reply:
         doc = req.json()
@@ -99,12 +125,19 @@ class FakeRekognition(FakeServer):
         if a is None or b is None:
             return _error("InvalidParameterException", "Request has invalid parameters")
         sim = 100.0 * ORACLE.likeness(ORACLE.distance(a, b))
-        face = {"BoundingBox": {"Width": 0.5, "Height": 0.5, "Left": 0.25, "Top": 0.25}, "Confidence": 99.9}
+        face = {
+            "BoundingBox": {"Width": 0.5, "Height": 0.5, "Left": 0.25, "Top": 0.25},
+            "Confidence": 99.9,
+        }
         threshold = doc.get("SimilarityThreshold", 80.0)
         matched = sim >= threshold
-        return self._ok({"SourceImageFace": face,
-                         "FaceMatches": [{"Similarity": sim, "Face": face}] if matched else [],
-                         "UnmatchedFaces": [] if matched else [face]})
+        return self._ok(
+            {
+                "SourceImageFace": face,
+                "FaceMatches": [{"Similarity": sim, "Face": face}] if matched else [],
+                "UnmatchedFaces": [] if matched else [face],
+            }
+        )
 
     def op_DetectFaces(self, doc):
         data, err = self._image(doc, "Image")
@@ -118,8 +151,13 @@ class FakeRekognition(FakeServer):
         if cid in self.collections:
             return _error("ResourceAlreadyExistsException", f"collection {cid} exists")
         self.collections[cid] = {"faces": {}, "tags": doc.get("Tags", {})}
-        return self._ok({"StatusCode": 200, "CollectionArn": f"aws:rekognition:fake:collection/{cid}",
-                         "FaceModelVersion": "7.0"})
+        return self._ok(
+            {
+                "StatusCode": 200,
+                "CollectionArn": f"aws:rekognition:fake:collection/{cid}",
+                "FaceModelVersion": "7.0",
+            }
+        )
 
     def op_DeleteCollection(self, doc):
         if self.collections.pop(doc["CollectionId"], None) is None:
@@ -129,7 +167,7 @@ class FakeRekognition(FakeServer):
     def op_ListCollections(self, doc):
         names = sorted(self.collections)
         start = int(doc.get("NextToken", "0"))
-        page = names[start:start + min(self.page_size, doc.get("MaxResults", 1000))]
+        page = names[start : start + min(self.page_size, doc.get("MaxResults", 1000))]
         body = {"CollectionIds": page, "FaceModelVersions": ["7.0"] * len(page)}
         if start + len(page) < len(names):
             body["NextToken"] = str(start + len(page))
@@ -147,9 +185,17 @@ class FakeRekognition(FakeServer):
             return self._ok({"FaceRecords": [], "UnindexedFaces": [], "FaceModelVersion": "7.0"})
         face_id = str(uuid.uuid4())
         col["faces"][face_id] = (doc.get("ExternalImageId", ""), vec)
-        face = {"FaceId": face_id, "ExternalImageId": doc.get("ExternalImageId", ""), "Confidence": 99.9}
-        return self._ok({"FaceRecords": [{"Face": face, "FaceDetail": {"Confidence": 99.9}}],
-                         "FaceModelVersion": "7.0"})
+        face = {
+            "FaceId": face_id,
+            "ExternalImageId": doc.get("ExternalImageId", ""),
+            "Confidence": 99.9,
+        }
+        return self._ok(
+            {
+                "FaceRecords": [{"Face": face, "FaceDetail": {"Confidence": 99.9}}],
+                "FaceModelVersion": "7.0",
+            }
+        )
 
     def op_SearchFacesByImage(self, doc):
         col = self.collections.get(doc["CollectionId"])
@@ -160,10 +206,23 @@ class FakeRekognition(FakeServer):
             return err
         vec = ORACLE.embedding(data)
         if vec is None:
-            return _error("InvalidParameterException", "There are no faces in the image. Should be at least 1.")
+            return _error(
+                "InvalidParameterException",
+                "There are no faces in the image. Should be at least 1.",
+            )
         threshold = doc.get("FaceMatchThreshold", 80.0)
-        matches = sorted(((100.0 * ORACLE.likeness(ORACLE.distance(vec, v)), fid, ext)
-                          for fid, (ext, v) in col["faces"].items()), reverse=True)
-        out = [{"Similarity": s, "Face": {"FaceId": fid, "ExternalImageId": ext}} for s, fid, ext in matches
-               if s >= threshold][:doc.get("MaxFaces", 4096)]
-        return self._ok({"FaceMatches": out, "FaceModelVersion": "7.0", "SearchedFaceConfidence": 99.9})
+        matches = sorted(
+            (
+                (100.0 * ORACLE.likeness(ORACLE.distance(vec, v)), fid, ext)
+                for fid, (ext, v) in col["faces"].items()
+            ),
+            reverse=True,
+        )
+        out = [
+            {"Similarity": s, "Face": {"FaceId": fid, "ExternalImageId": ext}}
+            for s, fid, ext in matches
+            if s >= threshold
+        ][: doc.get("MaxFaces", 4096)]
+        return self._ok(
+            {"FaceMatches": out, "FaceModelVersion": "7.0", "SearchedFaceConfidence": 99.9}
+        )

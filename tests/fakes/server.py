@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import defaultdict, deque
-import re
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Reply:
-    def __init__(self, status: int, body=None, headers: dict | None = None, raw: bytes | None = None,
-                 content_type: str = "application/json"):
-        self.status, self.body, self.headers, self.raw, self.content_type = status, body, headers or {}, raw, content_type
+    def __init__(
+        self,
+        status: int,
+        body=None,
+        headers: dict | None = None,
+        raw: bytes | None = None,
+        content_type: str = "application/json",
+    ):
+        self.status, self.body, self.headers, self.raw, self.content_type = (
+            status,
+            body,
+            headers or {},
+            raw,
+            content_type,
+        )
 
     def payload(self) -> bytes:
         if self.raw is not None:
@@ -44,8 +56,11 @@ class Request:
         fields, files = {}, {}
         for part in self.body.split(b"--" + boundary)[1:-1]:
             head, _, data = part[2:].partition(b"\r\n\r\n")
-            disposition = next(line for line in head.decode().split("\r\n")
-                               if line.lower().startswith("content-disposition"))
+            disposition = next(
+                line
+                for line in head.decode().split("\r\n")
+                if line.lower().startswith("content-disposition")
+            )
             name = re.search(r'name="([^"]*)"', disposition).group(1)
             data = data[:-2]  # the CRLF before the next boundary
             if "filename=" in disposition:
@@ -68,16 +83,22 @@ class FakeServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # no 40 ms Nagle/delayed-ACK stall per keep-alive request
-            wbufsize = -1                   # headers and body leave in one write
+            disable_nagle_algorithm = (
+                True  # no 40 ms Nagle/delayed-ACK stall per keep-alive request
+            )
+            wbufsize = -1  # headers and body leave in one write
 
             def log_message(self, *args):
                 pass
 
             def _serve(self):
                 length = int(self.headers.get("Content-Length") or 0)
-                req = Request(self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
-                              self.rfile.read(length))
+                req = Request(
+                    self.command,
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    self.rfile.read(length),
+                )
                 reply = fake.dispatch(req)
                 payload = reply.payload()
                 self.send_response(reply.status)

@@ -9,9 +9,17 @@ from maskaudit.tsv import read_tsv, write_tsv
 setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 stats, survey = snakemake.params.stats, snakemake.params.survey
 machines = {Path(p).stem: read_tsv(p, dtype={"choice": str}) for p in snakemake.input.machines}
-analysis = Analysis(read_tsv(snakemake.input.key, dtype=str), read_responses(snakemake.input.responses), machines,
-                    dataset=survey["dataset"], seed=snakemake.params.seed, n_boot=stats["bootstrap"],
-                    n_perm=stats["permutations"], level=stats["confidence"], min_attention=survey["min_attention"],
-                    min_identities=stats["min_identities"])
+analysis = Analysis(
+    read_tsv(snakemake.input.key, dtype=str),
+    read_responses(snakemake.input.responses),
+    machines,
+    dataset=survey["dataset"],
+    seed=snakemake.params.seed,
+    n_boot=stats["bootstrap"],
+    n_perm=stats["permutations"],
+    level=stats["confidence"],
+    min_attention=survey["min_attention"],
+    min_identities=stats["min_identities"],
+)
 for name, table in analysis.tables().items():
     write_tsv(table, snakemake.output[name])

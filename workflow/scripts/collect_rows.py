@@ -7,4 +7,6 @@ from maskaudit.tsv import read_tsv, write_tsv
 
 setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 frames = [read_tsv(p) for p in snakemake.input.parts]
-write_tsv(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(), snakemake.output.table)
+write_tsv(
+    pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(), snakemake.output.table
+)

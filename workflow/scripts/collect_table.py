@@ -12,9 +12,14 @@ from maskaudit.tsv import read_tsv, write_tsv
 
 setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 if "thresholds" in snakemake.input.keys():
-    out = pd.DataFrame([r for p in snakemake.input.thresholds for r in thresholds_rows(read_thresholds(p))])
+    out = pd.DataFrame(
+        [r for p in snakemake.input.thresholds for r in thresholds_rows(read_thresholds(p))]
+    )
 else:
     out = collect([read_tsv(p) for p in snakemake.input.metrics])
-    for column, value in snakemake.params.rows.items():  # the rows this table keeps (common.smk: METRIC_TABLES)
+    for (
+        column,
+        value,
+    ) in snakemake.params.rows.items():  # the rows this table keeps (common.smk: METRIC_TABLES)
         out = out[out[column] == value] if len(out) else out
 write_tsv(out, snakemake.output.table)

@@ -15,9 +15,20 @@ if "split" in inp.keys():
 else:
     identities, label = manifest.identity, "all identities (not the training dataset)"
 n = len(p.variants)
-systems = {s: dict(zip(p.variants, inp.caches[k * n:(k + 1) * n])) for k, s in enumerate(p.systems)}
-table = before_after(manifest, systems, identities, read_tsv(inp.near_duplicates), fmr_targets=p.fmr_targets,
-                     n_boot=p.stats["bootstrap"], level=p.stats["confidence"], seed=p.seed,
-                     dataset=snakemake.wildcards.dataset, eval_label=label,
-                     min_identities=p.stats["min_identities"])
+systems = {
+    s: dict(zip(p.variants, inp.caches[k * n : (k + 1) * n])) for k, s in enumerate(p.systems)
+}
+table = before_after(
+    manifest,
+    systems,
+    identities,
+    read_tsv(inp.near_duplicates),
+    fmr_targets=p.fmr_targets,
+    n_boot=p.stats["bootstrap"],
+    level=p.stats["confidence"],
+    seed=p.seed,
+    dataset=snakemake.wildcards.dataset,
+    eval_label=label,
+    min_identities=p.stats["min_identities"],
+)
 write_tsv(table, snakemake.output.table)

@@ -10,7 +10,12 @@ setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 inp, wc = snakemake.input, snakemake.wildcards
 weights, config = load_checkpoint(inp.checkpoint)
 ids, vectors, status = load_cache(inp.base)
-sidecar = {**load_sidecar(inp.base), "model": wc.model, "base_model": config["base"], "head": config}
+sidecar = {
+    **load_sidecar(inp.base),
+    "model": wc.model,
+    "base_model": config["base"],
+    "head": config,
+}
 sidecar.pop("failures", None)  # recounted by save_cache
 save_cache(snakemake.output.cache, ids, forward(weights, vectors), status, sidecar)
 logging.info("%s: %d images through the %s head", wc.variant, len(ids), config["loss"])

@@ -11,8 +11,14 @@ setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 p = snakemake.params
 detector = p.locator["detector"]
 try:
-    files = provision_files(detector_files(detector), f"detector {detector}", weights_dir=p.weights_dir,
-                            fetch_dir=p.fetch_dir, mirror=p.mirror, download=p.download)
+    files = provision_files(
+        detector_files(detector),
+        f"detector {detector}",
+        weights_dir=p.weights_dir,
+        fetch_dir=p.fetch_dir,
+        mirror=p.mirror,
+        download=p.download,
+    )
 except WeightsNotFound as exc:
     logging.error("%s", exc)
     raise

@@ -7,6 +7,14 @@ from maskaudit.protocol.stage import fix_thresholds
 
 setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 wc = snakemake.wildcards
-fix_thresholds(dict(snakemake.input.items()), get_card(wc.model), read_manifest(snakemake.input.manifest),
-               snakemake.input.protocol, snakemake.output.thresholds, protocol=snakemake.params.protocol,
-               seed=snakemake.params.seed, dataset=wc.dataset, model=wc.model)
+fix_thresholds(
+    dict(snakemake.input.items()),
+    get_card(wc.model),
+    read_manifest(snakemake.input.manifest),
+    snakemake.input.protocol,
+    snakemake.output.thresholds,
+    protocol=snakemake.params.protocol,
+    seed=snakemake.params.seed,
+    dataset=wc.dataset,
+    model=wc.model,
+)

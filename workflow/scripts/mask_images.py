@@ -4,8 +4,8 @@ import logging
 
 from maskaudit.datasets.manifest import read_manifest
 from maskaudit.detect import load_landmarks, load_statuses
-from maskaudit.progress import setup_logging
 from maskaudit.masking import mask_dataset, write_variant_manifest
+from maskaudit.progress import setup_logging
 
 setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 variant = snakemake.params.variant

@@ -14,5 +14,7 @@ curves = {}
 for variant, ver, imp in zip(snakemake.params.variants, inp.verification, inp.impostors):
     impostors = load_impostors(imp)
     groups = identity_groups(manifest, impostors["identity"].astype(str)).race
-    curves[variant] = group_det(read_scores(ver, ["comparison", "probe_subject", "score"]), impostors, groups)
+    curves[variant] = group_det(
+        read_scores(ver, ["comparison", "probe_subject", "score"]), impostors, groups
+    )
 save(det_curves(curves), snakemake.output.figure)

@@ -12,9 +12,20 @@ setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 manifest = read_manifest(snakemake.input.manifest)
 landmarks = load_landmarks(snakemake.input.landmarks)
 statuses = [load_statuses(snakemake.input.landmarks)[i] for i in manifest.image_id]
-rows = manifest.iloc[sheet_sample(statuses, snakemake.params.limit, rng_for(snakemake.params.seed, "face_chips",
-                                                                               snakemake.wildcards.dataset))]
-chips = [None if landmarks[i] is None else face_chip(read_rgb(p), landmarks[i]) for i, p in zip(rows.image_id, rows.path)]
+rows = manifest.iloc[
+    sheet_sample(
+        statuses,
+        snakemake.params.limit,
+        rng_for(snakemake.params.seed, "face_chips", snakemake.wildcards.dataset),
+    )
+]
+chips = [
+    None if landmarks[i] is None else face_chip(read_rgb(p), landmarks[i])
+    for i, p in zip(rows.image_id, rows.path)
+]
 failed = sum(s != "ok" for s in statuses)
 title = f"{len(rows)} of {len(manifest)} images (seeded sample; {failed} failed detection in all)"
-save(face_chips(chips, list(rows.image_id), [statuses[i] for i in rows.index], title=title), snakemake.output.figure)
+save(
+    face_chips(chips, list(rows.image_id), [statuses[i] for i in rows.index], title=title),
+    snakemake.output.figure,
+)

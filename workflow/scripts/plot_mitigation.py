@@ -8,5 +8,7 @@ setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 if snakemake.params.figure == "before_after":
     fig = plots.before_after(read_tsv(snakemake.input.table))
 else:
-    fig = plots.training_curves({h: read_tsv(c) for h, c in zip(snakemake.params.heads, snakemake.input.curves)})
+    fig = plots.training_curves(
+        {h: read_tsv(c) for h, c in zip(snakemake.params.heads, snakemake.input.curves)}
+    )
 plots.save(fig, snakemake.output.figure)

@@ -8,5 +8,8 @@ from maskaudit.tsv import read_tsv
 
 setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 model = snakemake.wildcards.model
-explanations = {(model, v): load_explanations(f) for v, f in zip(snakemake.params.variants, snakemake.input.maps)}
+explanations = {
+    (model, v): load_explanations(f)
+    for v, f in zip(snakemake.params.variants, snakemake.input.maps)
+}
 save(mean_maps(explanations, read_tsv(snakemake.input.manifest), model), snakemake.output.figure)

@@ -12,5 +12,10 @@ inp = snakemake.input
 columns = ["probe_mask", "comparison", "score"]
 reid = pd.concat([read_scores(p, columns) for p in inp.reidentification], ignore_index=True)
 mated = pd.concat([read_scores(p, columns) for p in inp.verification], ignore_index=True)
-impostors = {v: load_impostors(p)["sample_score"] for v, p in zip(snakemake.params.variants, inp.impostors)}
-save(score_distributions(reid, mated, impostors, read_thresholds(inp.thresholds)), snakemake.output.figure)
+impostors = {
+    v: load_impostors(p)["sample_score"] for v, p in zip(snakemake.params.variants, inp.impostors)
+}
+save(
+    score_distributions(reid, mated, impostors, read_thresholds(inp.thresholds)),
+    snakemake.output.figure,
+)

@@ -7,6 +7,16 @@ from maskaudit.protocol.stage import score
 
 setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
 wc = snakemake.wildcards
-score(dict(snakemake.input.items()), get_card(wc.model), read_manifest(snakemake.input.manifest),
-      snakemake.input.protocol, snakemake.input.thresholds, snakemake.params.variant, dict(snakemake.output.items()),
-      protocol=snakemake.params.protocol, seed=snakemake.params.seed, dataset=wc.dataset, model=wc.model)
+score(
+    dict(snakemake.input.items()),
+    get_card(wc.model),
+    read_manifest(snakemake.input.manifest),
+    snakemake.input.protocol,
+    snakemake.input.thresholds,
+    snakemake.params.variant,
+    dict(snakemake.output.items()),
+    protocol=snakemake.params.protocol,
+    seed=snakemake.params.seed,
+    dataset=wc.dataset,
+    model=wc.model,
+)

@@ -11,5 +11,12 @@ for name, path in snakemake.input.items():
         kind, variant = name.rsplit("__", 1)
         by_variant.setdefault(variant, {})[kind] = path
 model = snakemake.wildcards.model
-score_survey(snakemake.input.key, by_variant, get_card(model), snakemake.input.thresholds, snakemake.output.answers,
-             threshold_name=snakemake.params.threshold, system=model)
+score_survey(
+    snakemake.input.key,
+    by_variant,
+    get_card(model),
+    snakemake.input.thresholds,
+    snakemake.output.answers,
+    threshold_name=snakemake.params.threshold,
+    system=model,
+)

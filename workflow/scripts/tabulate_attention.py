@@ -13,8 +13,15 @@ shifts, contrasts = [], []
 for dataset, manifest in zip(p.datasets, snakemake.input.manifests):
     files = [(m, v, f) for (d, m, v), f in zip(p.map_keys, snakemake.input.maps) if d == dataset]
     images = image_table({(m, v): load_explanations(f) for m, v, f in files}, read_tsv(manifest))
-    s, c = attention_tables(images, dataset=dataset, seed=p.seed, n_boot=p.bootstrap, n_perm=p.permutations,
-                            level=p.confidence, min_identities=p.min_identities)
+    s, c = attention_tables(
+        images,
+        dataset=dataset,
+        seed=p.seed,
+        n_boot=p.bootstrap,
+        n_perm=p.permutations,
+        level=p.confidence,
+        min_identities=p.min_identities,
+    )
     shifts.append(s)
     contrasts.append(c)
 write_tsv(pd.concat(shifts, ignore_index=True), snakemake.output.attention)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
@@ -65,7 +65,9 @@ class Adapter:
             raise ValueError(f"{self.name}: a manual dataset must say how to obtain it")
 
 
-def issue(kind: str, image_id: str = "", column: str = "", value: str = "", detail: str = "") -> dict:
+def issue(
+    kind: str, image_id: str = "", column: str = "", value: str = "", detail: str = ""
+) -> dict:
     return {"kind": kind, "image_id": image_id, "column": column, "value": value, "detail": detail}
 
 
@@ -80,7 +82,11 @@ def image_files(root: Path, under: str | Path = "") -> list[Path]:
     base = Path(root) / under
     if not base.is_dir():
         return []
-    return sorted(p.relative_to(root) for p in base.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    return sorted(
+        p.relative_to(root)
+        for p in base.rglob("*")
+        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+    )
 
 
 def find_dir(root: Path, name: str, *, max_depth: int = 6) -> Path | None:
@@ -88,8 +94,10 @@ def find_dir(root: Path, name: str, *, max_depth: int = 6) -> Path | None:
     root = Path(root)
     if root.name == name:
         return root
-    hits = sorted((p for p in root.rglob(name) if p.is_dir() and len(p.relative_to(root).parts) <= max_depth),
-                  key=lambda p: (len(p.parts), str(p)))
+    hits = sorted(
+        (p for p in root.rglob(name) if p.is_dir() and len(p.relative_to(root).parts) <= max_depth),
+        key=lambda p: (len(p.parts), str(p)),
+    )
     return hits[0] if hits else None
 
 
@@ -101,8 +109,14 @@ def require_dir(root: Path, name: str, label: str = "") -> Path:
     return found
 
 
-def read_images(root: Path, parse: Callable[[Path, Path, list], dict | None], *, under: Path | None = None,
-                expected: str = "", value: Callable[[Path], str] = Path.as_posix) -> Read:
+def read_images(
+    root: Path,
+    parse: Callable[[Path, Path, list], dict | None],
+    *,
+    under: Path | None = None,
+    expected: str = "",
+    value: Callable[[Path], str] = Path.as_posix,
+) -> Read:
     """The folder walk of the adapters whose labels sit in folder and file names.
 
     Every image file below ``under`` (a folder inside ``root``; ``root`` itself when None), in sorted
@@ -124,7 +138,9 @@ def read_images(root: Path, parse: Callable[[Path, Path, list], dict | None], *,
 
 
 def find_file(root: Path, name: str) -> Path | None:
-    hits = sorted((p for p in Path(root).rglob(name) if p.is_file()), key=lambda p: (len(p.parts), str(p)))
+    hits = sorted(
+        (p for p in Path(root).rglob(name) if p.is_file()), key=lambda p: (len(p.parts), str(p))
+    )
     return hits[0] if hits else None
 
 

@@ -22,13 +22,23 @@ def _row(rel: Path, inner: Path, issues: list) -> dict | None:
         return None
     subgroup, ident, _ = inner.parts
     race, _, gender = subgroup.partition("_")
-    return {"image_id": safe_id(subgroup, ident, rel.stem), "path": rel.as_posix(), "identity": ident,
-            "gender_original": gender, "race_original": race, "subgroup": subgroup}
+    return {
+        "image_id": safe_id(subgroup, ident, rel.stem),
+        "path": rel.as_posix(),
+        "identity": ident,
+        "gender_original": gender,
+        "race_original": race,
+        "subgroup": subgroup,
+    }
 
 
 def read(root: Path) -> Read:
-    return read_images(root, _row, under=require_dir(root, "bfw-cropped-aligned"),
-                       expected="expected <subgroup>/<identity>/<image>.jpg")
+    return read_images(
+        root,
+        _row,
+        under=require_dir(root, "bfw-cropped-aligned"),
+        expected="expected <subgroup>/<identity>/<image>.jpg",
+    )
 
 
 ADAPTER = Adapter(
@@ -39,7 +49,7 @@ ADAPTER = Adapter(
     licence_url=HOME,
     access="manual",
     how="fill in the request form linked from the BFW README; the authors send a download link for the "
-        "release zip",
+    "release zip",
     archives=(Archive("BFW-Release.zip", HOME),),
     labels="race (asian/black/indian/white) x gender (females/males) subgroup per identity",
     size="20,000 images, 800 identities, 8 balanced subgroups [unverified]",

@@ -12,7 +12,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from maskaudit.datasets.adapters.base import Adapter, Read, find_file, frame, image_files, issue, require_dir, safe_id
+from maskaudit.datasets.adapters.base import (
+    Adapter,
+    Read,
+    find_file,
+    frame,
+    image_files,
+    issue,
+    require_dir,
+    safe_id,
+)
 from maskaudit.datasets.download import Archive
 
 HOME = "https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html"
@@ -56,15 +65,23 @@ def read(root: Path) -> Read:
         row = {"image_id": image_id, "path": rel.as_posix(), "identity": identity.get(name, "")}
         if not row["identity"]:
             row["identity"] = f"unlabelled_{image_id}"
-            issues.append(issue("unlabelled_image", image_id, "identity", name, "not in identity_CelebA.txt"))
+            issues.append(
+                issue("unlabelled_image", image_id, "identity", name, "not in identity_CelebA.txt")
+            )
         if name in attrs.index:
             row["gender_original"] = attrs.at[name, "Male"]
         else:
-            issues.append(issue("unlabelled_image", image_id, "Male", name, "not in list_attr_celeba.txt"))
+            issues.append(
+                issue("unlabelled_image", image_id, "Male", name, "not in list_attr_celeba.txt")
+            )
         row["split"] = SPLITS.get(partition.get(name, ""), "")
         rows.append(row)
     for name in sorted(set(identity) - seen):
-        issues.append(issue("missing_file", safe_id(Path(name).stem), "identity", name, "row without an image"))
+        issues.append(
+            issue(
+                "missing_file", safe_id(Path(name).stem), "identity", name, "row without an image"
+            )
+        )
     return Read(frame(rows), issues)
 
 
@@ -76,13 +93,32 @@ ADAPTER = Adapter(
     licence_url=HOME,
     access="manual",
     how="the CelebA page links Google Drive / Baidu folders (browser needed): get Img/img_align_celeba.zip, "
-        "Anno/identity_CelebA.txt, Anno/list_attr_celeba.txt and Eval/list_eval_partition.txt",
+    "Anno/identity_CelebA.txt, Anno/list_attr_celeba.txt and Eval/list_eval_partition.txt",
     archives=(
-        Archive("img_align_celeba.zip", HOME, checksum="md5:00d2c5bc6d35e252742224ab0c1e8fcb", checksum_source=SRC),
-        Archive("identity_CelebA.txt", HOME, checksum="md5:32bd1bd63d3c78cd57e08160ec5ed1e2", checksum_source=SRC),
-        Archive("list_attr_celeba.txt", HOME, checksum="md5:75e246fa4810816ffd6ee81facbd244c", checksum_source=SRC),
-        Archive("list_eval_partition.txt", HOME, checksum="md5:d32c9cbf5e040fd4025c592c306e6668",
-                checksum_source=SRC),
+        Archive(
+            "img_align_celeba.zip",
+            HOME,
+            checksum="md5:00d2c5bc6d35e252742224ab0c1e8fcb",
+            checksum_source=SRC,
+        ),
+        Archive(
+            "identity_CelebA.txt",
+            HOME,
+            checksum="md5:32bd1bd63d3c78cd57e08160ec5ed1e2",
+            checksum_source=SRC,
+        ),
+        Archive(
+            "list_attr_celeba.txt",
+            HOME,
+            checksum="md5:75e246fa4810816ffd6ee81facbd244c",
+            checksum_source=SRC,
+        ),
+        Archive(
+            "list_eval_partition.txt",
+            HOME,
+            checksum="md5:d32c9cbf5e040fd4025c592c306e6668",
+            checksum_source=SRC,
+        ),
     ),
     labels="identity; gender from the binary Male attribute (annotated); no race",
     size="202,599 images, 10,177 identities",

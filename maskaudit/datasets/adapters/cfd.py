@@ -21,7 +21,9 @@ from maskaudit.datasets.download import Archive
 HOME = "https://www.chicagofaces.org/"
 WORKBOOK = "CFD 3.0 Norming Data and Codebook.xlsx"
 SHEETS = ("CFD U.S. Norming Data", "CFD-MR U.S. Norming Data", "CFD-I U.S. Norming Data")
-NAME = re.compile(r"^CFD-(?:([A-Z]+)-)?([A-Z])([A-Z])-(\d+)-(\d+)-([A-Z]+)\.(?:jpg|jpeg|png)$", re.I)
+NAME = re.compile(
+    r"^CFD-(?:([A-Z]+)-)?([A-Z])([A-Z])-(\d+)-(\d+)-([A-Z]+)\.(?:jpg|jpeg|png)$", re.I
+)
 
 
 def read_norming(path: Path) -> pd.DataFrame:
@@ -63,18 +65,29 @@ def read(root: Path) -> Read:
             issues.append(issue("unknown_label_code", image_id, "AgeSelf", age, "not a number"))
             age = ""
         if book and model not in norm.index:
-            issues.append(issue("unlabelled_image", image_id, "Model", model, f"model not in {WORKBOOK}"))
+            issues.append(
+                issue("unlabelled_image", image_id, "Model", model, f"model not in {WORKBOOK}")
+            )
         return {
-            "image_id": image_id, "path": rel.as_posix(), "identity": model,
+            "image_id": image_id,
+            "path": rel.as_posix(),
+            "identity": model,
             "gender_original": _cell(norm, model, "GenderSelf") or gender_code.upper(),
             "race_original": _cell(norm, model, "EthnicitySelf") or race_code.upper(),
-            "age": age, "expression": expression.upper(),
+            "age": age,
+            "expression": expression.upper(),
             "luminance_median": _cell(norm, model, "LuminanceMedian"),
-            "label_source": "norming workbook (self-reported)" if model in norm.index else "model code",
+            "label_source": "norming workbook (self-reported)"
+            if model in norm.index
+            else "model code",
         }
 
-    return read_images(root, row, expected="expected CFD-<race><gender>-<nnn>-<nnn>-<expression>.jpg; the name is "
-                                           "the identity, so the image is left out")
+    return read_images(
+        root,
+        row,
+        expected="expected CFD-<race><gender>-<nnn>-<nnn>-<expression>.jpg; the name is "
+        "the identity, so the image is left out",
+    )
 
 
 ADAPTER = Adapter(
@@ -85,14 +98,21 @@ ADAPTER = Adapter(
     licence_url=HOME,
     access="manual",
     how="request access on chicagofaces.org (licence agreement form); save the release zip you receive "
-        "under the name below",
+    "under the name below",
     archives=(Archive("CFD Version 3.0.zip", HOME, key="CFD_Version_3.0.zip"),),
     labels="self-reported race (A, B, L, W; I for CFD-INDIA, M for CFD-MR), gender, age; expression; "
-           "measured median skin luminance",
+    "measured median skin luminance",
     size="827 models (597 CFD + 88 CFD-MR + 142 CFD-INDIA) [unverified]; neutral plus expressions for a subset",
     identities="yes (model code)",
     read=read,
     gender_map={"F": "female", "M": "male"},
-    race_map={"A": "Asian", "B": "Black", "L": "Latino", "W": "White", "I": "Indian", "M": "Multiracial"},
+    race_map={
+        "A": "Asian",
+        "B": "Black",
+        "L": "Latino",
+        "W": "White",
+        "I": "Indian",
+        "M": "Multiracial",
+    },
     notes="the name of the zip the CFD site sends is not public [unverified]; any name works if saved as stated",
 )

@@ -12,7 +12,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from maskaudit.datasets.adapters.base import Adapter, Read, find_file, frame, image_files, issue, safe_id
+from maskaudit.datasets.adapters.base import (
+    Adapter,
+    Read,
+    find_file,
+    frame,
+    image_files,
+    issue,
+    safe_id,
+)
 from maskaudit.datasets.download import Archive
 
 REPO = "https://github.com/joojs/fairface"
@@ -28,7 +36,9 @@ def read(root: Path) -> Read:
         df = pd.read_csv(path, dtype=str, keep_default_na=False)
         missing = {"file", "age", "gender", "race"} - set(df.columns)
         if missing:
-            raise ValueError(f"{name}: missing column(s) {sorted(missing)}; expected file,age,gender,race,service_test")
+            raise ValueError(
+                f"{name}: missing column(s) {sorted(missing)}; expected file,age,gender,race,service_test"
+            )
         df["split"] = split
         labels.append(df)
     labels = pd.concat(labels, ignore_index=True)
@@ -39,16 +49,36 @@ def read(root: Path) -> Read:
         image_id = safe_id(Path(rec.file).with_suffix("").as_posix())
         rel = images.get(rec.file.strip().lstrip("./"))
         if rel is None:
-            issues.append(issue("missing_file", image_id, "file", rec.file, f"listed in {LABEL_FILES[rec.split]}"))
+            issues.append(
+                issue(
+                    "missing_file",
+                    image_id,
+                    "file",
+                    rec.file,
+                    f"listed in {LABEL_FILES[rec.split]}",
+                )
+            )
             continue
         seen.add(rel)
-        rows.append({"image_id": image_id, "path": rel, "identity": image_id, "gender_original": rec.gender,
-                     "race_original": rec.race, "age": "", "split": rec.split, "age_bin": rec.age,
-                     "service_test": getattr(rec, "service_test", "")})
+        rows.append(
+            {
+                "image_id": image_id,
+                "path": rel,
+                "identity": image_id,
+                "gender_original": rec.gender,
+                "race_original": rec.race,
+                "age": "",
+                "split": rec.split,
+                "age_bin": rec.age,
+                "service_test": getattr(rec, "service_test", ""),
+            }
+        )
     for rel in sorted(set(images.values()) - seen):
         image_id = safe_id(*Path(rel).with_suffix("").parts[-2:])
         issues.append(issue("unlabelled_image", image_id, "file", rel, "no row in the label CSVs"))
-        rows.append({"image_id": image_id, "path": rel, "identity": image_id, "split": Path(rel).parts[-2]})
+        rows.append(
+            {"image_id": image_id, "path": rel, "identity": image_id, "split": Path(rel).parts[-2]}
+        )
     return Read(frame(rows), issues)
 
 
@@ -60,7 +90,7 @@ ADAPTER = Adapter(
     licence_url=REPO + "#license",
     access="manual",
     how="the FairFace README links the image zip and both label CSVs on Google Drive, which needs a "
-        "browser (virus-scan confirmation page); download the three files there",
+    "browser (virus-scan confirmation page); download the three files there",
     archives=(
         Archive("fairface-img-margin025-trainval.zip", REPO),
         Archive("fairface_label_train.csv", REPO),
@@ -71,7 +101,14 @@ ADAPTER = Adapter(
     identities="none (each image is its own identity)",
     read=read,
     gender_map={"Male": "male", "Female": "female"},
-    race_map={"White": "White", "Black": "Black", "Indian": "Indian", "East Asian": "Asian",
-              "Southeast Asian": "Asian", "Middle Eastern": "Middle Eastern", "Latino_Hispanic": "Latino"},
+    race_map={
+        "White": "White",
+        "Black": "Black",
+        "Indian": "Indian",
+        "East Asian": "Asian",
+        "Southeast Asian": "Asian",
+        "Middle Eastern": "Middle Eastern",
+        "Latino_Hispanic": "Latino",
+    },
     notes="age is a bin, kept in age_bin (age stays empty: the contract's age is whole years)",
 )

@@ -29,8 +29,12 @@ def _reader(pattern, extra):
         if not m:
             return None
         subject, shot = m.groups()
-        return {"image_id": safe_id(f"fei_{rel.stem}"), "path": rel.as_posix(),
-                "identity": f"fei_{int(subject):03d}", extra: shot.lower()}
+        return {
+            "image_id": safe_id(f"fei_{rel.stem}"),
+            "path": rel.as_posix(),
+            "identity": f"fei_{int(subject):03d}",
+            extra: shot.lower(),
+        }
 
     def read(root: Path) -> Read:
         return read_images(root, row, expected=f"expected a name matching {pattern.pattern}")
@@ -45,8 +49,13 @@ FRONTAL_ADAPTER = Adapter(
     licence=LICENCE,
     licence_url=HOME,
     access="direct",
-    archives=tuple(Archive(f"frontalimages_manuallyaligned_part{i}.zip", f"{BASE}frontalimages_manuallyaligned_part{i}.zip")
-                   for i in (1, 2)),
+    archives=tuple(
+        Archive(
+            f"frontalimages_manuallyaligned_part{i}.zip",
+            f"{BASE}frontalimages_manuallyaligned_part{i}.zip",
+        )
+        for i in (1, 2)
+    ),
     labels="identity (subject number); expression a = neutral, b = smiling; no gender/race file",
     size="400 images, 200 subjects",
     identities="yes",
@@ -60,7 +69,10 @@ ORIGINAL_ADAPTER = Adapter(
     licence=LICENCE,
     licence_url=HOME,
     access="direct",
-    archives=tuple(Archive(f"originalimages_part{i}.zip", f"{BASE}originalimages_part{i}.zip") for i in (1, 2, 3, 4)),
+    archives=tuple(
+        Archive(f"originalimages_part{i}.zip", f"{BASE}originalimages_part{i}.zip")
+        for i in (1, 2, 3, 4)
+    ),
     labels="identity (subject number); shot number 01-14; no gender/race file",
     size="2,800 images, 200 subjects, 640x480",
     identities="yes",

@@ -18,7 +18,11 @@ SUBJECT = re.compile(r"^s(\d+)$")
 def _row(rel: Path, inner: Path, issues: list) -> dict | None:
     if not SUBJECT.match(rel.parent.name):
         return None
-    return {"image_id": safe_id(rel.parent.name, rel.stem), "path": rel.as_posix(), "identity": rel.parent.name}
+    return {
+        "image_id": safe_id(rel.parent.name, rel.stem),
+        "path": rel.as_posix(),
+        "identity": rel.parent.name,
+    }
 
 
 def read(root: Path) -> Read:

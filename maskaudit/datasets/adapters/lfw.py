@@ -18,7 +18,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from maskaudit.datasets.adapters.base import Adapter, Read, find_file, frame, image_files, issue, require_dir, safe_id
+from maskaudit.datasets.adapters.base import (
+    Adapter,
+    Read,
+    find_file,
+    frame,
+    image_files,
+    issue,
+    require_dir,
+    safe_id,
+)
 from maskaudit.datasets.download import Archive
 
 HOME = "http://vis-www.cs.umass.edu/lfw/"
@@ -34,8 +43,14 @@ def read_attributes(path: Path) -> pd.DataFrame:
         df = pd.read_csv(fh, sep="\t", names=header, dtype=str, keep_default_na=False)
     need = {"person", "imagenum", "Male", *RACE_ATTRIBUTES}
     if need - set(df.columns):
-        raise ValueError(f"{path.name}: missing attribute column(s) {sorted(need - set(df.columns))}")
-    df["key"] = df.person.str.strip().str.replace(" ", "_") + "_" + df.imagenum.astype(int).map("{:04d}".format)
+        raise ValueError(
+            f"{path.name}: missing attribute column(s) {sorted(need - set(df.columns))}"
+        )
+    df["key"] = (
+        df.person.str.strip().str.replace(" ", "_")
+        + "_"
+        + df.imagenum.astype(int).map("{:04d}".format)
+    )
     return df.drop_duplicates("key").set_index("key")  # one row per image; the file has none twice
 
 
@@ -55,14 +70,25 @@ def read(root: Path) -> Read:
             scores = {r: float(a[r]) for r in RACE_ATTRIBUTES}
             best = max(scores, key=scores.get)
             row["race_original"] = best if scores[best] > 0 else ""
-            row.update({"attr_male": a["Male"], **{f"attr_{r.lower()}": a[r] for r in RACE_ATTRIBUTES}})
+            row.update(
+                {"attr_male": a["Male"], **{f"attr_{r.lower()}": a[r] for r in RACE_ATTRIBUTES}}
+            )
         else:
-            issues.append(issue("unlabelled_image", image_id, "lfw_attributes", stem,
-                                "not in lfw_attributes.txt" if attr_path else "lfw_attributes.txt absent"))
+            issues.append(
+                issue(
+                    "unlabelled_image",
+                    image_id,
+                    "lfw_attributes",
+                    stem,
+                    "not in lfw_attributes.txt" if attr_path else "lfw_attributes.txt absent",
+                )
+            )
         rows.append(row)
     listed = set(attrs.index) - {Path(r["path"]).stem for r in rows}
     for key in sorted(listed):
-        issues.append(issue("missing_file", safe_id(key), "lfw_attributes", key, "row without an image"))
+        issues.append(
+            issue("missing_file", safe_id(key), "lfw_attributes", key, "row without an image")
+        )
     return Read(frame(rows), issues)
 
 
@@ -74,9 +100,12 @@ ADAPTER = Adapter(
     licence_url=HOME,
     access="direct",
     archives=(
-        Archive("lfw-deepfunneled.tgz", HOME + "lfw-deepfunneled.tgz",
-                checksum="md5:68331da3eb755a505a502b5aacb3c201",
-                checksum_source="torchvision.datasets.LFW file table (md5); size not published"),
+        Archive(
+            "lfw-deepfunneled.tgz",
+            HOME + "lfw-deepfunneled.tgz",
+            checksum="md5:68331da3eb755a505a502b5aacb3c201",
+            checksum_source="torchvision.datasets.LFW file table (md5); size not published",
+        ),
         Archive("lfw_attributes.txt", ATTRIBUTES_URL),
     ),
     labels="identity (folder); gender and race from attribute-classifier scores (Kumar et al. 2009)",

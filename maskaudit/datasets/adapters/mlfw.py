@@ -29,13 +29,24 @@ def _row(rel: Path, inner: Path, issues: list) -> dict | None:
     if not m:
         return None
     name, number, copy = m.groups()
-    return {"image_id": safe_id(rel.stem), "path": rel.as_posix(), "identity": name,
-            "lfw_image": f"{name}_{number}", "mask_copy": copy or "", "premasked": "yes"}
+    return {
+        "image_id": safe_id(rel.stem),
+        "path": rel.as_posix(),
+        "identity": name,
+        "lfw_image": f"{name}_{number}",
+        "mask_copy": copy or "",
+        "premasked": "yes",
+    }
 
 
 def read(root: Path) -> Read:
-    return read_images(root, _row, under=require_dir(root, "aligned", "MLFW aligned"),
-                       expected="expected <LFW name>_<nnnn>_<k>.jpg", value=lambda rel: rel.name)
+    return read_images(
+        root,
+        _row,
+        under=require_dir(root, "aligned", "MLFW aligned"),
+        expected="expected <LFW name>_<nnnn>_<k>.jpg",
+        value=lambda rel: rel.name,
+    )
 
 
 ADAPTER = Adapter(

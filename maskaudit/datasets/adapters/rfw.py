@@ -18,7 +18,9 @@ GROUPS = ("African", "Asian", "Caucasian", "Indian")
 
 def read(root: Path) -> Read:
     test = find_dir(root, "test")
-    data = (test / "data") if test is not None and (test / "data").is_dir() else find_dir(root, "data")
+    data = (
+        (test / "data") if test is not None and (test / "data").is_dir() else find_dir(root, "data")
+    )
     if data is None:
         raise FileNotFoundError(f"no test/data/ folder under {root}")
     return read_images(root, _row, under=data, expected="expected <group>/<identity>/<image>.jpg")
@@ -28,7 +30,12 @@ def _row(rel: Path, inner: Path, issues: list) -> dict | None:
     if len(inner.parts) != 3:
         return None
     group, ident, _ = inner.parts
-    return {"image_id": safe_id(group, rel.stem), "path": rel.as_posix(), "identity": ident, "race_original": group}
+    return {
+        "image_id": safe_id(group, rel.stem),
+        "path": rel.as_posix(),
+        "identity": ident,
+        "race_original": group,
+    }
 
 
 ADAPTER = Adapter(

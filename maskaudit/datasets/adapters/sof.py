@@ -15,7 +15,9 @@ from maskaudit.datasets.adapters.base import Adapter, Read, read_images, safe_id
 from maskaudit.datasets.download import Archive
 
 HOME = "https://sites.google.com/view/sof-dataset"
-NAME = re.compile(r"^([A-Za-z]+)_(\d+)_([mf])_(\d+)_([io])_([a-z]+)_([a-z]+)_([a-z]+)_(\d{4})_(\d+)_(.+)\.jpg$")
+NAME = re.compile(
+    r"^([A-Za-z]+)_(\d+)_([mf])_(\d+)_([io])_([a-z]+)_([a-z]+)_([a-z]+)_(\d{4})_(\d+)_(.+)\.jpg$"
+)
 
 
 def _row(rel: Path, inner: Path, issues: list) -> dict | None:
@@ -23,14 +25,28 @@ def _row(rel: Path, inner: Path, issues: list) -> dict | None:
     if not m:
         return None
     subject, _, gender, age, light, view, crop, emotion, year, part, _ = m.groups()
-    return {"image_id": safe_id(rel.stem), "path": rel.as_posix(), "identity": subject, "gender_original": gender,
-            "age": str(int(age)), "lighting": light, "view": view, "cropping": crop,
-            "emotion": emotion, "year": year, "part": part}
+    return {
+        "image_id": safe_id(rel.stem),
+        "path": rel.as_posix(),
+        "identity": subject,
+        "gender_original": gender,
+        "age": str(int(age)),
+        "lighting": light,
+        "view": view,
+        "cropping": crop,
+        "emotion": emotion,
+        "year": year,
+        "part": part,
+    }
 
 
 def read(root: Path) -> Read:
-    return read_images(root, _row, value=lambda rel: rel.name,
-                       expected="expected <id>_<nnnnn>_<m|f>_<age>_<i|o>_<view>_<crop>_<emotion>_<year>_<part>_...")
+    return read_images(
+        root,
+        _row,
+        value=lambda rel: rel.name,
+        expected="expected <id>_<nnnnn>_<m|f>_<age>_<i|o>_<view>_<crop>_<emotion>_<year>_<part>_...",
+    )
 
 
 ADAPTER = Adapter(

@@ -24,11 +24,22 @@ def _row(rel: Path, inner: Path, issues: list) -> dict:
     m = NAME.match(rel.name)
     row = {"image_id": image_id, "path": rel.as_posix(), "identity": image_id}
     if m:
-        row.update(age=str(int(m.group(1))), gender_original=m.group(2), race_original=m.group(3),
-                   captured=m.group(4))
+        row.update(
+            age=str(int(m.group(1))),
+            gender_original=m.group(2),
+            race_original=m.group(3),
+            captured=m.group(4),
+        )
     else:
-        issues.append(issue("unparsable_name", image_id, "path", rel.name,
-                            "expected [age]_[gender]_[race]_[yyyymmddHHMMSSFFF].jpg.chip.jpg"))
+        issues.append(
+            issue(
+                "unparsable_name",
+                image_id,
+                "path",
+                rel.name,
+                "expected [age]_[gender]_[race]_[yyyymmddHHMMSSFFF].jpg.chip.jpg",
+            )
+        )
     return row
 
 

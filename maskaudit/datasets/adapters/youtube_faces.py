@@ -19,12 +19,21 @@ def _row(rel: Path, inner: Path, issues: list) -> dict | None:
     if len(inner.parts) != 3:
         return None
     name, video, _ = inner.parts
-    return {"image_id": safe_id(name, rel.stem), "path": rel.as_posix(), "identity": name, "video": video}
+    return {
+        "image_id": safe_id(name, rel.stem),
+        "path": rel.as_posix(),
+        "identity": name,
+        "video": video,
+    }
 
 
 def read(root: Path) -> Read:
-    return read_images(root, _row, under=require_dir(root, "frame_images_DB"),
-                       expected="expected <Name>/<video>/<video>.<frame>.jpg")
+    return read_images(
+        root,
+        _row,
+        under=require_dir(root, "frame_images_DB"),
+        expected="expected <Name>/<video>/<video>.<frame>.jpg",
+    )
 
 
 ADAPTER = Adapter(
@@ -35,7 +44,7 @@ ADAPTER = Adapter(
     licence_url=HOME,
     access="manual",
     how="fill in the form on the YTF page; log in with the credentials you receive and download "
-        "frame_images_DB -> YouTubeFaces.tar.gz",
+    "frame_images_DB -> YouTubeFaces.tar.gz",
     archives=(Archive("YouTubeFaces.tar.gz", HOME),),
     labels="identity (person name), video number; no gender/race",
     size="3,425 videos of 1,595 people; about 621,000 frames",
