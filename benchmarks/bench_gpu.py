@@ -7,7 +7,7 @@
 landmarks (``results/faces/demo/landmarks.npz``) and, for ``end_to_end``, the regions of deepface's
 detector (``results/located/opencv/demo/<variant>.npz``; computed here if absent, which needs the Haar
 cascades: ``--fetch-dir``). The seven PyTorch networks of deepface run with random weights in
-deepface's own architectures (tests/deepface_weights.py; the arithmetic is the real model's). The
+deepface's own architectures (tests/support/deepface_weights.py; the arithmetic is the real model's). The
 same script runs on a CPU machine and on a GPU one (the device is deepface's: ``cuda:0`` when CUDA is
 there); it prints, per model and batch size:
 
@@ -27,7 +27,7 @@ Wall-clock faces per second. On the CPU the forward pass uses ``--threads`` thre
 of the forward pass and of the job is printed too, since a shared CPU makes wall time noisy. ``--parity N``
 checks the job's vectors of the first N faces against deepface's own ``represent`` steps from the same
 face (``resize_image``, ``normalize_input``, ``client.forward``, one face at a time; the faces equal
-deepface's ``extract_faces``: tests/test_models.py), and ``--reference`` against vectors another
+deepface's ``extract_faces``: tests/unit/test_models.py), and ``--reference`` against vectors another
 machine wrote with ``--save-vectors`` (e.g. the CPU's).
 """
 
@@ -47,7 +47,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "tests" / "support"))
 
 TORCH_MODELS = ["vgg_face", "facenet", "facenet512", "openface", "deepface", "deepid", "arcface"]
 

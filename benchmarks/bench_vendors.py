@@ -2,7 +2,7 @@
 
     PYTHONPATH=. python benchmarks/bench_vendors.py [--pairs 40]
 
-Each vendor's fake (tests/fakes) runs in this process; its face engine is warmed first, so the
+Each vendor's fake (tests/support/fakes) runs in this process; its face engine is warmed first, so the
 numbers are the client side (image bytes, signing, HTTP, parsing, ledger, cache) plus the fake's
 request handling, not a real vendor's latency. Distinct crops of Grace Hopper's portrait give
 distinct cache keys. Nothing here is asserted.
@@ -22,7 +22,7 @@ import matplotlib
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 
 from fakes.azure import FakeAzure  # noqa: E402
 from fakes.facepp import FakeFacePP  # noqa: E402

@@ -21,7 +21,7 @@ and expansion) and on the network's input geometry, never on its weights or norm
 The embedding job (:func:`maskaudit.embed.embed_prepared`) memory-maps ``faces``, streams batches
 from a background thread, normalises (face by face on a CPU, exactly as deepface; vectorised on the
 device on CUDA) and runs the forward pass: its vectors equal the old per-job path's bit for bit on
-the CPU (tests/test_embed_prepared.py).
+the CPU (tests/unit/test_embed_prepared.py).
 """
 
 from __future__ import annotations

@@ -1,7 +1,12 @@
-"""Shared fixtures. Real faces come from packages installed with the workflow (never committed)."""
+"""Shared fixtures. Real faces come from packages installed with the workflow (never committed).
+
+Layout: tests/unit (the package, no Snakemake run), tests/workflow (Snakemake runs and dry runs, the demo
+audit, SLURM, the vendors on the wire), tests/support (fixtures, fake servers and daemons they share,
+importable by name from every test)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -10,6 +15,10 @@ import pytest
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
+# support modules, and test modules that share helpers across the two folders (test_verdicts uses
+# test_stats' toy audit), import by name whichever folder pytest collects first
+for _folder in ("support", "unit", "workflow"):
+    sys.path.insert(0, str(REPO / "tests" / _folder))
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +48,7 @@ def dlib_model():
 
 @pytest.fixture(scope="session")
 def audit(tmp_path_factory):
-    """The demo audit run once by Snakemake (tests/workflow_support.py), shared by every workflow test.
+    """The demo audit run once by Snakemake (tests/support/workflow_support.py), shared by every workflow test.
 
     A test that edits its config or outputs restores them before it returns."""
     from workflow_support import run_demo_audit

@@ -15,7 +15,7 @@ use; sums (the relief's mean, the lighting reference) are integer; resampling an
 or plain float64 arithmetic written out here (no BLAS, no dispatched OpenCV float kernels); the mask
 colour is quantised to 1/256 and composited in integer arithmetic,
 ``out = (roi * (255 - a) + mask * a) / 255`` with ``a`` the 8-bit antialiased coverage.
-tests/test_masks_determinism.py perturbs every float input by one ulp and checks committed hashes.
+tests/unit/test_masks_determinism.py perturbs every float input by one ulp and checks committed hashes.
 """
 
 from __future__ import annotations

@@ -99,7 +99,7 @@ def prepare_face(crop: np.ndarray, input_size: tuple[int, int], normalization: s
     """One face as deepface's ``represent`` feeds it to the network, ``(h, w, 3)`` float32 BGR:
     :func:`resize_face`, then deepface's ``normalize_input``. The same operations in the same order and
     precision as deepface, without its copies (channel flip, padding, batch concatenation), so the
-    result is bit-identical (tests/test_gpu_embedding.py)."""
+    result is bit-identical (tests/unit/test_gpu_embedding.py)."""
     from deepface.modules.preprocessing import normalize_input
 
     return normalize_input(resize_face(crop, input_size), normalization)

@@ -12,7 +12,7 @@ and the detector costs more than most networks' forward pass (benchmarks/bench_m
    ``deepface.modules.detection.extract_faces`` (RGB, [0, 1], clipping to the image).
 
 The result equals ``extract_faces(..., enforce_detection=True, color_face="rgb", normalize_face=True)``
-face for face (tests/test_models.py). A region is 15 numbers: x, y, w, h, confidence and the (x, y)
+face for face (tests/unit/test_models.py). A region is 15 numbers: x, y, w, h, confidence and the (x, y)
 of left eye, right eye, nose, mouth left, mouth right (NaN where the detector gives none), in the
 coordinates of the bordered image.
 """

@@ -2,7 +2,7 @@
 
 Not used by the workflow. :mod:`maskaudit.protocol.score` scores in float32 probe chunks; these
 whole-matrix float64 functions are the slow, obviously-correct answers its tests
-(``tests/test_scoring.py``) and the benchmarks (``bench_pipeline.py``, ``bench_deepface.py``) compare
+(``tests/unit/test_scoring.py``) and the benchmarks (``bench_pipeline.py``, ``bench_deepface.py``) compare
 it against. They live beside the code they check, inside the package, so tests and benchmarks import
 them the same way wherever those files sit.
 """

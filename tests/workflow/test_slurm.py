@@ -6,7 +6,7 @@ killed job was writing. Then, after `--unlock` (a hard kill may leave the lock b
 rerun refuses, naming the incomplete file; `--rerun-incomplete` finishes the audit; the killed
 cache is recomputed and valid; and every output that was complete before the kill keeps its mtime.
 
-SLURM: `tests/localslurm.py` starts munged, MariaDB, slurmdbd, slurmctld and slurmd from Debian's
+SLURM: `tests/support/localslurm.py` starts munged, MariaDB, slurmdbd, slurmctld and slurmd from Debian's
 packages (`.ci/run` installs them). The demo runs with `--executor slurm --workflow-profile`
 pointing at a copy of `profiles/slurm/` whose <placeholders> are filled with the test cluster's
 account and partitions (`cpu` and `gpu` on the same node, the latter with two GPUs) and whose
@@ -60,7 +60,7 @@ def demo_config(workdir: Path) -> None:
     cfg["mitigation"]["bases"], cfg["privacy"]["probes"] = (
         [],
         [],
-    )  # tests/test_mitigation.py runs those stages
+    )  # tests/workflow/test_mitigation.py runs those stages
     (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     cached = REPO / "resources/downloads/demo"
     if cached.is_dir():  # reuse archives a `make demo` already fetched; pip re-checks them

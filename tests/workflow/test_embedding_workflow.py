@@ -3,7 +3,7 @@
 One end_to_end run (one mask variant) with a third model whose weights are absent: only that model's
 jobs stop, with a message naming the file. Then the 1:1 decisions are checked against DeepFace.verify,
 and switching to shared_landmarks plans only the embeddings and what depends on them (the embeddings
-are recomputed; the scoring of them is covered by tests/test_workflow.py).
+are recomputed; the scoring of them is covered by tests/workflow/test_workflow.py).
 """
 
 import json

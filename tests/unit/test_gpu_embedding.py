@@ -2,7 +2,7 @@
 its list round trip, loader workers that change nothing, and parity with ``DeepFace.represent``.
 
 The two lightest PyTorch models (DeepID, OpenFace) run with random weights in deepface's own
-architectures (tests/deepface_weights.py); benchmarks/bench_gpu.py checks all seven on a GPU.
+architectures (tests/support/deepface_weights.py); benchmarks/bench_gpu.py checks all seven on a GPU.
 """
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""The vendor adapters on the wire, against stateful fake servers on 127.0.0.1 (tests/fakes).
+"""The vendor adapters on the wire, against stateful fake servers on 127.0.0.1 (tests/support/fakes).
 
 Each fake speaks its vendor's protocol (SigV4-signed AWS JSON for Rekognition, key header REST for
 Azure, multipart forms for Face++ and FaceX) and scores the faces it receives with our dlib
@@ -120,7 +120,7 @@ def study_config(fakes, **vendor_over) -> dict:
     cfg["stats"].update(
         bootstrap=20, permutations=20
     )  # the full audit below: intervals, not their precision
-    cfg["explain"]["vendors"] = False  # the vendors' maps: tests/test_explain_vendors.py
+    cfg["explain"]["vendors"] = False  # the vendors' maps: tests/workflow/test_explain_vendors.py
     v = cfg["vendors"]
     v["rekognition"]["endpoint_url"] = fakes["rekognition"].url
     v["azure"]["endpoint"] = fakes["azure"].url

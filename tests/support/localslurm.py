@@ -346,7 +346,7 @@ class LocalSlurm:
         self.stop()
 
 
-if __name__ == "__main__":  # manual check: python tests/localslurm.py /tmp/slurm-try
+if __name__ == "__main__":  # manual check: python tests/support/localslurm.py /tmp/slurm-try
     import sys
 
     cluster = LocalSlurm(Path(sys.argv[1]))

@@ -61,7 +61,7 @@ def test_fetch_from_mirror_then_found_without_network(server, tmp_path):
 
 def test_origin_url_after_a_failing_mirror_and_bz2(server, tmp_path):
     base, www, seen = server
-    # .bin: no format check (a .dat must be a dlib model that loads: tests/test_hostile_weights.py)
+    # .bin: no format check (a .dat must be a dlib model that loads: tests/unit/test_hostile_weights.py)
     (www / "model.bin.bz2").write_bytes(bz2.compress(b"dlib-model"))
     spec = WeightFile("model.bin", urls=(f"{base}/model.bin.bz2",))
     path = fetch(spec, "m", fetch_dir=tmp_path / "f", mirror=f"{base}/mirror")

@@ -1,6 +1,6 @@
 """Explanations (maskaudit/explain): methods on a network built so one region drives the score,
 determinism, batching, the geometry back to the image, regions, and the attention statistics
-proven by simulation. The demo's real systems run end to end in tests/test_explain_workflow.py."""
+proven by simulation. The demo's real systems run end to end in tests/workflow/test_explain_workflow.py."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The eight deepface models whose weights no package ships, proven through deepface's real code path.
 
-For each model a randomly initialised network of deepface's own architecture (tests/deepface_weights.py)
+For each model a randomly initialised network of deepface's own architecture (tests/support/deepface_weights.py)
 is saved under the exact file name deepface loads, in a temporary DEEPFACE_HOME. The workflow's
 ``fetch_weights`` and ``embed_images`` rules then run for all eight models on a tiny dataset: deepface
 builds each network, loads the file and runs inference. Each cache must have the model's dimension,

@@ -49,8 +49,8 @@ def write_config(workdir, edit=None):
     cfg["masks"]["variants"] = {k: v for k, v in cfg["masks"]["variants"].items() if k in VARIANTS}
     cfg["models"] = [
         "dlib"
-    ]  # one model keeps this test short; tests/test_embedding_workflow.py runs both
-    # one mitigation head keeps it short too; tests/test_mitigation.py trains all three losses on its caches
+    ]  # one model keeps this test short; tests/workflow/test_embedding_workflow.py runs both
+    # one mitigation head keeps it short too; tests/workflow/test_mitigation.py trains all three losses on its caches
     cfg["mitigation"]["losses"] = ["contrastive"]
     if edit:
         edit(cfg)

@@ -1,6 +1,6 @@
 """The explanation stage end to end through Snakemake on the demo: the shared ``audit`` run (dlib,
 three mask variants) and, in a copy of it, FaceNet through OpenCV (``facenet_cv``). The PyTorch
-deepface models run the same rule with random weights in tests/test_deepface_models.py."""
+deepface models run the same rule with random weights in tests/workflow/test_deepface_models.py."""
 
 import re
 import shutil

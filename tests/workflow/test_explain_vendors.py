@@ -1,4 +1,4 @@
-"""Explanation maps of the commercial APIs against the wire fakes (tests/fakes: real HTTP on loopback).
+"""Explanation maps of the commercial APIs against the wire fakes (tests/support/fakes: real HTTP on loopback).
 
 Covered: a vendor map end to end through Snakemake into the attention table and figures; the
 response cache (a second run sends nothing); the budget cap (a photo the caps cannot pay for is not

@@ -2,7 +2,7 @@
 (``prepare_faces``), then embedded by streaming the stored arrays (``embed_prepared``). The vectors,
 statuses and face records equal the per-job path's (``embed_images``) byte for byte, failures included.
 
-DeepID runs with random weights in deepface's own architecture (tests/deepface_weights.py).
+DeepID runs with random weights in deepface's own architecture (tests/support/deepface_weights.py).
 """
 
 import numpy as np
