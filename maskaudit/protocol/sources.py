@@ -1,4 +1,6 @@
-"""Where a system's similarities come from: embedding caches or a comparisons file (SEAMS 2-4).
+"""Where a system's similarities come from: embedding caches or a comparisons file.
+
+The contract of both is in :mod:`maskaudit.protocol`.
 
 Both kinds become a :class:`SimilaritySource` that hands out float32 similarity blocks
 (probes x gallery, NaN = not compared / failed), so scoring has one code path:
@@ -140,7 +142,7 @@ REQUIRED_SIDECAR = ("system", "similarity_scale", "raw_direction", "threshold", 
 
 
 def from_comparisons(npz_path, sidecar_path=None) -> SimilaritySource:
-    """Read a comparisons file (SEAMS 3); errors name the file and the missing entry."""
+    """Read a comparisons file (contract: :mod:`maskaudit.protocol`); errors name the file and the missing entry."""
     npz_path = Path(npz_path)
     sidecar_path = Path(sidecar_path) if sidecar_path else npz_path.with_suffix(".json")
     with np.load(npz_path, allow_pickle=False) as z:

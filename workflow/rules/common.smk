@@ -354,7 +354,7 @@ def get_vendor_caps(wildcards):
 
 # --- the audit's figures: one entry each; workflow/rules/figures.smk generates rule `plot_<name>`
 # (script workflow/scripts/plot_<name>.py, caption workflow/report/<name>.rst) and the Snakefile the
-# named target `figure_<name>`. Recipe (README, "Adding a figure"): add an entry here, a plotting
+# named target `figure_<name>`. Recipe (docs/extending.md, "A figure"): add an entry here, a plotting
 # function in maskaudit/plots/ and the thin script that calls it.
 #   per       "model": one figure per (model, dataset), results/figures/<name>/<model>.<dataset>.png;
 #             "dataset": one per dataset, results/figures/<name>/<dataset>.png
