@@ -18,8 +18,10 @@ best constant is the conservative bar: under the null no probe beats it on avera
 Intervals: identity bootstrap (:mod:`maskaudit.stats.bootstrap`) of the per-identity counts, one set
 of weights for value, chance and gain (paired). A target runs when at least two classes each have
 ``min_identities`` identities (age: ``2 * min_identities`` identities with an age); otherwise its row
-says why. ``labels = shuffled`` rows repeat the unmasked condition with the labels permuted across
-identities (seeded): a probe that works reaches chance there.
+says why. Fewer than ``interval_identities`` (``stats.min_identities``) contributing identities give
+the value without an interval, as the rest of the audit does. ``labels = shuffled`` rows repeat the
+unmasked condition with the labels permuted across identities (seeded): a probe that works reaches
+chance there.
 """
 
 from __future__ import annotations
@@ -122,9 +124,20 @@ def _per_identity(values, identity, names):
 
 
 def score(
-    pred, y, identity, regression: bool, *, n_boot: int, level: float, seed: int, key: str
+    pred,
+    y,
+    identity,
+    regression: bool,
+    *,
+    n_boot: int,
+    level: float,
+    seed: int,
+    key: str,
+    interval_identities: int = 0,
 ) -> dict:
-    """Value, chance and gain with identity-bootstrap intervals over the predicted images (module docstring)."""
+    """Value, chance and gain with identity-bootstrap intervals over the predicted images (module
+    docstring); no interval (NaN bounds, ``reason`` says why) when fewer than ``interval_identities``
+    identities contribute predictions."""
     if regression:
         done = np.isfinite(np.asarray(pred, float))
         const = float(np.median(y[done])) if done.any() else np.nan
@@ -152,6 +165,11 @@ def score(
         if not regression
         else paired_change(value, chance, level)
     )
+    n_ident = int(np.count_nonzero(n))
+    reason = ""
+    if n_ident < interval_identities:
+        lo = hi = clo = chi = glo = ghi = np.nan
+        reason = f"fewer than {interval_identities} identities ({n_ident}): no interval"
     return {
         "value": v,
         "low": lo,
@@ -163,7 +181,8 @@ def score(
         "gain_low": glo,
         "gain_high": ghi,
         "n_images": int(total),
-        "n_identities": int(np.count_nonzero(n)),
+        "n_identities": n_ident,
+        "reason": reason,
     }
 
 
@@ -180,7 +199,7 @@ def eligible(labels: pd.DataFrame, target: str, min_identities: int) -> str:
         if len(big) >= 2
         else (
             f"fewer than two classes with >= {min_identities} identities "
-            f"({dict(per_class.astype(int))})"
+            f"({ {str(k): int(v) for k, v in per_class.items()} })"
         )
     )
 
@@ -212,10 +231,12 @@ def probe_system(
     level: float = 0.95,
     seed: int = 0,
     shuffled_control: bool = True,
+    interval_identities: int = 0,
 ) -> pd.DataFrame:
     """Every (condition, target, probe) row for one system and dataset; ``caches`` maps variant to
     cache path (``none`` first). Images failed in a condition's test variant are left out and counted
-    in ``n_failed``."""
+    in ``n_failed``. ``min_identities``: per class, for a target to run; ``interval_identities``
+    (``stats.min_identities``): for its rows to get intervals."""
     labels = labels_of(manifest).set_index("image_id")
     vectors = {}
     for variant, path in caches.items():
@@ -274,6 +295,7 @@ def probe_system(
                     level=level,
                     seed=seed,
                     key=f"{dataset}/{target}",
+                    interval_identities=interval_identities,
                 )
                 rows.append(
                     {
@@ -283,7 +305,6 @@ def probe_system(
                         "n_failed": n_failed,
                         "folds": len(set(fold_of.values())),
                         "supported": True,
-                        "reason": "",
                     }
                 )
     columns = [

@@ -161,3 +161,24 @@ def test_under_the_null_the_above_chance_interval_rarely_excludes_zero(probe):
         claims += s["gain_low"] > 0
         gains.append(s["gain"])
     assert claims <= 4 and -0.15 < np.mean(gains) <= 0.01, (claims, np.mean(gains))
+
+
+def test_too_few_identities_give_the_value_without_an_interval():
+    """Below ``interval_identities`` (stats.min_identities) the bounds are NaN and the reason says so,
+    as in every other table of the audit; at or above it the interval is there."""
+    identity = np.repeat([f"p{a}" for a in range(6)], 3)
+    y = np.repeat(np.array(["a", "b"] * 3, dtype=object), 3)
+    pred = y.copy()
+    few = score(
+        pred, y, identity, False, n_boot=100, level=0.95, seed=0, key="k", interval_identities=7
+    )
+    assert few["value"] == 1.0 and few["n_identities"] == 6
+    assert all(
+        np.isnan(few[k])
+        for k in ("low", "high", "chance_low", "chance_high", "gain_low", "gain_high")
+    )
+    assert few["reason"] == "fewer than 7 identities (6): no interval"
+    enough = score(
+        pred, y, identity, False, n_boot=100, level=0.95, seed=0, key="k", interval_identities=6
+    )
+    assert np.isfinite(enough["low"]) and np.isfinite(enough["gain_low"]) and enough["reason"] == ""

@@ -19,6 +19,7 @@ table = probe_system(
     shuffled_control=p.privacy["shuffled_control"],
     n_boot=p.stats["bootstrap"],
     level=p.stats["confidence"],
+    interval_identities=p.stats["min_identities"],
     seed=p.seed,
 )
 write_tsv(table, snakemake.output.table)
