@@ -68,9 +68,8 @@ def naive(pairs, probes, refs, model_name):
 
     out = []
     for row in pairs.itertuples():
-        if (
-            probes.loc[row.probe_id, "status"] != "ok"
-        ):  # no masked image was rendered: nothing to compare
+        # no masked image was rendered: nothing to compare
+        if probes.loc[row.probe_id, "status"] != "ok":
             out.append("fta")
             continue
         try:
@@ -115,9 +114,8 @@ def main() -> None:
     ap.add_argument("--model", default="dlib")
     ap.add_argument("--batch-size", type=int, default=32)
     args = ap.parse_args()
-    model = load_model(
-        args.model, "end_to_end"
-    )  # stages DEEPFACE_HOME for deepface too: same files
+    # stages DEEPFACE_HOME for deepface too: same files
+    model = load_model(args.model, "end_to_end")
     from deepface import DeepFace
 
     DeepFace.build_model(model.card.deepface_name)  # warm both sides' networks and detector

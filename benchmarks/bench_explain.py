@@ -156,9 +156,8 @@ def main() -> None:
     if args.vendor_faces:
         results["facex (wire fake)"] = bench_vendor(args, occlusion)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    kept = (
-        json.loads(args.out.read_text()) if args.out.exists() else {}
-    )  # systems not rerun keep their rows
+    # systems not rerun keep their rows
+    kept = json.loads(args.out.read_text()) if args.out.exists() else {}
     args.out.write_text(json.dumps({**kept, **results}, indent=2) + "\n")
 
 

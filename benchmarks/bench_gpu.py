@@ -263,9 +263,8 @@ def main() -> None:
     )
     start = time.perf_counter()
     pipe = FacePipeline(get_card(args.models[0]), args.alignment, normalize=False)
-    list(
-        pool.map(_load_batch, [pipe] * 4 * args.workers, [[item]] * 4 * args.workers)
-    )  # warm every worker
+    # warm every worker
+    list(pool.map(_load_batch, [pipe] * 4 * args.workers, [[item]] * 4 * args.workers))
     reference = dict(np.load(args.reference)) if args.reference else {}
     results, saved = (
         {
@@ -328,9 +327,8 @@ def main() -> None:
         for bs in args.batch_sizes:
             batch = np.take(faces, meta["slot"][ok_rows[np.arange(bs) % len(ok_rows)]], axis=0)
             batch = normalize_batch(batch, card.normalization)
-            x = (
-                torch.from_numpy(batch).to(dev).permute(0, 3, 1, 2)
-            )  # the job's layout on the device
+            # the job's layout on the device
+            x = torch.from_numpy(batch).to(dev).permute(0, 3, 1, 2)
             if cuda:
                 torch.cuda.reset_peak_memory_stats()
             runs = []  # forward and job measured in turn, so that a shared machine's load drifts out of the ratio
@@ -405,9 +403,8 @@ def main() -> None:
             print(
                 f"{model_id:11s} vectors vs --reference: min cosine {entry['min_cosine_vs_reference']:.7f}"
             )
-        if (
-            args.parity
-        ):  # deepface's represent from the face on: resize_image, normalize_input, client.forward
+        # deepface's represent from the face on: resize_image, normalize_input, client.forward
+        if args.parity:
             from deepface.modules.preprocessing import normalize_input, resize_image
 
             cos, w, h = [], *card.input_size

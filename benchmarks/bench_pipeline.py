@@ -91,9 +91,8 @@ def main() -> None:
             model.embed([a, b], [da.landmarks, db.landmarks])
 
     _, t_naive = timed(naive)
-    per_image = (
-        1 / rows[0][1] + 1 / rows[2][1]
-    )  # detect once + embed once, amortised over all its pairs
+    # detect once + embed once, amortised over all its pairs
+    per_image = 1 / rows[0][1] + 1 / rows[2][1]
     pairs_per_image = 7  # demo protocol: 1 same-image + ~1 mated + 5 impostors per probe
     cached = per_image / pairs_per_image
     rows.append(("1:1 comparison, naive per pair (detect+embed both)", n / t_naive, "pairs/s"))

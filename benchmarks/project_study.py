@@ -103,9 +103,8 @@ def project(
     extract = sum(v["end_to_end_extract_cpu_s_per_image"] for v in m.values()) / len(m)
     faces = IMAGES * VARIANTS
     torch_models = [k for k in MODELS if k not in CPU_ONLY]
-    align = (
-        extract if alignment == "end_to_end" else 0.0
-    )  # end_to_end: eye alignment + crop per geometry
+    # end_to_end: eye alignment + crop per geometry
+    align = extract if alignment == "end_to_end" else 0.0
     stages = [
         ("detection + landmarks (dlib HOG), once per image", IMAGES * u["detect_per_image"], None),
         ("masks, 16 stored variants", IMAGES * VARIANTS * u["mask_per_image"], None),
@@ -203,12 +202,10 @@ def main() -> None:
         path = Path(args.gpu.format(alignment=alignment)) if args.gpu else None
         g = json.loads(path.read_text()) if path and path.is_file() else None
         ratio, prep, bench = 1.0, None, Path(args.cpu_bench.format(alignment=alignment))
-        if (
-            bench.is_file()
-        ):  # the largest job / forward CPU ratio measured here, at the study's batch size,
-            c = json.loads(
-                bench.read_text()
-            )  # and the preparation's CPU per face (mean over its geometries)
+        # the largest job / forward CPU ratio measured here, at the study's batch size,
+        if bench.is_file():
+            # and the preparation's CPU per face (mean over its geometries)
+            c = json.loads(bench.read_text())
             ratio = max(
                 e["batches"][str(args.batch_size)]["cpu_ratio"] for e in c["models"].values()
             )

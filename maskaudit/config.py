@@ -216,9 +216,8 @@ def _fill_vendor_defaults(config: dict, schema: dict) -> None:
 
 def _check_cross_references(config: dict) -> None:
     """Checks JSON Schema cannot express: references between sections."""
-    from maskaudit.masking import (
-        resolve_colour,
-    )  # the one colour check, shared with `maskaudit mask`
+    # the one colour check, shared with `maskaudit mask`
+    from maskaudit.masking import resolve_colour
 
     problems = []
     colours = config["masks"]["colours"]
@@ -268,9 +267,8 @@ def _dataset_problems(datasets: dict) -> list[str]:
                         "Fix: remove it or set builder: adapter"
                     )
             continue
-        adapter = ADAPTERS[
-            entry["adapter"]
-        ]  # the schema's ``vocabulary: adapter`` checked the name
+        # the schema's ``vocabulary: adapter`` checked the name
+        adapter = ADAPTERS[entry["adapter"]]
         files = {a.file for a in adapter.archives} | {a.key for a in adapter.archives}
         for file in entry.get("archives", {}):
             if file not in files:
@@ -312,9 +310,8 @@ def regenerate_names(text: str) -> str:
     return "".join(lines[:start]) + adapter_table() + "".join(lines[end:])
 
 
-if (
-    __name__ == "__main__"
-):  # python -m maskaudit.config --names: regenerate config/README.md's tables
+# python -m maskaudit.config --names: regenerate config/README.md's tables
+if __name__ == "__main__":
     import sys
 
     if sys.argv[1:] != ["--names"]:

@@ -150,9 +150,8 @@ def acquisition_table(image_ids: list[str], detections: list[Detection]) -> pd.D
             "width": [d.width for d in detections],
             "height": [d.height for d in detections],
             **{
-                name: np.array(
-                    [d.box[k] for d in detections], dtype=float
-                )  # float even when no row failed,
+                # float even when no row failed,
+                name: np.array([d.box[k] for d in detections], dtype=float)
                 for k, name in enumerate(("box_x1", "box_y1", "box_x2", "box_y2"))
             },  # so shards print alike
             "hog_score": [round(d.score, 4) for d in detections],
@@ -203,9 +202,8 @@ def merge_shards(
         )
     with stage("write"):
         np.savez_compressed(landmarks_out, **merged)
-    table = pd.concat(
-        [read_tsv(p, dtype=str) for p in acquisition_paths], ignore_index=True
-    )  # bytes kept
+    # bytes kept
+    table = pd.concat([read_tsv(p, dtype=str) for p in acquisition_paths], ignore_index=True)
     write_tsv(table, acquisition_out)
     return table
 

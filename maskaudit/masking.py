@@ -131,9 +131,8 @@ def resolve_variant(masks: dict, name: str) -> dict:
     palette = masks.get("colours", {})
     colours = out["colour"] if isinstance(out["colour"], list) else [out["colour"]]
     out["hex"] = "|".join(resolve_colour(c, palette) for c in colours)
-    for (
-        axis
-    ) in AXES:  # listed values become one "a|b|c" label, so every consumer sees plain strings
+    # listed values become one "a|b|c" label, so every consumer sees plain strings
+    for axis in AXES:
         if isinstance(out[axis], list):
             out[axis] = "|".join(out[axis])
     return out

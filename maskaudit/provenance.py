@@ -22,9 +22,8 @@ from functools import cache
 from pathlib import Path
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
-LOG_ONLY = frozenset(
-    {"maskaudit.usage"}
-)  # measures the job (maskaudit/usage.py), never touches data
+# measures the job (maskaudit/usage.py), never touches data
+LOG_ONLY = frozenset({"maskaudit.usage"})
 _DOTTED = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)+(:\w+)?$")
 
 
@@ -61,9 +60,8 @@ def _referenced(path: Path, current: str | None) -> set[str]:
                 ]
                 module = ".".join([*anchor, module] if module else anchor)
             names.add(module)
-            names.update(
-                f"{module}.{alias.name}" for alias in node.names
-            )  # `from pkg import submodule`
+            # `from pkg import submodule`
+            names.update(f"{module}.{alias.name}" for alias in node.names)
         elif (
             isinstance(node, ast.Constant)
             and isinstance(node.value, str)

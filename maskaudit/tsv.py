@@ -68,9 +68,8 @@ def write_tsv(df: pd.DataFrame, path) -> None:
     ):
         df = df.copy() if any(df[c].dtype == np.float32 for c in df.columns) else df
         for j, _c in enumerate(df.columns):
-            if (
-                df.iloc[:, j].dtype == np.float32
-            ):  # lossless, as above (pandas would print 6 decimals)
+            # lossless, as above (pandas would print 6 decimals)
+            if df.iloc[:, j].dtype == np.float32:
                 df.isetitem(
                     j,
                     [FLOAT32_FORMAT % x if x == x else "NaN" for x in df.iloc[:, j].astype(float)],

@@ -63,9 +63,8 @@ def process_wall_s() -> float:
     """Seconds since this process started (Linux ``/proc``; time since import elsewhere)."""
     try:
         with open("/proc/self/stat") as stat, open("/proc/uptime") as up:
-            ticks = int(
-                stat.read().rsplit(")", 1)[1].split()[19]
-            )  # field 22: start time in clock ticks
+            # field 22: start time in clock ticks
+            ticks = int(stat.read().rsplit(")", 1)[1].split()[19])
             uptime = float(up.read().split()[0])
         return uptime - ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):

@@ -335,9 +335,8 @@ def stage_deepface_home(files: dict[str, Path]) -> Path:
     """
     os.environ.setdefault(USER_HOME_VAR, os.environ.get("DEEPFACE_HOME") or os.path.expanduser("~"))
     home = Path(tempfile.mkdtemp(prefix="maskaudit-deepface-"))
-    atexit.register(
-        shutil.rmtree, home, True
-    )  # only links: removing it never touches a weight file
+    # only links: removing it never touches a weight file
+    atexit.register(shutil.rmtree, home, True)
     folder = home / ".deepface" / "weights"
     folder.mkdir(parents=True)
     for name, path in files.items():

@@ -239,9 +239,8 @@ def run(args) -> int:
                 "shading": args.shading,
             }
             variant = resolve_variant({"colours": PALETTE, "variants": {"cli": entry}}, "cli")
-            spec_from_point(
-                draw_point(variant, args.seed, "cli", "")
-            )  # validates shading and friends
+            # validates shading and friends
+            spec_from_point(draw_point(variant, args.seed, "cli", ""))
             variants[f"{kind}-{colour.lstrip('#').lower()}"] = variant
     except ValueError as exc:
         print(f"error: {exc}")
@@ -357,9 +356,8 @@ def run(args) -> int:
                             ),
                         }
                     )
-                if (
-                    args.frame == "crop"
-                ):  # the workflow's face-centred crop around the (first) masked face
+                # the workflow's face-centred crop around the (first) masked face
+                if args.frame == "crop":
                     x0, y0, x1, y1 = crop_box(
                         chosen[0].landmarks,
                         rgb.shape[1],

@@ -58,9 +58,8 @@ def overlay_grid(explanations: dict, images: dict, faces: list[str]) -> plt.Figu
                 sal = np.clip(on_image(e, k), 0, None)[y0:y1, x0:x1]
                 sal = sal / sal.max() if sal.max() > 0 else sal
                 heat = plt.cm.jet(sal)
-                heat[..., 3] = (
-                    0.65 * sal
-                )  # opacity follows the map: the photo shows where it is weak
+                # opacity follows the map: the photo shows where it is weak
+                heat[..., 3] = 0.65 * sal
                 ax.imshow(heat)
                 shares = dict(zip(REGIONS, e["shares"][k]))
                 ax.set_xlabel(

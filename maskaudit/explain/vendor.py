@@ -201,9 +201,8 @@ class Photos:
         try:
             rgb = read_rgb(row.path)
             reference = prepare(ref.path, self.adapter.limits)
-            base = prepare_array(
-                rgb, self.adapter.limits
-            )  # = the stored file as compare_vendor sends it
+            # = the stored file as compare_vendor sends it
+            base = prepare_array(rgb, self.adapter.limits)
         except (ImageReadError, ImageRejected) as exc:
             return {"status": exc.reason, "detail": str(exc)}
         box = face_box(lm, rgb.shape)

@@ -143,9 +143,8 @@ class MaskGeometry:
     """A mask outline in frame units plus the anchors that the renderer's shading uses."""
 
     frame: FaceFrame
-    outline: (
-        np.ndarray
-    )  # (K, 2) closed outline, frame units, first point not repeated; K fixed per kind
+    # (K, 2) closed outline, frame units, first point not repeated; K fixed per kind
+    outline: np.ndarray
     top: float  # v of the nose anchor (top of the mask)
     nose_u: float  # u of the nose line at the anchor
     bottom: float  # largest v of the outline (below the chin)
@@ -289,9 +288,8 @@ def _clear_the_nose(
     fade = np.clip((q[33, 1] + 0.15 - v) / 0.15, 0.0, 1.0) * np.clip(
         (v - top - 0.08) / 0.1, 0.0, 1.0
     )
-    push = np.maximum(
-        side * (nose - out[:, 0]) + margin, 0.0
-    )  # how far the point sits inside the nose
+    # how far the point sits inside the nose
+    push = np.maximum(side * (nose - out[:, 0]) + margin, 0.0)
     out[:, 0] += side * fade * push
     return out
 
@@ -320,17 +318,15 @@ def mask_geometry(landmarks: np.ndarray, kind: str, coverage: str = "high") -> M
     frame = face_frame(landmarks)
     q = frame.to_frame(landmarks)
     par = MASK_KIND_SHAPES[kind]
-    top = min(
-        _nose_anchor(q, coverage), q[48:55, 1].min() - 0.08
-    )  # never below the upper lip (smiles)
+    # never below the upper lip (smiles)
+    top = min(_nose_anchor(q, coverage), q[48:55, 1].min() - 0.08)
     nose_u = _nose_u(q, top)
     ts, jaw, s8 = _jaw_offset(q, par["side"], par["chin"], par["box"])
     jaw[:, 0] = nose_u + par["width"] * (jaw[:, 0] - nose_u)
     bottom = float(max(jaw[:, 1].max(), q[8, 1] + par["chin"]))
     corner_v = min(top + par["drop"] * _DROP_SCALE[coverage], bottom - 0.5)
-    corner_v = max(
-        min(corner_v, q[[48, 54], 1].min() - 0.06), top
-    )  # the top edge passes above the mouth corners
+    # the top edge passes above the mouth corners
+    corner_v = max(min(corner_v, q[[48, 54], 1].min() - 0.06), top)
     s_left, s_right = _soft_reach(ts, jaw, s8, corner_v)
     left, right = _at(ts, jaw, s_left), _at(ts, jaw, s_right)
     lower = _at(ts, jaw, np.linspace(s_left, s_right, _N_LOW))

@@ -119,9 +119,8 @@ def render_mask(
         raise TypeError(f"spec must be a MaskSpec, got {type(spec).__name__}")
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    given = validate_landmarks(
-        landmarks
-    )  # the record's roll, yaw and placement use the landmarks as given
+    # the record's roll, yaw and placement use the landmarks as given
+    given = validate_landmarks(landmarks)
     snapped = np.rint(given * LANDMARK_GRID) / LANDMARK_GRID
     shading = round(spec.shading * SHADING_GRID) / SHADING_GRID
     geom = mask_geometry(snapped, spec.kind, spec.coverage)
@@ -155,21 +154,18 @@ def render_mask(
             if pattern_q is not None:  # printed/woven texture: blend towards a contrasting shade
                 accent = colour * 0.55 if colour.mean() > 110 else colour + 0.5 * (255.0 - colour)
                 rgb += (lit * (pattern_q / Q))[..., None] * (accent - colour)
-            rgb += (24.0 * (relief - 1.0))[
-                ..., None
-            ]  # lets pleats and seams show on near-black masks
-            hot = (
-                rgb > 230.0
-            )  # highlights roll off instead of clipping, so white masks keep their relief
+            # lets pleats and seams show on near-black masks
+            rgb += (24.0 * (relief - 1.0))[..., None]
+            # highlights roll off instead of clipping, so white masks keep their relief
+            hot = rgb > 230.0
             rgb[hot] = 230.0 + 25.0 * np.tanh((rgb[hot] - 230.0) / 25.0)
             mask = np.rint(np.clip(rgb, 0, 255) * 256).astype(np.int32)  # 1/256 steps
             if grey:  # a black-and-white photo gets a black-and-white mask (same luminance, integer weights)
                 mask[:] = (
                     (mask[..., 0] * 299 + mask[..., 1] * 587 + mask[..., 2] * 114 + 500) // 1000
                 )[..., None]
-            a = full.astype(np.int32)[
-                ..., None
-            ]  # 8-bit coverage; every term below fits int32 (< 2**25)
+            # 8-bit coverage; every term below fits int32 (< 2**25)
+            a = full.astype(np.int32)[..., None]
             num = roi.astype(np.int32) * 256 * (255 - a) + mask * a
             out[y0:y1, x0:x1] = ((num + 255 * 128) // (255 * 256)).astype(np.uint8)
             alpha[y0:y1, x0:x1] = full.astype(np.float32) / np.float32(255.0)
@@ -334,9 +330,8 @@ def _relief(geom: MaskGeometry, spec: MaskSpec, rng, body, x0: int, y0: int):
     total = int(relief_q[inside].sum()) if inside.any() else 0
     relief = relief_q * int(inside.sum()) / total if total > 0 else relief_q / Q
     relief = np.where(inside, relief, 0.95)  # loops, straps and parts: plain band
-    for (
-        part
-    ) in geom.parts:  # respirator cartridges: darker discs with a bright rim and a centre cap
+    # respirator cartridges: darker discs with a bright rim and a centre cap
+    for part in geom.parts:
         d = np.hypot(
             *(((u, v) - part.mean(0)[:, None, None]) / (np.ptp(part, 0) / 2)[:, None, None])
         )
@@ -370,9 +365,8 @@ def _lighting(roi, weight, s, shading):
     padded = np.pad(lum, ((0, hk * k - h), (0, wk * k - w)), mode="edge")
     small = (padded.reshape(hk, k, wk, k).sum(axis=(1, 3)) + k * k // 2) // (k * k)
     sigma = 0.35 * s / k
-    r = max(
-        0, int(round((math.sqrt(4.0 * sigma * sigma + 1.0) - 1.0) / 2.0))
-    )  # 3 boxes of 2r+1 ~ Gaussian sigma
+    # 3 boxes of 2r+1 ~ Gaussian sigma
+    r = max(0, int(round((math.sqrt(4.0 * sigma * sigma + 1.0) - 1.0) / 2.0)))
     for _ in range(3):
         small = _box_blur(small, r)
     blurred = np.rint(_upsample(small, w, h, scale=(1.0 / k, 1.0 / k))).astype(np.int64)
@@ -433,9 +427,8 @@ def _kn95(u, v, g, rng, px, dist):
     relief = 1.0 + 0.06 * side - 0.16 * _line(ds, 0.008, px) + 0.08 * _line(ds + 0.02, 0.015, px)
     relief -= 0.12 * _line(dist - 0.05, 0.006, px)  # welded seam line
     relief += 0.05 * (dist < 0.05)
-    relief += (
-        0.12 * _line(dist - 0.08, 0.02, px) * np.exp(-np.power((u - g.nose_u) / 0.2, 6))
-    )  # nose clip
+    # nose clip
+    relief += 0.12 * _line(dist - 0.08, 0.02, px) * np.exp(-np.power((u - g.nose_u) / 0.2, 6))
     relief += 0.012 * rng.standard_normal(u.shape, dtype=np.float32)  # non-woven fabric grain
     return relief
 

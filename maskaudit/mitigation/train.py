@@ -99,9 +99,8 @@ def train_head(
     tm, tu, ti = tensors(train)
     vm, vu, vi = tensors(val)
     model = ResidualHead(tm.shape[1], int(settings["hidden"])).to(dev)
-    own = dict(
-        settings.get(loss) or {}
-    )  # the loss's own settings; learning_rate/epochs here override
+    # the loss's own settings; learning_rate/epochs here override
+    own = dict(settings.get(loss) or {})
     lr, epochs = (
         float(own.pop("learning_rate", settings["learning_rate"])),
         int(own.pop("epochs", settings["epochs"])),

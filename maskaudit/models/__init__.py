@@ -76,9 +76,8 @@ class ModelCard:
     normalization: str = "base"  # deepface normalisation name applied to the [0, 1] face
     expand_percentage: int = 0
     chip_padding: float = 0.25  # shared_landmarks: dlib face-chip padding around the 68 landmarks
-    thresholds: dict = field(
-        default_factory=dict, compare=False
-    )  # every metric's threshold, for the record
+    # every metric's threshold, for the record
+    thresholds: dict = field(default_factory=dict, compare=False)
     batch_size: int = 32
     gpu: bool = False  # asks the scheduler for a GPU when True (CPU-only software never does)
     gpu_mem_mb: int = (
@@ -308,9 +307,8 @@ KINDS = ("embedding", "comparison")
 
 def get_card(model_id: str, overrides: dict | None = None) -> ModelCard:
     """The registry card, with a study's pipeline ``overrides`` (detector, align, ...) applied."""
-    from maskaudit.mitigation import (
-        derived_card,
-    )  # heads: "<base>+<loss>", derived from the base's card
+    # heads: "<base>+<loss>", derived from the base's card
+    from maskaudit.mitigation import derived_card
 
     card = REGISTRY.get(model_id) or derived_card(model_id, REGISTRY)
     if card is None:

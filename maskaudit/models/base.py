@@ -211,9 +211,8 @@ class EmbeddingModel:
     @property
     def locator(self) -> FaceLocator:
         if getattr(self, "_locator", None) is None:
-            self._locator = FaceLocator(
-                self.card.detector, self.card.align, staged=True
-            )  # __init__ staged its files
+            # __init__ staged its files
+            self._locator = FaceLocator(self.card.detector, self.card.align, staged=True)
         return self._locator
 
     def _detect(self, rgb: np.ndarray, located: np.ndarray | None = None) -> Face:

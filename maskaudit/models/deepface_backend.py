@@ -23,9 +23,8 @@ class DeepfaceModel(EmbeddingModel):
         deepface_engine()
         from deepface.modules import modeling
 
-        if hasattr(
-            modeling, "cached_models"
-        ):  # never reuse a network loaded from another DEEPFACE_HOME
+        # never reuse a network loaded from another DEEPFACE_HOME
+        if hasattr(modeling, "cached_models"):
             del modeling.cached_models
         self.client = modeling.build_model(
             task="facial_recognition", model_name=self.card.deepface_name

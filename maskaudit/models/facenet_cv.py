@@ -24,13 +24,11 @@ class FacenetOpenCV(EmbeddingModel):
             self.device = "cuda"
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
-        rgb = np.ascontiguousarray(
-            batch[..., ::-1].transpose(0, 3, 1, 2), dtype=np.float32
-        )  # BGR NHWC -> RGB NCHW
+        # BGR NHWC -> RGB NCHW
+        rgb = np.ascontiguousarray(batch[..., ::-1].transpose(0, 3, 1, 2), dtype=np.float32)
         out = []
-        for k in range(
-            len(rgb)
-        ):  # the graph was frozen with batch size 1 (a batch of 2 fails in OpenCV)
+        # the graph was frozen with batch size 1 (a batch of 2 fails in OpenCV)
+        for k in range(len(rgb)):
             self.net.setInput(rgb[k : k + 1])
             out.append(self.net.forward().reshape(-1))
         return np.stack(out)

@@ -73,9 +73,8 @@ def _deepface_files(task: str, name: str, purpose: str) -> list[WeightFile]:
     from deepface.modules import modeling
 
     deepface_engine()
-    lookup = (
-        "Facenet" if name == "Facenet512" else name
-    )  # one module and one WEIGHT_SOURCES row serve both
+    # one module and one WEIGHT_SOURCES row serve both
+    lookup = "Facenet" if name == "Facenet512" else name
     attrs = next((a for t, n, a in WEIGHT_SOURCES if t == task and n == lookup), None)
     if attrs is None:
         return []
@@ -112,9 +111,8 @@ def required_files(card, alignment: str) -> list[WeightFile]:
     with the format check (:func:`check_format`) that an unpinned copy must pass."""
     if card.family == "facenet":
         files = [WeightFile(name="graph_final.pb", **KNOWN["graph_final.pb"])]
-    elif (
-        card.deepface_name is None
-    ):  # a network of its own (not deepface's): its module lists its files
+    # a network of its own (not deepface's): its module lists its files
+    elif card.deepface_name is None:
         files = list(
             getattr(importlib.import_module(card.factory.split(":")[0]), "WEIGHT_FILES", ())
         )

@@ -32,9 +32,9 @@ import numpy as np
 import pandas as pd
 
 from maskaudit.embed import load_cache
-from maskaudit.mitigation.evaluate import (
-    paired_change,
-)  # the one paired-contrast interval of this stage
+
+# the one paired-contrast interval of this stage
+from maskaudit.mitigation.evaluate import paired_change
 from maskaudit.privacy import REFERENCE_UTKFACE, age_bucket
 from maskaudit.seeding import derive_seed, rng_for
 from maskaudit.stats import bootstrap

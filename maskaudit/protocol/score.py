@@ -97,9 +97,8 @@ class _PairCounts:
     def __init__(self, layout: Layout, names):
         n, b = layout.n_identities, layout.block_starts.size
         self.layout = layout
-        self.trials = np.zeros(
-            (n, b), dtype=np.int32
-        )  # int32: < 2^31 comparisons per identity pair
+        # int32: < 2^31 comparisons per identity pair
+        self.trials = np.zeros((n, b), dtype=np.int32)
         self.failures = np.zeros((n, b), dtype=np.int32)
         self.failures_system = np.zeros((n, b), dtype=np.int32)  # neither side a pipeline failure
         self.score_sum = np.zeros((n, b), dtype=np.float64)
@@ -126,9 +125,8 @@ class _PairCounts:
         col_bad = ~self.layout.gallery_ok[self.layout.order]
         if row_bad.any() or col_bad.any():
             failed = (row_bad[:, None] | col_bad[None, :]) & nonmated
-            if (
-                planned is not None
-            ):  # a comparison-only system: only the cells it was asked to compare
+            # a comparison-only system: only the cells it was asked to compare
+            if planned is not None:
                 failed &= planned
             self._accumulate(self.failures, pid, self._reduce(failed))
             lay = self.layout
@@ -161,9 +159,8 @@ class _PairCounts:
         lay, n = self.layout, self.layout.n_identities
 
         def square(m):
-            if (
-                lay.block_ident.size == n
-            ):  # every identity has gallery images: already square, no copy
+            # every identity has gallery images: already square, no copy
+            if lay.block_ident.size == n:
                 return m
             out = np.zeros((n, n), dtype=m.dtype)
             out[:, lay.block_ident] = m
@@ -304,9 +301,8 @@ class _Exclusions:
     keys; the ``*_r`` keys use the probe's position in :func:`probe_order` (the order chunks come in)."""
 
     dup_keys: np.ndarray  # near-duplicates of a probe within its identity
-    ident_excl: (
-        np.ndarray
-    )  # out of a probe's 1:N gallery: own original (unless include_self), near-duplicates
+    # out of a probe's 1:N gallery: own original (unless include_self), near-duplicates
+    ident_excl: np.ndarray
     ident_excl_r: np.ndarray
     self_dup_r: np.ndarray  # own original and near-duplicates: no score sums
     cross_r: np.ndarray  # the same picture under another identity: no impostor, no 1:N candidate
@@ -422,12 +418,10 @@ class _SearchPass:
         lay = self.layout
         n_p = lay.probe_ident.size
         mates_available = self._mates(self.gallery_ok)  # acquired mates a probe may find
-        mates_total = self._mates(
-            np.ones(lay.gallery_ident.size, bool)
-        )  # mates whatever their status
-        mates_system = self._mates(
-            charges(self.gallery_status) == "system"
-        )  # failed to enrol (system origin)
+        # mates whatever their status
+        mates_total = self._mates(np.ones(lay.gallery_ident.size, bool))
+        # failed to enrol (system origin)
+        mates_system = self._mates(charges(self.gallery_status) == "system")
         held_probe = self.held_codes[lay.probe_ident]
         # a probe whose identity has gallery photos, none of them enrolled, is its own category: never a
         # non-mated search; charged to the system when one of those mates failed with a system origin
@@ -464,9 +458,8 @@ class _ImpostorPass:
         self.planned = getattr(source, "planned", None)
         calib = np.isin(layout.identities, list(opts.calibration))
         self.calib = calib
-        self.reference = (
-            ~calib if not calib.any() else calib
-        )  # identities whose pairs fix the thresholds
+        # identities whose pairs fix the thresholds
+        self.reference = ~calib if not calib.any() else calib
         self.ref_cols = self.reference[layout.gallery_ident[layout.order]]
         self.sorted_ident = layout.gallery_ident[layout.order]
         self.names = [k for k, v in opts.thresholds.items() if np.isfinite(v)]

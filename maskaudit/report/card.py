@@ -347,9 +347,8 @@ class Card:
         masked = [(v, r) for v, r in masked if r is not None and not missing(r["value"])]
         if base is None or not masked:
             return f"No {measure_label(m)} at {self.fixed_note} for both the baseline and a mask."
-        b = number(
-            self.cites, self.rates, base
-        )  # the headline repeats numbers of the tables below (not counted)
+        # the headline repeats numbers of the tables below (not counted)
+        b = number(self.cites, self.rates, base)
         where = self.fixed_note.split(" (")[0]
         if len(masked) <= 4:  # few masks: each one
             each = ", ".join(

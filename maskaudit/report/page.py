@@ -575,9 +575,8 @@ class Page:
             f'<section id="{sid}"><h2>{esc(title)}</h2>{content}</section>'
             for sid, title, content in sections
         )
-        body = _TABLE.sub(
-            r'<div class="scroll">\g<0></div>', body
-        )  # wide tables scroll, the page does not
+        # wide tables scroll, the page does not
+        body = _TABLE.sub(r'<div class="scroll">\g<0></div>', body)
         sources = f'<section id="sources"><h2>Sources of every number</h2>{self.sources_section()}</section>'
         nav = "".join(f'<li><a href="#{sid}">{esc(title)}</a></li>' for sid, title, _ in sections)
         nav += '<li><a href="#sources">Sources of every number</a></li>'

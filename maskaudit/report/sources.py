@@ -82,9 +82,8 @@ class SourceTable:
         text = Path(path).read_text(encoding="utf-8").split("\n")
         try:
             frame = read_tsv(path)
-        except (
-            pd.errors.EmptyDataError
-        ):  # a table with no rows (e.g. mask effects of an already-masked dataset)
+        # a table with no rows (e.g. mask effects of an already-masked dataset)
+        except pd.errors.EmptyDataError:
             frame = pd.DataFrame()
         frame["_line"] = range(2, len(frame) + 2)
         return cls(str(shown_as or path), rule, frame, text)

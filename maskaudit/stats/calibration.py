@@ -142,9 +142,8 @@ def summarise(raw: pd.DataFrame, alpha: float) -> pd.DataFrame:
     raw["reject"] = raw.p_value < alpha
     raw["sig"] = raw.verdict == "significant"
     raw["covers"] = (raw.ci_low <= raw.truth) & (raw.truth <= raw.ci_high)
-    raw["right_sign"] = raw.sig & (
-        np.sign(raw.estimate) == np.sign(raw.truth)
-    )  # effects only (below)
+    # effects only (below)
+    raw["right_sign"] = raw.sig & (np.sign(raw.estimate) == np.sign(raw.truth))
     out = []
     for (scenario, hyp, null), g in raw.groupby(["scenario", "hypothesis", "null"], sort=False):
         tested = g[g.p_value.notna()]

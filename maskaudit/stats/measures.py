@@ -138,9 +138,8 @@ def variant_measures(
         sel = f_row == k
         fm = coo_matrix(n, imp["fm_probe"][sel], imp["fm_ref"][sel], imp["fm_count"][sel])
         out.add("verification", "fmr", name, t, False, Counts(fm, trials))
-        if (
-            sys_failures is not None
-        ):  # a system failure is a trial, never a false match (FAR = FMR (1 - FTA))
+        # a system failure is a trial, never a false match (FAR = FMR (1 - FTA))
+        if sys_failures is not None:
             out.add("verification", "fmr_system", name, t, False, Counts(fm, trials + sys_failures))
     failures = imp["failures"].astype(float)
     out.add(

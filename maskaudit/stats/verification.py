@@ -86,9 +86,8 @@ def eer_threshold(negatives, positives) -> float:
     a, b = fm.astype(np.int64) * pos.size, fnm.astype(np.int64) * neg.size
     gap, total = np.abs(a - b), a + b
     best = np.flatnonzero(gap == gap.min())
-    return float(
-        cand[best[np.argmin(total[best])]]
-    )  # argmin: first (= smallest threshold) on equal sums
+    # argmin: first (= smallest threshold) on equal sums
+    return float(cand[best[np.argmin(total[best])]])
 
 
 def eer(negatives, positives) -> float:

@@ -93,9 +93,8 @@ class Store:
             return psycopg.connect(self.url, autocommit=True)
         con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         con.execute("PRAGMA journal_mode=WAL")
-        con.execute(
-            "PRAGMA synchronous=NORMAL"
-        )  # WAL: a commit survives a crash of the server, fsync at checkpoints
+        # WAL: a commit survives a crash of the server, fsync at checkpoints
+        con.execute("PRAGMA synchronous=NORMAL")
         con.execute("PRAGMA foreign_keys=ON")
         con.execute("PRAGMA busy_timeout=30000")
         return con

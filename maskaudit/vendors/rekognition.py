@@ -139,9 +139,8 @@ class Rekognition(Adapter):
                 **params,
             )
             matches = r.get("FaceMatches", [])
-            if (
-                not matches
-            ):  # with threshold 0 every target face is a match; none means no face found
+            # with threshold 0 every target face is a match; none means no face found
+            if not matches:
                 raise NoFace("CompareFaces returned no face match", side="reference")
             return {
                 "status": "ok",

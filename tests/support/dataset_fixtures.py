@@ -89,9 +89,8 @@ def utkface():
         ],
         10,
     )
-    files["UTKFace/50_1_0_20170116174525127.jpg.chip.jpg"] = face_jpeg(15)[
-        :40
-    ]  # truncated: unreadable
+    # truncated: unreadable
+    files["UTKFace/50_1_0_20170116174525127.jpg.chip.jpg"] = face_jpeg(15)[:40]
     return {"UTKFace.tar.gz": _tgz(files)}
 
 
@@ -142,9 +141,8 @@ def cfd_workbook() -> bytes:
     for r in range(1, 7):
         ws.cell(row=r, column=1, value=f"Chicago Face Database norming data, preamble line {r}")
     ws.append(["VarID", "V001", "V002", "V003", "V004"])  # row 7: variable ids
-    ws.append(
-        ["Model", "EthnicitySelf", "GenderSelf", "AgeSelf", "LuminanceMedian"]
-    )  # row 8: names
+    # row 8: names
+    ws.append(["Model", "EthnicitySelf", "GenderSelf", "AgeSelf", "LuminanceMedian"])
     ws.append([None, None, None, None, None])  # row 9: blank under the header
     ws.append(["AF-200", "A", "F", 29.5, 132.5])
     ws.append(["BM-001", "B", "M", 31.0, 88.0])

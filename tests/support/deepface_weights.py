@@ -38,9 +38,8 @@ def write_random_weights(deepface_name: str, path: Path, seed: int = 0) -> Path:
             torch.nn.Flatten(),
             torch.nn.Linear(32, 128),
         ).eval()
-        with (
-            warnings.catch_warnings()
-        ):  # the TorchScript exporter needs no onnxscript; it warns that it is legacy
+        # the TorchScript exporter needs no onnxscript; it warns that it is legacy
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             torch.onnx.export(
                 net,

@@ -287,9 +287,8 @@ def participant(url: str, barrier: threading.Barrier, out: dict, errors: list, i
                     "elapsed_ms": str(100 + i),
                 }
                 s.post(url + "/answer", data=form, timeout=30)
-                if (
-                    i % 4 == 0
-                ):  # a double submit (a second click, a replayed form) must not be stored twice
+                # a double submit (a second click, a replayed form) must not be stored twice
+                if i % 4 == 0:
                     s.post(url + "/answer", data=form, timeout=30)
                 sent[m.group(1)] = choice
             code = re.search(r'id="code">([^<]+)<', page.text).group(1)

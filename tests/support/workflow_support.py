@@ -43,13 +43,11 @@ def snakemake(workdir, *args, check=True):
 def write_config(workdir, edit=None):
     cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())
     cfg["datasets"]["demo"]["sources"] = str(REPO / "config/datasets/demo.yaml")
-    cfg["survey"]["responses"] = str(
-        REPO / cfg["survey"]["responses"]
-    )  # the committed synthetic responses
+    # the committed synthetic responses
+    cfg["survey"]["responses"] = str(REPO / cfg["survey"]["responses"])
     cfg["masks"]["variants"] = {k: v for k, v in cfg["masks"]["variants"].items() if k in VARIANTS}
-    cfg["models"] = [
-        "dlib"
-    ]  # one model keeps this test short; tests/workflow/test_embedding_workflow.py runs both
+    # one model keeps this test short; tests/workflow/test_embedding_workflow.py runs both
+    cfg["models"] = ["dlib"]
     # one mitigation head keeps it short too; tests/workflow/test_mitigation.py trains all three losses on its caches
     cfg["mitigation"]["losses"] = ["contrastive"]
     if edit:

@@ -261,12 +261,12 @@ def test_sample_balances_cells_keeps_identities_whole_and_is_seeded():
         c.at[("female", "Black"), "sampled_images"] == 6
         and c.at[("female", "White"), "sampled_images"] == 6
     )
+    # all there is
     assert (
         c.at[("male", "Black"), "sampled_images"] == 4 and c.at[("male", "Black"), "short_by"] == 2
-    )  # all there is
-    assert (
-        c.at[("male", "White"), "sampled_images"] == 10
-    )  # two whole identities of 5: overshoots, never splits
+    )
+    # two whole identities of 5: overshoots, never splits
+    assert c.at[("male", "White"), "sampled_images"] == 10
     assert c.at[("female", "Black"), "identities_with_2plus_images"] == 2
     assert c.at[("female", "White"), "identities_with_2plus_images"] == 0
 

@@ -31,9 +31,8 @@ def test_real_face_gives_68_plausible_landmarks(detector, hopper_rgb):
     lm = det.landmarks
     assert lm.shape == (68, 2)
     eyes_y = lm[36:48, 1].mean()
-    assert (
-        eyes_y < lm[30, 1] < lm[48:68, 1].mean() < lm[8, 1]
-    )  # eyes above nose tip above mouth above chin
+    # eyes above nose tip above mouth above chin
+    assert eyes_y < lm[30, 1] < lm[48:68, 1].mean() < lm[8, 1]
     assert lm[36:42, 0].mean() < lm[42:48, 0].mean()  # subject's right eye is on the image's left
     x1, y1, x2, y2 = det.box
     assert x1 <= lm[30, 0] <= x2 and y1 <= lm[30, 1] <= y2

@@ -255,16 +255,14 @@ def test_group_contrast_rejects_at_alpha_under_the_null():
         for _ in range(300)
     ]
     rate = np.mean(np.array(p) <= 0.05)
-    assert 0.02 <= rate <= 0.09, (
-        rate
-    )  # 300 tests at alpha 0.05: 95 % binomial range about 0.027-0.077
+    # 300 tests at alpha 0.05: 95 % binomial range about 0.027-0.077
+    assert 0.02 <= rate <= 0.09, rate
 
 
 def test_group_contrast_is_signed_and_detects_a_real_difference():
     rng = np.random.default_rng(12)
-    masked, unmasked, counts = _shares(
-        rng, 30, shift_1=0.1
-    )  # group 1 loses 0.1 less share than group 2
+    # group 1 loses 0.1 less share than group 2
+    masked, unmasked, counts = _shares(rng, 30, shift_1=0.1)
     g1 = np.arange(30) < 15
     out = group_contrast(masked, unmasked, counts, g1, ~g1, n_boot=200, n_perm=199, rng=rng)
     assert 0.07 < out["difference"] < 0.13 and out["low"] > 0 and out["p_permutation"] < 0.01
@@ -285,9 +283,8 @@ def test_identity_bootstrap_interval_of_the_mean_shift_covers_at_its_nominal_rat
             ratio_1d(identity_weights(np.zeros(30, int), 200, rng), sums, counts), 0.95
         )
         hits += low <= truth <= high
-    assert 0.89 <= hits / 300 <= 0.99, (
-        hits / 300
-    )  # nominal 0.95; percentile intervals with 30 identities
+    # nominal 0.95; percentile intervals with 30 identities
+    assert 0.89 <= hits / 300 <= 0.99, hits / 300
 
 
 def test_a_system_map_sends_the_photo_and_its_copies_through_represent_in_one_call():
@@ -307,9 +304,8 @@ def test_a_system_map_sends_the_photo_and_its_copies_through_represent_in_one_ca
     sal, value = explain_crop(
         model, crop, represent([crop])[0], Settings("occlusion", batch_size=64), seed=0
     )
-    assert calls == [1, 50] and np.isclose(
-        value, 1.0
-    )  # the reference, then one pass: photo + 49 copies
+    # the reference, then one pass: photo + 49 copies
+    assert calls == [1, 50] and np.isclose(value, 1.0)
     assert sal.shape == (40, 40)  # on the (resized) input grid
 
 
@@ -332,9 +328,8 @@ def test_maps_go_back_onto_the_photo_through_the_models_own_alignment(
         model, rgb, landmarks, located
     )
     located = None
-    if (
-        alignment == "end_to_end"
-    ):  # a region in the bordered image's coordinates, eyes tilted by the pose
+    # a region in the bordered image's coordinates, eyes tilted by the pose
+    if alignment == "end_to_end":
         hb, wb = int(0.5 * hopper_rgb.shape[0]), int(0.5 * hopper_rgb.shape[1])
         (x0, y0), (x1, y1) = lm.min(0), lm.max(0)
         located = np.full((1, WIDTH), np.nan)
@@ -430,15 +425,13 @@ def test_attention_tables_pair_photos_count_failures_and_keep_their_columns_when
         and mouth.n_failed == 1
         and mouth.n_units == 3
     )
-    assert set(contrasts.group_1 + "-" + contrasts.group_2) == {
-        "female-male"
-    }  # race: only unknown, no contrast
+    # race: only unknown, no contrast
+    assert set(contrasts.group_1 + "-" + contrasts.group_2) == {"female-male"}
     empty = attention_tables(
         pd.DataFrame(rows)[lambda t: t.variant == "none"], dataset="d", seed=1, n_boot=5, n_perm=5
     )
-    assert all(
-        t.empty and len(t.columns) > 10 for t in empty
-    )  # a premasked dataset has only `none`
+    # a premasked dataset has only `none`
+    assert all(t.empty and len(t.columns) > 10 for t in empty)
 
 
 def test_copies_a_system_could_not_score_get_the_floor_and_are_counted():
@@ -454,6 +447,5 @@ def test_copies_a_system_could_not_score_get_the_floor_and_are_counted():
     assert n == 0 and filled.tolist() == [0.9, 0.4]
     masks = methods.occlusion_masks(8, 8, 0.5, 0.5)
     sal = methods.occlusion_from_scores(0.8, methods.floor_missing(0.8, scores, 0.0)[0], masks)
-    assert np.isfinite(sal).all() and sal[masks[1]].min() == pytest.approx(
-        0.8
-    )  # the faceless copy: full drop
+    # the faceless copy: full drop
+    assert np.isfinite(sal).all() and sal[masks[1]].min() == pytest.approx(0.8)

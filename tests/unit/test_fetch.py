@@ -113,13 +113,11 @@ def test_an_existing_part_is_resumed_and_a_complete_one_asks_for_nothing_more(ho
     part.write_bytes(BODY[:1000])
     fetch.download_resumable(f"{base}/a.bin", part, size=len(BODY))
     assert part.read_bytes() == BODY and requests == [("/a.bin", "bytes=1000-")]
-    fetch.download_resumable(
-        f"{base}/a.bin", part, size=len(BODY)
-    )  # known size reached: no request
+    # known size reached: no request
+    fetch.download_resumable(f"{base}/a.bin", part, size=len(BODY))
     assert len(requests) == 1
-    fetch.download_resumable(
-        f"{base}/a.bin", part
-    )  # size unknown: the server answers 416, nothing to add
+    # size unknown: the server answers 416, nothing to add
+    fetch.download_resumable(f"{base}/a.bin", part)
     assert part.read_bytes() == BODY and requests[-1] == ("/a.bin", f"bytes={len(BODY)}-")
 
 
@@ -168,9 +166,8 @@ def test_store_url_decodes_bz2_and_leaves_only_the_target(host, tmp_path):
     seen = []
     target = fetch.store_url(tmp_path / "out" / "m.dat", f"{base}/m.dat.bz2", seen.append)
     assert target.read_bytes() == BODY and files_in(tmp_path / "out") == ["m.dat"]
-    assert seen == [
-        tmp_path / "out" / "m.dat.part"
-    ]  # the check sees the decoded .part, before the rename
+    # the check sees the decoded .part, before the rename
+    assert seen == [tmp_path / "out" / "m.dat.part"]
 
 
 def test_store_url_failures_leave_nothing_and_keep_an_older_target(host, tmp_path):

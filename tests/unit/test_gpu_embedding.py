@@ -62,13 +62,11 @@ def test_prepare_face_is_deepfaces_preprocessing_bit_for_bit(normalization):
         rng.integers(0, 256, shape).astype(np.float64) / 255
         for shape in [(55, 55, 3), (213, 180, 3), (61, 97, 3)]
     ]
-    crops.append(
-        np.full((40, 30, 3), 1 / 255)
-    )  # a dark crop: deepface's "max > 1" test does not rescale it
+    # a dark crop: deepface's "max > 1" test does not rescale it
+    crops.append(np.full((40, 30, 3), 1 / 255))
     crops.append(rng.uniform(0, 3, (50, 50, 3)))  # values above 1: deepface divides by 255
-    crops.append(
-        np.ascontiguousarray(crops[1][:, :, ::-1])[:, :, ::-1]
-    )  # a channel-flipped view, as extract gives
+    # a channel-flipped view, as extract gives
+    crops.append(np.ascontiguousarray(crops[1][:, :, ::-1])[:, :, ::-1])
     for w, h in sizes:
         for crop in crops:
             theirs = normalize_input(resize_image(crop[:, :, ::-1], (h, w)), normalization)[0]

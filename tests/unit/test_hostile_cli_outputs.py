@@ -69,9 +69,8 @@ def test_output_inside_the_input_is_refused_unless_asked_and_never_read_back(pho
 def test_a_single_file_onto_itself_is_refused(photos, capsys):
     before = digest(photos)
     assert main(["mask", str(photos / "a.jpg"), "-o", str(photos / "a.jpg")]) == 2
-    assert (
-        main(["mask", str(photos / "a.jpg"), "-o", str(photos)]) == 2
-    )  # folder output: same name, same place
+    # folder output: same name, same place
+    assert main(["mask", str(photos / "a.jpg"), "-o", str(photos)]) == 2
     assert "would overwrite the input" in capsys.readouterr().out and digest(photos) == before
 
 

@@ -11,9 +11,8 @@ from PIL import Image
 from maskaudit.imageio import ImageReadError, read_rgb
 
 
-@pytest.mark.parametrize(
-    "side", [10_000, 13_000]
-)  # above Pillow's warning limit (89 M), and above ours (144 M)
+# above Pillow's warning limit (89 M), and above ours (144 M)
+@pytest.mark.parametrize("side", [10_000, 13_000])
 def test_a_decompression_bomb_is_too_large_not_unreadable(tmp_path, side):
     """Outcome: reason ``too_large`` (Pillow's own bomb guard fires before the pixel count is compared)."""
     path = tmp_path / "bomb.png"

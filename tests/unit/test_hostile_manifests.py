@@ -44,9 +44,8 @@ def test_an_identity_and_a_race_named_nan_stay_labels(tmp_path):
     write_tsv(
         pd.DataFrame({"attribute": ["race"], "group": ["NaN"], "rate": [0.5]}), tmp_path / "m.tsv"
     )
-    assert read_tsv(tmp_path / "m.tsv").group.tolist() == [
-        "NaN"
-    ]  # a metric table's group named NaN
+    # a metric table's group named NaN
+    assert read_tsv(tmp_path / "m.tsv").group.tolist() == ["NaN"]
 
 
 def test_a_variant_manifest_keeps_an_identity_named_nan(tmp_path):

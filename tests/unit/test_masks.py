@@ -204,13 +204,11 @@ def test_check_placement_known_answers():
 
 def test_check_placement_fails_for_landmarks_outside_the_image():
     lm = synthetic_landmarks(200, 130, 80)
-    d = check_placement(
-        np.ones((int(lm[29, 1]), 400), np.float32), lm
-    )  # image ends above the nose tip
+    # image ends above the nose tip
+    d = check_placement(np.ones((int(lm[29, 1]), 400), np.float32), lm)
     assert not d["required_in_frame"] and not d["covers_mouth"] and not d["placement_ok"]
-    assert (
-        d["covered_groups"] == "brows,nose_bridge,eyes"
-    )  # the all-ones alpha over what is in frame
+    # the all-ones alpha over what is in frame
+    assert d["covered_groups"] == "brows,nose_bridge,eyes"
     far = check_placement(np.ones((5, 5), np.float32), lm + 1e4)
     assert (
         far["coverage_fraction"] == 0.0 and not far["placement_ok"] and far["covered_groups"] == ""
@@ -301,9 +299,8 @@ def test_flat_colour_fidelity(kind, colour):
 
 def test_shading_zero_ignores_the_scene_but_shading_one_follows_it():
     yy, xx = np.mgrid[0:420, 0:400]
-    ramp = np.repeat((40 + 0.5 * xx)[..., None], 3, 2).astype(
-        np.uint8
-    )  # darker left, brighter right
+    # darker left, brighter right
+    ramp = np.repeat((40 + 0.5 * xx)[..., None], 3, 2).astype(np.uint8)
     ramp[..., 2] += 1  # a colour photo
     flat0, lm = render("surgical", shading=0.0)
     ramp0, _ = render("surgical", shading=0.0, image=ramp)

@@ -11,9 +11,8 @@ from package_faces import load_faces
 from maskaudit.models import ALIGNMENTS, REGISTRY, ModelCard, get_card, load_model, register
 from maskaudit.models.files import provision
 
-FETCH = str(
-    REPO / "resources/weights"
-)  # the workflow's fetch folder (git-ignored); Haar cascades land here
+# the workflow's fetch folder (git-ignored); Haar cascades land here
+FETCH = str(REPO / "resources/weights")
 
 NINE = {
     "vgg_face": "VGG-Face",
@@ -77,9 +76,8 @@ def test_cards_are_consistent():
         assert card.metric in ("euclidean", "cosine") and card.threshold > 0 and card.dim > 0
         assert card.kind in ("embedding", "comparison")
         assert os.path.isfile(f"workflow/envs/embed-{card.family}.yaml")
-        if (
-            card.family != "torch"
-        ):  # dlib, onnxruntime and OpenCV dnn run on the CPU here: never ask for a GPU
+        # dlib, onnxruntime and OpenCV dnn run on the CPU here: never ask for a GPU
+        if card.family != "torch":
             assert not card.gpu
 
 
@@ -117,9 +115,8 @@ def test_real_models_put_one_person_closer_than_two(model_id, alignment, faces, 
     same = [cosine(vecs[i], vecs[j]) for i, j in [(0, 1), (0, 2), (1, 2)]]
     other = [cosine(vecs[i], vecs[3]) for i in range(3)]
     assert min(same) > max(other)
-    assert np.array_equal(
-        m.embed([faces["obama"]], [landmarks["obama"]])[0], vecs[0]
-    )  # deterministic
+    # deterministic
+    assert np.array_equal(m.embed([faces["obama"]], [landmarks["obama"]])[0], vecs[0])
     meta = m.describe()
     assert (
         meta["alignment"] == alignment
@@ -166,9 +163,8 @@ def test_dlib_decisions_match_deepface_verify(faces):
     names = ["obama", "obama2", "biden"]
     vecs = dict(zip(names, m.embed([faces[n] for n in names], [None] * len(names))))
     for i, a in enumerate(names):
-        for b in names[
-            i + 1 :
-        ]:  # one genuine, two impostor pairs (the benchmark checks every demo pair)
+        # one genuine, two impostor pairs (the benchmark checks every demo pair)
+        for b in names[i + 1 :]:
             ours = 1 - cosine(vecs[a], vecs[b]) <= m.card.threshold
             theirs = DeepFace.verify(
                 faces[a][:, :, ::-1].copy(), faces[b][:, :, ::-1].copy(), model_name="Dlib"
@@ -205,9 +201,8 @@ def test_located_faces_equal_deepfaces_extract_faces(faces, tmp_path):
 
     from maskaudit.models.located import FaceLocator, extract_located, load_located, save_located
 
-    pair = [
-        cv2.resize(faces[n], (400, 480)) for n in ("obama", "obama2")
-    ]  # two faces, eyes found in one
+    # two faces, eyes found in one
+    pair = [cv2.resize(faces[n], (400, 480)) for n in ("obama", "obama2")]
     images = {
         **{n: faces[n] for n in ("obama", "biden")},
         "pair": np.hstack(pair),

@@ -438,9 +438,8 @@ def source_row(root, soup, sid):
     assert tr is not None, f"no appendix row {sid}"
     path, line = tr.find_parent("table")["data-path"], int(tr["data-line"])
     lines = (root / path).read_text().split("\n")
-    assert tr.find("code").get_text() == lines[line - 1].replace(
-        "\t", " | "
-    )  # the appendix shows the literal row
+    # the appendix shows the literal row
+    assert tr.find("code").get_text() == lines[line - 1].replace("\t", " | ")
     return dict(zip(lines[0].split("\t"), lines[line - 1].split("\t")))
 
 
@@ -453,9 +452,8 @@ def test_verdict_sentences_say_significant_only_where_the_table_does(toy):
         assert ("not significant" in text) == (v["verdict"] == "not_significant"), text
         assert ("too few samples to tell" in text) == (v["verdict"] == "too_few_samples"), text
         if v["verdict"] == "too_few_samples":
-            assert (
-                "3 identities in group_b" in text and "0.2" in text
-            )  # the table's reason and attainable p
+            # the table's reason and attainable p
+            assert "3 identities in group_b" in text and "0.2" in text
     frame.loc[0, "verdict"] = "borderline"
     with pytest.raises(ValueError, match="borderline"):
         from_tests(frame)

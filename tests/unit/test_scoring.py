@@ -53,9 +53,8 @@ def _manifest():
 def _caches():
     ids = ["a1", "a2", "b1", "c1"]
     refs = np.array([[0, 0], [0.3, 0], [1, 0], [0, 1]], float)
-    probes = np.array(
-        [[0.1, 0], [0.9, 0], [np.nan, np.nan], [0, 0.6]], float
-    )  # a2's masked copy drifts to b1
+    # a2's masked copy drifts to b1
+    probes = np.array([[0.1, 0], [0.9, 0], [np.nan, np.nan], [0, 0.6]], float)
     return (ids, probes, ["ok", "ok", "no_face", "ok"]), (ids, refs, ["ok"] * 4)
 
 
@@ -363,9 +362,8 @@ def test_thresholds_unsupported_below_ten_over_fmr():
         and np.isnan(rows[0]["similarity"])
         and "< 1000" in rows[0]["reason"]
     )
-    neg32 = neg.astype(
-        np.float32
-    )  # scores are float32; bob's rule on them accepts the same impostors
+    # scores are float32; bob's rule on them accepts the same impostors
+    neg32 = neg.astype(np.float32)
     assert rows[1]["supported"]
     bob = M.fmr_threshold(neg32.astype(float), 0.1)  # a float64 number: compared in float64
     assert (
@@ -390,9 +388,8 @@ def test_near_duplicate_pairs_only_within_identity():
     pairs = near_duplicate_pairs(
         ["x1", "x2", "x3", "y1"], ["X", "X", "X", "Y"], sigs, min_correlation=0.8, min_overlap=0.4
     )
-    assert list(zip(pairs.image_a, pairs.image_b)) == [
-        ("x1", "x2")
-    ]  # y1 is identical but another identity
+    # y1 is identical but another identity
+    assert list(zip(pairs.image_a, pairs.image_b)) == [("x1", "x2")]
     assert near_duplicate_map(pairs) == {"x1": {"x2"}, "x2": {"x1"}}
 
 

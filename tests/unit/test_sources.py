@@ -163,9 +163,8 @@ def test_build_demo_from_downloaded_and_installed_sources(tmp_path, index_url, h
     )
     m = read_manifest(tmp_path / "ds" / "manifest.tsv").set_index("image_id")
     assert m.loc["hopper", "path"].endswith("images/hopper.jpg")
-    assert (
-        hashlib.sha256(open(m.loc["hopper", "path"], "rb").read()).hexdigest() == hopper_sha
-    )  # bytes unchanged
+    # bytes unchanged
+    assert hashlib.sha256(open(m.loc["hopper", "path"], "rb").read()).hexdigest() == hopper_sha
     assert np.asarray(Image.open(m.loc["green_crop", "path"])).shape == (20, 20, 3)
     assert (
         m.loc["green_crop", "gender"] == "unknown"

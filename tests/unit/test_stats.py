@@ -38,9 +38,8 @@ def test_ratios_match_explicit_resampling():
     E, N = rng.integers(0, 3, (6, 6)).astype(float), rng.integers(3, 6, (6, 6)).astype(float)
     w = identity_weights(np.zeros(6, int), 20, rng)
     for b in range(20):
-        drawn = np.repeat(
-            np.arange(6), w[b].astype(int)
-        )  # the identities of replicate b, with repeats
+        # the identities of replicate b, with repeats
+        drawn = np.repeat(np.arange(6), w[b].astype(int))
         assert ratio_1d(w, e, n)[b] == pytest.approx(e[drawn].sum() / n[drawn].sum())
         assert ratio_2d(w, E, N)[b] == pytest.approx(
             E[np.ix_(drawn, drawn)].sum() / N[np.ix_(drawn, drawn)].sum()
@@ -99,12 +98,10 @@ def test_differentials_at_zero_and_degenerate():
 # --------------------------------------------------------------------------- clustering
 def test_clustering_index_known_answers():
     labels = np.array(["a", "a", "b", "b"])
-    assert C.clustering_index([1, 1, -1, -1], labels) == pytest.approx(
-        1.0
-    )  # no variance within groups
-    assert C.clustering_index([1, -1, 1, -1], labels) == pytest.approx(
-        0.0
-    )  # no variance between groups
+    # no variance within groups
+    assert C.clustering_index([1, 1, -1, -1], labels) == pytest.approx(1.0)
+    # no variance between groups
+    assert C.clustering_index([1, -1, 1, -1], labels) == pytest.approx(0.0)
     # within = (0.5^2*2) + (0.5^2*2) = 1; total: mean 0, values 1.5, .5, -.5, -1.5 -> 5; C = 1 - 1/5
     assert C.clustering_index([1.5, 0.5, -0.5, -1.5], labels) == pytest.approx(0.8)
     assert math.isnan(C.clustering_index([1, 2], ["a", "a"]))
@@ -273,9 +270,8 @@ def test_no_probe_is_ranked_against_itself(audit):
 def test_differentials_are_descriptive_beside_their_null(audit):
     tables, _, _ = audit
     d = tables["differentials"]
-    assert not {"difference_low", "difference_high", "significant"} & set(
-        d.columns
-    )  # no biased gap interval
+    # no biased gap interval
+    assert not {"difference_low", "difference_high", "significant"} & set(d.columns)
     ok = d[d.difference.notna()]
     assert (
         len(ok) and ok.difference_null_mean.notna().all() and (ok.difference_null_mean >= 0).all()
@@ -350,20 +346,17 @@ def test_degenerate_all_failures_and_one_group():
     )
     r = tables["rates"].set_index(["variant", "attribute", "group", "measure", "threshold"])
     masked_all = ("surgical-blue", "overall", "all")
-    assert (
-        r.loc[(*masked_all, "reid_rate", "default")].value == 0.0
-    )  # the system's failures are rejections
-    assert math.isnan(
-        r.loc[(*masked_all, "reid_rate_acquired", "default")].value
-    )  # nothing acquired
+    # the system's failures are rejections
+    assert r.loc[(*masked_all, "reid_rate", "default")].value == 0.0
+    # nothing acquired
+    assert math.isnan(r.loc[(*masked_all, "reid_rate_acquired", "default")].value)
     assert r.loc[(*masked_all, "fnmr_system", "default")].value == 1.0
     assert math.isnan(r.loc[(*masked_all, "fnmr", "default")].value)
     assert r.loc[(*masked_all, "fta_model", "-")].value == 1.0
     assert r.loc[(*masked_all, "rank1_system", "-")].value == 0.0
     assert math.isnan(r.loc[(*masked_all, "rank1", "-")].value)  # rank1 is acquired only (issue 15)
-    assert math.isnan(
-        r.loc[(*masked_all, "fmr", "default")].value
-    )  # no acquired impostor comparison
+    # no acquired impostor comparison
+    assert math.isnan(r.loc[(*masked_all, "fmr", "default")].value)
     d = tables["differentials"]
     race = d[d.attribute == "race"]
     assert (

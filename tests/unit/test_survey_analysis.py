@@ -51,9 +51,8 @@ def responses():
 
     add("P1", "none", {"tatt": 1, "t1": 2, "t2": -1, "t3": 1, "t4": "timeout"})  # 2 of 4 right
     add("P2", "10s", {"tatt": 1, "t1": 2, "t2": 0, "t3": 0, "t4": -1})  # 3 of 4 right
-    add(
-        "P3", "none", {"tatt": 0, "t1": 2, "t2": -1, "t3": 0, "t4": -1}
-    )  # failed the attention check
+    # failed the attention check
+    add("P3", "none", {"tatt": 0, "t1": 2, "t2": -1, "t3": 0, "t4": -1})
     add("P4", "10s", {"tatt": 1, "t1": 2}, status="active")  # did not finish
     table = pd.DataFrame(rows)
     extra = [
@@ -142,9 +141,8 @@ def test_known_group_gaps(tables):
     g = tables["gaps"].set_index(["rater", "attribute"])
     h = g.loc[("humans", "race")]
     assert (h.worst_group, h.best_group, h.gap) == ("B", "A", 0.25)
-    m = g.loc[
-        ("acme", "race")
-    ]  # the system: A 1 of 2, B 1 of 2 (a tie: the first group is the worst)
+    # the system: A 1 of 2, B 1 of 2 (a tie: the first group is the worst)
+    m = g.loc[("acme", "race")]
     assert (m.gap, m.worst_group, bool(m.same_worst_as_humans)) == (0, "A", False)
     assert g.loc[("humans", "gender")].gap == 0.25  # gender and race coincide in this toy set
 

@@ -144,9 +144,8 @@ def test_time_limit_conditions_time_outs_and_late_answers(survey):
     app = app_for(survey, time_limits=[None, 1], grace_s=0.2)
     first, second = app.test_client(), app.test_client()
     t1, t2 = start(first), start(second)
-    assert (
-        b'id="timer"' not in on_screen(first)[2]
-    )  # conditions are assigned in turn: none, then 1 s
+    # conditions are assigned in turn: none, then 1 s
+    assert b'id="timer"' not in on_screen(first)[2]
     tid, _, page = on_screen(second)
     assert b'id="timer" data-limit-ms="1000"' in page
     assert (
@@ -156,9 +155,8 @@ def test_time_limit_conditions_time_outs_and_late_answers(survey):
         == 302
     )
     tid, _, _ = on_screen(second)
-    time.sleep(
-        1.3
-    )  # answer after the limit and its grace: stored as a time-out whatever the client says
+    # answer after the limit and its grace: stored as a time-out whatever the client says
+    time.sleep(1.3)
     second.post(
         "/answer", data={"csrf_token": t2, "trial_id": tid, "choice": "2", "elapsed_ms": "500"}
     )

@@ -54,17 +54,15 @@ def test_the_store_behaves_the_same_on_both_databases(store):
     ] == ["none", "10s"]
     store.show(a, "t1")
     assert store.record(a, "t1", 0, 2, False, 1500, 1600) is True
-    assert (
-        store.record(a, "t1", 0, 3, False, 10, 10) is False
-    )  # the first answer stands, nothing stored twice
+    # the first answer stands, nothing stored twice
+    assert store.record(a, "t1", 0, 3, False, 10, 10) is False
     store.show(a, "t2")
     assert store.record(a, "t2", 1, None, True, None, 10000)
     assert store.record(b, "t2", 0, -1, False, 700, 800)
     store.complete(a)
     evil = "x'); DROP TABLE responses; --"
-    assert (
-        store.participant(evil) is None and store.withdraw(evil) is None
-    )  # values are parameters, not SQL
+    # values are parameters, not SQL
+    assert store.participant(evil) is None and store.withdraw(evil) is None
     table = store.export()
     assert table[
         ["participant", "trial_id", "choice", "timed_out", "status"]

@@ -64,9 +64,8 @@ def test_trials_keep_the_protocol_and_are_balanced():
     split = dict(zip(protocol.identity, protocol.open_set))
     for t in key[key.kind != "attention"].itertuples():
         cands = t.candidate_ids.split(";")
-        assert t.probe_id not in cands and (
-            dup[t.probe_id] not in cands
-        )  # never its original or a near-duplicate
+        # never its original or a near-duplicate
+        assert t.probe_id not in cands and (dup[t.probe_id] not in cands)
         assert all(split[i] == "gallery" for i in t.candidate_identities.split(";"))
         assert len(cands) == 4
     counts = (
@@ -74,9 +73,8 @@ def test_trials_keep_the_protocol_and_are_balanced():
         .groupby(["probe_gender", "probe_race", "variant", "kind"])
         .size()
     )
-    assert len(counts) == 4 * 2 * 2 and set(counts) == {
-        2
-    }  # every cell x variant x kind: exactly per_cell
+    # every cell x variant x kind: exactly per_cell
+    assert len(counts) == 4 * 2 * 2 and set(counts) == {2}
     assert (key.kind == "attention").sum() == 3 and set(plan.built) == {2, 3}
     # each masked probe image at most once per variant
     assert not key[key.kind != "attention"].duplicated(["variant", "probe_id"]).any()

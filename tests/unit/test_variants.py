@@ -130,9 +130,8 @@ def test_mask_dataset_rows_and_failures(tmp_path, hopper_path, hopper_rgb, hoppe
     ys = np.nonzero(np.any(masked != original, axis=2))[0]
     shifted = stored_landmarks(out, landmarks)["hopper"]
     assert np.allclose(shifted, lm - [x0, y0])
-    assert (
-        shifted[36:48, 1].max() < ys.min() and ys.max() > shifted[8, 1]
-    )  # below the eyes, past the chin
+    # below the eyes, past the chin
+    assert shifted[36:48, 1].max() < ys.min() and ys.max() > shifted[8, 1]
     again = mask_dataset(
         manifest,
         landmarks,
@@ -161,9 +160,8 @@ def test_baseline_is_cropped_and_encoded_like_the_masks(
     blue = mask_dataset(
         manifest, variant=resolve_variant(MASKS, "surgical-blue"), out_dir=tmp_path / "b", **args
     )
-    assert none.path[0].endswith(".jpg") and blue.path[0].endswith(
-        ".jpg"
-    )  # default storage: JPEG crops
+    # default storage: JPEG crops
+    assert none.path[0].endswith(".jpg") and blue.path[0].endswith(".jpg")
     a, b = Image.open(none.path[0]), Image.open(blue.path[0])
     assert a.size == b.size == (none.crop_w[0], none.crop_h[0]) and a.format == b.format == "JPEG"
     assert (
@@ -178,9 +176,8 @@ def test_baseline_is_cropped_and_encoded_like_the_masks(
         storage={**PNG, "frame": "full"},
         **args,
     )
-    assert np.array_equal(
-        np.asarray(Image.open(full.path[0])), hopper_rgb
-    )  # lossless full frame = original
+    # lossless full frame = original
+    assert np.array_equal(np.asarray(Image.open(full.path[0])), hopper_rgb)
 
 
 def test_colour_variants_differ_only_in_colour(tmp_path, hopper_path, hopper_rgb, hopper_lm):
@@ -221,9 +218,8 @@ def test_colour_variants_differ_only_in_colour(tmp_path, hopper_path, hopper_rgb
         **{**args, "seed": 4},
     )
     gc = np.asarray(Image.open(other.path[0])).astype(float)[inside].mean(1)
-    assert (
-        np.corrcoef(gb, gc)[0, 1] < np.corrcoef(ga, gb)[0, 1] - 0.05
-    )  # another seed: another print
+    # another seed: another print
+    assert np.corrcoef(gb, gc)[0, 1] < np.corrcoef(ga, gb)[0, 1] - 0.05
 
 
 def test_faces_leaving_the_image_are_counted_not_passed(tmp_path, hopper_rgb, hopper_lm):

@@ -33,9 +33,8 @@ def test_cache_key_depends_on_everything_that_changes_an_answer():
     base = dict(endpoint="us-east-1", model="m", params={"t": 0}, images=["a", "b"])
     k = cache_key("rekognition", "compare", **base)
     assert k == cache_key("rekognition", "compare", **base)
-    assert k != cache_key(
-        "rekognition", "compare", **{**base, "images": ["b", "a"]}
-    )  # source/target order
+    # source/target order
+    assert k != cache_key("rekognition", "compare", **{**base, "images": ["b", "a"]})
     assert k != cache_key("rekognition", "compare", **{**base, "params": {"t": 80}})
     assert k != cache_key("rekognition", "compare", **{**base, "model": "m2"})
     assert k != cache_key("azure", "compare", **base)
@@ -110,9 +109,8 @@ def test_backoff_prefers_retry_after_and_caps():
 
 def test_images_are_downscaled_to_the_vendors_limits_and_recorded():
     rng = np.random.default_rng(0)
-    big = rng.integers(
-        0, 255, (900, 1500, 3), dtype=np.uint8
-    )  # noise: the hardest case for JPEG size
+    # noise: the hardest case for JPEG size
+    big = rng.integers(0, 255, (900, 1500, 3), dtype=np.uint8)
     p = prepare_array(big, Limits(max_side=1024, max_bytes=200_000, min_side=48))
     assert len(p.data) <= 200_000 and max(p.record["sent"]) <= 1024
     assert p.record["downscaled"] and p.record["original"] == [1500, 900]
@@ -154,9 +152,8 @@ def test_facex_refuses_plain_http(monkeypatch):
 
     monkeypatch.setenv("FACEX_USER_ID", "u")
     assert "not https" in credentials_problem("facex", {"base_url": "http://www.facexapi.com"})
-    assert (
-        credentials_problem("facex", {"base_url": "http://127.0.0.1:9"}) is None
-    )  # loopback test server
+    # loopback test server
+    assert credentials_problem("facex", {"base_url": "http://127.0.0.1:9"}) is None
 
 
 def test_config_errors_name_the_vendor_key():
@@ -208,9 +205,8 @@ def test_vendor_pairs_are_seeded_shared_and_count_baseline_pairs_once():
     )
     base = vendor_pairs(ids, ident, seed=7, dataset="d", impostors_per_probe=2, baseline=True)
     pos = {i: k for k, i in enumerate(ids)}
-    assert all(
-        pos[p] <= pos[r] for p, r in zip(base.probe_id, base.ref_id)
-    )  # each unordered pair once
+    # each unordered pair once
+    assert all(pos[p] <= pos[r] for p, r in zip(base.probe_id, base.ref_id))
     assert (base.comparison == "mated").sum() == 3 and (
         base.comparison == "reidentification"
     ).sum() == 8

@@ -54,9 +54,8 @@ def test_fetch_from_mirror_then_found_without_network(server, tmp_path):
     )
     path = fetch(spec, "m", fetch_dir=tmp_path / "fetched", mirror=base)
     assert path.read_bytes() == data and seen == ["/net.pth"]
-    assert (
-        fetch(spec, "m", fetch_dir=tmp_path / "fetched", mirror=base) == path and len(seen) == 1
-    )  # no second request
+    # no second request
+    assert fetch(spec, "m", fetch_dir=tmp_path / "fetched", mirror=base) == path and len(seen) == 1
 
 
 def test_origin_url_after_a_failing_mirror_and_bz2(server, tmp_path):
@@ -98,9 +97,8 @@ def test_search_order_weights_dir_then_deepface_home(tmp_path):
 
 def test_cli_fetches_from_the_mirror_and_fails_naming_the_file(server, tmp_path, capsys):
     base, www, _ = server
-    write_random_weights(
-        "DeepID", www / "deepid_weights.pth"
-    )  # a DeepID state dict (format-checked)
+    # a DeepID state dict (format-checked)
+    write_random_weights("DeepID", www / "deepid_weights.pth")
     assert (
         cli(
             [

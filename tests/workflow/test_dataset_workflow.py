@@ -122,9 +122,8 @@ def test_fixture_becomes_a_valid_manifest(run, name):
     assert report["issues"] == issues.kind.value_counts().to_dict()
     sample = read_manifest(workdir / f"results/datasets/{name}/manifest.tsv")
     assert (workdir / f"results/datasets/{name}/sampling.tsv").exists()
-    if (
-        name == "fairface"
-    ):  # one image per gender x race cell: male/Asian, female/Latino, female/unknown
+    # one image per gender x race cell: male/Asian, female/Latino, female/unknown
+    if name == "fairface":
         assert len(sample) == 3
     else:
         assert len(sample) == len(df)

@@ -178,7 +178,6 @@ def test_pytorch_model_explains_through_the_workflow(run, model):
     w, h = card.input_size
     assert e["maps"].shape == (2, h, w) and np.isfinite(e["maps"]).all() and (e["maps"] >= 0).all()
     shares = e["shares"][0]
-    assert np.isnan(shares).all() or np.isclose(
-        shares.sum(), 1
-    )  # NaN only for a map with no positive mass
+    # NaN only for a map with no positive mass
+    assert np.isnan(shares).all() or np.isclose(shares.sum(), 1)
     assert np.isfinite(e["shares"]).all() or (e["maps"][0] == 0).all()

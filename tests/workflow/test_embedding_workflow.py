@@ -99,9 +99,8 @@ def audit(tmp_path_factory):
     for f in (REPO / "resources/weights").glob("haarcascade_*.xml"):
         shutil.copy(f, work / "resources/weights" / f.name)
     write_config(work, "end_to_end", MODELS + ["arcface"])
-    first = snakemake(
-        work, "--keep-going", *scores(MODELS + ["arcface"]), check=False
-    )  # 1:1 scores only: faster
+    # 1:1 scores only: faster
+    first = snakemake(work, "--keep-going", *scores(MODELS + ["arcface"]), check=False)
     return work, first
 
 
@@ -119,9 +118,8 @@ def test_a_model_without_weights_stops_only_its_own_jobs(audit):
         for v in ["none", "surgical-blue"]:
             assert (work / f"results/scores/{m}/demo/{v}/verification.tsv").is_file()
     write_config(work, "end_to_end", MODELS)
-    assert (
-        "Nothing to be done" in snakemake(work, "--dry-run", *scores(MODELS)).stdout
-    )  # finished work is kept
+    # finished work is kept
+    assert "Nothing to be done" in snakemake(work, "--dry-run", *scores(MODELS)).stdout
 
 
 def test_end_to_end_charges_missed_faces_to_the_model(audit):
@@ -161,9 +159,8 @@ def test_decisions_match_deepface_verify(audit):
     from maskaudit.models import load_model
 
     work, _ = audit
-    load_model(
-        "dlib", "end_to_end", fetch_dir=str(work / "resources/weights")
-    )  # stages DEEPFACE_HOME
+    # stages DEEPFACE_HOME
+    load_model("dlib", "end_to_end", fetch_dir=str(work / "resources/weights"))
     for variant in ["none", "surgical-blue"]:
         scores = pd.concat(
             [read_scores(work, "dlib", variant, c) for c in ("reidentification", "verification")]
@@ -201,14 +198,12 @@ def test_switching_alignment_reruns_only_embeddings_and_dependents(audit):
     caches = [
         f"results/embeddings/{m}/demo/{v}.npz" for m in MODELS for v in ["none", "surgical-blue"]
     ]
-    snakemake(
-        work, *caches
-    )  # the embeddings only: scoring them is what the rest of the suite checks
+    # the embeddings only: scoring them is what the rest of the suite checks
+    snakemake(work, *caches)
     for m in MODELS:
         side = json.loads((work / f"results/embeddings/{m}/demo/surgical-blue.json").read_text())
         assert side["alignment"] == "shared_landmarks" and "model_no_face" not in side["failures"]
         vecs = np.load(work / f"results/embeddings/{m}/demo/surgical-blue.npz")["vectors"]
-        assert (
-            np.isfinite(vecs).all(axis=1).sum() == side["n_embedded"] == 14
-        )  # hanks_1: mask out of frame
+        # hanks_1: mask out of frame
+        assert np.isfinite(vecs).all(axis=1).sum() == side["n_embedded"] == 14
     assert "Nothing to be done" in snakemake(work, "--dry-run", *caches).stdout

@@ -109,13 +109,11 @@ def test_fmr_threshold_never_exceeds_its_target_in_the_scores_precision():
     thresholds = baseline_thresholds(r, src, targets, [], layout.probe_ok)
     for row in thresholds["verification"][1:]:
         t = row["similarity"]
-        assert (
-            float(np.float32(t)) == t
-        )  # a float32 number: every precision compares float32 scores alike
+        # a float32 number: every precision compares float32 scores alike
+        assert float(np.float32(t)) == t
         hits32 = int(np.count_nonzero(neg >= t))  # NumPy: float32 against a Python float
-        hits64 = int(
-            np.count_nonzero(neg.astype(np.float64) >= t)
-        )  # float64 against the stored value
+        # float64 against the stored value
+        hits64 = int(np.count_nonzero(neg.astype(np.float64) >= t))
         assert hits32 == hits64 == round(row["realised"] * neg.size)
         assert hits32 <= row["target"] * neg.size
     # the score pass (impostors.npz false matches) counts exactly what the thresholds file reports
@@ -497,9 +495,8 @@ def test_with_a_calibration_split_thresholds_and_rates_rest_on_disjoint_identiti
     assert fmr.trials.sum() == both.sum() and fmr.errors.sum() == np.count_nonzero(
         sim[iu][both] >= row["similarity"]
     )
-    assert (
-        got["fnmr"].trials[~audit].sum() == 0 and got["fnmr"].trials.sum() == audit.sum()
-    )  # one pair each
+    # one pair each
+    assert got["fnmr"].trials[~audit].sum() == 0 and got["fnmr"].trials.sum() == audit.sum()
 
 
 # --------------------------------------------------------------------------- the demo audit
@@ -543,9 +540,8 @@ def test_demo_rates_thresholds_and_score_files_agree_exactly(audit):
         ).all()
     system = overall[(overall.measure == "reid_fnmr_system") & (overall.variant == "surgical-blue")]
     pipeline = overall[(overall.measure == "fta_pipeline") & (overall.variant == "surgical-blue")]
-    assert (
-        system.trials.iloc[0] == 14 and pipeline.errors.iloc[0] == 1
-    )  # hanks_1's mask: the pipeline's
+    # hanks_1's mask: the pipeline's
+    assert system.trials.iloc[0] == 14 and pipeline.errors.iloc[0] == 1
 
 
 @pytest.mark.integration

@@ -139,12 +139,10 @@ def test_the_plan_counts_the_requests_the_fake_receives_and_a_rerun_sends_none(
         )
         sent = fake.count() - before
         assert sent == a.client.counters.calls == out["requests"].sum() > 0
-        no_face = (
-            out["status"] == "vendor_no_face"
-        )  # the unperturbed photo had no face: 1 request, not K + 1
-        per_copy = (
-            2 if vendor == "azure" else 1
-        )  # azure: detect + verify per copy (detect only without a face)
+        # the unperturbed photo had no face: 1 request, not K + 1
+        no_face = out["status"] == "vendor_no_face"
+        # azure: detect + verify per copy (detect only without a face)
+        per_copy = 2 if vendor == "azure" else 1
         expected = (
             sum(plan.values())
             - per_copy * K_DEMO * no_face.sum()
@@ -153,9 +151,8 @@ def test_the_plan_counts_the_requests_the_fake_receives_and_a_rerun_sends_none(
         if vendor == "azure":
             expected -= no_face.sum()  # its reference was detected, the failed probe not verified
         assert sent == expected, (plan, out["status"], out["copies_failed"])
-        if (
-            variant == "none"
-        ):  # every photo mapped; exact for every vendor that pays per copy, face or not
+        # every photo mapped; exact for every vendor that pays per copy, face or not
+        if variant == "none":
             assert (out["status"] == "ok").all() and (
                 vendor == "azure" or sent == sum(plan.values())
             )
@@ -216,9 +213,8 @@ def test_the_cap_stops_a_map_mid_way_and_the_photo_is_a_counted_failure(demo, fa
     out = explain_vendor_images(
         a, get_card("facex"), table, gallery, lm, sample, settings(cfg, "facex"), dataset="demo"
     )
-    assert (
-        fake.count() - before == K_DEMO + 1 == a.client.ledger.spent("facex")[0]
-    )  # never past the cap
+    # never past the cap
+    assert fake.count() - before == K_DEMO + 1 == a.client.ledger.spent("facex")[0]
     assert out["status"].tolist() == ["vendor_budget"] * 3 and out["requests"].tolist() == [
         K_DEMO + 1,
         0,
@@ -303,9 +299,8 @@ def test_a_vendor_whose_score_depends_on_one_region_is_mapped_there(
     assert out["status"].tolist() == ["ok"]
     shares = dict(zip(REGIONS, out["shares"][0]))
     if method == "occlusion":  # RISE's smooth masks spread the mass a cell wide (below)
-        assert max(shares, key=shares.get) == region, (
-            shares
-        )  # the landmark box also reaches into nose and cheeks
+        # the landmark box also reaches into nose and cheeks
+        assert max(shares, key=shares.get) == region, shares
     # on the photo, nearly all positive mass lies within one occlusion patch of the box that drives the score
     from maskaudit.explain.figures import on_image
 
@@ -400,9 +395,8 @@ def test_vendor_maps_through_snakemake_into_the_tables_and_figures(demo, fakes, 
     attention = pd.read_csv(
         workdir / "results/tables/attention.tsv", sep="\t", keep_default_na=False, na_values=["NaN"]
     )
-    assert set(attention.model) == {"facex"} and set(attention.variant) == {
-        VARIANT
-    }  # masked minus unmasked
+    # masked minus unmasked
+    assert set(attention.model) == {"facex"} and set(attention.variant) == {VARIANT}
     for png in targets[3:]:
         assert (workdir / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # recomputed from scratch: the cache answers every request; the plan has nothing left

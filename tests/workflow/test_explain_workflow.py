@@ -30,9 +30,8 @@ def check_maps(workdir, model, variants, method):
             and e["meta"]["variant"] == variant
         )
         ids = e["image_id"].tolist() if ids is None else ids
-        assert (
-            e["image_id"].tolist() == ids
-        )  # the same photos under every variant: the shift is paired
+        # the same photos under every variant: the shift is paired
+        assert e["image_id"].tolist() == ids
         ok = e["status"] == "ok"
         assert ok.all(), dict(zip(e["image_id"], e["status"]))
         w, h = e["meta"]["pipeline"]["input_size"]
@@ -56,9 +55,8 @@ def test_dlib_maps_region_shares_tables_and_figures(audit):
         assert np.isclose(part.share_unmasked.sum(), 1, atol=1e-5) and np.isclose(
             part.share_masked.sum(), 1, atol=1e-5
         )
-        assert np.allclose(
-            part["shift"], part.share_masked - part.share_unmasked, atol=2e-6
-        )  # 6 decimals
+        # 6 decimals
+        assert np.allclose(part["shift"], part.share_masked - part.share_unmasked, atol=2e-6)
         assert (part.n_images == 3).all() and (part.n_failed == 0).all()
         assert ((part.shift_low <= part["shift"]) & (part["shift"] <= part.shift_high)).all()
     mouth = overall[overall.region == "mouth"].set_index("variant")
@@ -84,9 +82,8 @@ def test_dlib_maps_region_shares_tables_and_figures(audit):
         "figure_saliency_mean",
         "figure_attention_forest",
     ]
-    assert (
-        "Nothing to be done" in snakemake(audit, "--dry-run", *named).stdout
-    )  # named targets, all built
+    # named targets, all built
+    assert "Nothing to be done" in snakemake(audit, "--dry-run", *named).stdout
 
 
 def test_facenet_cv_maps_and_region_shares(audit, tmp_path):

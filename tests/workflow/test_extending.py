@@ -213,9 +213,8 @@ def test_the_toys_are_documented_names(toy_tree):
     ):
         row = next(line for line in names.splitlines() if line.startswith(f"| {noun} |"))
         assert f"`{name}`" in row
-    assert (
-        "| `toyset` | [Toy faces](https://example.org/toy) | direct |" in names
-    )  # the adapters table too
+    # the adapters table too
+    assert "| `toyset` | [Toy faces](https://example.org/toy) | direct |" in names
 
 
 def test_the_demo_dag_plans_every_toy(toy_tree):
@@ -276,8 +275,7 @@ def test_a_real_run_embeds_the_toy_mask_kind_with_the_toy_model_and_scores_it(tm
         and np.isfinite(cache["vectors"][ok]).all()
     )
     baseline = np.load(root / "results/embeddings/toy/demo/none.npz")
-    assert not np.allclose(
-        cache["vectors"][ok], baseline["vectors"][ok]
-    )  # the mask changes the toy's vectors
+    # the mask changes the toy's vectors
+    assert not np.allclose(cache["vectors"][ok], baseline["vectors"][ok])
     scores = (root / target).read_text().splitlines()
     assert len(scores) > 1 and "\ttoy\tblue\t" in scores[1]

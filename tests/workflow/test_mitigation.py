@@ -40,15 +40,12 @@ def test_cross_correlation_is_the_pearson_matrix():
 
 
 def test_barlow_twins_known_answers():
-    assert barlow_twins_loss(Z, Z).item() == pytest.approx(
-        0.0, abs=1e-5
-    )  # invariant and decorrelated
-    assert barlow_twins_loss(Z, -Z).item() == pytest.approx(
-        4 * 2, rel=1e-5
-    )  # C = -I: (1 - (-1))^2 per dim
-    swapped = Z[
-        :, [1, 0]
-    ]  # C = [[0, 1], [1, 0]]: diagonal 2 x 1, off-diagonal 2 x 1 weighted by lambda
+    # invariant and decorrelated
+    assert barlow_twins_loss(Z, Z).item() == pytest.approx(0.0, abs=1e-5)
+    # C = -I: (1 - (-1))^2 per dim
+    assert barlow_twins_loss(Z, -Z).item() == pytest.approx(4 * 2, rel=1e-5)
+    # C = [[0, 1], [1, 0]]: diagonal 2 x 1, off-diagonal 2 x 1 weighted by lambda
+    swapped = Z[:, [1, 0]]
     assert barlow_twins_loss(Z, swapped, lambd=0.25).item() == pytest.approx(2 + 0.25 * 2, rel=1e-5)
     with pytest.raises(ValueError):
         barlow_twins_loss(Z[:1], Z[:1])  # batch statistics need two samples
@@ -77,9 +74,8 @@ def test_triplet_margin_and_mse_pull_known_answers():
 def test_contrastive_known_answers():
     e = T([[1.0, 0.0], [0.0, 1.0]])
     ids = T([0, 1])
-    assert contrastive_loss(e, e, ids, margin=0.5).item() == pytest.approx(
-        0.0, abs=1e-6
-    )  # impostors beyond m
+    # impostors beyond m
+    assert contrastive_loss(e, e, ids, margin=0.5).item() == pytest.approx(0.0, abs=1e-6)
     assert contrastive_loss(e, e, ids, margin=2.0).item() == pytest.approx(
         0.5 * (2 - SQ2) ** 2, rel=1e-4
     )
@@ -111,9 +107,8 @@ def test_split_is_identity_disjoint_seeded_and_complete():
         "test": 6,
         "val": 4,
     }
-    assert a.equals(
-        split_identities(list(reversed(names)), 7, "ds", val=0.2, test=0.3)
-    )  # order-free, seeded
+    # order-free, seeded
+    assert a.equals(split_identities(list(reversed(names)), 7, "ds", val=0.2, test=0.3))
     assert not a.equals(split_identities(names, 8, "ds", val=0.2, test=0.3))
     small = split_identities(["a", "b", "c"], 1, "ds", val=0.1, test=0.1)
     assert sorted(small.split) == [
@@ -142,9 +137,8 @@ def test_registry_derives_head_cards():
     cfg = {"mitigation": {"bases": ["dlib"], "losses": ["barlow_twins", "contrastive"]}}
     assert head_models(cfg, ["dlib"]) == ["dlib+barlow_twins", "dlib+contrastive"]
     message = io.StringIO()
-    assert (
-        head_models(cfg, ["facenet_cv"], out=message) == []
-    )  # an unaudited base: a message, no heads
+    # an unaudited base: a message, no heads
+    assert head_models(cfg, ["facenet_cv"], out=message) == []
     assert "no mitigation heads for 'dlib'" in message.getvalue()
 
 
@@ -154,9 +148,8 @@ def test_numpy_head_matches_torch_and_starts_as_identity(tmp_path):
     x = np.random.default_rng(2).normal(size=(4, 6)).astype(np.float32)
     unit = x / np.linalg.norm(x, axis=1, keepdims=True)
     weights = {k: v.detach().numpy() for k, v in head.arrays().items()}
-    assert np.allclose(
-        forward(weights, x), unit, atol=1e-6
-    )  # untrained: the identity on the sphere
+    # untrained: the identity on the sphere
+    assert np.allclose(forward(weights, x), unit, atol=1e-6)
     with torch.no_grad():
         head.fc2.weight.normal_()
         head.fc2.bias.normal_()
@@ -169,9 +162,8 @@ def test_numpy_head_matches_torch_and_starts_as_identity(tmp_path):
     assert np.allclose(forward(loaded, x), expected, atol=1e-5)
     x[1] = np.nan
     out = forward(loaded, x)
-    assert (
-        np.isnan(out[1]).all() and np.isfinite(out[[0, 2, 3]]).all()
-    )  # a failed image stays failed
+    # a failed image stays failed
+    assert np.isnan(out[1]).all() and np.isfinite(out[[0, 2, 3]]).all()
 
 
 def synthetic_caches(tmp_path, n_ident=30, per=4, dim=16, seed=0, corruption=0.8):
@@ -214,9 +206,8 @@ def test_training_shrinks_masked_distance_on_held_out_identities(tmp_path, loss)
     weights, curve, info = train_head(train, val, loss, SETTINGS, seed=5)
     assert info["best_val_loss"] < curve.val_loss.iloc[0]  # validation loss went down
     again, curve2, _ = train_head(train, val, loss, SETTINGS, seed=5)
-    assert all(np.array_equal(weights[k], again[k]) for k in weights) and curve.equals(
-        curve2
-    )  # deterministic
+    # deterministic
+    assert all(np.array_equal(weights[k], again[k]) for k in weights) and curve.equals(curve2)
 
     def ratio(m, u):  # masked-to-own-unmasked distance relative to the impostor distance (held-out)
         m = m / np.linalg.norm(m, axis=1, keepdims=True)
@@ -267,9 +258,8 @@ def test_before_after_uses_eval_identities_only_and_pairs_systems(tmp_path):
     head = table[(table.system == "base+contrastive") & (table.measure == "reid_distance")].iloc[0]
     assert head.change < 0 and head.change_high < 0 and head.n_identities == 12
     fnmr = table[(table.measure == "fnmr") & (table.threshold == "fmr_0.1")]
-    assert (
-        fnmr.supported.all() and (fnmr.trials == 12 * 4 * 3).all()
-    )  # 3 other photos per masked probe
+    # 3 other photos per masked probe
+    assert fnmr.supported.all() and (fnmr.trials == 12 * 4 * 3).all()
     assert not table[table.threshold == "fmr_0.001"].supported.any()  # 264 impostors < 10 / 0.001
     gaps = table[table.measure == "fnmr_gap"]
     assert set(gaps.group) == {"gender:male-female"} or set(gaps.group) == {"gender:female-male"}

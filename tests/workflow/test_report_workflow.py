@@ -160,9 +160,8 @@ def test_page_in_headless_chromium(audit, page, tmp_path):
         errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
         assert errors == []
         assert state["cards"] == 2 and state["figures"] >= 2 and state["broken"] == 0
-        assert (
-            state["external"] == [] and state["loaded"] == []
-        )  # nothing fetched: the page is standalone
+        # nothing fetched: the page is standalone
+        assert state["external"] == [] and state["loaded"] == []
         assert state["missing"] == [] and state["wide"] <= 0
         files = {
             unquote(urlparse(href).path) for raw, href in state["links"] if not raw.startswith("#")

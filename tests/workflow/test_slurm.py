@@ -493,9 +493,8 @@ def test_jobs_went_through_sbatch_with_declared_resources(slurm_run, cluster):
             f"group job {slurm_id}: {row}; members {[(j['rule'], j['wildcards']) for j in members]}"
         )
         assert row["State"] == "COMPLETED" and row["Comment"].startswith("rule_model_dataset"), what
-        assert len({re.sub(r", variant=[\w-]+", "", j["wildcards"]) for j in members}) == 1, (
-            what
-        )  # one pair
+        # one pair
+        assert len({re.sub(r", variant=[\w-]+", "", j["wildcards"]) for j in members}) == 1, what
         assert {"score_comparisons", "compute_metrics"} <= {j["rule"] for j in members}, what
         pinned = profile_resources()
         mem = [int(j["resources"]["mem_mb"]) for j in members]  # all known: the profile pins them

@@ -57,9 +57,8 @@ def test_the_system_answers_the_same_trials(audit):
 
 def test_committed_synthetic_responses_match_the_demo_build_and_are_analysed(audit):
     quality = read(audit / "results/tables/survey_quality.tsv").set_index("item")["count"]
-    assert (
-        quality["unknown_trial"] == 0 and quality["other_build"] == 0
-    )  # the committed file fits these trials
+    # the committed file fits these trials
+    assert quality["unknown_trial"] == 0 and quality["other_build"] == 0
     assert quality["synthetic_responses"] == quality["responses"] > 0
     versus = read(audit / "results/tables/survey_versus.tsv")
     assert set(versus.system) == {"dlib", "dlib+contrastive"} and {"all", "surgical-blue"} <= set(
@@ -92,7 +91,6 @@ def test_the_demo_bundle_is_served(audit, tmp_path):
     page = client.get("/trial").data
     images = re.findall(rb'src="(/image/[^"]+)"', page)
     assert len(images) == 5
-    assert all(
-        client.get(i.decode()).data[:2] == b"\xff\xd8" for i in images
-    )  # the demo's JPEG crops
+    # the demo's JPEG crops
+    assert all(client.get(i.decode()).data[:2] == b"\xff\xd8" for i in images)
     store.close()

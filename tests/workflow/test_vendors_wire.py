@@ -117,9 +117,8 @@ def study_config(fakes, **vendor_over) -> dict:
     cfg["vendors"]["impostors_per_probe"] = (
         2  # fewer paid calls in the demo; the protocol is the same
     )
-    cfg["stats"].update(
-        bootstrap=20, permutations=20
-    )  # the full audit below: intervals, not their precision
+    # the full audit below: intervals, not their precision
+    cfg["stats"].update(bootstrap=20, permutations=20)
     cfg["explain"]["vendors"] = False  # the vendors' maps: tests/workflow/test_explain_vendors.py
     v = cfg["vendors"]
     v["rekognition"]["endpoint_url"] = fakes["rekognition"].url
@@ -239,9 +238,8 @@ def test_rekognition_request_shape_and_sigv4(fakes, faces, tmp_path):
     a.compare(prep(a, faces["obama_1"]), prep(a, faces["biden"]))
     req = fake.requests("CompareFaces")[-1]
     body = json.loads(req.body)
-    assert (
-        body["SimilarityThreshold"] == 0 and body["QualityFilter"] == "NONE"
-    )  # low pairs keep their score
+    # low pairs keep their score
+    assert body["SimilarityThreshold"] == 0 and body["QualityFilter"] == "NONE"
     assert (
         set(body["SourceImage"]) == {"Bytes"}
         and req.headers["content-type"] == "application/x-amz-json-1.1"
@@ -304,9 +302,10 @@ def test_facepp_transient_and_image_errors(fakes, faces, tmp_path):
     o1, o2 = prep(a, faces["obama_1"]), prep(a, faces["obama_2"])
     fake.inject("compare", Reply(500, {"error_message": "INTERNAL_ERROR"}))
     assert a.compare(o1, o2)["status"] == "ok" and a.client.counters.retries == 1
+    # not JSON
     fake.inject(
         "compare", Reply(413, raw=b"413 Request Entity Too Large", content_type="text/plain")
-    )  # not JSON
+    )
     assert a.compare(o2, o1)["status"] == "vendor_image_too_large"
     fake.inject("compare", Reply(401, {"error_message": "AUTHENTICATION_ERROR"}))
     with pytest.raises(AuthError, match="FACEPP_API_KEY"):
@@ -431,14 +430,12 @@ def test_azure_and_facepp_listing_follow_their_pagination(fakes, tmp_path):
     assert a.list_galleries() == names and az.count("list_groups") - before == 2  # start/top paging
     f = open_("facepp", fakes, tmp_path)
     before = fp.count("faceset/getfacesets")
-    assert (
-        f.list_galleries() == names and fp.count("faceset/getfacesets") - before == 2
-    )  # start/next paging
+    # start/next paging
+    assert f.list_galleries() == names and fp.count("faceset/getfacesets") - before == 2
     for n in names:
         assert a.delete_gallery(n) and f.delete_gallery(n)
-    assert not a.delete_gallery(names[0]) and not f.delete_gallery(
-        names[0]
-    )  # already gone: tolerated
+    # already gone: tolerated
+    assert not a.delete_gallery(names[0]) and not f.delete_gallery(names[0])
 
 
 CRASH_SCRIPT = """
@@ -632,9 +629,8 @@ def test_demo_audit_with_all_four_vendors(demo, fakes, env):
         if vendor != "facex":
             assert (np.isfinite(arrays["search_similarity"]).sum(axis=1) == 5).all()
         masked, _ = load_comparisons(workdir / f"results/comparisons/{vendor}/demo/{VARIANT}.npz")
-        assert (
-            "vendor_no_face" in masked["probe_status"]
-        )  # masks hide faces from the fakes' detector
+        # masks hide faces from the fakes' detector
+        assert "vendor_no_face" in masked["probe_status"]
 
     # a rerun does nothing; recomputing the comparisons sends no request (the cache answers)
     rerun = snakemake(workdir, "vendor_comparisons", env=env)

@@ -108,9 +108,8 @@ def test_signed_interaction_is_unbiased_where_max_minus_min_is_not():
         )
         est.append(c.estimate)
         excl += not (c.ci_low <= 0 <= c.ci_high)
-    assert (
-        np.mean(gap_change) > 0.03 and np.mean(np.array(gap_change) > 0) > 0.8
-    )  # max - min: biased up
+    # max - min: biased up
+    assert np.mean(gap_change) > 0.03 and np.mean(np.array(gap_change) > 0) > 0.8
     assert abs(np.mean(est)) < 0.02 and excl <= 3  # the contrast: centred, intervals at their level
 
 
@@ -147,9 +146,8 @@ def test_predeclared_list_is_short_and_labelled():
     # per mask variant: everyone + 3 race + 2 gender mask effects, 3 race + 1 gender interactions
     assert len(primary) == 10
     assert {s.hypothesis for s in primary} == {"mask_effect", "mask_group_interaction"}
-    assert all(
-        s.measure == "fnmr" for s in specs
-    )  # fnmr_system is absent here: skipped, not invented
+    # fnmr_system is absent here: skipped, not invented
+    assert all(s.measure == "fnmr" for s in specs)
     assert {s.hypothesis for s in specs if s.role == "exploratory"} == {
         "mask_effect",
         "mask_group_interaction",
@@ -354,9 +352,8 @@ def test_colour_group_contrast_is_signed_and_paired():
     rng = np.random.default_rng(3)
     label = np.repeat(["A", "B"], 25)
     n = np.full(50, 6.0)
-    dark = rng.binomial(6, np.where(label == "A", 0.6, 0.2)).astype(
-        float
-    )  # dark masks hurt group A
+    # dark masks hurt group A
+    dark = rng.binomial(6, np.where(label == "A", 0.6, 0.2)).astype(float)
     light = rng.binomial(6, 0.2, 50).astype(float)
     counts = {"n95-skin_dark": (dark, n), "n95-skin_light": (light, n)}
     out = run_tests(
@@ -430,12 +427,10 @@ def test_demo_workflow_writes_the_tests_table(audit):
             abs=2e-6,
         )
     fair = read(audit, "fairness")
-    assert (
-        set(fair.fnmr_measure) <= {"fnmr", "fnmr_system"} and fair.value.isna().all()
-    )  # too few errors
+    # too few errors
+    assert set(fair.fnmr_measure) <= {"fnmr", "fnmr_system"} and fair.value.isna().all()
     assert fair.reason.str.contains("fewer than 30 errors").all()
     clus = read(audit, "clustering")
     assert clus.p_value.dropna().between(0, 1).all() and clus.p_value.notna().any()
-    assert (
-        clus[clus.n_groups < 2].p_value.isna().all()
-    )  # one known group (race in the demo): no index, no null
+    # one known group (race in the demo): no index, no null
+    assert clus[clus.n_groups < 2].p_value.isna().all()

@@ -20,9 +20,8 @@ pytestmark = pytest.mark.integration
 
 
 def rows(table, **where):
-    where.setdefault(
-        "model", "dlib"
-    )  # the base system (its mitigation heads are audited beside it)
+    # the base system (its mitigation heads are audited beside it)
+    where.setdefault("model", "dlib")
     for k, v in where.items():
         table = table[table[k] == v]
     return table.set_index("variant")
@@ -49,9 +48,8 @@ def test_tables_have_expected_contents(audit):
     assert fmr.loc["none", "trials"] == 95 and (fmr.loc[VARIANTS, "trials"] == 190 - 14).all()
     fta = rows(overall, measure="fta")
     assert fta.loc["none", "value"] == 0  # every demo face is acquired unmasked
-    for v in (
-        VARIANTS
-    ):  # hanks_1 (a 112 px crop) ends above the chin: a counted mask failure, not a pass
+    # hanks_1 (a 112 px crop) ends above the chin: a counted mask failure, not a pass
+    for v in VARIANTS:
         masked = pd.read_csv(
             audit / f"results/masked/demo/{v}/manifest.tsv", sep="\t", keep_default_na=False
         )
@@ -83,9 +81,8 @@ def test_tables_have_expected_contents(audit):
     assert {"p_permutation", "difference_null_mean", "worst_errors", "worst_trials"} <= set(
         diff.columns
     )
-    assert not {"difference_low", "significant"} & set(
-        diff.columns
-    )  # max - min is a description only
+    # max - min is a description only
+    assert not {"difference_low", "significant"} & set(diff.columns)
     for table in ("fairness", "mask_effects", "mask_colour_by_race", "clustering", "tests"):
         assert len(read(audit, table)) > 0
     acq = pd.read_csv(audit / "results/faces/demo/acquisition.tsv", sep="\t")
@@ -159,9 +156,8 @@ def test_every_job_logged_its_usage_within_its_declared_memory(audit):
             record,
         )
     embed = read_usage(audit / "logs/embed_images/dlib/demo/none.log")
-    assert {"read_wait", "embed", "write"} <= set(
-        embed["stages"]
-    )  # decoding and alignment: prepare_faces
+    # decoding and alignment: prepare_faces
+    assert {"read_wait", "embed", "write"} <= set(embed["stages"])
     prepare = read_usage(audit / "logs/prepare_faces/landmarks-pad0.25-150x150/demo/none.log")
     assert {"prepare", "write"} <= set(prepare["stages"])
 
@@ -172,9 +168,8 @@ def test_second_run_does_nothing(audit):
 
 def test_recomputation_is_byte_identical(audit):
     tables = {p.name: p.read_bytes() for p in (audit / "results/tables").glob("*.tsv")}
-    assert (
-        len(tables) == 22
-    )  # 10 + duplicates, tests (15) + 6 survey (19) + before_after, privacy (18) + attention, attention_contrasts (17)
+    # 10 + duplicates, tests (15) + 6 survey (19) + before_after, privacy (18) + attention, attention_contrasts (17)
+    assert len(tables) == 22
     page = (audit / "results/audit.html").read_bytes()
     masked = (audit / "results/masked/demo/cloth-white/manifest.tsv").read_bytes()
     snakemake(audit, "--forcerun", "mask_images", "build_protocol")
@@ -286,9 +281,8 @@ def test_editing_a_package_module_reruns_exactly_the_stages_that_run_it(audit, c
         if REPO / "maskaudit/stats/permutation.py" in reached_modules(s)
     }
     assert {"compute_metrics", "collect_table"} <= runs_it <= set(jobs)
-    assert (
-        jobs["compute_metrics"] == 2 and jobs["collect_table"] == 11
-    )  # dlib and its head dlib+contrastive
+    # dlib and its head dlib+contrastive
+    assert jobs["compute_metrics"] == 2 and jobs["collect_table"] == 11
     upstream = {
         "detect_faces",
         "merge_faces",
@@ -314,9 +308,8 @@ def test_editing_a_package_module_reruns_exactly_the_stages_that_run_it(audit, c
         "plot_attention_forest",
     }
 
-    jobs = planned_with(
-        code_copy, audit, "masks/render.py"
-    )  # the renderer: masks and all after them
+    # the renderer: masks and all after them
+    jobs = planned_with(code_copy, audit, "masks/render.py")
     assert (
         jobs["mask_images"] == jobs["prepare_faces"] == jobs["embed_images"] == 4
         and "detect_faces" not in jobs

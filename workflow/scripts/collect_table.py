@@ -17,9 +17,7 @@ if "thresholds" in snakemake.input.keys():
     )
 else:
     out = collect([read_tsv(p) for p in snakemake.input.metrics])
-    for (
-        column,
-        value,
-    ) in snakemake.params.rows.items():  # the rows this table keeps (common.smk: METRIC_TABLES)
+    # the rows this table keeps (common.smk: METRIC_TABLES)
+    for column, value in snakemake.params.rows.items():
         out = out[out[column] == value] if len(out) else out
 write_tsv(out, snakemake.output.table)

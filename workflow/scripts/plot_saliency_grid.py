@@ -28,9 +28,8 @@ tables = {
 }
 
 
-def image(
-    variant, image_id
-):  # a photo that cannot be read shows as a black square (its status says why)
+# a photo that cannot be read shows as a black square (its status says why)
+def image(variant, image_id):
     try:
         return read_rgb(tables[variant].loc[image_id, "path"])
     except ImageReadError:

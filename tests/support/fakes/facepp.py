@@ -37,9 +37,8 @@ class FakeFacePP(FakeServer):
         return req.path.removeprefix("/facepp/v3/")
 
     def authenticate(self, op, req):
-        if (
-            len(req.body) > 2 * (2 * 1024 * 1024) + 65536
-        ):  # the front end refuses oversized bodies as plain text
+        # the front end refuses oversized bodies as plain text
+        if len(req.body) > 2 * (2 * 1024 * 1024) + 65536:
             return Reply(
                 413,
                 raw=b"<html><body>413 Request Entity Too Large</body></html>",
