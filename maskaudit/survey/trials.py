@@ -64,6 +64,17 @@ class Design:
     attention: int = 2  # attention checks in the survey
     seed: int = 0
 
+    @classmethod
+    def from_config(cls, survey: dict, seed: int) -> Design:
+        """From the config's ``survey`` section (the one place its keys become these fields)."""
+        return cls(
+            variants=tuple(survey["variants"]),
+            candidates=survey["candidates"],
+            per_cell=survey["trials_per_cell"],
+            attention=survey["attention_checks"],
+            seed=seed,
+        )
+
     def __post_init__(self):
         if self.candidates < 2:
             raise ValueError(

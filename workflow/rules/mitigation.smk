@@ -102,7 +102,7 @@ rule compare_heads:
         systems=get_compared_systems,
         variants=get_dataset_variants,
         fmr_targets=config["protocol"]["fmr_targets"],
-        stats=config["stats"],
+        stats=MetricsSettings.from_config(config),
         seed=config["seed"],
     script:
         "../scripts/compare_heads.py"

@@ -27,7 +27,7 @@ rule probe_attributes:
         code=code_version("probe_attributes.py"),
         variants=get_dataset_variants,
         privacy=PRIVACY,
-        stats=config["stats"],
+        stats=MetricsSettings.from_config(config),
         seed=config["seed"],
     script:
         "../scripts/probe_attributes.py"

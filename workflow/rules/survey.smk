@@ -1,6 +1,8 @@
 # The human baseline (maskaudit/survey): trials built from an audited dataset, every system's answers
 # to the same trials from its caches, and the analysis of the collected (or synthetic) responses.
 
+from maskaudit.survey.trials import Design
+
 
 rule build_survey:
     input:
@@ -21,10 +23,7 @@ rule build_survey:
         runtime=scaled(10, 0.1),
     params:
         code=code_version("build_survey.py"),
-        design=survey_settings(
-            "variants", "candidates", "trials_per_cell", "attention_checks"
-        ),
-        seed=config["seed"],
+        design=Design.from_config(SURVEY, config["seed"]),
     script:
         "../scripts/build_survey.py"
 
@@ -82,7 +81,7 @@ rule analyse_survey:
     params:
         code=code_version("analyse_survey.py"),
         systems=MODELS,
-        stats=config["stats"],
+        stats=MetricsSettings.from_config(config),
         survey=survey_settings("dataset", "min_attention"),
         seed=config["seed"],
     script:

@@ -15,11 +15,11 @@ analysis = Analysis(
     machines,
     dataset=survey["dataset"],
     seed=snakemake.params.seed,
-    n_boot=stats["bootstrap"],
-    n_perm=stats["permutations"],
-    level=stats["confidence"],
+    n_boot=stats.n_boot,
+    n_perm=stats.n_perm,
+    level=stats.level,
     min_attention=survey["min_attention"],
-    min_identities=stats["min_identities"],
+    min_identities=stats.min_identities,
 )
 for name, table in analysis.tables().items():
     write_tsv(table, snakemake.output[name])

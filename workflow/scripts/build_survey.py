@@ -2,17 +2,8 @@
 
 from maskaudit.progress import setup_logging
 from maskaudit.survey.stage import build_survey
-from maskaudit.survey.trials import Design
 
 setup_logging(snakemake.log[0], mem_mb=snakemake.resources.mem_mb)
-survey = snakemake.params.design
-design = Design(
-    variants=tuple(survey["variants"]),
-    candidates=survey["candidates"],
-    per_cell=survey["trials_per_cell"],
-    attention=survey["attention_checks"],
-    seed=snakemake.params.seed,
-)
 masked = {
     k.removeprefix("masked_"): v for k, v in snakemake.input.items() if k.startswith("masked_")
 }
@@ -21,6 +12,6 @@ build_survey(
     snakemake.input.protocol,
     masked,
     dict(snakemake.output.items()),
-    design=design,
+    design=snakemake.params.design,
     dataset=snakemake.wildcards.dataset,
 )

@@ -24,11 +24,11 @@ table = before_after(
     identities,
     read_tsv(inp.near_duplicates),
     fmr_targets=p.fmr_targets,
-    n_boot=p.stats["bootstrap"],
-    level=p.stats["confidence"],
+    n_boot=p.stats.n_boot,
+    level=p.stats.level,
     seed=p.seed,
     dataset=snakemake.wildcards.dataset,
     eval_label=label,
-    min_identities=p.stats["min_identities"],
+    min_identities=p.stats.min_identities,
 )
 write_tsv(table, snakemake.output.table)

@@ -17,9 +17,9 @@ table = probe_system(
     hidden=p.privacy["hidden"],
     min_identities=p.privacy["min_identities"],
     shuffled_control=p.privacy["shuffled_control"],
-    n_boot=p.stats["bootstrap"],
-    level=p.stats["confidence"],
-    interval_identities=p.stats["min_identities"],
+    n_boot=p.stats.n_boot,
+    level=p.stats.level,
+    interval_identities=p.stats.min_identities,
     seed=p.seed,
 )
 write_tsv(table, snakemake.output.table)
