@@ -286,7 +286,7 @@ def _vendor_problems(config: dict) -> list[str]:
     own = {"cache_dir", "impostors_per_probe"}
     return [
         f"config key 'vendors.{name}': " + unknown_name("vendor", name, "vendors")
-        for name in config["vendors"]
+        for name in config.get("vendors", {})
         if name not in own and name not in VENDORS
     ]
 

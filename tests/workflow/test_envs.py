@@ -66,6 +66,22 @@ def rules_with_envs() -> list[tuple[str, str | None, str]]:
             literal = re.fullmatch(r"\"(?:\.\./)?envs/([^\"]+)\"", conda.group(1).strip())
             script_path = (smk.parent / script.group(1)).resolve()
             out.append((name.group(1), literal.group(1) if literal else None, str(script_path)))
+    return out + figure_rules()
+
+
+def figure_rules() -> list[tuple[str, str, str]]:
+    """The rules figures.smk generates from common.smk's FIGURES registry: `plot_<name>` running
+    workflow/scripts/plot_<name>.py in the entry's `env` (default: figure()'s)."""
+    common = (REPO / "workflow/rules/common.smk").read_text()
+    default = re.search(r"^def figure\(.*?env=\"(\w+)\"", common, re.M | re.S).group(1)
+    registry = common[common.index("\nFIGURES = {") :]
+    registry = registry[: registry.index("\n}\n")]
+    out = []
+    for block in re.split(r'^(?=    "\w+": figure\()', registry, flags=re.M)[1:]:
+        name = re.match(r'    "(\w+)": figure\(', block).group(1)
+        env = re.search(r'^\s+env="(\w+)"', block, re.M)
+        script = REPO / f"workflow/scripts/plot_{name}.py"
+        out.append((f"plot_{name}", f"{env.group(1) if env else default}.yaml", str(script)))
     return out
 
 
@@ -93,6 +109,9 @@ def test_rules_are_found():
     assert {"detect_faces", "mask_images", "embed_images", "plot_mask_gallery"} <= {
         r for r, _, _ in rules
     }
+    figures = {r: env for r, env, _ in figure_rules()}
+    assert figures["plot_face_chips"] == "detect.yaml" and figures["plot_det"] == "analysis.yaml"
+    assert len(figures) == 10 and all(Path(s).is_file() for _, _, s in figure_rules())
     for rule, env, script in rules:
         assert Path(script).is_file(), f"rule {rule}: {script} missing"
         assert env is None or (REPO / "workflow/envs" / env).is_file(), (

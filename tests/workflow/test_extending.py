@@ -152,7 +152,12 @@ def add_toys(root: Path) -> None:
     edit(pkg / "masks/geometry.py", "}\nMASK_KINDS = tuple(MASK_KIND_SHAPES)", TOY_MASK_KIND)
     # a dataset adapter: its module, one entry in ADAPTERS
     (pkg / "datasets/adapters/toyset.py").write_text(TOY_ADAPTER)
-    edit(pkg / "datasets/adapters/__init__.py", "utkface, youtube_faces)", "toyset, ", before=True)
+    edit(
+        pkg / "datasets/adapters/__init__.py",
+        "    utkface,\n    youtube_faces,\n)",
+        "    toyset,\n",
+        before=True,
+    )
     edit(
         pkg / "datasets/adapters/__init__.py",
         "    mlfw.ADAPTER,\n",

@@ -84,7 +84,7 @@ def tree(tmp_path_factory):
     text = common.read_text()
     assert text.count("FIGURES = {\n") == 1
     common.write_text(text.replace("FIGURES = {\n", ENTRY))
-    with open(tree / "maskaudit/plots.py", "a") as fh:
+    with open(tree / "maskaudit/plots/__init__.py", "a") as fh:
         fh.write(PLOT)
     (tree / "workflow/scripts/plot_toy.py").write_text(SCRIPT)
     (tree / "workflow/report/toy.rst").write_text(
