@@ -13,6 +13,7 @@ Modules:
 * :mod:`~maskaudit.explain.geometry`: maps from the model's input back to the stored image (the
   inverse of the model's own alignment, measured by passing coordinate ramps through it).
 * :mod:`~maskaudit.explain.regions`: the five face regions from the 68 landmarks and region shares.
+* :mod:`~maskaudit.explain.result`: the per-photo arrays of one job, shared by every kind of system.
 * :mod:`~maskaudit.explain.run`: explaining a sample of a dataset's images with one system.
 * :mod:`~maskaudit.explain.vendor`: occlusion and RISE maps of the commercial APIs through their 1:1
   compare (target: the vendor's score with the unmasked original), within the vendor cache and caps.

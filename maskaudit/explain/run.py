@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from maskaudit.explain import BLACK_BOX_METHODS, GRADIENT_METHODS, REGIONS, geometry, methods
-from maskaudit.explain.regions import region_labels, region_shares
+from maskaudit.explain.result import empty_result, finish, record_map
 from maskaudit.imageio import try_read_rgb
 from maskaudit.progress import progress
 from maskaudit.seeding import derive_seed, rng_for
@@ -152,18 +152,7 @@ def explain_images(
     """Maps, affines, region shares and target values for the ``sample`` rows of a variant ``table``."""
     check_method(model, settings)
     w, h = model.card.input_size
-    n = len(sample)
-    out = {
-        "image_id": np.array(sample, dtype=str),
-        "status": ["ok"] * n,
-        "detail": [""] * n,
-        "maps": np.full((n, h, w), np.nan, np.float32),
-        "to_image": np.full((n, 2, 3), np.nan),
-        "image_shape": np.zeros((n, 2), np.int32),
-        "landmarks": np.full((n, 68, 2), np.nan, np.float32),
-        "shares": np.full((n, len(REGIONS)), np.nan),
-        "target": np.full(n, np.nan),
-    }
+    out = empty_result(sample, (w, h))
     rows = table.set_index("image_id")
     for k, image_id in enumerate(progress(sample, desc=f"explain {model.card.id}", unit="img")):
         row = rows.loc[image_id] if image_id in rows.index else None
@@ -197,18 +186,8 @@ def explain_images(
             geometry.crop_to_image(model, rgb.shape, lm, loc),
             geometry.input_to_crop(crop.shape, (w, h)),
         )
-        out["maps"][k], out["to_image"][k], out["target"][k] = sal, to_image, value
-        out["image_shape"][k] = rgb.shape[:2]
-        out["landmarks"][k] = lm
-        on_image = geometry.warp(sal, to_image, rgb.shape)
-        out["shares"][k] = region_shares(
-            on_image, region_labels(lm, rgb.shape, settings.region_grow)
-        )
-    out["status"], out["detail"] = (
-        np.array(out["status"], dtype=str),
-        np.array(out["detail"], dtype=str),
-    )
-    return out
+        record_map(out, k, sal, to_image, value, rgb.shape, lm, settings.region_grow)
+    return finish(out)
 
 
 def save_explanations(path, result: dict, meta: dict) -> None:

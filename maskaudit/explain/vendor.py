@@ -40,8 +40,8 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from maskaudit.explain import REGIONS, geometry, methods
-from maskaudit.explain.regions import region_labels, region_shares
+from maskaudit.explain import methods
+from maskaudit.explain.result import empty_result, finish, record_map
 from maskaudit.imageio import ImageReadError, read_rgb
 from maskaudit.progress import progress
 from maskaudit.seeding import derive_seed
@@ -289,19 +289,9 @@ def explain_vendor_images(
     sign = 1.0 if adapter.raw_direction == "higher_is_same" else -1.0
     photos = Photos(adapter, table, gallery, landmarks, sample, settings, (w, h), dataset)
     n = len(sample)
-    out = {
-        "image_id": np.array(sample, dtype=str),
-        "status": ["ok"] * n,
-        "detail": [""] * n,
-        "maps": np.full((n, h, w), np.nan, np.float32),
-        "to_image": np.full((n, 2, 3), np.nan),
-        "image_shape": np.zeros((n, 2), np.int32),
-        "landmarks": np.full((n, 68, 2), np.nan, np.float32),
-        "shares": np.full((n, len(REGIONS)), np.nan),
-        "target": np.full(n, np.nan),
-        "copies_failed": np.zeros(n, np.int32),
-        "requests": np.zeros(n, np.int32),
-    }
+    out = empty_result(
+        sample, (w, h), copies_failed=np.zeros(n, np.int32), requests=np.zeros(n, np.int32)
+    )
     unavailable = None
     for k, image_id in enumerate(progress(sample, desc=f"explain {adapter.vendor}", unit="img")):
         if unavailable is not None:
@@ -329,9 +319,8 @@ def explain_vendor_images(
             if records[0]["status"] == "ok":
                 try:
                     copies = photo_copies(photo, adapter.limits)
-                except (
-                    ImageRejected
-                ) as exc:  # a copy the vendor would refuse (never: same size as the photo)
+                # a copy the vendor would refuse (never: same size as the photo)
+                except ImageRejected as exc:
                     out["status"][k], out["detail"][k] = exc.reason, str(exc)
                     continue
                 records += [adapter.compare(c, reference) for c in copies[1:]]
@@ -359,19 +348,10 @@ def explain_vendor_images(
             if settings.method == "occlusion"
             else methods.rise_from_scores(scores, masks, settings.rise["p"])
         )
-        rgb, lm = photo["rgb"], photo["lm"]
         to_image = grid_to_image(photo["box"], (w, h))
-        out["maps"][k], out["to_image"][k], out["target"][k] = sal, to_image, base + 0.0
-        out["image_shape"][k], out["landmarks"][k] = rgb.shape[:2], lm
-        on_image = geometry.warp(sal, to_image, rgb.shape)
-        out["shares"][k] = region_shares(
-            on_image, region_labels(lm, rgb.shape, settings.region_grow)
-        )
-    out["status"], out["detail"] = (
-        np.array(out["status"], dtype=str),
-        np.array(out["detail"], dtype=str),
-    )
-    return out
+        shape, lm = photo["rgb"].shape, photo["lm"]
+        record_map(out, k, sal, to_image, base + 0.0, shape, lm, settings.region_grow)
+    return finish(out)
 
 
 def describe(adapter, card, settings) -> dict:
