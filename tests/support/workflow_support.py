@@ -17,7 +17,10 @@ from conftest import REPO
 VARIANTS = ["surgical-blue", "n95-skin_dark", "cloth-white"]
 
 
-def snakemake(workdir, *args, check=True):
+def snakemake(workdir, *args, env=None, config="config.yaml", check=True, timeout=1800):
+    """Run the workflow in ``workdir`` with its ``config`` (2 cores); ``check``: a failure raises with the
+    end of both logs. ``--cores`` follows ``--configfile`` (which takes several files), so ``args`` may
+    start with a target or hold ``--`` before targets."""
     cmd = [
         sys.executable,
         "-m",
@@ -26,18 +29,29 @@ def snakemake(workdir, *args, check=True):
         str(REPO / "Snakefile"),
         "--directory",
         str(workdir),
+        "--configfile",
+        str(workdir / config),
         "--cores",
         "2",
-        "--configfile",
-        str(workdir / "config.yaml"),
         *args,
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     if check and proc.returncode != 0:
         raise AssertionError(
             f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
         )
     return proc
+
+
+def seed_downloads(workdir):
+    """Reuse the demo archives a `make demo` already fetched (pip re-checks them); none: downloaded."""
+    cached = REPO / "resources/downloads/demo"
+    if cached.is_dir():
+        shutil.copytree(
+            cached,
+            workdir / "resources/downloads/demo",
+            ignore=shutil.ignore_patterns("downloads.tsv"),
+        )
 
 
 def write_config(workdir, edit=None):
@@ -66,13 +80,7 @@ def planned_jobs(workdir) -> dict[str, int]:
 
 def run_demo_audit(workdir):
     write_config(workdir)
-    cached = REPO / "resources/downloads/demo"
-    if cached.is_dir():  # reuse archives a `make demo` already fetched; pip re-checks them
-        shutil.copytree(
-            cached,
-            workdir / "resources/downloads/demo",
-            ignore=shutil.ignore_patterns("downloads.tsv"),
-        )
+    seed_downloads(workdir)
     snakemake(workdir)
     return workdir
 

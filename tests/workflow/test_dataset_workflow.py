@@ -20,30 +20,13 @@ import pytest
 import yaml
 from conftest import REPO
 from dataset_fixtures import BUILDERS, EXPECTED, FileServer
+from workflow_support import snakemake
 
 from maskaudit.datasets.adapters import ADAPTERS
 from maskaudit.datasets.manifest import read_manifest
 
 pytestmark = pytest.mark.integration
 TRUNCATED = "fei_original/originalimages_part1.zip"
-
-
-def _snakemake(workdir, *args):
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--cores",
-        "2",
-        "--configfile",
-        str(workdir / "config.yaml"),
-        *args,
-    ]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +77,7 @@ def run(tmp_path_factory):
         cfg["downloads"] = {"manual_dir": str(workdir / "manual"), "retries": 2, "timeout_s": 10}
         (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
         targets = [f"results/datasets/{d}/manifest.tsv" for d in datasets]
-        proc = _snakemake(workdir, "--keep-going", *targets)
+        proc = snakemake(workdir, "--keep-going", *targets, check=False, timeout=900)
     return workdir, proc, srv.requests
 
 
@@ -163,7 +146,13 @@ def test_missing_gated_archive_fails_with_instructions(run):
 
 def test_rerun_does_nothing_for_built_datasets(run):
     workdir, _, _ = run
-    proc = _snakemake(workdir, "-n", *[f"results/datasets/{d}/manifest.tsv" for d in BUILDERS])
+    proc = snakemake(
+        workdir,
+        "-n",
+        *[f"results/datasets/{d}/manifest.tsv" for d in BUILDERS],
+        check=False,
+        timeout=900,
+    )
     assert proc.returncode == 0 and "Nothing to be done" in proc.stdout + proc.stderr, proc.stdout[
         -2000:
     ]

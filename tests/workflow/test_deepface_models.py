@@ -8,10 +8,9 @@ identical inputs must give identical vectors, a rerun must do nothing, and a for
 byte-identical vectors.
 """
 
+import functools
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -20,6 +19,7 @@ import yaml
 from conftest import REPO
 from deepface_weights import write_random_weights
 from PIL import Image
+from workflow_support import snakemake as run_snakemake
 
 from maskaudit.embed import load_cache
 from maskaudit.fetch import sha256_file
@@ -40,27 +40,8 @@ EXPECTED_FILES = {  # deepface 0.0.103, PyTorch engine (SFace: ONNX on every eng
 }
 
 
-def snakemake(workdir, env, *args):
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(workdir / "config.yaml"),
-        "--cores",
-        "2",
-        *args,
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1200, env=env)
-    assert proc.returncode == 0, (
-        f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
-    )
-    return proc
-
+# model loads through deepface are bounded at 20 minutes
+snakemake = functools.partial(run_snakemake, timeout=1200)
 
 TORCH = [m for m in MODELS if REGISTRY[m].family == "torch"]
 # every gradient method runs on a real architecture (gradcam is the default)
@@ -111,7 +92,7 @@ def run(tmp_path_factory, hopper_rgb):
     env = {**os.environ, "DEEPFACE_HOME": str(home)}
     env.pop("DEEPFACE_BACKEND_ENGINE", None)
     env.pop("MASKAUDIT_USER_DEEPFACE_HOME", None)  # set by in-process model loads of other tests
-    snakemake(work, env, *targets())
+    snakemake(work, *targets(), env=env)
     return work, env, weights
 
 
@@ -150,16 +131,32 @@ def test_model_runs_through_deepface(run, model):
 
 def test_rerun_does_nothing_and_forced_rerun_is_identical(run):
     work, env, _ = run
-    assert "Nothing to be done" in snakemake(work, env, "--dry-run", *targets()).stdout
+    assert "Nothing to be done" in snakemake(work, "--dry-run", *targets(), env=env).stdout
     cache = work / "results/embeddings/deepid/tiny/none.npz"
     before = load_cache(cache)[1]
-    snakemake(work, env, "--forcerun", "embed_images", "--", str(cache.relative_to(work)))
+    snakemake(
+        work,
+        "--forcerun",
+        "embed_images",
+        "--",
+        str(cache.relative_to(work)),
+        env=env,
+        timeout=1200,
+    )
     assert np.array_equal(load_cache(cache)[1], before)
     maps = work / "results/explanations/deepid/tiny/surgical-blue.npz"  # SmoothGrad: seeded noise
     from maskaudit.explain.run import load_explanations
 
     before = load_explanations(maps)["maps"]
-    snakemake(work, env, "--forcerun", "explain_images", "--", str(maps.relative_to(work)))
+    snakemake(
+        work,
+        "--forcerun",
+        "explain_images",
+        "--",
+        str(maps.relative_to(work)),
+        env=env,
+        timeout=1200,
+    )
     assert np.array_equal(load_explanations(maps)["maps"], before)
 
 

@@ -9,43 +9,19 @@ are recomputed; the scoring of them is covered by tests/workflow/test_workflow.p
 import json
 import re
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 from conftest import REPO
+from workflow_support import seed_downloads, snakemake
 
 from maskaudit.models import get_card
 from maskaudit.models.files import provision
 
 pytestmark = pytest.mark.integration
 MODELS = ["dlib", "facenet_cv"]
-
-
-def snakemake(workdir, *args, check=True):
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(workdir / "config.yaml"),
-        "--cores",
-        "2",
-        *args,
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
-    if check and proc.returncode != 0:
-        raise AssertionError(
-            f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
-        )
-    return proc
 
 
 def write_config(workdir, alignment, models):
@@ -86,13 +62,7 @@ def planned(workdir, *targets):
 @pytest.fixture(scope="module")
 def audit(tmp_path_factory):
     work = tmp_path_factory.mktemp("e2e")
-    cached = REPO / "resources/downloads/demo"
-    if cached.is_dir():
-        shutil.copytree(
-            cached,
-            work / "resources/downloads/demo",
-            ignore=shutil.ignore_patterns("downloads.tsv"),
-        )
+    seed_downloads(work)
     # Haar cascades for deepface's 'opencv' detector (from an OpenCV 4 wheel); then downloads are off.
     provision(get_card("dlib"), "end_to_end", fetch_dir=str(REPO / "resources/weights"))
     (work / "resources/weights").mkdir(parents=True)

@@ -24,6 +24,7 @@ from fakes.rekognition import FakeRekognition
 from fakes.server import Reply
 from PIL import Image
 from test_vendors_wire import ENV, SECRETS, VARIANT, snakemake, study_config
+from workflow_support import seed_downloads
 
 from maskaudit.detect import load_landmarks
 from maskaudit.explain import REGIONS
@@ -83,15 +84,7 @@ def demo(tmp_path_factory, fakes, env):
     """A workdir with the demo dataset, landmarks, the baseline and one mask variant (nothing sent)."""
     workdir = tmp_path_factory.mktemp("explain-vendors")
     (workdir / "config.yaml").write_text(yaml.safe_dump(config(fakes), sort_keys=False))
-    cached = REPO / "resources/downloads/demo"
-    if cached.is_dir():
-        import shutil
-
-        shutil.copytree(
-            cached,
-            workdir / "resources/downloads/demo",
-            ignore=shutil.ignore_patterns("downloads.tsv"),
-        )
+    seed_downloads(workdir)
     snakemake(workdir, "vendor_inputs", env=env)
     return workdir
 

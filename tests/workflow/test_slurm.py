@@ -32,7 +32,6 @@ import base64
 import getpass
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -44,6 +43,7 @@ import localslurm
 import pytest
 import yaml
 from conftest import REPO
+from workflow_support import seed_downloads
 
 pytestmark = pytest.mark.integration
 
@@ -57,18 +57,10 @@ def demo_config(workdir: Path) -> None:
     cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())
     cfg["datasets"]["demo"]["sources"] = str(REPO / "config/datasets/demo.yaml")
     cfg["masks"]["variants"] = {k: v for k, v in cfg["masks"]["variants"].items() if k in VARIANTS}
-    cfg["mitigation"]["bases"], cfg["privacy"]["probes"] = (
-        [],
-        [],
-    )  # tests/workflow/test_mitigation.py runs those stages
+    # tests/workflow/test_mitigation.py runs those stages
+    cfg["mitigation"]["bases"], cfg["privacy"]["probes"] = [], []
     (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-    cached = REPO / "resources/downloads/demo"
-    if cached.is_dir():  # reuse archives a `make demo` already fetched; pip re-checks them
-        shutil.copytree(
-            cached,
-            workdir / "resources/downloads/demo",
-            ignore=shutil.ignore_patterns("downloads.tsv"),
-        )
+    seed_downloads(workdir)
 
 
 def snakemake_cmd(workdir: Path, *args: str) -> list[str]:

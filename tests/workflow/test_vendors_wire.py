@@ -9,6 +9,7 @@ the array each sidecar names; a second run sends nothing; no secret leaks), plus
 was not run, reported as not run in the score files, tables and CMC.
 """
 
+import functools
 import json
 import os
 import re
@@ -30,6 +31,8 @@ from fakes.faces import ORACLE
 from fakes.facex import FakeFaceX
 from fakes.rekognition import FakeRekognition
 from fakes.server import Reply
+from workflow_support import seed_downloads
+from workflow_support import snakemake as run_snakemake
 
 from maskaudit.config import load_schema, validate_config
 from maskaudit.models import get_card
@@ -61,27 +64,8 @@ ENV = {
 }
 
 
-def snakemake(workdir, *args, env=None, config="config.yaml", check=True):
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--cores",
-        "2",
-        *args,
-        "--configfile",
-        str(workdir / config),
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
-    if check and proc.returncode != 0:
-        raise AssertionError(
-            f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
-        )
-    return proc
+# every vendor run here is bounded at 15 minutes
+snakemake = functools.partial(run_snakemake, timeout=900)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -144,13 +128,7 @@ def demo(tmp_path_factory, fakes, env):
     """A workdir with the demo dataset, landmarks, one mask variant and the pairs (nothing sent yet)."""
     workdir = tmp_path_factory.mktemp("vendors")
     (workdir / "config.yaml").write_text(yaml.safe_dump(study_config(fakes), sort_keys=False))
-    cached = REPO / "resources/downloads/demo"
-    if cached.is_dir():
-        shutil.copytree(
-            cached,
-            workdir / "resources/downloads/demo",
-            ignore=shutil.ignore_patterns("downloads.tsv"),
-        )
+    seed_downloads(workdir)
     snakemake(workdir, "vendor_inputs", env=env)
     return workdir
 
